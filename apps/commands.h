@@ -1,0 +1,13 @@
+// Subcommands of the graphrec CLI. Each Add*Command registers its flags on
+// `app` and a callback that runs it; flag parsing lives only in apps/.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace gr::apps {
+
+void AddIngestCommand(CLI::App& app);
+void AddStatsCommand(CLI::App& app);
+void AddGenerateCommand(CLI::App& app);
+
+}  // namespace gr::apps

@@ -1,0 +1,34 @@
+// graphrec: one binary, one subcommand per stage (README.md documents each).
+// Exit codes: 0 success, 1 runtime failure (I/O, corrupt data, internal),
+// 2 bad usage or invalid input.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "apps/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("graphrec"));
+  spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
+  CLI::App app{"graphrec: graph embeddings and recall for a social feed"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "graphrec 0.1.0");
+  gr::apps::AddGenerateCommand(app);
+  gr::apps::AddIngestCommand(app);
+  gr::apps::AddStatsCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const gr::Error& e) {
+    std::fprintf(stderr, "graphrec: %s: %s\n", std::string(gr::ErrorCodeName(e.code())).c_str(),
+                 e.what());
+    return e.code() == gr::ErrorCode::kInvalidArgument ? 2 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "graphrec: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,10 @@
+# gr_apply_build_flags(target): sanitizers and -march=native when enabled.
+function(gr_apply_build_flags target)
+  if(GR_ENABLE_SANITIZERS)
+    target_compile_options(${target} PUBLIC -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+  if(GR_NATIVE_ARCH)
+    target_compile_options(${target} PUBLIC -march=native)
+  endif()
+endfunction()

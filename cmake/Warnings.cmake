@@ -1,0 +1,19 @@
+# gr_set_warnings(target): the project's warning set, per target (never global flags).
+function(gr_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+    -Wno-missing-field-initializers)  # designated initializers may omit defaulted members
+  if(GR_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# gr_library(name sources...): one library per folder, alias gr::name, warnings,
+# sanitizers and CPU tuning applied.
+function(gr_library name)
+  add_library(gr_${name} ${ARGN})
+  add_library(gr::${name} ALIAS gr_${name})
+  target_include_directories(gr_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  gr_set_warnings(gr_${name})
+  gr_apply_build_flags(gr_${name})
+endfunction()

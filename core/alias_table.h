@@ -1,0 +1,35 @@
+// AliasTable: O(1) sampling from a fixed discrete distribution (Walker /
+// Vose alias method). Build is O(n). Immutable after construction, so one
+// table can be sampled from many threads, each with its own Rng.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/rng.h"
+
+namespace gr {
+
+class AliasTable {
+ public:
+  AliasTable() = default;
+  // weights: n >= 1 non-negative finite values with a positive sum. Throws
+  // kInvalidArgument otherwise.
+  explicit AliasTable(std::span<const double> weights);
+
+  size_t size() const { return prob_.size(); }
+  bool empty() const { return prob_.empty(); }
+
+  // An index in [0, size()) drawn with probability weight[i] / sum.
+  uint32_t Sample(Rng& rng) const {
+    const auto i = static_cast<uint32_t>(rng.Uniform(prob_.size()));
+    return rng.UniformFloat() < prob_[i] ? i : alias_[i];
+  }
+
+ private:
+  std::vector<float> prob_;      // acceptance probability of slot i
+  std::vector<uint32_t> alias_;  // the other outcome of slot i
+};
+
+}  // namespace gr

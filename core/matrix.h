@@ -1,0 +1,56 @@
+// FloatMatrix: a dense row-major float32 matrix with 64-byte aligned storage,
+// so rows can be handed to SIMD kernels and hnswlib without copying. Not
+// thread-safe for concurrent resize; concurrent writes to distinct rows are fine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <span>
+#include <vector>
+
+namespace gr {
+
+template <typename T, std::size_t kAlign>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <typename U>
+  explicit AlignedAllocator(const AlignedAllocator<U, kAlign>&) {}
+  template <typename U>
+  struct rebind { using other = AlignedAllocator<U, kAlign>; };
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(kAlign)));
+  }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t(kAlign)); }
+  bool operator==(const AlignedAllocator&) const { return true; }
+};
+
+class FloatMatrix {
+ public:
+  FloatMatrix() = default;
+  // rows x cols, zero-filled. Throws gr::Error(kInvalidArgument) if too large.
+  FloatMatrix(std::size_t rows, std::size_t cols);
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  bool empty() const { return rows_ == 0; }
+
+  std::span<float> Row(std::size_t i) { return {data_.data() + i * cols_, cols_}; }
+  std::span<const float> Row(std::size_t i) const { return {data_.data() + i * cols_, cols_}; }
+  float& At(std::size_t i, std::size_t j) { return data_[i * cols_ + j]; }
+  float At(std::size_t i, std::size_t j) const { return data_[i * cols_ + j]; }
+
+  // All values, rows x cols row-major.
+  std::span<float> Data() { return data_; }
+  std::span<const float> Data() const { return data_; }
+
+  bool operator==(const FloatMatrix& other) const = default;
+
+ private:
+  std::size_t rows_ = 0;
+  std::size_t cols_ = 0;
+  std::vector<float, AlignedAllocator<float, 64>> data_;
+};
+
+}  // namespace gr

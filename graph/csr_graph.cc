@@ -1,0 +1,48 @@
+#include "graph/csr_graph.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace gr::graph {
+
+bool CsrGraph::HasEdge(VertexId u, VertexId v) const {
+  auto neighbors = Neighbors(u);
+  return std::binary_search(neighbors.begin(), neighbors.end(), v);
+}
+
+void CsrGraph::Validate(size_t num_target_vertices, const char* name) const {
+  auto fail = [&](const std::string& what) {
+    GR_THROW(ErrorCode::kCorruption, "graph '", name, "': ", what);
+  };
+  if (offsets.empty() || offsets.front() != 0) fail("offsets must start with 0");
+  if (offsets.back() != targets.size())
+    fail(StrCat("last offset ", offsets.back(), " != edge count ", targets.size()));
+  const EdgeIndex m = targets.size();
+  for (const size_t size : {weights.size(), times.size(), type_masks.size(), dwell_ms.size()}) {
+    if (size != 0 && size != m) fail(StrCat("attribute array of ", size, " values for ", m, " edges"));
+  }
+  for (size_t v = 0; v + 1 < offsets.size(); ++v) {
+    if (offsets[v] > offsets[v + 1]) fail(StrCat("offsets decrease at vertex ", v));
+    for (EdgeIndex e = offsets[v]; e < offsets[v + 1]; ++e) {
+      if (targets[e] >= num_target_vertices)
+        fail(StrCat("edge ", e, " of vertex ", v, " targets ", targets[e], " >= ",
+                    num_target_vertices));
+      if (e > offsets[v] && targets[e] < targets[e - 1])
+        fail(StrCat("neighbours of vertex ", v, " not sorted"));
+    }
+  }
+  for (EdgeIndex e = 0; e < weights.size(); ++e) {
+    if (!(weights[e] > 0.0f) || !std::isfinite(weights[e]))
+      fail(StrCat("edge ", e, " has weight ", weights[e], " (must be finite and > 0)"));
+  }
+}
+
+size_t CsrGraph::MemoryBytes() const {
+  return offsets.capacity() * sizeof(EdgeIndex) + targets.capacity() * sizeof(VertexId) +
+         weights.capacity() * sizeof(float) + times.capacity() * sizeof(uint32_t) +
+         type_masks.capacity() + dwell_ms.capacity() * sizeof(uint32_t);
+}
+
+}  // namespace gr::graph

@@ -1,0 +1,327 @@
+#include "graph/ingest.h"
+
+#include <parallel/algorithm>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "graph/internal/csr_build.h"
+#include "graph/internal/text_parse.h"
+
+namespace gr::graph {
+namespace {
+
+using internal::EdgeRow;
+using internal::LineError;
+using internal::ParseU64;
+
+struct FollowRecord {
+  ExternalId src, dst;
+  uint32_t time;
+};
+struct InteractionRecord {
+  ExternalId account, post;
+  uint32_t time, dwell_ms;
+  uint8_t type;
+};
+struct PostRecord {
+  ExternalId post, author;
+  uint32_t time;
+};
+struct WeightedEdgeRecord {
+  ExternalId src, dst;
+  float weight;
+};
+
+LineError CheckFieldCount(size_t n, size_t min, size_t max, const char* columns) {
+  if (n >= min && n <= max) return {};
+  return StrCat("expected ", min == max ? StrCat(min) : StrCat(min, "-", max), " fields (",
+                columns, "), found ", n > internal::kMaxFields ? "more" : StrCat(n));
+}
+
+LineError ParseId(std::string_view field, const char* what, ExternalId* out) {
+  if (ParseU64(field, out)) return {};
+  return StrCat("bad ", what, " '", field, "' (expected an unsigned 64-bit integer)");
+}
+
+// Absent or empty = 0 (unknown).
+LineError ParseTime(std::string_view field, uint32_t* out) {
+  uint64_t value = 0;
+  if (field.empty()) {
+    *out = 0;
+    return {};
+  }
+  if (!ParseU64(field, &value) || value > UINT32_MAX)
+    return StrCat("bad timestamp '", field, "' (expected Unix seconds, 0 to ", UINT32_MAX, ")");
+  *out = static_cast<uint32_t>(value);
+  return {};
+}
+
+double Decay(uint32_t time, int64_t reference, double half_life_days) {
+  if (half_life_days <= 0.0 || time == 0) return 1.0;
+  const double age = std::max<double>(0.0, static_cast<double>(reference - time));
+  return std::exp2(-age / (half_life_days * 86400.0));
+}
+
+double Seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Maps rows' external ids to dense ids; every id must be in `map`.
+template <typename Record, typename MakeRow>
+std::vector<EdgeRow> MakeRows(const std::vector<Record>& records, int threads, MakeRow make_row) {
+  std::vector<EdgeRow> rows(records.size());
+#pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(static)
+  for (size_t i = 0; i < records.size(); ++i) rows[i] = make_row(records[i]);
+  return rows;
+}
+
+}  // namespace
+
+void IngestConfig::Validate() const {
+  weights.Validate();
+  GR_CHECK(block_bytes >= 4096, "block_bytes must be >= 4096, got ", block_bytes);
+  GR_CHECK(threads >= 0, "threads must be >= 0 (0 = all), got ", threads);
+}
+
+SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestReport* report) {
+  config.Validate();
+  GR_CHECK(!files.follows.empty(), "a follows file is required");
+  const auto start = std::chrono::steady_clock::now();
+  IngestReport local_report;
+  IngestReport& rep = report != nullptr ? *report : local_report;
+  rep = IngestReport{};
+
+  rep.files.emplace_back();
+  auto follows = internal::ParseFile<FollowRecord>(
+      files.follows, config, &rep.files.back(),
+      [](const std::string_view* f, size_t n, FollowRecord* r) -> LineError {
+        if (auto e = CheckFieldCount(n, 2, 3, "follower_id, followee_id[, timestamp]"); !e.empty())
+          return e;
+        if (auto e = ParseId(f[0], "follower_id", &r->src); !e.empty()) return e;
+        if (auto e = ParseId(f[1], "followee_id", &r->dst); !e.empty()) return e;
+        return ParseTime(n > 2 ? f[2] : std::string_view(), &r->time);
+      });
+
+  std::vector<InteractionRecord> interactions;
+  if (!files.interactions.empty()) {
+    rep.files.emplace_back();
+    interactions = internal::ParseFile<InteractionRecord>(
+        files.interactions, config, &rep.files.back(),
+        [](const std::string_view* f, size_t n, InteractionRecord* r) -> LineError {
+          if (auto e = CheckFieldCount(n, 4, 5, "account_id, post_id, type, timestamp[, dwell_ms]");
+              !e.empty())
+            return e;
+          if (auto e = ParseId(f[0], "account_id", &r->account); !e.empty()) return e;
+          if (auto e = ParseId(f[1], "post_id", &r->post); !e.empty()) return e;
+          auto type = ParseInteractionType(f[2]);
+          if (!type) return StrCat("bad type '", f[2], "' (expected click, like, comment, repost or 0-3)");
+          r->type = static_cast<uint8_t>(*type);
+          if (auto e = ParseTime(f[3], &r->time); !e.empty()) return e;
+          uint64_t dwell = 0;
+          if (n > 4 && !f[4].empty() && (!ParseU64(f[4], &dwell) || dwell > UINT32_MAX))
+            return StrCat("bad dwell_ms '", f[4], "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
+          r->dwell_ms = static_cast<uint32_t>(dwell);
+          return {};
+        });
+  }
+
+  std::vector<PostRecord> posts;
+  if (!files.posts.empty()) {
+    rep.files.emplace_back();
+    posts = internal::ParseFile<PostRecord>(
+        files.posts, config, &rep.files.back(),
+        [](const std::string_view* f, size_t n, PostRecord* r) -> LineError {
+          if (auto e = CheckFieldCount(n, 2, 3, "post_id, author_id[, timestamp]"); !e.empty())
+            return e;
+          if (auto e = ParseId(f[0], "post_id", &r->post); !e.empty()) return e;
+          if (auto e = ParseId(f[1], "author_id", &r->author); !e.empty()) return e;
+          return ParseTime(n > 2 ? f[2] : std::string_view(), &r->time);
+        });
+  }
+
+  // Reference time for decay: configured, or the newest timestamp seen.
+  int64_t reference = config.weights.reference_time;
+  if (reference < 0) {
+    uint32_t newest = 0;
+    for (const auto& r : follows) newest = std::max(newest, r.time);
+    for (const auto& r : interactions) newest = std::max(newest, r.time);
+    for (const auto& r : posts) newest = std::max(newest, r.time);
+    reference = newest;
+  }
+  rep.reference_time = reference;
+
+  SocialGraph g;
+  g.reference_time = reference;
+  {
+    std::vector<ExternalId> ids;
+    ids.reserve(2 * follows.size() + interactions.size() + posts.size());
+    for (const auto& r : follows) ids.insert(ids.end(), {r.src, r.dst});
+    for (const auto& r : interactions) ids.push_back(r.account);
+    for (const auto& r : posts) ids.push_back(r.author);
+    g.accounts = IdMap::FromIds(std::move(ids));
+  }
+  {
+    std::vector<ExternalId> ids;
+    ids.reserve(interactions.size() + posts.size());
+    for (const auto& r : interactions) ids.push_back(r.post);
+    for (const auto& r : posts) ids.push_back(r.post);
+    g.posts = IdMap::FromIds(std::move(ids));
+  }
+
+  // Authorship: one author per post; identical repeated lines are merged.
+  __gnu_parallel::sort(posts.begin(), posts.end(), [](const PostRecord& a, const PostRecord& b) {
+    return std::tie(a.post, a.author, a.time) < std::tie(b.post, b.author, b.time);
+  });
+  g.post_author.assign(g.posts.size(), kNoVertex);
+  g.post_time.assign(g.posts.size(), 0);
+  for (size_t i = 0; i < posts.size(); ++i) {
+    const PostRecord& r = posts[i];
+    if (i > 0 && posts[i - 1].post == r.post) {
+      GR_CHECK(posts[i - 1].author == r.author, files.posts, ": post ", r.post,
+               " is given two authors, ", posts[i - 1].author, " and ", r.author);
+      ++rep.post_duplicate_lines;
+      continue;
+    }
+    const VertexId p = g.posts.Find(r.post);
+    g.post_author[p] = g.accounts.Find(r.author);
+    g.post_time[p] = r.time;
+  }
+  rep.posts_without_author = static_cast<uint64_t>(
+      std::count(g.post_author.begin(), g.post_author.end(), kNoVertex));
+  {
+    std::vector<EdgeRow> rows;
+    for (VertexId p = 0; p < g.post_author.size(); ++p) {
+      if (g.post_author[p] != kNoVertex) rows.push_back({g.post_author[p], p, 1.0f, 0, 0, 0});
+    }
+    std::sort(rows.begin(), rows.end(), [](const EdgeRow& a, const EdgeRow& b) {
+      return std::tie(a.src, a.dst) < std::tie(b.src, b.dst);
+    });
+    g.authored = internal::BuildCsr(rows, g.accounts.size(), {.weights = false});
+  }
+  posts = {};
+
+  const WeightConfig& w = config.weights;
+  {
+    auto rows = MakeRows(follows, config.threads, [&](const FollowRecord& r) {
+      const double weight = w.follow * Decay(r.time, reference, w.follow_half_life_days);
+      return EdgeRow{g.accounts.Find(r.src), g.accounts.Find(r.dst), static_cast<float>(weight),
+                     r.time, 0, 0};
+    });
+    follows = {};
+    internal::SortAndMerge(rows, config.self_loops, config.duplicates,
+                           &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
+    g.following = internal::BuildCsr(rows, g.accounts.size(), {.weights = true, .times = true});
+    internal::ReverseRows(rows);
+    g.followers = internal::BuildCsr(rows, g.accounts.size(), {.weights = true});
+  }
+  {
+    auto rows = MakeRows(interactions, config.threads, [&](const InteractionRecord& r) {
+      const double weight =
+          w.interaction[r.type] * Decay(r.time, reference, w.interaction_half_life_days);
+      return EdgeRow{g.accounts.Find(r.account), g.posts.Find(r.post),
+                     static_cast<float>(weight), r.time, r.dwell_ms,
+                     static_cast<uint8_t>(1u << r.type)};
+    });
+    interactions = {};
+    uint64_t no_self_loops = 0;
+    internal::SortAndMerge(rows, SelfLoopPolicy::kKeep, config.duplicates, &no_self_loops,
+                           &rep.interaction_duplicates_merged);
+    g.engagements = internal::BuildCsr(
+        rows, g.accounts.size(), {.weights = true, .times = true, .types = true, .dwell = true});
+    internal::ReverseRows(rows);
+    g.engagers = internal::BuildCsr(rows, g.posts.size(), {.weights = true, .times = true});
+  }
+  rep.seconds = Seconds(start);
+  return g;
+}
+
+SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestConfig& config,
+                         IngestReport* report) {
+  config.Validate();
+  const auto start = std::chrono::steady_clock::now();
+  IngestReport local_report;
+  IngestReport& rep = report != nullptr ? *report : local_report;
+  rep = IngestReport{};
+  rep.files.emplace_back();
+  auto edges = internal::ParseFile<WeightedEdgeRecord>(
+      path, config, &rep.files.back(),
+      [](const std::string_view* f, size_t n, WeightedEdgeRecord* r) -> LineError {
+        if (auto e = CheckFieldCount(n, 2, 3, "src, dst[, weight]"); !e.empty()) return e;
+        if (auto e = ParseId(f[0], "src", &r->src); !e.empty()) return e;
+        if (auto e = ParseId(f[1], "dst", &r->dst); !e.empty()) return e;
+        r->weight = 1.0f;
+        if (n > 2 && (!internal::ParseFloat(f[2], &r->weight) || !(r->weight > 0.0f)))
+          return StrCat("bad weight '", f[2], "' (expected a finite number > 0)");
+        return {};
+      });
+
+  SocialGraph g;
+  g.undirected = !directed;
+  {
+    std::vector<ExternalId> ids;
+    ids.reserve(2 * edges.size());
+    for (const auto& r : edges) ids.insert(ids.end(), {r.src, r.dst});
+    g.accounts = IdMap::FromIds(std::move(ids));
+  }
+  std::vector<EdgeRow> rows;
+  rows.reserve(directed ? edges.size() : 2 * edges.size());
+  for (const auto& r : edges) {
+    const VertexId u = g.accounts.Find(r.src), v = g.accounts.Find(r.dst);
+    rows.push_back({u, v, r.weight, 0, 0, 0});
+    if (!directed && u != v) rows.push_back({v, u, r.weight, 0, 0, 0});
+  }
+  edges = {};
+  internal::SortAndMerge(rows, config.self_loops, config.duplicates,
+                         &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
+  const size_t n = g.accounts.size();
+  g.following = internal::BuildCsr(rows, n, {.weights = true});
+  if (directed) {
+    internal::ReverseRows(rows);
+    g.followers = internal::BuildCsr(rows, n, {.weights = true});
+  } else {
+    g.followers = g.following;
+  }
+  g.engagements.offsets.assign(n + 1, 0);
+  g.authored.offsets.assign(n + 1, 0);
+  rep.seconds = Seconds(start);
+  return g;
+}
+
+std::string IngestReport::ToText() const {
+  std::string out;
+  for (const FileReport& f : files) {
+    out += StrCat(f.path, ": ", f.lines, " lines, ", f.records, " records",
+                  f.header ? ", header skipped" : "", f.skipped_lines ? StrCat(", ", f.skipped_lines, " blank/comment") : "",
+                  f.bad_lines ? StrCat(", ", f.bad_lines, " bad lines skipped") : "", "\n");
+    for (const std::string& example : f.bad_examples) out += StrCat("  bad: ", example, "\n");
+  }
+  out += StrCat("follow self-loops dropped: ", follow_self_loops_dropped,
+                "; follow duplicates merged: ", follow_duplicates_merged,
+                "; interaction duplicates merged: ", interaction_duplicates_merged, "\n");
+  out += StrCat("repeated post lines: ", post_duplicate_lines,
+                "; posts without known author: ", posts_without_author, "\n");
+  out += StrCat("reference time: ", reference_time, "; ingest took ", seconds, " s\n");
+  return out;
+}
+
+std::string IngestReport::ToJson() const {
+  nlohmann::json j;
+  for (const FileReport& f : files) {
+    j["files"].push_back({{"path", f.path}, {"lines", f.lines}, {"records", f.records},
+                          {"header", f.header}, {"skipped_lines", f.skipped_lines},
+                          {"bad_lines", f.bad_lines}, {"bad_examples", f.bad_examples}});
+  }
+  j["follow_self_loops_dropped"] = follow_self_loops_dropped;
+  j["follow_duplicates_merged"] = follow_duplicates_merged;
+  j["interaction_duplicates_merged"] = interaction_duplicates_merged;
+  j["post_duplicate_lines"] = post_duplicate_lines;
+  j["posts_without_author"] = posts_without_author;
+  j["reference_time"] = reference_time;
+  j["seconds"] = seconds;
+  return j.dump();
+}
+
+}  // namespace gr::graph

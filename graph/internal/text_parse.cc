@@ -1,0 +1,109 @@
+#include "graph/internal/text_parse.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+namespace gr::graph::internal {
+
+size_t SplitFields(std::string_view line, std::string_view* fields) {
+  size_t n = 0;
+  const bool delimited = line.find_first_of("\t,") != std::string_view::npos;
+  if (delimited) {
+    size_t start = 0;
+    while (true) {
+      const size_t end = line.find_first_of("\t,", start);
+      if (n == kMaxFields) return kMaxFields + 1;
+      std::string_view field = line.substr(start, end == std::string_view::npos ? end : end - start);
+      while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
+      while (!field.empty() && field.back() == ' ') field.remove_suffix(1);
+      fields[n++] = field;
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+    return n;
+  }
+  size_t pos = 0;
+  while (pos < line.size()) {
+    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+    if (pos == line.size()) break;
+    const size_t end = line.find(' ', pos);
+    if (n == kMaxFields) return kMaxFields + 1;
+    fields[n++] = line.substr(pos, end == std::string_view::npos ? end : end - pos);
+    pos = end == std::string_view::npos ? line.size() : end;
+  }
+  return n;
+}
+
+bool ParseFloat(std::string_view text, float* out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size() && std::isfinite(*out);
+}
+
+std::string ShortLine(std::string_view line) {
+  constexpr size_t kMax = 120;
+  if (line.size() <= kMax) return std::string(line);
+  return std::string(line.substr(0, kMax)) + "...";
+}
+
+BlockReader::BlockReader(const std::string& path, size_t block_bytes) : path_(path) {
+  GR_CHECK(block_bytes >= 64, "block size too small: ", block_bytes);
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (gz == nullptr) GR_THROW(ErrorCode::kIo, "cannot open ", path, ": ", std::strerror(errno));
+  gzbuffer(gz, 1 << 20);
+  gz_ = gz;
+  buffer_.resize(block_bytes);
+}
+
+BlockReader::~BlockReader() {
+  if (gz_ != nullptr) gzclose(static_cast<gzFile>(gz_));
+}
+
+void BlockReader::Fill() {
+  auto gz = static_cast<gzFile>(gz_);
+  if (begin_ > 0) {  // move the unread tail to the front
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  while (end_ < buffer_.size() && !eof_) {
+    const auto want = static_cast<unsigned>(std::min<size_t>(buffer_.size() - end_, 1u << 30));
+    const int got = gzread(gz, buffer_.data() + end_, want);
+    if (got < 0) {
+      int errnum = 0;
+      const char* message = gzerror(gz, &errnum);
+      GR_THROW(ErrorCode::kCorruption, "cannot read ", path_, ": ",
+               errnum == Z_ERRNO ? std::strerror(errno) : message,
+               " (truncated or corrupt gzip file?)");
+    }
+    if (got == 0) {
+      int errnum = 0;
+      const char* message = gzerror(gz, &errnum);
+      if (errnum != Z_OK && errnum != Z_STREAM_END)
+        GR_THROW(ErrorCode::kCorruption, "cannot read ", path_, ": ", message);
+      eof_ = true;
+    }
+    end_ += static_cast<size_t>(got);
+  }
+}
+
+bool BlockReader::Next(std::string_view* block) {
+  Fill();
+  if (begin_ == end_) return false;
+  std::string_view data(buffer_.data() + begin_, end_ - begin_);
+  size_t cut = data.size();
+  if (!eof_) {
+    const size_t last_newline = data.rfind('\n');
+    if (last_newline == std::string_view::npos)
+      GR_THROW(ErrorCode::kInvalidArgument, path_, ": a line is longer than ", buffer_.size(),
+               " bytes (not a text edge file?)");
+    cut = last_newline + 1;
+  }
+  *block = data.substr(0, cut);
+  begin_ += cut;
+  return true;
+}
+
+}  // namespace gr::graph::internal

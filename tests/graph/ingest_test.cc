@@ -1,0 +1,258 @@
+#include "graph/ingest.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "core/error.h"
+#include "tests/test_util.h"
+
+namespace gr::graph {
+namespace {
+
+using ::gr::testing::WriteTextFile;
+
+std::string ErrorOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(IngestTest, FollowsWithHeaderTabsAndTimestamps) {
+  const auto path = WriteTextFile("f.tsv",
+                                  "follower_id\tfollowee_id\ttimestamp\n"
+                                  "10\t20\t100\n"
+                                  "10\t30\t200\n"
+                                  "20\t10\t300\n");
+  IngestReport report;
+  const SocialGraph g = Ingest({.follows = path}, {}, &report);
+  EXPECT_TRUE(report.files[0].header);
+  EXPECT_EQ(report.files[0].records, 3u);
+  ASSERT_EQ(g.num_accounts(), 3u);
+  EXPECT_EQ(g.accounts.ToExternal(0), 10u);
+  EXPECT_EQ(g.following.num_edges(), 3u);
+  const VertexId a10 = g.accounts.At(10), a20 = g.accounts.At(20), a30 = g.accounts.At(30);
+  EXPECT_TRUE(g.following.HasEdge(a10, a20));
+  EXPECT_TRUE(g.following.HasEdge(a10, a30));
+  EXPECT_FALSE(g.following.HasEdge(a30, a10));
+  EXPECT_TRUE(g.followers.HasEdge(a10, a20));  // 20 follows 10
+  EXPECT_EQ(g.following.times[g.following.Begin(a10) + 1], 200u);
+  EXPECT_FALSE(g.following.has_weights());  // all weights 1: not stored
+  EXPECT_EQ(report.reference_time, 300);
+}
+
+TEST(IngestTest, CommaSeparatedAndCrLfAndCommentsAccepted) {
+  const auto path = WriteTextFile("f.csv", "# a comment\r\n1,2\r\n\r\n2,3\r\n");
+  IngestReport report;
+  const SocialGraph g = Ingest({.follows = path}, {}, &report);
+  EXPECT_EQ(g.following.num_edges(), 2u);
+  EXPECT_EQ(report.files[0].skipped_lines, 2u);
+}
+
+TEST(IngestTest, BadLineNamesFileLineAndReason) {
+  const auto path = WriteTextFile("bad.tsv", "1\t2\n3\t4\n5\tx7\n");
+  const std::string message = ErrorOf([&] { Ingest({.follows = path}, {}); });
+  EXPECT_NE(message.find(path + ":3:"), std::string::npos) << message;
+  EXPECT_NE(message.find("followee_id 'x7'"), std::string::npos) << message;
+  EXPECT_NE(message.find("--skip-bad-lines"), std::string::npos) << message;
+}
+
+TEST(IngestTest, EarliestBadLineIsReportedWhateverTheThreads) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += i == 1234 || i == 4000 ? "oops\n" : "1\t2\n";
+  const auto path = WriteTextFile("many.tsv", text);
+  for (int threads : {1, 2}) {
+    IngestConfig config;
+    config.threads = threads;
+    config.block_bytes = 4096;
+    const std::string message = ErrorOf([&] { Ingest({.follows = path}, config); });
+    EXPECT_NE(message.find(path + ":1235:"), std::string::npos) << message;
+  }
+}
+
+TEST(IngestTest, SkipBadLinesCountsAndQuotes) {
+  const auto path = WriteTextFile("bad.tsv", "1\t2\n3\n5\t6\t7\t8\n-1\t2\n4\t5\n");
+  IngestConfig config;
+  config.skip_bad_lines = true;
+  IngestReport report;
+  const SocialGraph g = Ingest({.follows = path}, config, &report);
+  EXPECT_EQ(g.following.num_edges(), 2u);
+  EXPECT_EQ(report.files[0].bad_lines, 3u);
+  ASSERT_EQ(report.files[0].bad_examples.size(), 3u);
+  EXPECT_NE(report.files[0].bad_examples[0].find(":2: expected 2-3 fields"), std::string::npos)
+      << report.files[0].bad_examples[0];
+  EXPECT_NE(report.ToText().find("3 bad lines skipped"), std::string::npos);
+}
+
+TEST(IngestTest, GzipInputReadsLikePlain) {
+  const std::string text = "a\tb\n1\t2\n2\t3\n3\t1\n";
+  const std::string gz_path = ::gr::testing::TempPath("f.tsv.gz");
+  gzFile gz = gzopen(gz_path.c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+  const SocialGraph plain = Ingest({.follows = WriteTextFile("f.tsv", text)}, {});
+  const SocialGraph zipped = Ingest({.follows = gz_path}, {});
+  EXPECT_EQ(plain, zipped);
+  EXPECT_EQ(zipped.following.num_edges(), 3u);
+}
+
+TEST(IngestTest, TruncatedGzipIsAnError) {
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += std::to_string(i) + "\t" + std::to_string(i + 1) + "\n";
+  const std::string gz_path = ::gr::testing::TempPath("t.tsv.gz");
+  gzFile gz = gzopen(gz_path.c_str(), "wb");
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+  std::string bytes = ::gr::testing::ReadBytes(gz_path);
+  ::gr::testing::WriteBytes(gz_path, bytes.substr(0, bytes.size() / 2));
+  const std::string message = ErrorOf([&] { Ingest({.follows = gz_path}, {}); });
+  EXPECT_NE(message.find(gz_path), std::string::npos) << message;
+}
+
+TEST(IngestTest, SelfLoopsAndDuplicatesFollowPolicy) {
+  const auto path = WriteTextFile("dups.tsv", "1\t1\n1\t2\n1\t2\n2\t3\n1\t2\n");
+  IngestReport report;
+  const SocialGraph summed = Ingest({.follows = path}, {}, &report);
+  EXPECT_EQ(report.follow_self_loops_dropped, 1u);
+  EXPECT_EQ(report.follow_duplicates_merged, 2u);
+  EXPECT_EQ(summed.following.num_edges(), 2u);
+  const VertexId a1 = summed.accounts.At(1);
+  ASSERT_TRUE(summed.following.has_weights());
+  EXPECT_FLOAT_EQ(summed.following.NeighborWeights(a1)[0], 3.0f);
+
+  IngestConfig keep;
+  keep.self_loops = SelfLoopPolicy::kKeep;
+  keep.duplicates = DuplicatePolicy::kKeep;
+  const SocialGraph kept = Ingest({.follows = path}, keep, &report);
+  EXPECT_EQ(kept.following.num_edges(), 5u);
+  EXPECT_EQ(report.follow_self_loops_dropped, 0u);
+  EXPECT_TRUE(kept.following.HasEdge(a1, a1));
+
+  IngestConfig max;
+  max.duplicates = DuplicatePolicy::kMax;
+  const SocialGraph maxed = Ingest({.follows = path}, max);
+  EXPECT_FALSE(maxed.following.has_weights());  // max of 1s is 1
+}
+
+TEST(IngestTest, ExternalIdsAbove32BitsRoundTrip) {
+  const uint64_t big = (uint64_t{1} << 40) + 5, huge = UINT64_MAX;
+  const auto path = WriteTextFile("big.tsv", std::to_string(big) + "\t" + std::to_string(huge) + "\n");
+  const SocialGraph g = Ingest({.follows = path}, {});
+  ASSERT_EQ(g.num_accounts(), 2u);
+  EXPECT_EQ(g.accounts.ToExternal(g.accounts.At(big)), big);
+  EXPECT_EQ(g.accounts.ToExternal(g.accounts.At(huge)), huge);
+  EXPECT_TRUE(g.following.HasEdge(g.accounts.At(big), g.accounts.At(huge)));
+  EXPECT_THROW(g.accounts.At(7), Error);
+}
+
+TEST(IngestTest, InteractionsPostsAndDecayedWeights) {
+  const int64_t day = 86400;
+  const auto follows = WriteTextFile("f.tsv", "1\t2\n");
+  const auto posts = WriteTextFile("p.tsv", "post_id,author_id,timestamp\n100,2,0\n101,2,0\n100,2,0\n");
+  const std::string t0 = std::to_string(10 * day), t1 = std::to_string(3 * day);
+  const auto interactions = WriteTextFile(
+      "i.tsv", "1\t100\tclick\t" + t0 + "\t5000\n1\t100\tLIKE\t" + t0 + "\n1\t101\t0\t" + t1 +
+                   "\n3\t102\trepost\t" + t0 + "\n");
+  IngestConfig config;
+  config.weights.interaction_half_life_days = 7.0;
+  IngestReport report;
+  const SocialGraph g = Ingest({.follows = follows, .interactions = interactions, .posts = posts},
+                               config, &report);
+  EXPECT_EQ(g.num_accounts(), 3u);  // account 3 only interacts
+  EXPECT_EQ(g.num_posts(), 3u);     // post 102 has no posts line
+  EXPECT_EQ(report.posts_without_author, 1u);
+  EXPECT_EQ(report.post_duplicate_lines, 1u);
+  EXPECT_EQ(report.interaction_duplicates_merged, 1u);
+  EXPECT_EQ(g.reference_time, 10 * day);
+  const VertexId a1 = g.accounts.At(1), p100 = g.posts.At(100), p101 = g.posts.At(101);
+  EXPECT_EQ(g.post_author[p100], g.accounts.At(2));
+  EXPECT_EQ(g.post_author[g.posts.At(102)], kNoVertex);
+  EXPECT_EQ(g.authored.Degree(g.accounts.At(2)), 2u);
+  ASSERT_EQ(g.engagements.Degree(a1), 2u);
+  const EdgeIndex e100 = g.engagements.Begin(a1);
+  EXPECT_EQ(g.engagements.targets[e100], p100);
+  EXPECT_FLOAT_EQ(g.engagements.weights[e100], 1.0f + 2.0f);  // click + like, no age
+  EXPECT_EQ(g.engagements.type_masks[e100], 0b11);
+  EXPECT_EQ(g.engagements.dwell_ms[e100], 5000u);
+  EXPECT_FLOAT_EQ(g.engagements.weights[e100 + 1], 0.5f);  // click aged one half-life
+  EXPECT_TRUE(g.engagers.HasEdge(p101, a1));
+}
+
+TEST(IngestTest, PostWithTwoAuthorsIsRejected) {
+  const auto follows = WriteTextFile("f.tsv", "1\t2\n");
+  const auto posts = WriteTextFile("p.tsv", "100\t1\n100\t2\n");
+  const std::string message = ErrorOf([&] { Ingest({.follows = follows, .posts = posts}, {}); });
+  EXPECT_NE(message.find("post 100 is given two authors"), std::string::npos) << message;
+}
+
+TEST(IngestTest, UnknownInteractionTypeIsNamed) {
+  const auto follows = WriteTextFile("f.tsv", "1\t2\n");
+  const auto interactions = WriteTextFile("i.tsv", "1\t100\tpoke\t5\n");
+  const std::string message =
+      ErrorOf([&] { Ingest({.follows = follows, .interactions = interactions}, {}); });
+  EXPECT_NE(message.find(":1: bad type 'poke'"), std::string::npos) << message;
+}
+
+TEST(IngestTest, ResultDoesNotDependOnThreadsOrBlockSize) {
+  std::string text;
+  uint64_t x = 12345;
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    text += std::to_string((x >> 33) % 500) + "\t" + std::to_string((x >> 13) % 500) + "\t" +
+            std::to_string(x % 1000) + "\n";
+  }
+  const auto path = WriteTextFile("rand.tsv", text);
+  IngestConfig one;
+  one.threads = 1;
+  IngestConfig two;
+  two.threads = 2;
+  two.block_bytes = 4096;
+  EXPECT_EQ(Ingest({.follows = path}, one), Ingest({.follows = path}, two));
+}
+
+TEST(EdgeListTest, UndirectedAddsBothDirectionsWithWeights) {
+  const auto path = WriteTextFile("e.txt", "1 2 0.5\n2 3 2\n3 3\n");
+  IngestReport report;
+  const SocialGraph g = LoadEdgeList(path, /*directed=*/false, {}, &report);
+  EXPECT_TRUE(g.undirected);
+  EXPECT_EQ(g.following.num_edges(), 4u);
+  EXPECT_EQ(report.follow_self_loops_dropped, 1u);
+  const VertexId v1 = g.accounts.At(1), v2 = g.accounts.At(2);
+  EXPECT_TRUE(g.following.HasEdge(v2, v1));
+  EXPECT_FLOAT_EQ(g.following.NeighborWeights(v2)[0], 0.5f);
+  EXPECT_EQ(g.followers, g.following);
+}
+
+TEST(EdgeListTest, DirectedAndBadWeights) {
+  const auto path = WriteTextFile("e.txt", "1 2\n2 3\n");
+  const SocialGraph g = LoadEdgeList(path, /*directed=*/true, {});
+  EXPECT_EQ(g.following.num_edges(), 2u);
+  EXPECT_FALSE(g.following.HasEdge(g.accounts.At(2), g.accounts.At(1)));
+  const auto bad = WriteTextFile("b.txt", "1 2 -1\n");
+  EXPECT_NE(ErrorOf([&] { LoadEdgeList(bad, true, {}); }).find("bad weight '-1'"), std::string::npos);
+}
+
+TEST(SharedDataTest, LastfmFriendsGive1892AccountsAnd25434Edges) {
+  GR_REQUIRE_SHARED_DATA(path, "lastfm-hetrec2011-2k/user_friends.dat");
+  IngestReport report;
+  const SocialGraph g = Ingest({.follows = path}, {}, &report);
+  EXPECT_TRUE(report.files[0].header);
+  EXPECT_EQ(g.num_accounts(), 1892u);
+  EXPECT_EQ(g.following.num_edges(), 25434u);
+  EXPECT_EQ(report.follow_duplicates_merged, 0u);
+}
+
+TEST(SharedDataTest, KarateDuplicateLineIsMergedAndReported) {
+  GR_REQUIRE_SHARED_DATA(path, "karate/karate.edgelist");
+  IngestReport report;
+  const SocialGraph g = LoadEdgeList(path, /*directed=*/false, {}, &report);
+  EXPECT_EQ(g.num_accounts(), 34u);
+  EXPECT_EQ(g.following.num_edges(), 2u * 77);  // 78 lines, one duplicated
+  EXPECT_EQ(report.follow_duplicates_merged, 2u);  // once per direction
+}
+
+}  // namespace
+}  // namespace gr::graph

@@ -1,0 +1,50 @@
+#include "graph/stats.h"
+
+#include <gtest/gtest.h>
+
+#include "graph/id_map.h"
+#include "graph/ingest.h"
+#include "core/error.h"
+#include "tests/test_util.h"
+
+namespace gr::graph {
+namespace {
+
+TEST(StatsTest, CountsComponentsReciprocityAndDegrees) {
+  // Two components {1,2,3} and {4,5}, plus 6 alone (only a self-loop, dropped).
+  const auto path = ::gr::testing::WriteTextFile("f.tsv", "1\t2\n2\t1\n2\t3\n4\t5\n6\t6\n1\t3\n");
+  const GraphStats s = ComputeStats(Ingest({.follows = path}, {}));
+  EXPECT_EQ(s.accounts, 6u);
+  EXPECT_EQ(s.follow_edges, 5u);
+  EXPECT_EQ(s.reciprocal_follow_edges, 2u);
+  EXPECT_EQ(s.isolated_accounts, 1u);
+  EXPECT_EQ(s.follow_components, 3u);
+  EXPECT_EQ(s.largest_component, 3u);
+  ASSERT_FALSE(s.degrees.empty());
+  EXPECT_EQ(s.degrees[0].max, 2u);
+  EXPECT_EQ(s.degrees[0].zero, 3u);  // 3, 5 and 6 follow nobody
+  EXPECT_NEAR(s.degrees[0].mean, 5.0 / 6.0, 1e-9);
+  EXPECT_NE(s.ToText().find("largest: 3 accounts"), std::string::npos) << s.ToText();
+  EXPECT_NE(s.ToJson().find("\"largest_component\":3"), std::string::npos);
+}
+
+TEST(IdMapTest, DenseIdsFollowSortedExternalIds) {
+  const IdMap map = IdMap::FromIds({50, 7, 50, uint64_t{1} << 60, 7});
+  ASSERT_EQ(map.size(), 3u);
+  EXPECT_EQ(map.At(7), 0u);
+  EXPECT_EQ(map.At(50), 1u);
+  EXPECT_EQ(map.At(uint64_t{1} << 60), 2u);
+  EXPECT_EQ(map.Find(8), kNoVertex);
+  EXPECT_EQ(map.ToExternal(2), uint64_t{1} << 60);
+  try {
+    map.At(8);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("unknown id 8"), std::string::npos);
+  }
+  EXPECT_THROW(IdMap::FromSortedUnique({1, 3, 3}), Error);
+}
+
+}  // namespace
+}  // namespace gr::graph

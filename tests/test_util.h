@@ -1,0 +1,50 @@
+// Helpers shared by the test binaries: temporary files and the location of
+// ../shared/data (tests that need it skip with a message when it is absent).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace gr::testing {
+
+inline std::string TempPath(const std::string& name) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string prefix = info ? std::string(info->test_suite_name()) + "_" + info->name() + "_" : "";
+  return (std::filesystem::path(::testing::TempDir()) / (prefix + name)).string();
+}
+
+inline std::string WriteTextFile(const std::string& name, const std::string& text) {
+  const std::string path = TempPath(name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+inline std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+inline void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// ../shared/data/<relative>, or "" if the shared data folder is absent.
+// GR_SHARED_DATA overrides the location.
+inline std::string SharedDataPath(const std::string& relative) {
+  const char* env = std::getenv("GR_SHARED_DATA");
+  const std::filesystem::path root = env ? env : GR_SHARED_DATA_DIR;
+  const auto path = root / relative;
+  return std::filesystem::exists(path) ? path.string() : "";
+}
+
+}  // namespace gr::testing
+
+// Skips the current test unless ../shared/data/<relative> exists; binds its path.
+#define GR_REQUIRE_SHARED_DATA(var, relative)                                              \
+  const std::string var = ::gr::testing::SharedDataPath(relative);                         \
+  if (var.empty()) GTEST_SKIP() << "shared data set " << (relative)                         \
+                                << " not found (expected under ../shared/data); skipping"
