@@ -23,7 +23,7 @@ namespace {
 
 // Independent random streams per entity.
 enum Stream : uint64_t { kAccountStream = 1, kPostCountStream, kPostStream, kFollowStream,
-                         kInteractionStream, kImpressionStream };
+                         kReciprocityStream, kInteractionStream, kImpressionStream };
 
 constexpr uint64_t kIdMask = (uint64_t{1} << 48) - 1;
 constexpr int kInterests = 3;
@@ -141,7 +141,15 @@ struct World {
   std::vector<AliasTable> topic_author_sampler, topic_post_sampler;
   AliasTable author_sampler, post_sampler, topic_prior;
   std::vector<uint32_t> authors;
+  // Each account's own follows (follow-backs excluded), sorted by target:
+  // follow_target[follow_begin[a] .. follow_begin[a+1]). 8 bytes per follow.
+  std::vector<uint64_t> follow_begin;
+  std::vector<uint32_t> follow_target, follow_time;
 
+  bool Follows(uint32_t a, uint32_t b) const {
+    return std::binary_search(follow_target.begin() + static_cast<int64_t>(follow_begin[a]),
+                              follow_target.begin() + static_cast<int64_t>(follow_begin[a + 1]), b);
+  }
   double Affinity(const Account& a, uint16_t topic) const {
     for (int i = 0; i < kInterests; ++i)
       if (a.topics[i] == topic) return a.weights[i];
@@ -253,6 +261,58 @@ void MakeSamplers(World& w) {
   }
 }
 
+// Draws every account's own follows: a log-normal out-degree, targets mostly
+// popular authors of the account's topics, some by global popularity, some
+// uniformly random (noise); most predate the window, a tenth fall inside it.
+void MakeFollows(World& w) {
+  const WorldConfig& cfg = w.cfg;
+  const double mu = std::log(cfg.mean_follows) - cfg.follow_sigma * cfg.follow_sigma / 2.0;
+  const uint64_t max_follows = std::min<uint64_t>(w.authors.size() + cfg.accounts / 10, 20000);
+  w.follow_begin.assign(cfg.accounts + 1, 0);
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> block(kBlockAccounts);
+  for (uint64_t first = 0; first < cfg.accounts; first += kBlockAccounts) {
+    const uint64_t count = std::min(kBlockAccounts, cfg.accounts - first);
+    ParallelFor(static_cast<int64_t>(count), cfg.threads, 64, [&](int64_t k) {
+      const uint64_t i = first + static_cast<uint64_t>(k);
+      const Account& a = w.accounts[i];
+      Rng rng = Rng::ForItem(cfg.seed, kFollowStream, i);
+      const auto degree = std::min<uint64_t>(
+          max_follows, static_cast<uint64_t>(std::exp(mu + cfg.follow_sigma * Normal(rng))));
+      auto& follows = block[k];
+      follows.clear();
+      std::unordered_set<uint32_t> followed;
+      followed.reserve(degree * 2);
+      for (uint64_t d = 0; d < degree; ++d) {
+        for (int attempt = 0; attempt < 4; ++attempt) {
+          const double u = rng.UniformDouble();
+          uint32_t target;
+          if (u < cfg.topic_follow_share) {
+            target = w.SampleAuthorInTopic(w.SampleInterest(a, rng), rng);
+          } else if (u < cfg.topic_follow_share + cfg.random_follow_share) {
+            target = static_cast<uint32_t>(rng.Uniform(cfg.accounts));
+          } else {
+            target = w.authors[w.author_sampler.Sample(rng)];
+          }
+          if (target == i || !followed.insert(target).second) continue;
+          const double t = rng.UniformDouble() < 0.9
+                               ? static_cast<double>(cfg.start_time) - rng.UniformDouble() * 365 * kDay
+                               : static_cast<double>(cfg.start_time) + rng.UniformDouble() * cfg.days * kDay;
+          follows.emplace_back(target, static_cast<uint32_t>(t));
+          break;
+        }
+      }
+      std::sort(follows.begin(), follows.end());
+    });
+    for (uint64_t k = 0; k < count; ++k) {
+      for (const auto& [target, time] : block[k]) {
+        w.follow_target.push_back(target);
+        w.follow_time.push_back(time);
+      }
+      w.follow_begin[first + k + 1] = w.follow_target.size();
+    }
+  }
+}
+
 struct AccountOutput {
   std::string follows, interactions, impressions;
   uint64_t num_follows = 0, num_interactions = 0, num_impressions = 0, clicked = 0, interacted = 0;
@@ -266,44 +326,24 @@ void MakeAccountRows(const World& w, uint64_t i, AccountOutput& out) {
   const uint64_t me = AccountExternalId(i);
   const double window_end = static_cast<double>(cfg.start_time) + cfg.days * kDay;
 
-  Rng rng = Rng::ForItem(cfg.seed, kFollowStream, i);
-  const double mu = std::log(cfg.mean_follows) - cfg.follow_sigma * cfg.follow_sigma / 2.0;
-  const uint64_t max_follows = std::min<uint64_t>(w.authors.size() + cfg.accounts / 10, 20000);
-  const auto degree = std::min<uint64_t>(
-      max_follows, static_cast<uint64_t>(std::exp(mu + cfg.follow_sigma * Normal(rng))));
-  std::unordered_set<uint32_t> followed;
-  followed.reserve(degree * 2);
-  for (uint64_t k = 0; k < degree; ++k) {
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      const double u = rng.UniformDouble();
-      uint32_t target;
-      if (u < cfg.topic_follow_share) {
-        target = w.SampleAuthorInTopic(w.SampleInterest(a, rng), rng);
-      } else if (u < cfg.topic_follow_share + cfg.random_follow_share) {
-        target = static_cast<uint32_t>(rng.Uniform(cfg.accounts));
-      } else {
-        target = w.authors[w.author_sampler.Sample(rng)];
-      }
-      if (target == i || !followed.insert(target).second) continue;
-      // Most follows predate the window; a tenth happen during it.
-      const double t = rng.UniformDouble() < 0.9
-                           ? static_cast<double>(cfg.start_time) - rng.UniformDouble() * 365 * kDay
-                           : static_cast<double>(cfg.start_time) + rng.UniformDouble() * cfg.days * kDay;
-      AppendRow(out.follows, me, AccountExternalId(target), static_cast<uint64_t>(t));
+  // Own follows, then follow-backs this account's follows trigger; a
+  // follow-back is skipped where the followee already follows this account,
+  // so the file never lists an edge twice.
+  Rng rng = Rng::ForItem(cfg.seed, kReciprocityStream, i);
+  std::vector<uint32_t> followed_authors;
+  for (uint64_t e = w.follow_begin[i]; e < w.follow_begin[i + 1]; ++e) {
+    const uint32_t target = w.follow_target[e];
+    const uint32_t t = w.follow_time[e];
+    AppendRow(out.follows, me, AccountExternalId(target), t);
+    ++out.num_follows;
+    if (w.post_begin[target + 1] > w.post_begin[target]) followed_authors.push_back(target);
+    if (!w.accounts[target].celebrity && rng.UniformDouble() < cfg.reciprocity &&
+        !w.Follows(target, static_cast<uint32_t>(i))) {
+      const double back = std::min(window_end - 1, t + rng.UniformDouble() * 3 * kDay);
+      AppendRow(out.follows, AccountExternalId(target), me, static_cast<uint64_t>(back));
       ++out.num_follows;
-      if (!w.accounts[target].celebrity && rng.UniformDouble() < cfg.reciprocity) {
-        const double back = std::min(window_end - 1, t + rng.UniformDouble() * 3 * kDay);
-        AppendRow(out.follows, AccountExternalId(target), me, static_cast<uint64_t>(back));
-        ++out.num_follows;
-      }
-      break;
     }
   }
-  std::vector<uint32_t> followed_authors;
-  for (uint32_t f : followed) {
-    if (w.post_begin[f + 1] > w.post_begin[f]) followed_authors.push_back(f);
-  }
-  std::sort(followed_authors.begin(), followed_authors.end());  // set order is not portable
 
   auto sample_post = [&](Rng& r, double from_followed, double from_topic) -> uint32_t {
     const double u = r.UniformDouble();
@@ -417,6 +457,7 @@ WorldSummary GenerateWorld(const WorldConfig& cfg, const std::string& out_dir) {
   MakeAccounts(w);
   MakePosts(w);
   MakeSamplers(w);
+  MakeFollows(w);
 
   WorldSummary summary;
   summary.accounts = cfg.accounts;
