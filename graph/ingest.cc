@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/internal/csr_build.h"
+#include "graph/internal/id_table.h"
 #include "graph/internal/text_parse.h"
 
 namespace gr::graph {
@@ -69,7 +70,6 @@ double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Maps rows' external ids to dense ids; every id must be in `map`.
 template <typename Record, typename MakeRow>
 std::vector<EdgeRow> MakeRows(const std::vector<Record>& records, int threads, MakeRow make_row) {
   std::vector<EdgeRow> rows(records.size());
@@ -77,6 +77,42 @@ std::vector<EdgeRow> MakeRows(const std::vector<Record>& records, int threads, M
   for (size_t i = 0; i < records.size(); ++i) rows[i] = make_row(records[i]);
   return rows;
 }
+
+// Gathers the distinct external ids of one vertex kind in parallel (a hash
+// table per thread), then builds the IdMap and a hash lookup into it.
+class IdCollector {
+ public:
+  explicit IdCollector(int threads) : tables_(static_cast<size_t>(ResolveThreads(threads))) {}
+
+  // Adds ids_of(record, emit) for every record; emit(ExternalId) adds one id.
+  template <typename Record, typename IdsOf>
+  void Add(const std::vector<Record>& records, IdsOf ids_of) {
+    const size_t parts = tables_.size(), n = records.size();
+#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static, 1)
+    for (size_t t = 0; t < parts; ++t) {
+      internal::IdTable& table = tables_[t];
+      for (size_t i = n * t / parts; i < n * (t + 1) / parts; ++i)
+        ids_of(records[i], [&](ExternalId id) { table.Insert(id, 0); });
+    }
+  }
+
+  // The dictionary, and a lookup table from external to dense id.
+  IdMap Finish(internal::IdTable* lookup) {
+    std::vector<ExternalId> ids;
+    for (const auto& table : tables_) {
+      const auto keys = table.Keys();
+      ids.insert(ids.end(), keys.begin(), keys.end());
+    }
+    tables_.clear();
+    IdMap map = IdMap::FromIds(std::move(ids));
+    *lookup = internal::IdTable(map.size());
+    for (VertexId v = 0; v < map.size(); ++v) lookup->Insert(map.ToExternal(v), v);
+    return map;
+  }
+
+ private:
+  std::vector<internal::IdTable> tables_;
+};
 
 }  // namespace
 
@@ -155,21 +191,21 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
 
   SocialGraph g;
   g.reference_time = reference;
+  internal::IdTable account_ids, post_ids;
   {
-    std::vector<ExternalId> ids;
-    ids.reserve(2 * follows.size() + interactions.size() + posts.size());
-    for (const auto& r : follows) ids.insert(ids.end(), {r.src, r.dst});
-    for (const auto& r : interactions) ids.push_back(r.account);
-    for (const auto& r : posts) ids.push_back(r.author);
-    g.accounts = IdMap::FromIds(std::move(ids));
+    IdCollector collector(config.threads);
+    collector.Add(follows, [](const FollowRecord& r, auto emit) { emit(r.src); emit(r.dst); });
+    collector.Add(interactions, [](const InteractionRecord& r, auto emit) { emit(r.account); });
+    collector.Add(posts, [](const PostRecord& r, auto emit) { emit(r.author); });
+    g.accounts = collector.Finish(&account_ids);
   }
   {
-    std::vector<ExternalId> ids;
-    ids.reserve(interactions.size() + posts.size());
-    for (const auto& r : interactions) ids.push_back(r.post);
-    for (const auto& r : posts) ids.push_back(r.post);
-    g.posts = IdMap::FromIds(std::move(ids));
+    IdCollector collector(config.threads);
+    collector.Add(interactions, [](const InteractionRecord& r, auto emit) { emit(r.post); });
+    collector.Add(posts, [](const PostRecord& r, auto emit) { emit(r.post); });
+    g.posts = collector.Finish(&post_ids);
   }
+  const size_t num_accounts = g.accounts.size(), num_posts = g.posts.size();
 
   // Authorship: one author per post; identical repeated lines are merged.
   __gnu_parallel::sort(posts.begin(), posts.end(), [](const PostRecord& a, const PostRecord& b) {
@@ -185,8 +221,8 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
       ++rep.post_duplicate_lines;
       continue;
     }
-    const VertexId p = g.posts.Find(r.post);
-    g.post_author[p] = g.accounts.Find(r.author);
+    const VertexId p = post_ids.Find(r.post);
+    g.post_author[p] = account_ids.Find(r.author);
     g.post_time[p] = r.time;
   }
   rep.posts_without_author = static_cast<uint64_t>(
@@ -196,10 +232,8 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
     for (VertexId p = 0; p < g.post_author.size(); ++p) {
       if (g.post_author[p] != kNoVertex) rows.push_back({g.post_author[p], p, 1.0f, 0, 0, 0});
     }
-    std::sort(rows.begin(), rows.end(), [](const EdgeRow& a, const EdgeRow& b) {
-      return std::tie(a.src, a.dst) < std::tie(b.src, b.dst);
-    });
-    g.authored = internal::BuildCsr(rows, g.accounts.size(), {.weights = false});
+    g.authored = internal::BuildCsr(internal::GroupAndSort(std::move(rows), num_accounts, config.threads),
+                                    {.weights = false}, config.threads);
   }
   posts = {};
 
@@ -207,32 +241,34 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
   {
     auto rows = MakeRows(follows, config.threads, [&](const FollowRecord& r) {
       const double weight = w.follow * Decay(r.time, reference, w.follow_half_life_days);
-      return EdgeRow{g.accounts.Find(r.src), g.accounts.Find(r.dst), static_cast<float>(weight),
+      return EdgeRow{account_ids.Find(r.src), account_ids.Find(r.dst), static_cast<float>(weight),
                      r.time, 0, 0};
     });
     follows = {};
-    internal::SortAndMerge(rows, config.self_loops, config.duplicates,
-                           &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
-    g.following = internal::BuildCsr(rows, g.accounts.size(), {.weights = true, .times = true});
-    internal::ReverseRows(rows);
-    g.followers = internal::BuildCsr(rows, g.accounts.size(), {.weights = true});
+    auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
+    internal::MergeDuplicates(grouped, config.self_loops, config.duplicates,
+                              &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
+    g.following = internal::BuildCsr(grouped, {.weights = true, .times = true}, config.threads);
+    grouped = internal::Reverse(std::move(grouped), num_accounts, config.threads);
+    g.followers = internal::BuildCsr(grouped, {.weights = true}, config.threads);
   }
   {
     auto rows = MakeRows(interactions, config.threads, [&](const InteractionRecord& r) {
       const double weight =
           w.interaction[r.type] * Decay(r.time, reference, w.interaction_half_life_days);
-      return EdgeRow{g.accounts.Find(r.account), g.posts.Find(r.post),
+      return EdgeRow{account_ids.Find(r.account), post_ids.Find(r.post),
                      static_cast<float>(weight), r.time, r.dwell_ms,
                      static_cast<uint8_t>(1u << r.type)};
     });
     interactions = {};
+    auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
     uint64_t no_self_loops = 0;
-    internal::SortAndMerge(rows, SelfLoopPolicy::kKeep, config.duplicates, &no_self_loops,
-                           &rep.interaction_duplicates_merged);
+    internal::MergeDuplicates(grouped, SelfLoopPolicy::kKeep, config.duplicates, &no_self_loops,
+                              &rep.interaction_duplicates_merged);
     g.engagements = internal::BuildCsr(
-        rows, g.accounts.size(), {.weights = true, .times = true, .types = true, .dwell = true});
-    internal::ReverseRows(rows);
-    g.engagers = internal::BuildCsr(rows, g.posts.size(), {.weights = true, .times = true});
+        grouped, {.weights = true, .times = true, .types = true, .dwell = true}, config.threads);
+    grouped = internal::Reverse(std::move(grouped), num_posts, config.threads);
+    g.engagers = internal::BuildCsr(grouped, {.weights = true, .times = true}, config.threads);
   }
   rep.seconds = Seconds(start);
   return g;
@@ -260,27 +296,28 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
 
   SocialGraph g;
   g.undirected = !directed;
+  internal::IdTable ids;
   {
-    std::vector<ExternalId> ids;
-    ids.reserve(2 * edges.size());
-    for (const auto& r : edges) ids.insert(ids.end(), {r.src, r.dst});
-    g.accounts = IdMap::FromIds(std::move(ids));
+    IdCollector collector(config.threads);
+    collector.Add(edges, [](const WeightedEdgeRecord& r, auto emit) { emit(r.src); emit(r.dst); });
+    g.accounts = collector.Finish(&ids);
   }
   std::vector<EdgeRow> rows;
   rows.reserve(directed ? edges.size() : 2 * edges.size());
   for (const auto& r : edges) {
-    const VertexId u = g.accounts.Find(r.src), v = g.accounts.Find(r.dst);
+    const VertexId u = ids.Find(r.src), v = ids.Find(r.dst);
     rows.push_back({u, v, r.weight, 0, 0, 0});
     if (!directed && u != v) rows.push_back({v, u, r.weight, 0, 0, 0});
   }
   edges = {};
-  internal::SortAndMerge(rows, config.self_loops, config.duplicates,
-                         &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
   const size_t n = g.accounts.size();
-  g.following = internal::BuildCsr(rows, n, {.weights = true});
+  auto grouped = internal::GroupAndSort(std::move(rows), n, config.threads);
+  internal::MergeDuplicates(grouped, config.self_loops, config.duplicates,
+                            &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
+  g.following = internal::BuildCsr(grouped, {.weights = true}, config.threads);
   if (directed) {
-    internal::ReverseRows(rows);
-    g.followers = internal::BuildCsr(rows, n, {.weights = true});
+    grouped = internal::Reverse(std::move(grouped), n, config.threads);
+    g.followers = internal::BuildCsr(grouped, {.weights = true}, config.threads);
   } else {
     g.followers = g.following;
   }

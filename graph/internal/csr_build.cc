@@ -1,59 +1,82 @@
 #include "graph/internal/csr_build.h"
 
-#include <parallel/algorithm>
-
 #include <algorithm>
 #include <tuple>
+
+#include "core/parallel.h"
 
 namespace gr::graph::internal {
 namespace {
 
-bool RowLess(const EdgeRow& a, const EdgeRow& b) {
-  return std::tie(a.src, a.dst, a.time, a.weight, a.type_mask, a.dwell_ms) <
-         std::tie(b.src, b.dst, b.time, b.weight, b.type_mask, b.dwell_ms);
-}
-
-void SortRows(std::vector<EdgeRow>& rows) { __gnu_parallel::sort(rows.begin(), rows.end(), RowLess); }
+struct RowLess {
+  bool operator()(const EdgeRow& a, const EdgeRow& b) const {
+    if (a.dst != b.dst) return a.dst < b.dst;
+    return std::tie(a.time, a.weight, a.type_mask, a.dwell_ms) <
+           std::tie(b.time, b.weight, b.type_mask, b.dwell_ms);
+  }
+};
 
 }  // namespace
 
-void SortAndMerge(std::vector<EdgeRow>& rows, SelfLoopPolicy self_loops,
-                  DuplicatePolicy duplicates, uint64_t* self_loops_dropped,
-                  uint64_t* duplicates_merged) {
-  SortRows(rows);
-  size_t out = 0;
-  uint64_t loops = 0, merged = 0;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const EdgeRow& row = rows[i];
-    if (row.src == row.dst && self_loops == SelfLoopPolicy::kDrop) {
-      ++loops;
-      continue;
-    }
-    if (out > 0 && duplicates != DuplicatePolicy::kKeep && rows[out - 1].src == row.src &&
-        rows[out - 1].dst == row.dst) {
-      EdgeRow& kept = rows[out - 1];
-      kept.weight = duplicates == DuplicatePolicy::kSum ? kept.weight + row.weight
-                                                        : std::max(kept.weight, row.weight);
-      kept.time = std::max(kept.time, row.time);
-      kept.type_mask |= row.type_mask;
-      kept.dwell_ms = kept.dwell_ms + row.dwell_ms < kept.dwell_ms ? UINT32_MAX
-                                                                   : kept.dwell_ms + row.dwell_ms;
-      ++merged;
-      continue;
-    }
-    rows[out++] = row;
+GroupedRows GroupAndSort(std::vector<EdgeRow> rows, size_t num_sources, int threads) {
+  GroupedRows grouped;
+  grouped.offsets.assign(num_sources + 1, 0);
+  for (const EdgeRow& row : rows) ++grouped.offsets[row.src + 1];
+  for (size_t v = 0; v < num_sources; ++v) grouped.offsets[v + 1] += grouped.offsets[v];
+  {
+    std::vector<EdgeIndex> cursor(grouped.offsets.begin(), grouped.offsets.end() - 1);
+    grouped.rows.resize(rows.size());
+    for (const EdgeRow& row : rows) grouped.rows[cursor[row.src]++] = row;
   }
+  rows = {};
+  const auto& offsets = grouped.offsets;
+  ParallelFor(static_cast<int64_t>(num_sources), threads, 1024, [&](int64_t v) {
+    std::sort(grouped.rows.begin() + static_cast<int64_t>(offsets[v]),
+              grouped.rows.begin() + static_cast<int64_t>(offsets[v + 1]), RowLess());
+  });
+  return grouped;
+}
+
+void MergeDuplicates(GroupedRows& grouped, SelfLoopPolicy self_loops, DuplicatePolicy duplicates,
+                     uint64_t* self_loops_dropped, uint64_t* duplicates_merged) {
+  auto& rows = grouped.rows;
+  auto& offsets = grouped.offsets;
+  EdgeIndex out = 0;
+  uint64_t loops = 0, merged = 0;
+  for (size_t v = 0; v + 1 < offsets.size(); ++v) {
+    const EdgeIndex begin = offsets[v], end = offsets[v + 1];
+    offsets[v] = out;
+    for (EdgeIndex e = begin; e < end; ++e) {
+      const EdgeRow& row = rows[e];
+      if (row.src == row.dst && self_loops == SelfLoopPolicy::kDrop) {
+        ++loops;
+        continue;
+      }
+      if (out > offsets[v] && duplicates != DuplicatePolicy::kKeep && rows[out - 1].dst == row.dst) {
+        EdgeRow& kept = rows[out - 1];
+        kept.weight = duplicates == DuplicatePolicy::kSum ? kept.weight + row.weight
+                                                          : std::max(kept.weight, row.weight);
+        kept.time = std::max(kept.time, row.time);
+        kept.type_mask |= row.type_mask;
+        kept.dwell_ms = kept.dwell_ms + row.dwell_ms < kept.dwell_ms ? UINT32_MAX
+                                                                     : kept.dwell_ms + row.dwell_ms;
+        ++merged;
+        continue;
+      }
+      rows[out++] = row;
+    }
+  }
+  offsets.back() = out;
   rows.resize(out);
   *self_loops_dropped += loops;
   *duplicates_merged += merged;
 }
 
-CsrGraph BuildCsr(const std::vector<EdgeRow>& rows, size_t num_sources, EdgeAttributes attributes) {
+CsrGraph BuildCsr(const GroupedRows& grouped, EdgeAttributes attributes, int threads) {
   CsrGraph g;
+  const auto& rows = grouped.rows;
   const size_t m = rows.size();
-  g.offsets.assign(num_sources + 1, 0);
-  for (const EdgeRow& row : rows) ++g.offsets[row.src + 1];
-  for (size_t v = 0; v < num_sources; ++v) g.offsets[v + 1] += g.offsets[v];
+  g.offsets = grouped.offsets;
   g.targets.resize(m);
   const bool weighted =
       attributes.weights &&
@@ -62,7 +85,7 @@ CsrGraph BuildCsr(const std::vector<EdgeRow>& rows, size_t num_sources, EdgeAttr
   if (attributes.times) g.times.resize(m);
   if (attributes.types) g.type_masks.resize(m);
   if (attributes.dwell) g.dwell_ms.resize(m);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(static)
   for (size_t e = 0; e < m; ++e) {
     g.targets[e] = rows[e].dst;
     if (weighted) g.weights[e] = rows[e].weight;
@@ -73,10 +96,12 @@ CsrGraph BuildCsr(const std::vector<EdgeRow>& rows, size_t num_sources, EdgeAttr
   return g;
 }
 
-void ReverseRows(std::vector<EdgeRow>& rows) {
-#pragma omp parallel for schedule(static)
+GroupedRows Reverse(GroupedRows grouped, size_t num_destinations, int threads) {
+  std::vector<EdgeRow> rows = std::move(grouped.rows);
+  grouped = {};
+#pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(static)
   for (size_t e = 0; e < rows.size(); ++e) std::swap(rows[e].src, rows[e].dst);
-  SortRows(rows);
+  return GroupAndSort(std::move(rows), num_destinations, threads);
 }
 
 }  // namespace gr::graph::internal

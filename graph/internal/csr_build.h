@@ -1,5 +1,8 @@
 // Internal to graph/: building CsrGraphs from edge rows with the self-loop
-// and duplicate policies.
+// and duplicate policies. Rows are grouped by source with a counting sort
+// (O(E)), then each source's rows are sorted by the full row (every field a
+// tie-break), so the result does not depend on input order within a source
+// or on the thread count.
 #pragma once
 
 #include <cstdint>
@@ -28,18 +31,23 @@ struct EdgeAttributes {
   bool dwell = false;
 };
 
-// Sorts rows by (src, dst) with every field as a tie-break (so the result is
-// the same whatever the thread count), drops self-loops and merges
-// duplicates per the policies. Returns the number of rows dropped as
-// self-loops and merged as duplicates.
-void SortAndMerge(std::vector<EdgeRow>& rows, SelfLoopPolicy self_loops,
-                  DuplicatePolicy duplicates, uint64_t* self_loops_dropped,
-                  uint64_t* duplicates_merged);
+// Rows grouped by source: the rows of source v are rows[offsets[v] .. offsets[v+1]).
+struct GroupedRows {
+  std::vector<EdgeRow> rows;
+  std::vector<EdgeIndex> offsets;
+};
 
-// Rows must be sorted by (src, dst). num_sources rows of offsets.
-CsrGraph BuildCsr(const std::vector<EdgeRow>& rows, size_t num_sources, EdgeAttributes attributes);
+// Groups `rows` (all src < num_sources) by source and sorts each group.
+GroupedRows GroupAndSort(std::vector<EdgeRow> rows, size_t num_sources, int threads);
 
-// Swaps src and dst of every row and sorts again.
-void ReverseRows(std::vector<EdgeRow>& rows);
+// Drops self-loops and merges duplicates of sorted groups, per the policies;
+// adds the counts of dropped and merged rows.
+void MergeDuplicates(GroupedRows& grouped, SelfLoopPolicy self_loops, DuplicatePolicy duplicates,
+                     uint64_t* self_loops_dropped, uint64_t* duplicates_merged);
+
+CsrGraph BuildCsr(const GroupedRows& grouped, EdgeAttributes attributes, int threads);
+
+// The same edges grouped by destination (src and dst swapped).
+GroupedRows Reverse(GroupedRows grouped, size_t num_destinations, int threads);
 
 }  // namespace gr::graph::internal

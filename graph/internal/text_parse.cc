@@ -9,30 +9,35 @@
 namespace gr::graph::internal {
 
 size_t SplitFields(std::string_view line, std::string_view* fields) {
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  const char* q = p;
+  while (q < end && *q != '\t' && *q != ',') ++q;
+  auto trimmed = [](const char* b, const char* e) {
+    while (b < e && *b == ' ') ++b;
+    while (e > b && e[-1] == ' ') --e;
+    return std::string_view(b, static_cast<size_t>(e - b));
+  };
   size_t n = 0;
-  const bool delimited = line.find_first_of("\t,") != std::string_view::npos;
-  if (delimited) {
-    size_t start = 0;
+  if (q < end) {  // tab- or comma-delimited: empty fields are kept
+    const char* start = p;
     while (true) {
-      const size_t end = line.find_first_of("\t,", start);
       if (n == kMaxFields) return kMaxFields + 1;
-      std::string_view field = line.substr(start, end == std::string_view::npos ? end : end - start);
-      while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
-      while (!field.empty() && field.back() == ' ') field.remove_suffix(1);
-      fields[n++] = field;
-      if (end == std::string_view::npos) break;
-      start = end + 1;
+      fields[n++] = trimmed(start, q);
+      if (q == end) return n;
+      start = q + 1;
+      q = start;
+      while (q < end && *q != '\t' && *q != ',') ++q;
     }
-    return n;
   }
-  size_t pos = 0;
-  while (pos < line.size()) {
-    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
-    if (pos == line.size()) break;
-    const size_t end = line.find(' ', pos);
+  while (p < end) {  // whitespace-separated
+    while (p < end && *p == ' ') ++p;
+    if (p == end) break;
+    const char* e = p;
+    while (e < end && *e != ' ') ++e;
     if (n == kMaxFields) return kMaxFields + 1;
-    fields[n++] = line.substr(pos, end == std::string_view::npos ? end : end - pos);
-    pos = end == std::string_view::npos ? line.size() : end;
+    fields[n++] = std::string_view(p, static_cast<size_t>(e - p));
+    p = e;
   }
   return n;
 }
