@@ -9,5 +9,6 @@ namespace gr::apps {
 void AddIngestCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
 void AddGenerateCommand(CLI::App& app);
+void AddWalkCommand(CLI::App& app);
 
 }  // namespace gr::apps

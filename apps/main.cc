@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   gr::apps::AddGenerateCommand(app);
   gr::apps::AddIngestCommand(app);
   gr::apps::AddStatsCommand(app);
+  gr::apps::AddWalkCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +14,8 @@ namespace gr::testing {
 
 inline std::string TempPath(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string prefix = info ? std::string(info->test_suite_name()) + "_" + info->name() + "_" : "";
+  std::string prefix = info ? std::string(info->test_suite_name()) + "_" + info->name() + "_" : "";
+  std::replace(prefix.begin(), prefix.end(), '/', '_');  // parameterized test names
   return (std::filesystem::path(::testing::TempDir()) / (prefix + name)).string();
 }
 

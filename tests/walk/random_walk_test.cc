@@ -1,0 +1,266 @@
+#include "walk/random_walk.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "core/error.h"
+#include "graph/ingest.h"
+#include "tests/test_util.h"
+
+namespace gr::walk {
+namespace {
+
+using ::gr::testing::WriteTextFile;
+
+// Two triangles joined by a path, with unequal weights, so that node2vec's
+// three cases (return, stay at distance 1, move away) all occur.
+graph::SocialGraph TestGraph(bool directed = false) {
+  return graph::LoadEdgeList(
+      WriteTextFile("g.txt", "0 1 1\n0 2 3\n1 2 1\n2 3 2\n3 4 1\n3 5 4\n4 5 1\n5 6 1\n"), directed, {});
+}
+
+struct Transitions {
+  std::map<std::pair<VertexId, VertexId>, std::map<VertexId, uint64_t>> second_order;  // (prev,cur)->next
+  std::map<VertexId, std::map<VertexId, uint64_t>> first_order;                        // cur->next
+};
+
+Transitions Count(const WalkCorpus& corpus) {
+  Transitions t;
+  for (size_t w = 0; w < corpus.num_walks(); ++w) {
+    auto walk = corpus.Walk(w);
+    for (size_t k = 1; k < walk.size(); ++k) {
+      ++t.first_order[walk[k - 1]][walk[k]];
+      if (k >= 2) ++t.second_order[{walk[k - 2], walk[k - 1]}][walk[k]];
+    }
+  }
+  return t;
+}
+
+// Every empirical frequency within 4.5 standard errors (+0.002) of `exact`,
+// and the same support.
+void ExpectMatches(const std::map<VertexId, uint64_t>& counts,
+                   const std::map<VertexId, double>& exact, const std::string& context) {
+  uint64_t n = 0;
+  for (const auto& [next, c] : counts) n += c;
+  ASSERT_GT(n, 1000u) << context;
+  for (const auto& [next, c] : counts)
+    EXPECT_TRUE(exact.count(next) && exact.at(next) > 0) << context << ": impossible step to " << next;
+  for (const auto& [next, p] : exact) {
+    const double observed =
+        counts.count(next) ? static_cast<double>(counts.at(next)) / static_cast<double>(n) : 0.0;
+    const double tolerance = 4.5 * std::sqrt(p * (1 - p) / static_cast<double>(n)) + 0.002;
+    EXPECT_NEAR(observed, p, tolerance) << context << " -> " << next << " (n=" << n << ")";
+  }
+}
+
+// First-order probabilities of stepping from `cur`.
+std::map<VertexId, double> FirstOrder(const graph::CsrGraph& g, VertexId cur, bool weighted) {
+  std::map<VertexId, double> p;
+  double sum = 0;
+  for (EdgeIndex e = g.Begin(cur); e < g.End(cur); ++e) sum += weighted ? g.Weight(e) : 1.0;
+  for (EdgeIndex e = g.Begin(cur); e < g.End(cur); ++e) p[g.targets[e]] += (weighted ? g.Weight(e) : 1.0) / sum;
+  return p;
+}
+
+WalkCorpus Walks(const graph::SocialGraph& g, WalkConfig config, WalkStats* stats = nullptr) {
+  RandomWalker walker(g, config);
+  return walker.Generate(0, walker.num_walks(), stats);
+}
+
+class WalkThreadsTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(WalkThreadsTest, UniformAndWeightedMatchFirstOrderProbabilities) {
+  const graph::SocialGraph g = TestGraph();
+  for (const WalkKind kind : {WalkKind::kUniform, WalkKind::kWeighted}) {
+    WalkConfig config;
+    config.kind = kind;
+    config.walks_per_vertex = 3000;
+    config.walk_length = 10;
+    config.threads = GetParam();
+    const Transitions t = Count(Walks(g, config));
+    for (VertexId cur = 0; cur < g.num_accounts(); ++cur) {
+      ExpectMatches(t.first_order.at(cur), FirstOrder(g.following, cur, kind == WalkKind::kWeighted),
+                    "kind " + std::to_string(static_cast<int>(kind)) + " from " + std::to_string(cur));
+    }
+  }
+}
+
+TEST_P(WalkThreadsTest, Node2vecMatchesSecondOrderProbabilities) {
+  const graph::SocialGraph g = TestGraph();
+  for (const auto& [p, q, weighted] : std::vector<std::tuple<double, double, bool>>{
+           {1, 1, false}, {0.25, 4, false}, {4, 0.25, false}, {2, 0.5, true}}) {
+    WalkConfig config;
+    config.kind = WalkKind::kNode2vec;
+    config.p = p;
+    config.q = q;
+    config.weighted = weighted;
+    config.walks_per_vertex = 3000;
+    config.walk_length = 12;
+    config.threads = GetParam();
+    WalkStats stats;
+    const Transitions t = Count(Walks(g, config, &stats));
+    if (p != 1 || q != 1) {
+      EXPECT_GT(stats.rejected_proposals, 0u);
+    }
+    for (const auto& [state, counts] : t.second_order) {
+      const auto [prev, cur] = state;
+      uint64_t n = 0;
+      for (const auto& [next, c] : counts) n += c;
+      if (n < 3000) continue;
+      std::map<VertexId, double> exact;
+      double sum = 0;
+      for (EdgeIndex e = g.following.Begin(cur); e < g.following.End(cur); ++e) {
+        const VertexId x = g.following.targets[e];
+        const double alpha = x == prev ? 1 / p : g.following.HasEdge(prev, x) ? 1.0 : 1 / q;
+        const double w = (weighted ? g.following.Weight(e) : 1.0) * alpha;
+        exact[x] += w;
+        sum += w;
+      }
+      for (auto& [x, w] : exact) w /= sum;
+      ExpectMatches(counts, exact,
+                    "p=" + std::to_string(p) + " q=" + std::to_string(q) + " (" +
+                        std::to_string(prev) + "," + std::to_string(cur) + ")");
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, WalkThreadsTest, ::testing::Values(1, 2));
+
+TEST(RandomWalkTest, SameSeedSameWalksWhateverTheThreads) {
+  const graph::SocialGraph g = TestGraph();
+  for (const WalkKind kind : {WalkKind::kUniform, WalkKind::kWeighted, WalkKind::kNode2vec}) {
+    WalkConfig config;
+    config.kind = kind;
+    config.p = 0.5;
+    config.q = 2;
+    config.walks_per_vertex = 50;
+    config.threads = 1;
+    const WalkCorpus one = Walks(g, config);
+    config.threads = 2;
+    const WalkCorpus two = Walks(g, config);
+    EXPECT_EQ(one.tokens, two.tokens);
+    EXPECT_EQ(one.offsets, two.offsets);
+    config.seed = 2;
+    EXPECT_NE(Walks(g, config).tokens, one.tokens);
+  }
+}
+
+TEST(RandomWalkTest, EveryStartVertexStartsWalksPerVertexWalks) {
+  const graph::SocialGraph g = TestGraph();
+  WalkConfig config;
+  config.walks_per_vertex = 7;
+  RandomWalker walker(g, config);
+  ASSERT_EQ(walker.num_walks(), 7u * g.num_accounts());
+  // Streaming in uneven batches gives the same corpus as one Generate call.
+  const WalkCorpus all = walker.Generate(0, walker.num_walks(), nullptr);
+  std::vector<VertexId> streamed;
+  std::map<VertexId, int> starts;
+  walker.ForEachBatch(5, [&](const WalkCorpus& batch) {
+    for (size_t i = 0; i < batch.num_walks(); ++i) ++starts[batch.Walk(i)[0]];
+    streamed.insert(streamed.end(), batch.tokens.begin(), batch.tokens.end());
+  }, nullptr);
+  EXPECT_EQ(streamed, all.tokens);
+  ASSERT_EQ(starts.size(), g.num_accounts());
+  for (const auto& [v, n] : starts) EXPECT_EQ(n, 7) << "start " << v;
+}
+
+TEST(RandomWalkTest, DeadEndsStopWalksAndIsolatedStartsAreCounted) {
+  const graph::SocialGraph g =
+      graph::LoadEdgeList(WriteTextFile("chain.txt", "1 2\n2 3\n"), /*directed=*/true, {});
+  WalkConfig config;
+  config.direction = Direction::kOut;
+  config.walks_per_vertex = 2;
+  config.walk_length = 10;
+  WalkStats stats;
+  const WalkCorpus corpus = Walks(g, config, &stats);
+  EXPECT_EQ(stats.walks, 6u);
+  EXPECT_EQ(stats.isolated_starts, 2u);  // vertex 3 has no out-edge
+  EXPECT_EQ(stats.ended_early, 4u);
+  for (size_t i = 0; i < corpus.num_walks(); ++i) {
+    auto walk = corpus.Walk(i);
+    EXPECT_EQ(walk.back(), g.accounts.At(3));
+    EXPECT_EQ(walk.size(), 3 - walk[0]) << "walk from " << walk[0];
+  }
+  config.direction = Direction::kBoth;  // the undirected view never dead-ends here
+  WalkStats both;
+  Walks(g, config, &both);
+  EXPECT_EQ(both.ended_early + both.isolated_starts, 0u);
+}
+
+graph::SocialGraph Heterogeneous() {
+  const auto follows = WriteTextFile("f.tsv", "1\t2\n2\t3\n3\t1\n4\t1\n");
+  const auto posts = WriteTextFile("p.tsv", "100\t1\n101\t2\n102\t3\n");
+  const auto interactions =
+      WriteTextFile("i.tsv", "1\t101\tclick\t5\n2\t102\tlike\t5\n3\t100\tclick\t5\n4\t100\tclick\t5\n");
+  return graph::Ingest({.follows = follows, .interactions = interactions, .posts = posts}, {});
+}
+
+TEST(RandomWalkTest, MetapathAlternatesTypesAlongRealEdges) {
+  const graph::SocialGraph g = Heterogeneous();
+  WalkConfig config;
+  config.kind = WalkKind::kMetapath;
+  config.metapath = "interacts,authored_by";
+  config.walk_length = 9;
+  config.walks_per_vertex = 5;
+  RandomWalker walker(g, config);
+  EXPECT_EQ(walker.vocabulary_size(), g.num_accounts() + g.num_posts());
+  const WalkCorpus corpus = walker.Generate(0, walker.num_walks(), nullptr);
+  const auto accounts = static_cast<VertexId>(g.num_accounts());
+  for (size_t i = 0; i < corpus.num_walks(); ++i) {
+    auto walk = corpus.Walk(i);
+    ASSERT_EQ(walk.size(), 9u);
+    for (size_t k = 0; k + 1 < walk.size(); ++k) {
+      if (k % 2 == 0) {
+        ASSERT_LT(walk[k], accounts);
+        ASSERT_GE(walk[k + 1], accounts);
+        EXPECT_TRUE(g.engagements.HasEdge(walk[k], walk[k + 1] - accounts));
+      } else {
+        EXPECT_EQ(g.post_author[walk[k] - accounts], walk[k + 1]);
+      }
+    }
+  }
+  EXPECT_EQ(walker.TokenText(accounts), "p100");
+  EXPECT_EQ(walker.TokenText(0), "a1");
+}
+
+TEST(RandomWalkTest, BadMetapathsAreNamed) {
+  const graph::SocialGraph g = Heterogeneous();
+  WalkConfig config;
+  config.kind = WalkKind::kMetapath;
+  auto message = [&](const std::string& path) -> std::string {
+    config.metapath = path;
+    try {
+      RandomWalker walker(g, config);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(message("likes").find("unknown metapath relation 'likes'"), std::string::npos);
+  EXPECT_NE(message("interacts").find("must end on the vertex type"), std::string::npos);
+  EXPECT_NE(message("follows,authored_by").find("does not start where"), std::string::npos);
+  config.kind = WalkKind::kNode2vec;
+  config.p = 0;
+  EXPECT_NE(message("").find("p must be > 0"), std::string::npos);
+}
+
+TEST(SharedDataTest, KarateWalksStayOnEdges) {
+  GR_REQUIRE_SHARED_DATA(path, "karate/karate.edgelist");
+  const graph::SocialGraph g = graph::LoadEdgeList(path, false, {});
+  WalkConfig config;
+  config.kind = WalkKind::kNode2vec;
+  config.p = 0.5;
+  config.q = 2;
+  const WalkCorpus corpus = Walks(g, config);
+  EXPECT_EQ(corpus.num_walks(), 340u);
+  for (size_t i = 0; i < corpus.num_walks(); ++i) {
+    auto walk = corpus.Walk(i);
+    EXPECT_EQ(walk.size(), 80u);
+    for (size_t k = 1; k < walk.size(); ++k) ASSERT_TRUE(g.following.HasEdge(walk[k - 1], walk[k]));
+  }
+}
+
+}  // namespace
+}  // namespace gr::walk

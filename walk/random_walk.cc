@@ -1,0 +1,332 @@
+#include "walk/random_walk.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+
+namespace gr::walk {
+namespace {
+
+enum class VertexType { kAccount, kPost };
+
+// One relation a walk can step along: up to two CSR parts read as one
+// concatenated neighbour list (the both-direction view), with optional
+// per-vertex alias tables over that list.
+struct Hop {
+  std::string name;
+  const graph::CsrGraph* first = nullptr;
+  const graph::CsrGraph* second = nullptr;
+  VertexType from = VertexType::kAccount, to = VertexType::kAccount;
+  bool weighted = false;
+  std::vector<float> alias_prob;      // at Base(v) + i: keep neighbour i with this probability
+  std::vector<uint32_t> alias_index;  // ... else take neighbour alias_index[Base(v) + i]
+
+  uint64_t Base(VertexId v) const { return first->offsets[v] + (second ? second->offsets[v] : 0); }
+  uint64_t Degree(VertexId v) const { return first->Degree(v) + (second ? second->Degree(v) : 0); }
+  VertexId NeighborAt(VertexId v, uint64_t i) const {
+    const uint64_t d1 = first->Degree(v);
+    return i < d1 ? first->targets[first->offsets[v] + i] : second->targets[second->offsets[v] + i - d1];
+  }
+  float WeightAt(VertexId v, uint64_t i) const {
+    const uint64_t d1 = first->Degree(v);
+    return i < d1 ? first->Weight(first->offsets[v] + i) : second->Weight(second->offsets[v] + i - d1);
+  }
+  bool Contains(VertexId u, VertexId x) const {
+    return first->HasEdge(u, x) || (second != nullptr && second->HasEdge(u, x));
+  }
+  // A neighbour of v (degree > 0), uniformly or by weight.
+  VertexId Sample(VertexId v, uint64_t degree, Rng& rng) const {
+    uint64_t i = rng.Uniform(degree);
+    if (weighted) {
+      const uint64_t slot = Base(v) + i;
+      if (rng.UniformFloat() >= alias_prob[slot]) i = alias_index[slot];
+    }
+    return NeighborAt(v, i);
+  }
+
+  void BuildAliasTables(size_t num_vertices, int threads) {
+    weighted = true;
+    const uint64_t total = first->num_edges() + (second ? second->num_edges() : 0);
+    alias_prob.assign(total, 1.0f);
+    alias_index.assign(total, 0);
+#pragma omp parallel num_threads(ResolveThreads(threads))
+    {
+      std::vector<double> scaled;
+      std::vector<uint32_t> small, large;
+#pragma omp for schedule(dynamic, 1024)
+      for (size_t vi = 0; vi < num_vertices; ++vi) {
+        const auto v = static_cast<VertexId>(vi);
+        const uint64_t d = Degree(v), base = Base(v);
+        if (d == 0) continue;
+        double sum = 0;
+        scaled.resize(d);
+        for (uint64_t i = 0; i < d; ++i) sum += scaled[i] = WeightAt(v, i);
+        small.clear();
+        large.clear();
+        for (uint64_t i = 0; i < d; ++i) {
+          scaled[i] *= static_cast<double>(d) / sum;
+          (scaled[i] < 1.0 ? small : large).push_back(static_cast<uint32_t>(i));
+          alias_index[base + i] = static_cast<uint32_t>(i);
+        }
+        while (!small.empty() && !large.empty()) {
+          const uint32_t s = small.back(), l = large.back();
+          small.pop_back();
+          alias_prob[base + s] = static_cast<float>(scaled[s]);
+          alias_index[base + s] = l;
+          scaled[l] -= 1.0 - scaled[s];
+          if (scaled[l] < 1.0) {
+            large.pop_back();
+            small.push_back(l);
+          }
+        }
+      }
+    }
+  }
+};
+
+// A bijection of [0, n) keyed by `key` (4-round Feistel network with cycle
+// walking): the start order of one round, with O(1) memory.
+uint64_t Permute(uint64_t x, uint64_t n, uint64_t key) {
+  if (n <= 1) return 0;
+  int bits = 1;
+  while ((uint64_t{1} << bits) < n) ++bits;
+  const int half = (bits + 1) / 2;
+  const uint64_t mask = (uint64_t{1} << half) - 1;
+  do {
+    uint64_t left = x >> half, right = x & mask;
+    for (uint64_t round = 0; round < 4; ++round) {
+      const uint64_t f = MixSeed(key, round, right) & mask;
+      const uint64_t next = left ^ f;
+      left = right;
+      right = next;
+    }
+    x = (left << half) | right;
+  } while (x >= n);
+  return x;
+}
+
+void Accumulate(WalkStats& total, const WalkStats& part) {
+  total.walks += part.walks;
+  total.steps += part.steps;
+  total.ended_early += part.ended_early;
+  total.isolated_starts += part.isolated_starts;
+  total.rejected_proposals += part.rejected_proposals;
+}
+
+}  // namespace
+
+struct RandomWalker::Impl {
+  const graph::SocialGraph* graph = nullptr;
+  std::vector<Hop> hops;  // one for account walks; the cycle for metapaths
+  graph::CsrGraph authored_by;  // post -> author, built for metapaths that need it
+  VertexType start_type = VertexType::kAccount;
+  uint64_t num_starts = 0;
+  bool node2vec = false;
+  bool metapath = false;
+  double inv_p = 1, inv_q = 1, max_bias = 1;
+
+  VertexId TokenOf(VertexId v, VertexType type) const {
+    return type == VertexType::kPost ? static_cast<VertexId>(graph->num_accounts() + v) : v;
+  }
+};
+
+void WalkConfig::Validate() const {
+  GR_CHECK(walk_length >= 1, "walk_length must be >= 1, got ", walk_length);
+  GR_CHECK(walks_per_vertex >= 1, "walks_per_vertex (num-walks) must be >= 1, got ", walks_per_vertex);
+  GR_CHECK(p > 0 && std::isfinite(p), "p must be > 0, got ", p);
+  GR_CHECK(q > 0 && std::isfinite(q), "q must be > 0, got ", q);
+  GR_CHECK(threads >= 0, "threads must be >= 0, got ", threads);
+  GR_CHECK(kind != WalkKind::kMetapath || !metapath.empty(), "a metapath walk needs --metapath");
+}
+
+RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config)
+    : config_(config), impl_(std::make_unique<Impl>()) {
+  config_.Validate();
+  Impl& im = *impl_;
+  im.graph = &g;
+  const bool weighted = config_.kind == WalkKind::kWeighted ||
+                        (config_.weighted && config_.kind != WalkKind::kUniform);
+  if (config_.kind == WalkKind::kMetapath) {
+    im.metapath = true;
+    // authored_by as a CSR over posts: one edge per post with a known author.
+    im.authored_by.offsets.assign(g.num_posts() + 1, 0);
+    for (size_t p = 0; p < g.num_posts(); ++p) {
+      if (g.post_author[p] != kNoVertex) im.authored_by.targets.push_back(g.post_author[p]);
+      im.authored_by.offsets[p + 1] = im.authored_by.targets.size();
+    }
+    std::stringstream names(config_.metapath);
+    std::string name;
+    while (std::getline(names, name, ',')) {
+      Hop hop;
+      hop.name = name;
+      using VT = VertexType;
+      if (name == "follows") hop = {name, &g.following, nullptr, VT::kAccount, VT::kAccount};
+      else if (name == "followed_by") hop = {name, &g.followers, nullptr, VT::kAccount, VT::kAccount};
+      else if (name == "interacts") hop = {name, &g.engagements, nullptr, VT::kAccount, VT::kPost};
+      else if (name == "authored") hop = {name, &g.authored, nullptr, VT::kAccount, VT::kPost};
+      else if (name == "engaged_by") hop = {name, &g.engagers, nullptr, VT::kPost, VT::kAccount};
+      else if (name == "authored_by") hop = {name, &im.authored_by, nullptr, VT::kPost, VT::kAccount};
+      else
+        GR_THROW(ErrorCode::kInvalidArgument, "unknown metapath relation '", name,
+                 "' (known: follows, followed_by, interacts, authored, engaged_by, authored_by)");
+      GR_CHECK(hop.first->num_edges() > 0, "metapath relation '", name,
+               "' has no edges in this graph (were the interactions/posts files ingested?)");
+      if (!im.hops.empty())
+        GR_CHECK(im.hops.back().to == hop.from, "metapath '", config_.metapath, "': relation '", name,
+                 "' does not start where '", im.hops.back().name, "' ends");
+      im.hops.push_back(std::move(hop));
+    }
+    GR_CHECK(!im.hops.empty(), "empty metapath");
+    GR_CHECK(im.hops.back().to == im.hops.front().from, "metapath '", config_.metapath,
+             "' must end on the vertex type it starts from, so it can repeat");
+    im.start_type = im.hops.front().from;
+  } else {
+    Hop hop;
+    hop.name = "follow";
+    const bool undirected = g.undirected;
+    switch (undirected ? Direction::kOut : config_.direction) {
+      case Direction::kOut: hop.first = &g.following; break;
+      case Direction::kIn: hop.first = &g.followers; break;
+      case Direction::kBoth: hop.first = &g.following; hop.second = &g.followers; break;
+    }
+    im.hops.push_back(std::move(hop));
+    im.node2vec = config_.kind == WalkKind::kNode2vec;
+    im.inv_p = 1.0 / config_.p;
+    im.inv_q = 1.0 / config_.q;
+    im.max_bias = std::max({im.inv_p, 1.0, im.inv_q});
+  }
+  im.num_starts = im.start_type == VertexType::kPost ? g.num_posts() : g.num_accounts();
+  if (weighted) {
+    for (Hop& hop : im.hops) {
+      const size_t rows = hop.from == VertexType::kPost ? g.num_posts() : g.num_accounts();
+      hop.BuildAliasTables(rows, config_.threads);
+    }
+  }
+}
+
+RandomWalker::~RandomWalker() = default;
+
+uint64_t RandomWalker::num_walks() const { return impl_->num_starts * config_.walks_per_vertex; }
+
+size_t RandomWalker::vocabulary_size() const {
+  return impl_->metapath ? impl_->graph->num_accounts() + impl_->graph->num_posts()
+                         : impl_->graph->num_accounts();
+}
+
+std::string RandomWalker::TokenText(VertexId token) const {
+  const graph::SocialGraph& g = *impl_->graph;
+  if (!impl_->metapath) return std::to_string(g.accounts.ToExternal(token));
+  if (token < g.num_accounts()) return "a" + std::to_string(g.accounts.ToExternal(token));
+  return "p" + std::to_string(g.posts.ToExternal(static_cast<VertexId>(token - g.num_accounts())));
+}
+
+size_t RandomWalker::Walk(uint64_t index, std::span<VertexId> out, WalkStats* stats) const {
+  const Impl& im = *impl_;
+  const uint64_t round = index / im.num_starts;
+  const auto start = static_cast<VertexId>(
+      Permute(index % im.num_starts, im.num_starts, MixSeed(config_.seed, 0x5747, round)));
+  Rng rng = Rng::ForItem(config_.seed, start, round);
+  const size_t length = std::min<size_t>(config_.walk_length, out.size());
+  ++stats->walks;
+  VertexId cur = start;
+  VertexType type = im.start_type;
+  out[0] = im.TokenOf(cur, type);
+  size_t k = 1;
+  for (; k < length; ++k) {
+    const Hop& hop = im.hops[(k - 1) % im.hops.size()];
+    const uint64_t degree = hop.Degree(cur);
+    if (degree == 0) {
+      if (k == 1) ++stats->isolated_starts;
+      else ++stats->ended_early;
+      break;
+    }
+    VertexId next;
+    if (im.node2vec && k >= 2) {
+      const VertexId prev = out[k - 2];
+      while (true) {
+        next = hop.Sample(cur, degree, rng);
+        const double bias = next == prev ? im.inv_p : hop.Contains(prev, next) ? 1.0 : im.inv_q;
+        if (bias >= im.max_bias || rng.UniformDouble() * im.max_bias < bias) break;
+        ++stats->rejected_proposals;
+      }
+    } else {
+      next = hop.Sample(cur, degree, rng);
+    }
+    cur = next;
+    type = hop.to;
+    out[k] = im.TokenOf(cur, type);
+  }
+  stats->steps += k;
+  return k;
+}
+
+WalkCorpus RandomWalker::Generate(uint64_t begin, uint64_t end, WalkStats* stats) const {
+  GR_CHECK(begin <= end && end <= num_walks(), "walk range [", begin, ", ", end, ") outside [0, ",
+           num_walks(), ")");
+  const uint64_t n = end - begin;
+  const size_t length = config_.walk_length;
+  std::vector<VertexId> slots(n * length);
+  std::vector<uint32_t> lengths(n);
+  WalkStats total;
+#pragma omp parallel num_threads(ResolveThreads(config_.threads))
+  {
+    WalkStats local;
+#pragma omp for schedule(dynamic, 256)
+    for (uint64_t i = 0; i < n; ++i) {
+      lengths[i] = static_cast<uint32_t>(
+          Walk(begin + i, std::span<VertexId>(slots.data() + i * length, length), &local));
+    }
+#pragma omp critical
+    Accumulate(total, local);
+  }
+  WalkCorpus corpus;
+  corpus.offsets.resize(n + 1);
+  corpus.offsets[0] = 0;
+  for (uint64_t i = 0; i < n; ++i) corpus.offsets[i + 1] = corpus.offsets[i] + lengths[i];
+  if (corpus.offsets[n] == n * length) {
+    corpus.tokens = std::move(slots);
+  } else {
+    corpus.tokens.resize(corpus.offsets[n]);
+    for (uint64_t i = 0; i < n; ++i)
+      std::copy_n(slots.begin() + static_cast<int64_t>(i * length), lengths[i],
+                  corpus.tokens.begin() + static_cast<int64_t>(corpus.offsets[i]));
+  }
+  if (stats != nullptr) Accumulate(*stats, total);
+  return corpus;
+}
+
+void RandomWalker::ForEachBatch(uint64_t batch_walks,
+                                const std::function<void(const WalkCorpus&)>& sink,
+                                WalkStats* stats) const {
+  GR_CHECK(batch_walks > 0, "batch size must be > 0");
+  const uint64_t total = num_walks();
+  for (uint64_t begin = 0; begin < total; begin += batch_walks) {
+    const WalkCorpus batch = Generate(begin, std::min(total, begin + batch_walks), stats);
+    sink(batch);
+  }
+}
+
+void AppendWalksText(const RandomWalker& walker, const WalkCorpus& corpus, std::FILE* out) {
+  std::string line;
+  for (size_t i = 0; i < corpus.num_walks(); ++i) {
+    line.clear();
+    for (VertexId token : corpus.Walk(i)) {
+      if (!line.empty()) line.push_back(' ');
+      line += walker.TokenText(token);
+    }
+    line.push_back('\n');
+    if (std::fwrite(line.data(), 1, line.size(), out) != line.size())
+      GR_THROW(ErrorCode::kIo, "cannot write walks: ", std::strerror(errno));
+  }
+}
+
+}  // namespace gr::walk

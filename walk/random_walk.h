@@ -1,0 +1,118 @@
+// Random walks over the graph store, the corpus that skip-gram trains on.
+//
+// Kinds: uniform (DeepWalk), weighted by edge weight (per-vertex alias
+// tables, O(1) per step), node2vec (second order, return parameter p,
+// in-out parameter q) by rejection sampling as in KnightKing: a candidate
+// from the first-order distribution is accepted with probability
+// bias / max_bias, the "is x a neighbour of prev" test being a binary search
+// in prev's sorted adjacency, so memory stays the graph plus O(threads x
+// walk length) even with celebrity degrees; and metapath walks over the
+// heterogeneous graph (accounts and posts).
+//
+// Reproducibility: walk number i is a pure function of (seed, i): its start
+// vertex comes from a per-round permutation seeded by (seed, round), its
+// steps from Rng::ForItem(seed, start, round). The corpus is therefore the
+// same whatever the thread count.
+//
+// A RandomWalker is immutable after construction and safe to use from many
+// threads at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/social_graph.h"
+
+namespace gr::walk {
+
+enum class WalkKind { kUniform, kWeighted, kNode2vec, kMetapath };
+// Which follow edges a homogeneous (account) walk may take: out = follows,
+// in = followers, both = undirected view (a reciprocal pair counts twice).
+// Undirected graphs (edge lists) use their one adjacency whatever is set.
+enum class Direction { kOut, kIn, kBoth };
+
+struct WalkConfig {
+  WalkKind kind = WalkKind::kUniform;
+  Direction direction = Direction::kBoth;
+  uint32_t walk_length = 80;       // vertices per walk, start included; >= 1
+  uint32_t walks_per_vertex = 10;  // rounds over the start vertices; >= 1
+  double p = 1.0;                  // node2vec return parameter, > 0
+  double q = 1.0;                  // node2vec in-out parameter, > 0
+  // node2vec and metapath: take the first-order step by edge weight.
+  bool weighted = false;
+  // Metapath walks: relations separated by commas, repeated cyclically, e.g.
+  // "follows,followed_by" or "interacts,authored_by". Relations: follows,
+  // followed_by (account->account), interacts, authored (account->post),
+  // engaged_by, authored_by (post->account).
+  std::string metapath;
+  uint64_t seed = 1;
+  int threads = 0;  // 0 = all cores
+
+  void Validate() const;  // throws kInvalidArgument naming the field
+};
+
+// Walk tokens: account walks use dense account ids; metapath walks use one
+// token space, accounts [0, A) then posts [A, A + P).
+struct WalkCorpus {
+  std::vector<VertexId> tokens;                 // all walks, concatenated
+  std::vector<uint64_t> offsets{0};             // walk i is tokens[offsets[i] .. offsets[i+1])
+  size_t num_walks() const { return offsets.size() - 1; }
+  std::span<const VertexId> Walk(size_t i) const {
+    return {tokens.data() + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i])};
+  }
+};
+
+struct WalkStats {
+  uint64_t walks = 0;
+  uint64_t steps = 0;              // tokens emitted
+  uint64_t ended_early = 0;        // walks stopped at a dead end
+  uint64_t isolated_starts = 0;    // start vertices with no edge to take
+  uint64_t rejected_proposals = 0; // node2vec rejection-sampling misses
+};
+
+class RandomWalker {
+ public:
+  // Builds sampling tables (alias tables when weighted). The graph must
+  // outlive the walker. Throws kInvalidArgument for a bad config or a
+  // metapath that does not fit the graph.
+  RandomWalker(const graph::SocialGraph& graph, const WalkConfig& config);
+  ~RandomWalker();
+  RandomWalker(const RandomWalker&) = delete;
+  RandomWalker& operator=(const RandomWalker&) = delete;
+
+  const WalkConfig& config() const { return config_; }
+  // Walks in the whole corpus: walks_per_vertex x start vertices.
+  uint64_t num_walks() const;
+  // Tokens in the walk vocabulary (accounts, or accounts + posts).
+  size_t vocabulary_size() const;
+  // External id and kind prefix of a token, for text output: accounts print
+  // as the id; in metapath corpora, "a<id>" and "p<id>".
+  std::string TokenText(VertexId token) const;
+
+  // Writes walk `index` (< num_walks()) into `out` (walk_length slots) and
+  // returns its length (shorter if it hit a dead end). Updates *stats.
+  size_t Walk(uint64_t index, std::span<VertexId> out, WalkStats* stats) const;
+
+  // Generates walks [begin, end) in parallel into one corpus, in index order.
+  WalkCorpus Generate(uint64_t begin, uint64_t end, WalkStats* stats) const;
+
+  // Streams the whole corpus in batches of about `batch_walks` walks, in
+  // index order; each batch is generated in parallel. sink may throw.
+  void ForEachBatch(uint64_t batch_walks, const std::function<void(const WalkCorpus&)>& sink,
+                    WalkStats* stats) const;
+
+ private:
+  struct Impl;
+  WalkConfig config_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Writes each walk of `corpus` as one line of space-separated tokens
+// (walker.TokenText). Throws kIo.
+void AppendWalksText(const RandomWalker& walker, const WalkCorpus& corpus, std::FILE* out);
+
+}  // namespace gr::walk
