@@ -29,6 +29,43 @@ struct Hop {
   bool weighted = false;
   std::vector<float> alias_prob;      // at Base(v) + i: keep neighbour i with this probability
   std::vector<uint32_t> alias_index;  // ... else take neighbour alias_index[Base(v) + i]
+  std::vector<double> weight_sum;     // per vertex, when weighted
+
+  const graph::CsrGraph& Part(VertexId v, uint64_t i, uint64_t* position) const {
+    const uint64_t d1 = first->Degree(v);
+    if (i < d1) {
+      *position = first->offsets[v] + i;
+      return *first;
+    }
+    *position = second->offsets[v] + i - d1;
+    return *second;
+  }
+  // Address of neighbour i of v (to prefetch before reading).
+  const VertexId* Locate(VertexId v, uint64_t i) const {
+    uint64_t position;
+    return &Part(v, i, &position).targets[position];
+  }
+  // Index of a neighbour of v (degree > 0), uniformly or by weight.
+  uint64_t PickIndex(VertexId v, uint64_t degree, Rng& rng) const {
+    uint64_t i = rng.Uniform(degree);
+    if (weighted) {
+      const uint64_t slot = Base(v) + i;
+      if (rng.UniformFloat() >= alias_prob[slot]) i = alias_index[slot];
+    }
+    return i;
+  }
+  // First-order probability of stepping from v to u (0 if no such edge).
+  double StepProbability(VertexId v, VertexId u, uint64_t degree) const {
+    double mass = 0;
+    for (const graph::CsrGraph* part : {first, second}) {
+      if (part == nullptr) continue;
+      auto neighbors = part->Neighbors(v);
+      auto [lo, hi] = std::equal_range(neighbors.begin(), neighbors.end(), u);
+      for (auto it = lo; it != hi; ++it)
+        mass += weighted ? part->Weight(part->offsets[v] + static_cast<uint64_t>(it - neighbors.begin())) : 1.0;
+    }
+    return mass / (weighted ? weight_sum[v] : static_cast<double>(degree));
+  }
 
   uint64_t Base(VertexId v) const { return first->offsets[v] + (second ? second->offsets[v] : 0); }
   uint64_t Degree(VertexId v) const { return first->Degree(v) + (second ? second->Degree(v) : 0); }
@@ -43,21 +80,12 @@ struct Hop {
   bool Contains(VertexId u, VertexId x) const {
     return first->HasEdge(u, x) || (second != nullptr && second->HasEdge(u, x));
   }
-  // A neighbour of v (degree > 0), uniformly or by weight.
-  VertexId Sample(VertexId v, uint64_t degree, Rng& rng) const {
-    uint64_t i = rng.Uniform(degree);
-    if (weighted) {
-      const uint64_t slot = Base(v) + i;
-      if (rng.UniformFloat() >= alias_prob[slot]) i = alias_index[slot];
-    }
-    return NeighborAt(v, i);
-  }
-
   void BuildAliasTables(size_t num_vertices, int threads) {
     weighted = true;
     const uint64_t total = first->num_edges() + (second ? second->num_edges() : 0);
     alias_prob.assign(total, 1.0f);
     alias_index.assign(total, 0);
+    weight_sum.assign(num_vertices, 0.0);
 #pragma omp parallel num_threads(ResolveThreads(threads))
     {
       std::vector<double> scaled;
@@ -70,6 +98,7 @@ struct Hop {
         double sum = 0;
         scaled.resize(d);
         for (uint64_t i = 0; i < d; ++i) sum += scaled[i] = WeightAt(v, i);
+        weight_sum[v] = sum;
         small.clear();
         large.clear();
         for (uint64_t i = 0; i < d; ++i) {
@@ -132,10 +161,40 @@ struct RandomWalker::Impl {
   uint64_t num_starts = 0;
   bool node2vec = false;
   bool metapath = false;
-  double inv_p = 1, inv_q = 1, max_bias = 1;
+  // node2vec acceptance: a candidate x != prev has bias 1 (x adjacent to
+  // prev) or 1/q; the envelope is max(1, 1/q). When 1/p exceeds it, the
+  // return step is an outlier (KnightKing): its excess mass
+  // (1/p - envelope) x P(step to prev) is drawn first, so the envelope stays
+  // tight. Candidates with bias >= `lower` (draw below it) skip the
+  // adjacency test.
+  double inv_p = 1, inv_q = 1, envelope = 1, lower = 1, return_excess = 0;
 
   VertexId TokenOf(VertexId v, VertexType type) const {
     return type == VertexType::kPost ? static_cast<VertexId>(graph->num_accounts() + v) : v;
+  }
+
+  VertexId StartOf(uint64_t index, uint64_t seed, Rng* rng) const {
+    const uint64_t round = index / num_starts;
+    const auto start = static_cast<VertexId>(
+        Permute(index % num_starts, num_starts, MixSeed(seed, 0x5747, round)));
+    *rng = Rng::ForItem(seed, start, round);
+    return start;
+  }
+
+  // Excess mass of returning to prev from cur (0 unless the return is an outlier).
+  double ReturnExcess(const Hop& hop, VertexId cur, VertexId prev, uint64_t degree) const {
+    return return_excess > 0 ? return_excess * hop.StepProbability(cur, prev, degree) : 0.0;
+  }
+  // True if the outlier region is drawn: step back to prev without proposing.
+  bool DrawReturn(double excess, Rng& rng) const {
+    return excess > 0 && rng.UniformDouble() * (envelope + excess) < excess;
+  }
+  // node2vec acceptance of candidate x proposed from cur after prev.
+  bool Accept(const Hop& hop, VertexId prev, VertexId x, Rng& rng) const {
+    const double r = rng.UniformDouble() * envelope;
+    if (x == prev) return r < std::min(inv_p, envelope);
+    if (r < lower) return true;
+    return r < (hop.Contains(prev, x) ? 1.0 : inv_q);
   }
 };
 
@@ -202,7 +261,9 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
     im.node2vec = config_.kind == WalkKind::kNode2vec;
     im.inv_p = 1.0 / config_.p;
     im.inv_q = 1.0 / config_.q;
-    im.max_bias = std::max({im.inv_p, 1.0, im.inv_q});
+    im.envelope = std::max(1.0, im.inv_q);
+    im.lower = std::min(1.0, im.inv_q);
+    im.return_excess = std::max(0.0, im.inv_p - im.envelope);
   }
   im.num_starts = im.start_type == VertexType::kPost ? g.num_posts() : g.num_accounts();
   if (weighted) {
@@ -231,15 +292,11 @@ std::string RandomWalker::TokenText(VertexId token) const {
 
 size_t RandomWalker::Walk(uint64_t index, std::span<VertexId> out, WalkStats* stats) const {
   const Impl& im = *impl_;
-  const uint64_t round = index / im.num_starts;
-  const auto start = static_cast<VertexId>(
-      Permute(index % im.num_starts, im.num_starts, MixSeed(config_.seed, 0x5747, round)));
-  Rng rng = Rng::ForItem(config_.seed, start, round);
+  Rng rng(0);
+  VertexId cur = im.StartOf(index, config_.seed, &rng);
   const size_t length = std::min<size_t>(config_.walk_length, out.size());
   ++stats->walks;
-  VertexId cur = start;
-  VertexType type = im.start_type;
-  out[0] = im.TokenOf(cur, type);
+  out[0] = im.TokenOf(cur, im.start_type);
   size_t k = 1;
   for (; k < length; ++k) {
     const Hop& hop = im.hops[(k - 1) % im.hops.size()];
@@ -252,38 +309,158 @@ size_t RandomWalker::Walk(uint64_t index, std::span<VertexId> out, WalkStats* st
     VertexId next;
     if (im.node2vec && k >= 2) {
       const VertexId prev = out[k - 2];
+      const double excess = im.ReturnExcess(hop, cur, prev, degree);
       while (true) {
-        next = hop.Sample(cur, degree, rng);
-        const double bias = next == prev ? im.inv_p : hop.Contains(prev, next) ? 1.0 : im.inv_q;
-        if (bias >= im.max_bias || rng.UniformDouble() * im.max_bias < bias) break;
+        if (im.DrawReturn(excess, rng)) {
+          next = prev;
+          break;
+        }
+        next = *hop.Locate(cur, hop.PickIndex(cur, degree, rng));
+        if (im.Accept(hop, prev, next, rng)) break;
         ++stats->rejected_proposals;
       }
     } else {
-      next = hop.Sample(cur, degree, rng);
+      next = *hop.Locate(cur, hop.PickIndex(cur, degree, rng));
     }
     cur = next;
-    type = hop.to;
-    out[k] = im.TokenOf(cur, type);
+    out[k] = im.TokenOf(cur, hop.to);
   }
   stats->steps += k;
   return k;
 }
+
+namespace {
+
+// The interleaved engine: one thread advances kSlots walks round-robin, one
+// memory-bound stage at a time, prefetching what the next stage of each walk
+// will read, so that many cache misses are in flight at once instead of one
+// (the idea of ThunderRW). Each walk draws the same random numbers in the
+// same order as RandomWalker::Walk, so the corpus is identical.
+constexpr int kSlots = 24;
+
+struct Slot {
+  enum Stage : uint8_t { kIdle, kOffsets, kTarget };
+  Stage stage = kIdle;
+  uint32_t k = 0;
+  VertexId cur = 0;
+  uint64_t index = 0;
+  uint64_t degree = 0;
+  const VertexId* target = nullptr;
+  VertexId* out = nullptr;
+  Rng rng{0};
+};
+
+void PrefetchOffsets(const Hop& hop, VertexId v) {
+  __builtin_prefetch(&hop.first->offsets[v]);
+  if (hop.second != nullptr) __builtin_prefetch(&hop.second->offsets[v]);
+}
+
+}  // namespace
 
 WalkCorpus RandomWalker::Generate(uint64_t begin, uint64_t end, WalkStats* stats) const {
   GR_CHECK(begin <= end && end <= num_walks(), "walk range [", begin, ", ", end, ") outside [0, ",
            num_walks(), ")");
   const uint64_t n = end - begin;
   const size_t length = config_.walk_length;
-  std::vector<VertexId> slots(n * length);
+  std::vector<VertexId> buffer(n * length);  // walk i at buffer[i * length], then compacted
   std::vector<uint32_t> lengths(n);
   WalkStats total;
+  const Impl& im = *impl_;
+  const uint64_t hops = im.hops.size();
+  constexpr uint64_t kChunk = 4096;
+  const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
 #pragma omp parallel num_threads(ResolveThreads(config_.threads))
   {
     WalkStats local;
-#pragma omp for schedule(dynamic, 256)
-    for (uint64_t i = 0; i < n; ++i) {
-      lengths[i] = static_cast<uint32_t>(
-          Walk(begin + i, std::span<VertexId>(slots.data() + i * length, length), &local));
+    Slot slots[kSlots];
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      uint64_t next_index = static_cast<uint64_t>(chunk) * kChunk;
+      const uint64_t chunk_end = std::min(n, next_index + kChunk);
+      int active = 0;
+      // Starts walk `i` (relative to begin) in `slot`; false if it is already complete.
+      auto start = [&](Slot& slot, uint64_t i) {
+        slot.index = i;
+        slot.out = buffer.data() + i * length;
+        slot.cur = im.StartOf(begin + i, config_.seed, &slot.rng);
+        slot.out[0] = im.TokenOf(slot.cur, im.start_type);
+        slot.k = 1;
+        ++local.walks;
+        slot.stage = Slot::kOffsets;
+        PrefetchOffsets(im.hops[0], slot.cur);
+      };
+      auto finish = [&](Slot& slot) {
+        lengths[slot.index] = slot.k;
+        local.steps += slot.k;
+        slot.stage = Slot::kIdle;
+        --active;
+        if (next_index < chunk_end) {
+          start(slot, next_index++);
+          ++active;
+        }
+      };
+      for (Slot& slot : slots) {
+        if (next_index < chunk_end) {
+          start(slot, next_index++);
+          ++active;
+        }
+      }
+      while (active > 0) {
+        for (Slot& slot : slots) {
+          if (slot.stage == Slot::kIdle) continue;
+          const Hop& hop = im.hops[(slot.k - 1) % hops];
+          if (slot.k >= length) {
+            finish(slot);
+            continue;
+          }
+          if (slot.stage == Slot::kOffsets) {
+            slot.degree = hop.Degree(slot.cur);
+            if (slot.degree == 0) {
+              if (slot.k == 1) ++local.isolated_starts;
+              else ++local.ended_early;
+              finish(slot);
+              continue;
+            }
+            if (im.node2vec && slot.k >= 2) {
+              const VertexId prev = slot.out[slot.k - 2];
+              if (im.DrawReturn(im.ReturnExcess(hop, slot.cur, prev, slot.degree), slot.rng)) {
+                slot.cur = prev;
+                slot.out[slot.k++] = im.TokenOf(prev, hop.to);
+                PrefetchOffsets(im.hops[(slot.k - 1) % hops], slot.cur);
+                continue;
+              }
+            }
+            slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
+            __builtin_prefetch(slot.target);
+            slot.stage = Slot::kTarget;
+            continue;
+          }
+          // kTarget: the candidate's id has (probably) arrived.
+          const VertexId x = *slot.target;
+          if (im.node2vec && slot.k >= 2) {
+            const VertexId prev = slot.out[slot.k - 2];
+            if (!im.Accept(hop, prev, x, slot.rng)) {
+              ++local.rejected_proposals;
+              // Propose again from the same vertex (the return outlier is redrawn too).
+              const double excess = im.ReturnExcess(hop, slot.cur, prev, slot.degree);
+              if (im.DrawReturn(excess, slot.rng)) {
+                slot.cur = prev;
+                slot.out[slot.k++] = im.TokenOf(prev, hop.to);
+                slot.stage = Slot::kOffsets;
+                PrefetchOffsets(im.hops[(slot.k - 1) % hops], slot.cur);
+                continue;
+              }
+              slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
+              __builtin_prefetch(slot.target);
+              continue;
+            }
+          }
+          slot.cur = x;
+          slot.out[slot.k++] = im.TokenOf(x, hop.to);
+          slot.stage = Slot::kOffsets;
+          PrefetchOffsets(im.hops[(slot.k - 1) % hops], slot.cur);
+        }
+      }
     }
 #pragma omp critical
     Accumulate(total, local);
@@ -293,11 +470,11 @@ WalkCorpus RandomWalker::Generate(uint64_t begin, uint64_t end, WalkStats* stats
   corpus.offsets[0] = 0;
   for (uint64_t i = 0; i < n; ++i) corpus.offsets[i + 1] = corpus.offsets[i] + lengths[i];
   if (corpus.offsets[n] == n * length) {
-    corpus.tokens = std::move(slots);
+    corpus.tokens = std::move(buffer);
   } else {
     corpus.tokens.resize(corpus.offsets[n]);
     for (uint64_t i = 0; i < n; ++i)
-      std::copy_n(slots.begin() + static_cast<int64_t>(i * length), lengths[i],
+      std::copy_n(buffer.begin() + static_cast<int64_t>(i * length), lengths[i],
                   corpus.tokens.begin() + static_cast<int64_t>(corpus.offsets[i]));
   }
   if (stats != nullptr) Accumulate(*stats, total);

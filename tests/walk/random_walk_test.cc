@@ -147,6 +147,43 @@ TEST(RandomWalkTest, SameSeedSameWalksWhateverTheThreads) {
   }
 }
 
+// Generate interleaves many walks per thread; each walk must still be the
+// one RandomWalker::Walk produces alone.
+TEST(RandomWalkTest, InterleavedGenerationEqualsSingleWalks) {
+  const graph::SocialGraph directed = TestGraph(/*directed=*/true);
+  const graph::SocialGraph undirected = TestGraph();
+  struct Case { const graph::SocialGraph* g; WalkKind kind; Direction direction; double p, q; bool weighted; };
+  for (const Case& c : std::vector<Case>{{&undirected, WalkKind::kUniform, Direction::kBoth, 1, 1, false},
+                                         {&undirected, WalkKind::kWeighted, Direction::kBoth, 1, 1, false},
+                                         {&undirected, WalkKind::kNode2vec, Direction::kBoth, 0.25, 2, false},
+                                         {&undirected, WalkKind::kNode2vec, Direction::kBoth, 2, 0.5, true},
+                                         {&directed, WalkKind::kNode2vec, Direction::kOut, 0.3, 3, false},
+                                         {&directed, WalkKind::kNode2vec, Direction::kBoth, 0.3, 3, true}}) {
+    WalkConfig config;
+    config.kind = c.kind;
+    config.direction = c.direction;
+    config.p = c.p;
+    config.q = c.q;
+    config.weighted = c.weighted;
+    config.walks_per_vertex = 40;
+    config.walk_length = 15;
+    RandomWalker walker(*c.g, config);
+    WalkStats batch_stats, single_stats;
+    const WalkCorpus corpus = walker.Generate(0, walker.num_walks(), &batch_stats);
+    std::vector<VertexId> walk(config.walk_length);
+    for (uint64_t i = 0; i < walker.num_walks(); ++i) {
+      const size_t n = walker.Walk(i, walk, &single_stats);
+      const auto batch = corpus.Walk(i);
+      ASSERT_EQ(std::vector<VertexId>(walk.begin(), walk.begin() + static_cast<int64_t>(n)),
+                std::vector<VertexId>(batch.begin(), batch.end()))
+          << "walk " << i << " kind " << static_cast<int>(c.kind);
+    }
+    EXPECT_EQ(batch_stats.steps, single_stats.steps);
+    EXPECT_EQ(batch_stats.rejected_proposals, single_stats.rejected_proposals);
+    EXPECT_EQ(batch_stats.ended_early, single_stats.ended_early);
+  }
+}
+
 TEST(RandomWalkTest, EveryStartVertexStartsWalksPerVertexWalks) {
   const graph::SocialGraph g = TestGraph();
   WalkConfig config;
