@@ -18,6 +18,66 @@ namespace {
 
 enum class VertexType { kAccount, kPost };
 
+// "Is `key` in list(owner)": one sorted neighbour list to search.
+struct Lookup {
+  const graph::CsrGraph* list;
+  VertexId owner;
+  VertexId key;
+};
+
+// A lower-bound search in one neighbour list that advances one probe per
+// Advance() call and prefetches what the next call reads, so that the
+// interleaved engine can overlap many searches. Lists of up to 16 ids (one
+// or two cache lines) are finished in one call.
+class ListSearch {
+ public:
+  ListSearch() = default;
+  explicit ListSearch(const Lookup& lookup) : lookup_(lookup) {
+    const graph::CsrGraph& g = *lookup.list;
+    begin_ = lo_ = g.targets.data() + g.offsets[lookup.owner];
+    len_ = g.Degree(lookup.owner);
+    Prefetch();
+  }
+  // True when the search is finished (Mass may be called).
+  bool Advance() {
+    if (len_ <= kLinear) return true;
+    const uint64_t half = len_ / 2;
+    if (lo_[half] < lookup_.key) {
+      lo_ += half;
+      len_ -= half;
+    } else {
+      len_ = half;
+    }
+    Prefetch();
+    return false;  // the next call reads what was just prefetched
+  }
+  // Summed weight (weighted) or count of the entries equal to the key.
+  double Mass(bool weighted) const {
+    const graph::CsrGraph& g = *lookup_.list;
+    const VertexId* end = begin_ + g.Degree(lookup_.owner);
+    const VertexId* p = std::lower_bound(lo_, lo_ + len_, lookup_.key);
+    double mass = 0;
+    for (; p < end && *p == lookup_.key; ++p)
+      mass += weighted ? g.Weight(static_cast<uint64_t>(p - g.targets.data())) : 1.0;
+    return mass;
+  }
+
+ private:
+  static constexpr uint64_t kLinear = 16;
+  void Prefetch() const {
+    if (len_ <= kLinear) {
+      __builtin_prefetch(lo_);
+      __builtin_prefetch(lo_ + len_);
+    } else {
+      __builtin_prefetch(lo_ + len_ / 2);
+    }
+  }
+  Lookup lookup_{};
+  const VertexId* begin_ = nullptr;
+  const VertexId* lo_ = nullptr;
+  uint64_t len_ = 0;
+};
+
 // One relation a walk can step along: up to two CSR parts read as one
 // concatenated neighbour list (the both-direction view), with optional
 // per-vertex alias tables over that list.
@@ -27,6 +87,7 @@ struct Hop {
   const graph::CsrGraph* second = nullptr;
   VertexType from = VertexType::kAccount, to = VertexType::kAccount;
   bool weighted = false;
+  bool symmetric = false;  // u in N(v) iff v in N(u), with the same edge weight
   std::vector<float> alias_prob;      // at Base(v) + i: keep neighbour i with this probability
   std::vector<uint32_t> alias_index;  // ... else take neighbour alias_index[Base(v) + i]
   std::vector<double> weight_sum;     // per vertex, when weighted
@@ -54,32 +115,54 @@ struct Hop {
     }
     return i;
   }
-  // First-order probability of stepping from v to u (0 if no such edge).
-  double StepProbability(VertexId v, VertexId u, uint64_t degree) const {
-    double mass = 0;
-    for (const graph::CsrGraph* part : {first, second}) {
-      if (part == nullptr) continue;
-      auto neighbors = part->Neighbors(v);
-      auto [lo, hi] = std::equal_range(neighbors.begin(), neighbors.end(), u);
-      for (auto it = lo; it != hi; ++it)
-        mass += weighted ? part->Weight(part->offsets[v] + static_cast<uint64_t>(it - neighbors.begin())) : 1.0;
-    }
-    return mass / (weighted ? weight_sum[v] : static_cast<double>(degree));
-  }
-
   uint64_t Base(VertexId v) const { return first->offsets[v] + (second ? second->offsets[v] : 0); }
   uint64_t Degree(VertexId v) const { return first->Degree(v) + (second ? second->Degree(v) : 0); }
-  VertexId NeighborAt(VertexId v, uint64_t i) const {
-    const uint64_t d1 = first->Degree(v);
-    return i < d1 ? first->targets[first->offsets[v] + i] : second->targets[second->offsets[v] + i - d1];
-  }
   float WeightAt(VertexId v, uint64_t i) const {
     const uint64_t d1 = first->Degree(v);
     return i < d1 ? first->Weight(first->offsets[v] + i) : second->Weight(second->offsets[v] + i - d1);
   }
-  bool Contains(VertexId u, VertexId x) const {
-    return first->HasEdge(u, x) || (second != nullptr && second->HasEdge(u, x));
+  // The lookups whose matches are exactly the edges v->u of this view. In
+  // the both-direction view, "u in out(v)" is "v in in(u)" and "u in in(v)"
+  // is "v in out(u)": each is looked up in the shorter of its two lists, so
+  // a celebrity's long follower list is almost never searched. An
+  // undirected graph's one list is symmetric: the shorter of v's and u's.
+  // Both sides of a follow edge carry the same weight.
+  int EdgeLookups(VertexId v, VertexId u, Lookup out[2]) const {
+    if (second != nullptr) {
+      out[0] = first->Degree(v) <= second->Degree(u) ? Lookup{first, v, u} : Lookup{second, u, v};
+      out[1] = second->Degree(v) <= first->Degree(u) ? Lookup{second, v, u} : Lookup{first, u, v};
+      return 2;
+    }
+    out[0] = symmetric && first->Degree(u) < first->Degree(v) ? Lookup{first, u, v} : Lookup{first, v, u};
+    return 1;
   }
+  // True if x is among u's neighbours.
+  bool Contains(VertexId u, VertexId x) const {
+    Lookup lookups[2];
+    const int n = EdgeLookups(u, x, lookups);
+    for (int i = 0; i < n; ++i) {
+      ListSearch search(lookups[i]);
+      while (!search.Advance()) {}
+      if (search.Mass(false) > 0) return true;
+    }
+    return false;
+  }
+  // First-order probability of stepping from v to u (0 if no such edge).
+  double StepProbability(VertexId v, VertexId u, uint64_t degree) const {
+    Lookup lookups[2];
+    const int n = EdgeLookups(v, u, lookups);
+    double mass = 0;
+    for (int i = 0; i < n; ++i) {
+      ListSearch search(lookups[i]);
+      while (!search.Advance()) {}
+      mass += search.Mass(weighted);
+    }
+    return mass / StepDenominator(v, degree);
+  }
+  double StepDenominator(VertexId v, uint64_t degree) const {
+    return weighted ? weight_sum[v] : static_cast<double>(degree);
+  }
+
   void BuildAliasTables(size_t num_vertices, int threads) {
     weighted = true;
     const uint64_t total = first->num_edges() + (second ? second->num_edges() : 0);
@@ -257,6 +340,8 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
       case Direction::kIn: hop.first = &g.followers; break;
       case Direction::kBoth: hop.first = &g.following; hop.second = &g.followers; break;
     }
+    // Out+in lists form a symmetric view; an undirected graph's one list is symmetric.
+    hop.symmetric = hop.second != nullptr || undirected;
     im.hops.push_back(std::move(hop));
     im.node2vec = config_.kind == WalkKind::kNode2vec;
     im.inv_p = 1.0 / config_.p;
@@ -336,23 +421,124 @@ namespace {
 // will read, so that many cache misses are in flight at once instead of one
 // (the idea of ThunderRW). Each walk draws the same random numbers in the
 // same order as RandomWalker::Walk, so the corpus is identical.
-constexpr int kSlots = 24;
+constexpr int kSlots = 32;
 
 struct Slot {
-  enum Stage : uint8_t { kIdle, kOffsets, kTarget };
+  enum Stage : uint8_t {
+    kIdle,
+    kOffsets,           // cur's offsets prefetched: read degree, choose what to read next
+    kReturnSearch,      // node2vec: looking up the edges cur->prev (return outlier mass)
+    kTarget,            // a candidate's id prefetched
+    kCandidateOffsets,  // node2vec: candidate's offsets prefetched, to pick the shorter list
+    kAdjacencySearch,   // node2vec: looking up "candidate adjacent to prev"
+  };
   Stage stage = kIdle;
   uint32_t k = 0;
+  int lookup_count = 0, lookup_next = 0;
   VertexId cur = 0;
+  VertexId candidate = 0;
   uint64_t index = 0;
   uint64_t degree = 0;
+  double return_excess = 0;  // node2vec: of the current step
+  double mass = 0;           // matches found so far by the return lookups
+  double draw = 0;           // node2vec acceptance draw of the current candidate
   const VertexId* target = nullptr;
   VertexId* out = nullptr;
+  Lookup lookups[2];
+  ListSearch search;
   Rng rng{0};
 };
 
 void PrefetchOffsets(const Hop& hop, VertexId v) {
   __builtin_prefetch(&hop.first->offsets[v]);
   if (hop.second != nullptr) __builtin_prefetch(&hop.second->offsets[v]);
+}
+
+// Moves slot's walk one stage on (see Slot::Stage), drawing the same random
+// numbers in the same order as RandomWalker::Walk. finish(slot) ends a walk.
+template <typename Impl, typename Finish>
+void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish&& finish) {
+  const uint64_t hops = im.hops.size();
+  const Hop& hop = im.hops[(slot.k - 1) % hops];
+  const bool second_order = im.node2vec && slot.k >= 2;
+  const VertexId prev = second_order ? slot.out[slot.k - 2] : 0;
+  auto step_to = [&](VertexId next) {
+    slot.cur = next;
+    slot.out[slot.k++] = im.TokenOf(next, hop.to);
+    if (slot.k >= length) return finish(slot);
+    slot.stage = Slot::kOffsets;
+    PrefetchOffsets(im.hops[(slot.k - 1) % hops], next);
+  };
+  auto propose = [&] {
+    slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
+    __builtin_prefetch(slot.target);
+    slot.stage = Slot::kTarget;
+  };
+  // After a rejection, or once the return mass is known: return or propose.
+  auto draw_return_or_propose = [&] {
+    if (im.DrawReturn(slot.return_excess, slot.rng)) return step_to(prev);
+    propose();
+  };
+  auto start_lookups = [&](VertexId v, VertexId u, Slot::Stage stage) {
+    slot.lookup_count = hop.EdgeLookups(v, u, slot.lookups);
+    slot.lookup_next = 1;
+    slot.search = ListSearch(slot.lookups[0]);
+    slot.stage = stage;
+  };
+  auto reject = [&] {
+    ++stats.rejected_proposals;
+    draw_return_or_propose();
+  };
+
+  switch (slot.stage) {
+    case Slot::kOffsets:
+      if (slot.k >= length) return finish(slot);
+      slot.degree = hop.Degree(slot.cur);
+      if (slot.degree == 0) {
+        if (slot.k == 1) ++stats.isolated_starts;
+        else ++stats.ended_early;
+        return finish(slot);
+      }
+      slot.return_excess = 0;
+      if (second_order && im.return_excess > 0) {
+        slot.mass = 0;
+        return start_lookups(slot.cur, prev, Slot::kReturnSearch);
+      }
+      return propose();
+    case Slot::kReturnSearch:
+      if (!slot.search.Advance()) return;
+      slot.mass += slot.search.Mass(hop.weighted);
+      if (slot.lookup_next < slot.lookup_count) {
+        slot.search = ListSearch(slot.lookups[slot.lookup_next++]);
+        return;
+      }
+      slot.return_excess = im.return_excess * slot.mass / hop.StepDenominator(slot.cur, slot.degree);
+      return draw_return_or_propose();
+    case Slot::kTarget: {
+      const VertexId x = *slot.target;
+      if (!second_order) return step_to(x);
+      slot.draw = slot.rng.UniformDouble() * im.envelope;
+      if (x == prev) return slot.draw < std::min(im.inv_p, im.envelope) ? step_to(x) : reject();
+      if (slot.draw < im.lower) return step_to(x);
+      slot.candidate = x;
+      PrefetchOffsets(hop, x);
+      slot.stage = Slot::kCandidateOffsets;
+      return;
+    }
+    case Slot::kCandidateOffsets:
+      return start_lookups(prev, slot.candidate, Slot::kAdjacencySearch);
+    case Slot::kAdjacencySearch: {
+      if (!slot.search.Advance()) return;
+      const bool adjacent = slot.search.Mass(false) > 0;
+      if (!adjacent && slot.lookup_next < slot.lookup_count) {
+        slot.search = ListSearch(slot.lookups[slot.lookup_next++]);
+        return;
+      }
+      return slot.draw < (adjacent ? 1.0 : im.inv_q) ? step_to(slot.candidate) : reject();
+    }
+    case Slot::kIdle:
+      return;
+  }
 }
 
 }  // namespace
@@ -366,7 +552,6 @@ WalkCorpus RandomWalker::Generate(uint64_t begin, uint64_t end, WalkStats* stats
   std::vector<uint32_t> lengths(n);
   WalkStats total;
   const Impl& im = *impl_;
-  const uint64_t hops = im.hops.size();
   constexpr uint64_t kChunk = 4096;
   const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
 #pragma omp parallel num_threads(ResolveThreads(config_.threads))
@@ -407,58 +592,7 @@ WalkCorpus RandomWalker::Generate(uint64_t begin, uint64_t end, WalkStats* stats
       }
       while (active > 0) {
         for (Slot& slot : slots) {
-          if (slot.stage == Slot::kIdle) continue;
-          const Hop& hop = im.hops[(slot.k - 1) % hops];
-          if (slot.k >= length) {
-            finish(slot);
-            continue;
-          }
-          if (slot.stage == Slot::kOffsets) {
-            slot.degree = hop.Degree(slot.cur);
-            if (slot.degree == 0) {
-              if (slot.k == 1) ++local.isolated_starts;
-              else ++local.ended_early;
-              finish(slot);
-              continue;
-            }
-            if (im.node2vec && slot.k >= 2) {
-              const VertexId prev = slot.out[slot.k - 2];
-              if (im.DrawReturn(im.ReturnExcess(hop, slot.cur, prev, slot.degree), slot.rng)) {
-                slot.cur = prev;
-                slot.out[slot.k++] = im.TokenOf(prev, hop.to);
-                PrefetchOffsets(im.hops[(slot.k - 1) % hops], slot.cur);
-                continue;
-              }
-            }
-            slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
-            __builtin_prefetch(slot.target);
-            slot.stage = Slot::kTarget;
-            continue;
-          }
-          // kTarget: the candidate's id has (probably) arrived.
-          const VertexId x = *slot.target;
-          if (im.node2vec && slot.k >= 2) {
-            const VertexId prev = slot.out[slot.k - 2];
-            if (!im.Accept(hop, prev, x, slot.rng)) {
-              ++local.rejected_proposals;
-              // Propose again from the same vertex (the return outlier is redrawn too).
-              const double excess = im.ReturnExcess(hop, slot.cur, prev, slot.degree);
-              if (im.DrawReturn(excess, slot.rng)) {
-                slot.cur = prev;
-                slot.out[slot.k++] = im.TokenOf(prev, hop.to);
-                slot.stage = Slot::kOffsets;
-                PrefetchOffsets(im.hops[(slot.k - 1) % hops], slot.cur);
-                continue;
-              }
-              slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
-              __builtin_prefetch(slot.target);
-              continue;
-            }
-          }
-          slot.cur = x;
-          slot.out[slot.k++] = im.TokenOf(x, hop.to);
-          slot.stage = Slot::kOffsets;
-          PrefetchOffsets(im.hops[(slot.k - 1) % hops], slot.cur);
+          if (slot.stage != Slot::kIdle) Advance(im, slot, length, local, finish);
         }
       }
     }
