@@ -426,26 +426,17 @@ constexpr int kSlots = 32;
 struct Slot {
   enum Stage : uint8_t {
     kIdle,
-    kOffsets,           // cur's offsets prefetched: read degree, choose what to read next
-    kReturnSearch,      // node2vec: looking up the edges cur->prev (return outlier mass)
-    kTarget,            // a candidate's id prefetched
-    kCandidateOffsets,  // node2vec: candidate's offsets prefetched, to pick the shorter list
-    kAdjacencySearch,   // node2vec: looking up "candidate adjacent to prev"
+    kOffsets,  // cur's offsets prefetched: read the degree, pick a neighbour
+    kTarget,   // the picked neighbour's id prefetched
   };
   Stage stage = kIdle;
   uint32_t k = 0;
-  int lookup_count = 0, lookup_next = 0;
   VertexId cur = 0;
-  VertexId candidate = 0;
   uint64_t index = 0;
   uint64_t degree = 0;
-  double return_excess = 0;  // node2vec: of the current step
-  double mass = 0;           // matches found so far by the return lookups
-  double draw = 0;           // node2vec acceptance draw of the current candidate
+  double return_excess = 0;  // node2vec: of the current step, computed once
   const VertexId* target = nullptr;
   VertexId* out = nullptr;
-  Lookup lookups[2];
-  ListSearch search;
   Rng rng{0};
 };
 
@@ -454,8 +445,10 @@ void PrefetchOffsets(const Hop& hop, VertexId v) {
   if (hop.second != nullptr) __builtin_prefetch(&hop.second->offsets[v]);
 }
 
-// Moves slot's walk one stage on (see Slot::Stage), drawing the same random
-// numbers in the same order as RandomWalker::Walk. finish(slot) ends a walk.
+// Moves slot's walk one stage on, drawing the same random numbers in the
+// same order as RandomWalker::Walk. finish(slot) ends a walk. node2vec's
+// lookups ("is x adjacent to prev", the return mass) run synchronously:
+// pipelining them probe by probe through the slots measured no faster.
 template <typename Impl, typename Finish>
 void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish&& finish) {
   const uint64_t hops = im.hops.size();
@@ -469,76 +462,28 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
     slot.stage = Slot::kOffsets;
     PrefetchOffsets(im.hops[(slot.k - 1) % hops], next);
   };
-  auto propose = [&] {
+  // Steps back to prev (node2vec return outlier) or proposes a neighbour.
+  auto return_or_propose = [&] {
+    if (second_order && im.DrawReturn(slot.return_excess, slot.rng)) return step_to(prev);
     slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
     __builtin_prefetch(slot.target);
     slot.stage = Slot::kTarget;
   };
-  // After a rejection, or once the return mass is known: return or propose.
-  auto draw_return_or_propose = [&] {
-    if (im.DrawReturn(slot.return_excess, slot.rng)) return step_to(prev);
-    propose();
-  };
-  auto start_lookups = [&](VertexId v, VertexId u, Slot::Stage stage) {
-    slot.lookup_count = hop.EdgeLookups(v, u, slot.lookups);
-    slot.lookup_next = 1;
-    slot.search = ListSearch(slot.lookups[0]);
-    slot.stage = stage;
-  };
-  auto reject = [&] {
-    ++stats.rejected_proposals;
-    draw_return_or_propose();
-  };
-
-  switch (slot.stage) {
-    case Slot::kOffsets:
-      if (slot.k >= length) return finish(slot);
-      slot.degree = hop.Degree(slot.cur);
-      if (slot.degree == 0) {
-        if (slot.k == 1) ++stats.isolated_starts;
-        else ++stats.ended_early;
-        return finish(slot);
-      }
-      slot.return_excess = 0;
-      if (second_order && im.return_excess > 0) {
-        slot.mass = 0;
-        return start_lookups(slot.cur, prev, Slot::kReturnSearch);
-      }
-      return propose();
-    case Slot::kReturnSearch:
-      if (!slot.search.Advance()) return;
-      slot.mass += slot.search.Mass(hop.weighted);
-      if (slot.lookup_next < slot.lookup_count) {
-        slot.search = ListSearch(slot.lookups[slot.lookup_next++]);
-        return;
-      }
-      slot.return_excess = im.return_excess * slot.mass / hop.StepDenominator(slot.cur, slot.degree);
-      return draw_return_or_propose();
-    case Slot::kTarget: {
-      const VertexId x = *slot.target;
-      if (!second_order) return step_to(x);
-      slot.draw = slot.rng.UniformDouble() * im.envelope;
-      if (x == prev) return slot.draw < std::min(im.inv_p, im.envelope) ? step_to(x) : reject();
-      if (slot.draw < im.lower) return step_to(x);
-      slot.candidate = x;
-      PrefetchOffsets(hop, x);
-      slot.stage = Slot::kCandidateOffsets;
-      return;
+  if (slot.stage == Slot::kOffsets) {
+    if (slot.k >= length) return finish(slot);
+    slot.degree = hop.Degree(slot.cur);
+    if (slot.degree == 0) {
+      if (slot.k == 1) ++stats.isolated_starts;
+      else ++stats.ended_early;
+      return finish(slot);
     }
-    case Slot::kCandidateOffsets:
-      return start_lookups(prev, slot.candidate, Slot::kAdjacencySearch);
-    case Slot::kAdjacencySearch: {
-      if (!slot.search.Advance()) return;
-      const bool adjacent = slot.search.Mass(false) > 0;
-      if (!adjacent && slot.lookup_next < slot.lookup_count) {
-        slot.search = ListSearch(slot.lookups[slot.lookup_next++]);
-        return;
-      }
-      return slot.draw < (adjacent ? 1.0 : im.inv_q) ? step_to(slot.candidate) : reject();
-    }
-    case Slot::kIdle:
-      return;
+    slot.return_excess = second_order ? im.ReturnExcess(hop, slot.cur, prev, slot.degree) : 0.0;
+    return return_or_propose();
   }
+  const VertexId x = *slot.target;  // kTarget
+  if (!second_order || im.Accept(hop, prev, x, slot.rng)) return step_to(x);
+  ++stats.rejected_proposals;
+  return_or_propose();
 }
 
 }  // namespace
