@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "bench/bench_util.h"
@@ -42,8 +43,9 @@ void RunWalks(benchmark::State& state, walk::WalkKind kind) {
   walk::WalkConfig config;
   config.kind = kind;
   config.direction = walk::Direction::kBoth;
-  config.p = 0.5;
-  config.q = 2.0;
+  const char* pq = std::getenv("GR_BENCH_PQ");  // "p,q" override for experiments
+  config.p = pq ? std::strtod(pq, nullptr) : 0.5;
+  config.q = pq ? std::strtod(std::strchr(pq, ',') + 1, nullptr) : 2.0;
   config.walk_length = 80;
   config.walks_per_vertex = 10;
   config.threads = static_cast<int>(state.range(0));

@@ -91,6 +91,35 @@ struct Hop {
   std::vector<float> alias_prob;      // at Base(v) + i: keep neighbour i with this probability
   std::vector<uint32_t> alias_index;  // ... else take neighbour alias_index[Base(v) + i]
   std::vector<double> weight_sum;     // per vertex, when weighted
+  // Unweighted node2vec in the both-direction view: bit e of part p is set
+  // when that follow edge is reciprocated, so the number of edges between
+  // the walk's current and previous vertex is known without a lookup.
+  // 1 bit per edge per direction.
+  std::vector<uint64_t> reciprocal[2];
+
+  bool has_reciprocal_bits() const { return !reciprocal[0].empty(); }
+  static bool Bit(const std::vector<uint64_t>& bits, uint64_t e) { return (bits[e >> 6] >> (e & 63)) & 1u; }
+
+  // Sets reciprocal[]: an edge u->v of `first` (following) is reciprocated
+  // if v follows u; an entry v in followers(u) if u follows v.
+  void BuildReciprocalBits(size_t num_vertices, int threads) {
+    const graph::CsrGraph* parts[2] = {first, second};
+    for (int p = 0; p < 2; ++p) {
+      const graph::CsrGraph& g = *parts[p];
+      std::vector<uint64_t>& bits = reciprocal[p];
+      bits.assign((g.num_edges() + 63) / 64 + 1, 0);
+      std::vector<uint8_t> flags(g.num_edges(), 0);  // packed below, so no two threads share a word
+#pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(dynamic, 1024)
+      for (size_t vi = 0; vi < num_vertices; ++vi) {
+        const auto u = static_cast<VertexId>(vi);
+        for (EdgeIndex e = g.Begin(u); e < g.End(u); ++e) {
+          const VertexId v = g.targets[e];
+          flags[e] = p == 0 ? first->HasEdge(v, u) : first->HasEdge(u, v);
+        }
+      }
+      for (EdgeIndex e = 0; e < g.num_edges(); ++e) bits[e >> 6] |= uint64_t{flags[e]} << (e & 63);
+    }
+  }
 
   const graph::CsrGraph& Part(VertexId v, uint64_t i, uint64_t* position) const {
     const uint64_t d1 = first->Degree(v);
@@ -136,16 +165,11 @@ struct Hop {
     out[0] = symmetric && first->Degree(u) < first->Degree(v) ? Lookup{first, u, v} : Lookup{first, v, u};
     return 1;
   }
-  // True if x is among u's neighbours.
+  // True if x is among u's neighbours. u (the previous vertex) was just
+  // visited, so its lists are searched: they are warmer in cache than x's
+  // (measured faster than searching the shorter list).
   bool Contains(VertexId u, VertexId x) const {
-    Lookup lookups[2];
-    const int n = EdgeLookups(u, x, lookups);
-    for (int i = 0; i < n; ++i) {
-      ListSearch search(lookups[i]);
-      while (!search.Advance()) {}
-      if (search.Mass(false) > 0) return true;
-    }
-    return false;
+    return first->HasEdge(u, x) || (second != nullptr && second->HasEdge(u, x));
   }
   // First-order probability of stepping from v to u (0 if no such edge).
   double StepProbability(VertexId v, VertexId u, uint64_t degree) const {
@@ -357,6 +381,9 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
       hop.BuildAliasTables(rows, config_.threads);
     }
   }
+  Hop& first_hop = im.hops.front();
+  if (im.node2vec && !weighted && first_hop.second != nullptr)
+    first_hop.BuildReciprocalBits(g.num_accounts(), config_.threads);
 }
 
 RandomWalker::~RandomWalker() = default;
@@ -435,6 +462,9 @@ struct Slot {
   uint64_t index = 0;
   uint64_t degree = 0;
   double return_excess = 0;  // node2vec: of the current step, computed once
+  uint32_t back_edges = 1;   // edges between cur and prev, when reciprocal bits are kept
+  uint32_t bit_shift = 0;
+  const uint64_t* bit_word = nullptr;  // reciprocal bit of the proposed edge
   const VertexId* target = nullptr;
   VertexId* out = nullptr;
   Rng rng{0};
@@ -465,8 +495,15 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
   // Steps back to prev (node2vec return outlier) or proposes a neighbour.
   auto return_or_propose = [&] {
     if (second_order && im.DrawReturn(slot.return_excess, slot.rng)) return step_to(prev);
-    slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
+    uint64_t position;
+    const graph::CsrGraph& part = hop.Part(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng), &position);
+    slot.target = &part.targets[position];
     __builtin_prefetch(slot.target);
+    if (hop.has_reciprocal_bits()) {
+      slot.bit_word = &hop.reciprocal[&part == hop.first ? 0 : 1][position >> 6];
+      slot.bit_shift = static_cast<uint32_t>(position & 63);
+      __builtin_prefetch(slot.bit_word);
+    }
     slot.stage = Slot::kTarget;
   };
   if (slot.stage == Slot::kOffsets) {
@@ -477,11 +514,23 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
       else ++stats.ended_early;
       return finish(slot);
     }
-    slot.return_excess = second_order ? im.ReturnExcess(hop, slot.cur, prev, slot.degree) : 0.0;
+    if (!second_order) {
+      slot.return_excess = 0.0;
+    } else if (hop.has_reciprocal_bits()) {  // same value as ReturnExcess, without a lookup
+      slot.return_excess = im.return_excess > 0
+                               ? im.return_excess * (slot.back_edges / static_cast<double>(slot.degree))
+                               : 0.0;
+    } else {
+      slot.return_excess = im.ReturnExcess(hop, slot.cur, prev, slot.degree);
+    }
     return return_or_propose();
   }
   const VertexId x = *slot.target;  // kTarget
-  if (!second_order || im.Accept(hop, prev, x, slot.rng)) return step_to(x);
+  if (!second_order || im.Accept(hop, prev, x, slot.rng)) {
+    // A return step keeps back_edges: the pair is the same.
+    if (hop.has_reciprocal_bits()) slot.back_edges = 1 + ((*slot.bit_word >> slot.bit_shift) & 1u);
+    return step_to(x);
+  }
   ++stats.rejected_proposals;
   return_or_propose();
 }

@@ -158,7 +158,9 @@ TEST(RandomWalkTest, InterleavedGenerationEqualsSingleWalks) {
                                          {&undirected, WalkKind::kNode2vec, Direction::kBoth, 0.25, 2, false},
                                          {&undirected, WalkKind::kNode2vec, Direction::kBoth, 2, 0.5, true},
                                          {&directed, WalkKind::kNode2vec, Direction::kOut, 0.3, 3, false},
-                                         {&directed, WalkKind::kNode2vec, Direction::kBoth, 0.3, 3, true}}) {
+                                         {&directed, WalkKind::kNode2vec, Direction::kBoth, 0.3, 3, true},
+                                         {&directed, WalkKind::kNode2vec, Direction::kBoth, 0.3, 3, false},
+                                         {&directed, WalkKind::kNode2vec, Direction::kBoth, 2, 0.5, false}}) {
     WalkConfig config;
     config.kind = c.kind;
     config.direction = c.direction;
