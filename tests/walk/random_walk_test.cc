@@ -150,7 +150,11 @@ TEST(RandomWalkTest, SameSeedSameWalksWhateverTheThreads) {
 // Generate interleaves many walks per thread; each walk must still be the
 // one RandomWalker::Walk produces alone.
 TEST(RandomWalkTest, InterleavedGenerationEqualsSingleWalks) {
-  const graph::SocialGraph directed = TestGraph(/*directed=*/true);
+  // Directed, with reciprocated pairs (0<->1, 2<->3, 5<->6) so that the
+  // both-direction view has vertices listed twice.
+  const graph::SocialGraph directed = graph::LoadEdgeList(
+      WriteTextFile("d.txt", "0 1 1\n1 0 2\n0 2 3\n1 2 1\n2 3 2\n3 2 1\n3 4 1\n3 5 4\n4 5 1\n5 6 1\n6 5 1\n"),
+      /*directed=*/true, {});
   const graph::SocialGraph undirected = TestGraph();
   struct Case { const graph::SocialGraph* g; WalkKind kind; Direction direction; double p, q; bool weighted; };
   for (const Case& c : std::vector<Case>{{&undirected, WalkKind::kUniform, Direction::kBoth, 1, 1, false},
