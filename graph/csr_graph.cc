@@ -8,8 +8,23 @@
 namespace gr::graph {
 
 bool CsrGraph::HasEdge(VertexId u, VertexId v) const {
-  auto neighbors = Neighbors(u);
-  return std::binary_search(neighbors.begin(), neighbors.end(), v);
+  // Branch-free lower bound that prefetches both possible next probes, so
+  // two levels of a long, cold list are fetched at once (walks call this
+  // on random vertices). The first entry >= v lies in [lo, lo + len].
+  const VertexId* lo = targets.data() + offsets[u];
+  const VertexId* const end = targets.data() + offsets[u + 1];
+  uint64_t len = Degree(u);
+  while (len > 16) {
+    const uint64_t half = len / 2;
+    __builtin_prefetch(lo + half / 2);
+    __builtin_prefetch(lo + half + half / 2);
+    lo = lo[half] < v ? lo + half : lo;
+    len -= half;
+  }
+  for (const VertexId* p = lo; p <= lo + len && p < end; ++p) {
+    if (*p == v) return true;
+  }
+  return false;
 }
 
 void CsrGraph::Validate(size_t num_target_vertices, const char* name) const {

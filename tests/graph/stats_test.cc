@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "graph/csr_graph.h"
 #include "graph/id_map.h"
+
+#include <algorithm>
 #include "graph/ingest.h"
 #include "core/error.h"
 #include "tests/test_util.h"
@@ -26,6 +29,22 @@ TEST(StatsTest, CountsComponentsReciprocityAndDegrees) {
   EXPECT_NEAR(s.degrees[0].mean, 5.0 / 6.0, 1e-9);
   EXPECT_NE(s.ToText().find("largest: 3 accounts"), std::string::npos) << s.ToText();
   EXPECT_NE(s.ToJson().find("\"largest_component\":3"), std::string::npos);
+}
+
+// HasEdge against std::binary_search for every length up to past the
+// short-list cut-off and every present and absent target.
+TEST(CsrGraphTest, HasEdgeAgreesWithBinarySearch) {
+  CsrGraph g;
+  g.offsets = {0};
+  for (uint32_t n = 0; n < 200; ++n) {
+    for (uint32_t i = 0; i < n; ++i) g.targets.push_back(2 * i + 1);
+    g.offsets.push_back(g.targets.size());
+  }
+  for (VertexId u = 0; u < 200; ++u) {
+    auto list = g.Neighbors(u);
+    for (VertexId v = 0; v < 2 * u + 3; ++v)
+      ASSERT_EQ(g.HasEdge(u, v), std::binary_search(list.begin(), list.end(), v)) << "list " << u << " target " << v;
+  }
 }
 
 TEST(IdMapTest, DenseIdsFollowSortedExternalIds) {

@@ -128,6 +128,72 @@ TEST_P(WalkThreadsTest, Node2vecMatchesSecondOrderProbabilities) {
 
 INSTANTIATE_TEST_SUITE_P(Threads, WalkThreadsTest, ::testing::Values(1, 2));
 
+// Two hubs with long neighbour lists (the adjacency test then searches past
+// its short-list path): 0 and 1 are joined; 2..120 hang off hub 0 only;
+// 121..240 hang off both hubs.
+TEST(RandomWalkTest, Node2vecOnLongListsMatchesSecondOrderProbabilities) {
+  std::string text = "0 1\n";
+  for (int v = 2; v <= 120; ++v) text += "0 " + std::to_string(v) + "\n";
+  for (int v = 121; v <= 240; ++v) text += "0 " + std::to_string(v) + "\n1 " + std::to_string(v) + "\n";
+  for (const bool directed : {false, true}) {
+    const graph::SocialGraph g = graph::LoadEdgeList(WriteTextFile("hubs.txt", text), directed, {});
+    WalkConfig config;
+    config.kind = WalkKind::kNode2vec;
+    config.direction = Direction::kBoth;
+    config.p = 0.5;
+    config.q = 3;
+    config.walks_per_vertex = 50;
+    config.walk_length = 40;
+    const Transitions t = Count(Walks(g, config));
+    // The both-direction view of the directed graph equals the undirected one here.
+    auto adjacent = [&](VertexId a, VertexId b) {
+      return g.following.HasEdge(a, b) || g.followers.HasEdge(a, b);
+    };
+    auto neighbours = [&](VertexId v) {
+      std::vector<VertexId> all(g.following.Neighbors(v).begin(), g.following.Neighbors(v).end());
+      if (directed) all.insert(all.end(), g.followers.Neighbors(v).begin(), g.followers.Neighbors(v).end());
+      return all;
+    };
+    // Vertices of one class are interchangeable: the hubs are their own
+    // class, leaves form two classes. States are grouped by class, and the
+    // next vertex counted by class (return, hub, one-hub leaf, two-hub leaf).
+    auto vertex_class = [&](VertexId v) -> int {
+      return v <= 1 ? static_cast<int>(v) : g.accounts.ToExternal(v) <= 120 ? 2 : 3;
+    };
+    std::map<std::pair<int, int>, std::map<VertexId, uint64_t>> observed;
+    std::map<std::pair<int, int>, std::map<VertexId, double>> expected;
+    for (const auto& [state, counts] : t.second_order) {
+      const auto [prev, cur] = state;
+      auto next_class = [&](VertexId x) -> VertexId { return x == prev ? 9 : static_cast<VertexId>(vertex_class(x)); };
+      const std::pair<int, int> key{vertex_class(prev), vertex_class(cur)};
+      for (const auto& [x, c] : counts) observed[key][next_class(x)] += c;
+      std::map<VertexId, double> exact;
+      double sum = 0;
+      for (VertexId x : neighbours(cur)) {
+        const double alpha = x == prev ? 1 / config.p : adjacent(prev, x) ? 1.0 : 1 / config.q;
+        exact[next_class(x)] += alpha;
+        sum += alpha;
+      }
+      for (auto& [x, w] : exact) w /= sum;
+      if (expected.count(key)) {
+        for (const auto& [x, w] : exact) ASSERT_NEAR(expected[key][x], w, 1e-12) << "class symmetry";
+      }
+      expected[key] = exact;
+    }
+    int checked = 0;
+    for (const auto& [key, counts] : observed) {
+      uint64_t n = 0;
+      for (const auto& [x, c] : counts) n += c;
+      if (n < 5000) continue;
+      ExpectMatches(counts, expected[key],
+                    std::string(directed ? "directed " : "undirected ") + std::to_string(key.first) +
+                        "->" + std::to_string(key.second));
+      ++checked;
+    }
+    EXPECT_GE(checked, 4) << "states through both hubs must be sampled";
+  }
+}
+
 TEST(RandomWalkTest, SameSeedSameWalksWhateverTheThreads) {
   const graph::SocialGraph g = TestGraph();
   for (const WalkKind kind : {WalkKind::kUniform, WalkKind::kWeighted, WalkKind::kNode2vec}) {
