@@ -7,13 +7,13 @@
 
 namespace gr::graph {
 
-bool CsrGraph::HasEdge(VertexId u, VertexId v) const {
+bool SortedContains(std::span<const VertexId> list, VertexId v) {
   // Branch-free lower bound that prefetches both possible next probes, so
   // two levels of a long, cold list are fetched at once (walks call this
   // on random vertices). The first entry >= v lies in [lo, lo + len].
-  const VertexId* lo = targets.data() + offsets[u];
-  const VertexId* const end = targets.data() + offsets[u + 1];
-  uint64_t len = Degree(u);
+  const VertexId* lo = list.data();
+  const VertexId* const end = list.data() + list.size();
+  uint64_t len = list.size();
   while (len > 16) {
     const uint64_t half = len / 2;
     __builtin_prefetch(lo + half / 2);
@@ -26,6 +26,8 @@ bool CsrGraph::HasEdge(VertexId u, VertexId v) const {
   }
   return false;
 }
+
+bool CsrGraph::HasEdge(VertexId u, VertexId v) const { return SortedContains(Neighbors(u), v); }
 
 void CsrGraph::Validate(size_t num_target_vertices, const char* name) const {
   auto fail = [&](const std::string& what) {

@@ -13,6 +13,9 @@
 
 namespace gr::graph {
 
+// True if the ascending `list` contains v. O(log n), prefetching.
+bool SortedContains(std::span<const VertexId> list, VertexId v);
+
 struct CsrGraph {
   std::vector<EdgeIndex> offsets{0};  // num_vertices + 1 entries, offsets[0] == 0
   std::vector<VertexId> targets;      // num_edges entries, sorted per vertex
