@@ -149,6 +149,21 @@ struct Hop {
     *position = paired_offsets[2 * size_t{v} + 1] + i - d1;
     return *second;
   }
+  // Prefetches the top of v's lists, where an adjacency search starts.
+  void PrefetchListTops(VertexId v) const {
+    for (int part = 0; part < (second ? 2 : 1); ++part) {
+      const graph::CsrGraph& g = part == 0 ? *first : *second;
+      const EdgeIndex begin = second ? paired_offsets[2 * size_t{v} + part] : g.offsets[v];
+      const EdgeIndex end = second ? paired_offsets[2 * size_t{v} + 2 + part] : g.offsets[v + 1];
+      const VertexId* list = g.targets.data() + begin;
+      const uint64_t len = end - begin;
+      __builtin_prefetch(list + len / 2);
+      if (len > 16) {
+        __builtin_prefetch(list + len / 4);
+        __builtin_prefetch(list + 3 * len / 4);
+      }
+    }
+  }
   const EdgeIndex* OffsetsAddress(VertexId v) const {
     return second ? &paired_offsets[2 * size_t{v}] : &first->offsets[v];
   }
@@ -547,6 +562,7 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
       else ++stats.ended_early;
       return finish(slot);
     }
+    if (second_order && im.lower < im.envelope) hop.PrefetchListTops(prev);  // for Accept
     if (!second_order) {
       slot.return_excess = 0.0;
     } else if (hop.has_reciprocal_bits()) {  // same value as ReturnExcess, without a lookup
