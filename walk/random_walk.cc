@@ -25,58 +25,17 @@ struct Lookup {
   VertexId key;
 };
 
-// A lower-bound search in one neighbour list that advances one probe per
-// Advance() call and prefetches what the next call reads, so that the
-// interleaved engine can overlap many searches. Lists of up to 16 ids (one
-// or two cache lines) are finished in one call.
-class ListSearch {
- public:
-  ListSearch() = default;
-  explicit ListSearch(const Lookup& lookup) : lookup_(lookup) {
-    const graph::CsrGraph& g = *lookup.list;
-    begin_ = lo_ = g.targets.data() + g.offsets[lookup.owner];
-    len_ = g.Degree(lookup.owner);
-    Prefetch();
+// Summed weight (weighted) or count of the entries equal to the key.
+double LookupMass(const Lookup& lookup, bool weighted) {
+  const graph::CsrGraph& g = *lookup.list;
+  auto neighbors = g.Neighbors(lookup.owner);
+  double mass = 0;
+  for (auto it = std::lower_bound(neighbors.begin(), neighbors.end(), lookup.key);
+       it != neighbors.end() && *it == lookup.key; ++it) {
+    mass += weighted ? g.Weight(g.offsets[lookup.owner] + static_cast<uint64_t>(it - neighbors.begin())) : 1.0;
   }
-  // True when the search is finished (Mass may be called).
-  bool Advance() {
-    if (len_ <= kLinear) return true;
-    const uint64_t half = len_ / 2;
-    if (lo_[half] < lookup_.key) {
-      lo_ += half;
-      len_ -= half;
-    } else {
-      len_ = half;
-    }
-    Prefetch();
-    return false;  // the next call reads what was just prefetched
-  }
-  // Summed weight (weighted) or count of the entries equal to the key.
-  double Mass(bool weighted) const {
-    const graph::CsrGraph& g = *lookup_.list;
-    const VertexId* end = begin_ + g.Degree(lookup_.owner);
-    const VertexId* p = std::lower_bound(lo_, lo_ + len_, lookup_.key);
-    double mass = 0;
-    for (; p < end && *p == lookup_.key; ++p)
-      mass += weighted ? g.Weight(static_cast<uint64_t>(p - g.targets.data())) : 1.0;
-    return mass;
-  }
-
- private:
-  static constexpr uint64_t kLinear = 16;
-  void Prefetch() const {
-    if (len_ <= kLinear) {
-      __builtin_prefetch(lo_);
-      __builtin_prefetch(lo_ + len_);
-    } else {
-      __builtin_prefetch(lo_ + len_ / 2);
-    }
-  }
-  Lookup lookup_{};
-  const VertexId* begin_ = nullptr;
-  const VertexId* lo_ = nullptr;
-  uint64_t len_ = 0;
-};
+  return mass;
+}
 
 // One relation a walk can step along: up to two CSR parts read as one
 // concatenated neighbour list (the both-direction view), with optional
@@ -222,11 +181,7 @@ struct Hop {
     Lookup lookups[2];
     const int n = EdgeLookups(v, u, lookups);
     double mass = 0;
-    for (int i = 0; i < n; ++i) {
-      ListSearch search(lookups[i]);
-      while (!search.Advance()) {}
-      mass += search.Mass(weighted);
-    }
+    for (int i = 0; i < n; ++i) mass += LookupMass(lookups[i], weighted);
     return mass / StepDenominator(v, degree);
   }
   double StepDenominator(VertexId v, uint64_t degree) const {
