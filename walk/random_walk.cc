@@ -480,8 +480,9 @@ void PrefetchOffsets(const Hop& hop, VertexId v) {
 
 // Moves slot's walk one stage on, drawing the same random numbers in the
 // same order as RandomWalker::Walk. finish(slot) ends a walk. node2vec's
-// lookups ("is x adjacent to prev", the return mass) run synchronously:
-// pipelining them probe by probe through the slots measured no faster.
+// "is x adjacent to prev" runs synchronously (pipelining it probe by probe
+// through the slots measured slower); the return mass comes from the
+// reciprocal bits, or from a synchronous lookup when weighted.
 template <typename Impl, typename Finish>
 void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish&& finish) {
   const uint64_t hops = im.hops.size();

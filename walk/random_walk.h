@@ -4,10 +4,15 @@
 // tables, O(1) per step), node2vec (second order, return parameter p,
 // in-out parameter q) by rejection sampling as in KnightKing: a candidate
 // from the first-order distribution is accepted with probability
-// bias / max_bias, the "is x a neighbour of prev" test being a binary search
-// in prev's sorted adjacency, so memory stays the graph plus O(threads x
-// walk length) even with celebrity degrees; and metapath walks over the
-// heterogeneous graph (accounts and posts).
+// bias / envelope, the "is x a neighbour of prev" test being a binary search
+// in prev's sorted lists (no per-edge second-order tables, so celebrity
+// degrees cost nothing extra); and metapath walks over the heterogeneous
+// graph (accounts and posts).
+//
+// Memory beyond the graph: alias tables when weighted (8 bytes per edge
+// per direction); in the both-direction view 16 bytes per account of paired
+// offsets, and for unweighted node2vec 1 bit per edge per direction marking
+// reciprocated follows; one batch of walks (batch x walk length tokens).
 //
 // Reproducibility: walk number i is a pure function of (seed, i): its start
 // vertex comes from a per-round permutation seeded by (seed, round), its
