@@ -1,0 +1,142 @@
+#include "embed/embedding_io.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/binary_io.h"
+#include "core/error.h"
+
+namespace gr::embed {
+namespace {
+
+// Writes through `write(FILE*)` into path.tmp, then renames. Throws kIo.
+template <typename Write>
+void WriteAtomically(const std::string& path, Write write) {
+  const std::string temp = path + ".tmp";
+  std::FILE* out = std::fopen(temp.c_str(), "wb");
+  GR_CHECK_CODE(out != nullptr, ErrorCode::kIo, "cannot create ", temp, ": ", std::strerror(errno));
+  try {
+    write(out);
+  } catch (...) {
+    std::fclose(out);
+    std::remove(temp.c_str());
+    throw;
+  }
+  const bool ok = std::ferror(out) == 0;
+  if (std::fclose(out) != 0 || !ok) {
+    std::remove(temp.c_str());
+    GR_THROW(ErrorCode::kIo, "cannot write ", temp);
+  }
+  std::filesystem::rename(temp, path);
+}
+
+}  // namespace
+
+void SaveEmbeddings(const EmbeddingTable& table, const std::string& path, const std::string& meta_json) {
+  table.CheckShape();
+  SectionWriter out(path, kEmbeddingMagic, kEmbeddingVersion);
+  out.AddString("meta", meta_json);
+  const uint64_t shape[3] = {table.rows(), table.dim(), table.output.empty() ? 0u : 1u};
+  out.Add("shape", std::span<const uint64_t>(shape));
+  out.Add("ids", table.ids);
+  out.Add("kinds", table.kinds);
+  out.Add("input", table.input.Data());
+  out.Add("output", table.output.Data());
+  out.Commit();
+}
+
+EmbeddingTable LoadEmbeddings(const std::string& path, std::string* meta_json) {
+  SectionReader in(path, kEmbeddingMagic, "graphrec embedding");
+  if (in.version() != kEmbeddingVersion)
+    in.Fail(StrCat("unsupported embedding format version ", in.version(), " (this build reads ",
+                   kEmbeddingVersion, ")"));
+  std::string meta = in.ReadString("meta");
+  const auto shape = in.Read<uint64_t>("shape");
+  if (shape.size() != 3 || shape[2] > 1 || shape[1] == 0 || shape[1] > 65536)
+    in.Fail("bad shape section");
+  EmbeddingTable table;
+  table.ids = in.Read<ExternalId>("ids");
+  table.kinds = in.Read<TokenKind>("kinds");
+  if (table.ids.size() != shape[0]) in.Fail(StrCat(table.ids.size(), " ids for ", shape[0], " rows"));
+  for (size_t i = 0; i < table.kinds.size(); ++i) {
+    if (table.kinds[i] != TokenKind::kAccount && table.kinds[i] != TokenKind::kPost)
+      in.Fail(StrCat("row ", i, " has an unknown kind"));
+  }
+  auto read_matrix = [&](const char* name, size_t rows) {
+    const auto values = in.Read<float>(name);
+    if (values.size() != rows * shape[1])
+      in.Fail(StrCat("section '", name, "' holds ", values.size(), " values, expected ", rows * shape[1]));
+    FloatMatrix m(rows, rows == 0 ? 0 : shape[1]);
+    std::copy(values.begin(), values.end(), m.Data().begin());
+    return m;
+  };
+  table.input = read_matrix("input", shape[0]);
+  table.output = read_matrix("output", shape[2] ? shape[0] : 0);
+  in.ExpectEnd();
+  try {
+    table.CheckShape();
+    table.CheckFinite();
+  } catch (const Error& e) {
+    in.Fail(e.what());
+  }
+  if (meta_json != nullptr) *meta_json = std::move(meta);
+  return table;
+}
+
+void SaveWord2VecText(const EmbeddingTable& table, const std::string& path) {
+  table.CheckShape();
+  WriteAtomically(path, [&](std::FILE* out) {
+    std::fprintf(out, "%zu %zu\n", table.rows(), table.dim());
+    for (size_t r = 0; r < table.rows(); ++r) {
+      std::fputs(table.Key(r).c_str(), out);
+      for (float v : table.input.Row(r)) std::fprintf(out, " %.6g", static_cast<double>(v));
+      std::fputc('\n', out);
+    }
+  });
+}
+
+void SaveWord2VecBinary(const EmbeddingTable& table, const std::string& path) {
+  table.CheckShape();
+  WriteAtomically(path, [&](std::FILE* out) {
+    std::fprintf(out, "%zu %zu\n", table.rows(), table.dim());
+    for (size_t r = 0; r < table.rows(); ++r) {
+      std::fputs(table.Key(r).c_str(), out);
+      std::fputc(' ', out);
+      const auto row = table.input.Row(r);
+      std::fwrite(row.data(), sizeof(float), row.size(), out);
+      std::fputc('\n', out);
+    }
+  });
+}
+
+EmbeddingTable LoadWord2VecText(const std::string& path) {
+  std::ifstream in(path);
+  GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", path);
+  std::string line;
+  size_t rows = 0, dim = 0;
+  GR_CHECK(std::getline(in, line) && std::istringstream(line) >> rows >> dim && dim > 0,
+           path, ":1: expected a 'rows dim' header");
+  EmbeddingTable table;
+  table.input = FloatMatrix(rows, dim);
+  for (size_t r = 0; r < rows; ++r) {
+    GR_CHECK(static_cast<bool>(std::getline(in, line)), path, ":", r + 2, ": missing row (header says ", rows, ")");
+    std::istringstream fields(line);
+    std::string key;
+    fields >> key;
+    const bool post = !key.empty() && key[0] == 'p';
+    uint64_t id = 0;
+    GR_CHECK(!key.empty() && std::istringstream(post ? key.substr(1) : key) >> id, path, ":", r + 2,
+             ": bad key '", key, "'");
+    table.ids.push_back(id);
+    table.kinds.push_back(post ? TokenKind::kPost : TokenKind::kAccount);
+    for (float& v : table.input.Row(r))
+      GR_CHECK(static_cast<bool>(fields >> v), path, ":", r + 2, ": expected ", dim, " values");
+  }
+  return table;
+}
+
+}  // namespace gr::embed

@@ -1,0 +1,225 @@
+#include "embed/skip_gram.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "core/alias_table.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+
+namespace gr::embed {
+namespace {
+
+constexpr uint32_t kMaxContexts = 2 * 1024;
+
+float Sigmoid(float x) {
+  if (x > 12.0f) return 1.0f;
+  if (x < -12.0f) return 0.0f;
+  return 1.0f / (1.0f + std::exp(-x));
+}
+
+float Dot(const float* a, const float* b, size_t d) {
+  float sum = 0;
+  for (size_t i = 0; i < d; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+// Scratch space of one thread.
+struct Scratch {
+  std::vector<VertexId> kept;       // the walk after subsampling
+  std::vector<VertexId> contexts;   // context tokens of one centre
+  std::vector<VertexId> outputs;    // centre then negatives
+  std::vector<float> a, o;          // copies: contexts x d, outputs x d
+  std::vector<float> da, dout;      // their updates
+  std::vector<float> g;             // contexts x outputs gradients
+};
+
+class Trainer {
+ public:
+  Trainer(size_t vocabulary, const SkipGramConfig& config, std::vector<uint64_t> counts)
+      : config_(config), d_(config.dim) {
+    result_.input = FloatMatrix(vocabulary, d_);
+    result_.output = FloatMatrix(vocabulary, d_);
+    // word2vec's initialisation: input uniform in [-0.5/d, 0.5/d), output 0.
+    ParallelFor(static_cast<int64_t>(vocabulary), config.threads, 4096, [&](int64_t v) {
+      Rng rng = Rng::ForItem(config_.seed, static_cast<uint64_t>(v), 0x1d17);
+      for (float& x : result_.input.Row(static_cast<size_t>(v)))
+        x = (rng.UniformFloat() - 0.5f) / static_cast<float>(d_);
+    });
+    for (uint64_t c : counts) total_ += c;
+    std::vector<double> weights(vocabulary, 0.0);
+    keep_.assign(vocabulary, 1.0f);
+    for (size_t v = 0; v < vocabulary; ++v) {
+      weights[v] = std::pow(static_cast<double>(counts[v]), 0.75);
+      if (config.subsample > 0 && counts[v] > 0) {
+        const double threshold = config.subsample * static_cast<double>(total_);
+        const double f = static_cast<double>(counts[v]);
+        keep_[v] = static_cast<float>(std::min(1.0, (std::sqrt(f / threshold) + 1.0) * threshold / f));
+      }
+    }
+    GR_CHECK(total_ > 0, "the walk corpus is empty");
+    negatives_ = AliasTable(weights);
+  }
+
+  void TrainEpoch(const CorpusSource& corpus, uint32_t epoch) {
+    uint64_t walk_base = 0;
+    corpus([&](const walk::WalkCorpus& batch) {
+      const auto n = static_cast<int64_t>(batch.num_walks());
+#pragma omp parallel num_threads(ResolveThreads(config_.threads))
+      {
+        Scratch scratch;
+        uint64_t trained = 0;
+#pragma omp for schedule(dynamic, 16)
+        for (int64_t w = 0; w < n; ++w) {
+          Rng rng = Rng::ForItem(config_.seed ^ 0x5eed, walk_base + static_cast<uint64_t>(w), epoch);
+          trained += TrainWalk(batch.Walk(static_cast<size_t>(w)), rng, scratch);
+        }
+        trained_ += trained;
+      }
+      walk_base += static_cast<uint64_t>(n);
+    });
+  }
+
+  SkipGramResult&& Take() { return std::move(result_); }
+  uint64_t total() const { return total_; }
+  uint64_t trained() const { return trained_.load(); }
+
+ private:
+  float LearningRate() const {
+    const double progress = static_cast<double>(processed_.load(std::memory_order_relaxed)) /
+                            (static_cast<double>(total_) * config_.epochs);
+    return config_.learning_rate * static_cast<float>(std::max(1e-4, 1.0 - progress));
+  }
+
+  // Returns the number of centre tokens trained.
+  uint64_t TrainWalk(std::span<const VertexId> walk, Rng& rng, Scratch& s) {
+    processed_.fetch_add(walk.size(), std::memory_order_relaxed);
+    s.kept.clear();
+    for (VertexId t : walk) {  // tokens were range-checked by the counting pass
+      if (keep_[t] >= 1.0f || rng.UniformFloat() < keep_[t]) s.kept.push_back(t);
+    }
+    const float lr = LearningRate();
+    const size_t n = s.kept.size();
+    for (size_t c = 0; c < n; ++c) {
+      const auto b = static_cast<size_t>(1 + rng.Uniform(config_.window));
+      s.contexts.clear();
+      for (size_t j = c >= b ? c - b : 0; j <= std::min(n - 1, c + b); ++j)
+        if (j != c) s.contexts.push_back(s.kept[j]);
+      if (s.contexts.empty()) continue;
+      s.outputs.assign(1, s.kept[c]);
+      for (uint32_t k = 0; k < config_.negatives; ++k) {
+        const VertexId neg = negatives_.Sample(rng);
+        if (neg != s.kept[c]) s.outputs.push_back(neg);
+      }
+      Update(s, lr);
+    }
+    return n;
+  }
+
+  // Trains the contexts' input vectors against the outputs' vectors (label 1
+  // for the first output, the centre; 0 for negatives).
+  void Update(Scratch& s, float lr) {
+    const size_t m = s.contexts.size(), k = s.outputs.size(), d = d_;
+    s.a.resize(m * d);
+    s.o.resize(k * d);
+    s.da.assign(m * d, 0.0f);
+    s.dout.assign(k * d, 0.0f);
+    s.g.resize(m * k);
+    for (size_t i = 0; i < m; ++i) std::copy_n(result_.input.Row(s.contexts[i]).data(), d, &s.a[i * d]);
+    for (size_t j = 0; j < k; ++j) std::copy_n(result_.output.Row(s.outputs[j]).data(), d, &s.o[j * d]);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t j = 0; j < k; ++j) {
+        const float label = j == 0 ? 1.0f : 0.0f;
+        s.g[i * k + j] = lr * (label - Sigmoid(Dot(&s.a[i * d], &s.o[j * d], d)));
+      }
+    }
+    for (size_t i = 0; i < m; ++i) {
+      float* da = &s.da[i * d];
+      for (size_t j = 0; j < k; ++j) {
+        const float g = s.g[i * k + j];
+        const float* o = &s.o[j * d];
+        for (size_t x = 0; x < d; ++x) da[x] += g * o[x];
+      }
+    }
+    for (size_t j = 0; j < k; ++j) {
+      float* dout = &s.dout[j * d];
+      for (size_t i = 0; i < m; ++i) {
+        const float g = s.g[i * k + j];
+        const float* a = &s.a[i * d];
+        for (size_t x = 0; x < d; ++x) dout[x] += g * a[x];
+      }
+    }
+    for (size_t i = 0; i < m; ++i) {
+      float* row = result_.input.Row(s.contexts[i]).data();
+      for (size_t x = 0; x < d; ++x) row[x] += s.da[i * d + x];
+    }
+    for (size_t j = 0; j < k; ++j) {
+      float* row = result_.output.Row(s.outputs[j]).data();
+      for (size_t x = 0; x < d; ++x) row[x] += s.dout[j * d + x];
+    }
+  }
+
+  const SkipGramConfig& config_;
+  const size_t d_;
+  SkipGramResult result_;
+  std::vector<float> keep_;  // subsampling: probability of keeping each token
+  AliasTable negatives_;
+  uint64_t total_ = 0;
+  std::atomic<uint64_t> processed_{0};
+  std::atomic<uint64_t> trained_{0};
+};
+
+}  // namespace
+
+void SkipGramConfig::Validate() const {
+  GR_CHECK(dim >= 1 && dim <= 4096, "dim must be in [1, 4096], got ", dim);
+  GR_CHECK(window >= 1 && window <= kMaxContexts / 2, "window must be in [1, ", kMaxContexts / 2, "], got ", window);
+  GR_CHECK(negatives >= 1 && negatives <= 64, "negatives must be in [1, 64], got ", negatives);
+  GR_CHECK(epochs >= 1, "epochs must be >= 1, got ", epochs);
+  GR_CHECK(learning_rate > 0 && std::isfinite(learning_rate), "learning_rate must be > 0, got ", learning_rate);
+  GR_CHECK(subsample >= 0, "subsample must be >= 0, got ", subsample);
+  GR_CHECK(threads >= 0, "threads must be >= 0, got ", threads);
+}
+
+SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
+                             const SkipGramConfig& config, SkipGramStats* stats) {
+  config.Validate();
+  GR_CHECK(vocabulary > 0, "empty vocabulary");
+  std::vector<uint64_t> counts(vocabulary, 0);
+  corpus([&](const walk::WalkCorpus& batch) {
+    for (VertexId t : batch.tokens) {
+      GR_CHECK(t < vocabulary, "token ", t, " outside the vocabulary of ", vocabulary);
+      ++counts[t];
+    }
+  });
+  Trainer trainer(vocabulary, config, std::move(counts));
+  const auto start = std::chrono::steady_clock::now();
+  for (uint32_t epoch = 0; epoch < config.epochs; ++epoch) trainer.TrainEpoch(corpus, epoch);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (stats != nullptr) {
+    stats->corpus_tokens = trainer.total();
+    stats->trained_tokens = trainer.trained();
+    stats->seconds = seconds;
+    stats->tokens_per_second = static_cast<double>(trainer.total()) * config.epochs / std::max(seconds, 1e-9);
+  }
+  SkipGramResult result = trainer.Take();
+  for (const FloatMatrix* m : {&result.input, &result.output}) {
+    for (float x : m->Data())
+      GR_CHECK_CODE(std::isfinite(x), ErrorCode::kInternal,
+                    "skip-gram training diverged (NaN or infinite vectors); lower the learning rate (",
+                    config.learning_rate, ")");
+  }
+  return result;
+}
+
+CorpusSource WalkerSource(const walk::RandomWalker& walker, uint64_t batch_walks) {
+  return [&walker, batch_walks](const std::function<void(const walk::WalkCorpus&)>& sink) {
+    walker.ForEachBatch(batch_walks, sink, nullptr);
+  };
+}
+
+}  // namespace gr::embed

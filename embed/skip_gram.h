@@ -1,0 +1,68 @@
+// Skip-gram with negative sampling (word2vec SGNS) over walk corpora.
+//
+// Per kept centre token, the input vectors of its (dynamic-window) context
+// tokens are trained against the output vectors of the centre and of
+// `negatives` samples drawn once for the whole window from unigram^0.75
+// (Intel's pWord2Vec scheme: the update is two small matrix products instead
+// of many dot products). Frequent tokens are subsampled (word2vec's rule),
+// the learning rate decays linearly to 1e-4 of its start over all epochs.
+//
+// Threads update the shared matrices without locks (Hogwild), as word2vec
+// and gensim do. With threads = 1 the same seed gives bit-identical vectors;
+// with more threads the order of racing updates varies, so vectors differ
+// slightly from run to run (quality does not).
+//
+// The corpus is streamed: a CorpusSource hands over batches of walks and is
+// called once to count tokens and once per epoch, so a RandomWalker can
+// regenerate its walks each time instead of holding them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "core/matrix.h"
+#include "walk/random_walk.h"
+
+namespace gr::embed {
+
+struct SkipGramConfig {
+  uint32_t dim = 128;           // vector size, 1..4096
+  uint32_t window = 10;         // largest context distance; each centre draws one in [1, window]
+  uint32_t negatives = 5;       // negative samples per centre, shared by its window; 1..64
+  uint32_t epochs = 1;          // passes over the corpus, >= 1
+  float learning_rate = 0.025f; // start; decays linearly to learning_rate * 1e-4; > 0
+  double subsample = 1e-3;      // word2vec sampling threshold t; 0 = keep every token
+  uint64_t seed = 1;
+  int threads = 0;              // 0 = all cores
+
+  void Validate() const;  // throws kInvalidArgument naming the field
+};
+
+// Calls its argument once per batch of walks, in a fixed order, and yields
+// the same walks on every call (they are range-checked on the first call
+// only); tokens must be < the vocabulary size given to TrainSkipGram.
+using CorpusSource = std::function<void(const std::function<void(const walk::WalkCorpus&)>&)>;
+
+struct SkipGramStats {
+  uint64_t corpus_tokens = 0;     // tokens in one pass
+  uint64_t trained_tokens = 0;    // centre tokens kept after subsampling, all epochs
+  double seconds = 0;             // training passes only
+  double tokens_per_second = 0;   // corpus tokens x epochs / seconds
+};
+
+struct SkipGramResult {
+  FloatMatrix input;   // vocabulary x dim
+  FloatMatrix output;  // vocabulary x dim
+};
+
+// Trains vectors for tokens [0, vocabulary). Tokens that never occur keep
+// their random initial input vector. Throws kInvalidArgument for a bad
+// config or token, kInternal if training diverged to NaN/inf (lower the
+// learning rate).
+SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
+                             const SkipGramConfig& config, SkipGramStats* stats = nullptr);
+
+// A CorpusSource streaming `walker`'s walks in batches of `batch_walks`.
+CorpusSource WalkerSource(const walk::RandomWalker& walker, uint64_t batch_walks = 20000);
+
+}  // namespace gr::embed

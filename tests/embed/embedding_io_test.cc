@@ -1,0 +1,125 @@
+#include "embed/embedding_io.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/binary_io.h"
+#include "core/error.h"
+#include "tests/test_util.h"
+
+namespace gr::embed {
+namespace {
+
+using ::gr::testing::ReadBytes;
+using ::gr::testing::TempPath;
+using ::gr::testing::WriteBytes;
+
+EmbeddingTable SampleTable(bool with_output = true) {
+  EmbeddingTable t;
+  t.ids = {7, uint64_t{1} << 50, 42};
+  t.kinds = {TokenKind::kAccount, TokenKind::kAccount, TokenKind::kPost};
+  t.input = FloatMatrix(3, 4);
+  for (size_t i = 0; i < 12; ++i) t.input.Data()[i] = 0.125f * static_cast<float>(i) - 0.7f;
+  if (with_output) {
+    t.output = FloatMatrix(3, 4);
+    for (size_t i = 0; i < 12; ++i) t.output.Data()[i] = -0.5f * static_cast<float>(i);
+  }
+  return t;
+}
+
+TEST(EmbeddingIoTest, NativeRoundTripIsExact) {
+  for (bool with_output : {true, false}) {
+    const EmbeddingTable t = SampleTable(with_output);
+    const std::string path = TempPath("e.emb");
+    SaveEmbeddings(t, path, "{\"dim\":4}");
+    std::string meta;
+    EXPECT_EQ(LoadEmbeddings(path, &meta), t);
+    EXPECT_EQ(meta, "{\"dim\":4}");
+  }
+}
+
+TEST(EmbeddingIoTest, Word2VecTextRoundTripAndKeys) {
+  const EmbeddingTable t = SampleTable();
+  const std::string path = TempPath("e.vec");
+  SaveWord2VecText(t, path);
+  const std::string text = ReadBytes(path);
+  EXPECT_EQ(text.substr(0, 4), "3 4\n");
+  EXPECT_NE(text.find("\n1125899906842624 "), std::string::npos);
+  EXPECT_NE(text.find("\np42 "), std::string::npos);
+  const EmbeddingTable back = LoadWord2VecText(path);
+  EXPECT_EQ(back.ids, t.ids);
+  EXPECT_EQ(back.kinds, t.kinds);
+  for (size_t i = 0; i < 12; ++i) EXPECT_NEAR(back.input.Data()[i], t.input.Data()[i], 1e-6);
+}
+
+TEST(EmbeddingIoTest, Word2VecBinaryHasGensimLayout) {
+  const EmbeddingTable t = SampleTable();
+  const std::string path = TempPath("e.bin");
+  SaveWord2VecBinary(t, path);
+  const std::string bytes = ReadBytes(path);
+  ASSERT_EQ(bytes.substr(0, 4), "3 4\n");
+  // key, space, 4 little-endian float32, newline; three times.
+  size_t pos = 4;
+  for (size_t r = 0; r < 3; ++r) {
+    const std::string key = t.Key(r) + " ";
+    ASSERT_EQ(bytes.substr(pos, key.size()), key) << "row " << r;
+    pos += key.size();
+    float values[4];
+    std::memcpy(values, bytes.data() + pos, sizeof(values));
+    for (size_t j = 0; j < 4; ++j) EXPECT_EQ(values[j], t.input.At(r, j));
+    pos += sizeof(values);
+    ASSERT_EQ(bytes[pos], '\n');
+    ++pos;
+  }
+  EXPECT_EQ(pos, bytes.size());
+}
+
+TEST(EmbeddingIoTest, CorruptFilesAreRejected) {
+  const std::string path = TempPath("e.emb");
+  SaveEmbeddings(SampleTable(), path);
+  const std::string bytes = ReadBytes(path);
+  const std::string bad = TempPath("bad.emb");
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    std::string copy = bytes;
+    copy[i] = static_cast<char>(copy[i] ^ 0x10);
+    WriteBytes(bad, copy);
+    EXPECT_THROW(LoadEmbeddings(bad), Error) << "byte " << i;
+  }
+  WriteBytes(bad, bytes.substr(0, bytes.size() - 5));
+  try {
+    LoadEmbeddings(bad);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kCorruption);
+    EXPECT_NE(std::string(e.what()).find(bad), std::string::npos);
+  }
+}
+
+TEST(EmbeddingIoTest, NaNInAFileIsRejected) {
+  EmbeddingTable t = SampleTable();
+  t.input.At(1, 2) = std::numeric_limits<float>::quiet_NaN();
+  const std::string path = TempPath("nan.emb");
+  SaveEmbeddings(t, path);  // checksums are valid: only the values are wrong
+  try {
+    LoadEmbeddings(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("row 1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EmbeddingIoTest, MalformedTextNamesTheLine) {
+  const std::string path = ::gr::testing::WriteTextFile("bad.vec", "2 3\n1 0.1 0.2 0.3\n2 0.1 x 0.3\n");
+  try {
+    LoadWord2VecText(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(":3: expected 3 values"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace gr::embed

@@ -1,0 +1,129 @@
+#include "embed/skip_gram.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "graph/ingest.h"
+#include "tests/test_util.h"
+
+namespace gr::embed {
+namespace {
+
+double Cosine(std::span<const float> a, std::span<const float> b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+// Two 10-cliques (ids 0..9 and 10..19) joined by the edge 9-10.
+graph::SocialGraph TwoCliques() {
+  std::string text;
+  for (int c = 0; c < 2; ++c)
+    for (int i = 0; i < 10; ++i)
+      for (int j = i + 1; j < 10; ++j) text += std::to_string(10 * c + i) + " " + std::to_string(10 * c + j) + "\n";
+  text += "9 10\n";
+  return graph::LoadEdgeList(::gr::testing::WriteTextFile("cliques.txt", text), false, {});
+}
+
+SkipGramConfig SmallConfig() {
+  SkipGramConfig config;
+  config.dim = 16;
+  config.window = 5;
+  config.epochs = 3;
+  config.threads = 1;
+  return config;
+}
+
+TEST(SkipGramTest, WithinCliqueSimilarityBeatsAcrossClique) {
+  const graph::SocialGraph g = TwoCliques();
+  walk::WalkConfig walks;
+  walks.walks_per_vertex = 20;
+  walks.walk_length = 20;
+  const walk::RandomWalker walker(g, walks);
+  for (int threads : {1, 2}) {
+    SkipGramConfig config = SmallConfig();
+    config.threads = threads;
+    SkipGramStats stats;
+    const SkipGramResult result = TrainSkipGram(WalkerSource(walker, 64), g.num_accounts(), config, &stats);
+    EXPECT_EQ(stats.corpus_tokens, 20u * 20 * 20);
+    EXPECT_GT(stats.trained_tokens, 0u);
+    double within = 0, across = 0;
+    int nw = 0, na = 0;
+    for (VertexId u = 0; u < 20; ++u) {
+      for (VertexId v = u + 1; v < 20; ++v) {
+        const double c = Cosine(result.input.Row(u), result.input.Row(v));
+        const bool same = (g.accounts.ToExternal(u) < 10) == (g.accounts.ToExternal(v) < 10);
+        (same ? within : across) += c;
+        (same ? nw : na) += 1;
+      }
+    }
+    within /= nw;
+    across /= na;
+    EXPECT_GT(within, across + 0.1) << "threads " << threads << ": within " << within << " across " << across;
+    // Every vertex's most similar other vertex lies in its own clique.
+    int pure = 0;
+    for (VertexId u = 0; u < 20; ++u) {
+      VertexId best = u;
+      double best_cos = -2;
+      for (VertexId v = 0; v < 20; ++v) {
+        const double c = v == u ? -2 : Cosine(result.input.Row(u), result.input.Row(v));
+        if (c > best_cos) best_cos = c, best = v;
+      }
+      pure += (g.accounts.ToExternal(u) < 10) == (g.accounts.ToExternal(best) < 10);
+    }
+    EXPECT_EQ(pure, 20) << "threads " << threads;
+  }
+}
+
+TEST(SkipGramTest, OneThreadIsBitReproducible) {
+  const graph::SocialGraph g = TwoCliques();
+  walk::WalkConfig walks;
+  walks.walks_per_vertex = 5;
+  const walk::RandomWalker walker(g, walks);
+  const SkipGramResult a = TrainSkipGram(WalkerSource(walker, 16), g.num_accounts(), SmallConfig());
+  const SkipGramResult b = TrainSkipGram(WalkerSource(walker, 16), g.num_accounts(), SmallConfig());
+  EXPECT_EQ(a.input, b.input);
+  EXPECT_EQ(a.output, b.output);
+  SkipGramConfig other = SmallConfig();
+  other.seed = 2;
+  EXPECT_NE(TrainSkipGram(WalkerSource(walker, 16), g.num_accounts(), other).input, a.input);
+}
+
+TEST(SkipGramTest, DivergenceIsReportedNotReturned) {
+  const graph::SocialGraph g = TwoCliques();
+  const walk::RandomWalker walker(g, {});
+  SkipGramConfig config = SmallConfig();
+  config.learning_rate = 1e30f;
+  try {
+    TrainSkipGram(WalkerSource(walker), g.num_accounts(), config);
+    FAIL() << "NaN vectors returned";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInternal);
+    EXPECT_NE(std::string(e.what()).find("lower the learning rate"), std::string::npos);
+  }
+}
+
+TEST(SkipGramTest, BadConfigAndTokensAreNamed) {
+  SkipGramConfig config;
+  config.window = 0;
+  EXPECT_THROW(config.Validate(), Error);
+  walk::WalkCorpus corpus;
+  corpus.tokens = {0, 5};
+  corpus.offsets = {0, 2};
+  const CorpusSource source = [&](const std::function<void(const walk::WalkCorpus&)>& sink) { sink(corpus); };
+  try {
+    TrainSkipGram(source, 3, SmallConfig());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("token 5 outside the vocabulary of 3"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace gr::embed
