@@ -10,5 +10,6 @@ void AddIngestCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
 void AddGenerateCommand(CLI::App& app);
 void AddWalkCommand(CLI::App& app);
+void AddEmbedCommand(CLI::App& app);
 
 }  // namespace gr::apps

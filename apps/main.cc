@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   gr::apps::AddIngestCommand(app);
   gr::apps::AddStatsCommand(app);
   gr::apps::AddWalkCommand(app);
+  gr::apps::AddEmbedCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

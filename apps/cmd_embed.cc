@@ -1,0 +1,85 @@
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.h"
+#include "apps/graph_input.h"
+#include "apps/walk_flags.h"
+#include "core/error.h"
+#include "embed/embedding_io.h"
+#include "embed/skip_gram.h"
+
+namespace gr::apps {
+namespace {
+
+struct EmbedArgs {
+  WalkFlags walk;
+  std::string output;
+  std::string format = "text";
+  embed::SkipGramConfig train;
+};
+
+void RunEmbed(EmbedArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
+  GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath,
+           "graphrec embed trains account walks; metapath embedding is not built yet");
+  args.train.threads = walk_config.threads;
+  args.train.seed = walk_config.seed;
+  const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed);
+  const walk::RandomWalker walker(g, walk_config);
+  spdlog::info("training {}-dimensional vectors for {} vertices: {} walks of length {} per epoch, {} epochs",
+               args.train.dim, g.num_accounts(), walker.num_walks(), walk_config.walk_length, args.train.epochs);
+  embed::SkipGramStats stats;
+  embed::SkipGramResult trained =
+      embed::TrainSkipGram(embed::WalkerSource(walker), g.num_accounts(), args.train, &stats);
+  embed::EmbeddingTable table;
+  table.ids.assign(g.accounts.external_ids().begin(), g.accounts.external_ids().end());
+  table.kinds.assign(table.ids.size(), embed::TokenKind::kAccount);
+  table.input = std::move(trained.input);
+  table.output = std::move(trained.output);
+  if (args.format == "text") {
+    embed::SaveWord2VecText(table, args.output);
+  } else if (args.format == "binary") {
+    embed::SaveWord2VecBinary(table, args.output);
+  } else {
+    const nlohmann::json meta = {{"dim", args.train.dim}, {"window", args.train.window},
+                                 {"negatives", args.train.negatives}, {"epochs", args.train.epochs},
+                                 {"learning_rate", args.train.learning_rate}, {"subsample", args.train.subsample},
+                                 {"seed", args.train.seed}, {"walk_length", walk_config.walk_length},
+                                 {"num_walks", walk_config.walks_per_vertex}, {"p", walk_config.p},
+                                 {"q", walk_config.q}, {"input", args.walk.input}};
+    embed::SaveEmbeddings(table, args.output, meta.dump());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("vectors: %zu x %u -> %s (%s)\ncorpus tokens per epoch: %llu; trained centre tokens: %llu\n"
+              "training: %.1f s, %.0f tokens/s; total %.1f s\n",
+              table.rows(), args.train.dim, args.output.c_str(), args.format.c_str(),
+              static_cast<unsigned long long>(stats.corpus_tokens),
+              static_cast<unsigned long long>(stats.trained_tokens), stats.seconds, stats.tokens_per_second,
+              seconds);
+}
+
+}  // namespace
+
+void AddEmbedCommand(CLI::App& app) {
+  auto args = std::make_shared<EmbedArgs>();
+  auto* cmd = app.add_subcommand("embed", "Edge list or snapshot -> walks -> skip-gram vectors, in one step");
+  AddWalkFlags(cmd, args->walk);
+  cmd->add_option("--output", args->output, "vectors file")->required();
+  cmd->add_option("--format", args->format,
+                  "text (word2vec text, default), binary (word2vec binary) or native (graphrec .emb, "
+                  "with output vectors and settings)")
+      ->check(CLI::IsMember({"text", "binary", "native"}))->capture_default_str();
+  auto& t = args->train;
+  cmd->add_option("--dimensions", t.dim, "vector size")->capture_default_str();
+  cmd->add_option("--window-size", t.window, "largest context distance")->capture_default_str();
+  cmd->add_option("--negatives", t.negatives, "negative samples per centre token")->capture_default_str();
+  cmd->add_option("--epochs", t.epochs, "passes over the walks")->capture_default_str();
+  cmd->add_option("--learning-rate", t.learning_rate, "start learning rate, decays linearly")->capture_default_str();
+  cmd->add_option("--subsample", t.subsample, "frequent-token subsampling threshold, 0 = off")->capture_default_str();
+  cmd->callback([args] { RunEmbed(*args); });
+}
+
+}  // namespace gr::apps

@@ -1,0 +1,57 @@
+#include "apps/walk_flags.h"
+
+#include <map>
+
+namespace gr::apps {
+
+void AddWalkFlags(CLI::App* cmd, WalkFlags& flags) {
+  auto& c = flags.config;
+  cmd->add_option("--input", flags.input, "graph snapshot or edge list 'src dst [weight]'")
+      ->required()->check(CLI::ExistingFile);
+  cmd->add_option("--num-walks", c.walks_per_vertex, "walks per start vertex")->capture_default_str();
+  cmd->add_option("--walk-length", c.walk_length, "vertices per walk")->capture_default_str();
+  cmd->add_option("--p", c.p, "node2vec return parameter")->capture_default_str();
+  cmd->add_option("--q", c.q, "node2vec in-out parameter")->capture_default_str();
+  cmd->add_flag("--weighted", c.weighted, "step by edge weight");
+  cmd->add_flag("--directed", flags.directed,
+                "edge list is directed; walks follow out-edges (default: undirected view)");
+  cmd->add_option("--direction", flags.direction,
+                  "follow edges to take: out, in or both (default: out with --directed, else both)")
+      ->check(CLI::IsMember({"out", "in", "both"}));
+  cmd->add_option("--kind", flags.kind,
+                  "uniform, weighted, node2vec, metapath, or auto (node2vec if p or q != 1, "
+                  "metapath if --metapath, weighted if --weighted)")
+      ->check(CLI::IsMember({"auto", "uniform", "weighted", "node2vec", "metapath"}))
+      ->capture_default_str();
+  cmd->add_option("--metapath", c.metapath,
+                  "relations repeated cyclically, e.g. follows,followed_by or interacts,authored_by");
+  cmd->add_option("--workers", c.threads, "threads, 0 = all cores")->capture_default_str();
+  cmd->add_option("--seed", c.seed, "random seed")->capture_default_str();
+}
+
+walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags) {
+  walk::WalkConfig config = flags.config;
+  const std::map<std::string, walk::WalkKind> kinds{{"uniform", walk::WalkKind::kUniform},
+                                                   {"weighted", walk::WalkKind::kWeighted},
+                                                   {"node2vec", walk::WalkKind::kNode2vec},
+                                                   {"metapath", walk::WalkKind::kMetapath}};
+  if (flags.kind != "auto") {
+    config.kind = kinds.at(flags.kind);
+  } else if (!config.metapath.empty()) {
+    config.kind = walk::WalkKind::kMetapath;
+  } else if (config.p != 1.0 || config.q != 1.0) {
+    config.kind = walk::WalkKind::kNode2vec;
+  } else {
+    config.kind = config.weighted ? walk::WalkKind::kWeighted : walk::WalkKind::kUniform;
+  }
+  const std::map<std::string, walk::Direction> directions{
+      {"out", walk::Direction::kOut}, {"in", walk::Direction::kIn}, {"both", walk::Direction::kBoth}};
+  if (!flags.direction.empty()) {
+    config.direction = directions.at(flags.direction);
+  } else {
+    config.direction = flags.directed ? walk::Direction::kOut : walk::Direction::kBoth;
+  }
+  return config;
+}
+
+}  // namespace gr::apps
