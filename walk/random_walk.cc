@@ -400,7 +400,7 @@ size_t RandomWalker::vocabulary_size() const {
 std::string RandomWalker::TokenText(VertexId token) const {
   const graph::SocialGraph& g = *impl_->graph;
   if (!impl_->metapath) return std::to_string(g.accounts.ToExternal(token));
-  if (token < g.num_accounts()) return "a" + std::to_string(g.accounts.ToExternal(token));
+  if (token < g.num_accounts()) return std::to_string(g.accounts.ToExternal(token));
   return "p" + std::to_string(g.posts.ToExternal(static_cast<VertexId>(token - g.num_accounts())));
 }
 

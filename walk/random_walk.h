@@ -94,8 +94,8 @@ class RandomWalker {
   uint64_t num_walks() const;
   // Tokens in the walk vocabulary (accounts, or accounts + posts).
   size_t vocabulary_size() const;
-  // External id and kind prefix of a token, for text output: accounts print
-  // as the id; in metapath corpora, "a<id>" and "p<id>".
+  // A token as text: an account is its decimal id, a post "p<id>" (the keys
+  // of embed/'s word2vec files).
   std::string TokenText(VertexId token) const;
 
   // Writes walk `index` (< num_walks()) into `out` (walk_length slots) and

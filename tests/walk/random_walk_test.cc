@@ -331,7 +331,7 @@ TEST(RandomWalkTest, MetapathAlternatesTypesAlongRealEdges) {
     }
   }
   EXPECT_EQ(walker.TokenText(accounts), "p100");
-  EXPECT_EQ(walker.TokenText(0), "a1");
+  EXPECT_EQ(walker.TokenText(0), "1");
 }
 
 TEST(RandomWalkTest, BadMetapathsAreNamed) {
