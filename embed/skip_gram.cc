@@ -138,29 +138,31 @@ class Trainer {
         s.g[i * k + j] = lr * (label - Sigmoid(Dot(&s.a[i * d], &s.o[j * d], d)));
       }
     }
-    for (size_t i = 0; i < m; ++i) {
-      float* da = &s.da[i * d];
-      for (size_t j = 0; j < k; ++j) {
-        const float g = s.g[i * k + j];
-        const float* o = &s.o[j * d];
-        for (size_t x = 0; x < d; ++x) da[x] += g * o[x];
+    // dA = G O and dO = G^T A (row r of the result, weights g[r * row_step + c * col_step]).
+    auto weighted_sum = [d](const std::vector<float>& g, size_t row_step, size_t col_step,
+                            const std::vector<float>& rows, size_t num_rows, size_t num_out,
+                            std::vector<float>& out) {
+      for (size_t r = 0; r < num_out; ++r) {
+        float* acc = &out[r * d];
+        for (size_t c = 0; c < num_rows; ++c) {
+          const float w = g[r * row_step + c * col_step];
+          const float* v = &rows[c * d];
+          for (size_t x = 0; x < d; ++x) acc[x] += w * v[x];
+        }
       }
-    }
-    for (size_t j = 0; j < k; ++j) {
-      float* dout = &s.dout[j * d];
-      for (size_t i = 0; i < m; ++i) {
-        const float g = s.g[i * k + j];
-        const float* a = &s.a[i * d];
-        for (size_t x = 0; x < d; ++x) dout[x] += g * a[x];
-      }
-    }
-    for (size_t i = 0; i < m; ++i) {
-      float* row = result_.input.Row(s.contexts[i]).data();
-      for (size_t x = 0; x < d; ++x) row[x] += s.da[i * d + x];
-    }
-    for (size_t j = 0; j < k; ++j) {
-      float* row = result_.output.Row(s.outputs[j]).data();
-      for (size_t x = 0; x < d; ++x) row[x] += s.dout[j * d + x];
+    };
+    weighted_sum(s.g, k, 1, s.o, k, m, s.da);
+    weighted_sum(s.g, 1, k, s.a, m, k, s.dout);
+    AddToRows(result_.input, s.contexts, s.da);
+    AddToRows(result_.output, s.outputs, s.dout);
+  }
+
+  // matrix.Row(rows[i]) += deltas[i * dim ..].
+  void AddToRows(FloatMatrix& matrix, const std::vector<VertexId>& rows, const std::vector<float>& deltas) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      float* row = matrix.Row(rows[i]).data();
+      const float* delta = &deltas[i * d_];
+      for (size_t x = 0; x < d_; ++x) row[x] += delta[x];
     }
   }
 
