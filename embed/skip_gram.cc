@@ -147,6 +147,7 @@ class Trainer {
         for (size_t c = 0; c < num_rows; ++c) {
           const float w = g[r * row_step + c * col_step];
           const float* v = &rows[c * d];
+#pragma omp simd  // acc and v never overlap; -O2 alone does not vectorize unknown-length loops
           for (size_t x = 0; x < d; ++x) acc[x] += w * v[x];
         }
       }
@@ -162,6 +163,7 @@ class Trainer {
     for (size_t i = 0; i < rows.size(); ++i) {
       float* row = matrix.Row(rows[i]).data();
       const float* delta = &deltas[i * d_];
+#pragma omp simd
       for (size_t x = 0; x < d_; ++x) row[x] += delta[x];
     }
   }
