@@ -2,7 +2,7 @@
 # graphrec embed next to gensim's Word2Vec on the same walks: the generated
 # world's follow graph (ACCOUNTS, default 20000), uniform walks, length 80,
 # NUM_WALKS per vertex (default 10), dim 128, window 10, 5 negatives, 1 epoch,
-# 2 threads. Prints tokens/s for both.
+# 2 threads. Prints tokens/s for both, then the 10-NN topic accuracy of both.
 # Usage: bench/run_embed_bench.sh [ACCOUNTS] [NUM_WALKS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +19,4 @@ mkdir -p "$dir"
 "$g" embed --input "$dir/follows.snap" --output "$dir/graphrec.vec" --num-walks "$walks" --walk-length 80 \
   --dimensions 128 --window-size 10 --epochs 1 --workers 2 2>/dev/null
 /usr/bin/python3 bench/peer_word2vec.py "$dir/walks.txt" 128 1 2 "$dir/gensim.vec"
+/usr/bin/python3 bench/knn_topic_accuracy.py "$dir/account_topics.tsv" "$dir/graphrec.vec" "$dir/gensim.vec"
