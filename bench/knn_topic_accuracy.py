@@ -2,6 +2,9 @@
 """Quality check on the generated world: 10-nearest-neighbour majority vote of the
 hidden main topic (account_topics.tsv) from word2vec text vectors, 2,000 random
 queries, cosine on the vectors. Usage: knn_topic_accuracy.py TOPICS.tsv VEC [VEC ...]"""
+import sys
+
+import numpy as np
 from collections import Counter
 topic = {}
 for i, line in enumerate(open(sys.argv[1])):
