@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, generates the built-in
-# synthetic world, ingests it into a graph snapshot and prints its statistics.
+# synthetic world, ingests it into a graph snapshot, prints its statistics,
+# and trains account embeddings from walks (word2vec text).
 # Usage: scripts/run-main.sh [ACCOUNTS]   (default 20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +17,6 @@ echo "== ingest -> artifacts/graph.snap"
   --posts "$world/posts.tsv" --out artifacts/graph.snap
 echo "== stats"
 "$graphrec" stats artifacts/graph.snap
+echo "== embed: uniform walks (10 per account, length 80) -> skip-gram, 128 dimensions -> artifacts/accounts.vec"
+"$graphrec" embed --input artifacts/graph.snap --output artifacts/accounts.vec --num-walks 10 --walk-length 80 \
+  --dimensions 128 --window-size 10
