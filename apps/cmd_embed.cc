@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
@@ -9,6 +11,7 @@
 #include "core/error.h"
 #include "embed/embedding_io.h"
 #include "embed/skip_gram.h"
+#include "embed/warm_start.h"
 
 namespace gr::apps {
 namespace {
@@ -17,6 +20,7 @@ struct EmbedArgs {
   WalkFlags walk;
   std::string output;
   std::string format = "text";
+  std::string init;  // previous vectors to warm-start from
   embed::SkipGramConfig train;
 };
 
@@ -31,9 +35,19 @@ void RunEmbed(EmbedArgs& args) {
   const walk::RandomWalker walker(g, walk_config);
   spdlog::info("training {}-dimensional vectors for {} vertices: {} walks of length {} per epoch, {} epochs",
                args.train.dim, g.num_accounts(), walker.num_walks(), walk_config.walk_length, args.train.epochs);
+  std::unique_ptr<embed::WarmStart> warm;
+  if (!args.init.empty()) {
+    uint32_t magic = 0;
+    std::ifstream(args.init, std::ios::binary).read(reinterpret_cast<char*>(&magic), sizeof(magic));
+    const embed::EmbeddingTable previous = magic == embed::kEmbeddingMagic ? embed::LoadEmbeddings(args.init)
+                                                                           : embed::LoadWord2VecText(args.init);
+    warm = std::make_unique<embed::WarmStart>(embed::MakeWarmStart(previous, g));
+    spdlog::info("warm start from {}: {} accounts copied, {} new accounts from their neighbours, {} random",
+                 args.init, warm->copied, warm->averaged, g.num_accounts() - warm->copied - warm->averaged);
+  }
   embed::SkipGramStats stats;
   embed::SkipGramResult trained =
-      embed::TrainSkipGram(embed::WalkerSource(walker), g.num_accounts(), args.train, &stats);
+      embed::TrainSkipGram(embed::WalkerSource(walker), g.num_accounts(), args.train, &stats, warm.get());
   embed::EmbeddingTable table;
   table.ids.assign(g.accounts.external_ids().begin(), g.accounts.external_ids().end());
   table.kinds.assign(table.ids.size(), embed::TokenKind::kAccount);
@@ -73,6 +87,10 @@ void AddEmbedCommand(CLI::App& app) {
                   "with output vectors and settings)")
       ->check(CLI::IsMember({"text", "binary", "native"}))->capture_default_str();
   auto& t = args->train;
+  cmd->add_option("--init", args->init,
+                  "warm start: previous vectors (.emb or word2vec text); known accounts start from "
+                  "them, new ones from the mean of their known neighbours")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--dimensions", t.dim, "vector size")->capture_default_str();
   cmd->add_option("--window-size", t.window, "largest context distance")->capture_default_str();
   cmd->add_option("--negatives", t.negatives, "negative samples per centre token")->capture_default_str();

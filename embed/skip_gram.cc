@@ -1,5 +1,7 @@
 #include "embed/skip_gram.h"
 
+#include "embed/warm_start.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -41,7 +43,8 @@ struct Scratch {
 
 class Trainer {
  public:
-  Trainer(size_t vocabulary, const SkipGramConfig& config, std::vector<uint64_t> counts)
+  Trainer(size_t vocabulary, const SkipGramConfig& config, std::vector<uint64_t> counts,
+          const WarmStart* warm)
       : config_(config), d_(config.dim) {
     result_.input = FloatMatrix(vocabulary, d_);
     result_.output = FloatMatrix(vocabulary, d_);
@@ -50,6 +53,10 @@ class Trainer {
       Rng rng = Rng::ForItem(config_.seed, static_cast<uint64_t>(v), 0x1d17);
       for (float& x : result_.input.Row(static_cast<size_t>(v)))
         x = (rng.UniformFloat() - 0.5f) / static_cast<float>(d_);
+      if (warm != nullptr && warm->known[static_cast<size_t>(v)]) {
+        std::copy_n(warm->input.Row(static_cast<size_t>(v)).data(), d_, result_.input.Row(static_cast<size_t>(v)).data());
+        std::copy_n(warm->output.Row(static_cast<size_t>(v)).data(), d_, result_.output.Row(static_cast<size_t>(v)).data());
+      }
     });
     for (uint64_t c : counts) total_ += c;
     std::vector<double> weights(vocabulary, 0.0);
@@ -191,9 +198,16 @@ void SkipGramConfig::Validate() const {
 }
 
 SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
-                             const SkipGramConfig& config, SkipGramStats* stats) {
+                             const SkipGramConfig& config, SkipGramStats* stats, const WarmStart* warm) {
   config.Validate();
   GR_CHECK(vocabulary > 0, "empty vocabulary");
+  if (warm != nullptr) {
+    GR_CHECK(warm->input.rows() == vocabulary && warm->output.rows() == vocabulary &&
+                 warm->known.size() == vocabulary,
+             "warm start has ", warm->input.rows(), " rows for a vocabulary of ", vocabulary);
+    GR_CHECK(warm->input.cols() == config.dim, "warm start vectors have ", warm->input.cols(),
+             " dimensions, training asks for ", config.dim);
+  }
   std::vector<uint64_t> counts(vocabulary, 0);
   corpus([&](const walk::WalkCorpus& batch) {
     for (VertexId t : batch.tokens) {
@@ -201,7 +215,7 @@ SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
       ++counts[t];
     }
   });
-  Trainer trainer(vocabulary, config, std::move(counts));
+  Trainer trainer(vocabulary, config, std::move(counts), warm);
   const auto start = std::chrono::steady_clock::now();
   for (uint32_t epoch = 0; epoch < config.epochs; ++epoch) trainer.TrainEpoch(corpus, epoch);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

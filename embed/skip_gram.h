@@ -55,12 +55,16 @@ struct SkipGramResult {
   FloatMatrix output;  // vocabulary x dim
 };
 
-// Trains vectors for tokens [0, vocabulary). Tokens that never occur keep
-// their random initial input vector. Throws kInvalidArgument for a bad
-// config or token, kInternal if training diverged to NaN/inf (lower the
-// learning rate).
+struct WarmStart;  // embed/warm_start.h
+
+// Trains vectors for tokens [0, vocabulary). Rows marked known in `warm`
+// start from its vectors, the others from word2vec's random initialisation;
+// tokens that never occur keep their initial vectors. Throws
+// kInvalidArgument for a bad config, token or warm-start shape, kInternal
+// if training diverged to NaN/inf (lower the learning rate).
 SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
-                             const SkipGramConfig& config, SkipGramStats* stats = nullptr);
+                             const SkipGramConfig& config, SkipGramStats* stats = nullptr,
+                             const WarmStart* warm = nullptr);
 
 // A CorpusSource streaming `walker`'s walks in batches of `batch_walks`.
 CorpusSource WalkerSource(const walk::RandomWalker& walker, uint64_t batch_walks = 20000);
