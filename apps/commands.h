@@ -11,5 +11,6 @@ void AddStatsCommand(CLI::App& app);
 void AddGenerateCommand(CLI::App& app);
 void AddWalkCommand(CLI::App& app);
 void AddEmbedCommand(CLI::App& app);
+void AddEvalCommand(CLI::App& app);
 
 }  // namespace gr::apps

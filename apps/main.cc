@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   gr::apps::AddStatsCommand(app);
   gr::apps::AddWalkCommand(app);
   gr::apps::AddEmbedCommand(app);
+  gr::apps::AddEvalCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
