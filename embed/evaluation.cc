@@ -124,6 +124,40 @@ ClassificationScores NodeClassification(const FloatMatrix& features,
   return {Mean(micro), Mean(macro), Sd(micro), Sd(macro), rows.size(), static_cast<size_t>(classes)};
 }
 
+LinkPredictionScores LinkPrediction(const FloatMatrix& features, const std::vector<RowPair>& train_edges,
+                                    const std::vector<RowPair>& train_non_edges,
+                                    const std::vector<RowPair>& test_edges,
+                                    const std::vector<RowPair>& test_non_edges) {
+  GR_CHECK(!train_edges.empty() && !train_non_edges.empty() && !test_edges.empty() && !test_non_edges.empty(),
+           "link prediction needs train and test edges and non-edges");
+  const auto d = static_cast<Eigen::Index>(features.cols());
+  auto hadamard = [&](const std::vector<RowPair>& a, const std::vector<RowPair>& b) {
+    Matrix x(static_cast<Eigen::Index>(a.size() + b.size()), d);
+    Eigen::Index r = 0;
+    for (const auto* pairs : {&a, &b}) {
+      for (const auto& [u, v] : *pairs) {
+        GR_CHECK(u < features.rows() && v < features.rows(), "pair (", u, ", ", v, ") outside ", features.rows(), " rows");
+        for (Eigen::Index j = 0; j < d; ++j)
+          x(r, j) = static_cast<double>(features.At(u, static_cast<size_t>(j))) * features.At(v, static_cast<size_t>(j));
+        ++r;
+      }
+    }
+    return x;
+  };
+  const Matrix x_train = hadamard(train_edges, train_non_edges);
+  Vector y = Vector::Zero(x_train.rows());
+  y.head(static_cast<Eigen::Index>(train_edges.size())).setOnes();
+  const Vector w = FitLogistic(x_train, y, 1.0);
+  const Matrix x_test = hadamard(test_edges, test_non_edges);
+  const Vector logits = x_test * w.head(d) + Vector::Constant(x_test.rows(), w(d));
+  std::vector<uint8_t> labels(test_edges.size() + test_non_edges.size(), 0);
+  std::fill(labels.begin(), labels.begin() + static_cast<int64_t>(test_edges.size()), 1);
+  std::vector<double> hadamard_scores(logits.data(), logits.data() + logits.size());
+  std::vector<double> dot_scores(labels.size());
+  for (Eigen::Index r = 0; r < x_test.rows(); ++r) dot_scores[static_cast<size_t>(r)] = x_test.row(r).sum();
+  return {RocAuc(dot_scores, labels), RocAuc(hadamard_scores, labels)};
+}
+
 double RocAuc(std::span<const double> scores, std::span<const uint8_t> labels) {
   GR_CHECK(scores.size() == labels.size(), scores.size(), " scores for ", labels.size(), " labels");
   std::vector<size_t> order(scores.size());

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/matrix.h"
@@ -25,6 +26,22 @@ struct ClassificationScores {
 ClassificationScores NodeClassification(const FloatMatrix& features,
                                         const std::vector<std::vector<int>>& labels,
                                         double train_fraction, int repeats, uint64_t seed);
+
+using RowPair = std::pair<size_t, size_t>;  // two rows of the feature matrix
+
+struct LinkPredictionScores {
+  double dot_auc = 0;       // score = dot product of the two vectors
+  double hadamard_auc = 0;  // score = logistic regression on their element-wise product
+};
+
+// node2vec's link-prediction protocol on given pairs: a logistic regression
+// (C = 1) is trained on the Hadamard products of train_edges (label 1) and
+// train_non_edges (label 0) and scores the test pairs; the dot product needs
+// no training. Throws kInvalidArgument for empty pair lists.
+LinkPredictionScores LinkPrediction(const FloatMatrix& features, const std::vector<RowPair>& train_edges,
+                                    const std::vector<RowPair>& train_non_edges,
+                                    const std::vector<RowPair>& test_edges,
+                                    const std::vector<RowPair>& test_non_edges);
 
 // Area under the ROC curve of `scores` for binary `labels` (ties count half).
 double RocAuc(std::span<const double> scores, std::span<const uint8_t> labels);

@@ -67,5 +67,26 @@ TEST(NodeClassificationTest, MultiLabelRowsGetTopKPredictionsAndUnlabelledRowsAr
   EXPECT_THROW(NodeClassification(x, labels, 1.5, 2, 5), Error);
 }
 
+// Rows 0..49 and 50..99 form two groups with opposite vectors: pairs within
+// a group are edges, pairs across are not.
+TEST(LinkPredictionTest, SeparatesEdgesFromNonEdges) {
+  FloatMatrix x(100, 4);
+  Rng rng(4);
+  for (size_t i = 0; i < 100; ++i)
+    for (size_t j = 0; j < 4; ++j)
+      x.At(i, j) = static_cast<float>((i < 50 ? 1.0 : -1.0) * (j < 2 ? 1.0 : 0.2) + 0.3 * (rng.UniformDouble() - 0.5));
+  std::vector<RowPair> edges, non_edges, test_edges, test_non_edges;
+  for (size_t i = 0; i < 40; ++i) {
+    edges.push_back({i, (i + 1) % 50});
+    non_edges.push_back({i, 50 + i});
+    test_edges.push_back({50 + i, 50 + (i + 3) % 50});
+    test_non_edges.push_back({i + 5, 60 + i % 40});
+  }
+  const LinkPredictionScores s = LinkPrediction(x, edges, non_edges, test_edges, test_non_edges);
+  EXPECT_GT(s.dot_auc, 0.99);
+  EXPECT_GT(s.hadamard_auc, 0.99);
+  EXPECT_THROW(LinkPrediction(x, {}, non_edges, test_edges, test_non_edges), Error);
+}
+
 }  // namespace
 }  // namespace gr::embed
