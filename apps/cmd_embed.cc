@@ -37,10 +37,7 @@ void RunEmbed(EmbedArgs& args) {
                args.train.dim, g.num_accounts(), walker.num_walks(), walk_config.walk_length, args.train.epochs);
   std::unique_ptr<embed::WarmStart> warm;
   if (!args.init.empty()) {
-    uint32_t magic = 0;
-    std::ifstream(args.init, std::ios::binary).read(reinterpret_cast<char*>(&magic), sizeof(magic));
-    const embed::EmbeddingTable previous = magic == embed::kEmbeddingMagic ? embed::LoadEmbeddings(args.init)
-                                                                           : embed::LoadWord2VecText(args.init);
+    const embed::EmbeddingTable previous = embed::LoadAnyEmbeddings(args.init);
     warm = std::make_unique<embed::WarmStart>(embed::MakeWarmStart(previous, g));
     spdlog::info("warm start from {}: {} accounts copied, {} new accounts from their neighbours, {} random",
                  args.init, warm->copied, warm->averaged, g.num_accounts() - warm->copied - warm->averaged);

@@ -21,14 +21,8 @@ struct NodeClassificationArgs {
   uint64_t seed = 1;
 };
 
-embed::EmbeddingTable LoadVectors(const std::string& path) {
-  uint32_t magic = 0;
-  std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(&magic), sizeof(magic));
-  return magic == embed::kEmbeddingMagic ? embed::LoadEmbeddings(path) : embed::LoadWord2VecText(path);
-}
-
 void RunNodeClassification(const NodeClassificationArgs& args) {
-  const embed::EmbeddingTable table = LoadVectors(args.embeddings);
+  const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
   std::unordered_map<std::string, size_t> row_of;
   for (size_t r = 0; r < table.rows(); ++r) row_of[table.Key(r)] = r;
   std::ifstream in(args.labels);
@@ -89,7 +83,7 @@ std::vector<embed::RowPair> ReadPairs(const std::string& path,
 }
 
 void RunLinkPrediction(const LinkPredictionArgs& args) {
-  const embed::EmbeddingTable table = LoadVectors(args.embeddings);
+  const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
   std::unordered_map<std::string, size_t> row_of;
   for (size_t r = 0; r < table.rows(); ++r) row_of[table.Key(r)] = r;
   size_t skipped_train = 0, skipped_test = 0;

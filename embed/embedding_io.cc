@@ -87,6 +87,12 @@ EmbeddingTable LoadEmbeddings(const std::string& path, std::string* meta_json) {
   return table;
 }
 
+EmbeddingTable LoadAnyEmbeddings(const std::string& path) {
+  uint32_t magic = 0;
+  std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(&magic), sizeof(magic));
+  return magic == kEmbeddingMagic ? LoadEmbeddings(path) : LoadWord2VecText(path);
+}
+
 void SaveWord2VecText(const EmbeddingTable& table, const std::string& path) {
   table.CheckShape();
   WriteAtomically(path, [&](std::FILE* out) {

@@ -20,6 +20,9 @@ void SaveEmbeddings(const EmbeddingTable& table, const std::string& path,
 // sizes, NaN values). *meta_json receives the stored settings if given.
 EmbeddingTable LoadEmbeddings(const std::string& path, std::string* meta_json = nullptr);
 
+// A native file (recognised by its magic) or word2vec text.
+EmbeddingTable LoadAnyEmbeddings(const std::string& path);
+
 // word2vec formats: a "rows dim" header line, then per row the key and the
 // input vector, as text ("%.6g" values) or as raw little-endian float32
 // after the key and a space. Throws kIo.
