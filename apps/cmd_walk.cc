@@ -2,11 +2,11 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 
 #include "apps/commands.h"
 #include "apps/graph_input.h"
 #include "apps/walk_flags.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "walk/random_walk.h"
 
@@ -22,14 +22,11 @@ void RunWalk(const WalkArgs& args) {
   const walk::WalkConfig config = ResolveWalkConfig(args.walk);
   const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed);
   const walk::RandomWalker walker(g, config);
-  const std::string temp = args.output + ".tmp";
-  std::FILE* out = std::fopen(temp.c_str(), "wb");
-  GR_CHECK_CODE(out != nullptr, ErrorCode::kIo, "cannot create ", temp);
   walk::WalkStats stats;
   const auto start = std::chrono::steady_clock::now();
   const uint64_t total = walker.num_walks();
   auto last_log = start;
-  try {
+  WriteFileAtomically(args.output, [&](std::FILE* out) {
     walker.ForEachBatch(std::max<uint64_t>(1, 2'000'000 / config.walk_length),
                         [&](const walk::WalkCorpus& batch) {
       walk::AppendWalksText(walker, batch, out);
@@ -42,13 +39,7 @@ void RunWalk(const WalkArgs& args) {
                      static_cast<double>(total - stats.walks) / rate);
       }
     }, &stats);
-  } catch (...) {
-    std::fclose(out);
-    std::remove(temp.c_str());
-    throw;
-  }
-  GR_CHECK_CODE(std::fclose(out) == 0, ErrorCode::kIo, "cannot write ", temp);
-  std::filesystem::rename(temp, args.output);
+  });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("walks: %llu (%llu steps, %.1f M steps/s incl. text output)\n"

@@ -1,6 +1,7 @@
 #include "core/binary_io.h"
 
-#include <fcntl.h>
+#include "core/atomic_file.h"
+
 #include <unistd.h>
 #include <zlib.h>
 
@@ -14,14 +15,6 @@ namespace {
 constexpr uint32_t kMaxSectionName = 256;
 
 std::string ErrnoText() { return std::strerror(errno); }
-
-void FsyncPath(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-  if (fd < 0) GR_THROW(ErrorCode::kIo, "cannot open ", path, " to sync: ", ErrnoText());
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) GR_THROW(ErrorCode::kIo, "fsync failed for ", path, ": ", ErrnoText());
-}
 
 }  // namespace
 
@@ -40,7 +33,7 @@ uint32_t Crc32(std::span<const std::byte> bytes, uint32_t crc) {
 
 SectionWriter::SectionWriter(std::string path, uint32_t magic, uint32_t version)
     : path_(std::move(path)), magic_(magic), version_(version) {
-  temp_path_ = StrCat(path_, ".tmp.", ::getpid());
+  temp_path_ = TempPathFor(path_);
   file_ = std::fopen(temp_path_.c_str(), "wb");
   if (file_ == nullptr) GR_THROW(ErrorCode::kIo, "cannot create ", temp_path_, ": ", ErrnoText());
   const uint32_t placeholder[4] = {0, 0, 0, 0};
@@ -79,18 +72,10 @@ void SectionWriter::Commit() {
   if (std::fseek(file_, 0, SEEK_SET) != 0)
     GR_THROW(ErrorCode::kIo, "seek failed for ", temp_path_, ": ", ErrnoText());
   Write(header, sizeof(header));
-  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
-    GR_THROW(ErrorCode::kIo, "flush failed for ", temp_path_, ": ", ErrnoText());
-  if (std::fclose(file_) != 0) {
-    file_ = nullptr;
-    GR_THROW(ErrorCode::kIo, "close failed for ", temp_path_, ": ", ErrnoText());
-  }
-  file_ = nullptr;
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
-    GR_THROW(ErrorCode::kIo, "cannot rename ", temp_path_, " to ", path_, ": ", ErrnoText());
+  std::FILE* file = file_;
+  file_ = nullptr;  // PublishTempFile closes it, also on failure
+  PublishTempFile(file, temp_path_, path_);
   committed_ = true;
-  auto dir = std::filesystem::path(path_).parent_path();
-  FsyncPath(dir.empty() ? std::string(".") : dir.string(), /*directory=*/true);
 }
 
 SectionReader::SectionReader(std::string path, uint32_t magic, std::string_view what)

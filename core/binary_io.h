@@ -29,7 +29,7 @@ uint32_t Crc32(std::span<const std::byte> bytes, uint32_t crc = 0);
 
 class SectionWriter {
  public:
-  // Opens `path`.tmp.<pid> for writing. Throws kIo if it cannot.
+  // Opens TempPathFor(path) for writing. Throws kIo if it cannot.
   SectionWriter(std::string path, uint32_t magic, uint32_t version);
   ~SectionWriter();  // removes the temporary file unless committed
   SectionWriter(const SectionWriter&) = delete;
@@ -48,8 +48,8 @@ class SectionWriter {
     AddBytes(name, 1, text.size(), std::as_bytes(std::span(text.data(), text.size())));
   }
 
-  // Writes the header, flushes and fsyncs, renames onto the final path and
-  // fsyncs the directory. Throws kIo on any failure.
+  // Writes the header and publishes the file (core/atomic_file.h).
+  // Throws kIo on any failure.
   void Commit();
 
  private:

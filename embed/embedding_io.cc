@@ -1,40 +1,14 @@
 #include "embed/embedding_io.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/binary_io.h"
 #include "core/error.h"
 
 namespace gr::embed {
-namespace {
-
-// Writes through `write(FILE*)` into path.tmp, then renames. Throws kIo.
-template <typename Write>
-void WriteAtomically(const std::string& path, Write write) {
-  const std::string temp = path + ".tmp";
-  std::FILE* out = std::fopen(temp.c_str(), "wb");
-  GR_CHECK_CODE(out != nullptr, ErrorCode::kIo, "cannot create ", temp, ": ", std::strerror(errno));
-  try {
-    write(out);
-  } catch (...) {
-    std::fclose(out);
-    std::remove(temp.c_str());
-    throw;
-  }
-  const bool ok = std::ferror(out) == 0;
-  if (std::fclose(out) != 0 || !ok) {
-    std::remove(temp.c_str());
-    GR_THROW(ErrorCode::kIo, "cannot write ", temp);
-  }
-  std::filesystem::rename(temp, path);
-}
-
-}  // namespace
 
 void SaveEmbeddings(const EmbeddingTable& table, const std::string& path, const std::string& meta_json) {
   table.CheckShape();
@@ -95,7 +69,7 @@ EmbeddingTable LoadAnyEmbeddings(const std::string& path) {
 
 void SaveWord2VecText(const EmbeddingTable& table, const std::string& path) {
   table.CheckShape();
-  WriteAtomically(path, [&](std::FILE* out) {
+  WriteFileAtomically(path, [&](std::FILE* out) {
     std::fprintf(out, "%zu %zu\n", table.rows(), table.dim());
     for (size_t r = 0; r < table.rows(); ++r) {
       std::fputs(table.Key(r).c_str(), out);
@@ -107,7 +81,7 @@ void SaveWord2VecText(const EmbeddingTable& table, const std::string& path) {
 
 void SaveWord2VecBinary(const EmbeddingTable& table, const std::string& path) {
   table.CheckShape();
-  WriteAtomically(path, [&](std::FILE* out) {
+  WriteFileAtomically(path, [&](std::FILE* out) {
     std::fprintf(out, "%zu %zu\n", table.rows(), table.dim());
     for (size_t r = 0; r < table.rows(); ++r) {
       std::fputs(table.Key(r).c_str(), out);
