@@ -25,30 +25,21 @@ struct EmbedArgs {
 
 void RunEmbed(EmbedArgs& args) {
   const auto start = std::chrono::steady_clock::now();
-  walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
-  GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath,
-           "graphrec embed trains account walks; metapath embedding is not built yet");
-  args.train.threads = walk_config.threads;
-  args.train.seed = walk_config.seed;
+  const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
   const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed);
-  const walk::RandomWalker walker(g, walk_config);
-  spdlog::info("training {}-dimensional vectors for {} vertices: {} walks of length {} per epoch, {} epochs",
-               args.train.dim, g.num_accounts(), walker.num_walks(), walk_config.walk_length, args.train.epochs);
   std::unique_ptr<embed::WarmStart> warm;
   if (!args.init.empty()) {
+    GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath,
+             "--init warm-starts account walks only; metapath vectors (accounts and posts) start fresh");
     const embed::EmbeddingTable previous = embed::LoadAnyEmbeddings(args.init);
     warm = std::make_unique<embed::WarmStart>(embed::MakeWarmStart(previous, g));
     spdlog::info("warm start from {}: {} accounts copied, {} new accounts from their neighbours, {} random",
                  args.init, warm->copied, warm->averaged, g.num_accounts() - warm->copied - warm->averaged);
   }
+  spdlog::info("training {}-dimensional vectors: {} walks of length {} per start vertex, {} epochs", args.train.dim,
+               walk_config.walks_per_vertex, walk_config.walk_length, args.train.epochs);
   embed::SkipGramStats stats;
-  embed::SkipGramResult trained =
-      embed::TrainSkipGram(embed::WalkerSource(walker), g.num_accounts(), args.train, &stats, warm.get());
-  embed::EmbeddingTable table;
-  table.ids.assign(g.accounts.external_ids().begin(), g.accounts.external_ids().end());
-  table.kinds.assign(table.ids.size(), embed::TokenKind::kAccount);
-  table.input = std::move(trained.input);
-  table.output = std::move(trained.output);
+  const embed::EmbeddingTable table = embed::EmbedWalks(g, walk_config, args.train, &stats, warm.get());
   if (args.format == "text") {
     embed::SaveWord2VecText(table, args.output);
   } else if (args.format == "binary") {
@@ -57,7 +48,7 @@ void RunEmbed(EmbedArgs& args) {
     const nlohmann::json meta = {{"dim", args.train.dim}, {"window", args.train.window},
                                  {"negatives", args.train.negatives}, {"epochs", args.train.epochs},
                                  {"learning_rate", args.train.learning_rate}, {"subsample", args.train.subsample},
-                                 {"seed", args.train.seed}, {"walk_length", walk_config.walk_length},
+                                 {"seed", walk_config.seed}, {"walk_length", walk_config.walk_length},
                                  {"num_walks", walk_config.walks_per_vertex}, {"p", walk_config.p},
                                  {"q", walk_config.q}, {"input", args.walk.input}};
     embed::SaveEmbeddings(table, args.output, meta.dump());
@@ -82,17 +73,11 @@ void AddEmbedCommand(CLI::App& app) {
                   "text (word2vec text, default), binary (word2vec binary) or native (graphrec .emb, "
                   "with output vectors and settings)")
       ->check(CLI::IsMember({"text", "binary", "native"}))->capture_default_str();
-  auto& t = args->train;
   cmd->add_option("--init", args->init,
                   "warm start: previous vectors (.emb or word2vec text); known accounts start from "
                   "them, new ones from the mean of their known neighbours")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--dimensions", t.dim, "vector size")->capture_default_str();
-  cmd->add_option("--window-size", t.window, "largest context distance")->capture_default_str();
-  cmd->add_option("--negatives", t.negatives, "negative samples per centre token")->capture_default_str();
-  cmd->add_option("--epochs", t.epochs, "passes over the walks")->capture_default_str();
-  cmd->add_option("--learning-rate", t.learning_rate, "start learning rate, decays linearly")->capture_default_str();
-  cmd->add_option("--subsample", t.subsample, "frequent-token subsampling threshold, 0 = off")->capture_default_str();
+  AddTrainingFlags(cmd, args->train);
   cmd->callback([args] { RunEmbed(*args); });
 }
 

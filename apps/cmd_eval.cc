@@ -1,15 +1,21 @@
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <set>
 #include <unordered_map>
 
 #include "apps/commands.h"
+#include "apps/graph_input.h"
+#include "apps/walk_flags.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "embed/embedding_io.h"
 #include "embed/evaluation.h"
+#include "embed/skip_gram.h"
+#include "graph/edge_split.h"
 
 namespace gr::apps {
 namespace {
@@ -55,9 +61,66 @@ void RunNodeClassification(const NodeClassificationArgs& args) {
 }
 
 struct LinkPredictionArgs {
+  // Given split: vectors trained on train_edges, scored on the test files.
   std::string embeddings, train_edges, test_edges, test_non_edges;
-  uint64_t seed = 1;
+  // Hold-out mode (walk.input set): split, train, score.
+  WalkFlags walk;
+  embed::SkipGramConfig train;
+  double test_fraction = 0.5;
+  std::string hold_out = "random";
+  std::string write_split;  // directory for the split's edge files, or empty
 };
+
+void PrintLinkPrediction(const embed::LinkPredictionScores& s, size_t train, size_t train_non, size_t test,
+                         size_t test_non) {
+  std::printf("link prediction: %zu train edges (+%zu sampled non-edges), %zu test edges, %zu test non-edges\n"
+              "AUC dot product %.4f\nAUC Hadamard + logistic regression %.4f\n",
+              train, train_non, test, test_non, s.dot_auc, s.hadamard_auc);
+}
+
+void WritePairs(const std::string& path, const graph::SocialGraph& g, const std::vector<graph::VertexPair>& pairs) {
+  WriteFileAtomically(path, [&](std::FILE* out) {
+    for (const auto& [u, v] : pairs)
+      std::fprintf(out, "%llu %llu\n", static_cast<unsigned long long>(g.accounts.ToExternal(u)),
+                   static_cast<unsigned long long>(g.accounts.ToExternal(v)));
+  });
+}
+
+// Hold-out mode: split the input graph, train on the rest, score.
+void RunHoldOutLinkPrediction(const LinkPredictionArgs& args) {
+  const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
+  GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath, "link prediction scores follow edges: use account walks");
+  const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed);
+  graph::EdgeSplitConfig split_config{.test_fraction = args.test_fraction,
+                                      .order = args.hold_out == "newest" ? graph::HoldOutOrder::kNewest
+                                                                        : graph::HoldOutOrder::kRandom,
+                                      .seed = walk_config.seed};
+  const graph::EdgeSplit split = graph::SplitEdgesForLinkPrediction(g, split_config);
+  spdlog::info("held out {} of {} follow edges ({} requested; {} kept as a spanning forest)", split.test_edges.size(),
+               split.candidate_edges, split.requested, split.forest_edges);
+  GR_CHECK(!split.test_edges.empty(), "nothing could be held out: every edge is needed to keep the graph connected");
+  std::vector<graph::VertexPair> train_edges;
+  for (VertexId u = 0; u < split.train.num_accounts(); ++u)
+    for (VertexId v : split.train.following.Neighbors(u))
+      if (u != v && !(g.undirected && v < u)) train_edges.emplace_back(u, v);
+  const auto train_non_edges =
+      graph::SampleNonEdges(g, train_edges.size(), MixSeed(walk_config.seed, 7, 7), split.test_non_edges);
+  if (!args.write_split.empty()) {
+    std::filesystem::create_directories(args.write_split);
+    WritePairs(args.write_split + "/train_edges.txt", g, train_edges);
+    WritePairs(args.write_split + "/test_edges.txt", g, split.test_edges);
+    WritePairs(args.write_split + "/test_non_edges.txt", g, split.test_non_edges);
+    spdlog::info("split written to {}/{{train_edges,test_edges,test_non_edges}}.txt", args.write_split);
+  }
+  const embed::EmbeddingTable table = embed::EmbedWalks(split.train, walk_config, args.train);
+  auto rows = [](const std::vector<graph::VertexPair>& pairs) {
+    return std::vector<embed::RowPair>(pairs.begin(), pairs.end());
+  };
+  const embed::LinkPredictionScores s = embed::LinkPrediction(
+      table.input, rows(train_edges), rows(train_non_edges), rows(split.test_edges), rows(split.test_non_edges));
+  PrintLinkPrediction(s, train_edges.size(), train_non_edges.size(), split.test_edges.size(),
+                      split.test_non_edges.size());
+}
 
 // Reads "a b" pairs of vertex keys; pairs with a key that has no vector are counted in *skipped.
 std::vector<embed::RowPair> ReadPairs(const std::string& path,
@@ -83,6 +146,10 @@ std::vector<embed::RowPair> ReadPairs(const std::string& path,
 }
 
 void RunLinkPrediction(const LinkPredictionArgs& args) {
+  if (!args.walk.input.empty()) return RunHoldOutLinkPrediction(args);
+  GR_CHECK(!args.embeddings.empty() && !args.train_edges.empty() && !args.test_edges.empty() &&
+               !args.test_non_edges.empty(),
+           "give either --input (hold-out mode) or --embeddings, --train-edges, --test-edges and --test-non-edges");
   const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
   std::unordered_map<std::string, size_t> row_of;
   for (size_t r = 0; r < table.rows(); ++r) row_of[table.Key(r)] = r;
@@ -94,18 +161,15 @@ void RunLinkPrediction(const LinkPredictionArgs& args) {
   std::set<embed::RowPair> known;
   for (const auto& [u, v] : train) known.insert({std::min(u, v), std::max(u, v)});
   std::vector<embed::RowPair> train_non;
-  Rng rng(args.seed);
+  Rng rng(args.walk.config.seed);
   GR_CHECK(table.rows() >= 2, "too few vectors");
   while (train_non.size() < train.size()) {
     const size_t u = rng.Uniform(table.rows()), v = rng.Uniform(table.rows());
     if (u != v && !known.count({std::min(u, v), std::max(u, v)})) train_non.emplace_back(u, v);
   }
-  const embed::LinkPredictionScores s = embed::LinkPrediction(table.input, train, train_non, test, test_non);
-  std::printf("link prediction: %zu train edges (+%zu sampled non-edges), %zu test edges, %zu test non-edges\n"
-              "pairs skipped (a vertex without a vector): %zu train, %zu test\n"
-              "AUC dot product %.4f\nAUC Hadamard + logistic regression %.4f\n",
-              train.size(), train_non.size(), test.size(), test_non.size(), skipped_train, skipped_test,
-              s.dot_auc, s.hadamard_auc);
+  std::printf("pairs skipped (a vertex without a vector): %zu train, %zu test\n", skipped_train, skipped_test);
+  PrintLinkPrediction(embed::LinkPrediction(table.input, train, train_non, test, test_non), train.size(),
+                      train_non.size(), test.size(), test_non.size());
 }
 
 }  // namespace
@@ -125,15 +189,31 @@ void AddEvalCommand(CLI::App& app) {
   nc->callback([args] { RunNodeClassification(*args); });
 
   auto lp_args = std::make_shared<LinkPredictionArgs>();
-  auto* lp = eval->add_subcommand("link-prediction",
-                                  "AUC of held-out edges vs non-edges: dot product, and Hadamard + logistic regression");
-  lp->add_option("--embeddings", lp_args->embeddings, "vectors trained without the test edges")
-      ->required()->check(CLI::ExistingFile);
-  lp->add_option("--train-edges", lp_args->train_edges, "edges the vectors were trained on: 'a b' per line")
-      ->required()->check(CLI::ExistingFile);
-  lp->add_option("--test-edges", lp_args->test_edges, "held-out edges")->required()->check(CLI::ExistingFile);
-  lp->add_option("--test-non-edges", lp_args->test_non_edges, "held-out non-edges")->required()->check(CLI::ExistingFile);
-  lp->add_option("--seed", lp_args->seed, "seed of the sampled train non-edges")->capture_default_str();
+  auto* lp = eval->add_subcommand(
+      "link-prediction",
+      "AUC of held-out edges vs non-edges by dot product and by Hadamard + logistic regression; either hold "
+      "out edges of --input and train on the rest, or score given vectors on a given split");
+  lp->add_option("--embeddings", lp_args->embeddings, "given split: vectors trained without the test edges")
+      ->check(CLI::ExistingFile);
+  lp->add_option("--train-edges", lp_args->train_edges, "given split: edges the vectors were trained on, 'a b' per line")
+      ->check(CLI::ExistingFile);
+  lp->add_option("--test-edges", lp_args->test_edges, "given split: held-out edges")->check(CLI::ExistingFile);
+  lp->add_option("--test-non-edges", lp_args->test_non_edges, "given split: held-out non-edges")
+      ->check(CLI::ExistingFile);
+  AddWalkFlags(lp, lp_args->walk);
+  lp->get_option("--input")->required(false)->description(
+      "hold-out mode: graph snapshot or edge list whose edges are split, trained on and scored");
+  for (const char* given : {"--embeddings", "--train-edges", "--test-edges", "--test-non-edges"})
+    lp->get_option("--input")->excludes(lp->get_option(given));
+  AddTrainingFlags(lp, lp_args->train);
+  lp->add_option("--test-fraction", lp_args->test_fraction,
+                 "hold-out mode: share of edges held out (a spanning forest is always kept)")
+      ->capture_default_str();
+  lp->add_option("--hold-out", lp_args->hold_out, "hold-out mode: which edges, random or newest (by follow time)")
+      ->check(CLI::IsMember({"random", "newest"}))->capture_default_str();
+  lp->add_option("--write-split", lp_args->write_split,
+                 "hold-out mode: write train_edges.txt, test_edges.txt, test_non_edges.txt (external ids) here, "
+                 "to score other tools on the same split");
   lp->callback([lp_args] { RunLinkPrediction(*lp_args); });
 }
 

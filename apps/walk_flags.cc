@@ -29,6 +29,15 @@ void AddWalkFlags(CLI::App* cmd, WalkFlags& flags) {
   cmd->add_option("--seed", c.seed, "random seed")->capture_default_str();
 }
 
+void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
+  cmd->add_option("--dimensions", t.dim, "vector size")->capture_default_str();
+  cmd->add_option("--window-size", t.window, "largest context distance")->capture_default_str();
+  cmd->add_option("--negatives", t.negatives, "negative samples per centre token")->capture_default_str();
+  cmd->add_option("--epochs", t.epochs, "passes over the walks")->capture_default_str();
+  cmd->add_option("--learning-rate", t.learning_rate, "start learning rate, decays linearly")->capture_default_str();
+  cmd->add_option("--subsample", t.subsample, "frequent-token subsampling threshold, 0 = off")->capture_default_str();
+}
+
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags) {
   walk::WalkConfig config = flags.config;
   const std::map<std::string, walk::WalkKind> kinds{{"uniform", walk::WalkKind::kUniform},

@@ -1,10 +1,11 @@
-// The walk flags shared by `graphrec walk` and `graphrec embed` (node2vec /
-// PecanPy names), and their translation into a WalkConfig.
+// The walk and training flags shared by `graphrec walk`, `embed` and `eval`
+// (node2vec / PecanPy names), and their translation into configs.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "embed/skip_gram.h"
 #include "walk/random_walk.h"
 
 namespace gr::apps {
@@ -20,6 +21,10 @@ struct WalkFlags {
 // Registers --input, --num-walks, --walk-length, --p, --q, --weighted,
 // --directed, --direction, --kind, --metapath, --workers, --seed on cmd.
 void AddWalkFlags(CLI::App* cmd, WalkFlags& flags);
+
+// Registers the skip-gram flags (--dimensions, --window-size, --negatives,
+// --epochs, --learning-rate, --subsample) on cmd. Shared by embed and eval.
+void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 
 // The WalkConfig the flags ask for (kind "auto" resolved, direction set).
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags);

@@ -241,4 +241,25 @@ CorpusSource WalkerSource(const walk::RandomWalker& walker, uint64_t batch_walks
   };
 }
 
+EmbeddingTable EmbedWalks(const graph::SocialGraph& g, const walk::WalkConfig& walk_config,
+                          SkipGramConfig config, SkipGramStats* stats, const WarmStart* warm) {
+  config.threads = walk_config.threads;
+  config.seed = walk_config.seed;
+  const walk::RandomWalker walker(g, walk_config);
+  const size_t vocabulary = walker.vocabulary_size();
+  SkipGramResult trained = TrainSkipGram(WalkerSource(walker), vocabulary, config, stats, warm);
+  EmbeddingTable table;
+  table.ids.assign(g.accounts.external_ids().begin(), g.accounts.external_ids().end());
+  table.kinds.assign(table.ids.size(), TokenKind::kAccount);
+  if (vocabulary > g.num_accounts()) {  // metapath walks: posts follow the accounts
+    table.ids.insert(table.ids.end(), g.posts.external_ids().begin(), g.posts.external_ids().end());
+    table.kinds.resize(table.ids.size(), TokenKind::kPost);
+  }
+  GR_CHECK_CODE(table.ids.size() == vocabulary, ErrorCode::kInternal, "walk vocabulary ", vocabulary,
+                " does not match ", table.ids.size(), " accounts + posts");
+  table.input = std::move(trained.input);
+  table.output = std::move(trained.output);
+  return table;
+}
+
 }  // namespace gr::embed

@@ -21,6 +21,8 @@
 #include <functional>
 
 #include "core/matrix.h"
+#include "embed/embedding_table.h"
+#include "graph/social_graph.h"
 #include "walk/random_walk.h"
 
 namespace gr::embed {
@@ -68,5 +70,14 @@ SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
 
 // A CorpusSource streaming `walker`'s walks in batches of `batch_walks`.
 CorpusSource WalkerSource(const walk::RandomWalker& walker, uint64_t batch_walks = 20000);
+
+// Vectors of g's walk vocabulary: walks made with `walk_config` streamed
+// into TrainSkipGram (the walk's seed and threads override config's). Rows:
+// every account in dense order, then, for metapath walks, every post; input
+// and output vectors. What `graphrec embed`, the link-prediction evaluation
+// and the batch train. `warm` (account walks only) as in TrainSkipGram.
+EmbeddingTable EmbedWalks(const graph::SocialGraph& g, const walk::WalkConfig& walk_config,
+                          SkipGramConfig config, SkipGramStats* stats = nullptr,
+                          const WarmStart* warm = nullptr);
 
 }  // namespace gr::embed

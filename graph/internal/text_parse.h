@@ -98,7 +98,8 @@ std::vector<Record> ParseFile(const std::string& path, const IngestConfig& optio
         std::string_view line = text.substr(0, nl);
         text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
         const uint64_t local = result.lines++;
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        // CRLF, and the \r\r\n some converted files carry (SNAP's email-Eu-core).
+        while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty() || line.front() == '#') { ++result.skipped; continue; }
         const size_t n = SplitFields(line, fields);
         if (first_block && p == 0 && local == 0) {

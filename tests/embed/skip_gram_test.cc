@@ -5,6 +5,9 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/rng.h"
+#include "embed/evaluation.h"
+#include "graph/edge_split.h"
 #include "graph/ingest.h"
 #include "tests/test_util.h"
 
@@ -123,6 +126,67 @@ TEST(SkipGramTest, BadConfigAndTokensAreNamed) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("token 5 outside the vocabulary of 3"), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace gr::embed
+
+namespace gr::embed {
+namespace {
+
+// Six communities of 15 accounts, 60% of pairs linked inside, 1% across.
+graph::SocialGraph Communities(uint64_t seed) {
+  std::string text;
+  Rng rng(seed);
+  for (int u = 0; u < 90; ++u)
+    for (int v = u + 1; v < 90; ++v)
+      if (rng.UniformDouble() < (u / 15 == v / 15 ? 0.6 : 0.01))
+        text += std::to_string(u) + " " + std::to_string(v) + "\n";
+  return graph::LoadEdgeList(::gr::testing::WriteTextFile("communities.txt", text), false, {});
+}
+
+TEST(EmbedWalksTest, HeldOutEdgesScoreAboveNonEdges) {
+  const graph::SocialGraph g = Communities(11);
+  const graph::EdgeSplit split = graph::SplitEdgesForLinkPrediction(g, {.test_fraction = 0.3, .seed = 2});
+  ASSERT_GT(split.test_edges.size(), 100u);
+  walk::WalkConfig walks;
+  walks.threads = 1;
+  walks.walk_length = 40;
+  const EmbeddingTable table = EmbedWalks(split.train, walks, SmallConfig());
+  ASSERT_EQ(table.rows(), g.num_accounts());
+  EXPECT_EQ(table.ids[5], g.accounts.ToExternal(5));
+  std::vector<graph::VertexPair> train_edges;
+  for (VertexId u = 0; u < g.num_accounts(); ++u)
+    for (VertexId v : split.train.following.Neighbors(u))
+      if (u < v) train_edges.emplace_back(u, v);
+  const auto train_non = graph::SampleNonEdges(g, train_edges.size(), 3, split.test_non_edges);
+  auto rows = [](const std::vector<graph::VertexPair>& p) { return std::vector<RowPair>(p.begin(), p.end()); };
+  const LinkPredictionScores s =
+      LinkPrediction(table.input, rows(train_edges), rows(train_non), rows(split.test_edges), rows(split.test_non_edges));
+  // Communities are what walks capture: held-out edges lie inside them, non-edges mostly across.
+  EXPECT_GT(s.dot_auc, 0.8);
+  EXPECT_GT(s.hadamard_auc, 0.8);
+}
+
+TEST(EmbedWalksTest, MetapathTableHoldsAccountsThenPosts) {
+  const std::string follows = ::gr::testing::WriteTextFile("f.tsv", "1\t2\n2\t3\n3\t1\n");
+  const std::string posts = ::gr::testing::WriteTextFile("p.tsv", "100\t1\n200\t2\n300\t3\n");
+  const std::string interactions = ::gr::testing::WriteTextFile(
+      "i.tsv", "1\t200\tlike\t10\n1\t300\tclick\t11\n2\t100\tclick\t12\n3\t100\trepost\t13\n3\t200\tlike\t14\n");
+  const graph::SocialGraph g = graph::Ingest({.follows = follows, .interactions = interactions, .posts = posts}, {});
+  walk::WalkConfig walks;
+  walks.kind = walk::WalkKind::kMetapath;
+  walks.metapath = "interacts,engaged_by";
+  walks.threads = 1;
+  walks.walk_length = 9;
+  const EmbeddingTable table = EmbedWalks(g, walks, SmallConfig());
+  ASSERT_EQ(table.rows(), 6u);
+  for (size_t r = 0; r < 3; ++r) EXPECT_EQ(table.kinds[r], TokenKind::kAccount);
+  for (size_t r = 3; r < 6; ++r) EXPECT_EQ(table.kinds[r], TokenKind::kPost);
+  EXPECT_EQ(table.Key(0), "1");
+  EXPECT_EQ(table.Key(3), "p100");
+  EXPECT_EQ(table.output.rows(), 6u);
+  EXPECT_NO_THROW(table.CheckFinite());
 }
 
 }  // namespace
