@@ -35,7 +35,7 @@ void RunNodeClassification(const NodeClassificationArgs& args) {
   GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", args.labels);
   std::vector<std::vector<int>> labels(table.rows());
   std::string line, key;
-  size_t line_number = 0, unknown = 0;
+  size_t line_number = 0, unknown = 0, unlabelled = 0;
   while (std::getline(in, line)) {
     ++line_number;
     if (line.empty() || line[0] == '#') continue;
@@ -48,10 +48,15 @@ void RunNodeClassification(const NodeClassificationArgs& args) {
       ++unknown;
       continue;
     }
+    if (label < 0) {  // Planetoid's "-1" marks a vertex without a label
+      ++unlabelled;
+      continue;
+    }
     do labels[it->second].push_back(label);
     while (fields >> label);
   }
   if (unknown > 0) spdlog::warn("{} labelled vertices have no vector (not in the graph?)", unknown);
+  if (unlabelled > 0) spdlog::info("{} vertices with a negative label (= unlabelled) ignored", unlabelled);
   const embed::ClassificationScores s =
       embed::NodeClassification(table.input, labels, args.train_fraction, args.repeats, args.seed);
   std::printf("node classification: %zu labelled vertices, %zu classes, train fraction %.2f, %d repeats\n"

@@ -1,0 +1,416 @@
+#include "recall/vector_index.h"
+
+#include <hnswlib/hnswlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+
+#include "core/binary_io.h"
+#include "core/error.h"
+#include "core/parallel.h"
+
+namespace gr::recall {
+namespace {
+
+constexpr uint32_t kIndexMagic = 0x58495247;  // "GRIX"
+constexpr uint32_t kIndexVersion = 1;
+
+struct FileHeader {
+  uint32_t kind, metric, m, ef_construction, ef_search, reserved;
+  uint64_t dim, count, seed;
+};
+
+float Dot(const float* a, const float* b, size_t d) {
+  float sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (size_t x = 0; x < d; ++x) sum += a[x] * b[x];
+  return sum;
+}
+
+// Merge-walks the ascending exclusion list alongside ascending items.
+bool IsExcluded(std::span<const uint32_t> excluded, uint32_t item) {
+  return std::binary_search(excluded.begin(), excluded.end(), item);
+}
+
+// An anonymous in-memory file reachable by path: hnswlib reads and writes
+// its format only through file names.
+class MemoryFile {
+ public:
+  MemoryFile() : fd_(memfd_create("graphrec-hnsw", MFD_CLOEXEC)) {
+    GR_CHECK_CODE(fd_ >= 0, ErrorCode::kIo, "memfd_create failed");
+  }
+  ~MemoryFile() { close(fd_); }
+  MemoryFile(const MemoryFile&) = delete;
+  MemoryFile& operator=(const MemoryFile&) = delete;
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+  std::vector<char> ReadAll() const {
+    struct stat st {};
+    GR_CHECK_CODE(fstat(fd_, &st) == 0, ErrorCode::kIo, "fstat of the in-memory index file failed");
+    std::vector<char> bytes(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t got = pread(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+      GR_CHECK_CODE(got > 0, ErrorCode::kIo, "reading the in-memory index file failed");
+      done += static_cast<size_t>(got);
+    }
+    return bytes;
+  }
+  void WriteAll(std::span<const char> bytes) const {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t put = pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+      GR_CHECK_CODE(put > 0, ErrorCode::kIo, "writing the in-memory index file failed");
+      done += static_cast<size_t>(put);
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+class ExactIndex final : public VectorIndex {
+ public:
+  ExactIndex(const IndexConfig& config, size_t dim) : VectorIndex(config, dim) {}
+
+  void SetVectors(FloatMatrix vectors) { vectors_ = std::move(vectors); }
+
+  void Save(const std::string& path) const override {
+    SectionWriter writer(path, kIndexMagic, kIndexVersion);
+    WriteCommon(writer);
+    writer.Add("vectors", vectors_.Data());
+    writer.Commit();
+  }
+
+  std::vector<ScoredItem> Search(std::span<const float> query, size_t k,
+                                 std::span<const uint32_t> excluded) const override {
+    std::vector<float> q(dim_);
+    Prepare(query, q.data());
+    // The best k so far, the worst of them on top (`better` as the heap's
+    // "less" puts the least good element on top).
+    auto better = [](const ScoredItem& a, const ScoredItem& b) {
+      return a.score != b.score ? a.score > b.score : a.item < b.item;
+    };
+    std::priority_queue<ScoredItem, std::vector<ScoredItem>, decltype(better)> best(better);
+    size_t next_excluded = 0;
+    for (uint32_t item = 0; item < size(); ++item) {
+      while (next_excluded < excluded.size() && excluded[next_excluded] < item) ++next_excluded;
+      if (next_excluded < excluded.size() && excluded[next_excluded] == item) continue;
+      const float score = Dot(q.data(), vectors_.Row(item).data(), dim_);
+      if (best.size() < k) {
+        best.push({item, score});
+      } else if (k > 0 && better(ScoredItem{item, score}, best.top())) {
+        best.pop();
+        best.push({item, score});
+      }
+    }
+    std::vector<ScoredItem> result(best.size());
+    for (size_t i = result.size(); i-- > 0; best.pop()) result[i] = best.top();
+    return result;
+  }
+
+  uint32_t AddOrUpdate(ExternalId id, std::span<const float> vector) override {
+    uint32_t item = Find(id);
+    if (item == kNoVertex) {
+      FloatMatrix grown(size() + 1, dim_);
+      std::copy_n(vectors_.Data().data(), size() * dim_, grown.Data().data());
+      vectors_ = std::move(grown);
+      item = AppendId(id);
+    }
+    Prepare(vector, vectors_.Row(item).data());
+    return item;
+  }
+
+  std::vector<float> Vector(uint32_t item) const override {
+    const auto row = vectors_.Row(item);
+    return {row.begin(), row.end()};
+  }
+
+  void SetEfSearch(uint32_t ef) override { config_.ef_search = ef; }
+  size_t MemoryBytes() const override {
+    return vectors_.rows() * dim_ * sizeof(float) + ids_.size() * (sizeof(ExternalId) + 32);
+  }
+
+  void WriteCommon(SectionWriter& writer) const {
+    const FileHeader header{static_cast<uint32_t>(config_.kind), static_cast<uint32_t>(config_.metric), config_.m,
+                            config_.ef_construction, config_.ef_search, 0, dim_, ids_.size(), config_.seed};
+    writer.Add("header", std::span<const FileHeader>(&header, 1));
+    writer.Add("ids", ids_);
+  }
+
+ private:
+  FloatMatrix vectors_;
+};
+
+class HnswIndex final : public VectorIndex {
+ public:
+  HnswIndex(const IndexConfig& config, size_t dim) : VectorIndex(config, dim), space_(dim) {}
+
+  void Create(size_t capacity) {
+    hnsw_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space_, std::max<size_t>(capacity, 1), config_.m,
+                                                              config_.ef_construction, config_.seed);
+    hnsw_->setEf(config_.ef_search);
+  }
+
+  // Inserts rows [0, n) of `vectors` as items 0..n-1 (ids already set).
+  void Insert(const FloatMatrix& vectors) {
+    const auto n = static_cast<int64_t>(vectors.rows());
+    ParallelFor(n, config_.threads, 64, [&](int64_t i) {
+      std::vector<float> v(dim_);
+      Prepare(vectors.Row(static_cast<size_t>(i)), v.data());
+      hnsw_->addPoint(v.data(), static_cast<hnswlib::labeltype>(i));
+    });
+  }
+
+  void Save(const std::string& path) const override {
+    MemoryFile blob;
+    hnsw_->saveIndex(blob.path());
+    const std::vector<char> bytes = blob.ReadAll();
+    SectionWriter writer(path, kIndexMagic, kIndexVersion);
+    const FileHeader header{static_cast<uint32_t>(config_.kind), static_cast<uint32_t>(config_.metric), config_.m,
+                            config_.ef_construction, config_.ef_search, 0, dim_, ids_.size(), config_.seed};
+    writer.Add("header", std::span<const FileHeader>(&header, 1));
+    writer.Add("ids", ids_);
+    writer.Add("hnsw", bytes);
+    writer.Commit();
+  }
+
+  // Reads hnswlib's serialisation (checksummed by the caller) and checks
+  // what hnswlib trusts: labels are the positions 0..count-1, each once, and
+  // every link points at a node.
+  void LoadBlob(const std::vector<char>& bytes, const std::string& path) {
+    MemoryFile blob;
+    blob.WriteAll(bytes);
+    hnsw_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space_);
+    try {
+      hnsw_->loadIndex(blob.path(), &space_, 0);
+    } catch (const std::exception& e) {
+      GR_THROW(ErrorCode::kCorruption, path, ": HNSW payload rejected by hnswlib: ", e.what());
+    }
+    const size_t n = hnsw_->cur_element_count;
+    GR_CHECK_CODE(n == size(), ErrorCode::kCorruption, path, ": HNSW payload holds ", n, " nodes, the id list ",
+                  size());
+    GR_CHECK_CODE(hnsw_->data_size_ == dim_ * sizeof(float), ErrorCode::kCorruption, path,
+                  ": HNSW payload dimension does not match the header");
+    std::vector<uint8_t> seen(n, 0);
+    for (hnswlib::tableint node = 0; node < n; ++node) {
+      const hnswlib::labeltype label = hnsw_->getExternalLabel(node);
+      GR_CHECK_CODE(label < n && !seen[label], ErrorCode::kCorruption, path, ": HNSW node ", node,
+                    " has a bad or repeated label ", label);
+      seen[label] = 1;
+      for (int level = 0; level <= hnsw_->element_levels_[node]; ++level) {
+        hnswlib::linklistsizeint* list = hnsw_->get_linklist_at_level(node, level);
+        const size_t count = hnsw_->getListCount(list);
+        const size_t limit = level == 0 ? hnsw_->maxM0_ : hnsw_->maxM_;
+        GR_CHECK_CODE(count <= limit, ErrorCode::kCorruption, path, ": HNSW node ", node, " has ", count,
+                      " links on level ", level);
+        const auto* links = reinterpret_cast<const hnswlib::tableint*>(list + 1);
+        for (size_t j = 0; j < count; ++j)
+          GR_CHECK_CODE(links[j] < n, ErrorCode::kCorruption, path, ": HNSW node ", node, " links to ", links[j]);
+      }
+    }
+    GR_CHECK_CODE(n == 0 || (hnsw_->enterpoint_node_ < n && hnsw_->maxlevel_ == hnsw_->element_levels_[hnsw_->enterpoint_node_]),
+                  ErrorCode::kCorruption, path, ": HNSW entry point is invalid");
+    hnsw_->setEf(config_.ef_search);
+  }
+
+  std::vector<ScoredItem> Search(std::span<const float> query, size_t k,
+                                 std::span<const uint32_t> excluded) const override {
+    std::vector<float> q(dim_);
+    Prepare(query, q.data());
+    std::vector<ScoredItem> result;
+    if (k == 0 || size() == 0) return result;
+    const size_t n = size();
+    // Ask for k plus some of the exclusions, and deeper until k survive.
+    size_t fetch = std::min(n, k + std::min(excluded.size(), k));
+    while (true) {
+      auto heap = hnsw_->searchKnn(q.data(), fetch);
+      const size_t returned = heap.size();
+      std::vector<ScoredItem> found(returned);
+      for (size_t i = returned; i-- > 0; heap.pop())
+        found[i] = {static_cast<uint32_t>(heap.top().second), 1.0f - heap.top().first};
+      result.clear();
+      for (const ScoredItem& s : found) {
+        if (IsExcluded(excluded, s.item)) continue;
+        result.push_back(s);
+        if (result.size() == k) break;
+      }
+      // Done when k survived, or the search returned everything it could reach.
+      if (result.size() == k || fetch >= n || returned < fetch) break;
+      fetch = std::min(n, 2 * fetch + (k - result.size()));
+    }
+    // hnswlib's order is by distance; make ties deterministic.
+    std::stable_sort(result.begin(), result.end(), [](const ScoredItem& a, const ScoredItem& b) {
+      return a.score != b.score ? a.score > b.score : a.item < b.item;
+    });
+    return result;
+  }
+
+  uint32_t AddOrUpdate(ExternalId id, std::span<const float> vector) override {
+    std::vector<float> v(dim_);
+    Prepare(vector, v.data());
+    uint32_t item = Find(id);
+    if (item == kNoVertex) {
+      if (hnsw_->cur_element_count >= hnsw_->max_elements_) hnsw_->resizeIndex(2 * hnsw_->max_elements_ + 16);
+      item = AppendId(id);
+    }
+    hnsw_->addPoint(v.data(), item);
+    return item;
+  }
+
+  std::vector<float> Vector(uint32_t item) const override { return hnsw_->getDataByLabel<float>(item); }
+
+  void SetEfSearch(uint32_t ef) override {
+    config_.ef_search = ef;
+    hnsw_->setEf(ef);
+  }
+
+  size_t MemoryBytes() const override {
+    size_t bytes = hnsw_->max_elements_ * (hnsw_->size_data_per_element_ + sizeof(void*) + sizeof(int) + 64);
+    for (size_t i = 0; i < hnsw_->cur_element_count; ++i)
+      if (hnsw_->element_levels_[i] > 0) bytes += hnsw_->size_links_per_element_ * hnsw_->element_levels_[i];
+    return bytes + ids_.size() * (sizeof(ExternalId) + 32);
+  }
+
+ private:
+  hnswlib::InnerProductSpace space_;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw_;
+};
+
+}  // namespace
+
+const char* MetricName(Metric metric) { return metric == Metric::kCosine ? "cosine" : "inner_product"; }
+
+void IndexConfig::Validate() const {
+  GR_CHECK(m >= 2 && m <= 100, "HNSW M must be in [2, 100], got ", m);
+  GR_CHECK(ef_construction >= m, "ef_construction must be >= M (", m, "), got ", ef_construction);
+  GR_CHECK(ef_search >= 1, "ef_search must be >= 1, got ", ef_search);
+  GR_CHECK(threads >= 0, "threads must be >= 0, got ", threads);
+  GR_CHECK(kind == IndexKind::kHnsw || kind == IndexKind::kExact, "unknown index kind");
+  GR_CHECK(metric == Metric::kCosine || metric == Metric::kInnerProduct, "unknown metric");
+}
+
+uint32_t VectorIndex::Find(ExternalId id) const {
+  const auto it = positions_.find(id);
+  return it == positions_.end() ? kNoVertex : it->second;
+}
+
+uint32_t VectorIndex::AppendId(ExternalId id) {
+  GR_CHECK(ids_.size() < kNoVertex, "index full");
+  const auto position = static_cast<uint32_t>(ids_.size());
+  GR_CHECK(positions_.emplace(id, position).second, "id ", id, " is listed twice");
+  ids_.push_back(id);
+  return position;
+}
+
+void VectorIndex::Prepare(std::span<const float> vector, float* out) const {
+  GR_CHECK(vector.size() == dim_, "vector has dimension ", vector.size(), ", the index ", dim_);
+  double norm = 0;
+  for (float x : vector) {
+    GR_CHECK(std::isfinite(x), "vector has a NaN or infinite component");
+    norm += static_cast<double>(x) * x;
+  }
+  if (config_.metric == Metric::kCosine) {
+    GR_CHECK(norm > 0, "a zero vector has no direction (cosine metric)");
+    const auto scale = static_cast<float>(1.0 / std::sqrt(norm));
+    for (size_t x = 0; x < dim_; ++x) out[x] = vector[x] * scale;
+  } else {
+    std::copy(vector.begin(), vector.end(), out);
+  }
+}
+
+std::unique_ptr<VectorIndex> VectorIndex::Build(std::vector<ExternalId> ids, const FloatMatrix& vectors,
+                                                const IndexConfig& config) {
+  config.Validate();
+  GR_CHECK(ids.size() == vectors.rows(), ids.size(), " ids for ", vectors.rows(), " vectors");
+  GR_CHECK(vectors.cols() > 0, "vectors have no columns");
+  const size_t dim = vectors.cols();
+  if (config.kind == IndexKind::kExact) {
+    auto index = std::make_unique<ExactIndex>(config, dim);
+    for (ExternalId id : ids) index->AppendId(id);
+    FloatMatrix prepared(vectors.rows(), dim);
+    ParallelFor(static_cast<int64_t>(vectors.rows()), config.threads, 1024, [&](int64_t i) {
+      index->Prepare(vectors.Row(static_cast<size_t>(i)), prepared.Row(static_cast<size_t>(i)).data());
+    });
+    index->SetVectors(std::move(prepared));
+    return index;
+  }
+  auto index = std::make_unique<HnswIndex>(config, dim);
+  for (ExternalId id : ids) index->AppendId(id);
+  index->Create(ids.size());
+  index->Insert(vectors);
+  return index;
+}
+
+std::unique_ptr<VectorIndex> VectorIndex::Load(const std::string& path, size_t expected_dim) {
+  SectionReader reader(path, kIndexMagic, "graphrec index");
+  if (reader.version() != kIndexVersion) reader.Fail("unsupported index version " + std::to_string(reader.version()));
+  const auto headers = reader.Read<FileHeader>("header");
+  if (headers.size() != 1) reader.Fail("header section must hold one record");
+  const FileHeader& h = headers[0];
+  IndexConfig config;
+  config.kind = static_cast<IndexKind>(h.kind);
+  config.metric = static_cast<Metric>(h.metric);
+  config.m = h.m;
+  config.ef_construction = h.ef_construction;
+  config.ef_search = h.ef_search;
+  config.seed = h.seed;
+  try {
+    config.Validate();
+  } catch (const Error& e) {
+    reader.Fail(std::string("bad index configuration: ") + e.what());
+  }
+  if (h.dim == 0 || h.dim > 65536) reader.Fail("bad dimension " + std::to_string(h.dim));
+  GR_CHECK(expected_dim == 0 || expected_dim == h.dim, path, ": index dimension ", h.dim, " does not match the ",
+           expected_dim, "-dimensional vectors it is queried with");
+  auto ids = reader.Read<ExternalId>("ids");
+  if (ids.size() != h.count) reader.Fail("id list does not match the header count");
+  auto fill_ids = [&](VectorIndex& index) {
+    try {
+      for (ExternalId id : ids) index.AppendId(id);
+    } catch (const Error& e) {
+      reader.Fail(e.what());
+    }
+  };
+  if (config.kind == IndexKind::kExact) {
+    auto index = std::make_unique<ExactIndex>(config, h.dim);
+    fill_ids(*index);
+    const auto values = reader.Read<float>("vectors");
+    if (values.size() != h.count * h.dim) reader.Fail("vector section does not match count x dimension");
+    FloatMatrix vectors(h.count, h.dim);
+    std::copy(values.begin(), values.end(), vectors.Data().begin());
+    index->SetVectors(std::move(vectors));
+    reader.ExpectEnd();
+    return index;
+  }
+  auto index = std::make_unique<HnswIndex>(config, h.dim);
+  fill_ids(*index);
+  const auto bytes = reader.Read<char>("hnsw");
+  reader.ExpectEnd();
+  index->LoadBlob(bytes, path);
+  return index;
+}
+
+double RecallAtK(const VectorIndex& approximate, const VectorIndex& exact, const FloatMatrix& queries, size_t k) {
+  GR_CHECK(queries.rows() > 0 && k > 0, "recall@k needs queries and k > 0");
+  std::vector<double> per_query(queries.rows());
+  ParallelFor(static_cast<int64_t>(queries.rows()), 0, 16, [&](int64_t i) {
+    const auto row = queries.Row(static_cast<size_t>(i));
+    const auto truth = exact.Search(row, k);
+    auto got = approximate.Search(row, k);
+    std::vector<ExternalId> got_ids;
+    for (const auto& s : got) got_ids.push_back(approximate.id(s.item));
+    std::sort(got_ids.begin(), got_ids.end());
+    size_t hits = 0;
+    for (const auto& s : truth) hits += std::binary_search(got_ids.begin(), got_ids.end(), exact.id(s.item));
+    per_query[static_cast<size_t>(i)] = truth.empty() ? 1.0 : static_cast<double>(hits) / static_cast<double>(truth.size());
+  });
+  double sum = 0;
+  for (double r : per_query) sum += r;
+  return sum / static_cast<double>(per_query.size());
+}
+
+}  // namespace gr::recall

@@ -1,0 +1,157 @@
+#include "recall/vector_index.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "tests/test_util.h"
+
+namespace gr::recall {
+namespace {
+
+FloatMatrix RandomVectors(size_t n, size_t dim, uint64_t seed) {
+  FloatMatrix m(n, dim);
+  Rng rng(seed);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t x = 0; x < dim; ++x) m.At(i, x) = static_cast<float>(rng.UniformDouble() * 2 - 1);
+  return m;
+}
+
+std::vector<ExternalId> Ids(size_t n) {
+  std::vector<ExternalId> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = 1000 + 7 * i;  // not positions
+  return ids;
+}
+
+std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class IndexTest : public ::testing::TestWithParam<Metric> {};
+
+TEST_P(IndexTest, HnswMatchesExactOnRandomVectors) {
+  const FloatMatrix vectors = RandomVectors(5000, 32, 1);
+  IndexConfig config{.metric = GetParam()};
+  const auto hnsw = VectorIndex::Build(Ids(5000), vectors, config);
+  config.kind = IndexKind::kExact;
+  const auto exact = VectorIndex::Build(Ids(5000), vectors, config);
+  const FloatMatrix queries = RandomVectors(200, 32, 2);
+  const double recall = RecallAtK(*hnsw, *exact, queries, 10);
+  EXPECT_GE(recall, 0.95);
+  // Exact results are sorted and their scores are the metric's.
+  const auto top = exact->Search(queries.Row(0), 10);
+  ASSERT_EQ(top.size(), 10u);
+  for (size_t i = 1; i < top.size(); ++i) EXPECT_GE(top[i - 1].score, top[i].score);
+  double dot = 0, nq = 0, nv = 0;
+  for (size_t x = 0; x < 32; ++x) {
+    dot += queries.At(0, x) * vectors.At(top[0].item, x);
+    nq += queries.At(0, x) * queries.At(0, x);
+    nv += vectors.At(top[0].item, x) * vectors.At(top[0].item, x);
+  }
+  EXPECT_NEAR(top[0].score, GetParam() == Metric::kCosine ? dot / std::sqrt(nq * nv) : dot, 1e-4);
+  const auto approx = hnsw->Search(queries.Row(0), 10);
+  for (size_t i = 1; i < approx.size(); ++i) EXPECT_GE(approx[i - 1].score, approx[i].score);
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, IndexTest, ::testing::Values(Metric::kCosine, Metric::kInnerProduct));
+
+TEST(VectorIndexTest, ExclusionsAreNeverReturnedAndDeeperFetchFillsK) {
+  const FloatMatrix vectors = RandomVectors(2000, 16, 3);
+  for (IndexKind kind : {IndexKind::kHnsw, IndexKind::kExact}) {
+    const auto index = VectorIndex::Build(Ids(2000), vectors, {.kind = kind});
+    // Exclude the query itself and its 300 nearest items: far more than k.
+    const auto nearest = index->Search(vectors.Row(5), 300);
+    std::vector<uint32_t> excluded;
+    for (const auto& s : nearest) excluded.push_back(s.item);
+    excluded.push_back(5);
+    std::sort(excluded.begin(), excluded.end());
+    excluded.erase(std::unique(excluded.begin(), excluded.end()), excluded.end());
+    const auto result = index->Search(vectors.Row(5), 20, excluded);
+    EXPECT_EQ(result.size(), 20u);
+    for (const auto& s : result) EXPECT_FALSE(std::binary_search(excluded.begin(), excluded.end(), s.item));
+    // Excluding all but 3 items returns exactly those 3.
+    std::vector<uint32_t> all_but_three;
+    for (uint32_t i = 3; i < 2000; ++i) all_but_three.push_back(i);
+    const auto rest = index->Search(vectors.Row(5), 10, all_but_three);
+    ASSERT_EQ(rest.size(), 3u) << (kind == IndexKind::kHnsw ? "hnsw" : "exact");
+    for (const auto& s : rest) EXPECT_LT(s.item, 3u);
+  }
+}
+
+TEST(VectorIndexTest, SaveLoadRoundTripAnswersIdentically) {
+  const FloatMatrix vectors = RandomVectors(1000, 24, 4);
+  for (IndexKind kind : {IndexKind::kHnsw, IndexKind::kExact}) {
+    const auto index = VectorIndex::Build(Ids(1000), vectors, {.kind = kind, .ef_search = 40});
+    const std::string path = ::gr::testing::TempPath("index.grix");
+    index->Save(path);
+    const auto loaded = VectorIndex::Load(path, 24);
+    EXPECT_EQ(loaded->size(), 1000u);
+    EXPECT_EQ(loaded->config().ef_search, 40u);
+    EXPECT_EQ(loaded->config().kind, kind);
+    EXPECT_TRUE(std::equal(loaded->ids().begin(), loaded->ids().end(), index->ids().begin()));
+    EXPECT_EQ(loaded->Find(1000 + 7 * 10), 10u);
+    for (size_t q = 0; q < 20; ++q) EXPECT_EQ(loaded->Search(vectors.Row(q), 10), index->Search(vectors.Row(q), 10));
+  }
+}
+
+TEST(VectorIndexTest, CorruptTruncatedAndMismatchedFilesAreRejected) {
+  const FloatMatrix vectors = RandomVectors(300, 8, 5);
+  const std::string path = ::gr::testing::TempPath("index.grix");
+  VectorIndex::Build(Ids(300), vectors, {})->Save(path);
+  const std::string good = ::gr::testing::ReadBytes(path);
+  EXPECT_NE(ErrorOf([&] { VectorIndex::Load(path, 16); }).find("dimension 8"), std::string::npos);
+  for (size_t at = 0; at < good.size(); at += 97) {
+    std::string bad = good;
+    bad[at] = static_cast<char>(bad[at] ^ 0x20);
+    ::gr::testing::WriteBytes(path, bad);
+    EXPECT_FALSE(ErrorOf([&] { VectorIndex::Load(path); }).empty()) << "flipped byte " << at;
+  }
+  ::gr::testing::WriteBytes(path, good.substr(0, good.size() / 2));
+  EXPECT_NE(ErrorOf([&] { VectorIndex::Load(path); }).find(path), std::string::npos);
+  ::gr::testing::WriteBytes(path, "not an index at all");
+  EXPECT_NE(ErrorOf([&] { VectorIndex::Load(path); }).find("not a graphrec index file"), std::string::npos);
+}
+
+TEST(VectorIndexTest, AddOrUpdateReplacesInPlaceAndAppends) {
+  const FloatMatrix vectors = RandomVectors(500, 16, 6);
+  for (IndexKind kind : {IndexKind::kHnsw, IndexKind::kExact}) {
+    auto index = VectorIndex::Build(Ids(500), vectors, {.kind = kind});
+    // Move item 7 onto item 100's vector: searching that vector finds both.
+    EXPECT_EQ(index->AddOrUpdate(1000 + 7 * 7, vectors.Row(100)), 7u);
+    const auto top = index->Search(vectors.Row(100), 2);
+    ASSERT_EQ(top.size(), 2u);
+    EXPECT_NEAR(top[0].score, 1.0f, 1e-5);
+    EXPECT_NEAR(top[1].score, 1.0f, 1e-5);
+    // A new id gets the next position and is found.
+    const FloatMatrix extra = RandomVectors(1, 16, 77);
+    EXPECT_EQ(index->AddOrUpdate(42, extra.Row(0)), 500u);
+    EXPECT_EQ(index->size(), 501u);
+    const auto found = index->Search(extra.Row(0), 1);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(index->id(found[0].item), 42u);
+  }
+}
+
+TEST(VectorIndexTest, BadInputIsNamed) {
+  const FloatMatrix vectors = RandomVectors(10, 4, 7);
+  EXPECT_NE(ErrorOf([&] { VectorIndex::Build(Ids(9), vectors, {}); }).find("9 ids for 10 vectors"), std::string::npos);
+  auto ids = Ids(10);
+  ids[3] = ids[4];
+  EXPECT_NE(ErrorOf([&] { VectorIndex::Build(ids, vectors, {}); }).find("listed twice"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { VectorIndex::Build(Ids(10), vectors, {.m = 1}); }).find("M must be"), std::string::npos);
+  const auto index = VectorIndex::Build(Ids(10), vectors, {});
+  const std::vector<float> wrong(5, 1.0f), zero(4, 0.0f);
+  EXPECT_NE(ErrorOf([&] { index->Search(wrong, 3); }).find("dimension 5"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { index->Search(zero, 3); }).find("zero vector"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gr::recall
