@@ -1,0 +1,185 @@
+#include "recall/recall.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "embed/skip_gram.h"
+#include "graph/ingest.h"
+#include "synth/world.h"
+#include "tests/test_util.h"
+
+namespace gr::recall {
+namespace {
+
+// One small generated world with trained account vectors, shared by the tests.
+struct World {
+  graph::SocialGraph g;
+  embed::EmbeddingTable table;
+};
+
+const World& SmallWorld() {
+  static const World* world = [] {
+    auto* w = new World;
+    const std::string dir = (std::filesystem::path(::testing::TempDir()) / "recall_world").string();
+    std::filesystem::remove_all(dir);
+    synth::WorldConfig config;
+    config.accounts = 1500;
+    config.days = 3;
+    synth::GenerateWorld(config, dir);
+    w->g = graph::Ingest({.follows = dir + "/follows.tsv", .interactions = dir + "/interactions.tsv",
+                          .posts = dir + "/posts.tsv"},
+                         {});
+    walk::WalkConfig walks;
+    walks.walks_per_vertex = 5;
+    walks.walk_length = 40;
+    walks.threads = 2;
+    embed::SkipGramConfig train;
+    train.dim = 32;
+    w->table = embed::EmbedWalks(w->g, walks, train);
+    return w;
+  }();
+  return *world;
+}
+
+ErrorCode CodeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "no error";
+  return ErrorCode::kInternal;
+}
+
+TEST(RecallTest, FiltersNeverReturnSelfFollowedOrSeen) {
+  const World& w = SmallWorld();
+  const RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {});
+  ASSERT_TRUE(indexes.accounts && indexes.authors && indexes.posts);
+  EXPECT_EQ(indexes.accounts->size(), w.g.num_accounts());
+  const Recaller recaller(w.g, w.table, indexes);
+  size_t checked_followed = 0, checked_seen = 0;
+  for (VertexId u = 0; u < w.g.num_accounts(); u += 37) {
+    const ExternalId id = w.g.accounts.ToExternal(u);
+    for (RecallKind kind : {RecallKind::kSimilarAccounts, RecallKind::kAuthors}) {
+      for (bool exclude : {false, true}) {
+        const auto results = recaller.Recall(kind, id, 20, exclude);
+        EXPECT_EQ(results.size(), 20u);
+        for (size_t i = 0; i < results.size(); ++i) {
+          EXPECT_NE(results[i].id, id) << "self returned";
+          if (i > 0) {
+            EXPECT_GE(results[i - 1].score, results[i].score);
+          }
+          const VertexId v = w.g.accounts.At(results[i].id);
+          if (exclude) {
+            EXPECT_FALSE(w.g.following.HasEdge(u, v)) << "followed account returned";
+            checked_followed += w.g.following.Degree(u) > 0;
+          }
+          if (kind == RecallKind::kAuthors) {
+            EXPECT_GT(w.g.authored.Degree(v), 0u) << "non-author returned";
+          }
+        }
+      }
+    }
+    const auto posts = recaller.Recall(RecallKind::kPosts, id, 20, true);
+    EXPECT_EQ(posts.size(), 20u);
+    for (const auto& r : posts) {
+      EXPECT_FALSE(w.g.engagements.HasEdge(u, w.g.posts.At(r.id))) << "seen post returned";
+      checked_seen += w.g.engagements.Degree(u) > 0;
+    }
+  }
+  EXPECT_GT(checked_followed, 100u);
+  EXPECT_GT(checked_seen, 100u);
+}
+
+TEST(RecallTest, HnswRecallOnTrainedVectorsAtDefaultEf) {
+  const World& w = SmallWorld();
+  const FloatMatrix input = AccountVectors(w.g, w.table, false);
+  std::vector<ExternalId> ids(w.g.accounts.external_ids().begin(), w.g.accounts.external_ids().end());
+  const auto hnsw = VectorIndex::Build(ids, input, {});
+  const auto exact = VectorIndex::Build(ids, input, {.kind = IndexKind::kExact});
+  FloatMatrix queries(300, input.cols());
+  for (size_t i = 0; i < 300; ++i) std::copy_n(input.Row(i * 5).data(), input.cols(), queries.Row(i).data());
+  EXPECT_GE(RecallAtK(*hnsw, *exact, queries, 10), 0.95);
+}
+
+TEST(RecallTest, SimilarAccountsShareTheHiddenTopic) {
+  // The world's accounts follow mostly within hidden topics (20 of them):
+  // an account's nearest neighbours share its main topic far above chance.
+  const World& w = SmallWorld();
+  std::unordered_map<ExternalId, int> topic;
+  std::ifstream in((std::filesystem::path(::testing::TempDir()) / "recall_world" / "account_topics.tsv").string());
+  std::string header;
+  std::getline(in, header);
+  ExternalId id;
+  int t;
+  while (in >> id >> t) topic[id] = t;
+  ASSERT_EQ(topic.size(), w.g.num_accounts());
+  const RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {.kind = IndexKind::kExact});
+  const Recaller recaller(w.g, w.table, indexes);
+  size_t same = 0, total = 0;
+  for (VertexId u = 0; u < w.g.num_accounts(); u += 7) {
+    const ExternalId query = w.g.accounts.ToExternal(u);
+    for (const auto& r : recaller.Recall(RecallKind::kSimilarAccounts, query, 10, false)) {
+      same += topic[r.id] == topic[query];
+      ++total;
+    }
+  }
+  // Chance is about 1/20; these lightly trained vectors (5 short walks) reach ~0.29.
+  EXPECT_GT(static_cast<double>(same) / static_cast<double>(total), 0.2);
+}
+
+TEST(RecallTest, ErrorsHaveTheRightCodes) {
+  const World& w = SmallWorld();
+  const RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {.kind = IndexKind::kExact});
+  const Recaller recaller(w.g, w.table, indexes);
+  const ExternalId known = w.g.accounts.ToExternal(0);
+  EXPECT_EQ(CodeOf([&] { recaller.Recall(RecallKind::kAuthors, 999999999999999ull, 5, false); }),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf([&] { recaller.Recall(RecallKind::kAuthors, known, 0, false); }), ErrorCode::kInvalidArgument);
+  RecallIndexes no_posts;
+  FloatMatrix one(1, w.table.dim());
+  std::copy_n(w.table.input.Row(0).data(), w.table.dim(), one.Row(0).data());
+  no_posts.accounts = VectorIndex::Build({known}, one, {.kind = IndexKind::kExact});
+  const Recaller partial(w.g, w.table, no_posts);
+  EXPECT_EQ(CodeOf([&] { partial.Recall(RecallKind::kPosts, known, 5, false); }), ErrorCode::kInvalidArgument);
+}
+
+TEST(PostVectorsTest, TrainedRowsColdMeansAndNoVector) {
+  // Accounts 1, 2, 3; posts 10 (author 1, engaged by 2 then 3), 20 (author 2,
+  // no interactions), 30 (author 3, engaged by 1, 2, 3), 40 (unknown author, no interactions).
+  const std::string follows = ::gr::testing::WriteTextFile("f.tsv", "1\t2\n2\t3\n");
+  const std::string posts = ::gr::testing::WriteTextFile("p.tsv", "10\t1\n20\t2\n30\t3\n");
+  const std::string interactions = ::gr::testing::WriteTextFile(
+      "i.tsv", "3\t10\tclick\t200\n2\t10\tclick\t100\n1\t30\tlike\t5\n2\t30\tlike\t6\n3\t30\tlike\t7\n");
+  graph::SocialGraph g = graph::Ingest({.follows = follows, .interactions = interactions, .posts = posts}, {});
+  embed::EmbeddingTable table;
+  table.ids = {1, 2, 3, 30};
+  table.kinds = {embed::TokenKind::kAccount, embed::TokenKind::kAccount, embed::TokenKind::kAccount,
+                 embed::TokenKind::kPost};
+  table.input = FloatMatrix(4, 2);
+  const float values[4][2] = {{1, 0}, {0, 1}, {1, 1}, {5, 5}};
+  for (size_t r = 0; r < 4; ++r)
+    for (size_t x = 0; x < 2; ++x) table.input.At(r, x) = values[r][x];
+  const PostVectors pv = BuildPostVectors(g, table, {.min_interactions = 3, .first_engagers = 1, .author_weight = 2});
+  EXPECT_EQ(pv.trained, 1u);  // post 30: three interactions and a row
+  EXPECT_EQ(pv.cold, 2u);     // posts 10, 20
+  ASSERT_EQ(pv.ids.size(), 3u);
+  auto row_of = [&](ExternalId id) {
+    const size_t r = static_cast<size_t>(std::find(pv.ids.begin(), pv.ids.end(), id) - pv.ids.begin());
+    return std::vector<float>(pv.vectors.Row(r).begin(), pv.vectors.Row(r).end());
+  };
+  // Post 10: (2 x author 1 + first engager 2 (time 100)) / 3.
+  EXPECT_FLOAT_EQ(row_of(10)[0], 2.0f / 3);
+  EXPECT_FLOAT_EQ(row_of(10)[1], 1.0f / 3);
+  EXPECT_EQ(row_of(20), (std::vector<float>{0, 1}));  // author 2 only
+  EXPECT_EQ(row_of(30), (std::vector<float>{5, 5}));  // trained row
+}
+
+}  // namespace
+}  // namespace gr::recall
