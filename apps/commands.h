@@ -12,5 +12,6 @@ void AddGenerateCommand(CLI::App& app);
 void AddWalkCommand(CLI::App& app);
 void AddEmbedCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
+void AddRecallCommands(CLI::App& app);  // index, recall
 
 }  // namespace gr::apps

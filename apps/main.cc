@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   gr::apps::AddWalkCommand(app);
   gr::apps::AddEmbedCommand(app);
   gr::apps::AddEvalCommand(app);
+  gr::apps::AddRecallCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

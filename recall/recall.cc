@@ -1,6 +1,7 @@
 #include "recall/recall.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -144,6 +145,34 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
     c.metric = Metric::kCosine;
     if (!posts.ids.empty()) indexes.posts = VectorIndex::Build(std::move(posts.ids), posts.vectors, c);
   }
+  return indexes;
+}
+
+namespace {
+constexpr const char* kIndexFiles[3] = {"accounts.grix", "authors.grix", "posts.grix"};
+}  // namespace
+
+void SaveRecallIndexes(const RecallIndexes& indexes, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const VectorIndex* all[3] = {indexes.accounts.get(), indexes.authors.get(), indexes.posts.get()};
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string path = (std::filesystem::path(dir) / kIndexFiles[i]).string();
+    if (all[i] != nullptr) {
+      all[i]->Save(path);
+    } else {
+      std::filesystem::remove(path);  // a stale file from an earlier build must not be picked up
+    }
+  }
+}
+
+RecallIndexes LoadRecallIndexes(const std::string& dir, size_t dim) {
+  RecallIndexes indexes;
+  std::unique_ptr<VectorIndex>* all[3] = {&indexes.accounts, &indexes.authors, &indexes.posts};
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string path = (std::filesystem::path(dir) / kIndexFiles[i]).string();
+    if (std::filesystem::exists(path)) *all[i] = VectorIndex::Load(path, dim);
+  }
+  GR_CHECK_CODE(indexes.accounts != nullptr, ErrorCode::kNotFound, "no accounts.grix in ", dir);
   return indexes;
 }
 

@@ -1,0 +1,167 @@
+// graphrec index (build the recall indices from vectors and the graph) and
+// graphrec recall (query them by external id).
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.h"
+#include "apps/graph_input.h"
+#include "core/error.h"
+#include "embed/embedding_io.h"
+#include "recall/recall.h"
+
+namespace gr::apps {
+namespace {
+
+struct IndexArgs {
+  std::string embeddings, graph, out;
+  bool directed = false, exact = false;
+  recall::IndexConfig config;
+  recall::PostVectorRule rule;
+};
+
+void RunIndex(const IndexArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const graph::SocialGraph g = LoadGraphInput(args.graph, args.directed);
+  const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
+  recall::IndexConfig config = args.config;
+  config.kind = args.exact ? recall::IndexKind::kExact : recall::IndexKind::kHnsw;
+  if (table.output.rows() != table.rows())
+    spdlog::warn("{} has no output (context) vectors: no author index (train with --format native)", args.embeddings);
+  const recall::RecallIndexes indexes = recall::BuildRecallIndexes(g, table, config, args.rule);
+  const double build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  recall::SaveRecallIndexes(indexes, args.out);
+  const std::pair<const char*, const recall::VectorIndex*> all[] = {
+      {"accounts (similar accounts, cosine)", indexes.accounts.get()},
+      {"authors (user -> author, inner product)", indexes.authors.get()},
+      {"posts (user -> post, cosine)", indexes.posts.get()}};
+  for (const auto& [name, index] : all) {
+    if (index == nullptr) {
+      std::printf("%-40s absent\n", name);
+    } else {
+      std::printf("%-40s %zu vectors, %.1f MB\n", name, index->size(), static_cast<double>(index->MemoryBytes()) / 1e6);
+    }
+  }
+  std::printf("%s index, M %u, ef_construction %u, ef_search %u: built in %.1f s (with loading) -> %s\n",
+              args.exact ? "exact" : "HNSW", config.m, config.ef_construction, config.ef_search, build_seconds,
+              args.out.c_str());
+}
+
+struct RecallArgs {
+  std::string embeddings, graph, index, kind = "similar", ids_file;
+  std::vector<ExternalId> ids;
+  bool directed = false, exclude_known = false, json = false;
+  size_t k = 10;
+  uint32_t ef_search = 0;
+};
+
+void RunRecall(const RecallArgs& args) {
+  const graph::SocialGraph g = LoadGraphInput(args.graph, args.directed);
+  const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
+  recall::RecallIndexes indexes = recall::LoadRecallIndexes(args.index, table.dim());
+  if (args.ef_search > 0)
+    for (auto* index : {indexes.accounts.get(), indexes.authors.get(), indexes.posts.get()})
+      if (index != nullptr) index->SetEfSearch(args.ef_search);
+  const recall::Recaller recaller(g, table, indexes);
+  const std::map<std::string, recall::RecallKind> kinds{{"similar", recall::RecallKind::kSimilarAccounts},
+                                                        {"authors", recall::RecallKind::kAuthors},
+                                                        {"posts", recall::RecallKind::kPosts}};
+  const recall::RecallKind kind = kinds.at(args.kind);
+  std::vector<ExternalId> queries = args.ids;
+  if (!args.ids_file.empty()) {
+    std::ifstream in(args.ids_file);
+    GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", args.ids_file);
+    std::string line;
+    for (size_t line_number = 1; std::getline(in, line); ++line_number) {
+      if (line.empty() || line[0] == '#') continue;
+      try {
+        size_t used = 0;
+        queries.push_back(std::stoull(line, &used));
+      } catch (const std::exception&) {
+        GR_THROW(ErrorCode::kInvalidArgument, args.ids_file, ":", line_number, ": expected an account id, got '",
+                 line, "'");
+      }
+    }
+  }
+  GR_CHECK(!queries.empty(), "give --id or --ids-file");
+  const bool post_ids = kind == recall::RecallKind::kPosts;
+  size_t failed = 0;
+  for (const ExternalId query : queries) {
+    try {
+      const auto results = recaller.Recall(kind, query, args.k, args.exclude_known);
+      if (args.json) {
+        nlohmann::json out = {{"query", query}, {"kind", args.kind}, {"ids", nlohmann::json::array()},
+                              {"scores", nlohmann::json::array()}};
+        for (const auto& r : results) {
+          out["ids"].push_back(r.id);
+          out["scores"].push_back(r.score);
+        }
+        std::printf("%s\n", out.dump().c_str());
+      } else {
+        std::printf("# %s for account %llu\n", args.kind.c_str(), static_cast<unsigned long long>(query));
+        for (const auto& r : results)
+          std::printf("%s%llu\t%.5f\n", post_ids ? "p" : "", static_cast<unsigned long long>(r.id), r.score);
+      }
+    } catch (const Error& e) {
+      if (queries.size() == 1) throw;
+      ++failed;  // one bad id in a batch is reported, not fatal
+      if (args.json) {
+        std::printf("%s\n", nlohmann::json({{"query", query}, {"error", e.what()}}).dump().c_str());
+      } else {
+        std::printf("# %s for account %llu: %s\n", args.kind.c_str(), static_cast<unsigned long long>(query), e.what());
+      }
+    }
+  }
+  if (failed > 0) spdlog::warn("{} of {} queries failed", failed, queries.size());
+}
+
+}  // namespace
+
+void AddRecallCommands(CLI::App& app) {
+  auto ia = std::make_shared<IndexArgs>();
+  auto* index = app.add_subcommand("index", "Build the similar-account, author and post recall indices");
+  index->add_option("--embeddings", ia->embeddings,
+                    "account vectors (.emb keeps the output vectors author recall needs; word2vec text works for "
+                    "the others)")->required()->check(CLI::ExistingFile);
+  index->add_option("--graph", ia->graph, "graph snapshot (posts and interactions for post vectors) or edge list")
+      ->required()->check(CLI::ExistingFile);
+  index->add_flag("--directed", ia->directed, "an edge-list --graph is directed");
+  index->add_option("--out", ia->out, "directory for accounts.grix, authors.grix, posts.grix")->required();
+  index->add_flag("--exact", ia->exact, "exact (brute-force) indices instead of HNSW");
+  index->add_option("--m", ia->config.m, "HNSW links per node")->capture_default_str();
+  index->add_option("--ef-construction", ia->config.ef_construction, "HNSW build candidate list")->capture_default_str();
+  index->add_option("--ef-search", ia->config.ef_search, "HNSW search candidate list (stored, overridable at query)")
+      ->capture_default_str();
+  index->add_option("--workers", ia->config.threads, "build threads, 0 = all cores")->capture_default_str();
+  index->add_option("--seed", ia->config.seed, "HNSW level seed")->capture_default_str();
+  index->add_option("--min-interactions", ia->rule.min_interactions,
+                    "posts: a trained post vector is used from this many interactions on")->capture_default_str();
+  index->add_option("--first-engagers", ia->rule.first_engagers,
+                    "cold posts: how many earliest interacting accounts are averaged")->capture_default_str();
+  index->add_option("--author-weight", ia->rule.author_weight, "cold posts: weight of the author's vector")
+      ->capture_default_str();
+  index->callback([ia] { RunIndex(*ia); });
+
+  auto ra = std::make_shared<RecallArgs>();
+  auto* rc = app.add_subcommand("recall", "Query the recall indices by account id");
+  rc->add_option("--embeddings", ra->embeddings, "the vectors the indices were built from")
+      ->required()->check(CLI::ExistingFile);
+  rc->add_option("--graph", ra->graph, "the graph the indices were built from")->required()->check(CLI::ExistingFile);
+  rc->add_flag("--directed", ra->directed, "an edge-list --graph is directed");
+  rc->add_option("--index", ra->index, "directory written by graphrec index")->required()->check(CLI::ExistingDirectory);
+  rc->add_option("--kind", ra->kind, "similar (accounts), authors or posts")
+      ->check(CLI::IsMember({"similar", "authors", "posts"}))->capture_default_str();
+  rc->add_option("--id", ra->ids, "account id(s) to query");
+  rc->add_option("--ids-file", ra->ids_file, "file of account ids, one per line")->check(CLI::ExistingFile);
+  rc->add_option("--k", ra->k, "results per query")->check(CLI::Range(1, 100000))->capture_default_str();
+  rc->add_flag("--exclude-known", ra->exclude_known,
+               "exclude accounts the query follows (similar, authors) or posts it interacted with (posts)");
+  rc->add_option("--ef-search", ra->ef_search, "override the stored HNSW ef_search (0 = keep)");
+  rc->add_flag("--json", ra->json, "one JSON object per query");
+  rc->callback([ra] { RunRecall(*ra); });
+}
+
+}  // namespace gr::apps
