@@ -39,6 +39,7 @@ void RunEmbed(EmbedArgs& args) {
   spdlog::info("training {}-dimensional vectors: {} walks of length {} per start vertex, {} epochs", args.train.dim,
                walk_config.walks_per_vertex, walk_config.walk_length, args.train.epochs);
   embed::SkipGramStats stats;
+  ReportTrainingProgress(args.train);
   const embed::EmbeddingTable table = embed::EmbedWalks(g, walk_config, args.train, &stats, warm.get());
   if (args.format == "text") {
     embed::SaveWord2VecText(table, args.output);

@@ -1,5 +1,9 @@
 #include "apps/walk_flags.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
 #include <map>
 
 namespace gr::apps {
@@ -36,6 +40,17 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
   cmd->add_option("--epochs", t.epochs, "passes over the walks")->capture_default_str();
   cmd->add_option("--learning-rate", t.learning_rate, "start learning rate, decays linearly")->capture_default_str();
   cmd->add_option("--subsample", t.subsample, "frequent-token subsampling threshold, 0 = off")->capture_default_str();
+}
+
+void ReportTrainingProgress(embed::SkipGramConfig& config) {
+  const auto start = std::chrono::steady_clock::now();
+  config.on_progress = [start](uint64_t processed, uint64_t total) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rate = static_cast<double>(processed) / std::max(seconds, 1e-9);
+    spdlog::info("training: {:.1f}% ({} of {} tokens), {:.0f} tokens/s, ETA {:.0f} s",
+                 100.0 * static_cast<double>(processed) / static_cast<double>(std::max<uint64_t>(total, 1)), processed,
+                 total, rate, static_cast<double>(total - std::min(total, processed)) / std::max(rate, 1e-9));
+  };
 }
 
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags) {

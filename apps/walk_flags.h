@@ -26,6 +26,9 @@ void AddWalkFlags(CLI::App* cmd, WalkFlags& flags);
 // --epochs, --learning-rate, --subsample) on cmd. Shared by embed and eval.
 void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 
+// Makes training log its progress (share done, tokens/s, ETA) every 10 s.
+void ReportTrainingProgress(embed::SkipGramConfig& config);
+
 // The WalkConfig the flags ask for (kind "auto" resolved, direction set).
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags);
 

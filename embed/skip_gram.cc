@@ -91,6 +91,13 @@ class Trainer {
         trained_ += trained;
       }
       walk_base += static_cast<uint64_t>(n);
+      if (config_.on_progress) {
+        const auto now = std::chrono::steady_clock::now();
+        if (std::chrono::duration<double>(now - last_progress_).count() >= config_.progress_seconds) {
+          last_progress_ = now;
+          config_.on_progress(processed_.load(), total_ * config_.epochs);
+        }
+      }
     });
   }
 
@@ -184,6 +191,7 @@ class Trainer {
   AliasTable negatives_;
   uint64_t total_ = 0;
   std::atomic<uint64_t> processed_{0};
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
   std::atomic<uint64_t> trained_{0};
 };
 

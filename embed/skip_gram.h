@@ -36,6 +36,11 @@ struct SkipGramConfig {
   double subsample = 1e-3;      // word2vec sampling threshold t; 0 = keep every token
   uint64_t seed = 1;
   int threads = 0;              // 0 = all cores
+  // Called from the calling thread between batches of walks, at most every
+  // `progress_seconds`, with the corpus tokens processed so far and the
+  // total over all epochs (counting pass excluded). Empty = silent.
+  std::function<void(uint64_t processed, uint64_t total)> on_progress;
+  double progress_seconds = 10;
 
   void Validate() const;  // throws kInvalidArgument naming the field
 };
