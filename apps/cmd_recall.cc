@@ -129,7 +129,7 @@ void AddRecallCommands(CLI::App& app) {
   index->add_option("--graph", ia->graph, "graph snapshot (posts and interactions for post vectors) or edge list")
       ->required()->check(CLI::ExistingFile);
   index->add_flag("--directed", ia->directed, "an edge-list --graph is directed");
-  index->add_option("--out", ia->out, "directory for accounts.grix, authors.grix, posts.grix")->required();
+  index->add_option("--out", ia->out, "directory for accounts.hnsw, authors.hnsw, posts.hnsw")->required();
   index->add_flag("--exact", ia->exact, "exact (brute-force) indices instead of HNSW");
   index->add_option("--m", ia->config.m, "HNSW links per node")->capture_default_str();
   index->add_option("--ef-construction", ia->config.ef_construction, "HNSW build candidate list")->capture_default_str();

@@ -13,5 +13,6 @@ void AddWalkCommand(CLI::App& app);
 void AddEmbedCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
 void AddRecallCommands(CLI::App& app);  // index, recall
+void AddServeCommands(CLI::App& app);   // serve, query
 
 }  // namespace gr::apps

@@ -149,7 +149,7 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
 }
 
 namespace {
-constexpr const char* kIndexFiles[3] = {"accounts.grix", "authors.grix", "posts.grix"};
+constexpr const char* kIndexFiles[3] = {"accounts.hnsw", "authors.hnsw", "posts.hnsw"};
 }  // namespace
 
 void SaveRecallIndexes(const RecallIndexes& indexes, const std::string& dir) {
@@ -172,7 +172,7 @@ RecallIndexes LoadRecallIndexes(const std::string& dir, size_t dim) {
     const std::string path = (std::filesystem::path(dir) / kIndexFiles[i]).string();
     if (std::filesystem::exists(path)) *all[i] = VectorIndex::Load(path, dim);
   }
-  GR_CHECK_CODE(indexes.accounts != nullptr, ErrorCode::kNotFound, "no accounts.grix in ", dir);
+  GR_CHECK_CODE(indexes.accounts != nullptr, ErrorCode::kNotFound, "no accounts.hnsw in ", dir);
   return indexes;
 }
 

@@ -70,10 +70,10 @@ struct RecallIndexes {
 RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
                                  const IndexConfig& config, const PostVectorRule& rule = {});
 
-// Files in an index directory: accounts.grix, authors.grix, posts.grix
+// Files in an index directory: accounts.hnsw, authors.hnsw, posts.hnsw
 // (absent indices have no file). Save writes each atomically.
 void SaveRecallIndexes(const RecallIndexes& indexes, const std::string& dir);
-// Loads the files present; throws kNotFound if accounts.grix is missing and
+// Loads the files present; throws kNotFound if accounts.hnsw is missing and
 // kInvalidArgument if a dimension differs from `dim` (0 = any).
 RecallIndexes LoadRecallIndexes(const std::string& dir, size_t dim = 0);
 

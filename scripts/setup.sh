@@ -10,6 +10,7 @@ packages=(
   libhnswlib-dev                # HNSW recall indices (recall/)
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc   # service/ and the query client
+  python3-grpcio python3-protobuf        # examples/python_client.py (run by the service tests)
   libgtest-dev libgmock-dev libbenchmark-dev
   libeigen3-dev                 # ranker linear algebra
   libcli11-dev libspdlog-dev nlohmann-json3-dev

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <unistd.h>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -19,6 +20,7 @@ namespace {
 
 // One small generated world with trained account vectors, shared by the tests.
 struct World {
+  std::string dir;
   graph::SocialGraph g;
   embed::EmbeddingTable table;
 };
@@ -26,7 +28,9 @@ struct World {
 const World& SmallWorld() {
   static const World* world = [] {
     auto* w = new World;
-    const std::string dir = (std::filesystem::path(::testing::TempDir()) / "recall_world").string();
+    // Per process: ctest runs each test in its own process, two at a time.
+    w->dir = (std::filesystem::path(::testing::TempDir()) / ("recall_world_" + std::to_string(getpid()))).string();
+    const std::string& dir = w->dir;
     std::filesystem::remove_all(dir);
     synth::WorldConfig config;
     config.accounts = 1500;
@@ -113,7 +117,7 @@ TEST(RecallTest, SimilarAccountsShareTheHiddenTopic) {
   // an account's nearest neighbours share its main topic far above chance.
   const World& w = SmallWorld();
   std::unordered_map<ExternalId, int> topic;
-  std::ifstream in((std::filesystem::path(::testing::TempDir()) / "recall_world" / "account_topics.tsv").string());
+  std::ifstream in(w.dir + "/account_topics.tsv");
   std::string header;
   std::getline(in, header);
   ExternalId id;

@@ -1,0 +1,175 @@
+// graphrec serve (the gRPC server) and graphrec query (its command-line client).
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <google/protobuf/util/json_util.h>
+#include <thread>
+
+#include "apps/commands.h"
+#include "core/error.h"
+#include "proto/graphrec.grpc.pb.h"
+#include "service/server.h"
+
+namespace gr::apps {
+namespace {
+
+namespace pb = ::graphrec::v1;
+
+// SIGINT / SIGTERM shut the server down cleanly: a thread waits for them.
+void ServeUntilSignalled(service::Server& server) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before gRPC's threads inherit the mask
+  std::thread waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("signal {}: shutting down", signal);
+    server.Shutdown();
+  });
+  server.Wait();
+  waiter.join();
+}
+
+struct QueryArgs {
+  std::string address = "127.0.0.1:50051";
+  std::vector<uint64_t> ids;
+  uint32_t k = 10;
+  bool exclude = false, json = false;
+  std::string kind = "input";
+  double timeout_seconds = 5;
+};
+
+void Print(const google::protobuf::Message& message, bool json) {
+  std::string text;
+  if (json) {
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    (void)google::protobuf::util::MessageToJsonString(message, &text, options);
+    std::printf("%s\n", text.c_str());
+  } else {
+    std::printf("%s", message.DebugString().c_str());
+  }
+}
+
+// Calls one rpc; prints the answer, or throws with the status.
+template <typename Request, typename Response, typename Call>
+void Query(const QueryArgs& args, const Request& request, Call call) {
+  auto channel = grpc::CreateChannel(args.address, grpc::InsecureChannelCredentials());
+  auto stub = pb::Graphrec::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::microseconds(static_cast<int64_t>(args.timeout_seconds * 1e6)));
+  Response response;
+  const grpc::Status status = call(*stub, &context, request, &response);
+  if (!status.ok()) {
+    const ErrorCode code = status.error_code() == grpc::StatusCode::NOT_FOUND         ? ErrorCode::kNotFound
+                           : status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? ErrorCode::kInvalidArgument
+                                                                                       : ErrorCode::kIo;
+    GR_THROW(code, "rpc failed with status ", static_cast<int>(status.error_code()), ": ", status.error_message());
+  }
+  Print(response, args.json);
+}
+
+uint64_t OneId(const QueryArgs& args) {
+  GR_CHECK(args.ids.size() == 1, "give exactly one --id");
+  return args.ids[0];
+}
+
+}  // namespace
+
+void AddServeCommands(CLI::App& app) {
+  auto so = std::make_shared<service::ServerOptions>();
+  auto* serve = app.add_subcommand("serve", "Answer gRPC queries from the live artifact version, reloading new ones");
+  serve->add_option("--artifacts", so->artifacts, "artifact directory (CURRENT and version directories)")
+      ->required()->check(CLI::ExistingDirectory);
+  serve->add_option("--address", so->address, "host:port to listen on (port 0 = any free port)")->capture_default_str();
+  serve->add_option("--max-k", so->max_k, "largest k a recall request may ask for")->capture_default_str();
+  serve->add_option("--max-ids", so->max_ids, "largest id list in GetEmbeddings and Rank")->capture_default_str();
+  serve->add_option("--max-message-bytes", so->max_message_bytes, "gRPC receive and send limit")->capture_default_str();
+  serve->add_option("--poll-ms", so->poll_ms, "how often CURRENT is checked for a new version")->capture_default_str();
+  serve->add_option("--stats-log-seconds", so->stats_log_seconds, "log per-method latency every N s, 0 = never")
+      ->capture_default_str();
+  serve->callback([so] {
+    service::Server server(*so);
+    std::printf("graphrec serve: listening on port %d\n", server.port());
+    std::fflush(stdout);
+    ServeUntilSignalled(server);
+  });
+
+  auto qa = std::make_shared<QueryArgs>();
+  auto* query = app.add_subcommand("query", "Call the graphrec gRPC service");
+  query->require_subcommand(1);
+  query->add_option("--address", qa->address, "server host:port")->capture_default_str();
+  query->add_option("--timeout", qa->timeout_seconds, "deadline, seconds")->capture_default_str();
+  query->add_flag("--json", qa->json, "print the answer as JSON (default: protobuf text)");
+  auto add_recall = [&](const char* name, const char* help, const char* exclude_help) {
+    auto* cmd = query->add_subcommand(name, help);
+    cmd->add_option("--id", qa->ids, "account id")->required();
+    cmd->add_option("--k", qa->k, "results")->capture_default_str();
+    cmd->add_flag("--exclude", qa->exclude, exclude_help);
+    return cmd;
+  };
+  add_recall("similar", "SimilarAccounts", "exclude accounts the account follows")->callback([qa] {
+    pb::SimilarAccountsRequest r;
+    r.set_account_id(OneId(*qa));
+    r.set_k(qa->k);
+    r.set_exclude_followed(qa->exclude);
+    Query<pb::SimilarAccountsRequest, pb::RecallResponse>(*qa, r, [](auto& s, auto* c, auto& q, auto* a) {
+      return s.SimilarAccounts(c, q, a);
+    });
+  });
+  add_recall("authors", "RecallAuthors", "exclude authors the user follows")->callback([qa] {
+    pb::RecallAuthorsRequest r;
+    r.set_user_id(OneId(*qa));
+    r.set_k(qa->k);
+    r.set_exclude_followed(qa->exclude);
+    Query<pb::RecallAuthorsRequest, pb::RecallResponse>(*qa, r, [](auto& s, auto* c, auto& q, auto* a) {
+      return s.RecallAuthors(c, q, a);
+    });
+  });
+  add_recall("posts", "RecallPosts", "exclude posts the user interacted with")->callback([qa] {
+    pb::RecallPostsRequest r;
+    r.set_user_id(OneId(*qa));
+    r.set_k(qa->k);
+    r.set_exclude_seen(qa->exclude);
+    Query<pb::RecallPostsRequest, pb::RecallResponse>(*qa, r, [](auto& s, auto* c, auto& q, auto* a) {
+      return s.RecallPosts(c, q, a);
+    });
+  });
+  auto* emb = query->add_subcommand("embeddings", "GetEmbeddings");
+  emb->add_option("--id", qa->ids, "ids (repeat)")->required();
+  emb->add_option("--kind", qa->kind, "input, output (account vectors) or post")
+      ->check(CLI::IsMember({"input", "output", "post"}))->capture_default_str();
+  emb->callback([qa] {
+    pb::GetEmbeddingsRequest r;
+    for (uint64_t id : qa->ids) r.add_ids(id);
+    r.set_kind(qa->kind == "input" ? pb::ACCOUNT_INPUT : qa->kind == "output" ? pb::ACCOUNT_OUTPUT : pb::POST);
+    Query<pb::GetEmbeddingsRequest, pb::GetEmbeddingsResponse>(*qa, r, [](auto& s, auto* c, auto& q, auto* a) {
+      return s.GetEmbeddings(c, q, a);
+    });
+  });
+  auto* rank = query->add_subcommand("rank", "Rank (candidate posts for a user)");
+  rank->add_option("--id", qa->ids, "user id, then candidate post ids")->required();
+  rank->callback([qa] {
+    GR_CHECK(qa->ids.size() >= 2, "give the user id and at least one post id: --id USER --id POST ...");
+    pb::RankRequest r;
+    r.set_user_id(qa->ids[0]);
+    for (size_t i = 1; i < qa->ids.size(); ++i) r.add_post_ids(qa->ids[i]);
+    Query<pb::RankRequest, pb::RankResponse>(*qa, r, [](auto& s, auto* c, auto& q, auto* a) { return s.Rank(c, q, a); });
+  });
+  query->add_subcommand("info", "ModelInfo")->callback([qa] {
+    Query<pb::ModelInfoRequest, pb::ModelInfoResponse>(*qa, pb::ModelInfoRequest(), [](auto& s, auto* c, auto& q, auto* a) {
+      return s.ModelInfo(c, q, a);
+    });
+  });
+  query->add_subcommand("stats", "Stats")->callback([qa] {
+    Query<pb::StatsRequest, pb::StatsResponse>(*qa, pb::StatsRequest(), [](auto& s, auto* c, auto& q, auto* a) {
+      return s.Stats(c, q, a);
+    });
+  });
+}
+
+}  // namespace gr::apps

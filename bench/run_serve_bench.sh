@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# graphrec serve under load: SimilarAccounts (k 10) QPS and latency at
+# concurrency 1, 8 and 64 on 2 cores, from bench/load_gen (async gRPC
+# client) running on the same machine (so client and server share the 2 cores).
+# Artifacts: GRAPH (snapshot) and EMB (graphrec embed --format native),
+# indexed with graphrec index into a version directory published by hand;
+# query ids: the first column of IDS (header allowed), e.g. the world's
+# account_topics.tsv.
+# Usage: bench/run_serve_bench.sh GRAPH EMB IDS [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+graph="$1"; emb="$2"; ids="$3"; seconds="${4:-20}"
+dir="${GR_BENCH_DIR:-/tmp/graphrec-bench}/serve-bench"
+cmake -S . -B build -G Ninja -DGR_BUILD_BENCHMARKS=ON >/dev/null
+cmake --build build --target graphrec load_gen >/dev/null
+g=build/apps/graphrec
+if [ ! -f "$dir/artifacts/v1/accounts.hnsw" ]; then
+  rm -rf "$dir"; mkdir -p "$dir/artifacts/v1"
+  cp "$graph" "$dir/artifacts/v1/graph.snap"
+  cp "$emb" "$dir/artifacts/v1/accounts.emb"
+  "$g" index --embeddings "$emb" --graph "$graph" --out "$dir/artifacts/v1" --workers 2 2>/dev/null | tail -1
+  echo v1 >"$dir/artifacts/CURRENT"
+fi
+grep -E '^[0-9]+' "$ids" | cut -f1 | head -10000 >"$dir/ids.txt"
+"$g" serve --artifacts "$dir/artifacts" --address 127.0.0.1:0 --stats-log-seconds 0 >"$dir/serve.out" 2>"$dir/serve.log" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 600); do grep -q "listening on port" "$dir/serve.out" 2>/dev/null && break; sleep 0.5; done
+port=$(grep -o 'port [0-9]*' "$dir/serve.out" | awk '{print $2}')
+for c in 1 8 64; do
+  build/bench/load_gen "127.0.0.1:$port" "$dir/ids.txt" "$c" "$seconds"
+done
+"$g" query --address "127.0.0.1:$port" --json stats

@@ -1,0 +1,96 @@
+#include "service/model.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "embed/embedding_io.h"
+#include "graph/snapshot.h"
+#include "pipeline/artifacts.h"
+
+namespace gr::service {
+
+std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const std::string& version) {
+  const std::filesystem::path dir = pipeline::VersionPath(artifacts_dir, version);
+  GR_CHECK_CODE(std::filesystem::is_directory(dir), ErrorCode::kNotFound, "version directory ", dir.string(),
+                " does not exist");
+  auto model = std::make_shared<Model>();
+  model->version = version;
+  if (std::ifstream manifest(dir / pipeline::kManifestFile); manifest.good()) {
+    std::ostringstream text;
+    text << manifest.rdbuf();
+    model->manifest_json = text.str();
+  }
+  model->graph = graph::LoadSnapshot((dir / pipeline::kGraphFile).string());
+  model->table = embed::LoadEmbeddings((dir / pipeline::kAccountsEmbeddingFile).string());
+  model->indexes = recall::LoadRecallIndexes(dir.string(), model->table.dim());
+  model->recaller = std::make_unique<recall::Recaller>(model->graph, model->table, model->indexes);
+  for (size_t r = 0; r < model->table.rows(); ++r)
+    if (model->table.kinds[r] == embed::TokenKind::kAccount) model->account_row.emplace(model->table.ids[r], r);
+  model->loaded_at_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  return model;
+}
+
+ModelSource::ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval)
+    : artifacts_dir_(std::move(artifacts_dir)), poll_interval_(poll_interval) {
+  const std::string version = pipeline::ReadCurrentVersion(artifacts_dir_);
+  GR_CHECK_CODE(!version.empty(), ErrorCode::kNotFound, "no ", pipeline::kCurrentFile, " in ", artifacts_dir_,
+                ": nothing is published yet (run graphrec batch)");
+  live_.store(Model::Load(artifacts_dir_, version));
+  spdlog::info("serving version {} from {}", version, artifacts_dir_);
+}
+
+ModelSource::~ModelSource() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  stop_signal_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void ModelSource::StartWatching() {
+  watcher_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stop_signal_.wait_for(lock, poll_interval_, [this] { return stop_; })) {
+      lock.unlock();
+      Poll();
+      lock.lock();
+    }
+  });
+}
+
+bool ModelSource::Poll() {
+  std::lock_guard lock(poll_mutex_);  // one load at a time, also when tests poll by hand
+  std::string version;
+  try {
+    version = pipeline::ReadCurrentVersion(artifacts_dir_);
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot read {}: {}", pipeline::kCurrentFile, e.what());
+    return false;
+  }
+  if (version.empty() || version == live_.load()->version || version == failed_version_) return false;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    auto model = Model::Load(artifacts_dir_, version);
+    const std::string old = live_.load()->version;
+    live_.store(std::move(model));
+    ++reloads_;
+    failed_version_.clear();
+    spdlog::info("version {} is live (was {}), loaded in {:.2f} s", version, old,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return true;
+  } catch (const std::exception& e) {
+    failed_version_ = version;
+    ++failed_reloads_;
+    spdlog::error("version {} failed to load, {} stays live: {}", version, live_.load()->version, e.what());
+    return false;
+  }
+}
+
+}  // namespace gr::service

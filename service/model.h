@@ -1,0 +1,75 @@
+// What the server answers from: one immutable loaded artifact version
+// (Model), and the ModelSource that holds the live one and swaps in newly
+// published versions in the background.
+//
+// Requests take a shared_ptr to the live Model at their start, so a swap
+// never pulls data from under a request in flight: the old version is freed
+// when its last request finishes. A version that fails to load is logged,
+// counted and skipped (the old one stays live) until CURRENT changes again.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "embed/embedding_table.h"
+#include "graph/social_graph.h"
+#include "recall/recall.h"
+
+namespace gr::service {
+
+struct Model {
+  std::string version;
+  std::string manifest_json;  // "" if the version has none
+  int64_t loaded_at_unix_ms = 0;
+  graph::SocialGraph graph;
+  embed::EmbeddingTable table;
+  recall::RecallIndexes indexes;
+  std::unique_ptr<recall::Recaller> recaller;
+  std::unordered_map<ExternalId, size_t> account_row;  // table row of each account
+
+  // Loads artifacts_dir/version (pipeline/artifacts.h layout). Throws
+  // gr::Error naming the file that is missing or damaged.
+  static std::shared_ptr<const Model> Load(const std::string& artifacts_dir, const std::string& version);
+};
+
+class ModelSource {
+ public:
+  // Loads the live version now; throws if there is none or it fails to
+  // load (a server must not start empty).
+  ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval);
+  ~ModelSource();  // stops the watcher
+  ModelSource(const ModelSource&) = delete;
+  ModelSource& operator=(const ModelSource&) = delete;
+
+  // The live model; never null.
+  std::shared_ptr<const Model> Get() const { return live_.load(); }
+
+  // Starts polling CURRENT every poll_interval on a background thread.
+  void StartWatching();
+  // One poll: loads and swaps in CURRENT's version if it is new and not
+  // known to fail. Returns true if a new version went live.
+  bool Poll();
+
+  uint64_t reloads() const { return reloads_.load(); }
+  uint64_t failed_reloads() const { return failed_reloads_.load(); }
+
+ private:
+  const std::string artifacts_dir_;
+  const std::chrono::milliseconds poll_interval_;
+  std::atomic<std::shared_ptr<const Model>> live_;
+  std::string failed_version_;  // last version that failed; not retried until CURRENT changes
+  std::atomic<uint64_t> reloads_{0}, failed_reloads_{0};
+  std::mutex poll_mutex_;  // serialises Poll (and failed_version_)
+  std::mutex mutex_;       // guards stop_
+  std::condition_variable stop_signal_;
+  bool stop_ = false;
+  std::thread watcher_;
+};
+
+}  // namespace gr::service

@@ -1,0 +1,268 @@
+#include "service/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/error.h"
+#include "proto/graphrec.grpc.pb.h"
+#include "service/latency.h"
+#include "service/model.h"
+
+namespace gr::service {
+namespace {
+
+namespace pb = ::graphrec::v1;
+using Clock = std::chrono::steady_clock;
+
+enum Method { kSimilarAccounts, kRecallAuthors, kRecallPosts, kGetEmbeddings, kRank, kModelInfo, kStats, kNumMethods };
+constexpr std::array<const char*, kNumMethods> kMethodNames = {
+    "SimilarAccounts", "RecallAuthors", "RecallPosts", "GetEmbeddings", "Rank", "ModelInfo", "Stats"};
+
+grpc::Status ToStatus(const Error& e) {
+  switch (e.code()) {
+    case ErrorCode::kNotFound: return {grpc::StatusCode::NOT_FOUND, e.what()};
+    case ErrorCode::kInvalidArgument: return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+    default: return {grpc::StatusCode::INTERNAL, e.what()};
+  }
+}
+
+class ServiceImpl final : public pb::Graphrec::CallbackService {
+ public:
+  ServiceImpl(const ServerOptions& options, ModelSource& source) : options_(options), source_(source) {}
+
+  grpc::ServerUnaryReactor* SimilarAccounts(grpc::CallbackServerContext* ctx, const pb::SimilarAccountsRequest* req,
+                                            pb::RecallResponse* resp) override {
+    return Serve(kSimilarAccounts, ctx, [&](const Model& m) {
+      return Recall(m, recall::RecallKind::kSimilarAccounts, req->account_id(), req->k(), req->exclude_followed(), resp);
+    });
+  }
+  grpc::ServerUnaryReactor* RecallAuthors(grpc::CallbackServerContext* ctx, const pb::RecallAuthorsRequest* req,
+                                          pb::RecallResponse* resp) override {
+    return Serve(kRecallAuthors, ctx, [&](const Model& m) {
+      return Recall(m, recall::RecallKind::kAuthors, req->user_id(), req->k(), req->exclude_followed(), resp);
+    });
+  }
+  grpc::ServerUnaryReactor* RecallPosts(grpc::CallbackServerContext* ctx, const pb::RecallPostsRequest* req,
+                                        pb::RecallResponse* resp) override {
+    return Serve(kRecallPosts, ctx, [&](const Model& m) {
+      return Recall(m, recall::RecallKind::kPosts, req->user_id(), req->k(), req->exclude_seen(), resp);
+    });
+  }
+  grpc::ServerUnaryReactor* GetEmbeddings(grpc::CallbackServerContext* ctx, const pb::GetEmbeddingsRequest* req,
+                                          pb::GetEmbeddingsResponse* resp) override {
+    return Serve(kGetEmbeddings, ctx, [&](const Model& m) { return Embeddings(m, *req, resp); });
+  }
+  grpc::ServerUnaryReactor* Rank(grpc::CallbackServerContext* ctx, const pb::RankRequest* req,
+                                 pb::RankResponse*) override {
+    return Serve(kRank, ctx, [&](const Model&) {
+      if (req->post_ids().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no candidate posts");
+      if (static_cast<uint32_t>(req->post_ids_size()) > options_.max_ids)
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            StrCat(req->post_ids_size(), " candidates, at most ", options_.max_ids));
+      return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this version has no ranker (the ranker is not built yet)");
+    });
+  }
+  grpc::ServerUnaryReactor* ModelInfo(grpc::CallbackServerContext* ctx, const pb::ModelInfoRequest*,
+                                      pb::ModelInfoResponse* resp) override {
+    return Serve(kModelInfo, ctx, [&](const Model& m) {
+      resp->set_version(m.version);
+      resp->set_accounts(m.graph.num_accounts());
+      resp->set_posts(m.graph.num_posts());
+      resp->set_follow_edges(m.graph.following.num_edges());
+      resp->set_dimension(static_cast<uint32_t>(m.table.dim()));
+      resp->set_indexed_accounts(m.indexes.accounts ? m.indexes.accounts->size() : 0);
+      resp->set_indexed_authors(m.indexes.authors ? m.indexes.authors->size() : 0);
+      resp->set_indexed_posts(m.indexes.posts ? m.indexes.posts->size() : 0);
+      resp->set_loaded_at_unix_ms(m.loaded_at_unix_ms);
+      resp->set_manifest_json(m.manifest_json);
+      resp->set_has_ranker(false);
+      return grpc::Status::OK;
+    });
+  }
+  grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* ctx, const pb::StatsRequest*,
+                                  pb::StatsResponse* resp) override {
+    return Serve(kStats, ctx, [&](const Model&) {
+      for (int i = 0; i < kNumMethods; ++i) {
+        const auto s = stats_[static_cast<size_t>(i)].Summarize();
+        auto* out = resp->add_methods();
+        out->set_method(kMethodNames[static_cast<size_t>(i)]);
+        out->set_requests(s.requests);
+        out->set_errors(s.errors);
+        out->set_p50_ms(s.p50_ms);
+        out->set_p99_ms(s.p99_ms);
+        out->set_p999_ms(s.p999_ms);
+        out->set_max_ms(s.max_ms);
+      }
+      resp->set_reloads(source_.reloads());
+      resp->set_failed_reloads(source_.failed_reloads());
+      return grpc::Status::OK;
+    });
+  }
+
+  void LogStats() const {
+    for (int i = 0; i < kNumMethods; ++i) {
+      const auto s = stats_[static_cast<size_t>(i)].Summarize();
+      if (s.requests == 0) continue;
+      spdlog::info("{}: {} requests, {} errors, p50 {:.3f} ms, p99 {:.3f} ms, p999 {:.3f} ms, max {:.3f} ms",
+                   kMethodNames[static_cast<size_t>(i)], s.requests, s.errors, s.p50_ms, s.p99_ms, s.p999_ms,
+                   s.max_ms);
+    }
+  }
+
+ private:
+  // Runs `handle` on the live model with deadline checks, maps errors to
+  // status codes (never lets one escape), records the latency.
+  template <typename Handler>
+  grpc::ServerUnaryReactor* Serve(Method method, grpc::CallbackServerContext* ctx, Handler&& handle) {
+    const auto start = Clock::now();
+    grpc::Status status;
+    if (ctx->deadline() < std::chrono::system_clock::now()) {
+      status = {grpc::StatusCode::DEADLINE_EXCEEDED, "the deadline passed before the request was served"};
+    } else {
+      try {
+        const std::shared_ptr<const Model> model = source_.Get();  // held until the answer is built
+        status = handle(*model);
+      } catch (const Error& e) {
+        status = ToStatus(e);
+      } catch (const std::exception& e) {
+        status = {grpc::StatusCode::INTERNAL, e.what()};
+      }
+      if (status.ok() && ctx->deadline() < std::chrono::system_clock::now())
+        status = {grpc::StatusCode::DEADLINE_EXCEEDED, "the deadline passed while the request was served"};
+    }
+    stats_[method].Record(std::chrono::duration<double>(Clock::now() - start).count(), status.ok());
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(status);
+    return reactor;
+  }
+
+  grpc::Status Recall(const Model& m, recall::RecallKind kind, uint64_t id, uint32_t k, bool exclude,
+                      pb::RecallResponse* resp) const {
+    if (k == 0 || k > options_.max_k)
+      return {grpc::StatusCode::INVALID_ARGUMENT, StrCat("k must be in 1..", options_.max_k, ", got ", k)};
+    const recall::VectorIndex* index = kind == recall::RecallKind::kSimilarAccounts ? m.indexes.accounts.get()
+                                       : kind == recall::RecallKind::kAuthors       ? m.indexes.authors.get()
+                                                                                    : m.indexes.posts.get();
+    if (index == nullptr)
+      return {grpc::StatusCode::UNIMPLEMENTED,
+              StrCat("version ", m.version, " has no ", recall::RecallKindName(kind), " index")};
+    for (const auto& r : m.recaller->Recall(kind, id, k, exclude)) {
+      resp->add_ids(r.id);
+      resp->add_scores(r.score);
+    }
+    resp->set_version(m.version);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Embeddings(const Model& m, const pb::GetEmbeddingsRequest& req, pb::GetEmbeddingsResponse* resp) const {
+    if (req.ids().empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "no ids"};
+    if (static_cast<uint32_t>(req.ids_size()) > options_.max_ids)
+      return {grpc::StatusCode::INVALID_ARGUMENT, StrCat(req.ids_size(), " ids, at most ", options_.max_ids)};
+    const bool output = req.kind() == pb::ACCOUNT_OUTPUT;
+    if (output && m.table.output.rows() != m.table.rows())
+      return {grpc::StatusCode::UNIMPLEMENTED, StrCat("version ", m.version, " has no output vectors")};
+    if (req.kind() == pb::POST && m.indexes.posts == nullptr)
+      return {grpc::StatusCode::UNIMPLEMENTED, StrCat("version ", m.version, " has no post vectors")};
+    for (const uint64_t id : req.ids()) {
+      auto* e = resp->add_embeddings();
+      e->set_id(id);
+      if (req.kind() == pb::POST) {
+        const uint32_t item = m.indexes.posts->Find(id);
+        if (item == kNoVertex) return {grpc::StatusCode::NOT_FOUND, StrCat("post ", id, " has no vector")};
+        for (float x : m.indexes.posts->Vector(item)) e->add_values(x);
+      } else {
+        const auto it = m.account_row.find(id);
+        if (it == m.account_row.end()) return {grpc::StatusCode::NOT_FOUND, StrCat("account ", id, " has no vector")};
+        for (float x : (output ? m.table.output : m.table.input).Row(it->second)) e->add_values(x);
+      }
+    }
+    resp->set_dimension(static_cast<uint32_t>(m.table.dim()));
+    resp->set_version(m.version);
+    return grpc::Status::OK;
+  }
+
+  const ServerOptions& options_;
+  ModelSource& source_;
+  std::array<LatencyHistogram, kNumMethods> stats_;
+};
+
+}  // namespace
+
+void ServerOptions::Validate() const {
+  GR_CHECK(!address.empty(), "address is empty");
+  GR_CHECK(!artifacts.empty(), "artifacts directory is empty");
+  GR_CHECK(max_k >= 1, "max_k must be >= 1");
+  GR_CHECK(max_ids >= 1, "max_ids must be >= 1");
+  GR_CHECK(max_message_bytes >= 1024, "max_message_bytes must be >= 1024, got ", max_message_bytes);
+  GR_CHECK(poll_ms >= 10, "poll_ms must be >= 10, got ", poll_ms);
+  GR_CHECK(stats_log_seconds >= 0, "stats_log_seconds must be >= 0");
+}
+
+struct Server::Impl {
+  explicit Impl(const ServerOptions& o)
+      : options(o), source(o.artifacts, std::chrono::milliseconds(o.poll_ms)), service(options, source) {}
+
+  ServerOptions options;
+  ModelSource source;
+  ServiceImpl service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  std::mutex mutex;
+  std::condition_variable stop_signal;
+  bool stopped = false;
+  std::thread stats_logger;
+};
+
+Server::Server(const ServerOptions& options) {
+  options.Validate();
+  impl_ = std::make_unique<Impl>(options);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.RegisterService(&impl_->service);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  impl_->server = builder.BuildAndStart();
+  GR_CHECK_CODE(impl_->server != nullptr && impl_->port > 0, ErrorCode::kIo, "cannot listen on ", options.address);
+  impl_->source.StartWatching();
+  if (options.stats_log_seconds > 0) {
+    impl_->stats_logger = std::thread([impl = impl_.get()] {
+      std::unique_lock lock(impl->mutex);
+      while (!impl->stop_signal.wait_for(lock, std::chrono::seconds(impl->options.stats_log_seconds),
+                                         [impl] { return impl->stopped; }))
+        impl->service.LogStats();
+    });
+  }
+  spdlog::info("listening on port {} (address {})", impl_->port, options.address);
+}
+
+Server::~Server() { Shutdown(); }
+
+int Server::port() const { return impl_->port; }
+
+void Server::Wait() { impl_->server->Wait(); }
+
+bool Server::PollNow() { return impl_->source.Poll(); }
+
+void Server::Shutdown() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->stop_signal.notify_all();
+  // Requests in flight get up to 5 s to finish.
+  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (impl_->stats_logger.joinable()) impl_->stats_logger.join();
+  impl_->service.LogStats();
+}
+
+}  // namespace gr::service

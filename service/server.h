@@ -1,0 +1,48 @@
+// `graphrec serve`: the gRPC server of proto/graphrec.proto over the live
+// artifact version (service/model.h), with gRPC's standard health checking
+// and server reflection services, message size limits, per-method latency
+// histograms (the Stats rpc, and a periodic log line) and hot reload.
+//
+// Requests are answered on gRPC's callback API threads; each request works
+// on the Model that was live when it started.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace gr::service {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1:50051";  // host:port; port 0 picks a free one
+  std::string artifacts;                    // artifact directory (CURRENT + versions)
+  uint32_t max_k = 1000;                    // largest k a recall request may ask for
+  uint32_t max_ids = 1000;                  // largest id list (GetEmbeddings, Rank)
+  int max_message_bytes = 16 << 20;         // receive and send limit
+  int poll_ms = 1000;                       // how often CURRENT is checked
+  int stats_log_seconds = 60;               // 0 = never log stats
+
+  void Validate() const;  // throws kInvalidArgument naming the field
+};
+
+class Server {
+ public:
+  // Loads the live version (throws if none) and starts listening.
+  explicit Server(const ServerOptions& options);
+  ~Server();  // shuts down
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int port() const;  // the bound port
+  // Blocks until Shutdown is called (from another thread or a signal handler thread).
+  void Wait();
+  void Shutdown();
+  // Checks CURRENT now (tests; the watcher does it every poll_ms).
+  bool PollNow();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gr::service

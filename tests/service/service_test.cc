@@ -1,0 +1,334 @@
+// Integration tests: the real server on a free loopback port, artifacts
+// built from a small generated world, every rpc through a real channel.
+#include "service/server.h"
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "embed/skip_gram.h"
+#include "graph/ingest.h"
+#include "pipeline/artifacts.h"
+#include "proto/graphrec.grpc.pb.h"
+#include "synth/world.h"
+#include "tests/test_util.h"
+
+namespace gr::service {
+namespace {
+
+namespace pb = ::graphrec::v1;
+
+struct Built {
+  graph::SocialGraph g;
+  embed::EmbeddingTable table;
+  recall::RecallIndexes indexes;
+};
+
+// A small world, embedded with `seed` (different seeds = different versions).
+Built Build(const std::string& world_dir, uint64_t seed) {
+  Built b;
+  b.g = graph::Ingest({.follows = world_dir + "/follows.tsv", .interactions = world_dir + "/interactions.tsv",
+                       .posts = world_dir + "/posts.tsv"},
+                      {});
+  walk::WalkConfig walks;
+  walks.walks_per_vertex = 3;
+  walks.walk_length = 20;
+  walks.seed = seed;
+  embed::SkipGramConfig train;
+  train.dim = 16;
+  b.table = embed::EmbedWalks(b.g, walks, train);
+  b.indexes = recall::BuildRecallIndexes(b.g, b.table, {.kind = recall::IndexKind::kExact});
+  return b;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // Per process: ctest runs each test in its own process, two at a time.
+    root_ = new std::string(
+        (std::filesystem::path(::testing::TempDir()) / ("service_test_" + std::to_string(getpid()))).string());
+    std::filesystem::remove_all(*root_);
+    synth::WorldConfig config;
+    config.accounts = 600;
+    config.days = 2;
+    synth::GenerateWorld(config, *root_ + "/world");
+    built_ = new Built(Build(*root_ + "/world", 1));
+    pipeline::WriteModelVersion(*root_ + "/artifacts", "v1", built_->g, built_->table, built_->indexes,
+                                R"({"version": "v1"})");
+    pipeline::PublishVersion(*root_ + "/artifacts", "v1");
+  }
+  static void TearDownTestSuite() {
+    delete built_;
+    delete root_;
+  }
+
+  void SetUp() override {
+    ServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.artifacts = *root_ + "/artifacts";
+    options.max_k = 50;
+    options.max_ids = 20;
+    options.poll_ms = 50;
+    options.stats_log_seconds = 0;
+    server_ = std::make_unique<Server>(options);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
+    stub_ = pb::Graphrec::NewStub(channel_);
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return context;
+  }
+
+  static std::string* root_;
+  static Built* built_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::Graphrec::Stub> stub_;
+};
+
+std::string* ServiceTest::root_ = nullptr;
+Built* ServiceTest::built_ = nullptr;
+
+TEST_F(ServiceTest, RecallRpcsMatchTheLibrary) {
+  const recall::Recaller recaller(built_->g, built_->table, built_->indexes);
+  for (VertexId u = 0; u < built_->g.num_accounts(); u += 97) {
+    const ExternalId id = built_->g.accounts.ToExternal(u);
+    auto check = [&](const pb::RecallResponse& response, const grpc::Status& status, recall::RecallKind kind) {
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      const auto expected = recaller.Recall(kind, id, 10, true);
+      ASSERT_EQ(response.ids_size(), static_cast<int>(expected.size()));
+      for (size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ(response.ids(static_cast<int>(i)), expected[i].id);
+        EXPECT_FLOAT_EQ(response.scores(static_cast<int>(i)), expected[i].score);
+      }
+      EXPECT_EQ(response.version(), "v1");
+    };
+    {
+      pb::SimilarAccountsRequest r;
+      r.set_account_id(id);
+      r.set_k(10);
+      r.set_exclude_followed(true);
+      pb::RecallResponse a;
+      check(a, stub_->SimilarAccounts(Context().get(), r, &a), recall::RecallKind::kSimilarAccounts);
+    }
+    {
+      pb::RecallAuthorsRequest r;
+      r.set_user_id(id);
+      r.set_k(10);
+      r.set_exclude_followed(true);
+      pb::RecallResponse a;
+      check(a, stub_->RecallAuthors(Context().get(), r, &a), recall::RecallKind::kAuthors);
+    }
+    {
+      pb::RecallPostsRequest r;
+      r.set_user_id(id);
+      r.set_k(10);
+      r.set_exclude_seen(true);
+      pb::RecallResponse a;
+      check(a, stub_->RecallPosts(Context().get(), r, &a), recall::RecallKind::kPosts);
+    }
+  }
+}
+
+TEST_F(ServiceTest, EmbeddingsInfoStatsAndHealth) {
+  pb::GetEmbeddingsRequest r;
+  const ExternalId a = built_->g.accounts.ToExternal(3), b = built_->g.accounts.ToExternal(5);
+  r.add_ids(a);
+  r.add_ids(b);
+  r.set_kind(pb::ACCOUNT_OUTPUT);
+  pb::GetEmbeddingsResponse e;
+  ASSERT_TRUE(stub_->GetEmbeddings(Context().get(), r, &e).ok());
+  ASSERT_EQ(e.embeddings_size(), 2);
+  EXPECT_EQ(e.dimension(), 16u);
+  EXPECT_EQ(e.embeddings(1).id(), b);
+  for (int x = 0; x < 16; ++x) EXPECT_EQ(e.embeddings(1).values(x), built_->table.output.At(5, static_cast<size_t>(x)));
+
+  pb::ModelInfoResponse info;
+  ASSERT_TRUE(stub_->ModelInfo(Context().get(), pb::ModelInfoRequest(), &info).ok());
+  EXPECT_EQ(info.version(), "v1");
+  EXPECT_EQ(info.accounts(), built_->g.num_accounts());
+  EXPECT_EQ(info.posts(), built_->g.num_posts());
+  EXPECT_EQ(info.indexed_posts(), built_->indexes.posts->size());
+  EXPECT_NE(info.manifest_json().find("\"v1\""), std::string::npos);
+
+  pb::StatsResponse stats;
+  ASSERT_TRUE(stub_->Stats(Context().get(), pb::StatsRequest(), &stats).ok());
+  bool found = false;
+  for (const auto& m : stats.methods()) {
+    if (m.method() == "GetEmbeddings") {
+      EXPECT_EQ(m.requests(), 1u);
+      EXPECT_GT(m.p50_ms(), 0.0);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+
+  grpc::ClientContext context;
+  grpc::ByteBuffer request_buffer, response_buffer;  // the standard health service, called generically
+  grpc::GenericStub generic(channel_);
+  // grpc.health.v1.HealthCheckRequest{service: ""} is the empty message.
+  grpc::Slice empty("", 0);
+  request_buffer = grpc::ByteBuffer(&empty, 1);
+  std::mutex mutex;
+  std::condition_variable done;
+  bool finished = false;
+  grpc::Status health;
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request_buffer, &response_buffer,
+                    [&](grpc::Status s) {
+                      std::lock_guard lock(mutex);
+                      health = s;
+                      finished = true;
+                      done.notify_all();
+                    });
+  std::unique_lock lock(mutex);
+  done.wait(lock, [&] { return finished; });
+  EXPECT_TRUE(health.ok()) << health.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response_buffer.Dump(&slices).ok());
+  ASSERT_FALSE(slices.empty());
+  // HealthCheckResponse{status: SERVING (1)} = field 1 varint 1 = bytes 08 01.
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(slices[0].begin()), slices[0].size()), std::string("\x08\x01", 2));
+}
+
+TEST_F(ServiceTest, BadRequestsGetTheRightStatus) {
+  const ExternalId known = built_->g.accounts.ToExternal(0);
+  auto similar = [&](uint64_t id, uint32_t k) {
+    pb::SimilarAccountsRequest r;
+    r.set_account_id(id);
+    r.set_k(k);
+    pb::RecallResponse a;
+    return stub_->SimilarAccounts(Context().get(), r, &a).error_code();
+  };
+  EXPECT_EQ(similar(123456789, 5), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(similar(known, 0), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(similar(known, 51), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(similar(known, 50), grpc::StatusCode::OK);
+
+  pb::GetEmbeddingsRequest e;
+  pb::GetEmbeddingsResponse ea;
+  EXPECT_EQ(stub_->GetEmbeddings(Context().get(), e, &ea).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  for (int i = 0; i < 21; ++i) e.add_ids(known);
+  EXPECT_EQ(stub_->GetEmbeddings(Context().get(), e, &ea).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  e.clear_ids();
+  e.add_ids(known);
+  e.set_kind(pb::POST);
+  EXPECT_EQ(stub_->GetEmbeddings(Context().get(), e, &ea).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  pb::RankRequest rank;
+  rank.set_user_id(known);
+  pb::RankResponse ra;
+  EXPECT_EQ(stub_->Rank(Context().get(), rank, &ra).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  rank.add_post_ids(1);
+  EXPECT_EQ(stub_->Rank(Context().get(), rank, &ra).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+
+  // A deadline already in the past is honoured, not served.
+  grpc::ClientContext late;
+  late.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
+  pb::ModelInfoResponse info;
+  EXPECT_EQ(stub_->ModelInfo(&late, pb::ModelInfoRequest(), &info).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server is still up.
+  EXPECT_EQ(similar(known, 5), grpc::StatusCode::OK);
+}
+
+TEST_F(ServiceTest, HotReloadUnderLoadLosesNoRequest) {
+  const std::string artifacts = *root_ + "/artifacts";
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> ok{0}, failed{0};
+  std::set<std::string> versions_seen;
+  std::mutex seen_mutex;
+  std::vector<std::thread> clients;
+  const ExternalId id = built_->g.accounts.ToExternal(1);
+  for (int c = 0; c < 2; ++c) {
+    clients.emplace_back([&] {
+      while (!stop) {
+        pb::RecallPostsRequest r;
+        r.set_user_id(id);
+        r.set_k(5);
+        pb::RecallResponse a;
+        const grpc::Status s = stub_->RecallPosts(Context().get(), r, &a);
+        if (s.ok()) {
+          ++ok;
+          std::lock_guard lock(seen_mutex);
+          versions_seen.insert(a.version());
+        } else {
+          ++failed;
+          ADD_FAILURE() << s.error_message();
+        }
+      }
+    });
+  }
+  // A broken version first: it must not go live.
+  std::filesystem::create_directories(artifacts + "/broken");
+  ::gr::testing::WriteBytes(artifacts + "/broken/graph.snap", "not a snapshot");
+  pipeline::PublishVersion(artifacts, "broken");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (const char* version : {"v2", "v3"}) {
+    const Built next = Build(*root_ + "/world", version[1] - '0');
+    pipeline::WriteModelVersion(artifacts, version, next.g, next.table, next.indexes, "{}");
+    pipeline::PublishVersion(artifacts, version);
+    for (int i = 0; i < 100; ++i) {  // the watcher polls every 50 ms
+      pb::ModelInfoResponse info;
+      ASSERT_TRUE(stub_->ModelInfo(Context().get(), pb::ModelInfoRequest(), &info).ok());
+      if (info.version() == version) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  for (auto& t : clients) t.join();
+  pb::ModelInfoResponse info;
+  ASSERT_TRUE(stub_->ModelInfo(Context().get(), pb::ModelInfoRequest(), &info).ok());
+  EXPECT_EQ(info.version(), "v3");
+  EXPECT_EQ(failed.load(), 0u);
+  EXPECT_GT(ok.load(), 20u);
+  EXPECT_TRUE(versions_seen.count("v3"));
+  EXPECT_FALSE(versions_seen.count("broken"));
+  pb::StatsResponse stats;
+  ASSERT_TRUE(stub_->Stats(Context().get(), pb::StatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.reloads(), 2u);
+  EXPECT_EQ(stats.failed_reloads(), 1u);
+  // Leave v1 live for the other tests.
+  pipeline::PublishVersion(artifacts, "v1");
+}
+
+}  // namespace
+}  // namespace gr::service
+
+namespace gr::service {
+namespace {
+
+// The Python client of examples/, generated from the .proto alone, gets the
+// same answer as the C++ stub. Skipped where python3-grpcio is absent.
+TEST_F(ServiceTest, PythonClientFromTheProtoCallsSimilarAccounts) {
+  if (std::system("/usr/bin/python3 -c 'import grpc' 2>/dev/null") != 0 ||
+      std::system("command -v grpc_python_plugin >/dev/null") != 0)
+    GTEST_SKIP() << "python3-grpcio or grpc_python_plugin not installed";
+  const ExternalId id = built_->g.accounts.ToExternal(2);
+  const std::string command = StrCat("/usr/bin/python3 ", GR_SOURCE_DIR, "/examples/python_client.py --address 127.0.0.1:",
+                                     server_->port(), " ", id, " 5 2>&1");
+  std::FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  ASSERT_EQ(pclose(pipe), 0) << output;
+  pb::SimilarAccountsRequest r;
+  r.set_account_id(id);
+  r.set_k(5);
+  pb::RecallResponse expected;
+  ASSERT_TRUE(stub_->SimilarAccounts(Context().get(), r, &expected).ok());
+  for (const uint64_t neighbour : expected.ids())
+    EXPECT_NE(output.find("\n" + std::to_string(neighbour) + " "), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace gr::service
