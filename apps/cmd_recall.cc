@@ -2,6 +2,7 @@
 // graphrec recall (query them by external id).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -21,6 +22,7 @@ struct IndexArgs {
   bool directed = false, exact = false;
   recall::IndexConfig config;
   recall::PostVectorRule rule;
+  std::vector<std::string> kinds{"similar", "authors", "posts"};
 };
 
 void RunIndex(const IndexArgs& args) {
@@ -31,7 +33,9 @@ void RunIndex(const IndexArgs& args) {
   config.kind = args.exact ? recall::IndexKind::kExact : recall::IndexKind::kHnsw;
   if (table.output.rows() != table.rows())
     spdlog::warn("{} has no output (context) vectors: no author index (train with --format native)", args.embeddings);
-  const recall::RecallIndexes indexes = recall::BuildRecallIndexes(g, table, config, args.rule);
+  const auto wanted = [&](const char* kind) { return std::find(args.kinds.begin(), args.kinds.end(), kind) != args.kinds.end(); };
+  const recall::RecallIndexes indexes = recall::BuildRecallIndexes(
+      g, table, config, args.rule, {.authors = wanted("authors"), .posts = wanted("posts")});
   const double build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   recall::SaveRecallIndexes(indexes, args.out);
   const std::pair<const char*, const recall::VectorIndex*> all[] = {
@@ -130,6 +134,8 @@ void AddRecallCommands(CLI::App& app) {
       ->required()->check(CLI::ExistingFile);
   index->add_flag("--directed", ia->directed, "an edge-list --graph is directed");
   index->add_option("--out", ia->out, "directory for accounts.hnsw, authors.hnsw, posts.hnsw")->required();
+  index->add_option("--kinds", ia->kinds, "indices to build: similar (always), authors, posts")
+      ->delimiter(',')->check(CLI::IsMember({"similar", "authors", "posts"}))->capture_default_str();
   index->add_flag("--exact", ia->exact, "exact (brute-force) indices instead of HNSW");
   index->add_option("--m", ia->config.m, "HNSW links per node")->capture_default_str();
   index->add_option("--ef-construction", ia->config.ef_construction, "HNSW build candidate list")->capture_default_str();

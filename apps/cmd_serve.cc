@@ -16,14 +16,19 @@ namespace {
 
 namespace pb = ::graphrec::v1;
 
-// SIGINT / SIGTERM shut the server down cleanly: a thread waits for them.
-void ServeUntilSignalled(service::Server& server) {
+// SIGINT / SIGTERM shut the server down cleanly. They are blocked before any
+// thread starts (threads inherit the mask), and one thread waits for them.
+sigset_t BlockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before gRPC's threads inherit the mask
-  std::thread waiter([&] {
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+void ServeUntilSignalled(service::Server& server, sigset_t signals) {
+  std::thread waiter([&server, signals] {
     int signal = 0;
     sigwait(&signals, &signal);
     spdlog::info("signal {}: shutting down", signal);
@@ -93,10 +98,11 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--stats-log-seconds", so->stats_log_seconds, "log per-method latency every N s, 0 = never")
       ->capture_default_str();
   serve->callback([so] {
+    const sigset_t signals = BlockStopSignals();
     service::Server server(*so);
     std::printf("graphrec serve: listening on port %d\n", server.port());
     std::fflush(stdout);
-    ServeUntilSignalled(server);
+    ServeUntilSignalled(server, signals);
   });
 
   auto qa = std::make_shared<QueryArgs>();

@@ -18,7 +18,7 @@ if [ ! -f "$dir/artifacts/v1/accounts.hnsw" ]; then
   rm -rf "$dir"; mkdir -p "$dir/artifacts/v1"
   cp "$graph" "$dir/artifacts/v1/graph.snap"
   cp "$emb" "$dir/artifacts/v1/accounts.emb"
-  "$g" index --embeddings "$emb" --graph "$graph" --out "$dir/artifacts/v1" --workers 2 2>/dev/null | tail -1
+  "$g" index --embeddings "$emb" --graph "$graph" --out "$dir/artifacts/v1" --workers 2 --kinds similar 2>/dev/null | tail -1
   echo v1 >"$dir/artifacts/CURRENT"
 fi
 grep -E '^[0-9]+' "$ids" | cut -f1 | head -10000 >"$dir/ids.txt"

@@ -105,7 +105,7 @@ PostVectors BuildPostVectors(const graph::SocialGraph& g, const embed::Embedding
 }
 
 RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                                 const IndexConfig& config, const PostVectorRule& rule) {
+                                 const IndexConfig& config, const PostVectorRule& rule, RecallIndexKinds kinds) {
   RecallIndexes indexes;
   std::vector<uint8_t> has_vector;
   {
@@ -123,7 +123,7 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
     c.metric = Metric::kCosine;
     indexes.accounts = VectorIndex::Build(std::move(ids), vectors, c);
   }
-  if (table.output.rows() == table.rows()) {
+  if (kinds.authors && table.output.rows() == table.rows()) {
     const FloatMatrix output = AccountVectors(g, table, true);
     // Authors: accounts that posted, or every account when posts are unknown.
     std::vector<VertexId> rows;
@@ -139,7 +139,7 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
     c.metric = Metric::kInnerProduct;
     indexes.authors = VectorIndex::Build(std::move(ids), vectors, c);
   }
-  if (g.num_posts() > 0) {
+  if (kinds.posts && g.num_posts() > 0) {
     PostVectors posts = BuildPostVectors(g, table, rule);
     IndexConfig c = config;
     c.metric = Metric::kCosine;

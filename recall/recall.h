@@ -65,10 +65,18 @@ struct RecallIndexes {
   std::unique_ptr<VectorIndex> posts;     // user -> post; null if the graph has no posts
 };
 
-// Builds the three indices. `config`'s metric is overridden per kind as
-// described above; kind, M, ef values and threads apply to all three.
+// Which indices to build (the accounts index is always built: it is the
+// one every version must have).
+struct RecallIndexKinds {
+  bool authors = true;
+  bool posts = true;
+};
+
+// Builds the indices. `config`'s metric is overridden per kind as described
+// above; kind, M, ef values and threads apply to all.
 RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                                 const IndexConfig& config, const PostVectorRule& rule = {});
+                                 const IndexConfig& config, const PostVectorRule& rule = {},
+                                 RecallIndexKinds kinds = {});
 
 // Files in an index directory: accounts.hnsw, authors.hnsw, posts.hnsw
 // (absent indices have no file). Save writes each atomically.
