@@ -94,6 +94,9 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--max-k", so->max_k, "largest k a recall request may ask for")->capture_default_str();
   serve->add_option("--max-ids", so->max_ids, "largest id list in GetEmbeddings and Rank")->capture_default_str();
   serve->add_option("--max-message-bytes", so->max_message_bytes, "gRPC receive and send limit")->capture_default_str();
+  serve->add_option("--ef-search", so->ef_search,
+                    "HNSW search depth for every index, overriding the stored one (0 = keep): speed vs recall")
+      ->capture_default_str();
   serve->add_option("--poll-ms", so->poll_ms, "how often CURRENT is checked for a new version")->capture_default_str();
   serve->add_option("--stats-log-seconds", so->stats_log_seconds, "log per-method latency every N s, 0 = never")
       ->capture_default_str();

@@ -6,10 +6,10 @@
 # indexed with graphrec index into a version directory published by hand;
 # query ids: the first column of IDS (header allowed), e.g. the world's
 # account_topics.tsv.
-# Usage: bench/run_serve_bench.sh GRAPH EMB IDS [SECONDS]
+# Usage: bench/run_serve_bench.sh GRAPH EMB IDS [SECONDS] [EF_SEARCH]   (0 = the stored 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-graph="$1"; emb="$2"; ids="$3"; seconds="${4:-20}"
+graph="$1"; emb="$2"; ids="$3"; seconds="${4:-20}"; ef="${5:-0}"
 dir="${GR_BENCH_DIR:-/tmp/graphrec-bench}/serve-bench"
 cmake -S . -B build -G Ninja -DGR_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build build --target graphrec load_gen >/dev/null
@@ -21,8 +21,8 @@ if [ ! -f "$dir/artifacts/v1/accounts.hnsw" ]; then
   "$g" index --embeddings "$emb" --graph "$graph" --out "$dir/artifacts/v1" --workers 2 --kinds similar 2>/dev/null | tail -1
   echo v1 >"$dir/artifacts/CURRENT"
 fi
-grep -E '^[0-9]+' "$ids" | cut -f1 | head -10000 >"$dir/ids.txt"
-"$g" serve --artifacts "$dir/artifacts" --address 127.0.0.1:0 --stats-log-seconds 0 >"$dir/serve.out" 2>"$dir/serve.log" &
+awk -F'\t' '/^[0-9]/ && n < 10000 {print $1; n++}' "$ids" >"$dir/ids.txt"
+"$g" serve --artifacts "$dir/artifacts" --address 127.0.0.1:0 --stats-log-seconds 0 --ef-search "$ef" >"$dir/serve.out" 2>"$dir/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 600); do grep -q "listening on port" "$dir/serve.out" 2>/dev/null && break; sleep 0.5; done

@@ -13,7 +13,8 @@
 
 namespace gr::service {
 
-std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const std::string& version) {
+std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const std::string& version,
+                                         uint32_t ef_search) {
   const std::filesystem::path dir = pipeline::VersionPath(artifacts_dir, version);
   GR_CHECK_CODE(std::filesystem::is_directory(dir), ErrorCode::kNotFound, "version directory ", dir.string(),
                 " does not exist");
@@ -27,6 +28,9 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
   model->graph = graph::LoadSnapshot((dir / pipeline::kGraphFile).string());
   model->table = embed::LoadEmbeddings((dir / pipeline::kAccountsEmbeddingFile).string());
   model->indexes = recall::LoadRecallIndexes(dir.string(), model->table.dim());
+  if (ef_search > 0)
+    for (auto* index : {model->indexes.accounts.get(), model->indexes.authors.get(), model->indexes.posts.get()})
+      if (index != nullptr) index->SetEfSearch(ef_search);
   model->recaller = std::make_unique<recall::Recaller>(model->graph, model->table, model->indexes);
   for (size_t r = 0; r < model->table.rows(); ++r)
     if (model->table.kinds[r] == embed::TokenKind::kAccount) model->account_row.emplace(model->table.ids[r], r);
@@ -36,12 +40,12 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
   return model;
 }
 
-ModelSource::ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval)
-    : artifacts_dir_(std::move(artifacts_dir)), poll_interval_(poll_interval) {
+ModelSource::ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search)
+    : artifacts_dir_(std::move(artifacts_dir)), poll_interval_(poll_interval), ef_search_(ef_search) {
   const std::string version = pipeline::ReadCurrentVersion(artifacts_dir_);
   GR_CHECK_CODE(!version.empty(), ErrorCode::kNotFound, "no ", pipeline::kCurrentFile, " in ", artifacts_dir_,
                 ": nothing is published yet (run graphrec batch)");
-  live_.store(Model::Load(artifacts_dir_, version));
+  live_.store(Model::Load(artifacts_dir_, version, ef_search_));
   spdlog::info("serving version {} from {}", version, artifacts_dir_);
 }
 
@@ -77,7 +81,7 @@ bool ModelSource::Poll() {
   if (version.empty() || version == live_.load()->version || version == failed_version_) return false;
   const auto start = std::chrono::steady_clock::now();
   try {
-    auto model = Model::Load(artifacts_dir_, version);
+    auto model = Model::Load(artifacts_dir_, version, ef_search_);
     const std::string old = live_.load()->version;
     live_.store(std::move(model));
     ++reloads_;

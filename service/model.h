@@ -33,16 +33,18 @@ struct Model {
   std::unique_ptr<recall::Recaller> recaller;
   std::unordered_map<ExternalId, size_t> account_row;  // table row of each account
 
-  // Loads artifacts_dir/version (pipeline/artifacts.h layout). Throws
+  // Loads artifacts_dir/version (pipeline/artifacts.h layout); ef_search >
+  // 0 overrides the HNSW search depth stored in the indices. Throws
   // gr::Error naming the file that is missing or damaged.
-  static std::shared_ptr<const Model> Load(const std::string& artifacts_dir, const std::string& version);
+  static std::shared_ptr<const Model> Load(const std::string& artifacts_dir, const std::string& version,
+                                           uint32_t ef_search = 0);
 };
 
 class ModelSource {
  public:
   // Loads the live version now; throws if there is none or it fails to
   // load (a server must not start empty).
-  ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval);
+  ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search = 0);
   ~ModelSource();  // stops the watcher
   ModelSource(const ModelSource&) = delete;
   ModelSource& operator=(const ModelSource&) = delete;
@@ -62,6 +64,7 @@ class ModelSource {
  private:
   const std::string artifacts_dir_;
   const std::chrono::milliseconds poll_interval_;
+  const uint32_t ef_search_;
   std::atomic<std::shared_ptr<const Model>> live_;
   std::string failed_version_;  // last version that failed; not retried until CURRENT changes
   std::atomic<uint64_t> reloads_{0}, failed_reloads_{0};

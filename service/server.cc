@@ -207,7 +207,7 @@ void ServerOptions::Validate() const {
 
 struct Server::Impl {
   explicit Impl(const ServerOptions& o)
-      : options(o), source(o.artifacts, std::chrono::milliseconds(o.poll_ms)), service(options, source) {}
+      : options(o), source(o.artifacts, std::chrono::milliseconds(o.poll_ms), o.ef_search), service(options, source) {}
 
   ServerOptions options;
   ModelSource source;

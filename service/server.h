@@ -20,6 +20,7 @@ struct ServerOptions {
   uint32_t max_ids = 1000;                  // largest id list (GetEmbeddings, Rank)
   int max_message_bytes = 16 << 20;         // receive and send limit
   int poll_ms = 1000;                       // how often CURRENT is checked
+  uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
   int stats_log_seconds = 60;               // 0 = never log stats
 
   void Validate() const;  // throws kInvalidArgument naming the field
