@@ -14,5 +14,6 @@ void AddEmbedCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
 void AddRecallCommands(CLI::App& app);  // index, recall
 void AddServeCommands(CLI::App& app);   // serve, query
+void AddBatchCommand(CLI::App& app);
 
 }  // namespace gr::apps

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   gr::apps::AddEvalCommand(app);
   gr::apps::AddRecallCommands(app);
   gr::apps::AddServeCommands(app);
+  gr::apps::AddBatchCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

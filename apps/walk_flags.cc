@@ -8,10 +8,11 @@
 
 namespace gr::apps {
 
-void AddWalkFlags(CLI::App* cmd, WalkFlags& flags) {
+void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input) {
   auto& c = flags.config;
-  cmd->add_option("--input", flags.input, "graph snapshot or edge list 'src dst [weight]'")
-      ->required()->check(CLI::ExistingFile);
+  if (with_input)
+    cmd->add_option("--input", flags.input, "graph snapshot or edge list 'src dst [weight]'")
+        ->required()->check(CLI::ExistingFile);
   cmd->add_option("--num-walks", c.walks_per_vertex, "walks per start vertex")->capture_default_str();
   cmd->add_option("--walk-length", c.walk_length, "vertices per walk")->capture_default_str();
   cmd->add_option("--p", c.p, "node2vec return parameter")->capture_default_str();

@@ -18,9 +18,10 @@ struct WalkFlags {
   walk::WalkConfig config;
 };
 
-// Registers --input, --num-walks, --walk-length, --p, --q, --weighted,
-// --directed, --direction, --kind, --metapath, --workers, --seed on cmd.
-void AddWalkFlags(CLI::App* cmd, WalkFlags& flags);
+// Registers --input (unless with_input is false), --num-walks,
+// --walk-length, --p, --q, --weighted, --directed, --direction, --kind,
+// --metapath, --workers, --seed on cmd.
+void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input = true);
 
 // Registers the skip-gram flags (--dimensions, --window-size, --negatives,
 // --epochs, --learning-rate, --subsample) on cmd. Shared by embed and eval.

@@ -44,6 +44,12 @@ void PublishTempFile(std::FILE* file, const std::string& temp, const std::string
   FsyncDirectory(path);
 }
 
+void RenameAndSync(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0)
+    GR_THROW(ErrorCode::kIo, "cannot rename ", from, " to ", to, ": ", ErrnoText());
+  FsyncDirectory(to);
+}
+
 void WriteFileAtomically(const std::string& path, const std::function<void(std::FILE*)>& write) {
   const std::string temp = TempPathFor(path);
   std::FILE* file = std::fopen(temp.c_str(), "wb");

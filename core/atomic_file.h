@@ -22,4 +22,8 @@ void PublishTempFile(std::FILE* file, const std::string& temp, const std::string
 // throws, the temporary file is removed and the exception passes on.
 void WriteFileAtomically(const std::string& path, const std::function<void(std::FILE*)>& write);
 
+// Renames `from` onto `to` (files or directories; one rename(2), atomic on
+// one file system) and fsyncs the directory holding `to`. Throws kIo.
+void RenameAndSync(const std::string& from, const std::string& to);
+
 }  // namespace gr

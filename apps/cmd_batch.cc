@@ -1,0 +1,70 @@
+// graphrec batch: the nightly job (pipeline/batch.h).
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "apps/commands.h"
+#include "apps/walk_flags.h"
+#include "core/atomic_file.h"
+#include "pipeline/batch.h"
+
+namespace gr::apps {
+namespace {
+
+struct BatchArgs {
+  WalkFlags walk;
+  pipeline::BatchConfig config;
+  bool no_warm_start = false;
+  std::string report;
+};
+
+// Exit code of a run whose quality gate failed (not published).
+constexpr int kGateFailedExit = 3;
+
+}  // namespace
+
+void AddBatchCommand(CLI::App& app) {
+  auto args = std::make_shared<BatchArgs>();
+  auto& c = args->config;
+  auto* cmd = app.add_subcommand("batch", "The nightly job: ingest, train (warm start), index, evaluate, gate, publish");
+  cmd->set_config("--config", "", "file of settings, one 'flag-name = value' per line (any flag below)");
+  cmd->add_option("--input", c.input_dir, "directory with follows.tsv[.gz], interactions.tsv, posts.tsv (as graphrec generate writes)")
+      ->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--artifacts", c.artifacts_dir, "artifact directory: CURRENT and version directories")->required();
+  cmd->add_option("--version", c.version, "name of the new version (default: vYYYYMMDD-HHMMSS, UTC)");
+  AddWalkFlags(cmd, args->walk, /*with_input=*/false);
+  AddTrainingFlags(cmd, c.train);
+  cmd->add_flag("--no-warm-start", args->no_warm_start, "train from random vectors even when a version is live");
+  cmd->add_option("--warm-learning-rate-scale", c.warm_learning_rate_scale,
+                  "warm-started training runs at learning-rate x this")->capture_default_str();
+  cmd->add_option("--m", c.index.m, "HNSW links per node")->capture_default_str();
+  cmd->add_option("--ef-construction", c.index.ef_construction, "HNSW build candidate list")->capture_default_str();
+  cmd->add_option("--ef-search", c.index.ef_search, "HNSW search candidate list")->capture_default_str();
+  cmd->add_option("--holdout-fraction", c.holdout_fraction, "newest follows held out for the link-prediction check")
+      ->capture_default_str();
+  cmd->add_option("--min-link-auc", c.min_link_auc, "gate: Hadamard link-prediction AUC on the newest follows")
+      ->capture_default_str();
+  cmd->add_option("--min-hnsw-recall", c.min_hnsw_recall, "gate: HNSW recall@10 against exact")->capture_default_str();
+  cmd->add_option("--min-neighbour-overlap", c.min_neighbour_overlap,
+                  "gate: top-10 similar-account overlap with the live version (0 = off)")->capture_default_str();
+  cmd->add_option("--recall-sample", c.recall_sample, "accounts queried for the HNSW recall check")->capture_default_str();
+  cmd->add_option("--drift-sample", c.drift_sample, "accounts compared with the live version")->capture_default_str();
+  cmd->add_option("--keep-versions", c.keep_versions, "version directories kept (the live one always)")
+      ->capture_default_str();
+  cmd->add_option("--report", args->report, "also write the JSON report here");
+  cmd->callback([args] {
+    pipeline::BatchConfig config = args->config;
+    config.walk = ResolveWalkConfig(args->walk);
+    config.train.threads = config.walk.threads;
+    config.train.seed = config.walk.seed;
+    config.index.threads = config.walk.threads;
+    config.warm_start = !args->no_warm_start;
+    const pipeline::BatchReport report = pipeline::RunBatch(config);
+    std::printf("%s", report.ToText().c_str());
+    if (!args->report.empty())
+      WriteFileAtomically(args->report, [&](std::FILE* out) { std::fprintf(out, "%s\n", report.ToJson().c_str()); });
+    if (!report.published) std::exit(kGateFailedExit);
+  });
+}
+
+}  // namespace gr::apps

@@ -1,0 +1,188 @@
+#include "pipeline/batch.h"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "embed/embedding_io.h"
+#include "graph/snapshot.h"
+#include "pipeline/artifacts.h"
+#include "synth/world.h"
+#include "tests/test_util.h"
+
+extern char** environ;
+
+namespace gr::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A small generated world shared by the tests of this process.
+const std::string& World() {
+  static const std::string* dir = [] {
+    // Per process: ctest runs each test in its own process, two at a time.
+    auto* d = new std::string((fs::path(::testing::TempDir()) / ("batch_world_" + std::to_string(getpid()))).string());
+    fs::remove_all(*d);
+    synth::WorldConfig config;
+    config.accounts = 800;
+    config.days = 3;
+    synth::GenerateWorld(config, *d);
+    return d;
+  }();
+  return *dir;
+}
+
+BatchConfig SmallConfig(const std::string& artifacts) {
+  BatchConfig c;
+  c.input_dir = World();
+  c.artifacts_dir = artifacts;
+  c.walk.walks_per_vertex = 6;
+  c.walk.walk_length = 40;
+  c.walk.threads = 1;  // deterministic vectors, so the AUC thresholds below never flake
+  c.train.dim = 32;
+  c.recall_sample = 200;
+  c.drift_sample = 200;
+  c.min_link_auc = 0.5;
+  return c;
+}
+
+// The live version must load completely.
+void ExpectLiveVersionLoads(const std::string& artifacts, const std::string& expected) {
+  const std::string live = ReadCurrentVersion(artifacts);
+  ASSERT_EQ(live, expected);
+  const std::string dir = VersionPath(artifacts, live);
+  EXPECT_NO_THROW(graph::LoadSnapshot(dir + "/" + kGraphFile));
+  const auto table = embed::LoadEmbeddings(dir + "/" + kAccountsEmbeddingFile);
+  EXPECT_NO_THROW(recall::LoadRecallIndexes(dir, table.dim()));
+  EXPECT_TRUE(fs::exists(dir + "/" + kManifestFile));
+}
+
+std::string Artifacts(const std::string& name) {
+  const std::string dir = ::gr::testing::TempPath(name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+TEST(BatchTest, PublishesThenWarmStartsAndReportsDrift) {
+  const std::string artifacts = Artifacts("artifacts");
+  BatchConfig c = SmallConfig(artifacts);
+  c.version = "day1";
+  const BatchReport first = RunBatch(c);
+  ASSERT_TRUE(first.published) << first.ToText();
+  EXPECT_EQ(first.previous_version, "");
+  EXPECT_GT(first.held_out_edges, 0u);
+  EXPECT_GT(first.link_auc_hadamard, 0.6) << first.ToText();
+  EXPECT_GE(first.hnsw_recall_at_10, 0.9);
+  EXPECT_EQ(first.drift_mean_cosine, -2);
+  ExpectLiveVersionLoads(artifacts, "day1");
+
+  c.version = "day2";
+  const BatchReport second = RunBatch(c);
+  ASSERT_TRUE(second.published) << second.ToText();
+  EXPECT_EQ(second.previous_version, "day1");
+  EXPECT_EQ(second.warm_started_accounts, second.accounts);
+  EXPECT_GT(second.drift_mean_cosine, 0.8);        // warm start keeps the vectors close
+  EXPECT_GT(second.drift_neighbour_overlap, 0.3);  // and the neighbourhoods recognisable
+  ExpectLiveVersionLoads(artifacts, "day2");
+  EXPECT_NE(second.ToJson().find("\"drift_neighbour_overlap\""), std::string::npos);
+  EXPECT_NE(second.ToText().find("drift vs day1"), std::string::npos);
+
+  // Retention: with keep_versions 2 the oldest goes, the live one stays.
+  c.version = "day3";
+  c.keep_versions = 2;
+  ASSERT_TRUE(RunBatch(c).published);
+  EXPECT_FALSE(fs::exists(artifacts + "/day1"));
+  EXPECT_TRUE(fs::exists(artifacts + "/day2"));
+  ExpectLiveVersionLoads(artifacts, "day3");
+}
+
+TEST(BatchTest, FailingGateLeavesThePreviousVersionLive) {
+  const std::string artifacts = Artifacts("artifacts");
+  BatchConfig c = SmallConfig(artifacts);
+  c.version = "good";
+  ASSERT_TRUE(RunBatch(c).published);
+  c.version = "bad";
+  c.min_link_auc = 0.999;
+  const BatchReport r = RunBatch(c);
+  EXPECT_FALSE(r.published);
+  ASSERT_EQ(r.gate_failures.size(), 1u);
+  EXPECT_NE(r.gate_failures[0].find("link-prediction AUC"), std::string::npos);
+  EXPECT_NE(r.ToText().find("NOT published"), std::string::npos);
+  ExpectLiveVersionLoads(artifacts, "good");
+  EXPECT_TRUE(fs::exists(artifacts + "/bad/" + kManifestFile));  // kept for inspection
+}
+
+// Runs `graphrec batch` on the world with GR_BATCH_KILL_IN_STAGE=stage;
+// returns the wait status.
+int RunKilledBatch(const std::string& artifacts, const std::string& stage) {
+  std::vector<std::string> args = {GR_GRAPHREC_BINARY, "batch", "--input", World(), "--artifacts", artifacts,
+                                   "--num-walks", "6", "--walk-length", "40", "--dimensions", "32", "--workers", "1",
+                                   "--recall-sample", "200", "--drift-sample", "200", "--min-link-auc", "0.5"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  env_strings.push_back("GR_BATCH_KILL_IN_STAGE=" + stage);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, GR_GRAPHREC_BINARY, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST(BatchTest, KilledInEachStageKeepsCurrentCompleteAndTheRerunPublishes) {
+  const std::string artifacts = Artifacts("artifacts");
+  BatchConfig c = SmallConfig(artifacts);
+  c.version = "v0";
+  ASSERT_TRUE(RunBatch(c).published);
+  std::string live = "v0";
+  for (const std::string stage : {"ingest", "train", "index", "evaluate", "publish"}) {
+    SCOPED_TRACE(stage);
+    const int status = RunKilledBatch(artifacts, stage);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+    ExpectLiveVersionLoads(artifacts, live);
+    // The rerun (same inputs and settings) resumes and publishes.
+    BatchConfig rerun = SmallConfig(artifacts);
+    const BatchReport r = RunBatch(rerun);
+    ASSERT_TRUE(r.published) << r.ToText();
+    size_t resumed = 0;
+    for (const auto& s : r.stages) resumed += s.stage.find("resumed") != std::string::npos;
+    const size_t expected = stage == "ingest" ? 0 : stage == "train" ? 1 : stage == "index" ? 2 : stage == "evaluate" ? 3 : 0;
+    EXPECT_EQ(resumed, expected) << r.ToText();
+    live = r.version;
+    ExpectLiveVersionLoads(artifacts, live);
+  }
+}
+
+TEST(BatchTest, BadInputIsNamed) {
+  BatchConfig c = SmallConfig(Artifacts("artifacts"));
+  c.input_dir = ::gr::testing::TempPath("empty");
+  fs::create_directories(c.input_dir);
+  try {
+    RunBatch(c);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no follows.tsv"), std::string::npos) << e.what();
+  }
+  c = SmallConfig(Artifacts("artifacts"));
+  c.holdout_fraction = 0.7;
+  EXPECT_THROW(RunBatch(c), Error);
+}
+
+}  // namespace
+}  // namespace gr::pipeline
