@@ -59,6 +59,7 @@ void AddBatchCommand(CLI::App& app) {
     config.train.seed = config.walk.seed;
     config.index.threads = config.walk.threads;
     config.warm_start = !args->no_warm_start;
+    ReportTrainingProgress(config.train);
     const pipeline::BatchReport report = pipeline::RunBatch(config);
     std::printf("%s", report.ToText().c_str());
     if (!args->report.empty())

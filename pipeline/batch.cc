@@ -365,14 +365,6 @@ BatchReport RunBatch(const BatchConfig& c) {
         r.warm_started_accounts = warm->copied;
         train.learning_rate *= c.warm_learning_rate_scale;
       }
-      const auto start = Clock::now();
-      train.on_progress = [start](uint64_t done, uint64_t total) {
-        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        const double rate = static_cast<double>(done) / std::max(seconds, 1e-9);
-        spdlog::info("training: {:.1f}% ({} of {} tokens), {:.0f} tokens/s, ETA {:.0f} s",
-                     100.0 * static_cast<double>(done) / static_cast<double>(std::max<uint64_t>(total, 1)), done,
-                     total, rate, static_cast<double>(total - std::min(total, done)) / std::max(rate, 1e-9));
-      };
       table = embed::EmbedWalks(split.train, c.walk, train, nullptr, warm.get());
       embed::SaveEmbeddings(table, work.Path(kAccountsEmbeddingFile), ConfigJson(c));
       MaybeKillForTest("train");

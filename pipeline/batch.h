@@ -38,7 +38,7 @@ struct BatchConfig {
   std::string artifacts_dir;  // CURRENT and versions
   std::string version;        // "" = UTC time, vYYYYMMDD-HHMMSS
   walk::WalkConfig walk;
-  embed::SkipGramConfig train;
+  embed::SkipGramConfig train;  // its on_progress (if set) receives training progress
   // ef_construction 100 instead of the index default 200: halves the build,
   // the largest stage at 1M accounts (428 s of 744 s at 200).
   recall::IndexConfig index{.ef_construction = 100};

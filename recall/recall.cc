@@ -104,41 +104,38 @@ PostVectors BuildPostVectors(const graph::SocialGraph& g, const embed::Embedding
   return result;
 }
 
+namespace {
+
+// An index over the given accounts' rows of `vectors` (g's dense order).
+std::unique_ptr<VectorIndex> AccountIndex(const graph::SocialGraph& g, const FloatMatrix& vectors,
+                                          const std::vector<VertexId>& accounts, IndexConfig config, Metric metric) {
+  std::vector<ExternalId> ids;
+  FloatMatrix rows(accounts.size(), vectors.cols());
+  for (size_t i = 0; i < accounts.size(); ++i) {
+    ids.push_back(g.accounts.ToExternal(accounts[i]));
+    std::copy_n(vectors.Row(accounts[i]).data(), vectors.cols(), rows.Row(i).data());
+  }
+  config.metric = metric;
+  return VectorIndex::Build(std::move(ids), rows, config);
+}
+
+}  // namespace
+
 RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
                                  const IndexConfig& config, const PostVectorRule& rule, RecallIndexKinds kinds) {
   RecallIndexes indexes;
   std::vector<uint8_t> has_vector;
-  {
-    const FloatMatrix input = AccountVectors(g, table, false, &has_vector);
-    std::vector<ExternalId> ids;
-    std::vector<VertexId> rows;
-    for (VertexId v = 0; v < g.num_accounts(); ++v)
-      if (has_vector[v]) rows.push_back(v);
-    FloatMatrix vectors(rows.size(), table.dim());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      ids.push_back(g.accounts.ToExternal(rows[i]));
-      std::copy_n(input.Row(rows[i]).data(), table.dim(), vectors.Row(i).data());
-    }
-    IndexConfig c = config;
-    c.metric = Metric::kCosine;
-    indexes.accounts = VectorIndex::Build(std::move(ids), vectors, c);
-  }
-  if (kinds.authors && table.output.rows() == table.rows()) {
-    const FloatMatrix output = AccountVectors(g, table, true);
+  const FloatMatrix input = AccountVectors(g, table, false, &has_vector);
+  std::vector<VertexId> with_vector, authors;
+  for (VertexId v = 0; v < g.num_accounts(); ++v) {
+    if (!has_vector[v]) continue;
+    with_vector.push_back(v);
     // Authors: accounts that posted, or every account when posts are unknown.
-    std::vector<VertexId> rows;
-    for (VertexId v = 0; v < g.num_accounts(); ++v)
-      if (has_vector[v] && (g.num_posts() == 0 || g.authored.Degree(v) > 0)) rows.push_back(v);
-    std::vector<ExternalId> ids;
-    FloatMatrix vectors(rows.size(), table.dim());
-    for (size_t i = 0; i < rows.size(); ++i) {
-      ids.push_back(g.accounts.ToExternal(rows[i]));
-      std::copy_n(output.Row(rows[i]).data(), table.dim(), vectors.Row(i).data());
-    }
-    IndexConfig c = config;
-    c.metric = Metric::kInnerProduct;
-    indexes.authors = VectorIndex::Build(std::move(ids), vectors, c);
+    if (g.num_posts() == 0 || g.authored.Degree(v) > 0) authors.push_back(v);
   }
+  indexes.accounts = AccountIndex(g, input, with_vector, config, Metric::kCosine);
+  if (kinds.authors && table.output.rows() == table.rows())
+    indexes.authors = AccountIndex(g, AccountVectors(g, table, true), authors, config, Metric::kInnerProduct);
   if (kinds.posts && g.num_posts() > 0) {
     PostVectors posts = BuildPostVectors(g, table, rule);
     IndexConfig c = config;
