@@ -77,6 +77,7 @@ class ServiceTest : public ::testing::Test {
     options.max_ids = 20;
     options.poll_ms = 50;
     options.stats_log_seconds = 0;
+    options.max_message_bytes = 8192;  // small, so the limit can be tested
     server_ = std::make_unique<Server>(options);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
     stub_ = pb::Graphrec::NewStub(channel_);
@@ -229,6 +230,12 @@ TEST_F(ServiceTest, BadRequestsGetTheRightStatus) {
   EXPECT_EQ(stub_->Rank(Context().get(), rank, &ra).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   rank.add_post_ids(1);
   EXPECT_EQ(stub_->Rank(Context().get(), rank, &ra).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+
+  // A request above the message size limit is refused by gRPC before the handler.
+  pb::GetEmbeddingsRequest huge;
+  for (int i = 0; i < 2000; ++i) huge.add_ids(known);
+  ASSERT_GT(huge.ByteSizeLong(), 8192u);
+  EXPECT_EQ(stub_->GetEmbeddings(Context().get(), huge, &ea).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 
   // A deadline already in the past is honoured, not served.
   grpc::ClientContext late;
