@@ -227,6 +227,14 @@ class HnswIndex final : public VectorIndex {
     } catch (const std::exception& e) {
       GR_THROW(ErrorCode::kCorruption, path, ": HNSW payload rejected by hnswlib: ", e.what());
     }
+    // hnswlib 0.6.2's loading constructor leaves num_deleted_ uninitialised
+    // and loadIndex only adds to it: garbage sends every search down the slower
+    // "has deletions" path. Count the marked nodes ourselves.
+    hnsw_->num_deleted_ = 0;
+    for (hnswlib::tableint node = 0; node < hnsw_->cur_element_count; ++node)
+      hnsw_->num_deleted_ += hnsw_->isMarkedDeleted(node) ? 1 : 0;
+    hnsw_->metric_distance_computations = 0;
+    hnsw_->metric_hops = 0;
     const size_t n = hnsw_->cur_element_count;
     GR_CHECK_CODE(n == size(), ErrorCode::kCorruption, path, ": HNSW payload holds ", n, " nodes, the id list ",
                   size());
