@@ -104,10 +104,7 @@ void RunHoldOutLinkPrediction(const LinkPredictionArgs& args) {
   spdlog::info("held out {} of {} follow edges ({} requested; {} kept as a spanning forest)", split.test_edges.size(),
                split.candidate_edges, split.requested, split.forest_edges);
   GR_CHECK(!split.test_edges.empty(), "nothing could be held out: every edge is needed to keep the graph connected");
-  std::vector<graph::VertexPair> train_edges;
-  for (VertexId u = 0; u < split.train.num_accounts(); ++u)
-    for (VertexId v : split.train.following.Neighbors(u))
-      if (u != v && !(g.undirected && v < u)) train_edges.emplace_back(u, v);
+  const std::vector<graph::VertexPair> train_edges = graph::FollowPairs(split.train);
   const auto train_non_edges =
       graph::SampleNonEdges(g, train_edges.size(), MixSeed(walk_config.seed, 7, 7), split.test_non_edges);
   if (!args.write_split.empty()) {

@@ -66,9 +66,7 @@ void RunRecall(const RecallArgs& args) {
   const graph::SocialGraph g = LoadGraphInput(args.graph, args.directed);
   const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
   recall::RecallIndexes indexes = recall::LoadRecallIndexes(args.index, table.dim());
-  if (args.ef_search > 0)
-    for (auto* index : {indexes.accounts.get(), indexes.authors.get(), indexes.posts.get()})
-      if (index != nullptr) index->SetEfSearch(args.ef_search);
+  if (args.ef_search > 0) indexes.SetEfSearch(args.ef_search);
   const recall::Recaller recaller(g, table, indexes);
   const std::map<std::string, recall::RecallKind> kinds{{"similar", recall::RecallKind::kSimilarAccounts},
                                                         {"authors", recall::RecallKind::kAuthors},

@@ -29,6 +29,14 @@ void EdgeSplitConfig::Validate() const {
                 "test fraction must be in (0, 1), got ", test_fraction);
 }
 
+std::vector<VertexPair> FollowPairs(const SocialGraph& g) {
+  std::vector<VertexPair> pairs;
+  for (VertexId u = 0; u < g.num_accounts(); ++u)
+    for (VertexId v : g.following.Neighbors(u))
+      if (u != v && !(g.undirected && v < u)) pairs.emplace_back(u, v);
+  return pairs;
+}
+
 std::vector<VertexPair> SampleNonEdges(const SocialGraph& g, size_t count, uint64_t seed,
                                        const std::vector<VertexPair>& exclude) {
   const size_t n = g.num_accounts();

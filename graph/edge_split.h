@@ -51,6 +51,10 @@ struct EdgeSplit {
 // when no non-edges can be found (a nearly complete graph).
 EdgeSplit SplitEdgesForLinkPrediction(const SocialGraph& g, const EdgeSplitConfig& config);
 
+// Every follow edge of g once, self-loops left out (undirected: u < v),
+// ascending: the train edges of a split's training graph.
+std::vector<VertexPair> FollowPairs(const SocialGraph& g);
+
 // `count` pairs (u, v), u != v, that are not follow edges of g (for an
 // undirected graph, u < v), distinct, not in `exclude`, drawn uniformly with
 // the seed. Used for test and for training non-edges.

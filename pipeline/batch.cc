@@ -393,16 +393,13 @@ BatchReport RunBatch(const BatchConfig& c) {
     r.drift_neighbour_overlap = m.at("drift_neighbour_overlap");
   } else {
     stage("evaluate", [&] {
-      std::vector<graph::VertexPair> train_edges;
-      for (VertexId u = 0; u < split.train.num_accounts(); ++u)
-        for (VertexId v : split.train.following.Neighbors(u))
-          if (u != v && !(g.undirected && v < u)) train_edges.emplace_back(u, v);
+      const std::vector<graph::VertexPair> train_edges = graph::FollowPairs(split.train);
       constexpr size_t kMaxPairs = 50000;  // logistic regression sample; plenty for an AUC
       const auto train = SamplePairs(train_edges, kMaxPairs, c.walk.seed + 1);
       const auto test = SamplePairs(split.test_edges, kMaxPairs, c.walk.seed + 2);
       const auto test_non = SamplePairs(split.test_non_edges, test.size(), c.walk.seed + 3);
-      const auto train_non = SamplePairs(graph::SampleNonEdges(g, train.size(), c.walk.seed + 4, split.test_non_edges),
-                                         train.size(), c.walk.seed + 5);
+      const auto sampled_non = graph::SampleNonEdges(g, train.size(), c.walk.seed + 4, split.test_non_edges);
+      const std::vector<embed::RowPair> train_non(sampled_non.begin(), sampled_non.end());
       if (!test.empty()) {
         const auto lp = embed::LinkPrediction(table.input, train, train_non, test, test_non);
         r.link_auc_dot = lp.dot_auc;

@@ -18,6 +18,20 @@ const char* RecallKindName(RecallKind kind) {
   return "?";
 }
 
+const VectorIndex* RecallIndexes::For(RecallKind kind) const {
+  switch (kind) {
+    case RecallKind::kSimilarAccounts: return accounts.get();
+    case RecallKind::kAuthors: return authors.get();
+    case RecallKind::kPosts: return posts.get();
+  }
+  return nullptr;
+}
+
+void RecallIndexes::SetEfSearch(uint32_t ef) {
+  for (VectorIndex* index : {accounts.get(), authors.get(), posts.get()})
+    if (index != nullptr) index->SetEfSearch(ef);
+}
+
 FloatMatrix AccountVectors(const graph::SocialGraph& g, const embed::EmbeddingTable& table, bool output,
                            std::vector<uint8_t>* has_vector) {
   GR_CHECK(!output || table.output.rows() == table.rows(),
@@ -204,9 +218,7 @@ std::vector<RecallResult> Recaller::Recall(RecallKind kind, ExternalId account, 
   const VertexId user = g_.accounts.Find(account);
   GR_CHECK_CODE(user != kNoVertex, ErrorCode::kNotFound, "account ", account, " is not in the graph");
   GR_CHECK_CODE(has_vector_[user], ErrorCode::kNotFound, "account ", account, " has no vector");
-  const VectorIndex* index = kind == RecallKind::kSimilarAccounts ? indexes_.accounts.get()
-                             : kind == RecallKind::kAuthors       ? indexes_.authors.get()
-                                                                  : indexes_.posts.get();
+  const VectorIndex* index = indexes_.For(kind);
   GR_CHECK(index != nullptr, "no ", RecallKindName(kind), " index in this model");
   const auto found = index->Search(user_vectors_.Row(user), k, Exclusions(kind, user, *index, exclude_known));
   std::vector<RecallResult> results;

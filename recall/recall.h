@@ -63,6 +63,11 @@ struct RecallIndexes {
   std::unique_ptr<VectorIndex> accounts;  // similar accounts (input vectors)
   std::unique_ptr<VectorIndex> authors;   // user -> author (output vectors of accounts that post)
   std::unique_ptr<VectorIndex> posts;     // user -> post; null if the graph has no posts
+
+  // The index answering `kind`, or null if absent.
+  const VectorIndex* For(RecallKind kind) const;
+  // Sets ef_search on every present index (not while searches run).
+  void SetEfSearch(uint32_t ef);
 };
 
 // Which indices to build (the accounts index is always built: it is the

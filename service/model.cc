@@ -28,9 +28,7 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
   model->graph = graph::LoadSnapshot((dir / pipeline::kGraphFile).string());
   model->table = embed::LoadEmbeddings((dir / pipeline::kAccountsEmbeddingFile).string());
   model->indexes = recall::LoadRecallIndexes(dir.string(), model->table.dim());
-  if (ef_search > 0)
-    for (auto* index : {model->indexes.accounts.get(), model->indexes.authors.get(), model->indexes.posts.get()})
-      if (index != nullptr) index->SetEfSearch(ef_search);
+  if (ef_search > 0) model->indexes.SetEfSearch(ef_search);
   model->recaller = std::make_unique<recall::Recaller>(model->graph, model->table, model->indexes);
   for (size_t r = 0; r < model->table.rows(); ++r)
     if (model->table.kinds[r] == embed::TokenKind::kAccount) model->account_row.emplace(model->table.ids[r], r);

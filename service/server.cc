@@ -147,10 +147,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
                       pb::RecallResponse* resp) const {
     if (k == 0 || k > options_.max_k)
       return {grpc::StatusCode::INVALID_ARGUMENT, StrCat("k must be in 1..", options_.max_k, ", got ", k)};
-    const recall::VectorIndex* index = kind == recall::RecallKind::kSimilarAccounts ? m.indexes.accounts.get()
-                                       : kind == recall::RecallKind::kAuthors       ? m.indexes.authors.get()
-                                                                                    : m.indexes.posts.get();
-    if (index == nullptr)
+    if (m.indexes.For(kind) == nullptr)
       return {grpc::StatusCode::UNIMPLEMENTED,
               StrCat("version ", m.version, " has no ", recall::RecallKindName(kind), " index")};
     for (const auto& r : m.recaller->Recall(kind, id, k, exclude)) {

@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
+
+#include "core/error.h"
 
 namespace gr::testing {
 
@@ -41,6 +44,16 @@ inline std::string SharedDataPath(const std::string& relative) {
   const std::filesystem::path root = env ? env : GR_SHARED_DATA_DIR;
   const auto path = root / relative;
   return std::filesystem::exists(path) ? path.string() : "";
+}
+
+// The message of the gr::Error that fn throws, or "" if it throws none.
+inline std::string ErrorOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace gr::testing

@@ -155,10 +155,7 @@ TEST(EmbedWalksTest, HeldOutEdgesScoreAboveNonEdges) {
   const EmbeddingTable table = EmbedWalks(split.train, walks, SmallConfig());
   ASSERT_EQ(table.rows(), g.num_accounts());
   EXPECT_EQ(table.ids[5], g.accounts.ToExternal(5));
-  std::vector<graph::VertexPair> train_edges;
-  for (VertexId u = 0; u < g.num_accounts(); ++u)
-    for (VertexId v : split.train.following.Neighbors(u))
-      if (u < v) train_edges.emplace_back(u, v);
+  const std::vector<graph::VertexPair> train_edges = graph::FollowPairs(split.train);
   const auto train_non = graph::SampleNonEdges(g, train_edges.size(), 3, split.test_non_edges);
   auto rows = [](const std::vector<graph::VertexPair>& p) { return std::vector<RowPair>(p.begin(), p.end()); };
   const LinkPredictionScores s =

@@ -11,14 +11,7 @@ namespace {
 
 using ::gr::testing::WriteTextFile;
 
-std::string ErrorOf(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::gr::testing::ErrorOf;
 
 TEST(IngestTest, FollowsWithHeaderTabsAndTimestamps) {
   const auto path = WriteTextFile("f.tsv",

@@ -26,14 +26,7 @@ std::vector<ExternalId> Ids(size_t n) {
   return ids;
 }
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::gr::testing::ErrorOf;
 
 class IndexTest : public ::testing::TestWithParam<Metric> {};
 
