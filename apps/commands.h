@@ -15,5 +15,6 @@ void AddEvalCommand(CLI::App& app);
 void AddRecallCommands(CLI::App& app);  // index, recall
 void AddServeCommands(CLI::App& app);   // serve, query
 void AddBatchCommand(CLI::App& app);
+void AddRankCommands(CLI::App& app);   // rank-train, rank-eval, rank
 
 }  // namespace gr::apps

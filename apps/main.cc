@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   gr::apps::AddEmbedCommand(app);
   gr::apps::AddEvalCommand(app);
   gr::apps::AddRecallCommands(app);
+  gr::apps::AddRankCommands(app);
   gr::apps::AddServeCommands(app);
   gr::apps::AddBatchCommand(app);
   try {

@@ -361,4 +361,34 @@ std::string IngestReport::ToJson() const {
   return j.dump();
 }
 
+std::vector<Impression> ReadImpressions(const std::string& path, const IngestConfig& config,
+                                        FileReport* report) {
+  config.Validate();
+  FileReport local;
+  if (report == nullptr) report = &local;
+  const auto flag = [](std::string_view field, const char* what, uint8_t* out) -> LineError {
+    if (field == "0" || field == "1") {
+      *out = field == "1";
+      return {};
+    }
+    return StrCat("bad ", what, " '", field, "' (expected 0 or 1)");
+  };
+  return internal::ParseFile<Impression>(
+      path, config, report, [&](const std::string_view* f, size_t n, Impression* r) -> LineError {
+        if (auto e = CheckFieldCount(n, 6, 6, "account_id, post_id, timestamp, clicked, interacted, dwell_ms");
+            !e.empty())
+          return e;
+        if (auto e = ParseId(f[0], "account_id", &r->account); !e.empty()) return e;
+        if (auto e = ParseId(f[1], "post_id", &r->post); !e.empty()) return e;
+        if (auto e = ParseTime(f[2], &r->time); !e.empty()) return e;
+        if (auto e = flag(f[3], "clicked", &r->clicked); !e.empty()) return e;
+        if (auto e = flag(f[4], "interacted", &r->interacted); !e.empty()) return e;
+        uint64_t dwell = 0;
+        if (!ParseU64(f[5], &dwell) || dwell > UINT32_MAX)
+          return StrCat("bad dwell_ms '", f[5], "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
+        r->dwell_ms = static_cast<uint32_t>(dwell);
+        return {};
+      });
+}
+
 }  // namespace gr::graph

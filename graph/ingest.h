@@ -81,4 +81,22 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config,
 SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestConfig& config,
                          IngestReport* report = nullptr);
 
+// One row of the impressions file (ranker training data): a post shown to an
+// account at `time`, and what the account did with it.
+struct Impression {
+  ExternalId account = 0;
+  ExternalId post = 0;
+  uint32_t time = 0;       // Unix seconds
+  uint8_t clicked = 0;     // 0 or 1
+  uint8_t interacted = 0;  // 0 or 1 (like, comment, repost, ...)
+  uint32_t dwell_ms = 0;   // 0 when not clicked
+};
+
+// Reads "account_id, post_id, timestamp, clicked, interacted, dwell_ms" rows
+// (DESIGN.md), in file order, with the same file handling and bad-line policy
+// as Ingest (config.skip_bad_lines, threads, block_bytes). clicked and
+// interacted must be 0 or 1.
+std::vector<Impression> ReadImpressions(const std::string& path, const IngestConfig& config,
+                                        FileReport* report = nullptr);
+
 }  // namespace gr::graph

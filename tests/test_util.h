@@ -56,6 +56,17 @@ inline std::string ErrorOf(const std::function<void()>& fn) {
   return "";
 }
 
+// The code of the gr::Error that fn throws; a test failure if it throws none.
+inline ErrorCode CodeOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "no error thrown";
+  return ErrorCode::kInternal;
+}
+
 }  // namespace gr::testing
 
 // Skips the current test unless ../shared/data/<relative> exists; binds its path.

@@ -51,15 +51,7 @@ const World& SmallWorld() {
   return *world;
 }
 
-ErrorCode CodeOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no error";
-  return ErrorCode::kInternal;
-}
+using ::gr::testing::CodeOf;
 
 TEST(RecallTest, FiltersNeverReturnSelfFollowedOrSeen) {
   const World& w = SmallWorld();

@@ -1,0 +1,253 @@
+// graphrec rank-train (train the multi-task ranker from impressions),
+// graphrec rank-eval (score held-out impressions) and graphrec rank (score
+// candidate posts for one account).
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.h"
+#include "apps/graph_input.h"
+#include "core/error.h"
+#include "embed/embedding_io.h"
+#include "ranking/ranker.h"
+
+namespace gr::apps {
+namespace {
+
+// What every ranking command reads: the graph snapshot and the embeddings.
+struct RankInputs {
+  std::string graph, embeddings;
+  int workers = 0;
+};
+
+void AddInputFlags(CLI::App* cmd, RankInputs& in) {
+  cmd->add_option("--graph", in.graph, "graph snapshot (graphrec ingest) with the interactions")->required();
+  cmd->add_option("--embeddings", in.embeddings, "account (and post) embeddings, .emb (native) or word2vec")->required();
+  cmd->add_option("--workers", in.workers, "threads (0 = all cores)")->capture_default_str();
+}
+
+struct Loaded {
+  graph::SocialGraph g;
+  embed::EmbeddingTable table;
+};
+
+Loaded Load(const RankInputs& in) {
+  Loaded loaded{LoadGraphInput(in.graph, /*directed=*/true), embed::LoadAnyEmbeddings(in.embeddings)};
+  GR_CHECK(loaded.g.num_posts() > 0, in.graph, " has no posts: the ranker needs the interaction graph (graphrec ingest --interactions)");
+  return loaded;
+}
+
+std::vector<graph::Impression> ReadImpressionFile(const std::string& path, bool skip_bad_lines, int workers) {
+  graph::IngestConfig config;
+  config.skip_bad_lines = skip_bad_lines;
+  config.threads = workers;
+  graph::FileReport report;
+  std::vector<graph::Impression> impressions = graph::ReadImpressions(path, config, &report);
+  spdlog::info("{}: {} impressions{}", path, impressions.size(),
+               report.bad_lines > 0 ? fmt::format(", {} bad lines skipped", report.bad_lines) : "");
+  for (const std::string& example : report.bad_examples) spdlog::warn("{}", example);
+  GR_CHECK(!impressions.empty(), path, " holds no impressions");
+  return impressions;
+}
+
+void PrintMetrics(const char* title, const ranking::RankingMetrics& m, bool json) {
+  if (json) {
+    std::printf("%s\n", m.ToJson().c_str());
+  } else {
+    std::printf("# %s\n%s", title, m.ToText().c_str());
+  }
+}
+
+ranking::RankingMetrics Evaluate(const ranking::Ranker& ranker, const ranking::FeatureSource& features,
+                                 std::span<const graph::Impression> impressions, int workers, uint64_t* skipped) {
+  std::vector<ranking::Outcome> outcomes;
+  const ranking::Examples examples = ranking::BuildExamples(features, impressions, workers, &outcomes, skipped);
+  GR_CHECK(examples.size() > 0, "none of the ", impressions.size(), " impressions to evaluate is known to the graph");
+  const std::vector<ranking::TaskScores> predictions = ranker.Predict(features, examples, workers);
+  return ranking::EvaluateRanking(predictions, outcomes, ranker.fusion(), ranker.objective());
+}
+
+struct TrainArgs {
+  RankInputs in;
+  std::string impressions, output, features = "all", architecture = "mmoe";
+  uint32_t test_days = 1, validation_days = 1;
+  bool no_fusion_search = false, skip_bad_lines = false, json = false;
+  ranking::RankerConfig config;
+};
+
+void RunRankTrain(TrainArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto architecture = ranking::ParseArchitecture(args.architecture);
+  GR_CHECK(architecture.has_value(), "--architecture must be mmoe, shared-bottom or single-task, got '",
+           args.architecture, "'");
+  ranking::RankerConfig& config = args.config;
+  config.model.architecture = *architecture;
+  config.features.groups = ranking::ParseFeatureGroups(args.features);
+  config.model.threads = args.in.workers;
+  config.search_fusion = !args.no_fusion_search;
+  config.search.seed = config.model.seed;
+  config.features.seed = config.model.seed;
+  config.features.Validate();
+  config.model.Validate();
+
+  const Loaded loaded = Load(args.in);
+  const std::vector<graph::Impression> impressions =
+      ReadImpressionFile(args.impressions, args.skip_bad_lines, args.in.workers);
+  const ranking::TimeSplit split = ranking::SplitByTime(impressions, args.test_days, args.validation_days);
+  spdlog::info("split by time: train {} (before {}), validation {}, test {} (from {})", split.train.size(),
+               split.validation_start, split.validation.size(), split.test.size(), split.test_start);
+  const ranking::FeatureSource features(loaded.g, loaded.table, config.features, {}, args.in.workers);
+  ranking::RankerTrainReport report;
+  const ranking::Ranker ranker = ranking::Ranker::Train(features, split.train, split.validation, config, &report);
+  ranker.Save(args.output);
+  if (!args.json) std::printf("%s", report.ToText().c_str());
+  uint64_t skipped = 0;
+  const ranking::RankingMetrics test = Evaluate(ranker, features, split.test, args.in.workers, &skipped);
+  PrintMetrics("test days (held out by time)", test, args.json);
+  if (!args.json)
+    std::printf("ranker (%s, features %s) -> %s in %.1f s\n", ranking::ArchitectureName(config.model.architecture),
+                ranking::FeatureGroupNames(config.features.groups).c_str(), args.output.c_str(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+struct EvalArgs {
+  RankInputs in;
+  std::string impressions, model;
+  uint32_t test_days = 1;
+  bool all = false, skip_bad_lines = false, json = false;
+};
+
+void RunRankEval(const EvalArgs& args) {
+  const ranking::Ranker ranker = ranking::Ranker::Load(args.model);
+  const Loaded loaded = Load(args.in);
+  const ranking::FeatureSource features(loaded.g, loaded.table, ranker.feature_config(), ranker.centroids(),
+                                        args.in.workers);
+  const std::vector<graph::Impression> impressions =
+      ReadImpressionFile(args.impressions, args.skip_bad_lines, args.in.workers);
+  std::vector<graph::Impression> scored;
+  if (args.all) {
+    scored = impressions;
+  } else {
+    scored = ranking::SplitByTime(impressions, args.test_days, 0).test;
+  }
+  uint64_t skipped = 0;
+  const ranking::RankingMetrics m = Evaluate(ranker, features, scored, args.in.workers, &skipped);
+  if (skipped > 0) spdlog::warn("{} impressions skipped: account or post unknown to the graph", skipped);
+  PrintMetrics(args.all ? "all impressions" : "last days", m, args.json);
+}
+
+struct RankArgs {
+  RankInputs in;
+  std::string model, posts_file;
+  ExternalId account = 0;
+  std::vector<ExternalId> posts;
+  int64_t time = -1;
+  bool json = false;
+};
+
+void RunRank(const RankArgs& args) {
+  const ranking::Ranker ranker = ranking::Ranker::Load(args.model);
+  const Loaded loaded = Load(args.in);
+  const ranking::FeatureSource features(loaded.g, loaded.table, ranker.feature_config(), ranker.centroids(),
+                                        args.in.workers);
+  std::vector<ExternalId> posts = args.posts;
+  if (!args.posts_file.empty()) {
+    std::ifstream in(args.posts_file);
+    GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", args.posts_file);
+    std::string line;
+    for (size_t line_number = 1; std::getline(in, line); ++line_number) {
+      if (line.empty() || line[0] == '#') continue;
+      try {
+        posts.push_back(std::stoull(line));
+      } catch (const std::exception&) {
+        GR_THROW(ErrorCode::kInvalidArgument, args.posts_file, ":", line_number, ": expected a post id, got '", line, "'");
+      }
+    }
+  }
+  GR_CHECK(!posts.empty(), "give --posts or --posts-file");
+  const auto time = static_cast<uint32_t>(args.time >= 0 ? args.time : loaded.g.reference_time);
+  const auto ranked = ranker.Rank(features, args.account, posts, time);
+  if (args.json) {
+    nlohmann::json out = {{"account", args.account}, {"time", time}, {"results", nlohmann::json::array()}};
+    for (const auto& r : ranked)
+      out["results"].push_back({{"post", r.post}, {"fused", r.fused}, {"click", r.scores[ranking::kClickTask]},
+                                {"interaction", r.scores[ranking::kInteractionTask]},
+                                {"dwell_seconds", r.scores[ranking::kDwellTask]}});
+    std::printf("%s\n", out.dump().c_str());
+    return;
+  }
+  std::printf("# account %llu at %u; fused = %s\n# post\tfused\tclick\tinteraction\tdwell_s\n",
+              static_cast<unsigned long long>(args.account), time, ranker.fusion().ToText().c_str());
+  for (const auto& r : ranked)
+    std::printf("p%llu\t%.6g\t%.4f\t%.4f\t%.1f\n", static_cast<unsigned long long>(r.post), r.fused,
+                r.scores[ranking::kClickTask], r.scores[ranking::kInteractionTask], r.scores[ranking::kDwellTask]);
+}
+
+}  // namespace
+
+void AddRankCommands(CLI::App& app) {
+  {
+    auto args = std::make_shared<TrainArgs>();
+    CLI::App* cmd = app.add_subcommand(
+        "rank-train", "Train the multi-task ranker (click, interaction, dwell) on impressions split by time; "
+                      "prints the held-out test days' metrics");
+    AddInputFlags(cmd, args->in);
+    cmd->add_option("--impressions", args->impressions, "impressions file (account_id, post_id, timestamp, clicked, interacted, dwell_ms)")->required();
+    cmd->add_option("--output", args->output, "ranker file to write (ranker.bin)")->required();
+    cmd->add_option("--test-days", args->test_days, "last days held out for the test metrics")->capture_default_str();
+    cmd->add_option("--validation-days", args->validation_days, "days before the test days that tune the fusion weights (0 = none)")->capture_default_str();
+    cmd->add_option("--features", args->features, "feature groups: all, or a list of counters,social,similarity,embeddings,clusters")->capture_default_str();
+    cmd->add_option("--clusters", args->config.features.clusters, "k of the k-means cluster-id feature")->capture_default_str();
+    cmd->add_option("--kmeans-iterations", args->config.features.kmeans_iterations, "k-means iterations")->capture_default_str();
+    cmd->add_option("--architecture", args->architecture, "mmoe, shared-bottom or single-task")->capture_default_str();
+    ranking::ModelConfig& m = args->config.model;
+    cmd->add_option("--experts", m.experts, "MMoE experts")->capture_default_str();
+    cmd->add_option("--expert-units", m.expert_units, "ReLU units per expert")->capture_default_str();
+    cmd->add_option("--tower-units", m.tower_units, "ReLU units per task tower")->capture_default_str();
+    cmd->add_option("--cluster-dim", m.cluster_dim, "width of the learned cluster-id embedding")->capture_default_str();
+    cmd->add_option("--epochs", m.epochs, "passes over the training impressions")->capture_default_str();
+    cmd->add_option("--batch-size", m.batch_size, "mini-batch size")->capture_default_str();
+    cmd->add_option("--learning-rate", m.learning_rate, "Adam learning rate")->capture_default_str();
+    cmd->add_option("--l2", m.l2, "weight decay")->capture_default_str();
+    cmd->add_option("--seed", m.seed, "seed of k-means, initialisation, shuffling and the fusion search")->capture_default_str();
+    ranking::FusionWeights& f = args->config.fusion;
+    cmd->add_option("--alpha", f.alpha, "fusion alpha per task (click interaction dwell); the search's start")->expected(3)->capture_default_str();
+    cmd->add_option("--beta", f.beta, "fusion beta per task (click interaction dwell); the search's start")->expected(3)->capture_default_str();
+    cmd->add_flag("--no-fusion-search", args->no_fusion_search, "keep --alpha/--beta instead of searching them on the validation days");
+    ranking::FusionObjective& o = args->config.objective;
+    cmd->add_option("--interaction-weight", o.interaction_weight, "objective: value of an interaction (a click is 1)")->capture_default_str();
+    cmd->add_option("--dwell-weight", o.dwell_weight, "objective: value of a minute of dwell")->capture_default_str();
+    cmd->add_option("--top-fraction", o.top_fraction, "objective: share of each account's impressions ranked first that counts")->capture_default_str();
+    cmd->add_flag("--skip-bad-lines", args->skip_bad_lines, "skip (and count) malformed impression lines");
+    cmd->add_flag("--json", args->json, "print the test metrics as JSON only");
+    cmd->callback([args] { RunRankTrain(*args); });
+  }
+  {
+    auto args = std::make_shared<EvalArgs>();
+    CLI::App* cmd = app.add_subcommand("rank-eval", "Score impressions with a trained ranker: per-task AUC, click GAUC, dwell error, fusion objective");
+    AddInputFlags(cmd, args->in);
+    cmd->add_option("--impressions", args->impressions, "impressions file")->required();
+    cmd->add_option("--model", args->model, "ranker file (graphrec rank-train)")->required();
+    cmd->add_option("--test-days", args->test_days, "evaluate the last N days")->capture_default_str();
+    cmd->add_flag("--all", args->all, "evaluate every impression instead of the last days");
+    cmd->add_flag("--skip-bad-lines", args->skip_bad_lines, "skip (and count) malformed impression lines");
+    cmd->add_flag("--json", args->json, "print the metrics as JSON");
+    cmd->callback([args] { RunRankEval(*args); });
+  }
+  {
+    auto args = std::make_shared<RankArgs>();
+    CLI::App* cmd = app.add_subcommand("rank", "Score candidate posts for one account, best first");
+    AddInputFlags(cmd, args->in);
+    cmd->add_option("--model", args->model, "ranker file (graphrec rank-train)")->required();
+    cmd->add_option("--account", args->account, "account id")->required();
+    cmd->add_option("--posts", args->posts, "candidate post ids");
+    cmd->add_option("--posts-file", args->posts_file, "file of candidate post ids, one per line");
+    cmd->add_option("--time", args->time, "Unix seconds of the request (default: the graph's newest timestamp)");
+    cmd->add_flag("--json", args->json, "print JSON");
+    cmd->callback([args] { RunRank(*args); });
+  }
+}
+
+}  // namespace gr::apps

@@ -1,0 +1,244 @@
+#include "ranking/features.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+
+namespace gr::ranking {
+namespace {
+
+constexpr std::pair<FeatureGroup, const char*> kGroupNames[] = {
+    {kCounters, "counters"}, {kSocial, "social"}, {kSimilarity, "similarity"},
+    {kEmbeddings, "embeddings"}, {kClusters, "clusters"}};
+
+float Dot(const float* a, const float* b, size_t n) {
+  float sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+std::vector<float> RowNorms(const FloatMatrix& m) {
+  std::vector<float> norms(m.rows());
+  for (size_t r = 0; r < m.rows(); ++r) norms[r] = std::sqrt(Dot(m.Row(r).data(), m.Row(r).data(), m.cols()));
+  return norms;
+}
+
+float Cosine(const float* a, float norm_a, const float* b, float norm_b, size_t n) {
+  if (norm_a <= 0 || norm_b <= 0) return 0;
+  return Dot(a, b, n) / (norm_a * norm_b);
+}
+
+}  // namespace
+
+uint32_t ParseFeatureGroups(std::string_view list) {
+  if (list == "all") return kAllFeatureGroups;
+  uint32_t groups = 0;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    const std::string_view name = list.substr(0, comma);
+    list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+    const auto* it = std::find_if(std::begin(kGroupNames), std::end(kGroupNames),
+                                  [&](const auto& entry) { return name == entry.second; });
+    GR_CHECK(it != std::end(kGroupNames), "unknown feature group '", name,
+             "' (expected all, or a list of counters, social, similarity, embeddings, clusters)");
+    groups |= it->first;
+  }
+  GR_CHECK(groups != 0, "no feature group given");
+  return groups;
+}
+
+std::string FeatureGroupNames(uint32_t groups) {
+  std::string names;
+  for (const auto& [group, name] : kGroupNames) {
+    if (!(groups & group)) continue;
+    if (!names.empty()) names += ',';
+    names += name;
+  }
+  return names;
+}
+
+void FeatureConfig::Validate() const {
+  GR_CHECK(groups != 0 && (groups & ~kAllFeatureGroups) == 0, "feature groups: bad mask ", groups);
+  if (groups & kClusters) {
+    GR_CHECK(clusters >= 1 && clusters <= 65536, "clusters must be in [1, 65536], got ", clusters);
+    GR_CHECK(kmeans_iterations >= 1, "kmeans_iterations must be >= 1");
+    GR_CHECK(kmeans_sample >= clusters, "kmeans_sample (", kmeans_sample, ") must be >= clusters (", clusters, ")");
+  }
+}
+
+FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                             const FeatureConfig& config, FloatMatrix centroids, int threads)
+    : g_(g), config_(config), dim_(table.dim()), centroids_(std::move(centroids)) {
+  config_.Validate();
+  const bool vectors_needed = (config_.groups & (kSimilarity | kEmbeddings | kClusters)) != 0;
+  if (vectors_needed) {
+    account_input_ = recall::AccountVectors(g, table, /*output=*/false, &has_account_);
+    if (table.output.rows() == table.rows()) account_output_ = recall::AccountVectors(g, table, /*output=*/true);
+    const recall::PostVectors posts = recall::BuildPostVectors(g, table, config_.post_rule);
+    post_vectors_ = FloatMatrix(g.num_posts(), dim_);
+    has_post_.assign(g.num_posts(), 0);
+    for (size_t i = 0; i < posts.ids.size(); ++i) {
+      const VertexId p = g.posts.Find(posts.ids[i]);
+      std::copy_n(posts.vectors.Row(i).data(), dim_, post_vectors_.Row(p).data());
+      has_post_[p] = 1;
+    }
+    account_norm_ = RowNorms(account_input_);
+    post_norm_ = RowNorms(post_vectors_);
+  }
+  if (config_.groups & kClusters) {
+    if (centroids_.empty()) {
+      FitCentroids(threads);
+    } else {
+      GR_CHECK(centroids_.cols() == dim_, "the ranker's cluster centroids have dimension ", centroids_.cols(),
+               " but the embeddings have ", dim_, ": train the ranker on this embedding");
+    }
+    account_cluster_.assign(g.num_accounts(), static_cast<uint32_t>(centroids_.rows()));
+    post_cluster_.assign(g.num_posts(), static_cast<uint32_t>(centroids_.rows()));
+    ParallelFor(static_cast<int64_t>(g.num_accounts()), threads, 1024, [&](int64_t a) {
+      if (has_account_[a]) account_cluster_[a] = NearestCentroid(account_input_.Row(a));
+    });
+    ParallelFor(static_cast<int64_t>(g.num_posts()), threads, 1024, [&](int64_t p) {
+      if (has_post_[p]) post_cluster_[p] = NearestCentroid(post_vectors_.Row(p));
+    });
+  }
+
+  if (config_.groups & kCounters)
+    dense_names_.insert(dense_names_.end(), {"log_author_followers", "log_post_age_hours", "log_post_interactions"});
+  if (config_.groups & kSocial) dense_names_.insert(dense_names_.end(), {"follows_author", "log_followees_interacted"});
+  if (config_.groups & kSimilarity)
+    dense_names_.insert(dense_names_.end(), {"cos_account_author", "cos_account_post", "dot_account_author_context"});
+  if (config_.groups & kEmbeddings) {
+    for (const char* who : {"account", "post", "author"})
+      for (size_t i = 0; i < dim_; ++i) dense_names_.push_back(StrCat(who, "_vec_", i));
+  }
+}
+
+uint32_t FeatureSource::NearestCentroid(std::span<const float> vector) const {
+  uint32_t best = 0;
+  float best_score = -std::numeric_limits<float>::infinity();
+  for (size_t c = 0; c < centroids_.rows(); ++c) {
+    const float score = Dot(vector.data(), centroids_.Row(c).data(), dim_);
+    if (score > best_score) {
+      best_score = score;
+      best = static_cast<uint32_t>(c);
+    }
+  }
+  return best;
+}
+
+// Spherical k-means (cosine) over a seeded sample of account vectors. The
+// sums run in sample order, so the centroids do not depend on the thread count.
+void FeatureSource::FitCentroids(int threads) {
+  std::vector<uint32_t> candidates;
+  for (uint32_t a = 0; a < has_account_.size(); ++a)
+    if (has_account_[a] && account_norm_[a] > 0) candidates.push_back(a);
+  GR_CHECK(candidates.size() >= config_.clusters, "k-means needs at least ", config_.clusters,
+           " accounts with vectors, found ", candidates.size());
+  Rng rng(MixSeed(config_.seed, 0x6b6d65616e73ULL));  // "kmeans"
+  for (size_t i = 0; i < candidates.size() && i < config_.kmeans_sample; ++i)
+    std::swap(candidates[i], candidates[i + rng.Uniform(candidates.size() - i)]);
+  candidates.resize(std::min<size_t>(candidates.size(), config_.kmeans_sample));
+  const size_t n = candidates.size(), k = config_.clusters;
+  FloatMatrix sample(n, dim_);
+  for (size_t i = 0; i < n; ++i) {
+    const float* from = account_input_.Row(candidates[i]).data();
+    const float inv = 1.0f / account_norm_[candidates[i]];
+    for (size_t j = 0; j < dim_; ++j) sample.At(i, j) = from[j] * inv;
+  }
+  centroids_ = FloatMatrix(k, dim_);
+  for (size_t c = 0; c < k; ++c) std::copy_n(sample.Row(c).data(), dim_, centroids_.Row(c).data());  // sample is shuffled
+  std::vector<uint32_t> assignment(n);
+  for (uint32_t iteration = 0; iteration < config_.kmeans_iterations; ++iteration) {
+    ParallelFor(static_cast<int64_t>(n), threads, 1024, [&](int64_t i) { assignment[i] = NearestCentroid(sample.Row(i)); });
+    FloatMatrix sums(k, dim_);
+    std::vector<uint64_t> counts(k, 0);
+    for (size_t i = 0; i < n; ++i) {
+      float* sum = sums.Row(assignment[i]).data();
+      const float* x = sample.Row(i).data();
+      for (size_t j = 0; j < dim_; ++j) sum[j] += x[j];
+      ++counts[assignment[i]];
+    }
+    for (size_t c = 0; c < k; ++c) {
+      float* centroid = centroids_.Row(c).data();
+      if (counts[c] == 0) {  // empty cluster: restart it on a random sample point
+        std::copy_n(sample.Row(rng.Uniform(n)).data(), dim_, centroid);
+        continue;
+      }
+      const float* sum = sums.Row(c).data();
+      const float norm = std::sqrt(Dot(sum, sum, dim_));
+      for (size_t j = 0; j < dim_; ++j) centroid[j] = norm > 0 ? sum[j] / norm : 0.0f;
+    }
+  }
+}
+
+void FeatureSource::Extract(ExternalId account, ExternalId post, uint32_t time, float* dense,
+                            uint32_t* clusters) const {
+  const VertexId a = g_.accounts.Find(account);
+  GR_CHECK_CODE(a != kNoVertex, ErrorCode::kNotFound, "unknown account ", account);
+  const VertexId p = g_.posts.Find(post);
+  GR_CHECK_CODE(p != kNoVertex, ErrorCode::kNotFound, "unknown post ", post);
+  const VertexId author = g_.post_author[p];
+  const bool has_author = author != kNoVertex;
+  const std::span<const VertexId> engagers = g_.engagers.Neighbors(p);
+  const uint32_t* engager_times = g_.engagers.times.empty() ? nullptr : g_.engagers.times.data() + g_.engagers.Begin(p);
+  // An interaction counts if it happened before the impression (unknown times count).
+  const auto before = [&](size_t i) { return engager_times == nullptr || engager_times[i] < time; };
+  float* out = dense;
+
+  if (config_.groups & kCounters) {
+    const double followers = has_author ? static_cast<double>(g_.followers.Degree(author)) : 0.0;
+    const uint32_t post_time = g_.post_time[p];
+    const double age_hours = post_time > 0 && time > post_time ? (time - post_time) / 3600.0 : 0.0;
+    uint64_t interactions = 0;
+    for (size_t i = 0; i < engagers.size(); ++i) interactions += before(i);
+    *out++ = static_cast<float>(std::log1p(followers));
+    *out++ = static_cast<float>(std::log1p(age_hours));
+    *out++ = static_cast<float>(std::log1p(static_cast<double>(interactions)));
+  }
+  if (config_.groups & kSocial) {
+    const std::span<const VertexId> followees = g_.following.Neighbors(a);
+    uint64_t followees_interacted = 0;
+    if (followees.size() < engagers.size()) {
+      for (const VertexId f : followees) {
+        const auto it = std::lower_bound(engagers.begin(), engagers.end(), f);
+        if (it != engagers.end() && *it == f && before(static_cast<size_t>(it - engagers.begin())))
+          ++followees_interacted;
+      }
+    } else {
+      for (size_t i = 0; i < engagers.size(); ++i)
+        if (before(i) && graph::SortedContains(followees, engagers[i])) ++followees_interacted;
+    }
+    *out++ = has_author && g_.following.HasEdge(a, author) ? 1.0f : 0.0f;
+    *out++ = static_cast<float>(std::log1p(static_cast<double>(followees_interacted)));
+  }
+  const float* account_vec = account_input_.empty() ? nullptr : account_input_.Row(a).data();
+  if (config_.groups & kSimilarity) {
+    const float account_norm = account_norm_[a];
+    const float* post_vec = post_vectors_.Row(p).data();
+    *out++ = has_author ? Cosine(account_vec, account_norm, account_input_.Row(author).data(), account_norm_[author], dim_)
+                        : 0.0f;
+    *out++ = Cosine(account_vec, account_norm, post_vec, post_norm_[p], dim_);
+    *out++ = has_author && !account_output_.empty() ? Dot(account_vec, account_output_.Row(author).data(), dim_) : 0.0f;
+  }
+  if (config_.groups & kEmbeddings) {
+    out = std::copy_n(account_vec, dim_, out);
+    out = std::copy_n(post_vectors_.Row(p).data(), dim_, out);
+    if (has_author) {
+      out = std::copy_n(account_input_.Row(author).data(), dim_, out);
+    } else {
+      out = std::fill_n(out, dim_, 0.0f);
+    }
+  }
+  if (config_.groups & kClusters) {
+    const auto none = static_cast<uint32_t>(centroids_.rows());
+    clusters[0] = account_cluster_[a];
+    clusters[1] = post_cluster_[p];
+    clusters[2] = has_author ? account_cluster_[author] : none;
+  }
+}
+
+}  // namespace gr::ranking

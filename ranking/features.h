@@ -1,0 +1,108 @@
+// Ranking features of an (account, post) impression, computed by one code
+// path for training, evaluation and serving (FeatureSource::Extract).
+//
+// Groups (each can be switched off; the counters-only baseline keeps only
+// kCounters):
+//   counters   log(1 + author followers), log(1 + post age in hours),
+//              log(1 + interactions with the post before the impression)
+//   social     the account follows the author (0/1), log(1 + followees of the
+//              account who interacted with the post before the impression)
+//   similarity cosine(account, author) and cosine(account, post) of input
+//              vectors, and account input . author output (skip-gram's score)
+//   embeddings the account's input vector, the post's vector (recall's post
+//              rule: trained row or cold-start mean) and the author's vector
+//   clusters   k-means cluster ids of the account, the post and the author
+//              (k-means over account input vectors, cosine); the model turns
+//              them into learned id embeddings. Id k = "no vector".
+//
+// Counters are point-in-time: only interactions with a timestamp before the
+// impression count, so training rows never see their own future.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ids.h"
+#include "core/matrix.h"
+#include "embed/embedding_table.h"
+#include "graph/social_graph.h"
+#include "recall/recall.h"
+
+namespace gr::ranking {
+
+enum FeatureGroup : uint32_t {
+  kCounters = 1u << 0,
+  kSocial = 1u << 1,
+  kSimilarity = 1u << 2,
+  kEmbeddings = 1u << 3,
+  kClusters = 1u << 4,
+};
+inline constexpr uint32_t kAllFeatureGroups = kCounters | kSocial | kSimilarity | kEmbeddings | kClusters;
+
+// "all", or a comma-separated list of counters, social, similarity,
+// embeddings, clusters. Throws kInvalidArgument naming a bad entry.
+uint32_t ParseFeatureGroups(std::string_view list);
+std::string FeatureGroupNames(uint32_t groups);
+
+struct FeatureConfig {
+  uint32_t groups = kAllFeatureGroups;
+  uint32_t clusters = 32;           // k of k-means; >= 1 when kClusters is on
+  uint32_t kmeans_iterations = 15;  // Lloyd iterations
+  uint32_t kmeans_sample = 100000;  // accounts sampled to fit the centroids
+  uint64_t seed = 1;
+  recall::PostVectorRule post_rule;
+
+  void Validate() const;  // throws kInvalidArgument naming the field
+};
+
+// Cluster slots per example when kClusters is on: account, post, author.
+inline constexpr int kClusterSlots = 3;
+
+// Everything features need from one model version: the graph, account input
+// (and output) vectors, post vectors, cluster centroids and assignments.
+// Holds a reference to the graph (it must outlive the source). Immutable
+// after construction; Extract is safe to call concurrently.
+class FeatureSource {
+ public:
+  // `centroids` empty: fitted here by k-means (training); otherwise used as
+  // given (a loaded ranker: serving and evaluation), and must match the
+  // table's dimension. Throws kInvalidArgument on mismatches.
+  FeatureSource(const graph::SocialGraph& g, const embed::EmbeddingTable& table, const FeatureConfig& config,
+                FloatMatrix centroids = {}, int threads = 0);
+
+  const FeatureConfig& config() const { return config_; }
+  const FloatMatrix& centroids() const { return centroids_; }
+  const graph::SocialGraph& graph() const { return g_; }
+  size_t dense_dim() const { return dense_names_.size(); }
+  int cluster_slots() const { return (config_.groups & kClusters) ? kClusterSlots : 0; }
+  // Rows of the cluster id embedding: k clusters + "no vector".
+  uint32_t cluster_rows() const { return static_cast<uint32_t>(centroids_.rows()) + 1; }
+  const std::vector<std::string>& dense_names() const { return dense_names_; }
+
+  // Writes dense_dim() floats to `dense` and cluster_slots() ids to
+  // `clusters` for `account` seeing `post` at `time` (Unix seconds). Throws
+  // kNotFound naming an unknown account or post.
+  void Extract(ExternalId account, ExternalId post, uint32_t time, float* dense, uint32_t* clusters) const;
+
+ private:
+  void FitCentroids(int threads);
+  uint32_t NearestCentroid(std::span<const float> vector) const;
+
+  const graph::SocialGraph& g_;
+  FeatureConfig config_;
+  size_t dim_ = 0;
+  FloatMatrix account_input_;          // g's dense account order; zero rows when absent
+  FloatMatrix account_output_;         // empty if the table has no output vectors
+  std::vector<uint8_t> has_account_;
+  FloatMatrix post_vectors_;           // g's dense post order; zero rows when absent
+  std::vector<uint8_t> has_post_;
+  std::vector<float> account_norm_, post_norm_;
+  FloatMatrix centroids_;              // k x dim, unit length
+  std::vector<uint32_t> account_cluster_, post_cluster_;
+  std::vector<std::string> dense_names_;
+};
+
+}  // namespace gr::ranking

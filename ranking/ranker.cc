@@ -1,0 +1,331 @@
+#include "ranking/ranker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "embed/evaluation.h"
+
+namespace gr::ranking {
+namespace {
+
+constexpr uint32_t kRankerMagic = 0x4b525247;  // "GRRK" little-endian
+constexpr uint32_t kRankerVersion = 1;
+constexpr uint32_t kDay = 86400;
+
+double Auc(std::span<const TaskScores> predictions, std::span<const Outcome> outcomes, int task,
+           std::span<const uint32_t> rows) {
+  std::vector<double> scores;
+  std::vector<uint8_t> labels;
+  uint64_t positives = 0;
+  for (const uint32_t i : rows) {
+    scores.push_back(predictions[i][task]);
+    const uint8_t label = task == kClickTask ? outcomes[i].clicked : outcomes[i].interacted;
+    labels.push_back(label);
+    positives += label;
+  }
+  if (positives == 0 || positives == rows.size()) return std::nan("");
+  return embed::RocAuc(scores, labels);
+}
+
+nlohmann::json FeatureConfigToJson(const FeatureConfig& c) {
+  return {{"groups", FeatureGroupNames(c.groups)}, {"clusters", c.clusters},
+          {"kmeans_iterations", c.kmeans_iterations}, {"kmeans_sample", c.kmeans_sample}, {"seed", c.seed},
+          {"post_min_interactions", c.post_rule.min_interactions},
+          {"post_first_engagers", c.post_rule.first_engagers}, {"post_author_weight", c.post_rule.author_weight}};
+}
+
+FeatureConfig FeatureConfigFromJson(const nlohmann::json& j) {
+  FeatureConfig c;
+  c.groups = ParseFeatureGroups(j.at("groups").get<std::string>());
+  c.clusters = j.at("clusters");
+  c.kmeans_iterations = j.at("kmeans_iterations");
+  c.kmeans_sample = j.at("kmeans_sample");
+  c.seed = j.at("seed");
+  c.post_rule.min_interactions = j.at("post_min_interactions");
+  c.post_rule.first_engagers = j.at("post_first_engagers");
+  c.post_rule.author_weight = j.at("post_author_weight");
+  return c;
+}
+
+}  // namespace
+
+TimeSplit SplitByTime(std::span<const Impression> impressions, uint32_t test_days, uint32_t validation_days) {
+  GR_CHECK(!impressions.empty(), "no impressions to split");
+  GR_CHECK(test_days >= 1, "test_days must be >= 1");
+  uint32_t newest = 0;
+  for (const Impression& i : impressions) newest = std::max(newest, i.time);
+  // The test days end with the newest impression's day.
+  const uint32_t end_of_day = (newest / kDay + 1) * kDay;
+  const auto back = [&](uint64_t days) {
+    return static_cast<uint32_t>(days * kDay >= end_of_day ? 0 : end_of_day - days * kDay);
+  };
+  TimeSplit split;
+  split.test_start = back(test_days);
+  split.validation_start = back(uint64_t{test_days} + validation_days);
+  for (const Impression& i : impressions) {
+    if (i.time >= split.test_start) {
+      split.test.push_back(i);
+    } else if (i.time >= split.validation_start) {
+      split.validation.push_back(i);
+    } else {
+      split.train.push_back(i);
+    }
+  }
+  GR_CHECK(!split.train.empty(), "no impressions before the last ", test_days + validation_days,
+           " days (test + validation) are left for training");
+  return split;
+}
+
+Examples BuildExamples(const FeatureSource& features, std::span<const Impression> impressions, int threads,
+                       std::vector<Outcome>* outcomes, uint64_t* skipped) {
+  const graph::SocialGraph& g = features.graph();
+  std::vector<uint32_t> known;
+  for (uint32_t i = 0; i < impressions.size(); ++i)
+    if (g.accounts.Find(impressions[i].account) != kNoVertex && g.posts.Find(impressions[i].post) != kNoVertex)
+      known.push_back(i);
+  if (skipped != nullptr) *skipped = impressions.size() - known.size();
+  Examples ex;
+  ex.dense_dim = features.dense_dim();
+  ex.cluster_slots = static_cast<size_t>(features.cluster_slots());
+  const size_t n = known.size();
+  ex.dense.resize(n * ex.dense_dim);
+  ex.clusters.resize(n * ex.cluster_slots);
+  ex.clicked.resize(n);
+  ex.interacted.resize(n);
+  ex.dwell_seconds.resize(n);
+  ParallelFor(static_cast<int64_t>(n), threads, 256, [&](int64_t k) {
+    const Impression& i = impressions[known[k]];
+    features.Extract(i.account, i.post, i.time, &ex.dense[k * ex.dense_dim], &ex.clusters[k * ex.cluster_slots]);
+    ex.clicked[k] = i.clicked;
+    ex.interacted[k] = i.interacted;
+    ex.dwell_seconds[k] = i.clicked ? static_cast<float>(i.dwell_ms) / 1000.0f : 0.0f;
+  });
+  if (outcomes != nullptr) {
+    outcomes->clear();
+    for (size_t k = 0; k < n; ++k)
+      outcomes->push_back({impressions[known[k]].account, ex.clicked[k], ex.interacted[k], ex.dwell_seconds[k]});
+  }
+  return ex;
+}
+
+RankingMetrics EvaluateRanking(std::span<const TaskScores> predictions, std::span<const Outcome> outcomes,
+                               const FusionWeights& fusion, const FusionObjective& objective) {
+  GR_CHECK(predictions.size() == outcomes.size(), "predictions and outcomes differ in length");
+  RankingMetrics m;
+  m.impressions = outcomes.size();
+  std::vector<uint32_t> all(outcomes.size());
+  std::iota(all.begin(), all.end(), 0u);
+  double dwell_se = 0, dwell_ae = 0;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    m.clicks += outcomes[i].clicked;
+    m.interactions += outcomes[i].interacted;
+    if (outcomes[i].clicked) {
+      const double error = std::log1p(predictions[i][kDwellTask]) - std::log1p(outcomes[i].dwell_seconds);
+      dwell_se += error * error;
+      dwell_ae += std::abs(predictions[i][kDwellTask] - outcomes[i].dwell_seconds);
+    }
+  }
+  m.auc_click = Auc(predictions, outcomes, kClickTask, all);
+  m.auc_interaction = Auc(predictions, outcomes, kInteractionTask, all);
+  if (m.clicks > 0) {
+    m.dwell_rmse_log = std::sqrt(dwell_se / static_cast<double>(m.clicks));
+    m.dwell_mae_seconds = dwell_ae / static_cast<double>(m.clicks);
+  }
+  // GAUC: click AUC per account, weighted by its impressions.
+  std::vector<uint32_t> order = all;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return outcomes[a].account < outcomes[b].account; });
+  double weighted = 0, weight = 0;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j < order.size() && outcomes[order[j]].account == outcomes[order[i]].account) ++j;
+    const double auc = Auc(predictions, outcomes, kClickTask, std::span(order).subspan(i, j - i));
+    if (!std::isnan(auc)) {
+      weighted += auc * static_cast<double>(j - i);
+      weight += static_cast<double>(j - i);
+      ++m.gauc_accounts;
+    }
+    i = j;
+  }
+  m.gauc_click = weight > 0 ? weighted / weight : std::nan("");
+  std::vector<float> fused(predictions.size());
+  for (size_t i = 0; i < predictions.size(); ++i) fused[i] = FusedScore(predictions[i], fusion);
+  m.objective = FusionObjectiveValue(fused, outcomes, objective);
+  return m;
+}
+
+std::string RankingMetrics::ToText() const {
+  return StrCat("impressions ", impressions, " (clicks ", clicks, ", interactions ", interactions, ")\n",
+                "click AUC ", auc_click, "\ninteraction AUC ", auc_interaction, "\nclick GAUC ", gauc_click, " over ",
+                gauc_accounts, " accounts\ndwell RMSE (log 1+s) ", dwell_rmse_log, ", MAE ", dwell_mae_seconds,
+                " s\nfusion objective ", objective, "\n");
+}
+
+std::string RankingMetrics::ToJson() const {
+  const auto number = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  return nlohmann::json{{"impressions", impressions}, {"clicks", clicks}, {"interactions", interactions},
+                        {"auc_click", number(auc_click)}, {"auc_interaction", number(auc_interaction)},
+                        {"gauc_click", number(gauc_click)}, {"gauc_accounts", gauc_accounts},
+                        {"dwell_rmse_log", dwell_rmse_log}, {"dwell_mae_seconds", dwell_mae_seconds},
+                        {"objective", objective}}
+      .dump();
+}
+
+std::string RankerTrainReport::ToText() const {
+  std::string text = StrCat("examples: train ", train_examples, ", validation ", validation_examples, ", skipped ",
+                            skipped, " (account or post unknown to the graph)\nfeatures built in ", feature_seconds,
+                            " s\nmodel: ", training.parameters, " parameters, ", training.examples_seen,
+                            " examples in ", training.seconds, " s (", training.examples_per_second, " examples/s)\n");
+  for (size_t e = 0; e < training.epoch_loss.size(); ++e)
+    text += StrCat("  epoch ", e + 1, " loss: click ", training.epoch_loss[e][kClickTask], ", interaction ",
+                   training.epoch_loss[e][kInteractionTask], ", dwell ", training.epoch_loss[e][kDwellTask], "\n");
+  if (fusion_searched) {
+    text += StrCat("fusion search (validation objective): start ", fusion.start_value, ", click only ",
+                   fusion.click_only_value, ", best ", fusion.best_value, " with ", fusion.best.ToText(), "\n");
+  }
+  return text;
+}
+
+Ranker Ranker::Train(const FeatureSource& features, std::span<const Impression> train,
+                     std::span<const Impression> validation, const RankerConfig& config, RankerTrainReport* report) {
+  config.fusion.Validate();
+  config.objective.Validate();
+  GR_CHECK(features.config().groups == config.features.groups, "the feature source was built for other feature groups");
+  RankerTrainReport local;
+  RankerTrainReport& rep = report != nullptr ? *report : local;
+  rep = {};
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t skipped = 0;
+  const Examples examples = BuildExamples(features, train, config.model.threads, nullptr, &skipped);
+  rep.skipped += skipped;
+  rep.train_examples = examples.size();
+  std::vector<Outcome> validation_outcomes;
+  const Examples validation_examples =
+      BuildExamples(features, validation, config.model.threads, &validation_outcomes, &skipped);
+  rep.skipped += skipped;
+  rep.validation_examples = validation_examples.size();
+  rep.feature_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  GR_CHECK(examples.size() > 0, "none of the ", train.size(), " training impressions has an account and a post the graph knows");
+
+  Ranker ranker;
+  ranker.feature_config_ = features.config();
+  ranker.centroids_ = features.centroids();
+  ranker.objective_ = config.objective;
+  ranker.fusion_ = config.fusion;
+  ranker.model_ = MultiTaskModel::Train(examples, features.cluster_rows(), config.model, &rep.training);
+  if (config.search_fusion && validation_examples.size() > 0) {
+    const std::vector<TaskScores> predictions = ranker.Predict(features, validation_examples, config.model.threads);
+    try {
+      rep.fusion = SearchFusion(predictions, validation_outcomes, config.objective, config.fusion, config.search);
+      rep.fusion_searched = true;
+      ranker.fusion_ = rep.fusion.best;
+    } catch (const Error&) {
+      // No account with two validation impressions: keep the given weights.
+    }
+  }
+  return ranker;
+}
+
+void Ranker::set_fusion(const FusionWeights& fusion) {
+  fusion.Validate();
+  fusion_ = fusion;
+}
+
+void Ranker::CheckFeatures(const FeatureSource& features) const {
+  GR_CHECK(features.config().groups == feature_config_.groups && features.dense_dim() == model_.dense_dim() &&
+               static_cast<size_t>(features.cluster_slots()) == model_.cluster_slots(),
+           "the features (", FeatureGroupNames(features.config().groups), ", ", features.dense_dim(),
+           " dense) do not match the ranker's (", FeatureGroupNames(feature_config_.groups), ", ", model_.dense_dim(),
+           " dense): build them from the ranker's feature configuration and an embedding of the same dimension");
+}
+
+std::vector<TaskScores> Ranker::Predict(const FeatureSource& features, const Examples& examples, int threads) const {
+  CheckFeatures(features);
+  std::vector<TaskScores> out(examples.size());
+  constexpr size_t kBlock = 512;
+  const size_t blocks = (examples.size() + kBlock - 1) / kBlock;
+  ParallelFor(static_cast<int64_t>(blocks), threads, 1, [&](int64_t b) {
+    const size_t lo = static_cast<size_t>(b) * kBlock, n = std::min(kBlock, examples.size() - lo);
+    model_.Predict(&examples.dense[lo * examples.dense_dim], examples.clusters.data() + lo * examples.cluster_slots, n,
+                   &out[lo]);
+  });
+  return out;
+}
+
+std::vector<Ranker::Scored> Ranker::Rank(const FeatureSource& features, ExternalId account,
+                                         std::span<const ExternalId> posts, uint32_t time) const {
+  CheckFeatures(features);
+  const size_t dd = features.dense_dim(), slots = static_cast<size_t>(features.cluster_slots());
+  std::vector<float> dense(posts.size() * dd);
+  std::vector<uint32_t> clusters(posts.size() * slots);
+  for (size_t i = 0; i < posts.size(); ++i) features.Extract(account, posts[i], time, &dense[i * dd], &clusters[i * slots]);
+  std::vector<TaskScores> scores(posts.size());
+  model_.Predict(dense.data(), clusters.data(), posts.size(), scores.data());
+  std::vector<Scored> ranked(posts.size());
+  for (size_t i = 0; i < posts.size(); ++i) ranked[i] = {posts[i], scores[i], FusedScore(scores[i], fusion_)};
+  std::stable_sort(ranked.begin(), ranked.end(), [](const Scored& a, const Scored& b) { return a.fused > b.fused; });
+  return ranked;
+}
+
+void Ranker::Save(const std::string& path) const {
+  SectionWriter writer(path, kRankerMagic, kRankerVersion);
+  writer.AddString("ranker.features", FeatureConfigToJson(feature_config_).dump());
+  const std::vector<uint64_t> shape{centroids_.rows(), centroids_.cols()};
+  writer.Add("ranker.centroid_shape", shape);
+  writer.Add("ranker.centroids", centroids_.Data());
+  const nlohmann::json fusion = {{"alpha", fusion_.alpha}, {"beta", fusion_.beta},
+                                 {"interaction_weight", objective_.interaction_weight},
+                                 {"dwell_weight", objective_.dwell_weight}, {"top_fraction", objective_.top_fraction}};
+  writer.AddString("ranker.fusion", fusion.dump());
+  model_.Save(writer);
+  writer.Commit();
+}
+
+Ranker Ranker::Load(const std::string& path) {
+  SectionReader reader(path, kRankerMagic, "graphrec ranker");
+  if (reader.version() != kRankerVersion)
+    reader.Fail(StrCat("ranker format version ", reader.version(), " is not supported (this build reads ", kRankerVersion, ")"));
+  Ranker ranker;
+  try {
+    ranker.feature_config_ = FeatureConfigFromJson(nlohmann::json::parse(reader.ReadString("ranker.features")));
+    ranker.feature_config_.Validate();
+  } catch (const nlohmann::json::exception& e) {
+    reader.Fail(StrCat("bad feature configuration: ", e.what()));
+  } catch (const Error& e) {
+    reader.Fail(StrCat("bad feature configuration: ", e.what()));
+  }
+  const std::vector<uint64_t> shape = reader.Read<uint64_t>("ranker.centroid_shape");
+  const std::vector<float> centroids = reader.Read<float>("ranker.centroids");
+  if (shape.size() != 2 || shape[0] * shape[1] != centroids.size() || shape[0] > 65536 || shape[1] > 65536)
+    reader.Fail("bad centroid shape");
+  ranker.centroids_ = FloatMatrix(shape[0], shape[1]);
+  std::copy(centroids.begin(), centroids.end(), ranker.centroids_.Data().begin());
+  try {
+    const nlohmann::json fusion = nlohmann::json::parse(reader.ReadString("ranker.fusion"));
+    ranker.fusion_.alpha = fusion.at("alpha");
+    ranker.fusion_.beta = fusion.at("beta");
+    ranker.objective_.interaction_weight = fusion.at("interaction_weight");
+    ranker.objective_.dwell_weight = fusion.at("dwell_weight");
+    ranker.objective_.top_fraction = fusion.at("top_fraction");
+    ranker.fusion_.Validate();
+    ranker.objective_.Validate();
+  } catch (const nlohmann::json::exception& e) {
+    reader.Fail(StrCat("bad fusion weights: ", e.what()));
+  } catch (const Error& e) {
+    reader.Fail(StrCat("bad fusion weights: ", e.what()));
+  }
+  ranker.model_ = MultiTaskModel::Load(reader);
+  reader.ExpectEnd();
+  const bool clusters = (ranker.feature_config_.groups & kClusters) != 0;
+  if (ranker.model_.cluster_slots() != (clusters ? static_cast<size_t>(kClusterSlots) : 0u))
+    reader.Fail("the model's cluster slots disagree with the feature configuration");
+  if (clusters && ranker.centroids_.rows() != ranker.feature_config_.clusters)
+    reader.Fail("the centroid count disagrees with the feature configuration");
+  return ranker;
+}
+
+}  // namespace gr::ranking

@@ -1,0 +1,116 @@
+// Ranker: the feature configuration with its k-means centroids, the
+// multi-task model and the fusion weights; trained from impressions, saved
+// as ranker.bin (core/binary_io.h layout, magic "GRRK"), and used to score
+// candidate posts for an account (graphrec rank, the service's Rank call).
+//
+// Training data: the impressions file, split by time (SplitByTime): the last
+// `test_days` days are the test set, the `validation_days` before them tune
+// the fusion weights, everything earlier trains the model. Impressions whose
+// account or post the graph does not know are skipped and counted.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/ingest.h"
+#include "ranking/features.h"
+#include "ranking/fusion.h"
+#include "ranking/model.h"
+
+namespace gr::ranking {
+
+using graph::Impression;
+
+struct TimeSplit {
+  std::vector<Impression> train, validation, test;
+  uint32_t validation_start = 0;  // Unix seconds: first second of the validation days
+  uint32_t test_start = 0;        // first second of the test days
+};
+// Days are counted back from the newest impression (whole 86,400 s days).
+// Throws kInvalidArgument if the training part would be empty.
+TimeSplit SplitByTime(std::span<const Impression> impressions, uint32_t test_days, uint32_t validation_days);
+
+// Feature rows and labels of the impressions the graph knows.
+Examples BuildExamples(const FeatureSource& features, std::span<const Impression> impressions, int threads,
+                       std::vector<Outcome>* outcomes = nullptr, uint64_t* skipped = nullptr);
+
+struct RankingMetrics {
+  uint64_t impressions = 0, clicks = 0, interactions = 0;
+  double auc_click = 0, auc_interaction = 0;
+  double gauc_click = 0;     // per-account click AUC weighted by impressions, accounts with both classes
+  uint64_t gauc_accounts = 0;
+  double dwell_rmse_log = 0;    // clicked impressions: RMSE of log(1 + dwell seconds)
+  double dwell_mae_seconds = 0;
+  double objective = 0;         // FusionObjectiveValue of the fused scores
+  std::string ToText() const;
+  std::string ToJson() const;
+};
+
+RankingMetrics EvaluateRanking(std::span<const TaskScores> predictions, std::span<const Outcome> outcomes,
+                               const FusionWeights& fusion, const FusionObjective& objective);
+
+struct RankerConfig {
+  FeatureConfig features;
+  ModelConfig model;
+  FusionWeights fusion;         // used as given, or as the search's start
+  FusionObjective objective;
+  bool search_fusion = true;    // tune fusion on the validation impressions (when there are any)
+  FusionSearchConfig search;
+};
+
+struct RankerTrainReport {
+  uint64_t train_examples = 0, validation_examples = 0, skipped = 0;
+  TrainingReport training;
+  bool fusion_searched = false;
+  FusionSearchResult fusion;
+  double feature_seconds = 0;
+  std::string ToText() const;
+};
+
+class Ranker {
+ public:
+  struct Scored {
+    ExternalId post;
+    TaskScores scores;
+    float fused;
+  };
+
+  // `features` must have been built with config.features (it fitted the centroids).
+  static Ranker Train(const FeatureSource& features, std::span<const Impression> train,
+                      std::span<const Impression> validation, const RankerConfig& config,
+                      RankerTrainReport* report = nullptr);
+
+  // Writes atomically. Load throws kIo / kCorruption naming the file.
+  void Save(const std::string& path) const;
+  static Ranker Load(const std::string& path);
+
+  // Task scores of each row (rows' accounts and posts must be known to the
+  // graph: use BuildExamples first for arbitrary impressions).
+  std::vector<TaskScores> Predict(const FeatureSource& features, const Examples& examples, int threads) const;
+
+  // Scores `posts` for `account` at `time`, best fused score first (ties by
+  // input order). Throws kNotFound naming an unknown account or post, and
+  // kInvalidArgument if `features` was not built for this ranker.
+  std::vector<Scored> Rank(const FeatureSource& features, ExternalId account, std::span<const ExternalId> posts,
+                           uint32_t time) const;
+
+  const FeatureConfig& feature_config() const { return feature_config_; }
+  const FloatMatrix& centroids() const { return centroids_; }
+  const MultiTaskModel& model() const { return model_; }
+  const FusionWeights& fusion() const { return fusion_; }
+  const FusionObjective& objective() const { return objective_; }
+  void set_fusion(const FusionWeights& fusion);
+
+ private:
+  void CheckFeatures(const FeatureSource& features) const;
+
+  FeatureConfig feature_config_;
+  FloatMatrix centroids_;
+  MultiTaskModel model_;
+  FusionWeights fusion_;
+  FusionObjective objective_;
+};
+
+}  // namespace gr::ranking

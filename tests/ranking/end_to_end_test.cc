@@ -1,0 +1,127 @@
+// End-to-end ranking: generate a small world -> ingest -> walk -> train
+// embeddings -> train rankers on the earlier days -> score the held-out last
+// day. Asserts that (a) graph features carry signal beyond counters, (b) MMoE
+// is no worse than separate single-task models on the sparse interaction
+// task, (c) a ranker reloaded from disk scores identically.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "embed/skip_gram.h"
+#include "graph/ingest.h"
+#include "ranking/ranker.h"
+#include "synth/world.h"
+#include "tests/test_util.h"
+
+namespace gr::ranking {
+namespace {
+
+struct World {
+  std::string dir;
+  graph::SocialGraph g;
+  embed::EmbeddingTable table;
+  TimeSplit split;
+};
+
+const World& SmallWorld() {
+  static const World* world = [] {
+    auto* w = new World;
+    w->dir = (std::filesystem::path(::testing::TempDir()) / ("ranking_world_" + std::to_string(getpid()))).string();
+    std::filesystem::remove_all(w->dir);
+    synth::WorldConfig config;
+    config.accounts = 3000;
+    config.days = 7;
+    config.impressions_per_account = 40;
+    synth::GenerateWorld(config, w->dir);
+    w->g = graph::Ingest({.follows = w->dir + "/follows.tsv", .interactions = w->dir + "/interactions.tsv",
+                          .posts = w->dir + "/posts.tsv"},
+                         {});
+    walk::WalkConfig walks;
+    walks.walks_per_vertex = 10;
+    walks.walk_length = 40;
+    embed::SkipGramConfig train;
+    train.dim = 32;
+    w->table = embed::EmbedWalks(w->g, walks, train);
+    const auto impressions = graph::ReadImpressions(w->dir + "/impressions.tsv", {});
+    w->split = SplitByTime(impressions, 1, 1);
+    return w;
+  }();
+  return *world;
+}
+
+struct Trained {
+  Ranker ranker;
+  RankingMetrics test;
+};
+
+Trained TrainAndTest(const World& w, uint32_t groups, Architecture architecture) {
+  RankerConfig config;
+  config.features.groups = groups;
+  config.model.architecture = architecture;
+  const FeatureSource features(w.g, w.table, config.features);
+  Trained t{Ranker::Train(features, w.split.train, w.split.validation, config), {}};
+  std::vector<Outcome> outcomes;
+  const Examples test = BuildExamples(features, w.split.test, 0, &outcomes);
+  t.test = EvaluateRanking(t.ranker.Predict(features, test, 0), outcomes, t.ranker.fusion(), t.ranker.objective());
+  return t;
+}
+
+TEST(RankingEndToEnd, GraphFeaturesBeatCountersAndMmoeHoldsOnTheSparseTask) {
+  const World& w = SmallWorld();
+  ASSERT_GT(w.split.test.size(), 10000u);
+  const Trained full = TrainAndTest(w, kAllFeatureGroups, Architecture::kMmoe);
+  const Trained counters = TrainAndTest(w, kCounters, Architecture::kMmoe);
+  const Trained single = TrainAndTest(w, kAllFeatureGroups, Architecture::kSingleTask);
+  std::printf("click AUC: all %.4f, counters %.4f, single-task %.4f\n", full.test.auc_click, counters.test.auc_click,
+              single.test.auc_click);
+  std::printf("interaction AUC: all %.4f, counters %.4f, single-task %.4f\n", full.test.auc_interaction,
+              counters.test.auc_interaction, single.test.auc_interaction);
+  // (a) The hidden topic affinity that drives clicks is visible only through
+  // the graph (embeddings, clusters, follows): a wide margin, measured about
+  // +0.18 click / +0.23 interaction.
+  EXPECT_GT(full.test.auc_click, counters.test.auc_click + 0.1);
+  EXPECT_GT(full.test.auc_interaction, counters.test.auc_interaction + 0.1);
+  EXPECT_GT(full.test.gauc_click, counters.test.gauc_click + 0.1);
+  // (b) No worse than three single-task models, within seed noise (0.003,
+  // the spread over seeds measured on this world).
+  EXPECT_GT(full.test.auc_interaction, single.test.auc_interaction - 0.003);
+  // The fusion search ran on the validation day and did not lose to its start.
+  EXPECT_GT(full.test.objective, 0.0);
+}
+
+TEST(RankingEndToEnd, ReloadedRankerScoresIdentically) {
+  const World& w = SmallWorld();
+  RankerConfig config;
+  config.model.epochs = 1;
+  const FeatureSource features(w.g, w.table, config.features);
+  const Ranker ranker = Ranker::Train(features, w.split.train, w.split.validation, config);
+  const std::string path = w.dir + "/ranker.bin";
+  ranker.Save(path);
+  const Ranker loaded = Ranker::Load(path);
+  EXPECT_TRUE(loaded.model() == ranker.model());
+  EXPECT_TRUE(loaded.fusion() == ranker.fusion());
+  // Serving rebuilds the features from the loaded centroids: same clusters, same scores.
+  const FeatureSource reloaded_features(w.g, w.table, loaded.feature_config(), loaded.centroids());
+  const Examples a = BuildExamples(features, w.split.test, 0), b = BuildExamples(reloaded_features, w.split.test, 0);
+  ASSERT_EQ(a.clusters, b.clusters);
+  const auto pa = ranker.Predict(features, a, 0), pb = loaded.Predict(reloaded_features, b, 0);
+  for (size_t i = 0; i < pa.size(); ++i) ASSERT_EQ(pa[i], pb[i]) << "impression " << i;
+  // Rank over one account's candidates: same order and scores.
+  std::vector<ExternalId> candidates;
+  for (size_t i = 0; i < 500 && i < w.split.test.size(); ++i) candidates.push_back(w.split.test[i].post);
+  const ExternalId account = w.split.test[0].account;
+  const auto ra = ranker.Rank(features, account, candidates, w.split.test_start);
+  const auto rb = loaded.Rank(reloaded_features, account, candidates, w.split.test_start);
+  ASSERT_EQ(ra.size(), candidates.size());
+  for (size_t i = 0; i < ra.size(); ++i) {
+    EXPECT_EQ(ra[i].post, rb[i].post);
+    EXPECT_EQ(ra[i].fused, rb[i].fused);
+    if (i > 0) {
+      EXPECT_GE(ra[i - 1].fused, ra[i].fused);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gr::ranking

@@ -1,0 +1,301 @@
+// Unit tests of ranking/: impressions input, point-in-time features, the
+// multi-task model (learning, determinism, save/load), fusion and its search,
+// the time split, and corrupt ranker files.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/rng.h"
+#include "embed/evaluation.h"
+#include "graph/ingest.h"
+#include "ranking/ranker.h"
+#include "tests/test_util.h"
+
+namespace gr::ranking {
+namespace {
+
+using ::gr::testing::ErrorOf;
+using ::gr::testing::TempPath;
+using ::gr::testing::CodeOf;
+using ::gr::testing::WriteTextFile;
+using ::testing::HasSubstr;
+
+TEST(ReadImpressions, ParsesRowsAndNamesBadLines) {
+  const std::string good = WriteTextFile("imp.tsv",
+                                         "account_id\tpost_id\ttimestamp\tclicked\tinteracted\tdwell_ms\n"
+                                         "1\t10\t100\t1\t0\t2500\n"
+                                         "2\t11\t200\t0\t0\t0\n");
+  const auto rows = graph::ReadImpressions(good, {});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].account, 1u);
+  EXPECT_EQ(rows[0].post, 10u);
+  EXPECT_EQ(rows[0].time, 100u);
+  EXPECT_EQ(rows[0].clicked, 1);
+  EXPECT_EQ(rows[0].dwell_ms, 2500u);
+  EXPECT_EQ(rows[1].clicked, 0);
+
+  const std::string bad_flag = WriteTextFile("bad.tsv", "1\t10\t100\t1\t0\t2500\n1\t10\t100\t2\t0\t0\n");
+  const std::string message = ErrorOf([&] { graph::ReadImpressions(bad_flag, {}); });
+  EXPECT_THAT(message, HasSubstr(bad_flag + ":2"));
+  EXPECT_THAT(message, HasSubstr("clicked '2'"));
+  const std::string short_line = WriteTextFile("short.tsv", "1\t10\t100\t1\n");
+  EXPECT_THAT(ErrorOf([&] { graph::ReadImpressions(short_line, {}); }), HasSubstr("expected 6 fields"));
+  graph::IngestConfig skip;
+  skip.skip_bad_lines = true;
+  graph::FileReport report;
+  EXPECT_EQ(graph::ReadImpressions(bad_flag, skip, &report).size(), 1u);
+  EXPECT_EQ(report.bad_lines, 1u);
+}
+
+// Accounts 1 (follows 2 and 3), 2 (author of post 100), 3; account 3
+// interacted with post 100 at t = 1000, account 4 at t = 3000.
+graph::SocialGraph TinyGraph() {
+  const std::string follows = WriteTextFile("follows.tsv", "1\t2\t10\n1\t3\t10\n4\t2\t10\n");
+  const std::string posts = WriteTextFile("posts.tsv", "100\t2\t500\n");
+  const std::string interactions = WriteTextFile("inter.tsv", "3\t100\tclick\t1000\t4000\n4\t100\tlike\t3000\n");
+  return graph::Ingest({.follows = follows, .interactions = interactions, .posts = posts}, {});
+}
+
+TEST(Features, CountersAndSocialArePointInTime) {
+  const graph::SocialGraph g = TinyGraph();
+  FeatureConfig config;
+  config.groups = kCounters | kSocial;
+  const FeatureSource source(g, embed::EmbeddingTable{}, config);
+  ASSERT_EQ(source.dense_dim(), 5u);
+  EXPECT_EQ(source.cluster_slots(), 0);
+  float f[5];
+  // Before anyone interacted: author has 2 followers, post is 0.5 h old... at t = 2300: (2300-500)/3600 h.
+  source.Extract(1, 100, 900, f, nullptr);
+  EXPECT_FLOAT_EQ(f[0], std::log1p(2.0f));                    // author followers (accounts 1 and 4)
+  EXPECT_NEAR(f[1], std::log1p(400.0 / 3600.0), 1e-6);        // post age in hours
+  EXPECT_FLOAT_EQ(f[2], 0.0f);                                // no interaction before t = 900
+  EXPECT_FLOAT_EQ(f[3], 1.0f);                                // 1 follows the author
+  EXPECT_FLOAT_EQ(f[4], 0.0f);                                // no followee interacted yet
+  source.Extract(1, 100, 2000, f, nullptr);
+  EXPECT_FLOAT_EQ(f[2], std::log1p(1.0f));  // account 3's click
+  EXPECT_FLOAT_EQ(f[4], std::log1p(1.0f));  // ... and 3 is a followee of 1
+  source.Extract(1, 100, 5000, f, nullptr);
+  EXPECT_FLOAT_EQ(f[2], std::log1p(2.0f));
+  EXPECT_FLOAT_EQ(f[4], std::log1p(1.0f));  // 4 is not followed by 1
+  source.Extract(3, 100, 5000, f, nullptr);
+  EXPECT_FLOAT_EQ(f[3], 0.0f);              // 3 does not follow the author
+  EXPECT_EQ(CodeOf([&] { source.Extract(99, 100, 0, f, nullptr); }), ErrorCode::kNotFound);
+  EXPECT_THAT(ErrorOf([&] { source.Extract(1, 999, 0, f, nullptr); }), HasSubstr("unknown post 999"));
+}
+
+TEST(Features, ParseGroups) {
+  EXPECT_EQ(ParseFeatureGroups("all"), kAllFeatureGroups);
+  EXPECT_EQ(ParseFeatureGroups("counters,social"), kCounters | kSocial);
+  EXPECT_EQ(FeatureGroupNames(kCounters | kClusters), "counters,clusters");
+  EXPECT_THAT(ErrorOf([] { ParseFeatureGroups("counters,colour"); }), HasSubstr("unknown feature group 'colour'"));
+}
+
+// Examples with a known structure: click depends on x0 and the cluster id,
+// interaction (sparse) on x0 and x1 among clicks, dwell on x2.
+Examples SyntheticExamples(size_t n, uint64_t seed) {
+  Examples ex;
+  ex.dense_dim = 4;
+  ex.cluster_slots = 1;
+  Rng rng(seed);
+  for (size_t i = 0; i < n; ++i) {
+    float x[4];
+    for (float& v : x) v = 2.0f * rng.UniformFloat() - 1.0f;
+    const auto cluster = static_cast<uint32_t>(rng.Uniform(5));
+    const double click_logit = 3.0 * x[0] + (cluster == 2 ? 1.5 : -0.5);
+    const bool clicked = rng.UniformDouble() < 1.0 / (1.0 + std::exp(-click_logit));
+    const bool interacted = clicked && rng.UniformDouble() < 1.0 / (1.0 + std::exp(-(4.0 * x[1] - 2.5)));
+    ex.dense.insert(ex.dense.end(), x, x + 4);
+    ex.clusters.push_back(cluster);
+    ex.clicked.push_back(clicked);
+    ex.interacted.push_back(interacted);
+    ex.dwell_seconds.push_back(clicked ? static_cast<float>(std::exp(2.0 + x[2])) : 0.0f);
+  }
+  return ex;
+}
+
+std::vector<TaskScores> PredictAll(const MultiTaskModel& model, const Examples& ex) {
+  std::vector<TaskScores> out(ex.size());
+  model.Predict(ex.dense.data(), ex.clusters.data(), ex.size(), out.data());
+  return out;
+}
+
+double TaskAuc(const std::vector<TaskScores>& p, const Examples& ex, int task) {
+  std::vector<double> scores;
+  std::vector<uint8_t> labels;
+  for (size_t i = 0; i < ex.size(); ++i) {
+    scores.push_back(p[i][task]);
+    labels.push_back(task == kClickTask ? ex.clicked[i] : ex.interacted[i]);
+  }
+  return embed::RocAuc(scores, labels);
+}
+
+TEST(MultiTaskModel, LearnsEachTaskAndIsThreadCountIndependent) {
+  const Examples train = SyntheticExamples(20000, 1), test = SyntheticExamples(5000, 2);
+  for (const Architecture architecture : {Architecture::kMmoe, Architecture::kSharedBottom, Architecture::kSingleTask}) {
+    SCOPED_TRACE(ArchitectureName(architecture));
+    ModelConfig config;
+    config.architecture = architecture;
+    config.epochs = 3;
+    config.threads = 1;
+    TrainingReport report;
+    const MultiTaskModel one = MultiTaskModel::Train(train, 5, config, &report);
+    config.threads = 2;
+    const MultiTaskModel two = MultiTaskModel::Train(train, 5, config);
+    EXPECT_TRUE(one == two) << "weights differ between 1 and 2 threads";
+    ASSERT_EQ(report.epoch_loss.size(), 3u);
+    EXPECT_LT(report.epoch_loss[2][kClickTask], report.epoch_loss[0][kClickTask]);
+    const auto p = PredictAll(one, test);
+    // The generating model's own AUCs are about 0.86 (click) and 0.93 (interaction).
+    EXPECT_GT(TaskAuc(p, test, kClickTask), 0.82);
+    EXPECT_GT(TaskAuc(p, test, kInteractionTask), 0.85);
+    // Dwell: log(1 + predicted) close to log(1 + e^(2 + x2)) on clicked rows.
+    double se = 0;
+    size_t clicked = 0;
+    for (size_t i = 0; i < test.size(); ++i) {
+      if (!test.clicked[i]) continue;
+      const double error = std::log1p(p[i][kDwellTask]) - std::log1p(test.dwell_seconds[i]);
+      se += error * error;
+      ++clicked;
+    }
+    EXPECT_LT(std::sqrt(se / static_cast<double>(clicked)), 0.15);
+    for (const TaskScores& s : p)
+      for (const float v : s) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
+TEST(MultiTaskModel, SavesAndLoadsExactly) {
+  const Examples train = SyntheticExamples(3000, 3);
+  ModelConfig config;
+  config.epochs = 1;
+  const MultiTaskModel model = MultiTaskModel::Train(train, 5, config);
+  const std::string path = TempPath("model.bin");
+  {
+    SectionWriter writer(path, 0x54534554, 1);
+    model.Save(writer);
+    writer.Commit();
+  }
+  SectionReader reader(path, 0x54534554, "test");
+  const MultiTaskModel loaded = MultiTaskModel::Load(reader);
+  reader.ExpectEnd();
+  EXPECT_TRUE(loaded == model);
+  const auto a = PredictAll(model, train), b = PredictAll(loaded, train);
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]);
+}
+
+TEST(MultiTaskModel, RejectsBadInput) {
+  Examples ex = SyntheticExamples(100, 4);
+  EXPECT_THAT(ErrorOf([&] { MultiTaskModel::Train(ex, 3, {}); }), HasSubstr("cluster id"));  // ids go up to 4
+  ModelConfig config;
+  config.experts = 0;
+  EXPECT_THAT(ErrorOf([&] { MultiTaskModel::Train(ex, 5, config); }), HasSubstr("experts"));
+  ex.interacted.pop_back();
+  EXPECT_THAT(ErrorOf([&] { MultiTaskModel::Train(ex, 5, {}); }), HasSubstr("inconsistent"));
+}
+
+TEST(Fusion, ScoreArithmetic) {
+  FusionWeights w;
+  w.alpha = {0.1f, 0.0f, 1.0f};
+  w.beta = {2.0f, 1.0f, 0.5f};
+  // (0.3 + 0.1)^2 * (0.2)^1 * (120 s = 2 min + 1)^0.5
+  EXPECT_NEAR(FusedScore({0.3f, 0.2f, 120.0f}, w), 0.16 * 0.2 * std::sqrt(3.0), 1e-6);
+  w.beta = {1.0f, 0.0f, 0.0f};
+  EXPECT_NEAR(FusedScore({0.3f, 0.2f, 120.0f}, w), 0.4, 1e-6);
+  w.alpha[0] = -1;
+  EXPECT_THAT(ErrorOf([&] { w.Validate(); }), HasSubstr("alpha of click"));
+}
+
+TEST(Fusion, ObjectiveCountsTheTopOfEachAccount) {
+  // Account 1: four impressions, top half = 2; account 2: one (ignored).
+  const std::vector<Outcome> outcomes = {
+      {1, 1, 1, 60}, {1, 0, 0, 0}, {1, 1, 0, 120}, {1, 0, 0, 0}, {2, 1, 1, 600}};
+  FusionObjective objective;
+  objective.interaction_weight = 2;
+  objective.dwell_weight = 1;
+  objective.top_fraction = 0.5;
+  // Ranked 0, 2 first: (1 + 2 + 1) + (1 + 2) = 7.
+  EXPECT_DOUBLE_EQ(FusionObjectiveValue(std::vector<float>{4, 1, 3, 2, 9}, outcomes, objective), 7.0);
+  // Ranked 1, 3 first: nothing.
+  EXPECT_DOUBLE_EQ(FusionObjectiveValue(std::vector<float>{1, 4, 2, 3, 9}, outcomes, objective), 0.0);
+}
+
+TEST(Fusion, SearchFindsTheDwellTradeOff) {
+  // Clicks follow p_click; a click's dwell is the predicted dwell. The
+  // objective values a minute of dwell at 0.5 clicks, so ranking by p_click
+  // alone (the start) leaves value on the table.
+  Rng rng(5);
+  std::vector<TaskScores> predictions;
+  std::vector<Outcome> outcomes;
+  for (uint64_t account = 0; account < 300; ++account) {
+    for (int k = 0; k < 10; ++k) {
+      const float p = rng.UniformFloat(), dwell = 600.0f * rng.UniformFloat();
+      const bool clicked = rng.UniformFloat() < p;
+      predictions.push_back({p, 0.1f, dwell});
+      outcomes.push_back({account, clicked, 0, clicked ? dwell : 0.0f});
+    }
+  }
+  FusionWeights start;
+  start.alpha = {0, 0, 0};
+  start.beta = {1, 0, 0};
+  FusionObjective objective;
+  objective.dwell_weight = 0.5;
+  FusionSearchConfig config;
+  config.iterations = 10;
+  const FusionSearchResult result = SearchFusion(predictions, outcomes, objective, start, config);
+  EXPECT_DOUBLE_EQ(result.start_value, result.click_only_value);
+  EXPECT_GT(result.best_value, result.start_value * 1.1) << result.best.ToText();
+  EXPECT_GT(result.best.beta[kDwellTask], 0.2f);
+  EXPECT_EQ(result.best.beta[kClickTask], 1.0f);  // held
+  // The same seed finds the same weights.
+  EXPECT_TRUE(SearchFusion(predictions, outcomes, objective, start, config).best == result.best);
+}
+
+TEST(SplitByTime, LastDaysAreHeldOut) {
+  std::vector<Impression> all;
+  for (uint32_t day = 0; day < 5; ++day)
+    for (uint32_t k = 0; k < 3; ++k) all.push_back({1, 2, 1767225600 + day * 86400 + k * 3600, 0, 0, 0});
+  const TimeSplit split = SplitByTime(all, 1, 1);
+  EXPECT_EQ(split.train.size(), 9u);
+  EXPECT_EQ(split.validation.size(), 3u);
+  EXPECT_EQ(split.test.size(), 3u);
+  EXPECT_EQ(split.test_start, 1767225600u + 4 * 86400);
+  for (const auto& i : split.train) EXPECT_LT(i.time, split.validation_start);
+  EXPECT_THAT(ErrorOf([&] { SplitByTime(all, 3, 2); }), HasSubstr("left for training"));
+}
+
+TEST(Ranker, CorruptFilesAreRejectedNamingTheFile) {
+  const graph::SocialGraph g = TinyGraph();
+  RankerConfig config;
+  config.features.groups = kCounters | kSocial;
+  config.model.epochs = 1;
+  const FeatureSource source(g, embed::EmbeddingTable{}, config.features);
+  std::vector<Impression> train;
+  for (uint32_t k = 0; k < 50; ++k) train.push_back({k % 2 ? 1u : 3u, 100, 600 + k * 100, static_cast<uint8_t>(k % 3 == 0), 0, 5000});
+  const Ranker ranker = Ranker::Train(source, train, {}, config);
+  const std::string path = TempPath("ranker.bin");
+  ranker.Save(path);
+  const Ranker loaded = Ranker::Load(path);
+  const std::vector<ExternalId> posts{100};
+  EXPECT_EQ(ranker.Rank(source, 1, posts, 2000)[0].fused, loaded.Rank(source, 1, posts, 2000)[0].fused);
+  EXPECT_EQ(CodeOf([&] { ranker.Rank(source, 1, std::vector<ExternalId>{100, 7}, 2000); }), ErrorCode::kNotFound);
+
+  const std::string bytes = gr::testing::ReadBytes(path);
+  for (size_t at = 20; at < bytes.size(); at += 37) {
+    std::string broken = bytes;
+    broken[at] = static_cast<char>(broken[at] ^ 0x5a);
+    const std::string broken_path = TempPath("broken.bin");
+    gr::testing::WriteBytes(broken_path, broken);
+    const std::string message = ErrorOf([&] { Ranker::Load(broken_path); });
+    ASSERT_THAT(message, HasSubstr(broken_path)) << "byte " << at;
+  }
+  gr::testing::WriteBytes(TempPath("short.bin"), bytes.substr(0, bytes.size() / 2));
+  EXPECT_THAT(ErrorOf([&] { Ranker::Load(TempPath("short.bin")); }), HasSubstr("short.bin"));
+  // Features of another configuration are refused.
+  FeatureConfig other;
+  other.groups = kCounters;
+  const FeatureSource counters_only(g, embed::EmbeddingTable{}, other);
+  EXPECT_THAT(ErrorOf([&] { ranker.Rank(counters_only, 1, posts, 2000); }), HasSubstr("do not match"));
+}
+
+}  // namespace
+}  // namespace gr::ranking
