@@ -60,10 +60,14 @@ LineError ParseTime(std::string_view field, uint32_t* out) {
   return {};
 }
 
+// Floor of the decay factor: walk weights must stay > 0 in float, and data
+// spanning years (Ciao: 11 years at a 7-day half-life) would underflow to 0.
+constexpr double kMinDecay = 1e-30;
+
 double Decay(uint32_t time, int64_t reference, double half_life_days) {
   if (half_life_days <= 0.0 || time == 0) return 1.0;
   const double age = std::max<double>(0.0, static_cast<double>(reference - time));
-  return std::exp2(-age / (half_life_days * 86400.0));
+  return std::max(kMinDecay, std::exp2(-age / (half_life_days * 86400.0)));
 }
 
 double Seconds(std::chrono::steady_clock::time_point start) {

@@ -174,6 +174,17 @@ TEST(IngestTest, InteractionsPostsAndDecayedWeights) {
   EXPECT_TRUE(g.engagers.HasEdge(p101, a1));
 }
 
+TEST(IngestTest, DecayOfYearsOldEdgesStaysPositive) {
+  // Ten years at a 7-day half-life is 2^-521: it must not underflow to a
+  // weight of 0, which the graph's own validation (and the snapshot) rejects.
+  const auto follows = WriteTextFile("f.tsv", "1\t2\n");
+  const auto interactions = WriteTextFile("i.tsv", "1\t100\tclick\t1000\n2\t100\tclick\t315360000\n");
+  const SocialGraph g = Ingest({.follows = follows, .interactions = interactions}, {});
+  ASSERT_EQ(g.engagements.num_edges(), 2u);
+  for (const float w : g.engagements.weights) EXPECT_GT(w, 0.0f);
+  EXPECT_NO_THROW(g.Validate());
+}
+
 TEST(IngestTest, PostWithTwoAuthorsIsRejected) {
   const auto follows = WriteTextFile("f.tsv", "1\t2\n");
   const auto posts = WriteTextFile("p.tsv", "100\t1\n100\t2\n");
