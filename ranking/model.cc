@@ -325,11 +325,10 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
   std::vector<uint32_t> batch_rows(batch);
   uint64_t step = 0;
   // Adam state per network.
-  std::vector<AlignedFloats> adam_m, adam_v, grads;
+  std::vector<AlignedFloats> adam_m, adam_v;
   for (const Network& net : model.networks_) {
     adam_m.emplace_back(net.params.size(), 0.0f);
     adam_v.emplace_back(net.params.size(), 0.0f);
-    grads.emplace_back(net.params.size(), 0.0f);
   }
   std::vector<AlignedFloats> chunk_grads(max_chunks);
   std::vector<std::array<double, kNumTasks>> chunk_loss(max_chunks);
@@ -388,26 +387,29 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
           chunk_loss[ci] = loss;
           RunBackward(l, net.params.data(), &batch_clusters[lo * slots], c, f, d_output, g.data());
         });
-        // Sum the chunks in order (deterministic), then one Adam step.
-        AlignedFloats& grad = grads[k];
-        std::copy(chunk_grads[0].begin(), chunk_grads[0].end(), grad.begin());
-        for (size_t ci = 1; ci < chunks; ++ci)
-          for (size_t i = 0; i < grad.size(); ++i) grad[i] += chunk_grads[ci][i];
         for (size_t ci = 0; ci < chunks; ++ci)
           for (int t = 0; t < kNumTasks; ++t)
             if (l.Has(t)) loss_sum[t] += chunk_loss[ci][t];
+        // Sum the chunks in chunk order and take one Adam step, in parallel over
+        // parameter ranges (element-wise: the result does not depend on threads).
         const float correction1 = 1.0f - std::pow(beta1, static_cast<float>(step));
         const float correction2 = 1.0f - std::pow(beta2, static_cast<float>(step));
         const float rate = config.learning_rate * std::sqrt(correction2) / correction1;
         AlignedFloats& params = model.networks_[k].params;
         AlignedFloats& m = adam_m[k];
         AlignedFloats& v = adam_v[k];
-        for (size_t i = 0; i < params.size(); ++i) {
-          const float g = grad[i] + config.l2 * params[i];
-          m[i] = beta1 * m[i] + (1 - beta1) * g;
-          v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-          params[i] -= rate * m[i] / (std::sqrt(v[i]) + epsilon);
-        }
+        constexpr size_t kSpan = 8192;
+        ParallelFor(static_cast<int64_t>((params.size() + kSpan - 1) / kSpan), config.threads, 1, [&](int64_t span) {
+          const size_t end = std::min(params.size(), static_cast<size_t>(span + 1) * kSpan);
+          for (size_t i = static_cast<size_t>(span) * kSpan; i < end; ++i) {
+            float g = chunk_grads[0][i];
+            for (size_t ci = 1; ci < chunks; ++ci) g += chunk_grads[ci][i];
+            g += config.l2 * params[i];
+            m[i] = beta1 * m[i] + (1 - beta1) * g;
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+            params[i] -= rate * m[i] / (std::sqrt(v[i]) + epsilon);
+          }
+        });
       }
       for (int t = 0; t < kNumTasks; ++t) loss_count[t] += count[t];
     }
