@@ -45,6 +45,7 @@ struct QueryArgs {
   bool exclude = false, json = false;
   std::string kind = "input";
   double timeout_seconds = 5;
+  uint64_t time = 0;
 };
 
 void Print(const google::protobuf::Message& message, bool json) {
@@ -162,11 +163,13 @@ void AddServeCommands(CLI::App& app) {
   });
   auto* rank = query->add_subcommand("rank", "Rank (candidate posts for a user)");
   rank->add_option("--id", qa->ids, "user id, then candidate post ids")->required();
+  rank->add_option("--time", qa->time, "request time, Unix seconds (0 = the version graph's newest timestamp)");
   rank->callback([qa] {
     GR_CHECK(qa->ids.size() >= 2, "give the user id and at least one post id: --id USER --id POST ...");
     pb::RankRequest r;
     r.set_user_id(qa->ids[0]);
     for (size_t i = 1; i < qa->ids.size(); ++i) r.add_post_ids(qa->ids[i]);
+    r.set_time_unix_s(qa->time);
     Query<pb::RankRequest, pb::RankResponse>(*qa, r, [](auto& s, auto* c, auto& q, auto* a) { return s.Rank(c, q, a); });
   });
   query->add_subcommand("info", "ModelInfo")->callback([qa] {

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "embed/embedding_io.h"
 #include "graph/snapshot.h"
+#include "ranking/ranker.h"
 
 namespace gr::pipeline {
 
@@ -35,13 +36,14 @@ void PublishVersion(const std::string& artifacts_dir, const std::string& version
 
 void WriteModelVersion(const std::string& artifacts_dir, const std::string& version, const graph::SocialGraph& g,
                        const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
-                       const std::string& manifest_json) {
+                       const std::string& manifest_json, const ranking::Ranker* ranker) {
   GR_CHECK(ReadCurrentVersion(artifacts_dir) != version, "version ", version, " is live; write a new one");
   const std::string dir = VersionPath(artifacts_dir, version);
   std::filesystem::create_directories(dir);
   graph::SaveSnapshot(g, (std::filesystem::path(dir) / kGraphFile).string());
   embed::SaveEmbeddings(table, (std::filesystem::path(dir) / kAccountsEmbeddingFile).string(), manifest_json);
   recall::SaveRecallIndexes(indexes, dir);
+  if (ranker != nullptr) ranker->Save((std::filesystem::path(dir) / kRankerFile).string());
   WriteFileAtomically((std::filesystem::path(dir) / kManifestFile).string(),
                       [&](std::FILE* out) { std::fputs(manifest_json.c_str(), out); });
 }

@@ -20,12 +20,17 @@
 #include "graph/social_graph.h"
 #include "recall/recall.h"
 
+namespace gr::ranking {
+class Ranker;
+}  // namespace gr::ranking
+
 namespace gr::pipeline {
 
 inline constexpr const char* kCurrentFile = "CURRENT";
 inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kGraphFile = "graph.snap";
 inline constexpr const char* kAccountsEmbeddingFile = "accounts.emb";
+inline constexpr const char* kRankerFile = "ranker.bin";  // optional: present when the batch trained a ranker
 
 // artifacts_dir/version.
 std::string VersionPath(const std::string& artifacts_dir, const std::string& version);
@@ -43,6 +48,6 @@ void PublishVersion(const std::string& artifacts_dir, const std::string& version
 // manifest is written last. Does not publish.
 void WriteModelVersion(const std::string& artifacts_dir, const std::string& version, const graph::SocialGraph& g,
                        const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
-                       const std::string& manifest_json);
+                       const std::string& manifest_json, const ranking::Ranker* ranker = nullptr);
 
 }  // namespace gr::pipeline

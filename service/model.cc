@@ -32,6 +32,12 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
   model->recaller = std::make_unique<recall::Recaller>(model->graph, model->table, model->indexes);
   for (size_t r = 0; r < model->table.rows(); ++r)
     if (model->table.kinds[r] == embed::TokenKind::kAccount) model->account_row.emplace(model->table.ids[r], r);
+  if (const auto ranker_path = dir / pipeline::kRankerFile; std::filesystem::exists(ranker_path)) {
+    model->ranker = std::make_unique<ranking::Ranker>(ranking::Ranker::Load(ranker_path.string()));
+    model->features = std::make_unique<ranking::FeatureSource>(model->graph, model->table,
+                                                               model->ranker->feature_config(),
+                                                               model->ranker->centroids());
+  }
   model->loaded_at_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();

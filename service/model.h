@@ -19,6 +19,7 @@
 
 #include "embed/embedding_table.h"
 #include "graph/social_graph.h"
+#include "ranking/ranker.h"
 #include "recall/recall.h"
 
 namespace gr::service {
@@ -32,6 +33,10 @@ struct Model {
   recall::RecallIndexes indexes;
   std::unique_ptr<recall::Recaller> recaller;
   std::unordered_map<ExternalId, size_t> account_row;  // table row of each account
+  // The version's ranker (ranker.bin) and the features it reads; both null
+  // when the version has none (Rank answers UNIMPLEMENTED).
+  std::unique_ptr<ranking::Ranker> ranker;
+  std::unique_ptr<ranking::FeatureSource> features;
 
   // Loads artifacts_dir/version (pipeline/artifacts.h layout); ef_search >
   // 0 overrides the HNSW search depth stored in the indices. Throws

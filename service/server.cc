@@ -60,13 +60,28 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
     return Serve(kGetEmbeddings, ctx, [&](const Model& m) { return Embeddings(m, *req, resp); });
   }
   grpc::ServerUnaryReactor* Rank(grpc::CallbackServerContext* ctx, const pb::RankRequest* req,
-                                 pb::RankResponse*) override {
-    return Serve(kRank, ctx, [&](const Model&) {
+                                 pb::RankResponse* resp) override {
+    return Serve(kRank, ctx, [&](const Model& m) {
       if (req->post_ids().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no candidate posts");
       if (static_cast<uint32_t>(req->post_ids_size()) > options_.max_ids)
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                             StrCat(req->post_ids_size(), " candidates, at most ", options_.max_ids));
-      return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this version has no ranker (the ranker is not built yet)");
+      if (m.ranker == nullptr)
+        return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, StrCat("version ", m.version, " has no ranker"));
+      if (req->time_unix_s() > UINT32_MAX)
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, StrCat("time_unix_s ", req->time_unix_s(), " is out of range"));
+      const auto time = static_cast<uint32_t>(req->time_unix_s() > 0 ? req->time_unix_s() : m.graph.reference_time);
+      const std::vector<ExternalId> posts(req->post_ids().begin(), req->post_ids().end());
+      for (const auto& r : m.ranker->Rank(*m.features, req->user_id(), posts, time)) {
+        auto* out = resp->add_posts();
+        out->set_post_id(r.post);
+        out->set_click(r.scores[ranking::kClickTask]);
+        out->set_interaction(r.scores[ranking::kInteractionTask]);
+        out->set_dwell_seconds(r.scores[ranking::kDwellTask]);
+        out->set_score(r.fused);
+      }
+      resp->set_version(m.version);
+      return grpc::Status::OK;
     });
   }
   grpc::ServerUnaryReactor* ModelInfo(grpc::CallbackServerContext* ctx, const pb::ModelInfoRequest*,
@@ -82,7 +97,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
       resp->set_indexed_posts(m.indexes.posts ? m.indexes.posts->size() : 0);
       resp->set_loaded_at_unix_ms(m.loaded_at_unix_ms);
       resp->set_manifest_json(m.manifest_json);
-      resp->set_has_ranker(false);
+      resp->set_has_ranker(m.ranker != nullptr);
       return grpc::Status::OK;
     });
   }

@@ -17,6 +17,7 @@
 #include "graph/ingest.h"
 #include "pipeline/artifacts.h"
 #include "proto/graphrec.grpc.pb.h"
+#include "ranking/ranker.h"
 #include "synth/world.h"
 #include "tests/test_util.h"
 
@@ -29,10 +30,12 @@ struct Built {
   graph::SocialGraph g;
   embed::EmbeddingTable table;
   recall::RecallIndexes indexes;
+  std::unique_ptr<ranking::Ranker> ranker;  // only when asked for
 };
 
-// A small world, embedded with `seed` (different seeds = different versions).
-Built Build(const std::string& world_dir, uint64_t seed) {
+// A small world, embedded with `seed` (different seeds = different versions),
+// with a ranker trained on its impressions if `with_ranker`.
+Built Build(const std::string& world_dir, uint64_t seed, bool with_ranker = false) {
   Built b;
   b.g = graph::Ingest({.follows = world_dir + "/follows.tsv", .interactions = world_dir + "/interactions.tsv",
                        .posts = world_dir + "/posts.tsv"},
@@ -45,6 +48,14 @@ Built Build(const std::string& world_dir, uint64_t seed) {
   train.dim = 16;
   b.table = embed::EmbedWalks(b.g, walks, train);
   b.indexes = recall::BuildRecallIndexes(b.g, b.table, {.kind = recall::IndexKind::kExact});
+  if (with_ranker) {
+    ranking::RankerConfig config;
+    config.features.clusters = 8;
+    config.model.epochs = 1;
+    const ranking::FeatureSource features(b.g, b.table, config.features);
+    const auto impressions = graph::ReadImpressions(world_dir + "/impressions.tsv", {});
+    b.ranker = std::make_unique<ranking::Ranker>(ranking::Ranker::Train(features, impressions, {}, config));
+  }
   return b;
 }
 
@@ -59,9 +70,9 @@ class ServiceTest : public ::testing::Test {
     config.accounts = 600;
     config.days = 2;
     synth::GenerateWorld(config, *root_ + "/world");
-    built_ = new Built(Build(*root_ + "/world", 1));
+    built_ = new Built(Build(*root_ + "/world", 1, /*with_ranker=*/true));
     pipeline::WriteModelVersion(*root_ + "/artifacts", "v1", built_->g, built_->table, built_->indexes,
-                                R"({"version": "v1"})");
+                                R"({"version": "v1"})", built_->ranker.get());
     pipeline::PublishVersion(*root_ + "/artifacts", "v1");
   }
   static void TearDownTestSuite() {
@@ -228,8 +239,16 @@ TEST_F(ServiceTest, BadRequestsGetTheRightStatus) {
   rank.set_user_id(known);
   pb::RankResponse ra;
   EXPECT_EQ(stub_->Rank(Context().get(), rank, &ra).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  rank.add_post_ids(1);
-  EXPECT_EQ(stub_->Rank(Context().get(), rank, &ra).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  rank.add_post_ids(1);  // no such post
+  const grpc::Status unknown_post = stub_->Rank(Context().get(), rank, &ra);
+  EXPECT_EQ(unknown_post.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(unknown_post.error_message().find("unknown post 1"), std::string::npos) << unknown_post.error_message();
+  rank.set_post_ids(0, built_->g.posts.ToExternal(0));
+  rank.set_time_unix_s(uint64_t{1} << 40);
+  EXPECT_EQ(stub_->Rank(Context().get(), rank, &ra).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  rank.set_time_unix_s(0);
+  rank.set_user_id(12345);  // unknown user
+  EXPECT_EQ(stub_->Rank(Context().get(), rank, &ra).error_code(), grpc::StatusCode::NOT_FOUND);
 
   // A request above the message size limit is refused by gRPC before the handler.
   pb::GetEmbeddingsRequest huge;
@@ -303,8 +322,45 @@ TEST_F(ServiceTest, HotReloadUnderLoadLosesNoRequest) {
   ASSERT_TRUE(stub_->Stats(Context().get(), pb::StatsRequest(), &stats).ok());
   EXPECT_EQ(stats.reloads(), 2u);
   EXPECT_EQ(stats.failed_reloads(), 1u);
+  // v3 carries no ranker: Rank says so rather than failing.
+  EXPECT_FALSE(info.has_ranker());
+  pb::RankRequest rank;
+  rank.set_user_id(built_->g.accounts.ToExternal(0));
+  rank.add_post_ids(built_->g.posts.ToExternal(0));
+  pb::RankResponse ranked;
+  EXPECT_EQ(stub_->Rank(Context().get(), rank, &ranked).error_code(), grpc::StatusCode::UNIMPLEMENTED);
   // Leave v1 live for the other tests.
   pipeline::PublishVersion(artifacts, "v1");
+}
+
+TEST_F(ServiceTest, RankMatchesTheLibrary) {
+  const ranking::FeatureSource features(built_->g, built_->table, built_->ranker->feature_config(),
+                                        built_->ranker->centroids());
+  pb::ModelInfoResponse info;
+  ASSERT_TRUE(stub_->ModelInfo(Context().get(), pb::ModelInfoRequest(), &info).ok());
+  EXPECT_TRUE(info.has_ranker());
+  for (VertexId u = 0; u < built_->g.num_accounts(); u += 151) {
+    pb::RankRequest request;
+    request.set_user_id(built_->g.accounts.ToExternal(u));
+    std::vector<ExternalId> posts;
+    for (VertexId p = u % 7; p < built_->g.num_posts() && posts.size() < 20; p += 7) posts.push_back(built_->g.posts.ToExternal(p));
+    for (const ExternalId p : posts) request.add_post_ids(p);
+    pb::RankResponse response;
+    const grpc::Status status = stub_->Rank(Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const auto expected = built_->ranker->Rank(features, request.user_id(), posts,
+                                               static_cast<uint32_t>(built_->g.reference_time));
+    ASSERT_EQ(response.posts_size(), static_cast<int>(expected.size()));
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const pb::RankedPost& got = response.posts(static_cast<int>(i));
+      EXPECT_EQ(got.post_id(), expected[i].post);
+      EXPECT_FLOAT_EQ(got.score(), expected[i].fused);
+      EXPECT_FLOAT_EQ(got.click(), expected[i].scores[ranking::kClickTask]);
+      EXPECT_FLOAT_EQ(got.interaction(), expected[i].scores[ranking::kInteractionTask]);
+      EXPECT_FLOAT_EQ(got.dwell_seconds(), expected[i].scores[ranking::kDwellTask]);
+    }
+    EXPECT_EQ(response.version(), "v1");
+  }
 }
 
 }  // namespace
