@@ -14,8 +14,8 @@ namespace {
 struct BatchArgs {
   WalkFlags walk;
   pipeline::BatchConfig config;
-  bool no_warm_start = false;
-  std::string report;
+  bool no_warm_start = false, no_ranker = false;
+  std::string report, ranker_features = "all";
 };
 
 // Exit code of a run whose quality gate failed (not published).
@@ -51,6 +51,18 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--drift-sample", c.drift_sample, "accounts compared with the live version")->capture_default_str();
   cmd->add_option("--keep-versions", c.keep_versions, "version directories kept (the live one always)")
       ->capture_default_str();
+  cmd->add_flag("--no-ranker", args->no_ranker, "skip the ranker stage even when the input has impressions.tsv");
+  cmd->add_option("--ranker-features", args->ranker_features, "ranker feature groups (as rank-train --features)")
+      ->capture_default_str();
+  cmd->add_option("--ranker-epochs", c.ranker.model.epochs, "ranker training epochs")->capture_default_str();
+  cmd->add_option("--ranker-max-impressions", c.ranker_max_train_impressions,
+                  "training impressions sampled down to this many (0 = all)")->capture_default_str();
+  cmd->add_option("--ranker-test-days", c.ranker_test_days, "last days the ranker is scored and gated on")
+      ->capture_default_str();
+  cmd->add_option("--ranker-validation-days", c.ranker_validation_days, "days before them that tune the fusion weights")
+      ->capture_default_str();
+  cmd->add_option("--min-ranker-auc", c.min_ranker_click_auc, "gate: ranker click AUC on the test days")
+      ->capture_default_str();
   cmd->add_option("--report", args->report, "also write the JSON report here");
   cmd->callback([args] {
     pipeline::BatchConfig config = args->config;
@@ -59,6 +71,11 @@ void AddBatchCommand(CLI::App& app) {
     config.train.seed = config.walk.seed;
     config.index.threads = config.walk.threads;
     config.warm_start = !args->no_warm_start;
+    config.train_ranker = !args->no_ranker;
+    config.ranker.features.groups = ranking::ParseFeatureGroups(args->ranker_features);
+    config.ranker.model.seed = config.walk.seed;
+    config.ranker.features.seed = config.walk.seed;
+    config.ranker.search.seed = config.walk.seed;
     ReportTrainingProgress(config.train);
     const pipeline::BatchReport report = pipeline::RunBatch(config);
     std::printf("%s", report.ToText().c_str());

@@ -159,9 +159,15 @@ void BatchConfig::Validate() const {
   GR_CHECK(recall_sample >= 1 && drift_sample >= 1, "samples must be >= 1");
   GR_CHECK(warm_learning_rate_scale > 0 && warm_learning_rate_scale <= 1,
            "warm_learning_rate_scale must be in (0, 1], got ", warm_learning_rate_scale);
+  GR_CHECK(ranker_test_days >= 1, "ranker_test_days must be >= 1");
+  GR_CHECK(min_ranker_click_auc >= 0 && min_ranker_click_auc <= 1, "min_ranker_click_auc must be in [0, 1]");
   walk.Validate();
   train.Validate();
   index.Validate();
+  ranker.features.Validate();
+  ranker.model.Validate();
+  ranker.fusion.Validate();
+  ranker.objective.Validate();
 }
 
 namespace {
@@ -245,6 +251,62 @@ class BatchLock {
   int fd_ = -1;
 };
 
+// The ranker stage: trains on the impressions before the last test day(s)
+// with features from the full graph (the batch's working copy dropped its
+// interaction arrays, so the snapshot is reloaded) and the new vectors,
+// scores the last day, and writes ranker.bin into the version.
+template <typename Stage>
+void TrainRankerStage(const BatchConfig& c, const std::string& impressions_file, const embed::EmbeddingTable& table,
+                      WorkState& work, BatchReport& r, const Stage& stage) {
+  const auto record = [&](const nlohmann::json& m) {
+    r.has_ranker = true;
+    r.ranker_train_impressions = m.at("train_impressions");
+    r.ranker_test_impressions = m.at("test_impressions");
+    r.ranker_auc_click = m.at("auc_click");
+    r.ranker_auc_interaction = m.at("auc_interaction");
+    r.ranker_gauc_click = m.at("gauc_click");
+    r.ranker_dwell_rmse_log = m.at("dwell_rmse_log");
+  };
+  if (work.Done("rank")) {
+    record(work.Result("rank"));
+    return;
+  }
+  stage("ranker", [&] {
+    const graph::SocialGraph full = graph::LoadSnapshot(work.Path(kGraphFile));
+    graph::IngestConfig read;
+    read.threads = c.walk.threads;
+    const std::vector<graph::Impression> impressions = graph::ReadImpressions(impressions_file, read);
+    GR_CHECK(!impressions.empty(), impressions_file, " holds no impressions");
+    ranking::TimeSplit split = ranking::SplitByTime(impressions, c.ranker_test_days, c.ranker_validation_days);
+    if (c.ranker_max_train_impressions > 0 && split.train.size() > c.ranker_max_train_impressions) {
+      Rng rng(MixSeed(c.ranker.model.seed, 0x73616d70ULL));  // "samp"
+      for (size_t i = 0; i < c.ranker_max_train_impressions; ++i)
+        std::swap(split.train[i], split.train[i + rng.Uniform(split.train.size() - i)]);
+      split.train.resize(c.ranker_max_train_impressions);
+    }
+    ranking::RankerConfig config = c.ranker;
+    config.model.threads = c.walk.threads;
+    const ranking::FeatureSource features(full, table, config.features, {}, c.walk.threads);
+    ranking::RankerTrainReport train_report;
+    const ranking::Ranker ranker = ranking::Ranker::Train(features, split.train, split.validation, config, &train_report);
+    spdlog::info("ranker trained: {}", train_report.ToText());
+    std::vector<ranking::Outcome> outcomes;
+    const ranking::Examples test = ranking::BuildExamples(features, split.test, c.walk.threads, &outcomes);
+    GR_CHECK(test.size() > 0, "none of the ", split.test.size(), " impressions of the last ", c.ranker_test_days,
+             " day(s) in ", impressions_file, " is known to the graph");
+    const ranking::RankingMetrics m =
+        ranking::EvaluateRanking(ranker.Predict(features, test, c.walk.threads), outcomes, ranker.fusion(), ranker.objective());
+    ranker.Save(work.Path(kRankerFile));
+    MaybeKillForTest("rank");
+    const auto finite = [](double v) { return std::isnan(v) ? 0.0 : v; };  // no positives: fails the gate
+    const nlohmann::json result = {{"train_impressions", train_report.train_examples}, {"test_impressions", test.size()},
+                                   {"auc_click", finite(m.auc_click)}, {"auc_interaction", finite(m.auc_interaction)},
+                                   {"gauc_click", finite(m.gauc_click)}, {"dwell_rmse_log", finite(m.dwell_rmse_log)}};
+    work.MarkDone("rank", result);
+    record(result);
+  });
+}
+
 std::string ConfigJson(const BatchConfig& c) {
   return nlohmann::json{
       {"walk", {{"kind", static_cast<int>(c.walk.kind)}, {"direction", static_cast<int>(c.walk.direction)},
@@ -259,8 +321,15 @@ std::string ConfigJson(const BatchConfig& c) {
       {"holdout_fraction", c.holdout_fraction},
       {"recall_sample", c.recall_sample},
       {"drift_sample", c.drift_sample},
+      {"ranker", {{"train", c.train_ranker}, {"features", ranking::FeatureGroupNames(c.ranker.features.groups)},
+                  {"clusters", c.ranker.features.clusters}, {"architecture", ranking::ArchitectureName(c.ranker.model.architecture)},
+                  {"experts", c.ranker.model.experts}, {"expert_units", c.ranker.model.expert_units},
+                  {"tower_units", c.ranker.model.tower_units}, {"epochs", c.ranker.model.epochs},
+                  {"learning_rate", c.ranker.model.learning_rate}, {"seed", c.ranker.model.seed},
+                  {"test_days", c.ranker_test_days}, {"validation_days", c.ranker_validation_days},
+                  {"max_train_impressions", c.ranker_max_train_impressions}}},
       {"gate", {{"min_link_auc", c.min_link_auc}, {"min_hnsw_recall", c.min_hnsw_recall},
-                {"min_neighbour_overlap", c.min_neighbour_overlap}}}}
+                {"min_neighbour_overlap", c.min_neighbour_overlap}, {"min_ranker_click_auc", c.min_ranker_click_auc}}}}
       .dump();
 }
 
@@ -284,9 +353,10 @@ BatchReport RunBatch(const BatchConfig& c) {
                           .interactions = InputFile(c.input_dir, "interactions.tsv"),
                           .posts = InputFile(c.input_dir, "posts.tsv")};
   GR_CHECK_CODE(!files.follows.empty(), ErrorCode::kNotFound, "no follows.tsv (or .gz) in ", c.input_dir);
+  const std::string impressions_file = c.train_ranker ? InputFile(c.input_dir, "impressions.tsv") : "";
   nlohmann::json inputs = nlohmann::json::array();
   stage("checksum inputs", [&] {
-    for (const std::string& path : {files.follows, files.interactions, files.posts}) {
+    for (const std::string& path : {files.follows, files.interactions, files.posts, impressions_file}) {
       if (path.empty()) continue;
       uint64_t bytes = 0;
       const uint32_t crc = FileCrc(path, &bytes);
@@ -384,6 +454,8 @@ BatchReport RunBatch(const BatchConfig& c) {
     });
   }
 
+  if (!impressions_file.empty()) TrainRankerStage(c, impressions_file, table, work, r, stage);
+
   if (work.Done("evaluate")) {
     const auto& m = work.Result("evaluate");
     r.link_auc_dot = m.at("link_auc_dot");
@@ -448,6 +520,8 @@ BatchReport RunBatch(const BatchConfig& c) {
     r.gate_failures.push_back(StrCat("link-prediction AUC ", r.link_auc_hadamard, " < ", c.min_link_auc));
   if (r.hnsw_recall_at_10 < c.min_hnsw_recall)
     r.gate_failures.push_back(StrCat("HNSW recall@10 ", r.hnsw_recall_at_10, " < ", c.min_hnsw_recall));
+  if (r.has_ranker && r.ranker_auc_click < c.min_ranker_click_auc)
+    r.gate_failures.push_back(StrCat("ranker click AUC ", r.ranker_auc_click, " < ", c.min_ranker_click_auc));
   if (c.min_neighbour_overlap > 0 && r.drift_neighbour_overlap >= 0 &&
       r.drift_neighbour_overlap < c.min_neighbour_overlap)
     r.gate_failures.push_back(
@@ -461,6 +535,7 @@ BatchReport RunBatch(const BatchConfig& c) {
     manifest["inputs"] = inputs;
     manifest["parameters"] = nlohmann::json::parse(ConfigJson(c));
     manifest["formats"] = {{"graph.snap", 1}, {"accounts.emb", 1}, {"*.hnsw", 1}};
+    if (r.has_ranker) manifest["formats"][kRankerFile] = 1;
     WriteFileAtomically(work.Path(kManifestFile), [&](std::FILE* f) { std::fputs(manifest.dump(2).c_str(), f); });
     fs::remove(work.Path("state.json"));
     // The complete version appears under its name in one rename.
@@ -498,6 +573,11 @@ std::string BatchReport::ToJson() const {
       {"stage_seconds", stage_times},
       {"total_seconds", total},
       {"peak_rss_mb", peak_rss_mb}};
+  if (has_ranker) {
+    j["ranker"] = {{"train_impressions", ranker_train_impressions}, {"test_impressions", ranker_test_impressions},
+                   {"auc_click", ranker_auc_click}, {"auc_interaction", ranker_auc_interaction},
+                   {"gauc_click", ranker_gauc_click}, {"dwell_rmse_log", ranker_dwell_rmse_log}};
+  }
   if (drift_mean_cosine > -2) {
     j["metrics"]["drift_mean_cosine"] = drift_mean_cosine;
     j["metrics"]["drift_neighbour_overlap"] = drift_neighbour_overlap;
@@ -512,10 +592,19 @@ std::string BatchReport::ToText() const {
   text += StrCat("graph: ", accounts, " accounts, ", posts, " posts, ", follow_edges, " follow edges, ",
                  interaction_edges, " interaction edges; ", held_out_edges, " newest follows held out\n");
   if (warm_started_accounts > 0) text += StrCat("warm start: ", warm_started_accounts, " accounts from the previous version\n");
-  char metrics[256];
+  char metrics[512];
   std::snprintf(metrics, sizeof metrics, "link prediction AUC (newest follows): dot %.4f, Hadamard %.4f\n"
                 "HNSW recall@10 vs exact: %.4f\n", link_auc_dot, link_auc_hadamard, hnsw_recall_at_10);
   text += metrics;
+  if (has_ranker) {
+    std::snprintf(metrics, sizeof metrics,
+                  "ranker (last day, %llu impressions; trained on %llu): click AUC %.4f, interaction AUC %.4f, "
+                  "click GAUC %.4f, dwell RMSE (log) %.4f\n",
+                  static_cast<unsigned long long>(ranker_test_impressions),
+                  static_cast<unsigned long long>(ranker_train_impressions), ranker_auc_click, ranker_auc_interaction,
+                  ranker_gauc_click, ranker_dwell_rmse_log);
+    text += metrics;
+  }
   if (drift_mean_cosine > -2) {
     std::snprintf(metrics, sizeof metrics, "drift vs %s: mean cosine %.4f, top-10 neighbour overlap %.4f\n",
                   previous_version.c_str(), drift_mean_cosine, drift_neighbour_overlap);

@@ -1,6 +1,7 @@
 // The nightly batch (`graphrec batch`): the day's input files -> graph
 // snapshot -> walks streamed into skip-gram training (warm-started from the
-// live version) -> recall indices -> evaluation -> quality gate -> publish.
+// live version) -> recall indices -> ranker (when the input has
+// impressions.tsv) -> evaluation -> quality gate -> publish.
 //
 // Evaluation holds out the newest `holdout_fraction` of the follows (a
 // spanning forest is kept, graph/edge_split.h) before training, so the
@@ -9,7 +10,9 @@
 // graph (filters need every follow). Also measured: HNSW recall@10 against
 // exact search on a sample of accounts, and drift against the live version
 // (mean cosine of common accounts' vectors; overlap of their top-10
-// similar accounts).
+// similar accounts). The ranker is trained on the impressions before the
+// last `ranker_test_days` day(s) (fusion tuned on the day before those) and
+// scored on the last day: its click AUC is gated too.
 //
 // The version is built in artifacts/.work, each stage's output written
 // atomically and its completion recorded in .work/state.json with a
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "embed/skip_gram.h"
+#include "ranking/ranker.h"
 #include "recall/vector_index.h"
 #include "walk/random_walk.h"
 
@@ -54,6 +58,22 @@ struct BatchConfig {
   double min_hnsw_recall = 0.9;     // recall@10 of HNSW against exact
   double min_neighbour_overlap = 0; // top-10 similar-account overlap with the live version (0 = off)
   uint32_t keep_versions = 3;       // version directories kept (the live one always)
+  // Ranker stage (runs when input_dir has impressions.tsv and train_ranker).
+  bool train_ranker = true;
+  ranking::RankerConfig ranker = BatchRankerDefaults();
+  uint32_t ranker_test_days = 1;        // last days scored (and gated)
+  uint32_t ranker_validation_days = 1;  // days before them that tune the fusion weights
+  // Training impressions sampled down to this many (seeded): a bound on the
+  // stage's time at 1M accounts (20M impressions); 0 = all.
+  uint64_t ranker_max_train_impressions = 2000000;
+  double min_ranker_click_auc = 0.55;   // gate: click AUC on the test days
+
+  // The batch's ranker settings: 2 epochs instead of 4 (the sample is large).
+  static ranking::RankerConfig BatchRankerDefaults() {
+    ranking::RankerConfig config;
+    config.model.epochs = 2;
+    return config;
+  }
 
   void Validate() const;  // throws kInvalidArgument naming the field
 };
@@ -77,6 +97,9 @@ struct BatchReport {
   double hnsw_recall_at_10 = 0;
   double drift_mean_cosine = -2;      // -2 = no previous version
   double drift_neighbour_overlap = -1;  // -1 = no previous version
+  bool has_ranker = false;
+  uint64_t ranker_train_impressions = 0, ranker_test_impressions = 0;
+  double ranker_auc_click = 0, ranker_auc_interaction = 0, ranker_gauc_click = 0, ranker_dwell_rmse_log = 0;
   double peak_rss_mb = 0;
 
   std::string ToText() const;  // the human-readable summary

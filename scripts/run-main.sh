@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, generates the built-in
 # synthetic world, runs the nightly batch on it (ingest, walks, skip-gram,
-# recall indices, evaluation, quality gate, publish into artifacts/), starts
+# recall indices, ranker, evaluation, quality gate, publish into artifacts/), starts
 # the gRPC server on loopback, makes a few queries of each kind with
 # graphrec query, and stops the server.
 # Usage: scripts/run-main.sh [ACCOUNTS]   (default 20000)
@@ -28,5 +28,10 @@ echo "== query info";                         "${q[@]}" info | grep -v manifest_
 echo "== query similar --id $user --k 5";     "${q[@]}" --json similar --id "$user" --k 5
 echo "== query authors --id $user --k 5 --exclude (not yet followed)"; "${q[@]}" --json authors --id "$user" --k 5 --exclude
 echo "== query posts --id $user --k 5 --exclude (not yet seen)";       "${q[@]}" --json posts --id "$user" --k 5 --exclude
+posts=$("${q[@]}" --json posts --id "$user" --k 10 --exclude |
+  /usr/bin/python3 -c 'import json, sys; print(" ".join("--id " + i for i in json.load(sys.stdin)["ids"]))')
+echo "== query rank --id $user (the 10 recalled posts, ranked by the multi-task ranker)"
+# shellcheck disable=SC2086  # $posts is a list of flags
+"${q[@]}" --json rank --id "$user" $posts
 echo "== query embeddings --id $user";        "${q[@]}" --json embeddings --id "$user" | cut -c1-200
 echo "== query stats";                        "${q[@]}" --json stats

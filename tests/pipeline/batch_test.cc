@@ -12,6 +12,7 @@
 #include "embed/embedding_io.h"
 #include "graph/snapshot.h"
 #include "pipeline/artifacts.h"
+#include "ranking/ranker.h"
 #include "synth/world.h"
 #include "tests/test_util.h"
 
@@ -48,6 +49,10 @@ BatchConfig SmallConfig(const std::string& artifacts) {
   c.recall_sample = 200;
   c.drift_sample = 200;
   c.min_link_auc = 0.5;
+  // Three days of impressions: train on two, test on the last; the sample is
+  // small (a few thousand rows), so more passes.
+  c.ranker_validation_days = 0;
+  c.ranker.model.epochs = 20;
   return c;
 }
 
@@ -60,6 +65,7 @@ void ExpectLiveVersionLoads(const std::string& artifacts, const std::string& exp
   const auto table = embed::LoadEmbeddings(dir + "/" + kAccountsEmbeddingFile);
   EXPECT_NO_THROW(recall::LoadRecallIndexes(dir, table.dim()));
   EXPECT_TRUE(fs::exists(dir + "/" + kManifestFile));
+  EXPECT_NO_THROW(ranking::Ranker::Load(dir + "/" + kRankerFile));  // the world has impressions
 }
 
 std::string Artifacts(const std::string& name) {
@@ -79,6 +85,10 @@ TEST(BatchTest, PublishesThenWarmStartsAndReportsDrift) {
   EXPECT_GT(first.link_auc_hadamard, 0.6) << first.ToText();
   EXPECT_GE(first.hnsw_recall_at_10, 0.9);
   EXPECT_EQ(first.drift_mean_cosine, -2);
+  EXPECT_TRUE(first.has_ranker);
+  EXPECT_GT(first.ranker_test_impressions, 1000u);
+  EXPECT_GT(first.ranker_auc_click, 0.6) << first.ToText();  // gate default 0.55
+  EXPECT_NE(first.ToText().find("ranker (last day"), std::string::npos);
   ExpectLiveVersionLoads(artifacts, "day1");
 
   c.version = "day2";
@@ -115,6 +125,15 @@ TEST(BatchTest, FailingGateLeavesThePreviousVersionLive) {
   EXPECT_NE(r.ToText().find("NOT published"), std::string::npos);
   ExpectLiveVersionLoads(artifacts, "good");
   EXPECT_TRUE(fs::exists(artifacts + "/bad/" + kManifestFile));  // kept for inspection
+  // The ranker's gate too.
+  c.version = "bad-ranker";
+  c.min_link_auc = 0.5;
+  c.min_ranker_click_auc = 0.999;
+  const BatchReport ranker_gate = RunBatch(c);
+  EXPECT_FALSE(ranker_gate.published);
+  ASSERT_EQ(ranker_gate.gate_failures.size(), 1u);
+  EXPECT_NE(ranker_gate.gate_failures[0].find("ranker click AUC"), std::string::npos);
+  ExpectLiveVersionLoads(artifacts, "good");
 }
 
 // Runs `graphrec batch` on the world with GR_BATCH_KILL_IN_STAGE=stage;
@@ -122,7 +141,8 @@ TEST(BatchTest, FailingGateLeavesThePreviousVersionLive) {
 int RunKilledBatch(const std::string& artifacts, const std::string& stage) {
   std::vector<std::string> args = {GR_GRAPHREC_BINARY, "batch", "--input", World(), "--artifacts", artifacts,
                                    "--num-walks", "6", "--walk-length", "40", "--dimensions", "32", "--workers", "1",
-                                   "--recall-sample", "200", "--drift-sample", "200", "--min-link-auc", "0.5"};
+                                   "--recall-sample", "200", "--drift-sample", "200", "--min-link-auc", "0.5",
+                                   "--ranker-validation-days", "0", "--ranker-epochs", "20"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -151,7 +171,7 @@ TEST(BatchTest, KilledInEachStageKeepsCurrentCompleteAndTheRerunPublishes) {
   c.version = "v0";
   ASSERT_TRUE(RunBatch(c).published);
   std::string live = "v0";
-  for (const std::string stage : {"ingest", "train", "index", "evaluate", "publish"}) {
+  for (const std::string stage : {"ingest", "train", "index", "rank", "evaluate", "publish"}) {
     SCOPED_TRACE(stage);
     const int status = RunKilledBatch(artifacts, stage);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
@@ -162,7 +182,7 @@ TEST(BatchTest, KilledInEachStageKeepsCurrentCompleteAndTheRerunPublishes) {
     ASSERT_TRUE(r.published) << r.ToText();
     size_t resumed = 0;
     for (const auto& s : r.stages) resumed += s.stage.find("resumed") != std::string::npos;
-    const size_t expected = stage == "ingest" ? 0 : stage == "train" ? 1 : stage == "index" ? 2 : stage == "evaluate" ? 3 : 0;
+    const size_t expected = stage == "ingest" ? 0 : stage == "train" ? 1 : stage == "index" ? 2 : stage == "rank" || stage == "evaluate" ? 3 : 0;
     EXPECT_EQ(resumed, expected) << r.ToText();
     live = r.version;
     ExpectLiveVersionLoads(artifacts, live);
