@@ -57,6 +57,8 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--ranker-epochs", c.ranker.model.epochs, "ranker training epochs")->capture_default_str();
   cmd->add_option("--ranker-max-impressions", c.ranker_max_train_impressions,
                   "training impressions sampled down to this many (0 = all)")->capture_default_str();
+  cmd->add_option("--ranker-max-eval-impressions", c.ranker_max_eval_impressions,
+                  "validation and test impressions each sampled down to this many (0 = all)")->capture_default_str();
   cmd->add_option("--ranker-test-days", c.ranker_test_days, "last days the ranker is scored and gated on")
       ->capture_default_str();
   cmd->add_option("--ranker-validation-days", c.ranker_validation_days, "days before them that tune the fusion weights")

@@ -6,6 +6,9 @@
 # indexed with graphrec index into a version directory published by hand;
 # query ids: the first column of IDS (header allowed), e.g. the world's
 # account_topics.tsv.
+# After each load level the server's own CPU time is printed (from
+# /proc/PID/stat): with the client on the same cores, QPS / server core
+# share estimates what the server alone would sustain.
 # Usage: bench/run_serve_bench.sh GRAPH EMB IDS [SECONDS] [EF_SEARCH]   (0 = the stored 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +30,19 @@ server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 600); do grep -q "listening on port" "$dir/serve.out" 2>/dev/null && break; sleep 0.5; done
 port=$(grep -o 'port [0-9]*' "$dir/serve.out" | awk '{print $2}')
+server_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+hz=$(getconf CLK_TCK)
 for c in 1 8 64; do
-  build/bench/load_gen "127.0.0.1:$port" "$dir/ids.txt" "$c" "$seconds"
+  before=$(server_ticks)
+  result=$(build/bench/load_gen "127.0.0.1:$port" "$dir/ids.txt" "$c" "$seconds")
+  after=$(server_ticks)
+  echo "$result"
+  echo "$result" | /usr/bin/python3 -c 'import json, sys
+r = json.loads(sys.stdin.read().strip().splitlines()[-1]); ticks, hz, secs = (float(a) for a in sys.argv[1:])
+cpu = ticks / hz
+print(json.dumps({"concurrency": r.get("concurrency"), "server_cpu_seconds": round(cpu, 2),
+                  "server_cores_used": round(cpu / secs, 2),
+                  "server_cpu_us_per_request": round(1e6 * cpu / max(1, r["qps"] * secs), 1),
+                  "qps_if_server_had_2_cores": round(r["qps"] * 2 / max(1e-9, cpu / secs))}))' "$((after - before))" "$hz" "$seconds"
 done
 "$g" query --address "127.0.0.1:$port" --json stats

@@ -275,15 +275,23 @@ void TrainRankerStage(const BatchConfig& c, const std::string& impressions_file,
     const graph::SocialGraph full = graph::LoadSnapshot(work.Path(kGraphFile));
     graph::IngestConfig read;
     read.threads = c.walk.threads;
-    const std::vector<graph::Impression> impressions = graph::ReadImpressions(impressions_file, read);
-    GR_CHECK(!impressions.empty(), impressions_file, " holds no impressions");
-    ranking::TimeSplit split = ranking::SplitByTime(impressions, c.ranker_test_days, c.ranker_validation_days);
-    if (c.ranker_max_train_impressions > 0 && split.train.size() > c.ranker_max_train_impressions) {
-      Rng rng(MixSeed(c.ranker.model.seed, 0x73616d70ULL));  // "samp"
-      for (size_t i = 0; i < c.ranker_max_train_impressions; ++i)
-        std::swap(split.train[i], split.train[i + rng.Uniform(split.train.size() - i)]);
-      split.train.resize(c.ranker_max_train_impressions);
+    ranking::TimeSplit split;
+    {
+      const std::vector<graph::Impression> impressions = graph::ReadImpressions(impressions_file, read);
+      GR_CHECK(!impressions.empty(), impressions_file, " holds no impressions");
+      split = ranking::SplitByTime(impressions, c.ranker_test_days, c.ranker_validation_days);
     }
+    // Seeded samples bound the stage's time and memory (a feature row is ~1.6 KB at dim 128).
+    const auto sample = [&](std::vector<graph::Impression>& rows, uint64_t max, uint64_t salt) {
+      if (max == 0 || rows.size() <= max) return;
+      Rng rng(MixSeed(c.ranker.model.seed, 0x73616d70ULL, salt));  // "samp"
+      for (size_t i = 0; i < max; ++i) std::swap(rows[i], rows[i + rng.Uniform(rows.size() - i)]);
+      rows.resize(max);
+      rows.shrink_to_fit();
+    };
+    sample(split.train, c.ranker_max_train_impressions, 1);
+    sample(split.validation, c.ranker_max_eval_impressions, 2);
+    sample(split.test, c.ranker_max_eval_impressions, 3);
     ranking::RankerConfig config = c.ranker;
     config.model.threads = c.walk.threads;
     const ranking::FeatureSource features(full, table, config.features, {}, c.walk.threads);
@@ -327,7 +335,8 @@ std::string ConfigJson(const BatchConfig& c) {
                   {"tower_units", c.ranker.model.tower_units}, {"epochs", c.ranker.model.epochs},
                   {"learning_rate", c.ranker.model.learning_rate}, {"seed", c.ranker.model.seed},
                   {"test_days", c.ranker_test_days}, {"validation_days", c.ranker_validation_days},
-                  {"max_train_impressions", c.ranker_max_train_impressions}}},
+                  {"max_train_impressions", c.ranker_max_train_impressions},
+                  {"max_eval_impressions", c.ranker_max_eval_impressions}}},
       {"gate", {{"min_link_auc", c.min_link_auc}, {"min_hnsw_recall", c.min_hnsw_recall},
                 {"min_neighbour_overlap", c.min_neighbour_overlap}, {"min_ranker_click_auc", c.min_ranker_click_auc}}}}
       .dump();
@@ -454,8 +463,6 @@ BatchReport RunBatch(const BatchConfig& c) {
     });
   }
 
-  if (!impressions_file.empty()) TrainRankerStage(c, impressions_file, table, work, r, stage);
-
   if (work.Done("evaluate")) {
     const auto& m = work.Result("evaluate");
     r.link_auc_dot = m.at("link_auc_dot");
@@ -514,6 +521,17 @@ BatchReport RunBatch(const BatchConfig& c) {
                                  {"hnsw_recall_at_10", r.hnsw_recall_at_10}, {"drift_mean_cosine", r.drift_mean_cosine},
                                  {"drift_neighbour_overlap", r.drift_neighbour_overlap}});
     });
+  }
+
+  if (!impressions_file.empty()) {
+    // The ranker stage needs the full snapshot and the new vectors only:
+    // free the hold-out copy, the indices (saved) and the previous version first.
+    split = {};
+    indexes = {};
+    previous.reset();
+    previous_accounts.reset();
+    g = {};
+    TrainRankerStage(c, impressions_file, table, work, r, stage);
   }
 
   if (r.link_auc_hadamard < c.min_link_auc)

@@ -10,7 +10,7 @@
 // graph (filters need every follow). Also measured: HNSW recall@10 against
 // exact search on a sample of accounts, and drift against the live version
 // (mean cosine of common accounts' vectors; overlap of their top-10
-// similar accounts). The ranker is trained on the impressions before the
+// similar accounts). After the evaluation, the ranker is trained on the impressions before the
 // last `ranker_test_days` day(s) (fusion tuned on the day before those) and
 // scored on the last day: its click AUC is gated too.
 //
@@ -63,9 +63,11 @@ struct BatchConfig {
   ranking::RankerConfig ranker = BatchRankerDefaults();
   uint32_t ranker_test_days = 1;        // last days scored (and gated)
   uint32_t ranker_validation_days = 1;  // days before them that tune the fusion weights
-  // Training impressions sampled down to this many (seeded): a bound on the
-  // stage's time at 1M accounts (20M impressions); 0 = all.
-  uint64_t ranker_max_train_impressions = 2000000;
+  // Impressions sampled down to this many (seeded) for training, and for
+  // each of validation and test: bounds on the stage's time and memory at
+  // 1M accounts (20M impressions; a feature row is ~1.6 KB); 0 = all.
+  uint64_t ranker_max_train_impressions = 500000;
+  uint64_t ranker_max_eval_impressions = 200000;
   double min_ranker_click_auc = 0.55;   // gate: click AUC on the test days
 
   // The batch's ranker settings: 2 epochs instead of 4 (the sample is large).

@@ -277,10 +277,6 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
     model.mean_[j] = static_cast<float>(mean);
     model.inv_std_[j] = var > 1e-12 ? static_cast<float>(1.0 / std::sqrt(var)) : 1.0f;
   }
-  std::vector<float> standardised(examples.dense.size());
-  for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < dd; ++j)
-      standardised[i * dd + j] = (examples.dense[i * dd + j] - model.mean_[j]) * model.inv_std_[j];
 
   // The networks: one for all tasks, or one per task.
   switch (config.architecture) {
@@ -346,7 +342,9 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
       for (size_t i = 0; i < b; ++i) {
         const uint32_t row = order[first + i];
         batch_rows[i] = row;
-        std::copy_n(&standardised[static_cast<size_t>(row) * dd], dd, &batch_dense[i * dd]);
+        // Standardised while gathered: no second copy of the example matrix.
+        const float* from = &examples.dense[static_cast<size_t>(row) * dd];
+        for (size_t j = 0; j < dd; ++j) batch_dense[i * dd + j] = (from[j] - model.mean_[j]) * model.inv_std_[j];
         std::copy_n(examples.clusters.data() + static_cast<size_t>(row) * slots, slots, &batch_clusters[i * slots]);
       }
       // Examples per task in this batch: each task's loss is its mean over its own sample space.
