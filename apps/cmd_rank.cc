@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
@@ -153,19 +152,7 @@ void RunRank(const RankArgs& args) {
   const ranking::FeatureSource features(loaded.g, loaded.table, ranker.feature_config(), ranker.centroids(),
                                         args.in.workers);
   std::vector<ExternalId> posts = args.posts;
-  if (!args.posts_file.empty()) {
-    std::ifstream in(args.posts_file);
-    GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", args.posts_file);
-    std::string line;
-    for (size_t line_number = 1; std::getline(in, line); ++line_number) {
-      if (line.empty() || line[0] == '#') continue;
-      try {
-        posts.push_back(std::stoull(line));
-      } catch (const std::exception&) {
-        GR_THROW(ErrorCode::kInvalidArgument, args.posts_file, ":", line_number, ": expected a post id, got '", line, "'");
-      }
-    }
-  }
+  if (!args.posts_file.empty()) ReadIdFile(args.posts_file, "a post id", posts);
   GR_CHECK(!posts.empty(), "give --posts or --posts-file");
   const auto time = static_cast<uint32_t>(args.time >= 0 ? args.time : loaded.g.reference_time);
   const auto ranked = ranker.Rank(features, args.account, posts, time);

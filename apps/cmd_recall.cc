@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -73,21 +72,7 @@ void RunRecall(const RecallArgs& args) {
                                                         {"posts", recall::RecallKind::kPosts}};
   const recall::RecallKind kind = kinds.at(args.kind);
   std::vector<ExternalId> queries = args.ids;
-  if (!args.ids_file.empty()) {
-    std::ifstream in(args.ids_file);
-    GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", args.ids_file);
-    std::string line;
-    for (size_t line_number = 1; std::getline(in, line); ++line_number) {
-      if (line.empty() || line[0] == '#') continue;
-      try {
-        size_t used = 0;
-        queries.push_back(std::stoull(line, &used));
-      } catch (const std::exception&) {
-        GR_THROW(ErrorCode::kInvalidArgument, args.ids_file, ":", line_number, ": expected an account id, got '",
-                 line, "'");
-      }
-    }
-  }
+  if (!args.ids_file.empty()) ReadIdFile(args.ids_file, "an account id", queries);
   GR_CHECK(!queries.empty(), "give --id or --ids-file");
   const bool post_ids = kind == recall::RecallKind::kPosts;
   size_t failed = 0;

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <cstdint>
 #include <fstream>
 
+#include "core/error.h"
 #include "graph/ingest.h"
 #include "graph/snapshot.h"
 
@@ -26,6 +28,21 @@ graph::SocialGraph LoadGraphInput(const std::string& path, bool directed) {
                  report.follow_self_loops_dropped, report.follow_duplicates_merged);
   }
   return g;
+}
+
+void ReadIdFile(const std::string& path, const char* what, std::vector<ExternalId>& ids) {
+  std::ifstream in(path);
+  GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", path);
+  std::string line;
+  for (size_t line_number = 1; std::getline(in, line); ++line_number) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    ExternalId id = 0;
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), id);
+    GR_CHECK_CODE(ec == std::errc() && end == line.data() + line.size(), ErrorCode::kInvalidArgument, path, ":",
+                  line_number, ": expected ", what, ", got '", line, "'");
+    ids.push_back(id);
+  }
 }
 
 }  // namespace gr::apps

@@ -1,9 +1,12 @@
-// Loading the graph a command works on: a snapshot (recognised by its magic)
-// or a text edge list "src dst [weight]". Shared by walk and embed.
+// Inputs commands share: the graph a command works on (a snapshot,
+// recognised by its magic, or a text edge list "src dst [weight]"), and
+// files of ids (recall --ids-file, rank --posts-file).
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "core/ids.h"
 #include "graph/social_graph.h"
 
 namespace gr::apps {
@@ -11,5 +14,10 @@ namespace gr::apps {
 // Reads `path` as a snapshot if it starts with the snapshot magic, else as an
 // edge list (directed or undirected). Logs what was loaded.
 graph::SocialGraph LoadGraphInput(const std::string& path, bool directed);
+
+// Appends the ids in `path` (one per line; blank and '#' lines skipped) to
+// `ids`. Throws kIo if unreadable, kInvalidArgument naming path:line and
+// `what` ("an account id") for a line that is not an unsigned integer.
+void ReadIdFile(const std::string& path, const char* what, std::vector<ExternalId>& ids);
 
 }  // namespace gr::apps
