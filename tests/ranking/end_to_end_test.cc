@@ -86,8 +86,6 @@ TEST(RankingEndToEnd, GraphFeaturesBeatCountersAndMmoeHoldsOnTheSparseTask) {
   // (b) No worse than three single-task models, within seed noise (0.003,
   // the spread over seeds measured on this world).
   EXPECT_GT(full.test.auc_interaction, single.test.auc_interaction - 0.003);
-  // The fusion search ran on the validation day and did not lose to its start.
-  EXPECT_GT(full.test.objective, 0.0);
 }
 
 TEST(RankingEndToEnd, ReloadedRankerScoresIdentically) {

@@ -65,7 +65,7 @@ TEST(Features, CountersAndSocialArePointInTime) {
   ASSERT_EQ(source.dense_dim(), 5u);
   EXPECT_EQ(source.cluster_slots(), 0);
   float f[5];
-  // Before anyone interacted: author has 2 followers, post is 0.5 h old... at t = 2300: (2300-500)/3600 h.
+  // At t = 900, before anyone interacted; the post (t = 500) is 400 s old.
   source.Extract(1, 100, 900, f, nullptr);
   EXPECT_FLOAT_EQ(f[0], std::log1p(2.0f));                    // author followers (accounts 1 and 4)
   EXPECT_NEAR(f[1], std::log1p(400.0 / 3600.0), 1e-6);        // post age in hours
