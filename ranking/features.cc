@@ -72,12 +72,23 @@ void FeatureConfig::Validate() const {
 
 FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
                              const FeatureConfig& config, FloatMatrix centroids, int threads)
-    : g_(g), config_(config), dim_(table.dim()), centroids_(std::move(centroids)) {
+    : g_(g), table_(table), config_(config), dim_(table.dim()), centroids_(std::move(centroids)) {
   config_.Validate();
   const bool vectors_needed = (config_.groups & (kSimilarity | kEmbeddings | kClusters)) != 0;
+  account_row_.assign(g.num_accounts(), kNoRow);
+  zeros_.assign(dim_, 0.0f);
   if (vectors_needed) {
-    account_input_ = recall::AccountVectors(g, table, /*output=*/false, &has_account_);
-    if (table.output.rows() == table.rows()) account_output_ = recall::AccountVectors(g, table, /*output=*/true);
+    size_t matched = 0;
+    for (size_t r = 0; r < table.rows(); ++r) {
+      if (table.kinds[r] != embed::TokenKind::kAccount) continue;
+      const VertexId v = g.accounts.Find(table.ids[r]);
+      if (v == kNoVertex) continue;
+      account_row_[v] = static_cast<uint32_t>(r);
+      ++matched;
+    }
+    GR_CHECK(2 * matched >= g.num_accounts(), "the embedding covers only ", matched, " of the graph's ",
+             g.num_accounts(), " accounts: is it from another graph?");
+    has_output_ = table.output.rows() == table.rows();
     const recall::PostVectors posts = recall::BuildPostVectors(g, table, config_.post_rule);
     post_vectors_ = FloatMatrix(g.num_posts(), dim_);
     has_post_.assign(g.num_posts(), 0);
@@ -86,7 +97,8 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
       std::copy_n(posts.vectors.Row(i).data(), dim_, post_vectors_.Row(p).data());
       has_post_[p] = 1;
     }
-    account_norm_ = RowNorms(account_input_);
+    account_norm_.resize(g.num_accounts());
+    for (VertexId a = 0; a < g.num_accounts(); ++a) account_norm_[a] = std::sqrt(Dot(AccountInput(a), AccountInput(a), dim_));
     post_norm_ = RowNorms(post_vectors_);
   }
   if (config_.groups & kClusters) {
@@ -99,7 +111,7 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
     account_cluster_.assign(g.num_accounts(), static_cast<uint32_t>(centroids_.rows()));
     post_cluster_.assign(g.num_posts(), static_cast<uint32_t>(centroids_.rows()));
     ParallelFor(static_cast<int64_t>(g.num_accounts()), threads, 1024, [&](int64_t a) {
-      if (has_account_[a]) account_cluster_[a] = NearestCentroid(account_input_.Row(a));
+      if (account_row_[a] != kNoRow) account_cluster_[a] = NearestCentroid({AccountInput(static_cast<VertexId>(a)), dim_});
     });
     ParallelFor(static_cast<int64_t>(g.num_posts()), threads, 1024, [&](int64_t p) {
       if (has_post_[p]) post_cluster_[p] = NearestCentroid(post_vectors_.Row(p));
@@ -115,6 +127,16 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
     for (const char* who : {"account", "post", "author"})
       for (size_t i = 0; i < dim_; ++i) dense_names_.push_back(StrCat(who, "_vec_", i));
   }
+}
+
+const float* FeatureSource::AccountInput(VertexId a) const {
+  const uint32_t row = account_row_[a];
+  return row == kNoRow ? zeros_.data() : table_.input.Row(row).data();
+}
+
+const float* FeatureSource::AccountOutput(VertexId a) const {
+  const uint32_t row = account_row_[a];
+  return row == kNoRow || !has_output_ ? zeros_.data() : table_.output.Row(row).data();
 }
 
 uint32_t FeatureSource::NearestCentroid(std::span<const float> vector) const {
@@ -134,8 +156,8 @@ uint32_t FeatureSource::NearestCentroid(std::span<const float> vector) const {
 // sums run in sample order, so the centroids do not depend on the thread count.
 void FeatureSource::FitCentroids(int threads) {
   std::vector<uint32_t> candidates;
-  for (uint32_t a = 0; a < has_account_.size(); ++a)
-    if (has_account_[a] && account_norm_[a] > 0) candidates.push_back(a);
+  for (uint32_t a = 0; a < account_row_.size(); ++a)
+    if (account_row_[a] != kNoRow && account_norm_[a] > 0) candidates.push_back(a);
   GR_CHECK(candidates.size() >= config_.clusters, "k-means needs at least ", config_.clusters,
            " accounts with vectors, found ", candidates.size());
   Rng rng(MixSeed(config_.seed, 0x6b6d65616e73ULL));  // "kmeans"
@@ -145,7 +167,7 @@ void FeatureSource::FitCentroids(int threads) {
   const size_t n = candidates.size(), k = config_.clusters;
   FloatMatrix sample(n, dim_);
   for (size_t i = 0; i < n; ++i) {
-    const float* from = account_input_.Row(candidates[i]).data();
+    const float* from = AccountInput(candidates[i]);
     const float inv = 1.0f / account_norm_[candidates[i]];
     for (size_t j = 0; j < dim_; ++j) sample.At(i, j) = from[j] * inv;
   }
@@ -215,20 +237,20 @@ void FeatureSource::Extract(ExternalId account, ExternalId post, uint32_t time, 
     *out++ = has_author && g_.following.HasEdge(a, author) ? 1.0f : 0.0f;
     *out++ = static_cast<float>(std::log1p(static_cast<double>(followees_interacted)));
   }
-  const float* account_vec = account_input_.empty() ? nullptr : account_input_.Row(a).data();
+  const float* account_vec = AccountInput(a);
   if (config_.groups & kSimilarity) {
     const float account_norm = account_norm_[a];
     const float* post_vec = post_vectors_.Row(p).data();
-    *out++ = has_author ? Cosine(account_vec, account_norm, account_input_.Row(author).data(), account_norm_[author], dim_)
+    *out++ = has_author ? Cosine(account_vec, account_norm, AccountInput(author), account_norm_[author], dim_)
                         : 0.0f;
     *out++ = Cosine(account_vec, account_norm, post_vec, post_norm_[p], dim_);
-    *out++ = has_author && !account_output_.empty() ? Dot(account_vec, account_output_.Row(author).data(), dim_) : 0.0f;
+    *out++ = has_author && has_output_ ? Dot(account_vec, AccountOutput(author), dim_) : 0.0f;
   }
   if (config_.groups & kEmbeddings) {
     out = std::copy_n(account_vec, dim_, out);
     out = std::copy_n(post_vectors_.Row(p).data(), dim_, out);
     if (has_author) {
-      out = std::copy_n(account_input_.Row(author).data(), dim_, out);
+      out = std::copy_n(AccountInput(author), dim_, out);
     } else {
       out = std::fill_n(out, dim_, 0.0f);
     }

@@ -63,8 +63,10 @@ inline constexpr int kClusterSlots = 3;
 
 // Everything features need from one model version: the graph, account input
 // (and output) vectors, post vectors, cluster centroids and assignments.
-// Holds a reference to the graph (it must outlive the source). Immutable
-// after construction; Extract is safe to call concurrently.
+// Holds references to the graph and the embedding table (both must outlive
+// the source; account vectors are read from the table, not copied: 1 GB at
+// 1M accounts). Immutable after construction; Extract is safe to call
+// concurrently.
 class FeatureSource {
  public:
   // `centroids` empty: fitted here by k-means (training); otherwise used as
@@ -72,6 +74,9 @@ class FeatureSource {
   // table's dimension. Throws kInvalidArgument on mismatches.
   FeatureSource(const graph::SocialGraph& g, const embed::EmbeddingTable& table, const FeatureConfig& config,
                 FloatMatrix centroids = {}, int threads = 0);
+  // Both are held by reference: temporaries would dangle.
+  FeatureSource(graph::SocialGraph&&, const embed::EmbeddingTable&, const FeatureConfig&, FloatMatrix = {}, int = 0) = delete;
+  FeatureSource(const graph::SocialGraph&, embed::EmbeddingTable&&, const FeatureConfig&, FloatMatrix = {}, int = 0) = delete;
 
   const FeatureConfig& config() const { return config_; }
   const FloatMatrix& centroids() const { return centroids_; }
@@ -90,13 +95,18 @@ class FeatureSource {
  private:
   void FitCentroids(int threads);
   uint32_t NearestCentroid(std::span<const float> vector) const;
+  // Account a's input (or output) vector in the table; zeros when it has none.
+  const float* AccountInput(VertexId a) const;
+  const float* AccountOutput(VertexId a) const;
 
+  static constexpr uint32_t kNoRow = UINT32_MAX;
   const graph::SocialGraph& g_;
+  const embed::EmbeddingTable& table_;
   FeatureConfig config_;
   size_t dim_ = 0;
-  FloatMatrix account_input_;          // g's dense account order; zero rows when absent
-  FloatMatrix account_output_;         // empty if the table has no output vectors
-  std::vector<uint8_t> has_account_;
+  bool has_output_ = false;            // the table keeps output vectors
+  std::vector<uint32_t> account_row_;  // per account of g: its table row, or kNoRow
+  std::vector<float> zeros_;           // dim_ zeros: the vector of an account without one
   FloatMatrix post_vectors_;           // g's dense post order; zero rows when absent
   std::vector<uint8_t> has_post_;
   std::vector<float> account_norm_, post_norm_;

@@ -61,7 +61,8 @@ TEST(Features, CountersAndSocialArePointInTime) {
   const graph::SocialGraph g = TinyGraph();
   FeatureConfig config;
   config.groups = kCounters | kSocial;
-  const FeatureSource source(g, embed::EmbeddingTable{}, config);
+  const embed::EmbeddingTable no_vectors;  // counters and social read none
+  const FeatureSource source(g, no_vectors, config);
   ASSERT_EQ(source.dense_dim(), 5u);
   EXPECT_EQ(source.cluster_slots(), 0);
   float f[5];
@@ -268,7 +269,8 @@ TEST(Ranker, CorruptFilesAreRejectedNamingTheFile) {
   RankerConfig config;
   config.features.groups = kCounters | kSocial;
   config.model.epochs = 1;
-  const FeatureSource source(g, embed::EmbeddingTable{}, config.features);
+  const embed::EmbeddingTable no_vectors;
+  const FeatureSource source(g, no_vectors, config.features);
   std::vector<Impression> train;
   for (uint32_t k = 0; k < 50; ++k) train.push_back({k % 2 ? 1u : 3u, 100, 600 + k * 100, static_cast<uint8_t>(k % 3 == 0), 0, 5000});
   const Ranker ranker = Ranker::Train(source, train, {}, config);
@@ -293,7 +295,7 @@ TEST(Ranker, CorruptFilesAreRejectedNamingTheFile) {
   // Features of another configuration are refused.
   FeatureConfig other;
   other.groups = kCounters;
-  const FeatureSource counters_only(g, embed::EmbeddingTable{}, other);
+  const FeatureSource counters_only(g, no_vectors, other);
   EXPECT_THAT(ErrorOf([&] { ranker.Rank(counters_only, 1, posts, 2000); }), HasSubstr("do not match"));
 }
 
