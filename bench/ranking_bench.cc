@@ -99,7 +99,7 @@ void BM_Features500(benchmark::State& state) {
   for (auto _ : state) {
     for (size_t i = 0; i < kCandidates; ++i)
       s.features->Extract(account, s.candidates[i], static_cast<uint32_t>(s.g.reference_time),
-                          &dense[i * s.features->dense_dim()], &clusters[i * static_cast<size_t>(s.features->cluster_slots())]);
+                          dense.data() + i * s.features->dense_dim(), clusters.data() + i * static_cast<size_t>(s.features->cluster_slots()));
     benchmark::DoNotOptimize(dense.data());
   }
 }

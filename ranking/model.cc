@@ -343,9 +343,9 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
         const uint32_t row = order[first + i];
         batch_rows[i] = row;
         // Standardised while gathered: no second copy of the example matrix.
-        const float* from = &examples.dense[static_cast<size_t>(row) * dd];
+        const float* from = examples.dense.data() + static_cast<size_t>(row) * dd;
         for (size_t j = 0; j < dd; ++j) batch_dense[i * dd + j] = (from[j] - model.mean_[j]) * model.inv_std_[j];
-        std::copy_n(examples.clusters.data() + static_cast<size_t>(row) * slots, slots, &batch_clusters[i * slots]);
+        std::copy_n(examples.clusters.data() + static_cast<size_t>(row) * slots, slots, batch_clusters.data() + i * slots);
       }
       // Examples per task in this batch: each task's loss is its mean over its own sample space.
       std::array<double, kNumTasks> count{static_cast<double>(b), static_cast<double>(b), 0.0};
@@ -359,7 +359,7 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
           AlignedFloats& g = chunk_grads[ci];
           g.assign(l.total, 0.0f);
           Forward f;
-          RunForward(l, net.params.data(), &batch_dense[lo * dd], &batch_clusters[lo * slots], c, f);
+          RunForward(l, net.params.data(), batch_dense.data() + lo * dd, batch_clusters.data() + lo * slots, c, f);
           std::array<Eigen::RowVectorXf, kNumTasks> d_output;
           std::array<double, kNumTasks> loss{};
           for (int t = 0; t < kNumTasks; ++t) {
@@ -383,7 +383,7 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
             }
           }
           chunk_loss[ci] = loss;
-          RunBackward(l, net.params.data(), &batch_clusters[lo * slots], c, f, d_output, g.data());
+          RunBackward(l, net.params.data(), batch_clusters.data() + lo * slots, c, f, d_output, g.data());
         });
         for (size_t ci = 0; ci < chunks; ++ci)
           for (int t = 0; t < kNumTasks; ++t)

@@ -100,7 +100,7 @@ Examples BuildExamples(const FeatureSource& features, std::span<const Impression
   ex.dwell_seconds.resize(n);
   ParallelFor(static_cast<int64_t>(n), threads, 256, [&](int64_t k) {
     const Impression& i = impressions[known[k]];
-    features.Extract(i.account, i.post, i.time, &ex.dense[k * ex.dense_dim], &ex.clusters[k * ex.cluster_slots]);
+    features.Extract(i.account, i.post, i.time, ex.dense.data() + k * ex.dense_dim, ex.clusters.data() + k * ex.cluster_slots);
     ex.clicked[k] = i.clicked;
     ex.interacted[k] = i.interacted;
     ex.dwell_seconds[k] = i.clicked ? static_cast<float>(i.dwell_ms) / 1000.0f : 0.0f;
@@ -250,7 +250,7 @@ std::vector<TaskScores> Ranker::Predict(const FeatureSource& features, const Exa
   const size_t blocks = (examples.size() + kBlock - 1) / kBlock;
   ParallelFor(static_cast<int64_t>(blocks), threads, 1, [&](int64_t b) {
     const size_t lo = static_cast<size_t>(b) * kBlock, n = std::min(kBlock, examples.size() - lo);
-    model_.Predict(&examples.dense[lo * examples.dense_dim], examples.clusters.data() + lo * examples.cluster_slots, n,
+    model_.Predict(examples.dense.data() + lo * examples.dense_dim, examples.clusters.data() + lo * examples.cluster_slots, n,
                    &out[lo]);
   });
   return out;
@@ -262,7 +262,7 @@ std::vector<Ranker::Scored> Ranker::Rank(const FeatureSource& features, External
   const size_t dd = features.dense_dim(), slots = static_cast<size_t>(features.cluster_slots());
   std::vector<float> dense(posts.size() * dd);
   std::vector<uint32_t> clusters(posts.size() * slots);
-  for (size_t i = 0; i < posts.size(); ++i) features.Extract(account, posts[i], time, &dense[i * dd], &clusters[i * slots]);
+  for (size_t i = 0; i < posts.size(); ++i) features.Extract(account, posts[i], time, dense.data() + i * dd, clusters.data() + i * slots);
   std::vector<TaskScores> scores(posts.size());
   model_.Predict(dense.data(), clusters.data(), posts.size(), scores.data());
   std::vector<Scored> ranked(posts.size());
