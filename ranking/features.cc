@@ -21,12 +21,6 @@ float Dot(const float* a, const float* b, size_t n) {
   return sum;
 }
 
-std::vector<float> RowNorms(const FloatMatrix& m) {
-  std::vector<float> norms(m.rows());
-  for (size_t r = 0; r < m.rows(); ++r) norms[r] = std::sqrt(Dot(m.Row(r).data(), m.Row(r).data(), m.cols()));
-  return norms;
-}
-
 float Cosine(const float* a, float norm_a, const float* b, float norm_b, size_t n) {
   if (norm_a <= 0 || norm_b <= 0) return 0;
   return Dot(a, b, n) / (norm_a * norm_b);
@@ -76,6 +70,7 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
   config_.Validate();
   const bool vectors_needed = (config_.groups & (kSimilarity | kEmbeddings | kClusters)) != 0;
   account_row_.assign(g.num_accounts(), kNoRow);
+  post_row_.assign(g.num_posts(), kNoRow);
   zeros_.assign(dim_, 0.0f);
   if (vectors_needed) {
     size_t matched = 0;
@@ -89,17 +84,12 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
     GR_CHECK(2 * matched >= g.num_accounts(), "the embedding covers only ", matched, " of the graph's ",
              g.num_accounts(), " accounts: is it from another graph?");
     has_output_ = table.output.rows() == table.rows();
-    const recall::PostVectors posts = recall::BuildPostVectors(g, table, config_.post_rule);
-    post_vectors_ = FloatMatrix(g.num_posts(), dim_);
-    has_post_.assign(g.num_posts(), 0);
-    for (size_t i = 0; i < posts.ids.size(); ++i) {
-      const VertexId p = g.posts.Find(posts.ids[i]);
-      std::copy_n(posts.vectors.Row(i).data(), dim_, post_vectors_.Row(p).data());
-      has_post_[p] = 1;
-    }
+    posts_ = recall::BuildPostVectors(g, table, config_.post_rule);
+    for (size_t i = 0; i < posts_.ids.size(); ++i) post_row_[g.posts.Find(posts_.ids[i])] = static_cast<uint32_t>(i);
     account_norm_.resize(g.num_accounts());
     for (VertexId a = 0; a < g.num_accounts(); ++a) account_norm_[a] = std::sqrt(Dot(AccountInput(a), AccountInput(a), dim_));
-    post_norm_ = RowNorms(post_vectors_);
+    post_norm_.resize(g.num_posts());
+    for (VertexId p = 0; p < g.num_posts(); ++p) post_norm_[p] = std::sqrt(Dot(PostVector(p), PostVector(p), dim_));
   }
   if (config_.groups & kClusters) {
     if (centroids_.empty()) {
@@ -114,7 +104,7 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
       if (account_row_[a] != kNoRow) account_cluster_[a] = NearestCentroid({AccountInput(static_cast<VertexId>(a)), dim_});
     });
     ParallelFor(static_cast<int64_t>(g.num_posts()), threads, 1024, [&](int64_t p) {
-      if (has_post_[p]) post_cluster_[p] = NearestCentroid(post_vectors_.Row(p));
+      if (post_row_[p] != kNoRow) post_cluster_[p] = NearestCentroid({PostVector(static_cast<VertexId>(p)), dim_});
     });
   }
 
@@ -137,6 +127,11 @@ const float* FeatureSource::AccountInput(VertexId a) const {
 const float* FeatureSource::AccountOutput(VertexId a) const {
   const uint32_t row = account_row_[a];
   return row == kNoRow || !has_output_ ? zeros_.data() : table_.output.Row(row).data();
+}
+
+const float* FeatureSource::PostVector(VertexId p) const {
+  const uint32_t row = post_row_[p];
+  return row == kNoRow ? zeros_.data() : posts_.vectors.Row(row).data();
 }
 
 uint32_t FeatureSource::NearestCentroid(std::span<const float> vector) const {
@@ -240,7 +235,7 @@ void FeatureSource::Extract(ExternalId account, ExternalId post, uint32_t time, 
   const float* account_vec = AccountInput(a);
   if (config_.groups & kSimilarity) {
     const float account_norm = account_norm_[a];
-    const float* post_vec = post_vectors_.Row(p).data();
+    const float* post_vec = PostVector(p);
     *out++ = has_author ? Cosine(account_vec, account_norm, AccountInput(author), account_norm_[author], dim_)
                         : 0.0f;
     *out++ = Cosine(account_vec, account_norm, post_vec, post_norm_[p], dim_);
@@ -248,7 +243,7 @@ void FeatureSource::Extract(ExternalId account, ExternalId post, uint32_t time, 
   }
   if (config_.groups & kEmbeddings) {
     out = std::copy_n(account_vec, dim_, out);
-    out = std::copy_n(post_vectors_.Row(p).data(), dim_, out);
+    out = std::copy_n(PostVector(p), dim_, out);
     if (has_author) {
       out = std::copy_n(AccountInput(author), dim_, out);
     } else {

@@ -98,6 +98,7 @@ class FeatureSource {
   // Account a's input (or output) vector in the table; zeros when it has none.
   const float* AccountInput(VertexId a) const;
   const float* AccountOutput(VertexId a) const;
+  const float* PostVector(VertexId p) const;  // zeros when the post has none
 
   static constexpr uint32_t kNoRow = UINT32_MAX;
   const graph::SocialGraph& g_;
@@ -107,8 +108,8 @@ class FeatureSource {
   bool has_output_ = false;            // the table keeps output vectors
   std::vector<uint32_t> account_row_;  // per account of g: its table row, or kNoRow
   std::vector<float> zeros_;           // dim_ zeros: the vector of an account without one
-  FloatMatrix post_vectors_;           // g's dense post order; zero rows when absent
-  std::vector<uint8_t> has_post_;
+  recall::PostVectors posts_;          // as built by recall's post rule
+  std::vector<uint32_t> post_row_;     // per post of g: its row in posts_.vectors, or kNoRow
   std::vector<float> account_norm_, post_norm_;
   FloatMatrix centroids_;              // k x dim, unit length
   std::vector<uint32_t> account_cluster_, post_cluster_;

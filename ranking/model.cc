@@ -429,6 +429,9 @@ void MultiTaskModel::Predict(const float* dense, const uint32_t* clusters, size_
   GR_CHECK(!networks_.empty(), "the model is not trained");
   const size_t dd = mean_.size(), slots = cluster_slots_;
   std::vector<float> standardised(std::min(n, kChunk) * dd);
+  std::vector<Layout> layouts;  // once per call, not per chunk: this is the serving path
+  for (const Network& net : networks_)
+    layouts.emplace_back(net, dd, slots, config_.cluster_dim, cluster_rows_, config_.tower_units);
   Forward f;
   for (size_t lo = 0; lo < n; lo += kChunk) {
     const size_t c = std::min(kChunk, n - lo);
@@ -437,9 +440,9 @@ void MultiTaskModel::Predict(const float* dense, const uint32_t* clusters, size_
         standardised[i * dd + j] = (dense[(lo + i) * dd + j] - mean_[j]) * inv_std_[j];
     for (size_t j = 0; j < c * slots; ++j)
       GR_CHECK(clusters[lo * slots + j] < cluster_rows_, "cluster id ", clusters[lo * slots + j], " out of range");
-    for (const Network& net : networks_) {
-      const Layout l(net, dd, slots, config_.cluster_dim, cluster_rows_, config_.tower_units);
-      RunForward(l, net.params.data(), standardised.data(), clusters + lo * slots, c, f);
+    for (size_t k = 0; k < networks_.size(); ++k) {
+      const Layout& l = layouts[k];
+      RunForward(l, networks_[k].params.data(), standardised.data(), clusters + lo * slots, c, f);
       for (int t = 0; t < kNumTasks; ++t) {
         if (!l.Has(t)) continue;
         for (size_t j = 0; j < c; ++j) {
