@@ -15,7 +15,7 @@ struct BatchArgs {
   WalkFlags walk;
   pipeline::BatchConfig config;
   bool no_warm_start = false, no_ranker = false;
-  std::string report, ranker_features = "all";
+  std::string report, ranker_features = "all", index_precision = "float32";
 };
 
 // Exit code of a run whose quality gate failed (not published).
@@ -40,6 +40,9 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--m", c.index.m, "HNSW links per node")->capture_default_str();
   cmd->add_option("--ef-construction", c.index.ef_construction, "HNSW build candidate list")->capture_default_str();
   cmd->add_option("--ef-search", c.index.ef_search, "HNSW search candidate list")->capture_default_str();
+  cmd->add_option("--index-precision", args->index_precision,
+                  "HNSW vector storage: float32, or float16 (half the vector memory, faster search, scores to ~1e-3)")
+      ->check(CLI::IsMember({"float32", "float16"}))->capture_default_str();
   cmd->add_option("--holdout-fraction", c.holdout_fraction, "newest follows held out for the link-prediction check")
       ->capture_default_str();
   cmd->add_option("--min-link-auc", c.min_link_auc, "gate: Hadamard link-prediction AUC on the newest follows")
@@ -72,6 +75,7 @@ void AddBatchCommand(CLI::App& app) {
     config.train.threads = config.walk.threads;
     config.train.seed = config.walk.seed;
     config.index.threads = config.walk.threads;
+    config.index.precision = recall::ParsePrecision(args->index_precision);
     config.warm_start = !args->no_warm_start;
     config.train_ranker = !args->no_ranker;
     config.ranker.features.groups = ranking::ParseFeatureGroups(args->ranker_features);

@@ -22,6 +22,7 @@ struct IndexArgs {
   recall::IndexConfig config;
   recall::PostVectorRule rule;
   std::vector<std::string> kinds{"similar", "authors", "posts"};
+  std::string precision = "float32";
 };
 
 void RunIndex(const IndexArgs& args) {
@@ -30,6 +31,7 @@ void RunIndex(const IndexArgs& args) {
   const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
   recall::IndexConfig config = args.config;
   config.kind = args.exact ? recall::IndexKind::kExact : recall::IndexKind::kHnsw;
+  config.precision = recall::ParsePrecision(args.precision);
   if (table.output.rows() != table.rows())
     spdlog::warn("{} has no output (context) vectors: no author index (train with --format native)", args.embeddings);
   const auto wanted = [&](const char* kind) { return std::find(args.kinds.begin(), args.kinds.end(), kind) != args.kinds.end(); };
@@ -48,9 +50,9 @@ void RunIndex(const IndexArgs& args) {
       std::printf("%-40s %zu vectors, %.1f MB\n", name, index->size(), static_cast<double>(index->MemoryBytes()) / 1e6);
     }
   }
-  std::printf("%s index, M %u, ef_construction %u, ef_search %u: built in %.1f s (with loading) -> %s\n",
-              args.exact ? "exact" : "HNSW", config.m, config.ef_construction, config.ef_search, build_seconds,
-              args.out.c_str());
+  std::printf("%s index (%s), M %u, ef_construction %u, ef_search %u: built in %.1f s (with loading) -> %s\n",
+              args.exact ? "exact" : "HNSW", recall::PrecisionName(args.exact ? recall::VectorPrecision::kFloat32 : config.precision),
+              config.m, config.ef_construction, config.ef_search, build_seconds, args.out.c_str());
 }
 
 struct RecallArgs {
@@ -124,6 +126,10 @@ void AddRecallCommands(CLI::App& app) {
   index->add_option("--ef-construction", ia->config.ef_construction, "HNSW build candidate list")->capture_default_str();
   index->add_option("--ef-search", ia->config.ef_search, "HNSW search candidate list (stored, overridable at query)")
       ->capture_default_str();
+  index->add_option("--precision", ia->precision,
+                    "HNSW vector storage: float32, or float16 (half the vector memory, faster search, scores to "
+                    "~1e-3; --exact keeps float32)")
+      ->check(CLI::IsMember({"float32", "float16"}))->capture_default_str();
   index->add_option("--workers", ia->config.threads, "build threads, 0 = all cores")->capture_default_str();
   index->add_option("--seed", ia->config.seed, "HNSW level seed")->capture_default_str();
   index->add_option("--min-interactions", ia->rule.min_interactions,

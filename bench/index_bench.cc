@@ -2,9 +2,10 @@
 // (bench/run_index_bench.sh drives both).
 //   index_bench export EMB DIR [QUERIES]  writes DIR/vectors.f32 (rows x dim,
 //       the input vectors of EMB), DIR/queries.u32 (seeded sample of rows)
-//   index_bench run DIR [M EF_CONSTRUCTION]  reads those and DIR/truth.u32
-//       (exact top-10 per query, from the peer script), builds the cosine
-//       HNSW index with 2 threads, then per ef_search and thread count
+//   index_bench run DIR [M EF_CONSTRUCTION [PRECISION]]  reads those and
+//       DIR/truth.u32 (exact top-10 per query, from the peer script), builds
+//       the cosine HNSW index (float32 or float16 vectors) with 2 threads,
+//       then per ef_search and thread count
 //       prints one JSON line: QPS and recall@10; and the filtered-query
 //       overhead (50 excluded items per query) at ef 64.
 #include <chrono>
@@ -56,7 +57,8 @@ int Export(const std::string& emb, const std::string& dir, size_t num_queries) {
   return 0;
 }
 
-int Run(const std::string& dir, uint32_t m, uint32_t ef_construction) {
+int Run(const std::string& dir, uint32_t m, uint32_t ef_construction, const std::string& precision_name) {
+  const gr::recall::VectorPrecision precision = gr::recall::ParsePrecision(precision_name);
   const auto queries = ReadRaw<uint32_t>(dir + "/queries.u32");
   const auto truth = ReadRaw<uint32_t>(dir + "/truth.u32");
   const auto flat = ReadRaw<float>(dir + "/vectors.f32");
@@ -70,9 +72,11 @@ int Run(const std::string& dir, uint32_t m, uint32_t ef_construction) {
   auto start = Clock::now();
   auto index = gr::recall::VectorIndex::Build(ids, vectors,
                                               {.metric = gr::recall::Metric::kCosine, .m = m,
-                                               .ef_construction = ef_construction, .threads = 2});
+                                               .ef_construction = ef_construction, .threads = 2,
+                                               .precision = precision});
   const double build = Seconds(start);
-  std::printf("%s\n", nlohmann::json({{"engine", "graphrec"}, {"n", n}, {"M", m}, {"ef_construction", ef_construction},
+  std::printf("%s\n", nlohmann::json({{"engine", "graphrec"}, {"precision", precision_name}, {"n", n}, {"M", m},
+                                      {"ef_construction", ef_construction},
                                       {"build_seconds", build}, {"build_threads", 2},
                                       {"index_rss_mb", static_cast<double>(gr::bench::ResidentBytes() - rss_before) / 1e6}})
                           .dump().c_str());
@@ -96,7 +100,8 @@ int Run(const std::string& dir, uint32_t m, uint32_t ef_construction) {
     const double seconds = Seconds(start);
     const double recall = static_cast<double>(std::accumulate(hits.begin(), hits.end(), size_t{0})) /
                           static_cast<double>(nq * k);
-    std::printf("%s\n", nlohmann::json({{"engine", "graphrec"}, {"ef_search", ef}, {"threads", threads},
+    std::printf("%s\n", nlohmann::json({{"engine", "graphrec"}, {"precision", precision_name}, {"ef_search", ef},
+                                        {"threads", threads},
                                         {"excluded_per_query", excluded_per_query}, {"qps", static_cast<double>(nq) / seconds},
                                         {"recall_at_10", recall}})
                             .dump().c_str());
@@ -116,8 +121,9 @@ int main(int argc, char** argv) {
     if (mode == "export" && argc >= 4) return Export(argv[2], argv[3], argc > 4 ? std::stoul(argv[4]) : 10000);
     if (mode == "run" && argc >= 3)
       return Run(argv[2], argc > 3 ? static_cast<uint32_t>(std::stoul(argv[3])) : 16,
-                 argc > 4 ? static_cast<uint32_t>(std::stoul(argv[4])) : 200);
-    std::fprintf(stderr, "usage: index_bench export EMB DIR [QUERIES] | index_bench run DIR [M EF_CONSTRUCTION]\n");
+                 argc > 4 ? static_cast<uint32_t>(std::stoul(argv[4])) : 200, argc > 5 ? argv[5] : "float32");
+    std::fprintf(stderr,
+                 "usage: index_bench export EMB DIR [QUERIES] | index_bench run DIR [M EF_CONSTRUCTION [PRECISION]]\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "index_bench: %s\n", e.what());

@@ -9,23 +9,28 @@
 # After each load level the server's own CPU time is printed (from
 # /proc/PID/stat): with the client on the same cores, QPS / server core
 # share estimates what the server alone would sustain.
-# Usage: bench/run_serve_bench.sh GRAPH EMB IDS [SECONDS] [EF_SEARCH]   (0 = the stored 64)
+# PRECISION: the index's vector storage (graphrec index --precision), float32
+# by default; each precision keeps its own artifacts.
+# Usage: bench/run_serve_bench.sh GRAPH EMB IDS [SECONDS] [EF_SEARCH] [PRECISION]   (EF 0 = the stored 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-graph="$1"; emb="$2"; ids="$3"; seconds="${4:-20}"; ef="${5:-0}"
+graph="$1"; emb="$2"; ids="$3"; seconds="${4:-20}"; ef="${5:-0}"; precision="${6:-float32}"
 dir="${GR_BENCH_DIR:-/tmp/graphrec-bench}/serve-bench"
+artifacts="$dir/artifacts"
+[ "$precision" = float32 ] || artifacts="$dir/artifacts-$precision"
 cmake -S . -B build -G Ninja -DGR_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build build --target graphrec load_gen >/dev/null
 g=build/apps/graphrec
-if [ ! -f "$dir/artifacts/v1/accounts.hnsw" ]; then
-  rm -rf "$dir"; mkdir -p "$dir/artifacts/v1"
-  cp "$graph" "$dir/artifacts/v1/graph.snap"
-  cp "$emb" "$dir/artifacts/v1/accounts.emb"
-  "$g" index --embeddings "$emb" --graph "$graph" --out "$dir/artifacts/v1" --workers 2 --kinds similar 2>/dev/null | tail -1
-  echo v1 >"$dir/artifacts/CURRENT"
+if [ ! -f "$artifacts/v1/accounts.hnsw" ]; then
+  rm -rf "$artifacts"; mkdir -p "$artifacts/v1"
+  cp "$graph" "$artifacts/v1/graph.snap"
+  cp "$emb" "$artifacts/v1/accounts.emb"
+  "$g" index --embeddings "$emb" --graph "$graph" --out "$artifacts/v1" --workers 2 --kinds similar \
+    --precision "$precision" 2>/dev/null | tail -1
+  echo v1 >"$artifacts/CURRENT"
 fi
 awk -F'\t' '/^[0-9]/ && n < 10000 {print $1; n++}' "$ids" >"$dir/ids.txt"
-"$g" serve --artifacts "$dir/artifacts" --address 127.0.0.1:0 --stats-log-seconds 0 --ef-search "$ef" >"$dir/serve.out" 2>"$dir/serve.log" &
+"$g" serve --artifacts "$artifacts" --address 127.0.0.1:0 --stats-log-seconds 0 --ef-search "$ef" >"$dir/serve.out" 2>"$dir/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 600); do grep -q "listening on port" "$dir/serve.out" 2>/dev/null && break; sleep 0.5; done

@@ -324,7 +324,7 @@ std::string ConfigJson(const BatchConfig& c) {
                  {"epochs", c.train.epochs}, {"learning_rate", c.train.learning_rate},
                  {"warm_learning_rate_scale", c.warm_learning_rate_scale}, {"subsample", c.train.subsample}}},
       {"index", {{"kind", static_cast<int>(c.index.kind)}, {"m", c.index.m}, {"ef_construction", c.index.ef_construction},
-                 {"ef_search", c.index.ef_search}}},
+                 {"ef_search", c.index.ef_search}, {"precision", recall::PrecisionName(c.index.precision)}}},
       {"warm_start", c.warm_start},
       {"holdout_fraction", c.holdout_fraction},
       {"recall_sample", c.recall_sample},

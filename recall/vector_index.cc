@@ -1,37 +1,101 @@
 #include "recall/vector_index.h"
 
 #include <hnswlib/hnswlib.h>
+#include <immintrin.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <queue>
 
 #include "core/binary_io.h"
 #include "core/error.h"
+#include "core/half.h"
 #include "core/parallel.h"
 
 namespace gr::recall {
 namespace {
 
 constexpr uint32_t kIndexMagic = 0x58495247;  // "GRIX"
-constexpr uint32_t kIndexVersion = 1;
+constexpr uint32_t kIndexVersion = 2;  // 2 added the vector precision
 
-struct FileHeader {
+struct FileHeaderV1 {
   uint32_t kind, metric, m, ef_construction, ef_search;
   float max_norm;  // HNSW inner product: the norm every stored vector is lifted to
   uint64_t dim, count, seed;
 };
+struct FileHeader : FileHeaderV1 {
+  uint32_t precision = 0;  // VectorPrecision
+  uint32_t reserved = 0;
+};
 
 void WriteHeaderAndIds(SectionWriter& writer, const IndexConfig& config, size_t dim, float max_norm,
                        const std::vector<ExternalId>& ids) {
-  const FileHeader header{static_cast<uint32_t>(config.kind), static_cast<uint32_t>(config.metric), config.m,
-                          config.ef_construction, config.ef_search, max_norm, dim, ids.size(), config.seed};
+  FileHeader header;
+  static_cast<FileHeaderV1&>(header) = {static_cast<uint32_t>(config.kind), static_cast<uint32_t>(config.metric),
+                                        config.m, config.ef_construction, config.ef_search, max_norm, dim,
+                                        ids.size(), config.seed};
+  header.precision = static_cast<uint32_t>(config.precision);
   writer.Add("header", std::span<const FileHeader>(&header, 1));
   writer.Add("ids", ids);
 }
+
+// float16 vectors for hnswlib: stored and queried as IEEE halves, zero-padded
+// to a multiple of 16; the distance is 1 - dot, as in hnswlib's
+// InnerProductSpace, accumulated in float32.
+size_t PaddedHalves(size_t dim) { return (dim + 15) / 16 * 16; }
+
+// GCC 12's AVX-512 conversion and reduction intrinsics start from
+// _mm*_undefined values, which its uninitialised-use analysis reports.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+float HalfInnerProductDistance(const void* a, const void* b, const void* param) {
+  const size_t n = *static_cast<const size_t*>(param);
+  const auto* x = static_cast<const uint16_t*>(a);
+  const auto* y = static_cast<const uint16_t*>(b);
+#if defined(__AVX512F__)
+  __m512 sum = _mm512_setzero_ps();
+  for (size_t i = 0; i < n; i += 16) {
+    const __m512 xs = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)));
+    const __m512 ys = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + i)));
+    sum = _mm512_fmadd_ps(xs, ys, sum);
+  }
+  return 1.0f - _mm512_reduce_add_ps(sum);
+#elif defined(__F16C__) && defined(__FMA__)
+  __m256 sum = _mm256_setzero_ps();
+  for (size_t i = 0; i < n; i += 8) {
+    const __m256 xs = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+    const __m256 ys = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
+    sum = _mm256_fmadd_ps(xs, ys, sum);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  float total = 0;
+  for (float lane : lanes) total += lane;
+  return 1.0f - total;
+#else
+  float total = 0;
+  for (size_t i = 0; i < n; ++i) total += FloatFromHalf(x[i]) * FloatFromHalf(y[i]);
+  return 1.0f - total;
+#endif
+}
+#pragma GCC diagnostic pop
+
+class HalfInnerProductSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit HalfInnerProductSpace(size_t dim) : halves_(PaddedHalves(dim)) {}
+  size_t get_data_size() override { return halves_ * sizeof(uint16_t); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return HalfInnerProductDistance; }
+  // hnswlib reads this as the element count (getDataByLabel).
+  void* get_dist_func_param() override { return &halves_; }
+
+ private:
+  size_t halves_;
+};
 
 float Dot(const float* a, const float* b, size_t d) {
   float sum = 0;
@@ -83,7 +147,10 @@ class MemoryFile {
 
 class ExactIndex final : public VectorIndex {
  public:
-  ExactIndex(const IndexConfig& config, size_t dim) : VectorIndex(config, dim) {}
+  // Always float32: the exact index is the reference the others are measured against.
+  ExactIndex(const IndexConfig& config, size_t dim) : VectorIndex(config, dim) {
+    config_.precision = VectorPrecision::kFloat32;
+  }
 
   void SetVectors(FloatMatrix vectors) { vectors_ = std::move(vectors); }
 
@@ -159,7 +226,11 @@ class ExactIndex final : public VectorIndex {
 class HnswIndex final : public VectorIndex {
  public:
   HnswIndex(const IndexConfig& config, size_t dim)
-      : VectorIndex(config, dim), lifted_(config.metric == Metric::kInnerProduct), space_(dim + (lifted_ ? 1 : 0)) {}
+      : VectorIndex(config, dim), lifted_(config.metric == Metric::kInnerProduct), half_(config.precision == VectorPrecision::kFloat16) {
+    const size_t stored_dim = dim + (lifted_ ? 1 : 0);
+    if (half_) space_ = std::make_unique<HalfInnerProductSpace>(stored_dim);
+    else space_ = std::make_unique<hnswlib::InnerProductSpace>(stored_dim);
+  }
 
   void SetMaxNorm(float max_norm) { max_norm_ = max_norm; }
   float MaxNorm(const FloatMatrix& vectors) const {
@@ -173,7 +244,7 @@ class HnswIndex final : public VectorIndex {
   }
 
   void Create(size_t capacity) {
-    hnsw_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space_, std::max<size_t>(capacity, 1), config_.m,
+    hnsw_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), std::max<size_t>(capacity, 1), config_.m,
                                                               config_.ef_construction, config_.seed);
     hnsw_->setEf(config_.ef_search);
   }
@@ -183,7 +254,7 @@ class HnswIndex final : public VectorIndex {
     if (lifted_) max_norm_ = MaxNorm(vectors);
     const auto n = static_cast<int64_t>(vectors.rows());
     ParallelFor(n, config_.threads, 64, [&](int64_t i) {
-      const std::vector<float> v = Stored(vectors.Row(static_cast<size_t>(i)));
+      const std::vector<char> v = Encode(Stored(vectors.Row(static_cast<size_t>(i))));
       hnsw_->addPoint(v.data(), static_cast<hnswlib::labeltype>(i));
     });
   }
@@ -204,6 +275,20 @@ class HnswIndex final : public VectorIndex {
     Prepare(query, q.data());
     return q;
   }
+  // The bytes hnswlib stores or is queried with: the floats, or their halves.
+  std::vector<char> Encode(const std::vector<float>& v) const {
+    std::vector<char> bytes;
+    if (!half_) {
+      bytes.resize(v.size() * sizeof(float));
+      std::memcpy(bytes.data(), v.data(), bytes.size());
+      return bytes;
+    }
+    std::vector<uint16_t> halves(PaddedHalves(v.size()), 0);
+    for (size_t x = 0; x < v.size(); ++x) halves[x] = HalfFromFloat(v[x]);
+    bytes.resize(halves.size() * sizeof(uint16_t));
+    std::memcpy(bytes.data(), halves.data(), bytes.size());
+    return bytes;
+  }
 
   void Save(const std::string& path) const override {
     MemoryFile blob;
@@ -221,9 +306,9 @@ class HnswIndex final : public VectorIndex {
   void LoadBlob(const std::vector<char>& bytes, const std::string& path) {
     MemoryFile blob;
     blob.WriteAll(bytes);
-    hnsw_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space_);
+    hnsw_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get());
     try {
-      hnsw_->loadIndex(blob.path(), &space_, 0);
+      hnsw_->loadIndex(blob.path(), space_.get(), 0);
     } catch (const std::exception& e) {
       GR_THROW(ErrorCode::kCorruption, path, ": HNSW payload rejected by hnswlib: ", e.what());
     }
@@ -238,7 +323,7 @@ class HnswIndex final : public VectorIndex {
     const size_t n = hnsw_->cur_element_count;
     GR_CHECK_CODE(n == size(), ErrorCode::kCorruption, path, ": HNSW payload holds ", n, " nodes, the id list ",
                   size());
-    GR_CHECK_CODE(hnsw_->data_size_ == (dim_ + (lifted_ ? 1 : 0)) * sizeof(float), ErrorCode::kCorruption, path,
+    GR_CHECK_CODE(hnsw_->data_size_ == space_->get_data_size(), ErrorCode::kCorruption, path,
                   ": HNSW payload dimension does not match the header");
     std::vector<uint8_t> seen(n, 0);
     for (hnswlib::tableint node = 0; node < n; ++node) {
@@ -264,7 +349,7 @@ class HnswIndex final : public VectorIndex {
 
   std::vector<ScoredItem> Search(std::span<const float> query, size_t k,
                                  std::span<const uint32_t> excluded) const override {
-    const std::vector<float> q = Query(query);
+    const std::vector<char> q = Encode(Query(query));
     std::vector<ScoredItem> result;
     if (k == 0 || size() == 0) return result;
     const size_t n = size();
@@ -294,7 +379,7 @@ class HnswIndex final : public VectorIndex {
   }
 
   uint32_t AddOrUpdate(ExternalId id, std::span<const float> vector) override {
-    const std::vector<float> v = Stored(vector);
+    const std::vector<char> v = Encode(Stored(vector));
     uint32_t item = Find(id);
     if (item == kNoVertex) {
       if (hnsw_->cur_element_count >= hnsw_->max_elements_) hnsw_->resizeIndex(2 * hnsw_->max_elements_ + 16);
@@ -305,8 +390,13 @@ class HnswIndex final : public VectorIndex {
   }
 
   std::vector<float> Vector(uint32_t item) const override {
-    std::vector<float> v = hnsw_->getDataByLabel<float>(item);
-    v.resize(dim_);  // drop the lifting coordinate
+    std::vector<float> v;
+    if (half_) {
+      for (const uint16_t h : hnsw_->getDataByLabel<uint16_t>(item)) v.push_back(FloatFromHalf(h));
+    } else {
+      v = hnsw_->getDataByLabel<float>(item);
+    }
+    v.resize(dim_);  // drop the lifting coordinate (and the halves' padding)
     return v;
   }
 
@@ -324,8 +414,9 @@ class HnswIndex final : public VectorIndex {
 
  private:
   bool lifted_;
+  bool half_;
   float max_norm_ = 0;
-  hnswlib::InnerProductSpace space_;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw_;
 };
 
@@ -340,6 +431,18 @@ void IndexConfig::Validate() const {
   GR_CHECK(threads >= 0, "threads must be >= 0, got ", threads);
   GR_CHECK(kind == IndexKind::kHnsw || kind == IndexKind::kExact, "unknown index kind");
   GR_CHECK(metric == Metric::kCosine || metric == Metric::kInnerProduct, "unknown metric");
+  GR_CHECK(precision == VectorPrecision::kFloat32 || precision == VectorPrecision::kFloat16,
+           "unknown vector precision ", static_cast<uint32_t>(precision));
+}
+
+const char* PrecisionName(VectorPrecision precision) {
+  return precision == VectorPrecision::kFloat16 ? "float16" : "float32";
+}
+
+VectorPrecision ParsePrecision(const std::string& name) {
+  if (name == "float32") return VectorPrecision::kFloat32;
+  if (name == "float16") return VectorPrecision::kFloat16;
+  GR_THROW(ErrorCode::kInvalidArgument, "unknown vector precision '", name, "' (known: float32, float16)");
 }
 
 uint32_t VectorIndex::Find(ExternalId id) const {
@@ -396,11 +499,20 @@ std::unique_ptr<VectorIndex> VectorIndex::Build(std::vector<ExternalId> ids, con
 
 std::unique_ptr<VectorIndex> VectorIndex::Load(const std::string& path, size_t expected_dim) {
   SectionReader reader(path, kIndexMagic, "graphrec index");
-  if (reader.version() != kIndexVersion) reader.Fail("unsupported index version " + std::to_string(reader.version()));
-  const auto headers = reader.Read<FileHeader>("header");
-  if (headers.size() != 1) reader.Fail("header section must hold one record");
-  const FileHeader& h = headers[0];
+  if (reader.version() != 1 && reader.version() != kIndexVersion)
+    reader.Fail("unsupported index version " + std::to_string(reader.version()));
+  FileHeader h;
+  if (reader.version() == 1) {  // float32 only
+    const auto headers = reader.Read<FileHeaderV1>("header");
+    if (headers.size() != 1) reader.Fail("header section must hold one record");
+    static_cast<FileHeaderV1&>(h) = headers[0];
+  } else {
+    const auto headers = reader.Read<FileHeader>("header");
+    if (headers.size() != 1) reader.Fail("header section must hold one record");
+    h = headers[0];
+  }
   IndexConfig config;
+  config.precision = static_cast<VectorPrecision>(h.precision);
   config.kind = static_cast<IndexKind>(h.kind);
   config.metric = static_cast<Metric>(h.metric);
   config.m = h.m;

@@ -8,7 +8,8 @@
 // the dot product; cosine scores are the dot product of the normalised
 // vectors (vectors are normalised on insertion and queries on search).
 //
-// Files: the core/binary_io.h layout, magic "GRIX": the configuration,
+// Files: the core/binary_io.h layout, magic "GRIX" (version 2; version 1
+// files, float32 only, still load): the configuration, precision,
 // dimension, metric and count, the external ids, and the payload (hnswlib's
 // own serialisation for HNSW, the vectors for exact), each checksummed, so a
 // damaged file is rejected before hnswlib reads it (hnswlib's own format has
@@ -36,8 +37,16 @@ namespace gr::recall {
 
 enum class Metric : uint32_t { kInnerProduct = 0, kCosine = 1 };
 enum class IndexKind : uint32_t { kHnsw = 0, kExact = 1 };
+// How an HNSW index stores its vectors: float32, or float16 (IEEE half;
+// half the memory, and the search reads half the cache lines per distance;
+// scores carry float16 rounding, ~1e-3 on normalised vectors). Exact
+// indices always keep float32.
+enum class VectorPrecision : uint32_t { kFloat32 = 0, kFloat16 = 1 };
 
 const char* MetricName(Metric metric);
+const char* PrecisionName(VectorPrecision precision);
+// "float32" or "float16"; throws kInvalidArgument naming the known values.
+VectorPrecision ParsePrecision(const std::string& name);
 
 struct IndexConfig {
   IndexKind kind = IndexKind::kHnsw;
@@ -47,6 +56,7 @@ struct IndexConfig {
   uint32_t ef_search = 64;         // HNSW candidate list while searching (at least k); >= 1
   uint64_t seed = 100;             // HNSW level assignment
   int threads = 0;                 // build threads, 0 = all cores
+  VectorPrecision precision = VectorPrecision::kFloat32;  // HNSW vector storage
 
   void Validate() const;  // throws kInvalidArgument naming the field
 };

@@ -104,12 +104,24 @@ TEST(BatchTest, PublishesThenWarmStartsAndReportsDrift) {
   EXPECT_NE(second.ToText().find("drift vs day1"), std::string::npos);
 
   // Retention: with keep_versions 2 the oldest goes, the live one stays.
+  // This run also stores its HNSW vectors at half precision: the recall
+  // gate still passes and the live indices load as float16.
   c.version = "day3";
   c.keep_versions = 2;
-  ASSERT_TRUE(RunBatch(c).published);
+  c.index.precision = recall::VectorPrecision::kFloat16;
+  const BatchReport third = RunBatch(c);
+  ASSERT_TRUE(third.published) << third.ToText();
+  EXPECT_GE(third.hnsw_recall_at_10, 0.9);
   EXPECT_FALSE(fs::exists(artifacts + "/day1"));
   EXPECT_TRUE(fs::exists(artifacts + "/day2"));
   ExpectLiveVersionLoads(artifacts, "day3");
+  const std::string day3 = VersionPath(artifacts, "day3");
+  const auto indexes = recall::LoadRecallIndexes(day3, c.train.dim);
+  for (const auto* index : {indexes.accounts.get(), indexes.authors.get(), indexes.posts.get()}) {
+    ASSERT_NE(index, nullptr);
+    EXPECT_EQ(index->config().precision, recall::VectorPrecision::kFloat16);
+  }
+  EXPECT_NE(::gr::testing::ReadBytes(day3 + "/" + kManifestFile).find("\"precision\": \"float16\""), std::string::npos);
 }
 
 TEST(BatchTest, FailingGateLeavesThePreviousVersionLive) {
