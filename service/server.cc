@@ -1,5 +1,6 @@
 #include "service/server.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -234,6 +235,11 @@ struct Server::Impl {
 
 Server::Server(const ServerOptions& options) {
   options.Validate();
+  // Debian builds Abseil without NDEBUG, which leaves Mutex deadlock
+  // detection on: every lock gRPC takes then updates a global lock-order
+  // graph (~4 % of the server's CPU under load in a perf profile). The
+  // server's own locking is not Abseil's.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   impl_ = std::make_unique<Impl>(options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
