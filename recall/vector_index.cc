@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <queue>
 
 #include "core/binary_io.h"
@@ -254,8 +253,9 @@ class HnswIndex final : public VectorIndex {
     if (lifted_) max_norm_ = MaxNorm(vectors);
     const auto n = static_cast<int64_t>(vectors.rows());
     ParallelFor(n, config_.threads, 64, [&](int64_t i) {
-      const std::vector<char> v = Encode(Stored(vectors.Row(static_cast<size_t>(i))));
-      hnsw_->addPoint(v.data(), static_cast<hnswlib::labeltype>(i));
+      const std::vector<float> v = Stored(vectors.Row(static_cast<size_t>(i)));
+      std::vector<uint16_t> halves;
+      hnsw_->addPoint(Encoded(v, &halves), static_cast<hnswlib::labeltype>(i));
     });
   }
 
@@ -275,19 +275,13 @@ class HnswIndex final : public VectorIndex {
     Prepare(query, q.data());
     return q;
   }
-  // The bytes hnswlib stores or is queried with: the floats, or their halves.
-  std::vector<char> Encode(const std::vector<float>& v) const {
-    std::vector<char> bytes;
-    if (!half_) {
-      bytes.resize(v.size() * sizeof(float));
-      std::memcpy(bytes.data(), v.data(), bytes.size());
-      return bytes;
-    }
-    std::vector<uint16_t> halves(PaddedHalves(v.size()), 0);
-    for (size_t x = 0; x < v.size(); ++x) halves[x] = HalfFromFloat(v[x]);
-    bytes.resize(halves.size() * sizeof(uint16_t));
-    std::memcpy(bytes.data(), halves.data(), bytes.size());
-    return bytes;
+  // What hnswlib stores or is queried with: v itself, or its halves
+  // (written to *halves, which must outlive the use).
+  const void* Encoded(const std::vector<float>& v, std::vector<uint16_t>* halves) const {
+    if (!half_) return v.data();
+    halves->assign(PaddedHalves(v.size()), 0);
+    for (size_t x = 0; x < v.size(); ++x) (*halves)[x] = HalfFromFloat(v[x]);
+    return halves->data();
   }
 
   void Save(const std::string& path) const override {
@@ -349,14 +343,16 @@ class HnswIndex final : public VectorIndex {
 
   std::vector<ScoredItem> Search(std::span<const float> query, size_t k,
                                  std::span<const uint32_t> excluded) const override {
-    const std::vector<char> q = Encode(Query(query));
+    const std::vector<float> q = Query(query);
+    std::vector<uint16_t> halves;
+    const void* encoded = Encoded(q, &halves);
     std::vector<ScoredItem> result;
     if (k == 0 || size() == 0) return result;
     const size_t n = size();
     // Ask for k plus some of the exclusions, and deeper until k survive.
     size_t fetch = std::min(n, k + std::min(excluded.size(), k));
     while (true) {
-      auto heap = hnsw_->searchKnn(q.data(), fetch);
+      auto heap = hnsw_->searchKnn(encoded, fetch);
       const size_t returned = heap.size();
       std::vector<ScoredItem> found(returned);
       for (size_t i = returned; i-- > 0; heap.pop())
@@ -379,13 +375,15 @@ class HnswIndex final : public VectorIndex {
   }
 
   uint32_t AddOrUpdate(ExternalId id, std::span<const float> vector) override {
-    const std::vector<char> v = Encode(Stored(vector));
+    const std::vector<float> v = Stored(vector);
+    std::vector<uint16_t> halves;
+    const void* encoded = Encoded(v, &halves);
     uint32_t item = Find(id);
     if (item == kNoVertex) {
       if (hnsw_->cur_element_count >= hnsw_->max_elements_) hnsw_->resizeIndex(2 * hnsw_->max_elements_ + 16);
       item = AppendId(id);
     }
-    hnsw_->addPoint(v.data(), item);
+    hnsw_->addPoint(encoded, item);
     return item;
   }
 
