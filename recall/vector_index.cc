@@ -1,5 +1,6 @@
 #include "recall/vector_index.h"
 
+#include <Eigen/Core>
 #include <hnswlib/hnswlib.h>
 #include <immintrin.h>
 #include <sys/mman.h>
@@ -47,11 +48,6 @@ void WriteHeaderAndIds(SectionWriter& writer, const IndexConfig& config, size_t 
 // InnerProductSpace, accumulated in float32.
 size_t PaddedHalves(size_t dim) { return (dim + 15) / 16 * 16; }
 
-// GCC 12's AVX-512 conversion and reduction intrinsics start from
-// _mm*_undefined values, which its uninitialised-use analysis reports.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 float HalfInnerProductDistance(const void* a, const void* b, const void* param) {
   const size_t n = *static_cast<const size_t*>(param);
   const auto* x = static_cast<const uint16_t*>(a);
@@ -82,7 +78,6 @@ float HalfInnerProductDistance(const void* a, const void* b, const void* param) 
   return 1.0f - total;
 #endif
 }
-#pragma GCC diagnostic pop
 
 class HalfInnerProductSpace final : public hnswlib::SpaceInterface<float> {
  public:
@@ -185,6 +180,56 @@ class ExactIndex final : public VectorIndex {
     std::vector<ScoredItem> result(best.size());
     for (size_t i = result.size(); i-- > 0; best.pop()) result[i] = best.top();
     return result;
+  }
+
+  std::vector<std::vector<ScoredItem>> SearchMany(const FloatMatrix& queries, size_t k) const override {
+    using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const size_t nq = queries.rows();
+    FloatMatrix prepared(nq, dim_);
+    for (size_t q = 0; q < nq; ++q) Prepare(queries.Row(q), prepared.Row(q).data());
+    std::vector<std::vector<ScoredItem>> results(nq);
+    if (k == 0 || size() == 0) return results;
+    // Query slices run in parallel; each streams the vectors once, a block
+    // small enough for the cache at a time, scoring the block against the
+    // whole slice with one matrix product.
+    constexpr size_t kSliceQueries = 256, kBlockItems = 1024;
+    const size_t slices = (nq + kSliceQueries - 1) / kSliceQueries;
+    auto better = [](const ScoredItem& a, const ScoredItem& b) {
+      return a.score != b.score ? a.score > b.score : a.item < b.item;
+    };
+    ParallelFor(static_cast<int64_t>(slices), 0, 1, [&](int64_t slice) {
+      const size_t first = static_cast<size_t>(slice) * kSliceQueries, count = std::min(kSliceQueries, nq - first);
+      const Eigen::Map<const RowMajor> q(prepared.Row(first).data(), static_cast<Eigen::Index>(count),
+                                         static_cast<Eigen::Index>(dim_));
+      std::vector<std::vector<ScoredItem>> heaps(count);  // the best k so far, worst on top
+      Eigen::MatrixXf scores;                             // block items x slice queries
+      for (size_t begin = 0; begin < size(); begin += kBlockItems) {
+        const size_t items = std::min(kBlockItems, size() - begin);
+        const Eigen::Map<const RowMajor> block(vectors_.Row(begin).data(), static_cast<Eigen::Index>(items),
+                                               static_cast<Eigen::Index>(dim_));
+        scores.noalias() = block * q.transpose();
+        for (size_t j = 0; j < count; ++j) {
+          std::vector<ScoredItem>& heap = heaps[j];
+          const float* column = scores.col(static_cast<Eigen::Index>(j)).data();
+          for (size_t i = 0; i < items; ++i) {
+            const ScoredItem candidate{static_cast<uint32_t>(begin + i), column[i]};
+            if (heap.size() < k) {
+              heap.push_back(candidate);
+              std::push_heap(heap.begin(), heap.end(), better);
+            } else if (better(candidate, heap.front())) {
+              std::pop_heap(heap.begin(), heap.end(), better);
+              heap.back() = candidate;
+              std::push_heap(heap.begin(), heap.end(), better);
+            }
+          }
+        }
+      }
+      for (size_t j = 0; j < count; ++j) {
+        std::sort_heap(heaps[j].begin(), heaps[j].end(), better);  // best first
+        results[first + j] = std::move(heaps[j]);
+      }
+    });
+    return results;
   }
 
   uint32_t AddOrUpdate(ExternalId id, std::span<const float> vector) override {
@@ -555,12 +600,21 @@ std::unique_ptr<VectorIndex> VectorIndex::Load(const std::string& path, size_t e
   return index;
 }
 
+std::vector<std::vector<ScoredItem>> VectorIndex::SearchMany(const FloatMatrix& queries, size_t k) const {
+  std::vector<std::vector<ScoredItem>> results(queries.rows());
+  ParallelFor(static_cast<int64_t>(queries.rows()), config_.threads, 16, [&](int64_t i) {
+    results[static_cast<size_t>(i)] = Search(queries.Row(static_cast<size_t>(i)), k);
+  });
+  return results;
+}
+
 double RecallAtK(const VectorIndex& approximate, const VectorIndex& exact, const FloatMatrix& queries, size_t k) {
   GR_CHECK(queries.rows() > 0 && k > 0, "recall@k needs queries and k > 0");
+  const auto truths = exact.SearchMany(queries, k);
   std::vector<double> per_query(queries.rows());
   ParallelFor(static_cast<int64_t>(queries.rows()), 0, 16, [&](int64_t i) {
     const auto row = queries.Row(static_cast<size_t>(i));
-    const auto truth = exact.Search(row, k);
+    const auto& truth = truths[static_cast<size_t>(i)];
     auto got = approximate.Search(row, k);
     std::vector<ExternalId> got_ids;
     for (const auto& s : got) got_ids.push_back(approximate.id(s.item));

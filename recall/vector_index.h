@@ -91,6 +91,12 @@ class VectorIndex {
   virtual std::vector<ScoredItem> Search(std::span<const float> query, size_t k,
                                          std::span<const uint32_t> excluded = {}) const = 0;
 
+  // Search for each row of `queries` (no exclusions), in query order. The
+  // exact index scores all queries against a block of items at a time (a
+  // matrix product over cache-sized blocks) instead of streaming every
+  // vector once per query; the others search query by query, in parallel.
+  virtual std::vector<std::vector<ScoredItem>> SearchMany(const FloatMatrix& queries, size_t k) const;
+
   // Sets the vector of `id`: replaced in place if present (hnswlib re-links
   // the node), appended at a new position otherwise; returns the position.
   virtual uint32_t AddOrUpdate(ExternalId id, std::span<const float> vector) = 0;

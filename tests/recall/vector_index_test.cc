@@ -103,6 +103,33 @@ TEST_P(IndexTest, Float16HnswStaysCloseToExactInLessMemory) {
   }
 }
 
+// The blocked exact search gives each query's Search answer (the same
+// items in the same order; scores to float rounding), across several item
+// blocks and query slices; the HNSW index's SearchMany is its Search.
+TEST_P(IndexTest, SearchManyMatchesSearchQueryByQuery) {
+  const FloatMatrix vectors = RandomVectors(2500, 24, 21);
+  const FloatMatrix queries = RandomVectors(300, 24, 22);
+  for (const IndexKind kind : {IndexKind::kExact, IndexKind::kHnsw}) {
+    const auto index = VectorIndex::Build(Ids(2500), vectors, {.kind = kind, .metric = GetParam(), .threads = 1});
+    const auto many = index->SearchMany(queries, 10);
+    ASSERT_EQ(many.size(), 300u);
+    for (size_t q = 0; q < 300; ++q) {
+      const auto one = index->Search(queries.Row(q), 10);
+      ASSERT_EQ(many[q].size(), one.size()) << q;
+      for (size_t i = 0; i < one.size(); ++i) {
+        EXPECT_EQ(many[q][i].item, one[i].item) << "query " << q << " rank " << i;
+        EXPECT_NEAR(many[q][i].score, one[i].score, 1e-5);
+      }
+    }
+  }
+  const auto small = VectorIndex::Build(Ids(5), RandomVectors(5, 24, 23), {.kind = IndexKind::kExact});
+  const auto all = small->SearchMany(queries, 10);  // k above the item count: every item, best first
+  const auto one = small->Search(queries.Row(0), 10);
+  ASSERT_EQ(all[0].size(), 5u);
+  ASSERT_EQ(one.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(all[0][i].item, one[i].item);
+}
+
 INSTANTIATE_TEST_SUITE_P(Metrics, IndexTest, ::testing::Values(Metric::kCosine, Metric::kInnerProduct));
 
 // Files written before the precision field (version 1) still load, as float32.
