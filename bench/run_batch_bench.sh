@@ -4,6 +4,8 @@
 # report) and then the same core job done with the peers (bench/peer_batch.py:
 # pandas + numba walks + gensim + Faiss HNSW). Walks: NUM_WALKS x WALK_LENGTH
 # per account (default 2 x 40: the 10 x 80 default corpus is 10x larger).
+# Extra graphrec batch flags: GR_BATCH_FLAGS, e.g.
+# GR_BATCH_FLAGS="--index-precision float16 --ef-construction 64".
 # Usage: bench/run_batch_bench.sh [ACCOUNTS] [NUM_WALKS] [WALK_LENGTH]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,7 @@ bash scripts/build.sh >/dev/null
 [ -f "$world/impressions.tsv" ] || build/apps/graphrec generate --out "$world" --accounts "$accounts" --seed 1
 rm -rf "$out"; mkdir -p "$out"
 /usr/bin/time -v build/apps/graphrec batch --input "$world" --artifacts "$out/artifacts" --version day1 \
-  --num-walks "$walks" --walk-length "$length" --workers 2 --report "$out/report.json" \
+  --num-walks "$walks" --walk-length "$length" --workers 2 --report "$out/report.json" ${GR_BATCH_FLAGS:-} \
   >"$out/batch.out" 2>"$out/batch.log" || true
 grep -A30 "^version day1" "$out/batch.out"
 grep -E "Maximum resident|Elapsed" "$out/batch.log"
