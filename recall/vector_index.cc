@@ -197,7 +197,7 @@ class ExactIndex final : public VectorIndex {
     auto better = [](const ScoredItem& a, const ScoredItem& b) {
       return a.score != b.score ? a.score > b.score : a.item < b.item;
     };
-    ParallelFor(static_cast<int64_t>(slices), 0, 1, [&](int64_t slice) {
+    ParallelFor(static_cast<int64_t>(slices), config_.threads, 1, [&](int64_t slice) {
       const size_t first = static_cast<size_t>(slice) * kSliceQueries, count = std::min(kSliceQueries, nq - first);
       const Eigen::Map<const RowMajor> q(prepared.Row(first).data(), static_cast<Eigen::Index>(count),
                                          static_cast<Eigen::Index>(dim_));
