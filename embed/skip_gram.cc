@@ -24,13 +24,6 @@ float Sigmoid(float x) {
   return 1.0f / (1.0f + std::exp(-x));
 }
 
-float Dot(const float* a, const float* b, size_t d) {
-  float sum = 0;
-#pragma omp simd reduction(+ : sum)  // lets the compiler reorder the sum into SIMD lanes
-  for (size_t i = 0; i < d; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
 // Scratch space of one thread.
 struct Scratch {
   std::vector<VertexId> kept;       // the walk after subsampling

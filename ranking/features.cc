@@ -15,16 +15,6 @@ constexpr std::pair<FeatureGroup, const char*> kGroupNames[] = {
     {kCounters, "counters"}, {kSocial, "social"}, {kSimilarity, "similarity"},
     {kEmbeddings, "embeddings"}, {kClusters, "clusters"}};
 
-// Vectorised (the lanes' partial sums are added at the end): a serial sum
-// waits on each multiply-add in turn, which made these dot products about
-// half of feature extraction (perf, graphrec serve ranking 500 candidates).
-float Dot(const float* a, const float* b, size_t n) {
-  float sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (size_t i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
 float Cosine(const float* a, float norm_a, const float* b, float norm_b, size_t n) {
   if (norm_a <= 0 || norm_b <= 0) return 0;
   return Dot(a, b, n) / (norm_a * norm_b);

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <queue>
 
 #include "core/binary_io.h"
 #include "core/error.h"
@@ -91,12 +90,35 @@ class HalfInnerProductSpace final : public hnswlib::SpaceInterface<float> {
   size_t halves_;
 };
 
-float Dot(const float* a, const float* b, size_t d) {
-  float sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (size_t x = 0; x < d; ++x) sum += a[x] * b[x];
-  return sum;
+// Higher score first, then lower item: the one order every index returns.
+bool BetterScored(const ScoredItem& a, const ScoredItem& b) {
+  return a.score != b.score ? a.score > b.score : a.item < b.item;
 }
+
+// The best k items offered so far (a heap with the least good on top).
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  void Offer(ScoredItem candidate) {
+    if (heap_.size() < k_) {
+      heap_.push_back(candidate);
+      std::push_heap(heap_.begin(), heap_.end(), BetterScored);
+    } else if (k_ > 0 && BetterScored(candidate, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), BetterScored);
+      heap_.back() = candidate;
+      std::push_heap(heap_.begin(), heap_.end(), BetterScored);
+    }
+  }
+  // Best first; leaves the TopK empty.
+  std::vector<ScoredItem> TakeSorted() {
+    std::sort_heap(heap_.begin(), heap_.end(), BetterScored);
+    return std::move(heap_);
+  }
+
+ private:
+  size_t k_;
+  std::vector<ScoredItem> heap_;
+};
 
 // Merge-walks the ascending exclusion list alongside ascending items.
 bool IsExcluded(std::span<const uint32_t> excluded, uint32_t item) {
@@ -159,27 +181,14 @@ class ExactIndex final : public VectorIndex {
                                  std::span<const uint32_t> excluded) const override {
     std::vector<float> q(dim_);
     Prepare(query, q.data());
-    // The best k so far, the worst of them on top (`better` as the heap's
-    // "less" puts the least good element on top).
-    auto better = [](const ScoredItem& a, const ScoredItem& b) {
-      return a.score != b.score ? a.score > b.score : a.item < b.item;
-    };
-    std::priority_queue<ScoredItem, std::vector<ScoredItem>, decltype(better)> best(better);
+    TopK best(k);
     size_t next_excluded = 0;
     for (uint32_t item = 0; item < size(); ++item) {
       while (next_excluded < excluded.size() && excluded[next_excluded] < item) ++next_excluded;
       if (next_excluded < excluded.size() && excluded[next_excluded] == item) continue;
-      const float score = Dot(q.data(), vectors_.Row(item).data(), dim_);
-      if (best.size() < k) {
-        best.push({item, score});
-      } else if (k > 0 && better(ScoredItem{item, score}, best.top())) {
-        best.pop();
-        best.push({item, score});
-      }
+      best.Offer({item, Dot(q.data(), vectors_.Row(item).data(), dim_)});
     }
-    std::vector<ScoredItem> result(best.size());
-    for (size_t i = result.size(); i-- > 0; best.pop()) result[i] = best.top();
-    return result;
+    return best.TakeSorted();
   }
 
   std::vector<std::vector<ScoredItem>> SearchMany(const FloatMatrix& queries, size_t k) const override {
@@ -194,40 +203,23 @@ class ExactIndex final : public VectorIndex {
     // whole slice with one matrix product.
     constexpr size_t kSliceQueries = 256, kBlockItems = 1024;
     const size_t slices = (nq + kSliceQueries - 1) / kSliceQueries;
-    auto better = [](const ScoredItem& a, const ScoredItem& b) {
-      return a.score != b.score ? a.score > b.score : a.item < b.item;
-    };
     ParallelFor(static_cast<int64_t>(slices), config_.threads, 1, [&](int64_t slice) {
       const size_t first = static_cast<size_t>(slice) * kSliceQueries, count = std::min(kSliceQueries, nq - first);
       const Eigen::Map<const RowMajor> q(prepared.Row(first).data(), static_cast<Eigen::Index>(count),
                                          static_cast<Eigen::Index>(dim_));
-      std::vector<std::vector<ScoredItem>> heaps(count);  // the best k so far, worst on top
-      Eigen::MatrixXf scores;                             // block items x slice queries
+      std::vector<TopK> best(count, TopK(k));
+      Eigen::MatrixXf scores;  // block items x slice queries
       for (size_t begin = 0; begin < size(); begin += kBlockItems) {
         const size_t items = std::min(kBlockItems, size() - begin);
         const Eigen::Map<const RowMajor> block(vectors_.Row(begin).data(), static_cast<Eigen::Index>(items),
                                                static_cast<Eigen::Index>(dim_));
         scores.noalias() = block * q.transpose();
         for (size_t j = 0; j < count; ++j) {
-          std::vector<ScoredItem>& heap = heaps[j];
           const float* column = scores.col(static_cast<Eigen::Index>(j)).data();
-          for (size_t i = 0; i < items; ++i) {
-            const ScoredItem candidate{static_cast<uint32_t>(begin + i), column[i]};
-            if (heap.size() < k) {
-              heap.push_back(candidate);
-              std::push_heap(heap.begin(), heap.end(), better);
-            } else if (better(candidate, heap.front())) {
-              std::pop_heap(heap.begin(), heap.end(), better);
-              heap.back() = candidate;
-              std::push_heap(heap.begin(), heap.end(), better);
-            }
-          }
+          for (size_t i = 0; i < items; ++i) best[j].Offer({static_cast<uint32_t>(begin + i), column[i]});
         }
       }
-      for (size_t j = 0; j < count; ++j) {
-        std::sort_heap(heaps[j].begin(), heaps[j].end(), better);  // best first
-        results[first + j] = std::move(heaps[j]);
-      }
+      for (size_t j = 0; j < count; ++j) results[first + j] = best[j].TakeSorted();
     });
     return results;
   }
@@ -413,9 +405,7 @@ class HnswIndex final : public VectorIndex {
       fetch = std::min(n, 2 * fetch + (k - result.size()));
     }
     // hnswlib's order is by distance; make ties deterministic.
-    std::stable_sort(result.begin(), result.end(), [](const ScoredItem& a, const ScoredItem& b) {
-      return a.score != b.score ? a.score > b.score : a.item < b.item;
-    });
+    std::stable_sort(result.begin(), result.end(), BetterScored);
     return result;
   }
 
