@@ -29,9 +29,7 @@ struct Scratch {
   std::vector<VertexId> kept;       // the walk after subsampling
   std::vector<VertexId> contexts;   // context tokens of one centre
   std::vector<VertexId> outputs;    // centre then negatives
-  std::vector<float> a, o;          // copies: contexts x d, outputs x d
-  std::vector<float> da, dout;      // their updates
-  std::vector<float> g;             // contexts x outputs gradients
+  std::vector<float> input_update;  // accumulated update of one context's input vector
 };
 
 class Trainer {
@@ -125,56 +123,35 @@ class Trainer {
         const VertexId neg = negatives_.Sample(rng);
         if (neg != s.kept[c]) s.outputs.push_back(neg);
       }
-      Update(s, lr);
+      for (VertexId context : s.contexts) TrainPair(context, s, lr);
     }
     return n;
   }
 
-  // Trains the contexts' input vectors against the outputs' vectors (label 1
-  // for the first output, the centre; 0 for negatives).
-  void Update(Scratch& s, float lr) {
-    const size_t m = s.contexts.size(), k = s.outputs.size(), d = d_;
-    s.a.resize(m * d);
-    s.o.resize(k * d);
-    s.da.assign(m * d, 0.0f);
-    s.dout.assign(k * d, 0.0f);
-    s.g.resize(m * k);
-    for (size_t i = 0; i < m; ++i) std::copy_n(result_.input.Row(s.contexts[i]).data(), d, &s.a[i * d]);
-    for (size_t j = 0; j < k; ++j) std::copy_n(result_.output.Row(s.outputs[j]).data(), d, &s.o[j * d]);
-    for (size_t i = 0; i < m; ++i) {
-      for (size_t j = 0; j < k; ++j) {
-        const float label = j == 0 ? 1.0f : 0.0f;
-        s.g[i * k + j] = lr * (label - Sigmoid(Dot(&s.a[i * d], &s.o[j * d], d)));
+  // One context's input vector against the outputs (label 1 for the first,
+  // the centre; 0 for the negatives), as word2vec and gensim do it: each
+  // output vector is updated at once, so the next context of the window sees
+  // it, and the input vector after all outputs. Updating the whole window
+  // from one stale copy instead (pWord2Vec's matrix form) overshoots: windows
+  // of walks repeat tokens, and it cost 9 points of dot-product link AUC on
+  // ca-grqc (0.80 vs 0.89).
+  void TrainPair(VertexId context, Scratch& s, float lr) {
+    const size_t d = d_;
+    float* input = result_.input.Row(context).data();
+    s.input_update.assign(d, 0.0f);
+    float* update = s.input_update.data();
+    for (size_t j = 0; j < s.outputs.size(); ++j) {
+      float* output = result_.output.Row(s.outputs[j]).data();
+      const float label = j == 0 ? 1.0f : 0.0f;
+      const float g = lr * (label - Sigmoid(Dot(input, output, d)));
+#pragma omp simd  // rows of different matrices never overlap
+      for (size_t x = 0; x < d; ++x) {
+        update[x] += g * output[x];
+        output[x] += g * input[x];
       }
     }
-    // dA = G O and dO = G^T A (row r of the result, weights g[r * row_step + c * col_step]).
-    auto weighted_sum = [d](const std::vector<float>& g, size_t row_step, size_t col_step,
-                            const std::vector<float>& rows, size_t num_rows, size_t num_out,
-                            std::vector<float>& out) {
-      for (size_t r = 0; r < num_out; ++r) {
-        float* acc = &out[r * d];
-        for (size_t c = 0; c < num_rows; ++c) {
-          const float w = g[r * row_step + c * col_step];
-          const float* v = &rows[c * d];
-#pragma omp simd  // acc and v never overlap; -O2 alone does not vectorize unknown-length loops
-          for (size_t x = 0; x < d; ++x) acc[x] += w * v[x];
-        }
-      }
-    };
-    weighted_sum(s.g, k, 1, s.o, k, m, s.da);
-    weighted_sum(s.g, 1, k, s.a, m, k, s.dout);
-    AddToRows(result_.input, s.contexts, s.da);
-    AddToRows(result_.output, s.outputs, s.dout);
-  }
-
-  // matrix.Row(rows[i]) += deltas[i * dim ..].
-  void AddToRows(FloatMatrix& matrix, const std::vector<VertexId>& rows, const std::vector<float>& deltas) {
-    for (size_t i = 0; i < rows.size(); ++i) {
-      float* row = matrix.Row(rows[i]).data();
-      const float* delta = &deltas[i * d_];
 #pragma omp simd
-      for (size_t x = 0; x < d_; ++x) row[x] += delta[x];
-    }
+    for (size_t x = 0; x < d; ++x) input[x] += update[x];
   }
 
   const SkipGramConfig& config_;

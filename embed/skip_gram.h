@@ -1,11 +1,13 @@
 // Skip-gram with negative sampling (word2vec SGNS) over walk corpora.
 //
-// Per kept centre token, the input vectors of its (dynamic-window) context
-// tokens are trained against the output vectors of the centre and of
-// `negatives` samples drawn once for the whole window from unigram^0.75
-// (Intel's pWord2Vec scheme: the update is two small matrix products instead
-// of many dot products). Frequent tokens are subsampled (word2vec's rule),
-// the learning rate decays linearly to 1e-4 of its start over all epochs.
+// Per kept centre token, the input vector of each of its (dynamic-window)
+// context tokens is trained against the output vectors of the centre and of
+// `negatives` samples from unigram^0.75, one context after the other as in
+// word2vec and gensim. The negatives are drawn once per centre and shared by
+// its window (from Intel's pWord2Vec): one set of random rows fetched per
+// centre instead of per pair. Frequent tokens are subsampled (word2vec's
+// rule), the learning rate decays linearly to 1e-4 of its start over all
+// epochs.
 //
 // Threads update the shared matrices without locks (Hogwild), as word2vec
 // and gensim do. With threads = 1 the same seed gives bit-identical vectors;
