@@ -4,6 +4,13 @@
 Skip-gram with negative sampling, the same settings graphrec embed uses by
 default (window 10, 5 negatives, sample 1e-3, lr 0.025, min_count 0).
 Prints one JSON line: corpus tokens, training seconds, tokens/s.
+
+Mind when comparing quality: in corpus_file mode each gensim worker decays the
+learning rate by its own progress measured against the whole corpus, so with
+W workers it ends at about (1 - 1/W) x alpha instead of min_alpha (2 workers:
+0.025 -> 0.0125, a 1.5x larger mean rate than graphrec's linear decay to ~0).
+With workers=1 both schedules are the same.
+
 Usage: /usr/bin/python3 bench/peer_word2vec.py WALKS.txt [dim epochs workers OUT.vec]
 """
 import json
