@@ -34,7 +34,7 @@ struct SkipGramConfig {
   uint32_t window = 10;         // largest context distance; each centre draws one in [1, window]
   uint32_t negatives = 5;       // negative samples per centre, shared by its window; 1..64
   uint32_t epochs = 1;          // passes over the corpus, >= 1
-  float learning_rate = 0.025f; // start; decays linearly to learning_rate * 1e-4; > 0
+  float learning_rate = 0.025f; // start; decays linearly to learning_rate * 1e-4; (0, 1]
   double subsample = 1e-3;      // word2vec sampling threshold t; 0 = keep every token
   uint64_t seed = 1;
   int threads = 0;              // 0 = all cores
