@@ -21,7 +21,7 @@ constexpr uint32_t kMaxContexts = 2 * 1024;
 // Pairs scoring beyond +-6 are not updated (word2vec's MAX_EXP; gensim skips
 // them, word2vec.c clips). Skipping spares a negative that is in fact close
 // to the context (a hub drawn from its own community) the push away: +0.5
-// point Micro-F1 on citeseer, neutral on email-eu-core, no cost.
+// point Micro-F1 on citeseer, neutral on email-eu-core.
 constexpr float kSaturatedScore = 6.0f;
 
 float Sigmoid(float x) {

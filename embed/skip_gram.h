@@ -5,7 +5,8 @@
 // `negatives` samples from unigram^0.75, one context after the other as in
 // word2vec and gensim. The negatives are drawn once per centre and shared by
 // its window (from Intel's pWord2Vec): one set of random rows fetched per
-// centre instead of per pair. Frequent tokens are subsampled (word2vec's
+// centre instead of per pair. Pairs already scoring beyond +-6 are left
+// alone, as gensim does. Frequent tokens are subsampled (word2vec's
 // rule), the learning rate decays linearly to 1e-4 of its start over all
 // epochs.
 //
