@@ -218,8 +218,8 @@ SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
   for (const FloatMatrix* m : {&result.input, &result.output}) {
     for (float x : m->Data())
       GR_CHECK_CODE(std::isfinite(x), ErrorCode::kInternal,
-                    "skip-gram training diverged (NaN or infinite vectors); lower the learning rate (",
-                    config.learning_rate, ")");
+                    "skip-gram training diverged (NaN or infinite vectors): check the warm-start ",
+                    "vectors for non-finite values, or lower the learning rate (", config.learning_rate, ")");
   }
   return result;
 }

@@ -71,7 +71,8 @@ struct WarmStart;  // embed/warm_start.h
 // start from its vectors, the others from word2vec's random initialisation;
 // tokens that never occur keep their initial vectors. Throws
 // kInvalidArgument for a bad config, token or warm-start shape, kInternal
-// if training diverged to NaN/inf (lower the learning rate).
+// if the vectors came out NaN/inf (a safety net: saturated pairs are
+// skipped, so only non-finite warm-start vectors are known to get there).
 SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
                              const SkipGramConfig& config, SkipGramStats* stats = nullptr,
                              const WarmStart* warm = nullptr);
