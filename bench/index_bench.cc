@@ -8,6 +8,8 @@
 //       then per ef_search and thread count
 //       prints one JSON line: QPS and recall@10; and the filtered-query
 //       overhead (50 excluded items per query) at ef 64.
+//   index_bench search INDEX [EF [QUERIES]]  loads a saved index and times
+//       k-10 queries of its own vectors at ef_search EF (default 16).
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -113,17 +115,53 @@ int Run(const std::string& dir, uint32_t m, uint32_t ef_construction, const std:
   return 0;
 }
 
+// Query speed of a saved index (e.g. a published version's accounts.hnsw):
+// QUERIES of its own stored vectors (a seeded sample), k 10, at ef_search EF,
+// 1 and 2 threads; prints QPS and a checksum of the answers (equal answers
+// give equal checksums, to compare two search implementations).
+int Search(const std::string& path, uint32_t ef, size_t num_queries) {
+  auto index = gr::recall::VectorIndex::Load(path);
+  index->SetEfSearch(ef);
+  const size_t n = index->size(), k = 10;
+  gr::Rng rng(11);
+  std::vector<std::vector<float>> queries;
+  for (size_t i = 0; i < std::min(num_queries, n); ++i)
+    queries.push_back(index->Vector(static_cast<uint32_t>(rng.Uniform(n))));
+  for (int threads : {1, 2, 1, 2}) {
+    std::vector<uint64_t> sums(queries.size(), 0);
+    const auto start = Clock::now();
+    gr::ParallelFor(static_cast<int64_t>(queries.size()), threads, 64, [&](int64_t q) {
+      for (const auto& s : index->Search(queries[static_cast<size_t>(q)], k, {}))
+        sums[static_cast<size_t>(q)] = sums[static_cast<size_t>(q)] * 1000003 + s.item;
+    });
+    const double seconds = Seconds(start);
+    uint64_t checksum = 0;
+    for (uint64_t s : sums) checksum = checksum * 31 + s;
+    std::printf("%s\n", nlohmann::json({{"index", path}, {"ef_search", ef}, {"threads", threads},
+                                        {"queries", queries.size()}, {"qps", static_cast<double>(queries.size()) / seconds},
+                                        {"us_per_query_per_thread", 1e6 * seconds * threads / static_cast<double>(queries.size())},
+                                        {"checksum", checksum}})
+                            .dump().c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "export" && argc >= 4) return Export(argv[2], argv[3], argc > 4 ? std::stoul(argv[4]) : 10000);
+    if (mode == "search" && argc >= 3)
+      return Search(argv[2], argc > 3 ? static_cast<uint32_t>(std::stoul(argv[3])) : 16,
+                    argc > 4 ? std::stoul(argv[4]) : 20000);
     if (mode == "run" && argc >= 3)
       return Run(argv[2], argc > 3 ? static_cast<uint32_t>(std::stoul(argv[3])) : 16,
                  argc > 4 ? static_cast<uint32_t>(std::stoul(argv[4])) : 200, argc > 5 ? argv[5] : "float32");
     std::fprintf(stderr,
-                 "usage: index_bench export EMB DIR [QUERIES] | index_bench run DIR [M EF_CONSTRUCTION [PRECISION]]\n");
+                 "usage: index_bench export EMB DIR [QUERIES] | index_bench run DIR [M EF_CONSTRUCTION [PRECISION]] | "
+                 "index_bench search INDEX [EF [QUERIES]]\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "index_bench: %s\n", e.what());

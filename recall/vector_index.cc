@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <queue>
 
 #include "core/binary_io.h"
 #include "core/error.h"
@@ -89,6 +90,97 @@ class HalfInnerProductSpace final : public hnswlib::SpaceInterface<float> {
  private:
   size_t halves_;
 };
+
+using HnswGraph = hnswlib::HierarchicalNSW<float>;
+// hnswlib's result heap: (distance, internal id), farthest on top.
+using HnswHeap = std::priority_queue<std::pair<float, hnswlib::tableint>,
+                                     std::vector<std::pair<float, hnswlib::tableint>>, HnswGraph::CompareByFirst>;
+
+void PrefetchLines(const char* p, size_t bytes) {
+  const auto first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
+  for (uintptr_t line = first; line < reinterpret_cast<uintptr_t>(p) + bytes; line += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
+}
+
+// (count, first link) of a node's list on one level.
+std::pair<size_t, const hnswlib::tableint*> Links(const HnswGraph& h, hnswlib::tableint node, int level) {
+  hnswlib::linklistsizeint* list = h.get_linklist_at_level(node, level);
+  return {h.getListCount(list), reinterpret_cast<const hnswlib::tableint*>(list + 1)};
+}
+
+// hnswlib's searchKnn for an index without deleted items (greedy descent
+// through the upper layers, then best-first on layer 0 keeping max(ef, k)
+// candidates), returning the k nearest by internal id. hnswlib fetches one
+// neighbour ahead and only the first cache line of its vector, so a query
+// waits on about one memory miss per neighbour; here each expanded node
+// first requests the visited marks of all its neighbours, then every line of
+// every unvisited neighbour's vector, and only then computes the distances,
+// so the misses overlap. Distances are offered to the same heaps in the same
+// order as in hnswlib, so the answer is hnswlib's, item for item (tested
+// against ReferenceHnswSearch). Safe to call concurrently (as searchKnn).
+HnswHeap SearchHnswPrefetched(const HnswGraph& h, const void* query, size_t k) {
+  if (h.cur_element_count == 0) return {};
+  const size_t ef = std::max(h.ef_, k);
+  const auto distance = [&](hnswlib::tableint node) {
+    return h.fstdistfunc_(query, h.getDataByInternalId(node), h.dist_func_param_);
+  };
+  hnswlib::tableint current = h.enterpoint_node_;
+  float current_distance = distance(current);
+  for (int level = h.maxlevel_; level > 0; --level) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      const auto [count, links] = Links(h, current, level);
+      for (size_t j = 0; j < count; ++j) PrefetchLines(h.getDataByInternalId(links[j]), h.data_size_);
+      for (size_t j = 0; j < count; ++j) {
+        const float d = distance(links[j]);
+        if (d < current_distance) {
+          current_distance = d;
+          current = links[j];
+          changed = true;
+        }
+      }
+    }
+  }
+
+  hnswlib::VisitedList* visited_list = h.visited_list_pool_->getFreeVisitedList();
+  hnswlib::vl_type* visited = visited_list->mass;
+  const hnswlib::vl_type tag = visited_list->curV;
+  HnswHeap top, candidates;  // candidates hold negated distances: nearest on top
+  float lower_bound = current_distance;
+  top.emplace(current_distance, current);
+  candidates.emplace(-current_distance, current);
+  visited[current] = tag;
+  std::vector<hnswlib::tableint> fresh(h.maxM0_);
+  while (!candidates.empty()) {
+    const auto [negated, node] = candidates.top();
+    if (-negated > lower_bound) break;
+    candidates.pop();
+    const auto [count, links] = Links(h, node, 0);
+    for (size_t j = 0; j < count; ++j) _mm_prefetch(reinterpret_cast<const char*>(visited + links[j]), _MM_HINT_T0);
+    size_t num_fresh = 0;
+    for (size_t j = 0; j < count; ++j) {
+      const hnswlib::tableint neighbour = links[j];
+      if (visited[neighbour] == tag) continue;
+      visited[neighbour] = tag;
+      fresh[num_fresh++] = neighbour;
+      PrefetchLines(h.getDataByInternalId(neighbour), h.data_size_);
+    }
+    for (size_t j = 0; j < num_fresh; ++j) {
+      const float d = distance(fresh[j]);
+      if (top.size() < ef || lower_bound > d) {
+        candidates.emplace(-d, fresh[j]);
+        top.emplace(d, fresh[j]);
+        if (top.size() > ef) top.pop();
+        lower_bound = top.top().first;
+      }
+    }
+    if (!candidates.empty())
+      _mm_prefetch(reinterpret_cast<const char*>(h.get_linklist0(candidates.top().second)), _MM_HINT_T0);
+  }
+  h.visited_list_pool_->releaseVisitedList(visited_list);
+  while (top.size() > k) top.pop();
+  return top;
+}
 
 // Higher score first, then lower item: the one order every index returns.
 bool BetterScored(const ScoredItem& a, const ScoredItem& b) {
@@ -380,6 +472,12 @@ class HnswIndex final : public VectorIndex {
 
   std::vector<ScoredItem> Search(std::span<const float> query, size_t k,
                                  std::span<const uint32_t> excluded) const override {
+    return Search(query, k, excluded, /*hnswlib_search=*/false);
+  }
+  // With hnswlib_search, hnswlib's own searchKnn answers (the reference the
+  // prefetching search is tested against).
+  std::vector<ScoredItem> Search(std::span<const float> query, size_t k, std::span<const uint32_t> excluded,
+                                 bool hnswlib_search) const {
     const std::vector<float> q = Query(query);
     std::vector<uint16_t> halves;
     const void* encoded = Encoded(q, &halves);
@@ -389,11 +487,19 @@ class HnswIndex final : public VectorIndex {
     // Ask for k plus some of the exclusions, and deeper until k survive.
     size_t fetch = std::min(n, k + std::min(excluded.size(), k));
     while (true) {
-      auto heap = hnsw_->searchKnn(encoded, fetch);
-      const size_t returned = heap.size();
-      std::vector<ScoredItem> found(returned);
-      for (size_t i = returned; i-- > 0; heap.pop())
-        found[i] = {static_cast<uint32_t>(heap.top().second), 1.0f - heap.top().first};
+      std::vector<ScoredItem> found;
+      if (hnsw_->num_deleted_ == 0 && !hnswlib_search) {
+        HnswHeap heap = SearchHnswPrefetched(*hnsw_, encoded, fetch);
+        found.resize(heap.size());
+        for (size_t i = found.size(); i-- > 0; heap.pop())
+          found[i] = {static_cast<uint32_t>(hnsw_->getExternalLabel(heap.top().second)), 1.0f - heap.top().first};
+      } else {  // (nothing marks items deleted: the reference only)
+        auto heap = hnsw_->searchKnn(encoded, fetch);
+        found.resize(heap.size());
+        for (size_t i = found.size(); i-- > 0; heap.pop())
+          found[i] = {static_cast<uint32_t>(heap.top().second), 1.0f - heap.top().first};
+      }
+      const size_t returned = found.size();
       result.clear();
       for (const ScoredItem& s : found) {
         if (IsExcluded(excluded, s.item)) continue;
@@ -454,6 +560,12 @@ class HnswIndex final : public VectorIndex {
 };
 
 }  // namespace
+
+std::vector<ScoredItem> ReferenceHnswSearch(const VectorIndex& index, std::span<const float> query, size_t k) {
+  const auto* hnsw = dynamic_cast<const HnswIndex*>(&index);
+  GR_CHECK(hnsw != nullptr, "ReferenceHnswSearch needs an HNSW index");
+  return hnsw->Search(query, k, {}, /*hnswlib_search=*/true);
+}
 
 const char* MetricName(Metric metric) { return metric == Metric::kCosine ? "cosine" : "inner_product"; }
 

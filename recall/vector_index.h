@@ -129,6 +129,11 @@ class VectorIndex {
   std::unordered_map<ExternalId, uint32_t> positions_;
 };
 
+// An HNSW index's answer computed by hnswlib's own searchKnn instead of
+// graphrec's prefetching copy of it: the two must agree item for item (a
+// test checks). Throws kInvalidArgument for other kinds of index.
+std::vector<ScoredItem> ReferenceHnswSearch(const VectorIndex& index, std::span<const float> query, size_t k);
+
 // recall@k of `approximate` against `exact` over the given queries: the mean
 // share of the exact top-k found in the approximate top-k.
 double RecallAtK(const VectorIndex& approximate, const VectorIndex& exact, const FloatMatrix& queries, size_t k);

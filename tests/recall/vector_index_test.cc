@@ -59,6 +59,38 @@ TEST_P(IndexTest, HnswMatchesExactOnRandomVectors) {
   for (size_t i = 1; i < approx.size(); ++i) EXPECT_GE(approx[i - 1].score, approx[i].score);
 }
 
+// graphrec's HNSW query is a copy of hnswlib's searchKnn that requests
+// memory earlier; it must answer exactly as hnswlib does (items, scores,
+// order) for every precision, ef and k, including k above ef.
+TEST_P(IndexTest, HnswSearchAnswersAsHnswlibDoes) {
+  const FloatMatrix vectors = RandomVectors(4000, 24, 3);
+  const FloatMatrix queries = RandomVectors(40, 24, 4);
+  size_t compared = 0;
+  for (const VectorPrecision precision : {VectorPrecision::kFloat32, VectorPrecision::kFloat16}) {
+    auto hnsw = VectorIndex::Build(Ids(4000), vectors,
+                                   {.metric = GetParam(), .m = 8, .ef_construction = 64, .threads = 1,
+                                    .precision = precision});
+    for (const uint32_t ef : {1u, 16u, 64u}) {
+      hnsw->SetEfSearch(ef);
+      for (const size_t k : {1u, 10u, 50u}) {
+        for (size_t q = 0; q < queries.rows(); ++q) {
+          const auto got = hnsw->Search(queries.Row(q), k);
+          const auto expected = ReferenceHnswSearch(*hnsw, queries.Row(q), k);
+          ASSERT_EQ(got.size(), expected.size()) << "ef " << ef << " k " << k << " query " << q;
+          for (size_t i = 0; i < got.size(); ++i) {
+            ASSERT_EQ(got[i].item, expected[i].item) << "ef " << ef << " k " << k << " query " << q << " rank " << i;
+            ASSERT_EQ(got[i].score, expected[i].score);
+          }
+          compared += got.size();
+        }
+      }
+    }
+  }
+  EXPECT_GE(compared, 2u * 3 * 40 * (1 + 10 + 50) * 9 / 10);
+  const auto exact = VectorIndex::Build(Ids(10), RandomVectors(10, 24, 5), {.kind = IndexKind::kExact});
+  EXPECT_NE(ErrorOf([&] { ReferenceHnswSearch(*exact, queries.Row(0), 1); }).find("needs an HNSW index"), std::string::npos);
+}
+
 // float16 storage: recall and scores stay close to float32's, vectors
 // read back within half precision, half the vector memory, and the
 // precision survives a save and load. Dimension 33 exercises the padding
