@@ -7,6 +7,7 @@
 // posts (RecallPosts), each asking for K results; rank (Rank): K candidate
 // posts per request, drawn from the first column of POSTS_FILE (header
 // allowed), e.g. the world's posts.tsv.
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -87,8 +88,15 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The load generator shares the machine's cores with the server, so its
+  // own gRPC overhead is kept down: no Abseil lock-order bookkeeping
+  // (Debian's Abseil keeps deadlock detection on, as in the server) and no
+  // retry filter (it copies each call's messages in case of a retry; a
+  // benchmark must not retry anyway).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   grpc::ChannelArguments channel_args;
   channel_args.SetInt(GRPC_ARG_MAX_CONCURRENT_STREAMS, 1000);
+  channel_args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   auto stub = pb::Graphrec::NewStub(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), channel_args));
   grpc::CompletionQueue queue;
   gr::Rng rng(1);
