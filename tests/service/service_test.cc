@@ -211,6 +211,42 @@ TEST_F(ServiceTest, EmbeddingsInfoStatsAndHealth) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(slices[0].begin()), slices[0].size()), std::string("\x08\x01", 2));
 }
 
+// Server reflection is on: a client that knows no .proto can list the
+// services (what grpcurl and grpc_cli do first). Called generically, as a
+// raw bidirectional stream: ServerReflectionRequest{list_services: ""} is
+// field 7, an empty string (bytes 3a 00); the answer names each service.
+TEST_F(ServiceTest, ReflectionListsTheServices) {
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::CompletionQueue queue;
+  auto call = generic.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
+  // Runs one operation (started with tag 1) and waits for its completion.
+  auto await = [&](auto start) {
+    start(reinterpret_cast<void*>(1));
+    void* tag = nullptr;
+    bool ok = false;
+    return queue.Next(&tag, &ok) && ok;
+  };
+  ASSERT_TRUE(await([&](void* tag) { call->StartCall(tag); }));
+  grpc::Slice list_services("\x3a\x00", 2);
+  const grpc::ByteBuffer request(&list_services, 1);
+  ASSERT_TRUE(await([&](void* tag) { call->Write(request, tag); }));
+  ASSERT_TRUE(await([&](void* tag) { call->WritesDone(tag); }));
+  grpc::ByteBuffer response;
+  ASSERT_TRUE(await([&](void* tag) { call->Read(&response, tag); }));
+  grpc::Status status;
+  ASSERT_TRUE(await([&](void* tag) { call->Finish(&status, tag); }));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  EXPECT_NE(bytes.find("graphrec.v1.Graphrec"), std::string::npos);
+  EXPECT_NE(bytes.find("grpc.health.v1.Health"), std::string::npos);
+  queue.Shutdown();
+}
+
 TEST_F(ServiceTest, BadRequestsGetTheRightStatus) {
   const ExternalId known = built_->g.accounts.ToExternal(0);
   auto similar = [&](uint64_t id, uint32_t k) {
