@@ -27,6 +27,38 @@ bool SortedContains(std::span<const VertexId> list, VertexId v) {
   return false;
 }
 
+bool SortedContainsFrom(std::span<const VertexId> list, VertexId v, uint64_t guess) {
+  const uint64_t n = list.size();
+  if (n == 0) return false;
+  // The first entry >= v lies in (lo, hi]: gallop from the guess until the
+  // bracket holds it, then binary search inside.
+  uint64_t lo, hi;
+  const uint64_t g = std::min(guess, n - 1);
+  if (list[g] < v) {
+    lo = g;
+    for (uint64_t step = 8;; step *= 2) {
+      hi = lo + step;
+      if (hi >= n || list[hi] >= v) break;
+      lo = hi;
+    }
+    hi = std::min(hi, n);  // n: no entry >= v
+    const VertexId* first = std::lower_bound(list.data() + lo + 1, list.data() + hi, v);
+    return first < list.data() + n && *first == v;
+  }
+  hi = g;  // list[hi] >= v
+  for (uint64_t step = 8;; step *= 2) {
+    if (hi < step) {
+      lo = 0;
+      if (list[0] >= v) return list[0] == v;
+      break;
+    }
+    lo = hi - step;
+    if (list[lo] < v) break;
+    hi = lo;
+  }
+  return *std::lower_bound(list.data() + lo + 1, list.data() + hi, v) == v;
+}
+
 bool CsrGraph::HasEdge(VertexId u, VertexId v) const { return SortedContains(Neighbors(u), v); }
 
 void CsrGraph::Validate(size_t num_target_vertices, const char* name) const {

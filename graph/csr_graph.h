@@ -5,6 +5,7 @@
 // hold one value per edge. Immutable once built; safe for concurrent reads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -15,6 +16,17 @@ namespace gr::graph {
 
 // True if the ascending `list` contains v. O(log n), prefetching.
 bool SortedContains(std::span<const VertexId> list, VertexId v);
+
+// Where v would sit in an ascending `list` of ids drawn about evenly from
+// [0, id_bound): the position a search for v should start from.
+inline uint64_t GuessPosition(uint64_t list_size, VertexId v, uint64_t id_bound) {
+  return id_bound == 0 ? 0 : std::min(list_size, list_size * v / id_bound);
+}
+
+// SortedContains, searching outwards from position `guess` (galloping),
+// so that a good guess reads only the one or two cache lines around it
+// (which a caller can prefetch ahead: GuessPosition). Any guess is correct.
+bool SortedContainsFrom(std::span<const VertexId> list, VertexId v, uint64_t guess);
 
 struct CsrGraph {
   std::vector<EdgeIndex> offsets{0};  // num_vertices + 1 entries, offsets[0] == 0

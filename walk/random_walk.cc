@@ -108,21 +108,6 @@ struct Hop {
     *position = paired_offsets[2 * size_t{v} + 1] + i - d1;
     return *second;
   }
-  // Prefetches the top of v's lists, where an adjacency search starts.
-  void PrefetchListTops(VertexId v) const {
-    for (int part = 0; part < (second ? 2 : 1); ++part) {
-      const graph::CsrGraph& g = part == 0 ? *first : *second;
-      const EdgeIndex begin = second ? paired_offsets[2 * size_t{v} + part] : g.offsets[v];
-      const EdgeIndex end = second ? paired_offsets[2 * size_t{v} + 2 + part] : g.offsets[v + 1];
-      const VertexId* list = g.targets.data() + begin;
-      const uint64_t len = end - begin;
-      __builtin_prefetch(list + len / 2);
-      if (len > 16) {
-        __builtin_prefetch(list + len / 4);
-        __builtin_prefetch(list + 3 * len / 4);
-      }
-    }
-  }
   const EdgeIndex* OffsetsAddress(VertexId v) const {
     return second ? &paired_offsets[2 * size_t{v}] : &first->offsets[v];
   }
@@ -167,14 +152,44 @@ struct Hop {
     out[0] = symmetric && first->Degree(u) < first->Degree(v) ? Lookup{first, u, v} : Lookup{first, v, u};
     return 1;
   }
+  // u's neighbour list in part 0 (the only list, or following) or 1 (followers).
+  std::span<const VertexId> List(VertexId u, int part) const {
+    if (second == nullptr) return first->Neighbors(u);
+    const EdgeIndex* p = &paired_offsets[2 * size_t{u}];
+    const graph::CsrGraph& g = part == 0 ? *first : *second;
+    return {g.targets.data() + p[part], static_cast<size_t>(p[2 + part] - p[part])};
+  }
   // True if x is among u's neighbours. u (the previous vertex) was just
   // visited, so its lists are searched: they are warmer in cache than x's
   // (measured faster than searching the shorter list).
   bool Contains(VertexId u, VertexId x) const {
-    if (second == nullptr) return first->HasEdge(u, x);
-    const EdgeIndex* p = &paired_offsets[2 * size_t{u}];
-    return graph::SortedContains({first->targets.data() + p[0], static_cast<size_t>(p[2] - p[0])}, x) ||
-           graph::SortedContains({second->targets.data() + p[1], static_cast<size_t>(p[3] - p[1])}, x);
+    return graph::SortedContains(List(u, 0), x) || (second != nullptr && graph::SortedContains(List(u, 1), x));
+  }
+  // Where x would sit in u's list `part`: list entries are account ids
+  // spread over [0, number of accounts) (node2vec's hop is account ->
+  // account), so about at size * x / accounts.
+  uint64_t GuessPosition(std::span<const VertexId> list, VertexId x) const {
+    return graph::GuessPosition(list.size(), x, first->num_vertices());
+  }
+  // Fetches the lines around where x would sit in u's lists, for
+  // ContainsFrom a round of the engine later.
+  void PrefetchAround(VertexId u, VertexId x) const {
+    for (int part = 0; part < (second ? 2 : 1); ++part) {
+      const auto list = List(u, part);
+      if (list.empty()) continue;
+      const uint64_t guess = GuessPosition(list, x);
+      __builtin_prefetch(list.data() + (guess >= 8 ? guess - 8 : 0));
+      __builtin_prefetch(list.data() + std::min<uint64_t>(guess + 8, list.size() - 1));
+    }
+  }
+  // Contains, each list searched outwards from where x would sit: with
+  // PrefetchAround done before, it usually reads only cached lines.
+  bool ContainsFrom(VertexId u, VertexId x) const {
+    for (int part = 0; part < (second ? 2 : 1); ++part) {
+      const auto list = List(u, part);
+      if (graph::SortedContainsFrom(list, x, GuessPosition(list, x))) return true;
+    }
+    return false;
   }
   // First-order probability of stepping from v to u (0 if no such edge).
   double StepProbability(VertexId v, VertexId u, uint64_t degree) const {
@@ -297,12 +312,20 @@ struct RandomWalker::Impl {
   bool DrawReturn(double excess, Rng& rng) const {
     return excess > 0 && rng.UniformDouble() * (envelope + excess) < excess;
   }
-  // node2vec acceptance of candidate x proposed from cur after prev.
+  // node2vec acceptance of candidate x proposed from cur after prev, in
+  // parts so that the interleaved engine can let the adjacency test wait
+  // for its memory: the draw; the verdict without the test (1 accept,
+  // 0 reject, -1 the test decides); the verdict with it.
+  double AcceptanceDraw(Rng& rng) const { return rng.UniformDouble() * envelope; }
+  int VerdictWithoutTest(VertexId prev, VertexId x, double draw) const {
+    if (x == prev) return draw < std::min(inv_p, envelope) ? 1 : 0;
+    return draw < lower ? 1 : -1;
+  }
+  bool VerdictWithTest(bool adjacent_to_prev, double draw) const { return draw < (adjacent_to_prev ? 1.0 : inv_q); }
   bool Accept(const Hop& hop, VertexId prev, VertexId x, Rng& rng) const {
-    const double r = rng.UniformDouble() * envelope;
-    if (x == prev) return r < std::min(inv_p, envelope);
-    if (r < lower) return true;
-    return r < (hop.Contains(prev, x) ? 1.0 : inv_q);
+    const double draw = AcceptanceDraw(rng);
+    const int verdict = VerdictWithoutTest(prev, x, draw);
+    return verdict >= 0 ? verdict == 1 : VerdictWithTest(hop.Contains(prev, x), draw);
   }
 };
 
@@ -457,6 +480,7 @@ struct Slot {
     kIdle,
     kOffsets,  // cur's offsets prefetched: read the degree, pick a neighbour
     kTarget,   // the picked neighbour's id prefetched
+    kTest,     // node2vec: the spots of prev's lists where the candidate would sit prefetched
   };
   Stage stage = kIdle;
   uint32_t k = 0;
@@ -468,6 +492,8 @@ struct Slot {
   uint32_t bit_shift = 0;
   const uint64_t* bit_word = nullptr;  // reciprocal bit of the proposed edge
   const VertexId* target = nullptr;
+  VertexId candidate = 0;  // kTest: the proposed neighbour
+  double draw = 0;         // kTest: its acceptance draw
   VertexId* out = nullptr;
   Rng rng{0};
 };
@@ -479,10 +505,14 @@ void PrefetchOffsets(const Hop& hop, VertexId v) {
 }
 
 // Moves slot's walk one stage on, drawing the same random numbers in the
-// same order as RandomWalker::Walk. finish(slot) ends a walk. node2vec's
-// "is x adjacent to prev" runs synchronously (pipelining it probe by probe
-// through the slots measured slower); the return mass comes from the
-// reciprocal bits, or from a synchronous lookup when weighted.
+// same order as RandomWalker::Walk. finish(slot) ends a walk. When node2vec's
+// "is x adjacent to prev" decides a proposal, the lines of prev's lists
+// where x would sit are prefetched and the test waits a round (kTest); it
+// then searches outwards from there (a binary search from the top, even
+// with the top levels prefetched, stalled on its deeper probes, and
+// pipelining it probe by probe through the slots measured slower). The
+// return mass comes from the reciprocal bits, or from a synchronous lookup
+// when weighted.
 template <typename Impl, typename Finish>
 void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish&& finish) {
   const uint64_t hops = im.hops.size();
@@ -518,7 +548,6 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
       else ++stats.ended_early;
       return finish(slot);
     }
-    if (second_order && im.lower < im.envelope) hop.PrefetchListTops(prev);  // for Accept
     if (!second_order) {
       slot.return_excess = 0.0;
     } else if (hop.has_reciprocal_bits()) {  // same value as ReturnExcess, without a lookup
@@ -530,8 +559,27 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
     }
     return return_or_propose();
   }
-  const VertexId x = *slot.target;  // kTarget
-  if (!second_order || im.Accept(hop, prev, x, slot.rng)) {
+  bool accepted = true;
+  VertexId x;
+  if (slot.stage == Slot::kTest) {
+    x = slot.candidate;
+    accepted = im.VerdictWithTest(hop.ContainsFrom(prev, x), slot.draw);
+  } else {  // kTarget
+    x = *slot.target;
+    if (second_order) {
+      const double draw = im.AcceptanceDraw(slot.rng);
+      const int verdict = im.VerdictWithoutTest(prev, x, draw);
+      if (verdict < 0) {
+        slot.candidate = x;
+        slot.draw = draw;
+        hop.PrefetchAround(prev, x);
+        slot.stage = Slot::kTest;
+        return;
+      }
+      accepted = verdict == 1;
+    }
+  }
+  if (accepted) {
     // A return step keeps back_edges: the pair is the same.
     if (hop.has_reciprocal_bits()) slot.back_edges = 1 + ((*slot.bit_word >> slot.bit_shift) & 1u);
     return step_to(x);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include "graph/ingest.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "tests/test_util.h"
 
 namespace gr::graph {
@@ -45,6 +46,26 @@ TEST(CsrGraphTest, HasEdgeAgreesWithBinarySearch) {
     for (VertexId v = 0; v < 2 * u + 3; ++v)
       ASSERT_EQ(g.HasEdge(u, v), std::binary_search(list.begin(), list.end(), v)) << "list " << u << " target " << v;
   }
+}
+
+// The guided search answers as std::binary_search whatever the guess
+// (inside, at either end, past the end), on lists with repeated entries.
+TEST(CsrGraphTest, SortedContainsFromAgreesWithBinarySearchForAnyGuess) {
+  Rng rng(3);
+  for (uint32_t n = 0; n < 150; ++n) {
+    std::vector<VertexId> list(n);
+    for (VertexId& x : list) x = static_cast<VertexId>(rng.Uniform(3 * n + 2));
+    std::sort(list.begin(), list.end());
+    for (VertexId v = 0; v < 3 * n + 4; ++v) {
+      const bool expected = std::binary_search(list.begin(), list.end(), v);
+      for (uint64_t guess : {uint64_t{0}, uint64_t{n} / 3, uint64_t{n} / 2, uint64_t{n} - std::min(n, 1u),
+                             uint64_t{n}, uint64_t{n} + 7, GuessPosition(n, v, 3 * n + 2)})
+        ASSERT_EQ(SortedContainsFrom(list, v, guess), expected) << "size " << n << " target " << v << " guess " << guess;
+    }
+  }
+  EXPECT_EQ(GuessPosition(100, 50, 1000), 5u);
+  EXPECT_EQ(GuessPosition(100, 2000, 1000), 100u);  // clamped to the size
+  EXPECT_EQ(GuessPosition(100, 5, 0), 0u);
 }
 
 TEST(IdMapTest, DenseIdsFollowSortedExternalIds) {
