@@ -5,7 +5,6 @@
 // hold one value per edge. Immutable once built; safe for concurrent reads.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -20,7 +19,9 @@ bool SortedContains(std::span<const VertexId> list, VertexId v);
 // Where v would sit in an ascending `list` of ids drawn about evenly from
 // [0, id_bound): the position a search for v should start from.
 inline uint64_t GuessPosition(uint64_t list_size, VertexId v, uint64_t id_bound) {
-  return id_bound == 0 ? 0 : std::min(list_size, list_size * v / id_bound);
+  if (id_bound == 0) return 0;
+  const uint64_t guess = list_size * v / id_bound;  // < 2^64: both factors < 2^32
+  return guess < list_size ? guess : list_size;
 }
 
 // SortedContains, searching outwards from position `guess` (galloping),

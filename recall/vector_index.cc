@@ -92,9 +92,11 @@ class HalfInnerProductSpace final : public hnswlib::SpaceInterface<float> {
 };
 
 using HnswGraph = hnswlib::HierarchicalNSW<float>;
-// hnswlib's result heap: (distance, internal id), farthest on top.
+// hnswlib's working heap: (distance, internal id), farthest on top.
 using HnswHeap = std::priority_queue<std::pair<float, hnswlib::tableint>,
                                      std::vector<std::pair<float, hnswlib::tableint>>, HnswGraph::CompareByFirst>;
+// What searchKnn returns: (distance, label), farthest on top.
+using HnswResult = std::priority_queue<std::pair<float, hnswlib::labeltype>>;
 
 void PrefetchLines(const char* p, size_t bytes) {
   const auto first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
@@ -110,7 +112,7 @@ std::pair<size_t, const hnswlib::tableint*> Links(const HnswGraph& h, hnswlib::t
 
 // hnswlib's searchKnn for an index without deleted items (greedy descent
 // through the upper layers, then best-first on layer 0 keeping max(ef, k)
-// candidates), returning the k nearest by internal id. hnswlib fetches one
+// candidates), returning the k nearest as searchKnn does. hnswlib fetches one
 // neighbour ahead and only the first cache line of its vector, so a query
 // waits on about one memory miss per neighbour; here each expanded node
 // first requests the visited marks of all its neighbours, then every line of
@@ -118,7 +120,7 @@ std::pair<size_t, const hnswlib::tableint*> Links(const HnswGraph& h, hnswlib::t
 // so the misses overlap. Distances are offered to the same heaps in the same
 // order as in hnswlib, so the answer is hnswlib's, item for item (tested
 // against ReferenceHnswSearch). Safe to call concurrently (as searchKnn).
-HnswHeap SearchHnswPrefetched(const HnswGraph& h, const void* query, size_t k) {
+HnswResult SearchHnswPrefetched(const HnswGraph& h, const void* query, size_t k) {
   if (h.cur_element_count == 0) return {};
   const size_t ef = std::max(h.ef_, k);
   const auto distance = [&](hnswlib::tableint node) {
@@ -179,7 +181,9 @@ HnswHeap SearchHnswPrefetched(const HnswGraph& h, const void* query, size_t k) {
   }
   h.visited_list_pool_->releaseVisitedList(visited_list);
   while (top.size() > k) top.pop();
-  return top;
+  HnswResult result;
+  for (; !top.empty(); top.pop()) result.emplace(top.top().first, h.getExternalLabel(top.top().second));
+  return result;
 }
 
 // Higher score first, then lower item: the one order every index returns.
@@ -487,19 +491,13 @@ class HnswIndex final : public VectorIndex {
     // Ask for k plus some of the exclusions, and deeper until k survive.
     size_t fetch = std::min(n, k + std::min(excluded.size(), k));
     while (true) {
-      std::vector<ScoredItem> found;
-      if (hnsw_->num_deleted_ == 0 && !hnswlib_search) {
-        HnswHeap heap = SearchHnswPrefetched(*hnsw_, encoded, fetch);
-        found.resize(heap.size());
-        for (size_t i = found.size(); i-- > 0; heap.pop())
-          found[i] = {static_cast<uint32_t>(hnsw_->getExternalLabel(heap.top().second)), 1.0f - heap.top().first};
-      } else {  // (nothing marks items deleted: the reference only)
-        auto heap = hnsw_->searchKnn(encoded, fetch);
-        found.resize(heap.size());
-        for (size_t i = found.size(); i-- > 0; heap.pop())
-          found[i] = {static_cast<uint32_t>(heap.top().second), 1.0f - heap.top().first};
-      }
-      const size_t returned = found.size();
+      // (Nothing marks items deleted; the prefetching copy does not handle them.)
+      HnswResult heap = hnsw_->num_deleted_ == 0 && !hnswlib_search ? SearchHnswPrefetched(*hnsw_, encoded, fetch)
+                                                                      : hnsw_->searchKnn(encoded, fetch);
+      const size_t returned = heap.size();
+      std::vector<ScoredItem> found(returned);
+      for (size_t i = returned; i-- > 0; heap.pop())
+        found[i] = {static_cast<uint32_t>(heap.top().second), 1.0f - heap.top().first};
       result.clear();
       for (const ScoredItem& s : found) {
         if (IsExcluded(excluded, s.item)) continue;
