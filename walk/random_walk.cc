@@ -314,18 +314,19 @@ struct RandomWalker::Impl {
   }
   // node2vec acceptance of candidate x proposed from cur after prev, in
   // parts so that the interleaved engine can let the adjacency test wait
-  // for its memory: the draw; the verdict without the test (1 accept,
-  // 0 reject, -1 the test decides); the verdict with it.
+  // for its memory: the draw; the verdict without the test; the verdict
+  // with it.
   double AcceptanceDraw(Rng& rng) const { return rng.UniformDouble() * envelope; }
-  int VerdictWithoutTest(VertexId prev, VertexId x, double draw) const {
-    if (x == prev) return draw < std::min(inv_p, envelope) ? 1 : 0;
-    return draw < lower ? 1 : -1;
+  enum class Verdict { kReject, kAccept, kNeedsTest };
+  Verdict VerdictWithoutTest(VertexId prev, VertexId x, double draw) const {
+    if (x == prev) return draw < std::min(inv_p, envelope) ? Verdict::kAccept : Verdict::kReject;
+    return draw < lower ? Verdict::kAccept : Verdict::kNeedsTest;
   }
   bool VerdictWithTest(bool adjacent_to_prev, double draw) const { return draw < (adjacent_to_prev ? 1.0 : inv_q); }
   bool Accept(const Hop& hop, VertexId prev, VertexId x, Rng& rng) const {
     const double draw = AcceptanceDraw(rng);
-    const int verdict = VerdictWithoutTest(prev, x, draw);
-    return verdict >= 0 ? verdict == 1 : VerdictWithTest(hop.Contains(prev, x), draw);
+    const Verdict verdict = VerdictWithoutTest(prev, x, draw);
+    return verdict == Verdict::kNeedsTest ? VerdictWithTest(hop.Contains(prev, x), draw) : verdict == Verdict::kAccept;
   }
 };
 
@@ -568,15 +569,15 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
     x = *slot.target;
     if (second_order) {
       const double draw = im.AcceptanceDraw(slot.rng);
-      const int verdict = im.VerdictWithoutTest(prev, x, draw);
-      if (verdict < 0) {
+      const auto verdict = im.VerdictWithoutTest(prev, x, draw);
+      if (verdict == Impl::Verdict::kNeedsTest) {
         slot.candidate = x;
         slot.draw = draw;
         hop.PrefetchAround(prev, x);
         slot.stage = Slot::kTest;
         return;
       }
-      accepted = verdict == 1;
+      accepted = verdict == Impl::Verdict::kAccept;
     }
   }
   if (accepted) {
