@@ -47,7 +47,8 @@ void RunWalks(benchmark::State& state, walk::WalkKind kind) {
   config.p = pq ? std::strtod(pq, nullptr) : 0.5;
   config.q = pq ? std::strtod(std::strchr(pq, ',') + 1, nullptr) : 2.0;
   config.walk_length = 80;
-  config.walks_per_vertex = 10;
+  const char* walks = std::getenv("GR_BENCH_WALKS");  // fewer for quick A/B runs
+  config.walks_per_vertex = walks ? static_cast<uint32_t>(std::strtoul(walks, nullptr, 10)) : 10;
   config.threads = static_cast<int>(state.range(0));
   const walk::RandomWalker walker(g, config);
   walk::WalkStats stats;

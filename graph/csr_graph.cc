@@ -61,6 +61,15 @@ bool SortedContainsFrom(std::span<const VertexId> list, VertexId v, uint64_t gue
 
 bool CsrGraph::HasEdge(VertexId u, VertexId v) const { return SortedContains(Neighbors(u), v); }
 
+bool CsrGraph::HasRepeatedNeighbors() const {
+  for (size_t v = 0; v < num_vertices(); ++v) {
+    for (EdgeIndex e = offsets[v] + 1; e < offsets[v + 1]; ++e) {
+      if (targets[e] == targets[e - 1]) return true;
+    }
+  }
+  return false;
+}
+
 void CsrGraph::Validate(size_t num_target_vertices, const char* name) const {
   auto fail = [&](const std::string& what) {
     GR_THROW(ErrorCode::kCorruption, "graph '", name, "': ", what);

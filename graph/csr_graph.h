@@ -57,6 +57,10 @@ struct CsrGraph {
   // True if u -> v is an edge. O(log degree(u)).
   bool HasEdge(VertexId u, VertexId v) const;
 
+  // True if some vertex lists a neighbour twice (allowed: a snapshot may
+  // keep repeated edges; ingest merges them). O(num_edges).
+  bool HasRepeatedNeighbors() const;
+
   // Checks every invariant above against `num_target_vertices`; throws
   // kCorruption naming the first violation. O(num_edges).
   void Validate(size_t num_target_vertices, const char* name) const;

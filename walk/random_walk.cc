@@ -50,66 +50,84 @@ struct Hop {
   std::vector<float> alias_prob;      // at Base(v) + i: keep neighbour i with this probability
   std::vector<uint32_t> alias_index;  // ... else take neighbour alias_index[Base(v) + i]
   std::vector<double> weight_sum;     // per vertex, when weighted
-  // Unweighted node2vec in the both-direction view: bit e of part p is set
-  // when that follow edge is reciprocated, so the number of edges between
-  // the walk's current and previous vertex is known without a lookup.
-  // 1 bit per edge per direction.
-  std::vector<uint64_t> reciprocal[2];
+  // Per-vertex records of the account walk's view (any direction; not
+  // metapath hops, which read the CSR offsets): where v's entries start in
+  // each part and how many there are, as 32-bit words, so that everything a
+  // step needs to pick a neighbour lies in one aligned cache line. For
+  // node2vec a record also holds a 384-bit filter of v's neighbour ids
+  // (bit FilterBit(x) set for each neighbour x): a clear bit proves x is not
+  // adjacent, which settles most adjacency tests without reading the lists.
+  // 16 bytes per vertex, or 64 with the filter.
+  static constexpr uint32_t kRecordWords = 4, kFilteredRecordWords = 16, kFilterBits = 384;
+  struct alignas(64) RecordLine {
+    uint32_t words[16];
+  };
+  std::vector<RecordLine> record_lines;
+  uint32_t record_words = 0;  // 0: no records
 
-  bool has_reciprocal_bits() const { return !reciprocal[0].empty(); }
-  static bool Bit(const std::vector<uint64_t>& bits, uint64_t e) { return (bits[e >> 6] >> (e & 63)) & 1u; }
-
-  // Sets reciprocal[]: an edge u->v of `first` (following) is reciprocated
-  // if v follows u; an entry v in followers(u) if u follows v.
-  void BuildReciprocalBits(size_t num_vertices, int threads) {
-    const graph::CsrGraph* parts[2] = {first, second};
-    for (int p = 0; p < 2; ++p) {
-      const graph::CsrGraph& g = *parts[p];
-      std::vector<uint64_t>& bits = reciprocal[p];
-      bits.assign((g.num_edges() + 63) / 64 + 1, 0);
-      std::vector<uint8_t> flags(g.num_edges(), 0);  // packed below, so no two threads share a word
-#pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(dynamic, 1024)
-      for (size_t vi = 0; vi < num_vertices; ++vi) {
-        const auto u = static_cast<VertexId>(vi);
-        for (EdgeIndex e = g.Begin(u); e < g.End(u); ++e) {
-          const VertexId v = g.targets[e];
-          flags[e] = p == 0 ? first->HasEdge(v, u) : first->HasEdge(u, v);
+  bool has_records() const { return record_words != 0; }
+  bool has_filter() const { return record_words == kFilteredRecordWords; }
+  const uint32_t* Record(VertexId v) const {
+    return reinterpret_cast<const uint32_t*>(record_lines.data()) + size_t{v} * record_words;
+  }
+  static uint32_t FilterBit(VertexId x) {  // a multiplicative hash of x onto [0, kFilterBits)
+    return static_cast<uint32_t>((uint64_t{x * 0x9E3779B1u} * kFilterBits) >> 32);
+  }
+  // False if x is surely not among u's neighbours.
+  bool MayBeAdjacent(VertexId u, VertexId x) const {
+    const uint32_t bit = FilterBit(x);
+    return (Record(u)[kRecordWords + bit / 32] >> (bit % 32)) & 1u;
+  }
+  void BuildRecords(size_t num_vertices, bool with_filter, int threads) {
+    for (const graph::CsrGraph* part : {first, second}) {
+      GR_CHECK(part == nullptr || part->num_edges() <= UINT32_MAX,
+               "the walk engine addresses at most 2^32 - 1 follow edges per direction, the graph has ",
+               part->num_edges());
+    }
+    record_words = with_filter ? kFilteredRecordWords : kRecordWords;
+    record_lines.assign((num_vertices * record_words + 15) / 16, RecordLine{});
+    auto* words = reinterpret_cast<uint32_t*>(record_lines.data());
+#pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(dynamic, 4096)
+    for (size_t vi = 0; vi < num_vertices; ++vi) {
+      const auto v = static_cast<VertexId>(vi);
+      uint32_t* record = words + vi * record_words;
+      record[0] = static_cast<uint32_t>(first->Begin(v));
+      record[2] = static_cast<uint32_t>(first->Degree(v));
+      if (second != nullptr) {
+        record[1] = static_cast<uint32_t>(second->Begin(v));
+        record[3] = static_cast<uint32_t>(second->Degree(v));
+      }
+      if (!with_filter) continue;
+      for (const graph::CsrGraph* part : {first, second}) {
+        if (part == nullptr) continue;
+        for (const VertexId x : part->Neighbors(v)) {
+          const uint32_t bit = FilterBit(x);
+          record[kRecordWords + bit / 32] |= 1u << (bit % 32);
         }
       }
-      for (EdgeIndex e = 0; e < g.num_edges(); ++e) bits[e >> 6] |= uint64_t{flags[e]} << (e & 63);
     }
-  }
-
-  // The both-direction view reads the two offsets arrays interleaved,
-  // [first.offsets[v], second.offsets[v]] per vertex, so that a step reads
-  // one cache line of offsets instead of two (16 bytes per vertex).
-  std::vector<EdgeIndex> paired_offsets;
-
-  void PairOffsets() {
-    const size_t n = first->num_vertices();
-    paired_offsets.resize(2 * (n + 1));
-    for (size_t v = 0; v <= n; ++v) {
-      paired_offsets[2 * v] = first->offsets[v];
-      paired_offsets[2 * v + 1] = second->offsets[v];
-    }
-  }
-  EdgeIndex FirstBegin(VertexId v) const {
-    return second ? paired_offsets[2 * size_t{v}] : first->offsets[v];
-  }
-  uint64_t FirstDegree(VertexId v) const {
-    return second ? paired_offsets[2 * size_t{v} + 2] - paired_offsets[2 * size_t{v}] : first->Degree(v);
   }
   const graph::CsrGraph& Part(VertexId v, uint64_t i, uint64_t* position) const {
-    const uint64_t d1 = FirstDegree(v);
-    if (i < d1) {
-      *position = FirstBegin(v) + i;
+    if (!has_records()) {
+      *position = first->offsets[v] + i;
       return *first;
     }
-    *position = paired_offsets[2 * size_t{v} + 1] + i - d1;
+    const uint32_t* r = Record(v);
+    if (i < r[2]) {
+      *position = r[0] + i;
+      return *first;
+    }
+    *position = r[1] + (i - r[2]);
     return *second;
   }
-  const EdgeIndex* OffsetsAddress(VertexId v) const {
-    return second ? &paired_offsets[2 * size_t{v}] : &first->offsets[v];
+  // Fetches what Degree and Part will read for v.
+  void PrefetchVertex(VertexId v) const {
+    if (has_records()) {
+      __builtin_prefetch(Record(v));
+    } else {
+      __builtin_prefetch(&first->offsets[v]);
+      __builtin_prefetch(&first->offsets[v + 1]);  // may be the next line
+    }
   }
   // Address of neighbour i of v (to prefetch before reading).
   const VertexId* Locate(VertexId v, uint64_t i) const {
@@ -125,13 +143,17 @@ struct Hop {
     }
     return i;
   }
+  // Position of v's first entry in a per-edge array over the concatenated
+  // lists (the alias tables).
   uint64_t Base(VertexId v) const {
-    return second ? paired_offsets[2 * size_t{v}] + paired_offsets[2 * size_t{v} + 1] : first->offsets[v];
+    if (!has_records()) return first->offsets[v];
+    const uint32_t* r = Record(v);
+    return uint64_t{r[0]} + r[1];
   }
   uint64_t Degree(VertexId v) const {
-    if (!second) return first->Degree(v);
-    const EdgeIndex* p = &paired_offsets[2 * size_t{v}];
-    return (p[2] - p[0]) + (p[3] - p[1]);
+    if (!has_records()) return first->Degree(v);
+    const uint32_t* r = Record(v);
+    return uint64_t{r[2]} + r[3];
   }
   float WeightAt(VertexId v, uint64_t i) const {
     const uint64_t d1 = first->Degree(v);
@@ -154,10 +176,9 @@ struct Hop {
   }
   // u's neighbour list in part 0 (the only list, or following) or 1 (followers).
   std::span<const VertexId> List(VertexId u, int part) const {
-    if (second == nullptr) return first->Neighbors(u);
-    const EdgeIndex* p = &paired_offsets[2 * size_t{u}];
-    const graph::CsrGraph& g = part == 0 ? *first : *second;
-    return {g.targets.data() + p[part], static_cast<size_t>(p[2 + part] - p[part])};
+    if (!has_records()) return first->Neighbors(u);
+    const uint32_t* r = Record(u);
+    return {(part == 0 ? first : second)->targets.data() + r[part], r[2 + part]};
   }
   // True if x is among u's neighbours. u (the previous vertex) was just
   // visited, so its lists are searched: they are warmer in cache than x's
@@ -182,6 +203,16 @@ struct Hop {
       __builtin_prefetch(list.data() + std::min<uint64_t>(guess + 8, list.size() - 1));
     }
   }
+  // The number of u's lists that hold x (the edges u->x of this view, with
+  // no repeated entries), each searched outwards from where x would sit.
+  uint64_t CountFrom(VertexId u, VertexId x) const {
+    uint64_t count = 0;
+    for (int part = 0; part < (second ? 2 : 1); ++part) {
+      const auto list = List(u, part);
+      count += graph::SortedContainsFrom(list, x, GuessPosition(list, x));
+    }
+    return count;
+  }
   // Contains, each list searched outwards from where x would sit: with
   // PrefetchAround done before, it usually reads only cached lines.
   bool ContainsFrom(VertexId u, VertexId x) const {
@@ -198,6 +229,14 @@ struct Hop {
     double mass = 0;
     for (int i = 0; i < n; ++i) mass += LookupMass(lookups[i], weighted);
     return mass / StepDenominator(v, degree);
+  }
+  // Unweighted: the number of edges v->u of this view.
+  uint64_t BackEdges(VertexId v, VertexId u) const {
+    Lookup lookups[2];
+    const int n = EdgeLookups(v, u, lookups);
+    double count = 0;
+    for (int i = 0; i < n; ++i) count += LookupMass(lookups[i], false);
+    return static_cast<uint64_t>(count);
   }
   double StepDenominator(VertexId v, uint64_t degree) const {
     return weighted ? weight_sum[v] : static_cast<double>(degree);
@@ -304,13 +343,47 @@ struct RandomWalker::Impl {
     return start;
   }
 
-  // Excess mass of returning to prev from cur (0 unless the return is an outlier).
-  double ReturnExcess(const Hop& hop, VertexId cur, VertexId prev, uint64_t degree) const {
-    return return_excess > 0 ? return_excess * hop.StepProbability(cur, prev, degree) : 0.0;
+  // The return step as an outlier (KnightKing): its excess mass X =
+  // return_excess x (edges from cur back to prev) / degree is drawn first.
+  // Unweighted, with no repeated list entries, that edge count lies in
+  // [back_min, back_max] (both view: 1 or 2, as the follow is reciprocated
+  // or not), so the draw is made against X's upper bound and the count is
+  // looked up only when the draw falls between the bounds (about once per
+  // degree draws); a draw there that the exact X rejects is drawn again,
+  // which leaves every step's probability as with the exact X. Weighted, or
+  // with repeats, X is looked up every step (low == high).
+  bool bounded_return = false;
+  uint32_t back_min = 0, back_max = 0;
+  struct ReturnBounds {
+    double low = 0, high = 0;
+  };
+  double BackExcess(uint64_t back_edges, uint64_t degree) const {
+    return return_excess * (static_cast<double>(back_edges) / static_cast<double>(degree));
   }
-  // True if the outlier region is drawn: step back to prev without proposing.
-  bool DrawReturn(double excess, Rng& rng) const {
-    return excess > 0 && rng.UniformDouble() * (envelope + excess) < excess;
+  ReturnBounds ReturnExcessBounds(const Hop& hop, VertexId cur, VertexId prev, uint64_t degree) const {
+    if (return_excess <= 0) return {};
+    if (bounded_return) return {BackExcess(back_min, degree), BackExcess(back_max, degree)};
+    const double exact = return_excess * hop.StepProbability(cur, prev, degree);
+    return {exact, exact};
+  }
+  // In parts, so that the interleaved engine can let the count wait for
+  // its memory: the draw (kNeedsCount: between the bounds, *u kept); the
+  // verdict with the count.
+  enum class ReturnDraw { kPropose, kReturn, kRedraw, kNeedsCount };
+  ReturnDraw DrawReturnWithoutCount(ReturnBounds bounds, Rng& rng, double* u) const {
+    if (bounds.high <= 0) return ReturnDraw::kPropose;
+    *u = rng.UniformDouble() * (envelope + bounds.high);
+    if (*u < bounds.low) return ReturnDraw::kReturn;
+    return *u < bounds.high ? ReturnDraw::kNeedsCount : ReturnDraw::kPropose;
+  }
+  ReturnDraw ReturnWithCount(double u, uint64_t back_edges, uint64_t degree) const {
+    return u < BackExcess(back_edges, degree) ? ReturnDraw::kReturn : ReturnDraw::kRedraw;
+  }
+  ReturnDraw DrawReturn(const Hop& hop, VertexId cur, VertexId prev, uint64_t degree, ReturnBounds bounds,
+                        Rng& rng) const {
+    double u = 0;
+    const ReturnDraw draw = DrawReturnWithoutCount(bounds, rng, &u);
+    return draw == ReturnDraw::kNeedsCount ? ReturnWithCount(u, hop.BackEdges(cur, prev), degree) : draw;
   }
   // node2vec acceptance of candidate x proposed from cur after prev, in
   // parts so that the interleaved engine can let the adjacency test wait
@@ -391,9 +464,9 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
     }
     // Out+in lists form a symmetric view; an undirected graph's one list is symmetric.
     hop.symmetric = hop.second != nullptr || undirected;
-    if (hop.second != nullptr) hop.PairOffsets();
     im.hops.push_back(std::move(hop));
     im.node2vec = config_.kind == WalkKind::kNode2vec;
+    im.hops.front().BuildRecords(g.num_accounts(), im.node2vec, config_.threads);
     im.inv_p = 1.0 / config_.p;
     im.inv_q = 1.0 / config_.q;
     im.envelope = std::max(1.0, im.inv_q);
@@ -407,9 +480,15 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
       hop.BuildAliasTables(rows, config_.threads);
     }
   }
-  Hop& first_hop = im.hops.front();
-  if (im.node2vec && !weighted && first_hop.second != nullptr)
-    first_hop.BuildReciprocalBits(g.num_accounts(), config_.threads);
+  const Hop& first_hop = im.hops.front();
+  if (im.node2vec && !weighted && !first_hop.first->HasRepeatedNeighbors() &&
+      (first_hop.second == nullptr || !first_hop.second->HasRepeatedNeighbors())) {
+    // cur was reached from prev along an edge of the view, so in a
+    // symmetric view at least one edge leads back; at most one per list.
+    im.bounded_return = true;
+    im.back_max = first_hop.second != nullptr ? 2 : 1;
+    im.back_min = first_hop.symmetric ? 1 : 0;
+  }
 }
 
 RandomWalker::~RandomWalker() = default;
@@ -447,12 +526,14 @@ size_t RandomWalker::Walk(uint64_t index, std::span<VertexId> out, WalkStats* st
     VertexId next;
     if (im.node2vec && k >= 2) {
       const VertexId prev = out[k - 2];
-      const double excess = im.ReturnExcess(hop, cur, prev, degree);
+      const Impl::ReturnBounds bounds = im.ReturnExcessBounds(hop, cur, prev, degree);
       while (true) {
-        if (im.DrawReturn(excess, rng)) {
+        const Impl::ReturnDraw draw = im.DrawReturn(hop, cur, prev, degree, bounds, rng);
+        if (draw == Impl::ReturnDraw::kReturn) {
           next = prev;
           break;
         }
+        if (draw == Impl::ReturnDraw::kRedraw) continue;
         next = *hop.Locate(cur, hop.PickIndex(cur, degree, rng));
         if (im.Accept(hop, prev, next, rng)) break;
         ++stats->rejected_proposals;
@@ -473,37 +554,32 @@ namespace {
 // memory-bound stage at a time, prefetching what the next stage of each walk
 // will read, so that many cache misses are in flight at once instead of one
 // (the idea of ThunderRW). Each walk draws the same random numbers in the
-// same order as RandomWalker::Walk, so the corpus is identical.
-constexpr int kSlots = 32;
+// same order as RandomWalker::Walk, so the corpus is identical. 64 slots:
+// a miss here (page walk included) takes long enough that 32 left the
+// next record still in flight (perf: half the engine's time on its first
+// read); 128 and 256 measured no faster than 64.
+constexpr int kSlots = 64;
 
 struct Slot {
   enum Stage : uint8_t {
     kIdle,
-    kOffsets,  // cur's offsets prefetched: read the degree, pick a neighbour
+    kOffsets,  // cur's record (or offsets) prefetched: read the degree, pick a neighbour
     kTarget,   // the picked neighbour's id prefetched
     kTest,     // node2vec: the spots of prev's lists where the candidate would sit prefetched
+    kCount,    // node2vec: the spots of cur's lists where prev would sit prefetched
   };
   Stage stage = kIdle;
   uint32_t k = 0;
   VertexId cur = 0;
   uint64_t index = 0;
   uint64_t degree = 0;
-  double return_excess = 0;  // node2vec: of the current step, computed once
-  uint32_t back_edges = 1;   // edges between cur and prev, when reciprocal bits are kept
-  uint32_t bit_shift = 0;
-  const uint64_t* bit_word = nullptr;  // reciprocal bit of the proposed edge
+  double return_low = 0, return_high = 0;  // node2vec: bounds of the return's excess mass, per step
   const VertexId* target = nullptr;
   VertexId candidate = 0;  // kTest: the proposed neighbour
-  double draw = 0;         // kTest: its acceptance draw
+  double draw = 0;         // kTest: its acceptance draw; kCount: the return draw
   VertexId* out = nullptr;
   Rng rng{0};
 };
-
-void PrefetchOffsets(const Hop& hop, VertexId v) {
-  const EdgeIndex* p = hop.OffsetsAddress(v);
-  __builtin_prefetch(p);
-  __builtin_prefetch(p + 3);  // the pair may straddle two lines
-}
 
 // Moves slot's walk one stage on, drawing the same random numbers in the
 // same order as RandomWalker::Walk. finish(slot) ends a walk. When node2vec's
@@ -512,8 +588,9 @@ void PrefetchOffsets(const Hop& hop, VertexId v) {
 // then searches outwards from there (a binary search from the top, even
 // with the top levels prefetched, stalled on its deeper probes, and
 // pipelining it probe by probe through the slots measured slower). The
-// return mass comes from the reciprocal bits, or from a synchronous lookup
-// when weighted.
+// node2vec filter in prev's record settles most tests without the wait. A
+// return draw that falls between its bounds (Impl::DrawReturn) waits a
+// round likewise (kCount) for the count of edges back to prev.
 template <typename Impl, typename Finish>
 void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish&& finish) {
   const uint64_t hops = im.hops.size();
@@ -525,20 +602,21 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
     slot.out[slot.k++] = im.TokenOf(next, hop.to);
     if (slot.k >= length) return finish(slot);
     slot.stage = Slot::kOffsets;
-    PrefetchOffsets(im.hops[(slot.k - 1) % hops], next);
+    im.hops[(slot.k - 1) % hops].PrefetchVertex(next);
   };
   // Steps back to prev (node2vec return outlier) or proposes a neighbour.
   auto return_or_propose = [&] {
-    if (second_order && im.DrawReturn(slot.return_excess, slot.rng)) return step_to(prev);
-    uint64_t position;
-    const graph::CsrGraph& part = hop.Part(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng), &position);
-    slot.target = &part.targets[position];
-    __builtin_prefetch(slot.target);
-    if (hop.has_reciprocal_bits()) {
-      slot.bit_word = &hop.reciprocal[&part == hop.first ? 0 : 1][position >> 6];
-      slot.bit_shift = static_cast<uint32_t>(position & 63);
-      __builtin_prefetch(slot.bit_word);
+    if (second_order) {
+      const auto draw = im.DrawReturnWithoutCount({slot.return_low, slot.return_high}, slot.rng, &slot.draw);
+      if (draw == Impl::ReturnDraw::kReturn) return step_to(prev);
+      if (draw == Impl::ReturnDraw::kNeedsCount) {
+        hop.PrefetchAround(slot.cur, prev);
+        slot.stage = Slot::kCount;
+        return;
+      }
     }
+    slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
+    __builtin_prefetch(slot.target);
     slot.stage = Slot::kTarget;
   };
   if (slot.stage == Slot::kOffsets) {
@@ -549,16 +627,16 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
       else ++stats.ended_early;
       return finish(slot);
     }
-    if (!second_order) {
-      slot.return_excess = 0.0;
-    } else if (hop.has_reciprocal_bits()) {  // same value as ReturnExcess, without a lookup
-      slot.return_excess = im.return_excess > 0
-                               ? im.return_excess * (slot.back_edges / static_cast<double>(slot.degree))
-                               : 0.0;
-    } else {
-      slot.return_excess = im.ReturnExcess(hop, slot.cur, prev, slot.degree);
+    if (second_order) {
+      const auto bounds = im.ReturnExcessBounds(hop, slot.cur, prev, slot.degree);
+      slot.return_low = bounds.low;
+      slot.return_high = bounds.high;
     }
     return return_or_propose();
+  }
+  if (slot.stage == Slot::kCount) {
+    const auto draw = im.ReturnWithCount(slot.draw, hop.CountFrom(slot.cur, prev), slot.degree);
+    return draw == Impl::ReturnDraw::kReturn ? step_to(prev) : return_or_propose();
   }
   bool accepted = true;
   VertexId x;
@@ -570,21 +648,20 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
     if (second_order) {
       const double draw = im.AcceptanceDraw(slot.rng);
       const auto verdict = im.VerdictWithoutTest(prev, x, draw);
-      if (verdict == Impl::Verdict::kNeedsTest) {
+      if (verdict != Impl::Verdict::kNeedsTest) {
+        accepted = verdict == Impl::Verdict::kAccept;
+      } else if (hop.has_filter() && !hop.MayBeAdjacent(prev, x)) {
+        accepted = im.VerdictWithTest(false, draw);
+      } else {
         slot.candidate = x;
         slot.draw = draw;
         hop.PrefetchAround(prev, x);
         slot.stage = Slot::kTest;
         return;
       }
-      accepted = verdict == Impl::Verdict::kAccept;
     }
   }
-  if (accepted) {
-    // A return step keeps back_edges: the pair is the same.
-    if (hop.has_reciprocal_bits()) slot.back_edges = 1 + ((*slot.bit_word >> slot.bit_shift) & 1u);
-    return step_to(x);
-  }
+  if (accepted) return step_to(x);
   ++stats.rejected_proposals;
   return_or_propose();
 }
@@ -620,7 +697,7 @@ WalkCorpus RandomWalker::Generate(uint64_t begin, uint64_t end, WalkStats* stats
         slot.k = 1;
         ++local.walks;
         slot.stage = Slot::kOffsets;
-        PrefetchOffsets(im.hops[0], slot.cur);
+        im.hops[0].PrefetchVertex(slot.cur);
       };
       auto finish = [&](Slot& slot) {
         lengths[slot.index] = slot.k;

@@ -10,9 +10,8 @@
 // graph (accounts and posts).
 //
 // Memory beyond the graph: alias tables when weighted (8 bytes per edge
-// per direction); in the both-direction view 16 bytes per account of paired
-// offsets, and for unweighted node2vec 1 bit per edge per direction marking
-// reciprocated follows; one batch of walks (batch x walk length tokens).
+// per direction); in the both-direction view a 16-byte record per account
+// (where its two lists start, their lengths); one batch of walks (batch x walk length tokens).
 //
 // Reproducibility: walk number i is a pure function of (seed, i): its start
 // vertex comes from a per-round permutation seeded by (seed, round), its

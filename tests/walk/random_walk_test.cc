@@ -126,6 +126,64 @@ TEST_P(WalkThreadsTest, Node2vecMatchesSecondOrderProbabilities) {
   }
 }
 
+// Follows with reciprocated pairs (0<->1, 2<->3, 5<->6), walked out only and
+// in the both view, where a reciprocated neighbour is listed twice: the
+// return step's mass then depends on whether the follow back exists, which
+// the walker looks up only when its bounded draw needs it.
+TEST_P(WalkThreadsTest, Node2vecOnDirectedViewsMatchesSecondOrderProbabilities) {
+  const graph::SocialGraph g = graph::LoadEdgeList(
+      WriteTextFile("d.txt", "0 1\n1 0\n0 2\n1 2\n2 3\n3 2\n3 4\n3 5\n4 5\n5 6\n6 5\n6 0\n"),
+      /*directed=*/true, {});
+  for (const Direction direction : {Direction::kBoth, Direction::kOut}) {
+    const bool both = direction == Direction::kBoth;
+    auto neighbours = [&](VertexId v) {
+      std::vector<VertexId> all(g.following.Neighbors(v).begin(), g.following.Neighbors(v).end());
+      if (both) all.insert(all.end(), g.followers.Neighbors(v).begin(), g.followers.Neighbors(v).end());
+      return all;
+    };
+    auto adjacent = [&](VertexId a, VertexId b) {
+      return g.following.HasEdge(a, b) || (both && g.followers.HasEdge(a, b));
+    };
+    for (const auto& [p, q] : std::vector<std::pair<double, double>>{{0.25, 2}, {0.1, 0.5}, {2, 0.5}}) {
+      WalkConfig config;
+      config.kind = WalkKind::kNode2vec;
+      config.direction = direction;
+      config.p = p;
+      config.q = q;
+      config.walks_per_vertex = 3000;
+      config.walk_length = 12;
+      config.threads = GetParam();
+      const Transitions t = Count(Walks(g, config));
+      const std::string context = std::string(both ? "both" : "out") + " p=" + std::to_string(p) + " q=" +
+                                  std::to_string(q);
+      int checked = 0, with_reciprocal_return = 0;
+      for (const auto& [state, counts] : t.second_order) {
+        const auto [prev, cur] = state;
+        uint64_t n = 0;
+        for (const auto& [next, c] : counts) n += c;
+        if (n < 3000) continue;
+        std::map<VertexId, double> exact;
+        double sum = 0;
+        int returns = 0;
+        for (VertexId x : neighbours(cur)) {
+          const double alpha = x == prev ? 1 / p : adjacent(prev, x) ? 1.0 : 1 / q;
+          returns += x == prev;
+          exact[x] += alpha;
+          sum += alpha;
+        }
+        for (auto& [x, w] : exact) w /= sum;
+        ExpectMatches(counts, exact, context + " (" + std::to_string(prev) + "," + std::to_string(cur) + ")");
+        ++checked;
+        with_reciprocal_return += returns == 2;
+      }
+      EXPECT_GE(checked, 8) << context;
+      if (both) {
+        EXPECT_GE(with_reciprocal_return, 4) << context << ": states returning along a reciprocated follow";
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, WalkThreadsTest, ::testing::Values(1, 2));
 
 // Two hubs with long neighbour lists (the adjacency test then searches past
