@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/huge_pages.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 
@@ -240,6 +241,18 @@ struct Hop {
   }
   double StepDenominator(VertexId v, uint64_t degree) const {
     return weighted ? weight_sum[v] : static_cast<double>(degree);
+  }
+
+  // Puts the arrays a step reads at random on huge pages (core/huge_pages.h).
+  void AdviseHugePages() const {
+    for (const graph::CsrGraph* part : {first, second}) {
+      if (part == nullptr) continue;
+      gr::AdviseHugePages(std::span<const VertexId>(part->targets));
+      if (!has_records()) gr::AdviseHugePages(std::span<const EdgeIndex>(part->offsets));
+    }
+    gr::AdviseHugePages(std::span<const RecordLine>(record_lines));
+    gr::AdviseHugePages(std::span<const float>(alias_prob));
+    gr::AdviseHugePages(std::span<const uint32_t>(alias_index));
   }
 
   void BuildAliasTables(size_t num_vertices, int threads) {
@@ -480,6 +493,7 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
       hop.BuildAliasTables(rows, config_.threads);
     }
   }
+  for (const Hop& hop : im.hops) hop.AdviseHugePages();
   const Hop& first_hop = im.hops.front();
   if (im.node2vec && !weighted && !first_hop.first->HasRepeatedNeighbors() &&
       (first_hop.second == nullptr || !first_hop.second->HasRepeatedNeighbors())) {

@@ -1,0 +1,27 @@
+#include "core/huge_pages.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+
+namespace gr {
+
+size_t AdviseHugePages(const void* data, size_t bytes) {
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  const uintptr_t last = (begin + bytes) & ~(kHugePage - 1);
+  if (data == nullptr || last <= first) return 0;
+  // Advice changes how the pages are backed, never what they hold, so a
+  // const array may be advised.
+  void* range = reinterpret_cast<void*>(first);
+  const size_t length = last - first;
+  if (madvise(range, length, MADV_HUGEPAGE) != 0) return 0;
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+  if (madvise(range, length, MADV_COLLAPSE) != 0) return 0;
+  return length;
+}
+
+}  // namespace gr
