@@ -136,7 +136,7 @@ struct Hop {
     return &Part(v, i, &position).targets[position];
   }
   // Index of a neighbour of v (degree > 0), uniformly or by weight.
-  uint64_t PickIndex(VertexId v, uint64_t degree, Rng& rng) const {
+  [[gnu::always_inline]] uint64_t PickIndex(VertexId v, uint64_t degree, FastRng& rng) const {
     uint64_t i = rng.Uniform(degree);
     if (weighted) {
       const uint64_t slot = Base(v) + i;
@@ -344,15 +344,18 @@ struct RandomWalker::Impl {
   // adjacency test.
   double inv_p = 1, inv_q = 1, envelope = 1, lower = 1, return_excess = 0;
 
+  // The hop that step k (>= 1) of a walk takes.
+  const Hop& HopOfStep(uint64_t k) const { return hops.size() == 1 ? hops.front() : hops[(k - 1) % hops.size()]; }
+
   VertexId TokenOf(VertexId v, VertexType type) const {
     return type == VertexType::kPost ? static_cast<VertexId>(graph->num_accounts() + v) : v;
   }
 
-  VertexId StartOf(uint64_t index, uint64_t seed, Rng* rng) const {
+  VertexId StartOf(uint64_t index, uint64_t seed, FastRng* rng) const {
     const uint64_t round = index / num_starts;
     const auto start = static_cast<VertexId>(
         Permute(index % num_starts, num_starts, MixSeed(seed, 0x5747, round)));
-    *rng = Rng::ForItem(seed, start, round);
+    *rng = FastRng::ForItem(seed, start, round);
     return start;
   }
 
@@ -371,7 +374,7 @@ struct RandomWalker::Impl {
     double low = 0, high = 0;
   };
   double BackExcess(uint64_t back_edges, uint64_t degree) const {
-    return return_excess * (static_cast<double>(back_edges) / static_cast<double>(degree));
+    return static_cast<double>(back_edges) * (return_excess / static_cast<double>(degree));
   }
   ReturnBounds ReturnExcessBounds(const Hop& hop, VertexId cur, VertexId prev, uint64_t degree) const {
     if (return_excess <= 0) return {};
@@ -383,7 +386,7 @@ struct RandomWalker::Impl {
   // its memory: the draw (kNeedsCount: between the bounds, *u kept); the
   // verdict with the count.
   enum class ReturnDraw { kPropose, kReturn, kRedraw, kNeedsCount };
-  ReturnDraw DrawReturnWithoutCount(ReturnBounds bounds, Rng& rng, double* u) const {
+  ReturnDraw DrawReturnWithoutCount(ReturnBounds bounds, FastRng& rng, double* u) const {
     if (bounds.high <= 0) return ReturnDraw::kPropose;
     *u = rng.UniformDouble() * (envelope + bounds.high);
     if (*u < bounds.low) return ReturnDraw::kReturn;
@@ -393,7 +396,7 @@ struct RandomWalker::Impl {
     return u < BackExcess(back_edges, degree) ? ReturnDraw::kReturn : ReturnDraw::kRedraw;
   }
   ReturnDraw DrawReturn(const Hop& hop, VertexId cur, VertexId prev, uint64_t degree, ReturnBounds bounds,
-                        Rng& rng) const {
+                        FastRng& rng) const {
     double u = 0;
     const ReturnDraw draw = DrawReturnWithoutCount(bounds, rng, &u);
     return draw == ReturnDraw::kNeedsCount ? ReturnWithCount(u, hop.BackEdges(cur, prev), degree) : draw;
@@ -402,14 +405,14 @@ struct RandomWalker::Impl {
   // parts so that the interleaved engine can let the adjacency test wait
   // for its memory: the draw; the verdict without the test; the verdict
   // with it.
-  double AcceptanceDraw(Rng& rng) const { return rng.UniformDouble() * envelope; }
+  double AcceptanceDraw(FastRng& rng) const { return rng.UniformDouble() * envelope; }
   enum class Verdict { kReject, kAccept, kNeedsTest };
   Verdict VerdictWithoutTest(VertexId prev, VertexId x, double draw) const {
     if (x == prev) return draw < std::min(inv_p, envelope) ? Verdict::kAccept : Verdict::kReject;
     return draw < lower ? Verdict::kAccept : Verdict::kNeedsTest;
   }
   bool VerdictWithTest(bool adjacent_to_prev, double draw) const { return draw < (adjacent_to_prev ? 1.0 : inv_q); }
-  bool Accept(const Hop& hop, VertexId prev, VertexId x, Rng& rng) const {
+  bool Accept(const Hop& hop, VertexId prev, VertexId x, FastRng& rng) const {
     const double draw = AcceptanceDraw(rng);
     const Verdict verdict = VerdictWithoutTest(prev, x, draw);
     return verdict == Verdict::kNeedsTest ? VerdictWithTest(hop.Contains(prev, x), draw) : verdict == Verdict::kAccept;
@@ -523,14 +526,14 @@ std::string RandomWalker::TokenText(VertexId token) const {
 
 size_t RandomWalker::Walk(uint64_t index, std::span<VertexId> out, WalkStats* stats) const {
   const Impl& im = *impl_;
-  Rng rng(0);
+  FastRng rng(0);
   VertexId cur = im.StartOf(index, config_.seed, &rng);
   const size_t length = std::min<size_t>(config_.walk_length, out.size());
   ++stats->walks;
   out[0] = im.TokenOf(cur, im.start_type);
   size_t k = 1;
   for (; k < length; ++k) {
-    const Hop& hop = im.hops[(k - 1) % im.hops.size()];
+    const Hop& hop = im.HopOfStep(k);
     const uint64_t degree = hop.Degree(cur);
     if (degree == 0) {
       if (k == 1) ++stats->isolated_starts;
@@ -585,6 +588,7 @@ struct Slot {
   Stage stage = kIdle;
   uint32_t k = 0;
   VertexId cur = 0;
+  VertexId prev = 0;  // from the second step on
   uint64_t index = 0;
   uint64_t degree = 0;
   double return_low = 0, return_high = 0;  // node2vec: bounds of the return's excess mass, per step
@@ -592,7 +596,7 @@ struct Slot {
   VertexId candidate = 0;  // kTest: the proposed neighbour
   double draw = 0;         // kTest: its acceptance draw; kCount: the return draw
   VertexId* out = nullptr;
-  Rng rng{0};
+  FastRng rng{0};
 };
 
 // Moves slot's walk one stage on, drawing the same random numbers in the
@@ -607,19 +611,19 @@ struct Slot {
 // round likewise (kCount) for the count of edges back to prev.
 template <typename Impl, typename Finish>
 void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish&& finish) {
-  const uint64_t hops = im.hops.size();
-  const Hop& hop = im.hops[(slot.k - 1) % hops];
+  const Hop& hop = im.HopOfStep(slot.k);
   const bool second_order = im.node2vec && slot.k >= 2;
-  const VertexId prev = second_order ? slot.out[slot.k - 2] : 0;
-  auto step_to = [&](VertexId next) {
+  const VertexId prev = slot.prev;
+  auto step_to = [&](VertexId next) __attribute__((always_inline)) {
+    slot.prev = slot.cur;
     slot.cur = next;
     slot.out[slot.k++] = im.TokenOf(next, hop.to);
     if (slot.k >= length) return finish(slot);
     slot.stage = Slot::kOffsets;
-    im.hops[(slot.k - 1) % hops].PrefetchVertex(next);
+    im.HopOfStep(slot.k).PrefetchVertex(next);
   };
   // Steps back to prev (node2vec return outlier) or proposes a neighbour.
-  auto return_or_propose = [&] {
+  auto return_or_propose = [&]() __attribute__((always_inline)) {
     if (second_order) {
       const auto draw = im.DrawReturnWithoutCount({slot.return_low, slot.return_high}, slot.rng, &slot.draw);
       if (draw == Impl::ReturnDraw::kReturn) return step_to(prev);
@@ -711,7 +715,7 @@ WalkCorpus RandomWalker::Generate(uint64_t begin, uint64_t end, WalkStats* stats
         slot.k = 1;
         ++local.walks;
         slot.stage = Slot::kOffsets;
-        im.hops[0].PrefetchVertex(slot.cur);
+        im.HopOfStep(1).PrefetchVertex(slot.cur);
       };
       auto finish = [&](Slot& slot) {
         lengths[slot.index] = slot.k;

@@ -15,7 +15,7 @@
 //
 // Reproducibility: walk number i is a pure function of (seed, i): its start
 // vertex comes from a per-round permutation seeded by (seed, round), its
-// steps from Rng::ForItem(seed, start, round). The corpus is therefore the
+// steps from FastRng::ForItem(seed, start, round). The corpus is therefore the
 // same whatever the thread count.
 //
 // A RandomWalker is immutable after construction and safe to use from many

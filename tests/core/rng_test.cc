@@ -11,8 +11,14 @@
 namespace gr {
 namespace {
 
-TEST(RngTest, SameSeedSameSequence) {
-  Rng a(42), b(42), c(43);
+// Both generators: xoshiro256** (Rng) and wyrand (FastRng, the walks').
+template <typename Generator>
+class RngTest : public ::testing::Test {};
+using Generators = ::testing::Types<Rng, FastRng>;
+TYPED_TEST_SUITE(RngTest, Generators);
+
+TYPED_TEST(RngTest, SameSeedSameSequence) {
+  TypeParam a(42), b(42), c(43);
   bool differs = false;
   for (int i = 0; i < 100; ++i) {
     const uint64_t x = a.NextU64();
@@ -22,19 +28,19 @@ TEST(RngTest, SameSeedSameSequence) {
   EXPECT_TRUE(differs);
 }
 
-TEST(RngTest, ForItemStreamsAreDistinctAndStable) {
+TYPED_TEST(RngTest, ForItemStreamsAreDistinctAndStable) {
   std::set<uint64_t> firsts;
   for (uint64_t item = 0; item < 50; ++item) {
     for (uint64_t index = 0; index < 20; ++index) {
-      firsts.insert(Rng::ForItem(7, item, index).NextU64());
-      EXPECT_EQ(Rng::ForItem(7, item, index).NextU64(), Rng::ForItem(7, item, index).NextU64());
+      firsts.insert(TypeParam::ForItem(7, item, index).NextU64());
+      EXPECT_EQ(TypeParam::ForItem(7, item, index).NextU64(), TypeParam::ForItem(7, item, index).NextU64());
     }
   }
   EXPECT_EQ(firsts.size(), 1000u);  // no two (item, index) pairs collide
 }
 
-TEST(RngTest, UniformIsInRangeAndUnbiased) {
-  Rng rng(1);
+TYPED_TEST(RngTest, UniformIsInRangeAndUnbiased) {
+  TypeParam rng(1);
   constexpr uint64_t kBuckets = 10;
   constexpr int kDraws = 200000;
   std::vector<int> counts(kBuckets, 0);
@@ -50,8 +56,8 @@ TEST(RngTest, UniformIsInRangeAndUnbiased) {
   EXPECT_LT(chi2, 27.9);
 }
 
-TEST(RngTest, UniformFloatsInUnitInterval) {
-  Rng rng(3);
+TYPED_TEST(RngTest, UniformFloatsInUnitInterval) {
+  TypeParam rng(3);
   double sum = 0;
   for (int i = 0; i < 100000; ++i) {
     const float f = rng.UniformFloat();
@@ -63,6 +69,24 @@ TEST(RngTest, UniformFloatsInUnitInterval) {
     sum += d;
   }
   EXPECT_NEAR(sum / 100000, 0.5, 0.01);
+}
+
+TYPED_TEST(RngTest, UniformOverLargeRangesKeepsItsHighBitsUniform) {
+  // Walks draw neighbour indices of lists up to millions long: bucket the
+  // draws of [0, 3e9) by their top bits.
+  TypeParam rng(11);
+  constexpr uint64_t kRange = 3'000'000'000, kBuckets = 16;
+  constexpr int kDraws = 320000;
+  std::vector<int> counts(kBuckets, 0);
+  for (int i = 0; i < kDraws; ++i) {
+    const uint64_t x = rng.Uniform(kRange);
+    ASSERT_LT(x, kRange);
+    ++counts[x * kBuckets / kRange];
+  }
+  double chi2 = 0;
+  const double expected = static_cast<double>(kDraws) / kBuckets;
+  for (int c : counts) chi2 += (c - expected) * (c - expected) / expected;
+  EXPECT_LT(chi2, 37.7);  // 15 degrees of freedom, 0.999 quantile
 }
 
 TEST(AliasTableTest, FrequenciesMatchWeights) {
