@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/prefetch.h"
 
 namespace gr::graph {
 
@@ -16,8 +17,8 @@ bool SortedContains(std::span<const VertexId> list, VertexId v) {
   uint64_t len = list.size();
   while (len > 16) {
     const uint64_t half = len / 2;
-    __builtin_prefetch(lo + half / 2);
-    __builtin_prefetch(lo + half + half / 2);
+    Prefetch(lo + half / 2);
+    Prefetch(lo + half + half / 2);
     lo = lo[half] < v ? lo + half : lo;
     len -= half;
   }

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/huge_pages.h"
 #include "core/parallel.h"
+#include "core/prefetch.h"
 #include "core/rng.h"
 
 namespace gr::walk {
@@ -124,10 +125,10 @@ struct Hop {
   // Fetches what Degree and Part will read for v.
   void PrefetchVertex(VertexId v) const {
     if (has_records()) {
-      __builtin_prefetch(Record(v));
+      Prefetch(Record(v));
     } else {
-      __builtin_prefetch(&first->offsets[v]);
-      __builtin_prefetch(&first->offsets[v + 1]);  // may be the next line
+      Prefetch(&first->offsets[v]);
+      Prefetch(&first->offsets[v + 1]);  // may be the next line
     }
   }
   // Address of neighbour i of v (to prefetch before reading).
@@ -200,8 +201,8 @@ struct Hop {
       const auto list = List(u, part);
       if (list.empty()) continue;
       const uint64_t guess = GuessPosition(list, x);
-      __builtin_prefetch(list.data() + (guess >= 8 ? guess - 8 : 0));
-      __builtin_prefetch(list.data() + std::min<uint64_t>(guess + 8, list.size() - 1));
+      Prefetch(list.data() + (guess >= 8 ? guess - 8 : 0));
+      Prefetch(list.data() + std::min<uint64_t>(guess + 8, list.size() - 1));
     }
   }
   // The number of u's lists that hold x (the edges u->x of this view, with
@@ -634,7 +635,7 @@ void Advance(const Impl& im, Slot& slot, size_t length, WalkStats& stats, Finish
       }
     }
     slot.target = hop.Locate(slot.cur, hop.PickIndex(slot.cur, slot.degree, slot.rng));
-    __builtin_prefetch(slot.target);
+    Prefetch(slot.target);
     slot.stage = Slot::kTarget;
   };
   if (slot.stage == Slot::kOffsets) {
