@@ -572,10 +572,9 @@ namespace {
 // memory-bound stage at a time, prefetching what the next stage of each walk
 // will read, so that many cache misses are in flight at once instead of one
 // (the idea of ThunderRW). Each walk draws the same random numbers in the
-// same order as RandomWalker::Walk, so the corpus is identical. 64 slots:
-// a miss here (page walk included) takes long enough that 32 left the
-// next record still in flight (perf: half the engine's time on its first
-// read); 128 and 256 measured no faster than 64.
+// same order as RandomWalker::Walk, so the corpus is identical. 32, 64 and
+// 128 slots measured alike on the 100k world; 64 leaves room for the
+// longer misses of larger graphs.
 constexpr int kSlots = 64;
 
 struct Slot {
