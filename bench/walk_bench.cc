@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "bench/bench_util.h"
+#include "core/huge_pages.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "graph/snapshot.h"
@@ -70,8 +71,9 @@ BENCHMARK(BM_UniformWalk)->Arg(1)->Arg(2)->Iterations(1)->Unit(benchmark::kSecon
 BENCHMARK(BM_Node2vecWalk)->Arg(1)->Arg(2)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 // Random loads over an array as large as the graph's two target arrays.
-// Arg 0: dependent chain (each index comes from the previous load);
-// arg 1: independent loads from 16 interleaved chains per thread.
+// Arg 0: dependent chain (each index comes from the previous load), or
+// independent loads from 16 interleaved chains per thread; arg 1: threads;
+// arg 2: the array on huge pages (as the walker's arrays are) or not.
 void BM_RandomAccess(benchmark::State& state) {
   const graph::SocialGraph& g = Graph();
   const size_t n = g.following.num_edges() + g.followers.num_edges();
@@ -81,6 +83,7 @@ void BM_RandomAccess(benchmark::State& state) {
   for (size_t i = 0; i < n; ++i) next[i] = static_cast<uint32_t>(i);
   Rng rng(1);
   for (size_t i = n - 1; i > 0; --i) std::swap(next[i], next[rng.Uniform(i)]);
+  if (state.range(2) == 1) AdviseHugePages(std::span<const uint32_t>(next));
   const bool independent = state.range(0) == 1;
   const int threads = static_cast<int>(state.range(1));
   constexpr uint64_t kLoadsPerThread = 20'000'000;
@@ -104,7 +107,13 @@ void BM_RandomAccess(benchmark::State& state) {
   state.counters["loads_per_second"] = benchmark::Counter(
       static_cast<double>(kLoadsPerThread * threads), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_RandomAccess)->Args({0, 1})->Args({1, 1})->Args({1, 2})->Iterations(1)->UseRealTime();
+BENCHMARK(BM_RandomAccess)
+    ->Args({0, 1, 1})
+    ->Args({1, 1, 1})
+    ->Args({1, 2, 1})
+    ->Args({1, 2, 0})
+    ->Iterations(1)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace gr::bench
