@@ -4,14 +4,16 @@
 // tables, O(1) per step), node2vec (second order, return parameter p,
 // in-out parameter q) by rejection sampling as in KnightKing: a candidate
 // from the first-order distribution is accepted with probability
-// bias / envelope, the "is x a neighbour of prev" test being a binary search
-// in prev's sorted lists (no per-edge second-order tables, so celebrity
-// degrees cost nothing extra); and metapath walks over the heterogeneous
-// graph (accounts and posts).
+// bias / envelope, the "is x a neighbour of prev" test being a filter of
+// prev's neighbour ids, then a search of prev's sorted lists (no per-edge
+// second-order tables, so celebrity degrees cost nothing extra); and
+// metapath walks over the heterogeneous graph (accounts and posts).
 //
 // Memory beyond the graph: alias tables when weighted (8 bytes per edge
-// per direction); in the both-direction view a 16-byte record per account
-// (where its two lists start, their lengths); one batch of walks (batch x walk length tokens).
+// per direction); for account walks a record per account (where its lists
+// start, their lengths: 16 bytes; 64 for node2vec, with the filter); one
+// batch of walks (batch x walk length tokens). The constructor moves the
+// arrays a step reads at random onto huge pages (core/huge_pages.h).
 //
 // Reproducibility: walk number i is a pure function of (seed, i): its start
 // vertex comes from a per-round permutation seeded by (seed, round), its
