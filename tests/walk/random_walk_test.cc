@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -64,6 +65,41 @@ std::map<VertexId, double> FirstOrder(const graph::CsrGraph& g, VertexId cur, bo
   return p;
 }
 
+// Enough node2vec walks on the small test graphs for the frequency checks.
+WalkConfig Node2vecConfig(double p, double q, int threads) {
+  WalkConfig config;
+  config.kind = WalkKind::kNode2vec;
+  config.p = p;
+  config.q = q;
+  config.walks_per_vertex = 3000;
+  config.walk_length = 12;
+  config.threads = threads;
+  return config;
+}
+
+uint64_t Total(const std::map<VertexId, uint64_t>& counts) {
+  uint64_t n = 0;
+  for (const auto& [next, c] : counts) n += c;
+  return n;
+}
+
+// node2vec's exact step distribution after prev from cur, whose (neighbour,
+// edge weight) entries are `edges` (a neighbour listed twice counts twice):
+// each weight times 1/p (back to prev), 1 (a neighbour of prev) or 1/q.
+template <typename AdjacentToPrev>
+std::map<VertexId, double> Node2vecStep(const std::vector<std::pair<VertexId, double>>& edges, VertexId prev,
+                                        double p, double q, AdjacentToPrev&& adjacent_to_prev) {
+  std::map<VertexId, double> exact;
+  double sum = 0;
+  for (const auto& [x, weight] : edges) {
+    const double w = weight * (x == prev ? 1 / p : adjacent_to_prev(x) ? 1.0 : 1 / q);
+    exact[x] += w;
+    sum += w;
+  }
+  for (auto& [x, w] : exact) w /= sum;
+  return exact;
+}
+
 WalkCorpus Walks(const graph::SocialGraph& g, WalkConfig config, WalkStats* stats = nullptr) {
   RandomWalker walker(g, config);
   return walker.Generate(0, walker.num_walks(), stats);
@@ -91,14 +127,8 @@ TEST_P(WalkThreadsTest, Node2vecMatchesSecondOrderProbabilities) {
   const graph::SocialGraph g = TestGraph();
   for (const auto& [p, q, weighted] : std::vector<std::tuple<double, double, bool>>{
            {1, 1, false}, {0.25, 4, false}, {4, 0.25, false}, {2, 0.5, true}}) {
-    WalkConfig config;
-    config.kind = WalkKind::kNode2vec;
-    config.p = p;
-    config.q = q;
+    WalkConfig config = Node2vecConfig(p, q, GetParam());
     config.weighted = weighted;
-    config.walks_per_vertex = 3000;
-    config.walk_length = 12;
-    config.threads = GetParam();
     WalkStats stats;
     const Transitions t = Count(Walks(g, config, &stats));
     if (p != 1 || q != 1) {
@@ -106,19 +136,12 @@ TEST_P(WalkThreadsTest, Node2vecMatchesSecondOrderProbabilities) {
     }
     for (const auto& [state, counts] : t.second_order) {
       const auto [prev, cur] = state;
-      uint64_t n = 0;
-      for (const auto& [next, c] : counts) n += c;
-      if (n < 3000) continue;
-      std::map<VertexId, double> exact;
-      double sum = 0;
-      for (EdgeIndex e = g.following.Begin(cur); e < g.following.End(cur); ++e) {
-        const VertexId x = g.following.targets[e];
-        const double alpha = x == prev ? 1 / p : g.following.HasEdge(prev, x) ? 1.0 : 1 / q;
-        const double w = (weighted ? g.following.Weight(e) : 1.0) * alpha;
-        exact[x] += w;
-        sum += w;
-      }
-      for (auto& [x, w] : exact) w /= sum;
+      if (Total(counts) < 3000) continue;
+      std::vector<std::pair<VertexId, double>> edges;
+      for (EdgeIndex e = g.following.Begin(cur); e < g.following.End(cur); ++e)
+        edges.emplace_back(g.following.targets[e], weighted ? g.following.Weight(e) : 1.0);
+      const auto exact =
+          Node2vecStep(edges, prev, p, q, [&, prev = prev](VertexId x) { return g.following.HasEdge(prev, x); });
       ExpectMatches(counts, exact,
                     "p=" + std::to_string(p) + " q=" + std::to_string(q) + " (" +
                         std::to_string(prev) + "," + std::to_string(cur) + ")");
@@ -136,45 +159,33 @@ TEST_P(WalkThreadsTest, Node2vecOnDirectedViewsMatchesSecondOrderProbabilities) 
       /*directed=*/true, {});
   for (const Direction direction : {Direction::kBoth, Direction::kOut}) {
     const bool both = direction == Direction::kBoth;
-    auto neighbours = [&](VertexId v) {
-      std::vector<VertexId> all(g.following.Neighbors(v).begin(), g.following.Neighbors(v).end());
-      if (both) all.insert(all.end(), g.followers.Neighbors(v).begin(), g.followers.Neighbors(v).end());
+    auto edges = [&](VertexId v) {  // v's neighbours in the view, each with weight 1
+      std::vector<std::pair<VertexId, double>> all;
+      for (VertexId x : g.following.Neighbors(v)) all.emplace_back(x, 1.0);
+      if (both) {
+        for (VertexId x : g.followers.Neighbors(v)) all.emplace_back(x, 1.0);
+      }
       return all;
     };
     auto adjacent = [&](VertexId a, VertexId b) {
       return g.following.HasEdge(a, b) || (both && g.followers.HasEdge(a, b));
     };
     for (const auto& [p, q] : std::vector<std::pair<double, double>>{{0.25, 2}, {0.1, 0.5}, {2, 0.5}}) {
-      WalkConfig config;
-      config.kind = WalkKind::kNode2vec;
+      WalkConfig config = Node2vecConfig(p, q, GetParam());
       config.direction = direction;
-      config.p = p;
-      config.q = q;
-      config.walks_per_vertex = 3000;
-      config.walk_length = 12;
-      config.threads = GetParam();
       const Transitions t = Count(Walks(g, config));
       const std::string context = std::string(both ? "both" : "out") + " p=" + std::to_string(p) + " q=" +
                                   std::to_string(q);
       int checked = 0, with_reciprocal_return = 0;
       for (const auto& [state, counts] : t.second_order) {
         const auto [prev, cur] = state;
-        uint64_t n = 0;
-        for (const auto& [next, c] : counts) n += c;
-        if (n < 3000) continue;
-        std::map<VertexId, double> exact;
-        double sum = 0;
-        int returns = 0;
-        for (VertexId x : neighbours(cur)) {
-          const double alpha = x == prev ? 1 / p : adjacent(prev, x) ? 1.0 : 1 / q;
-          returns += x == prev;
-          exact[x] += alpha;
-          sum += alpha;
-        }
-        for (auto& [x, w] : exact) w /= sum;
+        if (Total(counts) < 3000) continue;
+        const auto cur_edges = edges(cur);
+        const auto exact =
+            Node2vecStep(cur_edges, prev, p, q, [&, prev = prev](VertexId x) { return adjacent(prev, x); });
         ExpectMatches(counts, exact, context + " (" + std::to_string(prev) + "," + std::to_string(cur) + ")");
         ++checked;
-        with_reciprocal_return += returns == 2;
+        with_reciprocal_return += std::count(cur_edges.begin(), cur_edges.end(), std::pair{prev, 1.0}) == 2;
       }
       EXPECT_GE(checked, 8) << context;
       if (both) {
