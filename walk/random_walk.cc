@@ -232,7 +232,10 @@ struct Hop {
     for (int i = 0; i < n; ++i) mass += LookupMass(lookups[i], weighted);
     return mass / StepDenominator(v, degree);
   }
-  // Unweighted: the number of edges v->u of this view.
+  // Unweighted: the number of edges v->u of this view, by the same lookups
+  // as StepProbability. The engine counts with CountFrom instead; the
+  // reference walk keeps this independent path so that the equivalence test
+  // compares two searches.
   uint64_t BackEdges(VertexId v, VertexId u) const {
     Lookup lookups[2];
     const int n = EdgeLookups(v, u, lookups);
@@ -573,8 +576,7 @@ namespace {
 // will read, so that many cache misses are in flight at once instead of one
 // (the idea of ThunderRW). Each walk draws the same random numbers in the
 // same order as RandomWalker::Walk, so the corpus is identical. 32, 64 and
-// 128 slots measured alike on the 100k world; 64 leaves room for the
-// longer misses of larger graphs.
+// 128 slots measured alike on the 100k world (not compared at 1M).
 constexpr int kSlots = 64;
 
 struct Slot {
@@ -603,9 +605,10 @@ struct Slot {
 // same order as RandomWalker::Walk. finish(slot) ends a walk. When node2vec's
 // "is x adjacent to prev" decides a proposal, the lines of prev's lists
 // where x would sit are prefetched and the test waits a round (kTest); it
-// then searches outwards from there (a binary search from the top, even
-// with the top levels prefetched, stalled on its deeper probes, and
-// pipelining it probe by probe through the slots measured slower). The
+// then searches outwards from there. (A binary search from the top with
+// its top levels prefetched, and one pipelined probe by probe through the
+// slots, were measured slower, but while the compiler was dropping the
+// helpers' prefetches, core/prefetch.h; not re-measured since.) The
 // node2vec filter in prev's record settles most tests without the wait. A
 // return draw that falls between its bounds (Impl::DrawReturn) waits a
 // round likewise (kCount) for the count of edges back to prev.
