@@ -1,7 +1,10 @@
 // graphrec batch: the nightly job (pipeline/batch.h).
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 #include "apps/commands.h"
 #include "apps/walk_flags.h"
@@ -20,6 +23,21 @@ struct BatchArgs {
 
 // Exit code of a run whose quality gate failed (not published).
 constexpr int kGateFailedExit = 3;
+
+// The crash tests (tests/pipeline) run this binary with
+// GR_BATCH_KILL_IN_STAGE=<stage>: it SIGKILLs itself after that stage's
+// work, before the stage is recorded as done.
+pipeline::BatchHooks CrashTestHooks() {
+  pipeline::BatchHooks hooks;
+  const char* target = std::getenv("GR_BATCH_KILL_IN_STAGE");
+  if (target == nullptr) return hooks;
+  hooks.after_stage_work = [stage_to_kill = std::string(target)](std::string_view stage) {
+    if (stage != stage_to_kill) return;
+    spdlog::warn("GR_BATCH_KILL_IN_STAGE={}: killing this process", stage_to_kill);
+    std::raise(SIGKILL);
+  };
+  return hooks;
+}
 
 }  // namespace
 
@@ -71,19 +89,14 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--report", args->report, "also write the JSON report here");
   cmd->callback([args] {
     pipeline::BatchConfig config = args->config;
+    config.run = args->walk.run;
     config.walk = ResolveWalkConfig(args->walk);
-    config.train.threads = config.walk.threads;
-    config.train.seed = config.walk.seed;
-    config.index.threads = config.walk.threads;
     config.index.precision = recall::ParsePrecision(args->index_precision);
     config.warm_start = !args->no_warm_start;
     config.train_ranker = !args->no_ranker;
     config.ranker.features.groups = ranking::ParseFeatureGroups(args->ranker_features);
-    config.ranker.model.seed = config.walk.seed;
-    config.ranker.features.seed = config.walk.seed;
-    config.ranker.search.seed = config.walk.seed;
     ReportTrainingProgress(config.train);
-    const pipeline::BatchReport report = pipeline::RunBatch(config);
+    const pipeline::BatchReport report = pipeline::RunBatch(config, CrashTestHooks());
     std::printf("%s", report.ToText().c_str());
     if (!args->report.empty())
       WriteFileAtomically(args->report, [&](std::FILE* out) { std::fprintf(out, "%s\n", report.ToJson().c_str()); });

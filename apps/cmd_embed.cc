@@ -46,12 +46,11 @@ void RunEmbed(EmbedArgs& args) {
   } else if (args.format == "binary") {
     embed::SaveWord2VecBinary(table, args.output);
   } else {
-    const nlohmann::json meta = {{"dim", args.train.dim}, {"window", args.train.window},
-                                 {"negatives", args.train.negatives}, {"epochs", args.train.epochs},
-                                 {"learning_rate", args.train.learning_rate}, {"subsample", args.train.subsample},
-                                 {"seed", walk_config.seed}, {"walk_length", walk_config.walk_length},
-                                 {"num_walks", walk_config.walks_per_vertex}, {"p", walk_config.p},
-                                 {"q", walk_config.q}, {"input", args.walk.input}};
+    embed::SkipGramConfig trained_with = args.train;
+    trained_with.seed = walk_config.seed;  // EmbedWalks trains with the walk seed
+    const nlohmann::json meta = {{"walk", nlohmann::json::parse(walk_config.ToJson())},
+                                 {"train", nlohmann::json::parse(trained_with.ToJson())},
+                                 {"input", args.walk.input}};
     embed::SaveEmbeddings(table, args.output, meta.dump());
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

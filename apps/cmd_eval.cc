@@ -15,6 +15,7 @@
 #include "embed/embedding_io.h"
 #include "embed/evaluation.h"
 #include "embed/skip_gram.h"
+#include "eval/link_holdout.h"
 #include "graph/edge_split.h"
 
 namespace gr::apps {
@@ -99,29 +100,23 @@ void RunHoldOutLinkPrediction(const LinkPredictionArgs& args) {
   graph::EdgeSplitConfig split_config{.test_fraction = args.test_fraction,
                                       .order = args.hold_out == "newest" ? graph::HoldOutOrder::kNewest
                                                                         : graph::HoldOutOrder::kRandom,
-                                      .seed = walk_config.seed};
+                                      .seed = args.walk.run.SeedFor(SeedStream::kHoldOut)};
   const graph::EdgeSplit split = graph::SplitEdgesForLinkPrediction(g, split_config);
   spdlog::info("held out {} of {} follow edges ({} requested; {} kept as a spanning forest)", split.test_edges.size(),
                split.candidate_edges, split.requested, split.forest_edges);
   GR_CHECK(!split.test_edges.empty(), "nothing could be held out: every edge is needed to keep the graph connected");
-  const std::vector<graph::VertexPair> train_edges = graph::FollowPairs(split.train);
-  const auto train_non_edges =
-      graph::SampleNonEdges(g, train_edges.size(), MixSeed(walk_config.seed, 7, 7), split.test_non_edges);
   if (!args.write_split.empty()) {
     std::filesystem::create_directories(args.write_split);
-    WritePairs(args.write_split + "/train_edges.txt", g, train_edges);
+    WritePairs(args.write_split + "/train_edges.txt", g, graph::FollowPairs(split.train));
     WritePairs(args.write_split + "/test_edges.txt", g, split.test_edges);
     WritePairs(args.write_split + "/test_non_edges.txt", g, split.test_non_edges);
     spdlog::info("split written to {}/{{train_edges,test_edges,test_non_edges}}.txt", args.write_split);
   }
   const embed::EmbeddingTable table = embed::EmbedWalks(split.train, walk_config, args.train);
-  auto rows = [](const std::vector<graph::VertexPair>& pairs) {
-    return std::vector<embed::RowPair>(pairs.begin(), pairs.end());
-  };
-  const embed::LinkPredictionScores s = embed::LinkPrediction(
-      table.input, rows(train_edges), rows(train_non_edges), rows(split.test_edges), rows(split.test_non_edges));
-  PrintLinkPrediction(s, train_edges.size(), train_non_edges.size(), split.test_edges.size(),
-                      split.test_non_edges.size());
+  // The same protocol and seeds as the batch's quality gate, on every pair.
+  const eval::HeldOutLinkScores s = eval::ScoreHeldOutFollows(g, split, table.input, /*max_pairs=*/0,
+                                                              args.walk.run.SeedFor(SeedStream::kLinkEval));
+  PrintLinkPrediction(s.auc, s.train_edges, s.train_non_edges, s.test_edges, s.test_non_edges);
 }
 
 // Reads "a b" pairs of vertex keys; pairs with a key that has no vector are counted in *skipped.
@@ -163,7 +158,7 @@ void RunLinkPrediction(const LinkPredictionArgs& args) {
   std::set<embed::RowPair> known;
   for (const auto& [u, v] : train) known.insert({std::min(u, v), std::max(u, v)});
   std::vector<embed::RowPair> train_non;
-  Rng rng(args.walk.config.seed);
+  Rng rng(args.walk.run.SeedFor(SeedStream::kLinkEval));
   GR_CHECK(table.rows() >= 2, "too few vectors");
   while (train_non.size() < train.size()) {
     const size_t u = rng.Uniform(table.rows()), v = rng.Uniform(table.rows());

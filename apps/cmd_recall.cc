@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "version/version_store.h"
 #include "apps/graph_input.h"
 #include "core/error.h"
 #include "embed/embedding_io.h"
@@ -20,7 +21,7 @@ struct IndexArgs {
   std::string embeddings, graph, out;
   bool directed = false, exact = false;
   recall::IndexConfig config;
-  recall::PostVectorRule rule;
+  embed::PostVectorRule rule;
   std::vector<std::string> kinds{"similar", "authors", "posts"};
   std::string precision = "float32";
 };
@@ -38,7 +39,7 @@ void RunIndex(const IndexArgs& args) {
   const recall::RecallIndexes indexes = recall::BuildRecallIndexes(
       g, table, config, args.rule, {.authors = wanted("authors"), .posts = wanted("posts")});
   const double build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  recall::SaveRecallIndexes(indexes, args.out);
+  version::SaveIndexes(indexes, args.out);
   const std::pair<const char*, const recall::VectorIndex*> all[] = {
       {"accounts (similar accounts, cosine)", indexes.accounts.get()},
       {"authors (user -> author, inner product)", indexes.authors.get()},
@@ -66,7 +67,7 @@ struct RecallArgs {
 void RunRecall(const RecallArgs& args) {
   const graph::SocialGraph g = LoadGraphInput(args.graph, args.directed);
   const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
-  recall::RecallIndexes indexes = recall::LoadRecallIndexes(args.index, table.dim());
+  recall::RecallIndexes indexes = version::LoadIndexes(args.index, table.dim());
   if (args.ef_search > 0) indexes.SetEfSearch(args.ef_search);
   const recall::Recaller recaller(g, table, indexes);
   const std::map<std::string, recall::RecallKind> kinds{{"similar", recall::RecallKind::kSimilarAccounts},

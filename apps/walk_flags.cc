@@ -30,8 +30,8 @@ void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input) {
       ->capture_default_str();
   cmd->add_option("--metapath", c.metapath,
                   "relations repeated cyclically, e.g. follows,followed_by or interacts,authored_by");
-  cmd->add_option("--workers", c.threads, "threads, 0 = all cores")->capture_default_str();
-  cmd->add_option("--seed", c.seed, "random seed")->capture_default_str();
+  cmd->add_option("--workers", flags.run.threads, "threads, 0 = all cores")->capture_default_str();
+  cmd->add_option("--seed", flags.run.seed, "random seed")->capture_default_str();
 }
 
 void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
@@ -56,6 +56,8 @@ void ReportTrainingProgress(embed::SkipGramConfig& config) {
 
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags) {
   walk::WalkConfig config = flags.config;
+  config.threads = flags.run.threads;
+  config.seed = flags.run.SeedFor(SeedStream::kWalks);
   const std::map<std::string, walk::WalkKind> kinds{{"uniform", walk::WalkKind::kUniform},
                                                    {"weighted", walk::WalkKind::kWeighted},
                                                    {"node2vec", walk::WalkKind::kNode2vec},

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "core/run_options.h"
 #include "embed/skip_gram.h"
 #include "walk/random_walk.h"
 
@@ -15,7 +16,8 @@ struct WalkFlags {
   bool directed = false;
   std::string kind = "auto";
   std::string direction;  // empty = out with --directed, else both
-  walk::WalkConfig config;
+  walk::WalkConfig config;  // its threads and seed come from `run`
+  RunOptions run;           // --workers, --seed
 };
 
 // Registers --input (unless with_input is false), --num-walks,
@@ -30,7 +32,8 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 // Makes training log its progress (share done, tokens/s, ETA) every 10 s.
 void ReportTrainingProgress(embed::SkipGramConfig& config);
 
-// The WalkConfig the flags ask for (kind "auto" resolved, direction set).
+// The WalkConfig the flags ask for (kind "auto" resolved, direction set,
+// threads and walk seed from flags.run).
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags);
 
 }  // namespace gr::apps

@@ -21,6 +21,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "embed/embedding_io.h"
+#include "recall/index_io.h"
 #include "recall/vector_index.h"
 
 namespace {
@@ -120,7 +121,7 @@ int Run(const std::string& dir, uint32_t m, uint32_t ef_construction, const std:
 // 1 and 2 threads; prints QPS and a checksum of the answers (equal answers
 // give equal checksums, to compare two search implementations).
 int Search(const std::string& path, uint32_t ef, size_t num_queries) {
-  auto index = gr::recall::VectorIndex::Load(path);
+  auto index = gr::recall::LoadIndex(path);
   index->SetEfSearch(ef);
   const size_t n = index->size(), k = 10;
   gr::Rng rng(11);

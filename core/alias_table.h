@@ -11,6 +11,21 @@
 
 namespace gr {
 
+// Reused buffers of FillAliasTable (one per thread).
+struct AliasScratch {
+  std::vector<double> scaled;
+  std::vector<uint32_t> small, large;
+};
+
+// Vose's alias method, the one builder of every alias table (AliasTable
+// below, the walk engine's per-vertex tables in flat arrays): from n >= 1
+// non-negative `weights` summing to `sum` > 0, fills prob and alias (n
+// each) so that drawing slot i uniformly, then keeping i with probability
+// prob[i] or else taking alias[i], draws i with probability weights[i] / sum.
+// Inputs are not checked (AliasTable's constructor checks them).
+void FillAliasTable(std::span<const double> weights, double sum, std::span<float> prob,
+                    std::span<uint32_t> alias, AliasScratch& scratch);
+
 class AliasTable {
  public:
   AliasTable() = default;

@@ -16,7 +16,7 @@
 namespace gr::embed {
 namespace {
 
-constexpr uint32_t kMaxContexts = 2 * 1024;
+constexpr uint32_t kMaxContexts = kMaxSkipGramContexts;
 
 // Pairs scoring beyond +-6 are not updated (word2vec's MAX_EXP; gensim skips
 // them, word2vec.c clips). Skipping spares a negative that is in fact close
@@ -174,17 +174,6 @@ class Trainer {
 };
 
 }  // namespace
-
-void SkipGramConfig::Validate() const {
-  GR_CHECK(dim >= 1 && dim <= 4096, "dim must be in [1, 4096], got ", dim);
-  GR_CHECK(window >= 1 && window <= kMaxContexts / 2, "window must be in [1, ", kMaxContexts / 2, "], got ", window);
-  GR_CHECK(negatives >= 1 && negatives <= 64, "negatives must be in [1, 64], got ", negatives);
-  GR_CHECK(epochs >= 1, "epochs must be >= 1, got ", epochs);
-  // Word2vec rates are 0.001-0.1; above 1 vectors only grow until every pair saturates.
-  GR_CHECK(learning_rate > 0 && learning_rate <= 1, "learning_rate must be in (0, 1], got ", learning_rate);
-  GR_CHECK(subsample >= 0, "subsample must be >= 0, got ", subsample);
-  GR_CHECK(threads >= 0, "threads must be >= 0, got ", threads);
-}
 
 SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
                              const SkipGramConfig& config, SkipGramStats* stats, const WarmStart* warm) {

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "core/matrix.h"
 #include "embed/embedding_table.h"
@@ -30,6 +31,9 @@
 
 namespace gr::embed {
 
+// Contexts one centre token may have (2 x the largest window).
+inline constexpr uint32_t kMaxSkipGramContexts = 2 * 1024;
+
 struct SkipGramConfig {
   uint32_t dim = 128;           // vector size, 1..4096
   uint32_t window = 10;         // largest context distance; each centre draws one in [1, window]
@@ -37,7 +41,7 @@ struct SkipGramConfig {
   uint32_t epochs = 1;          // passes over the corpus, >= 1
   float learning_rate = 0.025f; // start; decays linearly to learning_rate * 1e-4; (0, 1]
   double subsample = 1e-3;      // word2vec sampling threshold t; 0 = keep every token
-  uint64_t seed = 1;
+  uint64_t seed = 1;            // the run's training seed (core/run_options.h: SeedStream::kTraining)
   int threads = 0;              // 0 = all cores
   // Called from the calling thread between batches of walks, at most every
   // `progress_seconds`, with the corpus tokens processed so far and the
@@ -45,7 +49,8 @@ struct SkipGramConfig {
   std::function<void(uint64_t processed, uint64_t total)> on_progress;
   double progress_seconds = 10;
 
-  void Validate() const;  // throws kInvalidArgument naming the field
+  void Validate() const;       // throws kInvalidArgument naming the field
+  std::string ToJson() const;  // the training settings (not threads or progress), for manifests
 };
 
 // Calls its argument once per batch of walks, in a fixed order, and yields

@@ -14,8 +14,9 @@
 // last `ranker_test_days` day(s) (fusion tuned on the day before those) and
 // scored on the last day: its click AUC is gated too.
 //
-// The version is built in artifacts/.work, each stage's output written
-// atomically and its completion recorded in .work/state.json with a
+// The version is built in artifacts/.work (names: version/layout.h), each
+// stage's output written atomically and its completion recorded in
+// .work/state.json (pipeline/internal/work_state.h) with a
 // fingerprint of the inputs (CRC-32 of each file), the settings and the live
 // version; a rerun after a crash with the same fingerprint skips the
 // finished stages. The complete directory is renamed to its version name in
@@ -27,9 +28,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/run_options.h"
 #include "embed/skip_gram.h"
 #include "ranking/ranker.h"
 #include "recall/vector_index.h"
@@ -38,6 +42,10 @@
 namespace gr::pipeline {
 
 struct BatchConfig {
+  // Threads and the one seed of the run: RunBatch writes them (and the
+  // seeds derived from it) into every stage's config below, whose own
+  // threads and seed fields are ignored.
+  RunOptions run;
   std::string input_dir;      // follows.tsv (required), interactions.tsv, posts.tsv (optional; .gz too)
   std::string artifacts_dir;  // CURRENT and versions
   std::string version;        // "" = UTC time, vYYYYMMDD-HHMMSS
@@ -78,6 +86,17 @@ struct BatchConfig {
   }
 
   void Validate() const;  // throws kInvalidArgument naming the field
+  // This config with `run` applied to every stage's config.
+  BatchConfig WithRunOptions() const;
+  // Every setting that shapes the version (not directories or threads);
+  // the manifest's "parameters", and part of the resume fingerprint.
+  std::string ToJson() const;
+};
+
+// Test hooks: `after_stage_work` runs after a stage has written its output
+// and before it is recorded as done (the crash tests kill the process there).
+struct BatchHooks {
+  std::function<void(std::string_view stage)> after_stage_work;
 };
 
 struct StageTime {
@@ -110,6 +129,6 @@ struct BatchReport {
 
 // Runs the whole batch. Throws gr::Error for bad input or I/O failure (CURRENT
 // untouched); a failed gate is not an exception: see BatchReport::published.
-BatchReport RunBatch(const BatchConfig& config);
+BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks = {});
 
 }  // namespace gr::pipeline

@@ -78,7 +78,7 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
     GR_CHECK(2 * matched >= g.num_accounts(), "the embedding covers only ", matched, " of the graph's ",
              g.num_accounts(), " accounts: is it from another graph?");
     has_output_ = table.output.rows() == table.rows();
-    posts_ = recall::BuildPostVectors(g, table, config_.post_rule);
+    posts_ = embed::BuildPostVectors(g, table, config_.post_rule);
     for (size_t i = 0; i < posts_.ids.size(); ++i) post_row_[g.posts.Find(posts_.ids[i])] = static_cast<uint32_t>(i);
     account_norm_.resize(g.num_accounts());
     for (VertexId a = 0; a < g.num_accounts(); ++a) account_norm_[a] = std::sqrt(Dot(AccountInput(a), AccountInput(a), dim_));

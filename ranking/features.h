@@ -9,7 +9,7 @@
 //              account who interacted with the post before the impression)
 //   similarity cosine(account, author) and cosine(account, post) of input
 //              vectors, and account input . author output (skip-gram's score)
-//   embeddings the account's input vector, the post's vector (recall's post
+//   embeddings the account's input vector, the post's vector (the post-vector
 //              rule: trained row or cold-start mean) and the author's vector
 //   clusters   k-means cluster ids of the account, the post and the author
 //              (k-means over account input vectors, cosine); the model turns
@@ -29,7 +29,7 @@
 #include "core/matrix.h"
 #include "embed/embedding_table.h"
 #include "graph/social_graph.h"
-#include "recall/recall.h"
+#include "embed/graph_vectors.h"
 
 namespace gr::ranking {
 
@@ -53,9 +53,10 @@ struct FeatureConfig {
   uint32_t kmeans_iterations = 15;  // Lloyd iterations
   uint32_t kmeans_sample = 100000;  // accounts sampled to fit the centroids
   uint64_t seed = 1;
-  recall::PostVectorRule post_rule;
+  embed::PostVectorRule post_rule;
 
-  void Validate() const;  // throws kInvalidArgument naming the field
+  void Validate() const;       // throws kInvalidArgument naming the field
+  std::string ToJson() const;  // every field, feature groups by name
 };
 
 // Cluster slots per example when kClusters is on: account, post, author.
@@ -108,7 +109,7 @@ class FeatureSource {
   bool has_output_ = false;            // the table keeps output vectors
   std::vector<uint32_t> account_row_;  // per account of g: its table row, or kNoRow
   std::vector<float> zeros_;           // dim_ zeros: the vector of an account without one
-  recall::PostVectors posts_;          // as built by recall's post rule
+  embed::PostVectors posts_;           // as built by the post-vector rule
   std::vector<uint32_t> post_row_;     // per post of g: its row in posts_.vectors, or kNoRow
   std::vector<float> account_norm_, post_norm_;
   FloatMatrix centroids_;              // k x dim, unit length

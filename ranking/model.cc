@@ -199,6 +199,8 @@ ModelConfig ConfigFromJson(const nlohmann::json& j) {
 
 }  // namespace
 
+std::string ModelConfig::ToJson() const { return ConfigToJson(*this).dump(); }
+
 const char* TaskName(int task) {
   static constexpr const char* kNames[kNumTasks] = {"click", "interaction", "dwell"};
   return task >= 0 && task < kNumTasks ? kNames[task] : "?";

@@ -54,7 +54,8 @@ struct ModelConfig {
   int threads = 0;               // 0 = all cores
   uint64_t seed = 1;
 
-  void Validate() const;  // throws kInvalidArgument naming the field
+  void Validate() const;       // throws kInvalidArgument naming the field
+  std::string ToJson() const;  // every field but threads
   bool operator==(const ModelConfig&) const = default;
 };
 

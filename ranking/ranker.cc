@@ -54,6 +54,25 @@ FeatureConfig FeatureConfigFromJson(const nlohmann::json& j) {
 
 }  // namespace
 
+std::string FeatureConfig::ToJson() const { return FeatureConfigToJson(*this).dump(); }
+
+std::string RankerConfig::ToJson() const {
+  return nlohmann::json{{"features", nlohmann::json::parse(features.ToJson())},
+                        {"model", nlohmann::json::parse(model.ToJson())},
+                        {"fusion", {{"alpha", fusion.alpha}, {"beta", fusion.beta}}},
+                        {"objective",
+                         {{"interaction_weight", objective.interaction_weight},
+                          {"dwell_weight", objective.dwell_weight},
+                          {"top_fraction", objective.top_fraction}}},
+                        {"search_fusion", search_fusion},
+                        {"search",
+                         {{"iterations", search.iterations},
+                          {"population", search.population},
+                          {"elite", search.elite},
+                          {"seed", search.seed}}}}
+      .dump();
+}
+
 TimeSplit SplitByTime(std::span<const Impression> impressions, uint32_t test_days, uint32_t validation_days) {
   GR_CHECK(!impressions.empty(), "no impressions to split");
   GR_CHECK(test_days >= 1, "test_days must be >= 1");

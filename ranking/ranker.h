@@ -58,6 +58,8 @@ struct RankerConfig {
   FusionObjective objective;
   bool search_fusion = true;    // tune fusion on the validation impressions (when there are any)
   FusionSearchConfig search;
+
+  std::string ToJson() const;  // every setting, for manifests
 };
 
 struct RankerTrainReport {

@@ -7,14 +7,7 @@
 //     how likely the author appears in the user's walk context);
 //   user -> post:    a user's input vector against post vectors, cosine.
 //
-// Post vectors (BuildPostVectors) come from the interaction graph:
-//   - a post with at least `min_interactions` interactions and a trained
-//     row in the table (metapath walks over interactions) keeps that row;
-//   - any other post (cold start) gets the weighted mean of its author's
-//     input vector (weight `author_weight`) and the input vectors of its
-//     first `first_engagers` interacting accounts by time (weight 1 each);
-//   - a post with neither an author vector nor engagers gets none and is
-//     not recallable (counted in PostVectorReport).
+// Post vectors come from the post-vector rule (embed/graph_vectors.h).
 //
 // Filters read the graph store: the query account itself is never
 // returned; on request accounts it already follows, or posts it already
@@ -28,6 +21,7 @@
 #include <vector>
 
 #include "embed/embedding_table.h"
+#include "embed/graph_vectors.h"
 #include "graph/social_graph.h"
 #include "recall/vector_index.h"
 
@@ -35,29 +29,6 @@ namespace gr::recall {
 
 enum class RecallKind { kSimilarAccounts, kAuthors, kPosts };
 const char* RecallKindName(RecallKind kind);
-
-struct PostVectorRule {
-  uint32_t min_interactions = 3;  // trained post rows are used from this many interactions on
-  uint32_t first_engagers = 5;    // cold posts: earliest interacting accounts averaged
-  float author_weight = 1.0f;     // cold posts: weight of the author's vector; >= 0
-};
-
-struct PostVectors {
-  std::vector<ExternalId> ids;  // posts that got a vector
-  FloatMatrix vectors;          // one row per id
-  uint64_t trained = 0;         // from a trained row
-  uint64_t cold = 0;            // from author and first engagers
-  uint64_t without_vector = 0;  // no author vector and no engagers
-};
-
-// Account vectors of `table` in g's dense account order. `output` selects
-// the output (context) vectors. Throws kInvalidArgument if the table has no
-// output vectors when asked, or misses more than half of g's accounts.
-FloatMatrix AccountVectors(const graph::SocialGraph& g, const embed::EmbeddingTable& table, bool output,
-                           std::vector<uint8_t>* has_vector = nullptr);
-
-PostVectors BuildPostVectors(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                             const PostVectorRule& rule = {});
 
 struct RecallIndexes {
   std::unique_ptr<VectorIndex> accounts;  // similar accounts (input vectors)
@@ -80,15 +51,8 @@ struct RecallIndexKinds {
 // Builds the indices. `config`'s metric is overridden per kind as described
 // above; kind, M, ef values and threads apply to all.
 RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                                 const IndexConfig& config, const PostVectorRule& rule = {},
+                                 const IndexConfig& config, const embed::PostVectorRule& rule = {},
                                  RecallIndexKinds kinds = {});
-
-// Files in an index directory: accounts.hnsw, authors.hnsw, posts.hnsw
-// (absent indices have no file). Save writes each atomically.
-void SaveRecallIndexes(const RecallIndexes& indexes, const std::string& dir);
-// Loads the files present; throws kNotFound if accounts.hnsw is missing and
-// kInvalidArgument if a dimension differs from `dim` (0 = any).
-RecallIndexes LoadRecallIndexes(const std::string& dir, size_t dim = 0);
 
 struct RecallResult {
   ExternalId id;  // account or post id

@@ -8,12 +8,8 @@
 // the dot product; cosine scores are the dot product of the normalised
 // vectors (vectors are normalised on insertion and queries on search).
 //
-// Files: the core/binary_io.h layout, magic "GRIX" (version 2; version 1
-// files, float32 only, still load): the configuration, precision,
-// dimension, metric and count, the external ids, and the payload (hnswlib's
-// own serialisation for HNSW, the vectors for exact), each checksummed, so a
-// damaged file is rejected before hnswlib reads it (hnswlib's own format has
-// no checksum and trusts every link).
+// Files: recall/index_io.h. The HNSW implementation: recall/internal/hnsw_index.h
+// (its search: internal/hnsw_search.h); the exact one: internal/exact_index.h.
 //
 // Thread safety: Search, Vector and Find are safe from many threads at once;
 // AddOrUpdate and SetEfSearch must not run concurrently with anything else
@@ -44,6 +40,7 @@ enum class IndexKind : uint32_t { kHnsw = 0, kExact = 1 };
 enum class VectorPrecision : uint32_t { kFloat32 = 0, kFloat16 = 1 };
 
 const char* MetricName(Metric metric);
+const char* IndexKindName(IndexKind kind);  // "hnsw" or "exact"
 const char* PrecisionName(VectorPrecision precision);
 // "float32" or "float16"; throws kInvalidArgument naming the known values.
 VectorPrecision ParsePrecision(const std::string& name);
@@ -54,11 +51,12 @@ struct IndexConfig {
   uint32_t m = 16;                 // HNSW links per node (2M on the base layer); 2..100
   uint32_t ef_construction = 200;  // HNSW candidate list while building; >= m
   uint32_t ef_search = 64;         // HNSW candidate list while searching (at least k); >= 1
-  uint64_t seed = 100;             // HNSW level assignment
+  uint64_t seed = 100;             // HNSW level assignment (core/run_options.h: SeedStream::kIndex)
   int threads = 0;                 // build threads, 0 = all cores
   VectorPrecision precision = VectorPrecision::kFloat32;  // HNSW vector storage
 
-  void Validate() const;  // throws kInvalidArgument naming the field
+  void Validate() const;       // throws kInvalidArgument naming the field
+  std::string ToJson() const;  // every field but threads, enums by name
 };
 
 struct ScoredItem {
@@ -74,14 +72,8 @@ class VectorIndex {
   // a bad config, or (cosine) a zero vector.
   static std::unique_ptr<VectorIndex> Build(std::vector<ExternalId> ids, const FloatMatrix& vectors,
                                             const IndexConfig& config);
-  // Reads a file written by Save. Throws kIo / kCorruption naming the file,
-  // and kInvalidArgument if expected_dim > 0 and the dimension differs.
-  static std::unique_ptr<VectorIndex> Load(const std::string& path, size_t expected_dim = 0);
 
   virtual ~VectorIndex() = default;
-
-  // Writes atomically (temp file, fsync, rename). Throws kIo.
-  virtual void Save(const std::string& path) const = 0;
 
   // The k best items by score, best first, skipping `excluded` items
   // (ascending positions). An HNSW index fetches deeper until k items
@@ -133,9 +125,5 @@ class VectorIndex {
 // graphrec's prefetching copy of it: the two must agree item for item (a
 // test checks). Throws kInvalidArgument for other kinds of index.
 std::vector<ScoredItem> ReferenceHnswSearch(const VectorIndex& index, std::span<const float> query, size_t k);
-
-// recall@k of `approximate` against `exact` over the given queries: the mean
-// share of the exact top-k found in the approximate top-k.
-double RecallAtK(const VectorIndex& approximate, const VectorIndex& exact, const FloatMatrix& queries, size_t k);
 
 }  // namespace gr::recall

@@ -2,38 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "core/error.h"
-#include "embed/embedding_io.h"
-#include "graph/snapshot.h"
-#include "pipeline/artifacts.h"
+#include "version/version_store.h"
 
 namespace gr::service {
 
 std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const std::string& version,
                                          uint32_t ef_search) {
-  const std::filesystem::path dir = pipeline::VersionPath(artifacts_dir, version);
-  GR_CHECK_CODE(std::filesystem::is_directory(dir), ErrorCode::kNotFound, "version directory ", dir.string(),
-                " does not exist");
+  version::LoadedVersion loaded = version::LoadVersion(artifacts_dir, version);
   auto model = std::make_shared<Model>();
-  model->version = version;
-  if (std::ifstream manifest(dir / pipeline::kManifestFile); manifest.good()) {
-    std::ostringstream text;
-    text << manifest.rdbuf();
-    model->manifest_json = text.str();
-  }
-  model->graph = graph::LoadSnapshot((dir / pipeline::kGraphFile).string());
-  model->table = embed::LoadEmbeddings((dir / pipeline::kAccountsEmbeddingFile).string());
-  model->indexes = recall::LoadRecallIndexes(dir.string(), model->table.dim());
+  model->version = std::move(loaded.version);
+  model->manifest_json = std::move(loaded.manifest_json);
+  model->graph = std::move(loaded.graph);
+  model->table = std::move(loaded.table);
+  model->indexes = std::move(loaded.indexes);
+  model->ranker = std::move(loaded.ranker);
   if (ef_search > 0) model->indexes.SetEfSearch(ef_search);
   model->recaller = std::make_unique<recall::Recaller>(model->graph, model->table, model->indexes);
   for (size_t r = 0; r < model->table.rows(); ++r)
     if (model->table.kinds[r] == embed::TokenKind::kAccount) model->account_row.emplace(model->table.ids[r], r);
-  if (const auto ranker_path = dir / pipeline::kRankerFile; std::filesystem::exists(ranker_path)) {
-    model->ranker = std::make_unique<ranking::Ranker>(ranking::Ranker::Load(ranker_path.string()));
+  if (model->ranker != nullptr) {
     model->features = std::make_unique<ranking::FeatureSource>(model->graph, model->table,
                                                                model->ranker->feature_config(),
                                                                model->ranker->centroids());
@@ -46,8 +34,8 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
 
 ModelSource::ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search)
     : artifacts_dir_(std::move(artifacts_dir)), poll_interval_(poll_interval), ef_search_(ef_search) {
-  const std::string version = pipeline::ReadCurrentVersion(artifacts_dir_);
-  GR_CHECK_CODE(!version.empty(), ErrorCode::kNotFound, "no ", pipeline::kCurrentFile, " in ", artifacts_dir_,
+  const std::string version = version::ReadCurrentVersion(artifacts_dir_);
+  GR_CHECK_CODE(!version.empty(), ErrorCode::kNotFound, "no ", version::kCurrentFile, " in ", artifacts_dir_,
                 ": nothing is published yet (run graphrec batch)");
   live_.store(Model::Load(artifacts_dir_, version, ef_search_));
   spdlog::info("serving version {} from {}", version, artifacts_dir_);
@@ -77,9 +65,9 @@ bool ModelSource::Poll() {
   std::lock_guard lock(poll_mutex_);  // one load at a time, also when tests poll by hand
   std::string version;
   try {
-    version = pipeline::ReadCurrentVersion(artifacts_dir_);
+    version = version::ReadCurrentVersion(artifacts_dir_);
   } catch (const std::exception& e) {
-    spdlog::warn("cannot read {}: {}", pipeline::kCurrentFile, e.what());
+    spdlog::warn("cannot read {}: {}", version::kCurrentFile, e.what());
     return false;
   }
   if (version.empty() || version == live_.load()->version || version == failed_version_) return false;

@@ -38,7 +38,7 @@ struct Model {
   std::unique_ptr<ranking::Ranker> ranker;
   std::unique_ptr<ranking::FeatureSource> features;
 
-  // Loads artifacts_dir/version (pipeline/artifacts.h layout); ef_search >
+  // Loads artifacts_dir/version (version/version_store.h); ef_search >
   // 0 overrides the HNSW search depth stored in the indices. Throws
   // gr::Error naming the file that is missing or damaged.
   static std::shared_ptr<const Model> Load(const std::string& artifacts_dir, const std::string& version,

@@ -32,34 +32,9 @@
 #include <vector>
 
 #include "graph/social_graph.h"
+#include "walk/walk_config.h"
 
 namespace gr::walk {
-
-enum class WalkKind { kUniform, kWeighted, kNode2vec, kMetapath };
-// Which follow edges a homogeneous (account) walk may take: out = follows,
-// in = followers, both = undirected view (a reciprocal pair counts twice).
-// Undirected graphs (edge lists) use their one adjacency whatever is set.
-enum class Direction { kOut, kIn, kBoth };
-
-struct WalkConfig {
-  WalkKind kind = WalkKind::kUniform;
-  Direction direction = Direction::kBoth;
-  uint32_t walk_length = 80;       // vertices per walk, start included; >= 1
-  uint32_t walks_per_vertex = 10;  // rounds over the start vertices; >= 1
-  double p = 1.0;                  // node2vec return parameter, > 0
-  double q = 1.0;                  // node2vec in-out parameter, > 0
-  // node2vec and metapath: take the first-order step by edge weight.
-  bool weighted = false;
-  // Metapath walks: relations separated by commas, repeated cyclically, e.g.
-  // "follows,followed_by" or "interacts,authored_by". Relations: follows,
-  // followed_by (account->account), interacts, authored (account->post),
-  // engaged_by, authored_by (post->account).
-  std::string metapath;
-  uint64_t seed = 1;
-  int threads = 0;  // 0 = all cores
-
-  void Validate() const;  // throws kInvalidArgument naming the field
-};
 
 // Walk tokens: account walks use dense account ids; metapath walks use one
 // token space, accounts [0, A) then posts [A, A + P).

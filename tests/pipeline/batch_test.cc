@@ -14,7 +14,7 @@
 #include "core/error.h"
 #include "embed/embedding_io.h"
 #include "graph/snapshot.h"
-#include "pipeline/artifacts.h"
+#include "version/version_store.h"
 #include "ranking/ranker.h"
 #include "synth/world.h"
 #include "tests/test_util.h"
@@ -47,7 +47,7 @@ BatchConfig SmallConfig(const std::string& artifacts) {
   c.artifacts_dir = artifacts;
   c.walk.walks_per_vertex = 6;
   c.walk.walk_length = 40;
-  c.walk.threads = 1;  // deterministic vectors, so the AUC thresholds below never flake
+  c.run.threads = 1;  // deterministic vectors, so the AUC thresholds below never flake
   c.train.dim = 32;
   c.recall_sample = 200;
   c.drift_sample = 200;
@@ -61,14 +61,14 @@ BatchConfig SmallConfig(const std::string& artifacts) {
 
 // The live version must load completely.
 void ExpectLiveVersionLoads(const std::string& artifacts, const std::string& expected) {
-  const std::string live = ReadCurrentVersion(artifacts);
+  const std::string live = version::ReadCurrentVersion(artifacts);
   ASSERT_EQ(live, expected);
-  const std::string dir = VersionPath(artifacts, live);
-  EXPECT_NO_THROW(graph::LoadSnapshot(dir + "/" + kGraphFile));
-  const auto table = embed::LoadEmbeddings(dir + "/" + kAccountsEmbeddingFile);
-  EXPECT_NO_THROW(recall::LoadRecallIndexes(dir, table.dim()));
-  EXPECT_TRUE(fs::exists(dir + "/" + kManifestFile));
-  EXPECT_NO_THROW(ranking::Ranker::Load(dir + "/" + kRankerFile));  // the world has impressions
+  const std::string dir = version::VersionDir(artifacts, live);
+  EXPECT_NO_THROW(graph::LoadSnapshot(dir + "/" + version::kGraphFile));
+  const auto table = embed::LoadEmbeddings(dir + "/" + version::kAccountsEmbeddingFile);
+  EXPECT_NO_THROW(version::LoadIndexes(dir, table.dim()));
+  EXPECT_TRUE(fs::exists(dir + "/" + version::kManifestFile));
+  EXPECT_NO_THROW(ranking::Ranker::Load(dir + "/" + version::kRankerFile));  // the world has impressions
 }
 
 std::string Artifacts(const std::string& name) {
@@ -117,13 +117,13 @@ TEST(BatchTest, PublishesThenWarmStartsAndReportsDrift) {
   EXPECT_FALSE(fs::exists(artifacts + "/day1"));
   EXPECT_TRUE(fs::exists(artifacts + "/day2"));
   ExpectLiveVersionLoads(artifacts, "day3");
-  const std::string day3 = VersionPath(artifacts, "day3");
-  const auto indexes = recall::LoadRecallIndexes(day3, c.train.dim);
+  const std::string day3 = version::VersionDir(artifacts, "day3");
+  const auto indexes = version::LoadIndexes(day3, c.train.dim);
   for (const auto* index : {indexes.accounts.get(), indexes.authors.get(), indexes.posts.get()}) {
     ASSERT_NE(index, nullptr);
     EXPECT_EQ(index->config().precision, recall::VectorPrecision::kFloat16);
   }
-  EXPECT_NE(::gr::testing::ReadBytes(day3 + "/" + kManifestFile).find("\"precision\": \"float16\""), std::string::npos);
+  EXPECT_NE(::gr::testing::ReadBytes(day3 + "/" + version::kManifestFile).find("\"precision\": \"float16\""), std::string::npos);
 }
 
 // Copies the world's follows, posts and interactions into `to` without the
@@ -205,7 +205,7 @@ TEST(BatchTest, FailingGateLeavesThePreviousVersionLive) {
   EXPECT_NE(r.gate_failures[0].find("link-prediction AUC"), std::string::npos);
   EXPECT_NE(r.ToText().find("NOT published"), std::string::npos);
   ExpectLiveVersionLoads(artifacts, "good");
-  EXPECT_TRUE(fs::exists(artifacts + "/bad/" + kManifestFile));  // kept for inspection
+  EXPECT_TRUE(fs::exists(artifacts + "/bad/" + version::kManifestFile));  // kept for inspection
   // The ranker's gate too.
   c.version = "bad-ranker";
   c.min_link_auc = 0.5;
@@ -290,8 +290,8 @@ TEST(RankCommands, TrainEvaluateAndScoreFromTheCommandLine) {
   c.version = "v1";
   c.train_ranker = false;
   ASSERT_TRUE(RunBatch(c).published);
-  const std::string v = VersionPath(artifacts, "v1");
-  const std::string inputs = StrCat(" --graph ", v, "/", kGraphFile, " --embeddings ", v, "/", kAccountsEmbeddingFile,
+  const std::string v = version::VersionDir(artifacts, "v1");
+  const std::string inputs = StrCat(" --graph ", v, "/", version::kGraphFile, " --embeddings ", v, "/", version::kAccountsEmbeddingFile,
                                     " --workers 1");
   const std::string model = ::gr::testing::TempPath("ranker.bin");
   const auto [train_code, train_json] =
@@ -304,7 +304,7 @@ TEST(RankCommands, TrainEvaluateAndScoreFromTheCommandLine) {
   ASSERT_EQ(eval_code, 0) << eval_json;
   EXPECT_EQ(eval_json, train_json);  // same last day, same model: the same metrics
   // rank: three posts of the world, best first.
-  const graph::SocialGraph g = graph::LoadSnapshot(v + "/" + kGraphFile);
+  const graph::SocialGraph g = graph::LoadSnapshot(v + "/" + version::kGraphFile);
   const ExternalId account = g.accounts.ToExternal(0);
   const std::string posts = StrCat(g.posts.ToExternal(0), " ", g.posts.ToExternal(1), " ", g.posts.ToExternal(2));
   const auto [rank_code, ranked] =

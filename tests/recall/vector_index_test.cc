@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "core/binary_io.h"
+#include "eval/index_recall.h"
+#include "recall/index_io.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "tests/test_util.h"
@@ -41,7 +43,7 @@ TEST_P(IndexTest, HnswMatchesExactOnRandomVectors) {
   config.kind = IndexKind::kExact;
   const auto exact = VectorIndex::Build(Ids(3000), vectors, config);
   const FloatMatrix queries = RandomVectors(200, 32, 2);
-  const double recall = RecallAtK(*hnsw, *exact, queries, 10);
+  const double recall = eval::RecallAtK(*hnsw, *exact, queries, 10);
   EXPECT_GE(recall, 0.95);
   RecordProperty("recall_at_10", std::to_string(recall));
   // Exact results are sorted and their scores are the metric's.
@@ -107,8 +109,8 @@ TEST_P(IndexTest, Float16HnswStaysCloseToExactInLessMemory) {
     const auto exact = VectorIndex::Build(Ids(3000), vectors, config);
     EXPECT_EQ(exact->config().precision, VectorPrecision::kFloat32);  // exact is the reference
     const FloatMatrix queries = RandomVectors(200, dim, 12);
-    const double half_recall = RecallAtK(*half, *exact, queries, 10);
-    const double full_recall = RecallAtK(*full, *exact, queries, 10);
+    const double half_recall = eval::RecallAtK(*half, *exact, queries, 10);
+    const double full_recall = eval::RecallAtK(*full, *exact, queries, 10);
     EXPECT_GE(half_recall, 0.95) << dim;
     EXPECT_GE(half_recall, full_recall - 0.02) << dim;
     RecordProperty("float16_recall_at_10_dim" + std::to_string(dim), std::to_string(half_recall));
@@ -128,8 +130,8 @@ TEST_P(IndexTest, Float16HnswStaysCloseToExactInLessMemory) {
     }
     EXPECT_LT(half->MemoryBytes(), full->MemoryBytes());
     const std::string path = ::gr::testing::TempPath("half.grix");
-    half->Save(path);
-    const auto loaded = VectorIndex::Load(path, dim);
+    SaveIndex(*half, path);
+    const auto loaded = LoadIndex(path, dim);
     EXPECT_EQ(loaded->config().precision, VectorPrecision::kFloat16);
     for (size_t q = 0; q < 20; ++q) EXPECT_EQ(loaded->Search(queries.Row(q), 10), half->Search(queries.Row(q), 10));
   }
@@ -169,7 +171,7 @@ TEST(VectorIndexTest, VersionOneFilesLoadAsFloat32) {
   const FloatMatrix vectors = RandomVectors(400, 16, 13);
   const auto index = VectorIndex::Build(Ids(400), vectors, {.ef_search = 30});
   const std::string path = ::gr::testing::TempPath("v2.grix"), old_path = ::gr::testing::TempPath("v1.grix");
-  index->Save(path);
+  SaveIndex(*index, path);
   struct HeaderV2 { char bytes[56]; };
   struct HeaderV1 { char bytes[48]; };  // the same fields without precision
   SectionReader reader(path, 0x58495247, "graphrec index");
@@ -184,7 +186,7 @@ TEST(VectorIndexTest, VersionOneFilesLoadAsFloat32) {
   writer.Add("ids", ids);
   writer.Add("hnsw", blob);
   writer.Commit();
-  const auto loaded = VectorIndex::Load(old_path, 16);
+  const auto loaded = LoadIndex(old_path, 16);
   EXPECT_EQ(loaded->config().precision, VectorPrecision::kFloat32);
   EXPECT_EQ(loaded->config().ef_search, 30u);
   for (size_t q = 0; q < 20; ++q) EXPECT_EQ(loaded->Search(vectors.Row(q), 10), index->Search(vectors.Row(q), 10));
@@ -224,8 +226,8 @@ TEST(VectorIndexTest, SaveLoadRoundTripAnswersIdentically) {
   for (IndexKind kind : {IndexKind::kHnsw, IndexKind::kExact}) {
     const auto index = VectorIndex::Build(Ids(1000), vectors, {.kind = kind, .ef_search = 40});
     const std::string path = ::gr::testing::TempPath("index.grix");
-    index->Save(path);
-    const auto loaded = VectorIndex::Load(path, 24);
+    SaveIndex(*index, path);
+    const auto loaded = LoadIndex(path, 24);
     EXPECT_EQ(loaded->size(), 1000u);
     EXPECT_EQ(loaded->config().ef_search, 40u);
     EXPECT_EQ(loaded->config().kind, kind);
@@ -238,19 +240,19 @@ TEST(VectorIndexTest, SaveLoadRoundTripAnswersIdentically) {
 TEST(VectorIndexTest, CorruptTruncatedAndMismatchedFilesAreRejected) {
   const FloatMatrix vectors = RandomVectors(300, 8, 5);
   const std::string path = ::gr::testing::TempPath("index.grix");
-  VectorIndex::Build(Ids(300), vectors, {})->Save(path);
+  SaveIndex(*VectorIndex::Build(Ids(300), vectors, {}), path);
   const std::string good = ::gr::testing::ReadBytes(path);
-  EXPECT_NE(ErrorOf([&] { VectorIndex::Load(path, 16); }).find("dimension 8"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { LoadIndex(path, 16); }).find("dimension 8"), std::string::npos);
   for (size_t at = 0; at < good.size(); at += 97) {
     std::string bad = good;
     bad[at] = static_cast<char>(bad[at] ^ 0x20);
     ::gr::testing::WriteBytes(path, bad);
-    EXPECT_FALSE(ErrorOf([&] { VectorIndex::Load(path); }).empty()) << "flipped byte " << at;
+    EXPECT_FALSE(ErrorOf([&] { LoadIndex(path); }).empty()) << "flipped byte " << at;
   }
   ::gr::testing::WriteBytes(path, good.substr(0, good.size() / 2));
-  EXPECT_NE(ErrorOf([&] { VectorIndex::Load(path); }).find(path), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { LoadIndex(path); }).find(path), std::string::npos);
   ::gr::testing::WriteBytes(path, "not an index at all");
-  EXPECT_NE(ErrorOf([&] { VectorIndex::Load(path); }).find("not a graphrec index file"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { LoadIndex(path); }).find("not a graphrec index file"), std::string::npos);
 }
 
 TEST(VectorIndexTest, AddOrUpdateReplacesInPlaceAndAppends) {

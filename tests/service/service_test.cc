@@ -15,7 +15,7 @@
 #include "core/error.h"
 #include "embed/skip_gram.h"
 #include "graph/ingest.h"
-#include "pipeline/artifacts.h"
+#include "version/version_store.h"
 #include "proto/graphrec.grpc.pb.h"
 #include "ranking/ranker.h"
 #include "synth/world.h"
@@ -71,9 +71,9 @@ class ServiceTest : public ::testing::Test {
     config.days = 2;
     synth::GenerateWorld(config, *root_ + "/world");
     built_ = new Built(Build(*root_ + "/world", 1, /*with_ranker=*/true));
-    pipeline::WriteModelVersion(*root_ + "/artifacts", "v1", built_->g, built_->table, built_->indexes,
+    version::WriteVersion(*root_ + "/artifacts", "v1", built_->g, built_->table, built_->indexes,
                                 R"({"version": "v1"})", built_->ranker.get());
-    pipeline::PublishVersion(*root_ + "/artifacts", "v1");
+    version::PublishVersion(*root_ + "/artifacts", "v1");
   }
   static void TearDownTestSuite() {
     delete built_;
@@ -331,12 +331,12 @@ TEST_F(ServiceTest, HotReloadUnderLoadLosesNoRequest) {
   // A broken version first: it must not go live.
   std::filesystem::create_directories(artifacts + "/broken");
   ::gr::testing::WriteBytes(artifacts + "/broken/graph.snap", "not a snapshot");
-  pipeline::PublishVersion(artifacts, "broken");
+  version::PublishVersion(artifacts, "broken");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (const char* version : {"v2", "v3"}) {
     const Built next = Build(*root_ + "/world", version[1] - '0');
-    pipeline::WriteModelVersion(artifacts, version, next.g, next.table, next.indexes, "{}");
-    pipeline::PublishVersion(artifacts, version);
+    version::WriteVersion(artifacts, version, next.g, next.table, next.indexes, "{}");
+    version::PublishVersion(artifacts, version);
     for (int i = 0; i < 100; ++i) {  // the watcher polls every 50 ms
       pb::ModelInfoResponse info;
       ASSERT_TRUE(stub_->ModelInfo(Context().get(), pb::ModelInfoRequest(), &info).ok());
@@ -366,7 +366,7 @@ TEST_F(ServiceTest, HotReloadUnderLoadLosesNoRequest) {
   pb::RankResponse ranked;
   EXPECT_EQ(stub_->Rank(Context().get(), rank, &ranked).error_code(), grpc::StatusCode::UNIMPLEMENTED);
   // Leave v1 live for the other tests.
-  pipeline::PublishVersion(artifacts, "v1");
+  version::PublishVersion(artifacts, "v1");
 }
 
 TEST_F(ServiceTest, RankMatchesTheLibrary) {

@@ -1,0 +1,76 @@
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "pipeline/batch.h"
+
+namespace gr::pipeline {
+
+std::string BatchReport::ToJson() const {
+  nlohmann::json stage_times = nlohmann::json::object();
+  double total = 0;
+  for (const auto& s : stages) {
+    stage_times[s.stage] = s.seconds;
+    total += s.seconds;
+  }
+  nlohmann::json j = {
+      {"version", version},
+      {"previous_version", previous_version},
+      {"published", published},
+      {"gate_failures", gate_failures},
+      {"counts", {{"accounts", accounts}, {"posts", posts}, {"follow_edges", follow_edges},
+                  {"interaction_edges", interaction_edges}, {"held_out_edges", held_out_edges},
+                  {"warm_started_accounts", warm_started_accounts}}},
+      {"metrics", {{"link_auc_dot", link_auc_dot}, {"link_auc_hadamard", link_auc_hadamard},
+                   {"hnsw_recall_at_10", hnsw_recall_at_10}}},
+      {"stage_seconds", stage_times},
+      {"total_seconds", total},
+      {"peak_rss_mb", peak_rss_mb}};
+  if (has_ranker) {
+    j["ranker"] = {{"train_impressions", ranker_train_impressions}, {"test_impressions", ranker_test_impressions},
+                   {"auc_click", ranker_auc_click}, {"auc_interaction", ranker_auc_interaction},
+                   {"gauc_click", ranker_gauc_click}, {"dwell_rmse_log", ranker_dwell_rmse_log}};
+  }
+  if (drift_mean_cosine > -2) {
+    j["metrics"]["drift_mean_cosine"] = drift_mean_cosine;
+    j["metrics"]["drift_neighbour_overlap"] = drift_neighbour_overlap;
+  }
+  return j.dump();
+}
+
+std::string BatchReport::ToText() const {
+  std::string text = StrCat("version ", version, published ? " published" : " NOT published",
+                            previous_version.empty() ? "" : StrCat(" (previous: ", previous_version, ")"), "\n");
+  for (const auto& f : gate_failures) text += StrCat("  gate failed: ", f, "\n");
+  text += StrCat("graph: ", accounts, " accounts, ", posts, " posts, ", follow_edges, " follow edges, ",
+                 interaction_edges, " interaction edges; ", held_out_edges, " newest follows held out\n");
+  if (warm_started_accounts > 0) text += StrCat("warm start: ", warm_started_accounts, " accounts from the previous version\n");
+  char metrics[512];
+  std::snprintf(metrics, sizeof metrics, "link prediction AUC (newest follows): dot %.4f, Hadamard %.4f\n"
+                "HNSW recall@10 vs exact: %.4f\n", link_auc_dot, link_auc_hadamard, hnsw_recall_at_10);
+  text += metrics;
+  if (has_ranker) {
+    std::snprintf(metrics, sizeof metrics,
+                  "ranker (last day, %llu impressions; trained on %llu): click AUC %.4f, interaction AUC %.4f, "
+                  "click GAUC %.4f, dwell RMSE (log) %.4f\n",
+                  static_cast<unsigned long long>(ranker_test_impressions),
+                  static_cast<unsigned long long>(ranker_train_impressions), ranker_auc_click, ranker_auc_interaction,
+                  ranker_gauc_click, ranker_dwell_rmse_log);
+    text += metrics;
+  }
+  if (drift_mean_cosine > -2) {
+    std::snprintf(metrics, sizeof metrics, "drift vs %s: mean cosine %.4f, top-10 neighbour overlap %.4f\n",
+                  previous_version.c_str(), drift_mean_cosine, drift_neighbour_overlap);
+    text += metrics;
+  }
+  double total = 0;
+  for (const auto& s : stages) {
+    std::snprintf(metrics, sizeof metrics, "  %-18s %8.1f s\n", s.stage.c_str(), s.seconds);
+    text += metrics;
+    total += s.seconds;
+  }
+  std::snprintf(metrics, sizeof metrics, "  %-18s %8.1f s, peak RSS %.0f MB\n", "total", total, peak_rss_mb);
+  return text + metrics;
+}
+
+}  // namespace gr::pipeline

@@ -1,0 +1,186 @@
+// The batch's stages but the ranker's (ranker_stage.cc), in run order.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "embed/embedding_io.h"
+#include "embed/warm_start.h"
+#include "eval/drift.h"
+#include "eval/index_recall.h"
+#include "eval/link_holdout.h"
+#include "graph/snapshot.h"
+#include "pipeline/internal/batch_run.h"
+#include "recall/index_io.h"
+#include "version/layout.h"
+#include "version/version_store.h"
+
+namespace gr::pipeline::internal {
+
+graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files) {
+  graph::SocialGraph g;
+  if (run.work.Done("ingest")) {
+    run.Stage("ingest (resumed: load snapshot)",
+              [&] { g = graph::LoadSnapshot(run.work.Path(version::kGraphFile)); });
+    return g;
+  }
+  run.Stage("ingest", [&] {
+    graph::IngestConfig ingest;
+    ingest.threads = run.c.run.threads;
+    g = graph::Ingest(files, ingest);
+    graph::SaveSnapshot(g, run.work.Path(version::kGraphFile));
+    run.AfterStageWork("ingest");
+    run.work.MarkDone("ingest", nlohmann::json::object());
+  });
+  return g;
+}
+
+graph::EdgeSplit HoldOutStage(BatchRun& run, graph::SocialGraph& g) {
+  graph::EdgeSplit split;
+  run.Stage("hold-out", [&] {
+    split = graph::SplitEdgesForLinkPrediction(g, {.test_fraction = run.c.holdout_fraction,
+                                                   .order = graph::HoldOutOrder::kNewest,
+                                                   .seed = run.c.run.SeedFor(SeedStream::kHoldOut)});
+  });
+  run.report.held_out_edges = split.test_edges.size();
+  // From here on split.train serves everything but the non-edge checks,
+  // which need the full follow lists: drop g's other arrays (~1 GB at 1M).
+  for (graph::CsrGraph* unused : {&g.followers, &g.engagements, &g.engagers, &g.authored}) *unused = {};
+  g.post_author = {};
+  g.post_time = {};
+  return split;
+}
+
+PreviousVersion LoadPreviousStage(BatchRun& run) {
+  PreviousVersion previous;
+  if (run.report.previous_version.empty()) return previous;
+  run.Stage("load previous", [&] {
+    const std::string dir = version::VersionDir(run.c.artifacts_dir, run.report.previous_version);
+    previous.table = std::make_unique<embed::EmbeddingTable>(
+        embed::LoadEmbeddings(version::PathIn(dir, version::kAccountsEmbeddingFile)));
+    previous.accounts =
+        recall::LoadIndex(version::PathIn(dir, version::IndexFileName(version::IndexFile::kAccounts)));
+  });
+  return previous;
+}
+
+embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& train_graph,
+                                 const PreviousVersion& previous) {
+  const BatchConfig& c = run.c;
+  embed::EmbeddingTable table;
+  if (run.work.Done("train")) {
+    run.Stage("train (resumed: load vectors)",
+              [&] { table = embed::LoadEmbeddings(run.work.Path(version::kAccountsEmbeddingFile)); });
+    run.report.warm_started_accounts = run.work.Result("train").value("warm_started_accounts", uint64_t{0});
+    return table;
+  }
+  run.Stage("walks + training", [&] {
+    std::unique_ptr<embed::WarmStart> warm;
+    embed::SkipGramConfig train = c.train;
+    if (c.warm_start && previous.table != nullptr && previous.table->dim() == c.train.dim) {
+      warm = std::make_unique<embed::WarmStart>(embed::MakeWarmStart(*previous.table, train_graph));
+      run.report.warm_started_accounts = warm->copied;
+      train.learning_rate *= c.warm_learning_rate_scale;
+    }
+    table = embed::EmbedWalks(train_graph, c.walk, train, nullptr, warm.get());
+    embed::SaveEmbeddings(table, run.work.Path(version::kAccountsEmbeddingFile), c.ToJson());
+    run.AfterStageWork("train");
+    run.work.MarkDone("train", {{"warm_started_accounts", run.report.warm_started_accounts}});
+  });
+  return table;
+}
+
+recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_graph,
+                                 const embed::EmbeddingTable& table) {
+  recall::RecallIndexes indexes;
+  if (run.work.Done("index")) {
+    run.Stage("index (resumed: load)", [&] { indexes = version::LoadIndexes(run.work.dir(), table.dim()); });
+    return indexes;
+  }
+  run.Stage("index", [&] {
+    indexes = recall::BuildRecallIndexes(train_graph, table, run.c.index);
+    version::SaveIndexes(indexes, run.work.dir());
+    run.AfterStageWork("index");
+    run.work.MarkDone("index", nlohmann::json::object());
+  });
+  return indexes;
+}
+
+void EvaluateStage(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
+                   const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
+                   const PreviousVersion& previous) {
+  BatchReport& r = run.report;
+  if (run.work.Done("evaluate")) {
+    const auto& m = run.work.Result("evaluate");
+    r.link_auc_dot = m.at("link_auc_dot");
+    r.link_auc_hadamard = m.at("link_auc_hadamard");
+    r.hnsw_recall_at_10 = m.at("hnsw_recall_at_10");
+    r.drift_mean_cosine = m.at("drift_mean_cosine");
+    r.drift_neighbour_overlap = m.at("drift_neighbour_overlap");
+    return;
+  }
+  run.Stage("evaluate", [&] {
+    const RunOptions& o = run.c.run;
+    if (!split.test_edges.empty()) {
+      constexpr size_t kMaxPairs = 50000;  // logistic regression sample; plenty for an AUC
+      const eval::HeldOutLinkScores lp =
+          eval::ScoreHeldOutFollows(full, split, table.input, kMaxPairs, o.SeedFor(SeedStream::kLinkEval));
+      r.link_auc_dot = lp.auc.dot_auc;
+      r.link_auc_hadamard = lp.auc.hadamard_auc;
+    }
+    r.hnsw_recall_at_10 =
+        eval::IndexRecallAtK(*indexes.accounts, table, run.c.recall_sample, 10, o.SeedFor(SeedStream::kIndexEval));
+    if (previous.table != nullptr && previous.accounts != nullptr) {
+      const eval::Drift drift = eval::MeasureDrift(*previous.table, *previous.accounts, table, *indexes.accounts,
+                                                   run.c.drift_sample, o.SeedFor(SeedStream::kDriftEval));
+      if (drift.compared > 0) {
+        r.drift_mean_cosine = drift.mean_cosine;
+        r.drift_neighbour_overlap = drift.neighbour_overlap;
+      }
+    }
+    run.AfterStageWork("evaluate");
+    run.work.MarkDone("evaluate", {{"link_auc_dot", r.link_auc_dot},
+                                   {"link_auc_hadamard", r.link_auc_hadamard},
+                                   {"hnsw_recall_at_10", r.hnsw_recall_at_10},
+                                   {"drift_mean_cosine", r.drift_mean_cosine},
+                                   {"drift_neighbour_overlap", r.drift_neighbour_overlap}});
+  });
+}
+
+std::vector<std::string> GateFailures(const BatchConfig& c, const BatchReport& r) {
+  std::vector<std::string> failures;
+  if (r.link_auc_hadamard < c.min_link_auc)
+    failures.push_back(StrCat("link-prediction AUC ", r.link_auc_hadamard, " < ", c.min_link_auc));
+  if (r.hnsw_recall_at_10 < c.min_hnsw_recall)
+    failures.push_back(StrCat("HNSW recall@10 ", r.hnsw_recall_at_10, " < ", c.min_hnsw_recall));
+  if (r.has_ranker && r.ranker_auc_click < c.min_ranker_click_auc)
+    failures.push_back(StrCat("ranker click AUC ", r.ranker_auc_click, " < ", c.min_ranker_click_auc));
+  if (c.min_neighbour_overlap > 0 && r.drift_neighbour_overlap >= 0 &&
+      r.drift_neighbour_overlap < c.min_neighbour_overlap)
+    failures.push_back(StrCat("top-10 neighbour overlap with ", r.previous_version, " ", r.drift_neighbour_overlap,
+                              " < ", c.min_neighbour_overlap));
+  return failures;
+}
+
+void PublishStage(BatchRun& run, const nlohmann::json& inputs, const std::string& version_dir) {
+  BatchReport& r = run.report;
+  run.Stage("publish", [&] {
+    r.peak_rss_mb = PeakRssMb();
+    r.published = r.gate_failures.empty();
+    nlohmann::json manifest = nlohmann::json::parse(r.ToJson());
+    manifest["inputs"] = inputs;
+    manifest["parameters"] = nlohmann::json::parse(run.c.ToJson());
+    manifest["formats"] = {{version::kGraphFile, 1}, {version::kAccountsEmbeddingFile, 1}, {"*.hnsw", 1}};
+    if (r.has_ranker) manifest["formats"][version::kRankerFile] = 1;
+    WriteFileAtomically(run.work.Path(version::kManifestFile),
+                        [&](std::FILE* f) { std::fputs(manifest.dump(2).c_str(), f); });
+    run.work.Finish();
+    // The complete version appears under its name in one rename.
+    RenameAndSync(run.work.dir(), version_dir);
+    run.AfterStageWork("publish");
+    if (r.published) version::PublishVersion(run.c.artifacts_dir, r.version);
+  });
+}
+
+}  // namespace gr::pipeline::internal

@@ -1,0 +1,63 @@
+// One run of the batch (internal to pipeline/): the state every stage reads
+// and writes, and the stages themselves in the order RunBatch calls them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "embed/embedding_table.h"
+#include "graph/edge_split.h"
+#include "graph/ingest.h"
+#include "graph/social_graph.h"
+#include "pipeline/batch.h"
+#include "pipeline/internal/work_state.h"
+#include "recall/recall.h"
+
+namespace gr::pipeline::internal {
+
+struct BatchRun {
+  const BatchConfig& c;  // run options already applied (BatchConfig::WithRunOptions)
+  const BatchHooks& hooks;
+  BatchReport& report;
+  WorkState& work;
+
+  // Runs `body` as the named stage: logged, timed into report.stages.
+  void Stage(const char* name, const std::function<void()>& body);
+  // The test hook after a stage's work, before it is recorded as done.
+  void AfterStageWork(const char* stage) const {
+    if (hooks.after_stage_work) hooks.after_stage_work(stage);
+  }
+};
+
+// The live version's vectors and similar-accounts index (warm start, drift).
+struct PreviousVersion {
+  std::unique_ptr<embed::EmbeddingTable> table;
+  std::unique_ptr<recall::VectorIndex> accounts;
+};
+
+// Each stage resumes from the work directory when it finished before.
+graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files);
+// Holds out the newest follows; then drops g's arrays that only the ranker
+// stage needs (it reloads the snapshot).
+graph::EdgeSplit HoldOutStage(BatchRun& run, graph::SocialGraph& g);
+PreviousVersion LoadPreviousStage(BatchRun& run);
+embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& train_graph,
+                                 const PreviousVersion& previous);
+recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_graph,
+                                 const embed::EmbeddingTable& table);
+void EvaluateStage(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
+                   const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
+                   const PreviousVersion& previous);
+// Trains, scores and writes the ranker (ranker_stage.cc).
+void RankerStage(BatchRun& run, const std::string& impressions_file, const embed::EmbeddingTable& table);
+// Why the report must not be published (empty: it passes).
+std::vector<std::string> GateFailures(const BatchConfig& c, const BatchReport& r);
+// Writes the manifest, renames the work directory to `version_dir` and,
+// when the gate passed, makes it live.
+void PublishStage(BatchRun& run, const nlohmann::json& inputs, const std::string& version_dir);
+
+}  // namespace gr::pipeline::internal

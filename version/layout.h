@@ -1,0 +1,48 @@
+// Every on-disk name of the artifacts directory, in one place (LevelDB's
+// db/filename.h idea): the batch writes through these names, the server and
+// the commands read through them, and nothing else spells a file name.
+//
+//   artifacts/
+//     CURRENT            the live version's directory name, one line
+//     .lock              held by a running batch (flock)
+//     .work/             the version a batch is building; state.json records
+//                        which stages finished (pipeline/work_state.h)
+//     <version>/
+//       manifest.json    inputs, parameters, counts, timings, metrics
+//       graph.snap       graph snapshot (graph/snapshot.h)
+//       accounts.emb     account vectors, input and output (embed/embedding_io.h)
+//       accounts.hnsw, authors.hnsw, posts.hnsw   recall indices (recall/index_io.h)
+//       ranker.bin       multi-task ranker; present when the batch trained one
+//
+// An index directory written by `graphrec index` holds the same *.hnsw names.
+#pragma once
+
+#include <string>
+
+namespace gr::version {
+
+inline constexpr const char* kCurrentFile = "CURRENT";
+inline constexpr const char* kLockFile = ".lock";
+inline constexpr const char* kWorkDir = ".work";
+inline constexpr const char* kWorkStateFile = "state.json";
+inline constexpr const char* kManifestFile = "manifest.json";
+inline constexpr const char* kGraphFile = "graph.snap";
+inline constexpr const char* kAccountsEmbeddingFile = "accounts.emb";
+inline constexpr const char* kRankerFile = "ranker.bin";
+
+// The recall indices a version holds, in this order.
+enum class IndexFile { kAccounts, kAuthors, kPosts };
+inline constexpr IndexFile kIndexFiles[] = {IndexFile::kAccounts, IndexFile::kAuthors,
+                                            IndexFile::kPosts};
+const char* IndexFileName(IndexFile index);  // "accounts.hnsw", ...
+
+// dir/name: the one path join used for every name above.
+std::string PathIn(const std::string& dir, const std::string& name);
+
+// artifacts_dir/version. Throws kInvalidArgument unless `version` is a plain
+// directory name (not empty, no '/', not starting with '.').
+std::string VersionDir(const std::string& artifacts_dir, const std::string& version);
+// True if `version` is a plain directory name, as VersionDir requires.
+bool IsValidVersionName(const std::string& version);
+
+}  // namespace gr::version

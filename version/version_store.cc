@@ -1,0 +1,143 @@
+#include "version/version_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "embed/embedding_io.h"
+#include "graph/snapshot.h"
+#include "ranking/ranker.h"
+#include "recall/index_io.h"
+
+namespace gr::version {
+namespace fs = std::filesystem;
+
+std::string ReadCurrentVersion(const std::string& artifacts_dir) {
+  const std::string path = PathIn(artifacts_dir, kCurrentFile);
+  std::ifstream in(path);
+  if (!in.good()) return "";
+  std::string version;
+  std::getline(in, version);
+  while (!version.empty() && (version.back() == '\r' || version.back() == ' ')) version.pop_back();
+  GR_CHECK_CODE(IsValidVersionName(version), ErrorCode::kCorruption, path,
+                " does not name a version directory: '", version, "'");
+  return version;
+}
+
+void PublishVersion(const std::string& artifacts_dir, const std::string& version) {
+  const std::string dir = VersionDir(artifacts_dir, version);
+  GR_CHECK_CODE(fs::is_directory(dir), ErrorCode::kNotFound, "version directory ", dir,
+                " does not exist");
+  WriteFileAtomically(PathIn(artifacts_dir, kCurrentFile),
+                      [&](std::FILE* out) { std::fprintf(out, "%s\n", version.c_str()); });
+}
+
+void WriteVersion(const std::string& artifacts_dir, const std::string& version,
+                  const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                  const recall::RecallIndexes& indexes, const std::string& manifest_json,
+                  const ranking::Ranker* ranker) {
+  GR_CHECK(ReadCurrentVersion(artifacts_dir) != version, "version ", version,
+           " is live; write a new one");
+  const std::string dir = VersionDir(artifacts_dir, version);
+  fs::create_directories(dir);
+  graph::SaveSnapshot(g, PathIn(dir, kGraphFile));
+  embed::SaveEmbeddings(table, PathIn(dir, kAccountsEmbeddingFile), manifest_json);
+  SaveIndexes(indexes, dir);
+  if (ranker != nullptr) ranker->Save(PathIn(dir, kRankerFile));
+  WriteFileAtomically(PathIn(dir, kManifestFile),
+                      [&](std::FILE* out) { std::fputs(manifest_json.c_str(), out); });
+}
+
+namespace {
+std::unique_ptr<recall::VectorIndex>* IndexSlot(recall::RecallIndexes& indexes, IndexFile file) {
+  switch (file) {
+    case IndexFile::kAccounts:
+      return &indexes.accounts;
+    case IndexFile::kAuthors:
+      return &indexes.authors;
+    case IndexFile::kPosts:
+      return &indexes.posts;
+  }
+  return nullptr;
+}
+}  // namespace
+
+void SaveIndexes(const recall::RecallIndexes& indexes, const std::string& dir) {
+  fs::create_directories(dir);
+  for (const IndexFile file : kIndexFiles) {
+    const std::string path = PathIn(dir, IndexFileName(file));
+    const auto& index = *IndexSlot(const_cast<recall::RecallIndexes&>(indexes), file);
+    if (index != nullptr) {
+      recall::SaveIndex(*index, path);
+    } else {
+      fs::remove(path);  // a stale file from an earlier build must not be picked up
+    }
+  }
+}
+
+recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim) {
+  recall::RecallIndexes indexes;
+  for (const IndexFile file : kIndexFiles) {
+    const std::string path = PathIn(dir, IndexFileName(file));
+    if (fs::exists(path)) *IndexSlot(indexes, file) = recall::LoadIndex(path, dim);
+  }
+  GR_CHECK_CODE(indexes.accounts != nullptr, ErrorCode::kNotFound, "no ",
+                IndexFileName(IndexFile::kAccounts), " in ", dir);
+  return indexes;
+}
+
+LoadedVersion::LoadedVersion() = default;
+LoadedVersion::~LoadedVersion() = default;
+LoadedVersion::LoadedVersion(LoadedVersion&&) noexcept = default;
+LoadedVersion& LoadedVersion::operator=(LoadedVersion&&) noexcept = default;
+
+LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version) {
+  const std::string dir = VersionDir(artifacts_dir, version);
+  GR_CHECK_CODE(fs::is_directory(dir), ErrorCode::kNotFound, "version directory ", dir,
+                " does not exist");
+  LoadedVersion loaded;
+  loaded.version = version;
+  if (std::ifstream manifest(PathIn(dir, kManifestFile)); manifest.good()) {
+    std::ostringstream text;
+    text << manifest.rdbuf();
+    loaded.manifest_json = text.str();
+  }
+  loaded.graph = graph::LoadSnapshot(PathIn(dir, kGraphFile));
+  loaded.table = embed::LoadEmbeddings(PathIn(dir, kAccountsEmbeddingFile));
+  loaded.indexes = LoadIndexes(dir, loaded.table.dim());
+  if (const std::string ranker = PathIn(dir, kRankerFile); fs::exists(ranker))
+    loaded.ranker = std::make_unique<ranking::Ranker>(ranking::Ranker::Load(ranker));
+  return loaded;
+}
+
+std::vector<std::string> ListVersions(const std::string& artifacts_dir) {
+  std::vector<std::pair<fs::file_time_type, std::string>> versions;
+  for (const auto& entry : fs::directory_iterator(artifacts_dir)) {
+    const std::string manifest = PathIn(entry.path().string(), kManifestFile);
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && IsValidVersionName(name) && fs::exists(manifest))
+      versions.emplace_back(fs::last_write_time(manifest), name);
+  }
+  std::sort(versions.begin(), versions.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> names;
+  for (auto& v : versions) names.push_back(std::move(v.second));
+  return names;
+}
+
+void RemoveOldVersions(const std::string& artifacts_dir, uint32_t keep) {
+  const std::string live = ReadCurrentVersion(artifacts_dir);
+  const std::vector<std::string> versions = ListVersions(artifacts_dir);
+  for (size_t i = keep; i < versions.size(); ++i) {
+    if (versions[i] == live) continue;
+    spdlog::info("removing old version {}", PathIn(artifacts_dir, versions[i]));
+    fs::remove_all(PathIn(artifacts_dir, versions[i]));
+  }
+}
+
+}  // namespace gr::version

@@ -1,0 +1,72 @@
+// Writing, publishing and reading whole versions of the artifacts directory
+// (names in version/layout.h).
+//
+// A version is written completely (every file synced, the manifest last)
+// before CURRENT is replaced by an atomic rename, so readers see either the
+// old or the new version, never a half-written one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "embed/embedding_table.h"
+#include "graph/social_graph.h"
+#include "recall/recall.h"
+#include "version/layout.h"
+
+namespace gr::ranking {
+class Ranker;
+}  // namespace gr::ranking
+
+namespace gr::version {
+
+// The version named in artifacts_dir/CURRENT, or "" if there is no CURRENT.
+// Throws kCorruption for a name that is not a plain directory name.
+std::string ReadCurrentVersion(const std::string& artifacts_dir);
+
+// Makes `version` live by replacing CURRENT atomically. Throws kNotFound if
+// the version directory does not exist, kIo if CURRENT cannot be written.
+void PublishVersion(const std::string& artifacts_dir, const std::string& version);
+
+// Writes the files of one version into artifacts_dir/version (created; it
+// must not be live). Each file is written atomically and synced; the
+// manifest is written last. `ranker` may be null. Does not publish.
+void WriteVersion(const std::string& artifacts_dir, const std::string& version,
+                  const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                  const recall::RecallIndexes& indexes, const std::string& manifest_json,
+                  const ranking::Ranker* ranker = nullptr);
+
+// The recall indices of a version or index directory: each present index is
+// written atomically; an absent one's stale file is removed.
+void SaveIndexes(const recall::RecallIndexes& indexes, const std::string& dir);
+// Loads the index files present in dir; throws kNotFound if accounts.hnsw is
+// missing and kInvalidArgument if a dimension differs from `dim` (0 = any).
+recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim = 0);
+
+// One version as read from disk.
+struct LoadedVersion {
+  std::string version;
+  std::string manifest_json;  // "" if the version has none
+  graph::SocialGraph graph;
+  embed::EmbeddingTable table;
+  recall::RecallIndexes indexes;
+  std::unique_ptr<ranking::Ranker> ranker;  // null when the version has none
+
+  LoadedVersion();
+  ~LoadedVersion();
+  LoadedVersion(LoadedVersion&&) noexcept;
+  LoadedVersion& operator=(LoadedVersion&&) noexcept;
+};
+
+// Reads artifacts_dir/version. Throws kNotFound if the directory is missing,
+// or gr::Error naming the file that is missing or damaged.
+LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version);
+
+// Version directories (those with a manifest), newest manifest first.
+std::vector<std::string> ListVersions(const std::string& artifacts_dir);
+
+// Removes the oldest version directories beyond `keep`, never the live one.
+void RemoveOldVersions(const std::string& artifacts_dir, uint32_t keep);
+
+}  // namespace gr::version

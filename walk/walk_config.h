@@ -1,0 +1,39 @@
+// What walks to take (walk/random_walk.h takes them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gr::walk {
+
+enum class WalkKind { kUniform, kWeighted, kNode2vec, kMetapath };
+// Which follow edges a homogeneous (account) walk may take: out = follows,
+// in = followers, both = undirected view (a reciprocal pair counts twice).
+// Undirected graphs (edge lists) use their one adjacency whatever is set.
+enum class Direction { kOut, kIn, kBoth };
+
+struct WalkConfig {
+  WalkKind kind = WalkKind::kUniform;
+  Direction direction = Direction::kBoth;
+  uint32_t walk_length = 80;       // vertices per walk, start included; >= 1
+  uint32_t walks_per_vertex = 10;  // rounds over the start vertices; >= 1
+  double p = 1.0;                  // node2vec return parameter, > 0
+  double q = 1.0;                  // node2vec in-out parameter, > 0
+  // node2vec and metapath: take the first-order step by edge weight.
+  bool weighted = false;
+  // Metapath walks: relations separated by commas, repeated cyclically, e.g.
+  // "follows,followed_by" or "interacts,authored_by". Relations: follows,
+  // followed_by (account->account), interacts, authored (account->post),
+  // engaged_by, authored_by (post->account).
+  std::string metapath;
+  uint64_t seed = 1;  // the run's walk seed (core/run_options.h: SeedStream::kWalks)
+  int threads = 0;    // 0 = all cores
+
+  void Validate() const;       // throws kInvalidArgument naming the field
+  std::string ToJson() const;  // every field, enums by name (manifests, vector file headers)
+};
+
+const char* WalkKindName(WalkKind kind);        // "uniform", "weighted", "node2vec", "metapath"
+const char* DirectionName(Direction direction);  // "out", "in", "both"
+
+}  // namespace gr::walk
