@@ -1,11 +1,10 @@
 #include "graph/ingest.h"
 
-#include <parallel/algorithm>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <parallel/algorithm>
 
 #include "graph/internal/csr_build.h"
 #include "graph/internal/id_table.h"
@@ -38,8 +37,8 @@ struct WeightedEdgeRecord {
 
 LineError CheckFieldCount(size_t n, size_t min, size_t max, const char* columns) {
   if (n >= min && n <= max) return {};
-  return StrCat("expected ", min == max ? StrCat(min) : StrCat(min, "-", max), " fields (",
-                columns, "), found ", n > internal::kMaxFields ? "more" : StrCat(n));
+  return StrCat("expected ", min == max ? StrCat(min) : StrCat(min, "-", max), " fields (", columns,
+                "), found ", n > internal::kMaxFields ? "more" : StrCat(n));
 }
 
 LineError ParseId(std::string_view field, const char* what, ExternalId* out) {
@@ -92,7 +91,7 @@ class IdCollector {
   template <typename Record, typename IdsOf>
   void Add(const std::vector<Record>& records, IdsOf ids_of) {
     const size_t parts = tables_.size(), n = records.size();
-#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static, 1)
+#pragma omp parallel for num_threads(static_cast <int>(parts)) schedule(static, 1)
     for (size_t t = 0; t < parts; ++t) {
       internal::IdTable& table = tables_[t];
       for (size_t i = n * t / parts; i < n * (t + 1) / parts; ++i)
@@ -126,17 +125,13 @@ void IngestConfig::Validate() const {
   GR_CHECK(threads >= 0, "threads must be >= 0 (0 = all), got ", threads);
 }
 
-SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestReport* report) {
-  config.Validate();
-  GR_CHECK(!files.follows.empty(), "a follows file is required");
-  const auto start = std::chrono::steady_clock::now();
-  IngestReport local_report;
-  IngestReport& rep = report != nullptr ? *report : local_report;
-  rep = IngestReport{};
+namespace {
 
+std::vector<FollowRecord> ParseFollows(const std::string& path, const IngestConfig& config,
+                                       IngestReport& rep) {
   rep.files.emplace_back();
-  auto follows = internal::ParseFile<FollowRecord>(
-      files.follows, config, &rep.files.back(),
+  return internal::ParseFile<FollowRecord>(
+      path, config, &rep.files.back(),
       [](const std::string_view* f, size_t n, FollowRecord* r) -> LineError {
         if (auto e = CheckFieldCount(n, 2, 3, "follower_id, followee_id[, timestamp]"); !e.empty())
           return e;
@@ -144,73 +139,88 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
         if (auto e = ParseId(f[1], "followee_id", &r->dst); !e.empty()) return e;
         return ParseTime(n > 2 ? f[2] : std::string_view(), &r->time);
       });
+}
 
-  std::vector<InteractionRecord> interactions;
-  if (!files.interactions.empty()) {
-    rep.files.emplace_back();
-    interactions = internal::ParseFile<InteractionRecord>(
-        files.interactions, config, &rep.files.back(),
-        [](const std::string_view* f, size_t n, InteractionRecord* r) -> LineError {
-          if (auto e = CheckFieldCount(n, 4, 5, "account_id, post_id, type, timestamp[, dwell_ms]");
-              !e.empty())
-            return e;
-          if (auto e = ParseId(f[0], "account_id", &r->account); !e.empty()) return e;
-          if (auto e = ParseId(f[1], "post_id", &r->post); !e.empty()) return e;
-          auto type = ParseInteractionType(f[2]);
-          if (!type) return StrCat("bad type '", f[2], "' (expected click, like, comment, repost or 0-3)");
-          r->type = static_cast<uint8_t>(*type);
-          if (auto e = ParseTime(f[3], &r->time); !e.empty()) return e;
-          uint64_t dwell = 0;
-          if (n > 4 && !f[4].empty() && (!ParseU64(f[4], &dwell) || dwell > UINT32_MAX))
-            return StrCat("bad dwell_ms '", f[4], "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
-          r->dwell_ms = static_cast<uint32_t>(dwell);
-          return {};
-        });
-  }
+std::vector<InteractionRecord> ParseInteractions(const std::string& path,
+                                                 const IngestConfig& config, IngestReport& rep) {
+  if (path.empty()) return {};
+  rep.files.emplace_back();
+  return internal::ParseFile<InteractionRecord>(
+      path, config, &rep.files.back(),
+      [](const std::string_view* f, size_t n, InteractionRecord* r) -> LineError {
+        if (auto e = CheckFieldCount(n, 4, 5, "account_id, post_id, type, timestamp[, dwell_ms]");
+            !e.empty())
+          return e;
+        if (auto e = ParseId(f[0], "account_id", &r->account); !e.empty()) return e;
+        if (auto e = ParseId(f[1], "post_id", &r->post); !e.empty()) return e;
+        auto type = ParseInteractionType(f[2]);
+        if (!type)
+          return StrCat("bad type '", f[2], "' (expected click, like, comment, repost or 0-3)");
+        r->type = static_cast<uint8_t>(*type);
+        if (auto e = ParseTime(f[3], &r->time); !e.empty()) return e;
+        uint64_t dwell = 0;
+        if (n > 4 && !f[4].empty() && (!ParseU64(f[4], &dwell) || dwell > UINT32_MAX))
+          return StrCat("bad dwell_ms '", f[4], "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
+        r->dwell_ms = static_cast<uint32_t>(dwell);
+        return {};
+      });
+}
 
-  std::vector<PostRecord> posts;
-  if (!files.posts.empty()) {
-    rep.files.emplace_back();
-    posts = internal::ParseFile<PostRecord>(
-        files.posts, config, &rep.files.back(),
-        [](const std::string_view* f, size_t n, PostRecord* r) -> LineError {
-          if (auto e = CheckFieldCount(n, 2, 3, "post_id, author_id[, timestamp]"); !e.empty())
-            return e;
-          if (auto e = ParseId(f[0], "post_id", &r->post); !e.empty()) return e;
-          if (auto e = ParseId(f[1], "author_id", &r->author); !e.empty()) return e;
-          return ParseTime(n > 2 ? f[2] : std::string_view(), &r->time);
-        });
-  }
+std::vector<PostRecord> ParsePosts(const std::string& path, const IngestConfig& config,
+                                   IngestReport& rep) {
+  if (path.empty()) return {};
+  rep.files.emplace_back();
+  return internal::ParseFile<PostRecord>(
+      path, config, &rep.files.back(),
+      [](const std::string_view* f, size_t n, PostRecord* r) -> LineError {
+        if (auto e = CheckFieldCount(n, 2, 3, "post_id, author_id[, timestamp]"); !e.empty())
+          return e;
+        if (auto e = ParseId(f[0], "post_id", &r->post); !e.empty()) return e;
+        if (auto e = ParseId(f[1], "author_id", &r->author); !e.empty()) return e;
+        return ParseTime(n > 2 ? f[2] : std::string_view(), &r->time);
+      });
+}
 
-  // Reference time for decay: configured, or the newest timestamp seen.
-  int64_t reference = config.weights.reference_time;
-  if (reference < 0) {
-    uint32_t newest = 0;
-    for (const auto& r : follows) newest = std::max(newest, r.time);
-    for (const auto& r : interactions) newest = std::max(newest, r.time);
-    for (const auto& r : posts) newest = std::max(newest, r.time);
-    reference = newest;
-  }
-  rep.reference_time = reference;
+// The decay reference time: configured, or the newest timestamp seen.
+int64_t ReferenceTime(const IngestConfig& config, const std::vector<FollowRecord>& follows,
+                      const std::vector<InteractionRecord>& interactions,
+                      const std::vector<PostRecord>& posts) {
+  if (config.weights.reference_time >= 0) return config.weights.reference_time;
+  uint32_t newest = 0;
+  for (const auto& r : follows) newest = std::max(newest, r.time);
+  for (const auto& r : interactions) newest = std::max(newest, r.time);
+  for (const auto& r : posts) newest = std::max(newest, r.time);
+  return newest;
+}
 
-  SocialGraph g;
-  g.reference_time = reference;
-  internal::IdTable account_ids, post_ids;
+// Dense ids of every account and post the records name.
+void CollectIds(const std::vector<FollowRecord>& follows,
+                const std::vector<InteractionRecord>& interactions,
+                const std::vector<PostRecord>& posts, int threads, SocialGraph& g,
+                internal::IdTable& account_ids, internal::IdTable& post_ids) {
   {
-    IdCollector collector(config.threads);
-    collector.Add(follows, [](const FollowRecord& r, auto emit) { emit(r.src); emit(r.dst); });
+    IdCollector collector(threads);
+    collector.Add(follows, [](const FollowRecord& r, auto emit) {
+      emit(r.src);
+      emit(r.dst);
+    });
     collector.Add(interactions, [](const InteractionRecord& r, auto emit) { emit(r.account); });
     collector.Add(posts, [](const PostRecord& r, auto emit) { emit(r.author); });
     g.accounts = collector.Finish(&account_ids);
   }
   {
-    IdCollector collector(config.threads);
+    IdCollector collector(threads);
     collector.Add(interactions, [](const InteractionRecord& r, auto emit) { emit(r.post); });
     collector.Add(posts, [](const PostRecord& r, auto emit) { emit(r.post); });
     g.posts = collector.Finish(&post_ids);
   }
-  const size_t num_accounts = g.accounts.size(), num_posts = g.posts.size();
+}
 
+// post_author, post_time and the authored lists: one author per post;
+// identical repeated lines are merged, two authors are an error.
+void BuildAuthorship(std::vector<PostRecord>& posts, const std::string& path,
+                     const internal::IdTable& account_ids, const internal::IdTable& post_ids,
+                     int threads, SocialGraph& g, IngestReport& rep) {
   // Authorship: one author per post; identical repeated lines are merged.
   __gnu_parallel::sort(posts.begin(), posts.end(), [](const PostRecord& a, const PostRecord& b) {
     return std::tie(a.post, a.author, a.time) < std::tie(b.post, b.author, b.time);
@@ -220,8 +230,8 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
   for (size_t i = 0; i < posts.size(); ++i) {
     const PostRecord& r = posts[i];
     if (i > 0 && posts[i - 1].post == r.post) {
-      GR_CHECK(posts[i - 1].author == r.author, files.posts, ": post ", r.post,
-               " is given two authors, ", posts[i - 1].author, " and ", r.author);
+      GR_CHECK(posts[i - 1].author == r.author, path, ": post ", r.post, " is given two authors, ",
+               posts[i - 1].author, " and ", r.author);
       ++rep.post_duplicate_lines;
       continue;
     }
@@ -229,51 +239,89 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
     g.post_author[p] = account_ids.Find(r.author);
     g.post_time[p] = r.time;
   }
-  rep.posts_without_author = static_cast<uint64_t>(
-      std::count(g.post_author.begin(), g.post_author.end(), kNoVertex));
+  rep.posts_without_author =
+      static_cast<uint64_t>(std::count(g.post_author.begin(), g.post_author.end(), kNoVertex));
   {
     std::vector<EdgeRow> rows;
     for (VertexId p = 0; p < g.post_author.size(); ++p) {
       if (g.post_author[p] != kNoVertex) rows.push_back({g.post_author[p], p, 1.0f, 0, 0, 0});
     }
-    g.authored = internal::BuildCsr(internal::GroupAndSort(std::move(rows), num_accounts, config.threads),
-                                    {.weights = false}, config.threads);
+    g.authored =
+        internal::BuildCsr(internal::GroupAndSort(std::move(rows), g.accounts.size(), threads),
+                           {.weights = false}, threads);
   }
-  posts = {};
+}
 
+// following and followers, weighted by type and time decay.
+void BuildFollowEdges(std::vector<FollowRecord>& follows, const IngestConfig& config,
+                      int64_t reference, const internal::IdTable& account_ids, SocialGraph& g,
+                      IngestReport& rep) {
   const WeightConfig& w = config.weights;
-  {
-    auto rows = MakeRows(follows, config.threads, [&](const FollowRecord& r) {
-      const double weight = w.follow * Decay(r.time, reference, w.follow_half_life_days);
-      return EdgeRow{account_ids.Find(r.src), account_ids.Find(r.dst), static_cast<float>(weight),
-                     r.time, 0, 0};
-    });
-    follows = {};
-    auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
-    internal::MergeDuplicates(grouped, config.self_loops, config.duplicates,
-                              &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
-    g.following = internal::BuildCsr(grouped, {.weights = true, .times = true}, config.threads);
-    grouped = internal::Reverse(std::move(grouped), num_accounts, config.threads);
-    g.followers = internal::BuildCsr(grouped, {.weights = true}, config.threads);
-  }
-  {
-    auto rows = MakeRows(interactions, config.threads, [&](const InteractionRecord& r) {
-      const double weight =
-          w.interaction[r.type] * Decay(r.time, reference, w.interaction_half_life_days);
-      return EdgeRow{account_ids.Find(r.account), post_ids.Find(r.post),
-                     static_cast<float>(weight), r.time, r.dwell_ms,
-                     static_cast<uint8_t>(1u << r.type)};
-    });
-    interactions = {};
-    auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
-    uint64_t no_self_loops = 0;
-    internal::MergeDuplicates(grouped, SelfLoopPolicy::kKeep, config.duplicates, &no_self_loops,
-                              &rep.interaction_duplicates_merged);
-    g.engagements = internal::BuildCsr(
-        grouped, {.weights = true, .times = true, .types = true, .dwell = true}, config.threads);
-    grouped = internal::Reverse(std::move(grouped), num_posts, config.threads);
-    g.engagers = internal::BuildCsr(grouped, {.weights = true, .times = true}, config.threads);
-  }
+  const size_t num_accounts = g.accounts.size();
+  auto rows = MakeRows(follows, config.threads, [&](const FollowRecord& r) {
+    const double weight = w.follow * Decay(r.time, reference, w.follow_half_life_days);
+    return EdgeRow{
+        account_ids.Find(r.src), account_ids.Find(r.dst), static_cast<float>(weight), r.time, 0, 0};
+  });
+  follows = {};
+  auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
+  internal::MergeDuplicates(grouped, config.self_loops, config.duplicates,
+                            &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
+  g.following = internal::BuildCsr(grouped, {.weights = true, .times = true}, config.threads);
+  grouped = internal::Reverse(std::move(grouped), num_accounts, config.threads);
+  g.followers = internal::BuildCsr(grouped, {.weights = true}, config.threads);
+}
+
+// engagements and engagers, weighted by type and time decay.
+void BuildInteractionEdges(std::vector<InteractionRecord>& interactions, const IngestConfig& config,
+                           int64_t reference, const internal::IdTable& account_ids,
+                           const internal::IdTable& post_ids, SocialGraph& g, IngestReport& rep) {
+  const WeightConfig& w = config.weights;
+  const size_t num_accounts = g.accounts.size(), num_posts = g.posts.size();
+  auto rows = MakeRows(interactions, config.threads, [&](const InteractionRecord& r) {
+    const double weight =
+        w.interaction[r.type] * Decay(r.time, reference, w.interaction_half_life_days);
+    return EdgeRow{account_ids.Find(r.account),
+                   post_ids.Find(r.post),
+                   static_cast<float>(weight),
+                   r.time,
+                   r.dwell_ms,
+                   static_cast<uint8_t>(1u << r.type)};
+  });
+  interactions = {};
+  auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
+  uint64_t no_self_loops = 0;
+  internal::MergeDuplicates(grouped, SelfLoopPolicy::kKeep, config.duplicates, &no_self_loops,
+                            &rep.interaction_duplicates_merged);
+  g.engagements = internal::BuildCsr(
+      grouped, {.weights = true, .times = true, .types = true, .dwell = true}, config.threads);
+  grouped = internal::Reverse(std::move(grouped), num_posts, config.threads);
+  g.engagers = internal::BuildCsr(grouped, {.weights = true, .times = true}, config.threads);
+}
+
+}  // namespace
+
+SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestReport* report) {
+  config.Validate();
+  GR_CHECK(!files.follows.empty(), "a follows file is required");
+  const auto start = std::chrono::steady_clock::now();
+  IngestReport local_report;
+  IngestReport& rep = report != nullptr ? *report : local_report;
+  rep = IngestReport{};
+  std::vector<FollowRecord> follows = ParseFollows(files.follows, config, rep);
+  std::vector<InteractionRecord> interactions = ParseInteractions(files.interactions, config, rep);
+  std::vector<PostRecord> posts = ParsePosts(files.posts, config, rep);
+  const int64_t reference = ReferenceTime(config, follows, interactions, posts);
+  rep.reference_time = reference;
+
+  SocialGraph g;
+  g.reference_time = reference;
+  internal::IdTable account_ids, post_ids;
+  CollectIds(follows, interactions, posts, config.threads, g, account_ids, post_ids);
+  BuildAuthorship(posts, files.posts, account_ids, post_ids, config.threads, g, rep);
+  posts = {};
+  BuildFollowEdges(follows, config, reference, account_ids, g, rep);
+  BuildInteractionEdges(interactions, config, reference, account_ids, post_ids, g, rep);
   rep.seconds = Seconds(start);
   return g;
 }
@@ -303,7 +351,10 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
   internal::IdTable ids;
   {
     IdCollector collector(config.threads);
-    collector.Add(edges, [](const WeightedEdgeRecord& r, auto emit) { emit(r.src); emit(r.dst); });
+    collector.Add(edges, [](const WeightedEdgeRecord& r, auto emit) {
+      emit(r.src);
+      emit(r.dst);
+    });
     g.accounts = collector.Finish(&ids);
   }
   std::vector<EdgeRow> rows;
@@ -335,7 +386,8 @@ std::string IngestReport::ToText() const {
   std::string out;
   for (const FileReport& f : files) {
     out += StrCat(f.path, ": ", f.lines, " lines, ", f.records, " records",
-                  f.header ? ", header skipped" : "", f.skipped_lines ? StrCat(", ", f.skipped_lines, " blank/comment") : "",
+                  f.header ? ", header skipped" : "",
+                  f.skipped_lines ? StrCat(", ", f.skipped_lines, " blank/comment") : "",
                   f.bad_lines ? StrCat(", ", f.bad_lines, " bad lines skipped") : "", "\n");
     for (const std::string& example : f.bad_examples) out += StrCat("  bad: ", example, "\n");
   }
@@ -351,9 +403,13 @@ std::string IngestReport::ToText() const {
 std::string IngestReport::ToJson() const {
   nlohmann::json j;
   for (const FileReport& f : files) {
-    j["files"].push_back({{"path", f.path}, {"lines", f.lines}, {"records", f.records},
-                          {"header", f.header}, {"skipped_lines", f.skipped_lines},
-                          {"bad_lines", f.bad_lines}, {"bad_examples", f.bad_examples}});
+    j["files"].push_back({{"path", f.path},
+                          {"lines", f.lines},
+                          {"records", f.records},
+                          {"header", f.header},
+                          {"skipped_lines", f.skipped_lines},
+                          {"bad_lines", f.bad_lines},
+                          {"bad_examples", f.bad_examples}});
   }
   j["follow_self_loops_dropped"] = follow_self_loops_dropped;
   j["follow_duplicates_merged"] = follow_duplicates_merged;
@@ -379,7 +435,8 @@ std::vector<Impression> ReadImpressions(const std::string& path, const IngestCon
   };
   return internal::ParseFile<Impression>(
       path, config, report, [&](const std::string_view* f, size_t n, Impression* r) -> LineError {
-        if (auto e = CheckFieldCount(n, 6, 6, "account_id, post_id, timestamp, clicked, interacted, dwell_ms");
+        if (auto e = CheckFieldCount(
+                n, 6, 6, "account_id, post_id, timestamp, clicked, interacted, dwell_ms");
             !e.empty())
           return e;
         if (auto e = ParseId(f[0], "account_id", &r->account); !e.empty()) return e;

@@ -1,7 +1,5 @@
 #include "synth/world.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -17,9 +15,15 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "synth/internal/text_rows.h"
 
 namespace gr::synth {
 namespace {
+
+using internal::Append;
+using internal::AppendClick;
+using internal::AppendRow;
+using internal::TextOut;
 
 // Independent random streams per entity.
 enum Stream : uint64_t { kAccountStream = 1, kPostCountStream, kPostStream, kFollowStream,
@@ -76,59 +80,6 @@ double Rhythm(double t) {
   const auto weekday = static_cast<int>(std::fmod(t / kDay + 4.0, 7.0));  // 1970-01-01 was a Thursday
   const double daily = 0.35 + 0.65 * std::pow(std::sin(M_PI * std::max(0.0, hour - 6.0) / 18.0), 2.0);
   return daily * (weekday >= 5 ? 0.8 : 1.0);
-}
-
-class TextOut {
- public:
-  TextOut(std::string path, bool gzip) : path_(std::move(path)), temp_(path_ + ".tmp") {
-    gz_ = gzopen(temp_.c_str(), gzip ? "wb1" : "wbT");
-    if (gz_ == nullptr) GR_THROW(ErrorCode::kIo, "cannot create ", temp_, ": ", std::strerror(errno));
-    gzbuffer(gz_, 1 << 20);
-  }
-  ~TextOut() {
-    if (gz_ != nullptr) {
-      gzclose(gz_);
-      std::remove(temp_.c_str());
-    }
-  }
-  void Write(const std::string& text) {
-    if (!text.empty() && gzwrite(gz_, text.data(), static_cast<unsigned>(text.size())) == 0)
-      GR_THROW(ErrorCode::kIo, "write failed for ", temp_);
-  }
-  void Commit() {
-    const int rc = gzclose(gz_);
-    gz_ = nullptr;
-    if (rc != Z_OK) GR_THROW(ErrorCode::kIo, "close failed for ", temp_);
-    std::filesystem::rename(temp_, path_);
-  }
-
- private:
-  std::string path_, temp_;
-  gzFile gz_ = nullptr;
-};
-
-void Append(std::string& out, uint64_t value) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  out.append(buf, end);
-}
-template <typename... Values>
-void AppendRow(std::string& out, Values... values) {
-  bool first = true;
-  ((first ? void() : out.push_back('\t'), first = false, Append(out, static_cast<uint64_t>(values))), ...);
-  out.push_back('\n');
-}
-
-// account, post, "click", time, dwell: the only type that carries dwell.
-void AppendClick(std::string& out, uint64_t account, uint64_t post, uint64_t time, uint64_t dwell) {
-  Append(out, account);
-  out.push_back('\t');
-  Append(out, post);
-  out += "\tclick\t";
-  Append(out, time);
-  out.push_back('\t');
-  Append(out, dwell);
-  out.push_back('\n');
 }
 
 struct World {

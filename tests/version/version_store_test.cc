@@ -1,0 +1,116 @@
+#include "version/version_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/error.h"
+#include "embed/skip_gram.h"
+#include "graph/ingest.h"
+#include "ranking/ranker.h"
+#include "tests/test_util.h"
+
+namespace gr::version {
+namespace {
+
+namespace fs = std::filesystem;
+using ::gr::testing::CodeOf;
+
+// A tiny graph (two triangles joined by one follow) with trained vectors and indices.
+struct Contents {
+  graph::SocialGraph g;
+  embed::EmbeddingTable table;
+  recall::RecallIndexes indexes;
+};
+
+Contents TinyContents() {
+  Contents c;
+  const std::string follows =
+      ::gr::testing::WriteTextFile("f.tsv", "1\t2\n2\t3\n3\t1\n4\t5\n5\t6\n6\t4\n3\t4\n");
+  c.g = graph::Ingest({.follows = follows}, {});
+  embed::SkipGramConfig train;
+  train.dim = 8;
+  c.table = embed::EmbedWalks(c.g, {.walk_length = 10, .walks_per_vertex = 4, .threads = 1}, train);
+  c.indexes = recall::BuildRecallIndexes(c.g, c.table, {.kind = recall::IndexKind::kExact},
+                                         {}, {.authors = false, .posts = false});
+  return c;
+}
+
+TEST(VersionLayoutTest, VersionNamesArePlainDirectoryNames) {
+  for (const std::string bad : {"", "a/b", ".work", "..", "/abs"})
+    EXPECT_EQ(CodeOf([&] { VersionDir("artifacts", bad); }), ErrorCode::kInvalidArgument) << "'" << bad << "'";
+  EXPECT_EQ(VersionDir("artifacts", "v1"), "artifacts/v1");
+  EXPECT_STREQ(IndexFileName(IndexFile::kPosts), "posts.hnsw");
+}
+
+// A fresh directory for this test (reruns start clean).
+std::string FreshDir(const std::string& name) {
+  const std::string dir = ::gr::testing::TempPath(name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+TEST(VersionStoreTest, WrittenVersionLoadsOnlyOncePublished) {
+  const std::string artifacts = FreshDir("artifacts");
+  const Contents c = TinyContents();
+  EXPECT_EQ(ReadCurrentVersion(artifacts), "");
+  WriteVersion(artifacts, "v1", c.g, c.table, c.indexes, R"({"version": "v1"})");
+  EXPECT_EQ(ReadCurrentVersion(artifacts), "") << "writing must not publish";
+  PublishVersion(artifacts, "v1");
+  ASSERT_EQ(ReadCurrentVersion(artifacts), "v1");
+  const LoadedVersion loaded = LoadVersion(artifacts, "v1");
+  EXPECT_EQ(loaded.version, "v1");
+  EXPECT_EQ(loaded.manifest_json, R"({"version": "v1"})");
+  EXPECT_EQ(loaded.graph.num_accounts(), 6u);
+  EXPECT_EQ(loaded.table, c.table);
+  ASSERT_NE(loaded.indexes.accounts, nullptr);
+  EXPECT_EQ(loaded.indexes.authors, nullptr);
+  EXPECT_EQ(loaded.ranker, nullptr);
+  // The live version cannot be overwritten, and a missing one cannot go live.
+  EXPECT_EQ(CodeOf([&] { WriteVersion(artifacts, "v1", c.g, c.table, c.indexes, "{}"); }),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf([&] { PublishVersion(artifacts, "v9"); }), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf([&] { LoadVersion(artifacts, "v9"); }), ErrorCode::kNotFound);
+}
+
+TEST(VersionStoreTest, CurrentNamingSomethingElseIsCorruption) {
+  const std::string artifacts = FreshDir("artifacts");
+  fs::create_directories(artifacts);
+  std::ofstream(PathIn(artifacts, kCurrentFile)) << "../elsewhere\n";
+  EXPECT_EQ(CodeOf([&] { ReadCurrentVersion(artifacts); }), ErrorCode::kCorruption);
+}
+
+TEST(VersionStoreTest, PruningKeepsTheNewestAndTheLiveVersion) {
+  const std::string artifacts = FreshDir("artifacts");
+  const Contents c = TinyContents();
+  for (const std::string v : {"v1", "v2", "v3", "v4"}) {
+    WriteVersion(artifacts, v, c.g, c.table, c.indexes, "{}");
+    // Manifests' modification times order the versions.
+    fs::last_write_time(PathIn(VersionDir(artifacts, v), kManifestFile),
+                        fs::file_time_type::clock::now() + std::chrono::seconds(v[1] - '0'));
+  }
+  fs::create_directories(PathIn(artifacts, kWorkDir));  // no manifest: never a version
+  PublishVersion(artifacts, "v1");
+  EXPECT_EQ(ListVersions(artifacts), (std::vector<std::string>{"v4", "v3", "v2", "v1"}));
+  RemoveOldVersions(artifacts, 2);
+  EXPECT_EQ(ListVersions(artifacts), (std::vector<std::string>{"v4", "v3", "v1"}));  // v1 is live
+  EXPECT_TRUE(fs::exists(PathIn(artifacts, kWorkDir)));
+}
+
+TEST(VersionStoreTest, IndexDirectoryDropsStaleIndexFiles) {
+  const std::string dir = FreshDir("indexes");
+  Contents c = TinyContents();
+  recall::RecallIndexes with_authors = recall::BuildRecallIndexes(
+      c.g, c.table, {.kind = recall::IndexKind::kExact}, {}, {.authors = true, .posts = false});
+  SaveIndexes(with_authors, dir);
+  EXPECT_NE(LoadIndexes(dir).authors, nullptr);
+  SaveIndexes(c.indexes, dir);  // no authors index now
+  EXPECT_EQ(LoadIndexes(dir).authors, nullptr);
+  fs::remove(PathIn(dir, IndexFileName(IndexFile::kAccounts)));
+  EXPECT_EQ(CodeOf([&] { LoadIndexes(dir); }), ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace gr::version
