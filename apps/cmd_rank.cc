@@ -9,6 +9,7 @@
 #include "apps/commands.h"
 #include "apps/graph_input.h"
 #include "core/error.h"
+#include "core/run_options.h"
 #include "embed/embedding_io.h"
 #include "ranking/ranker.h"
 
@@ -59,20 +60,12 @@ void PrintMetrics(const char* title, const ranking::RankingMetrics& m, bool json
   }
 }
 
-ranking::RankingMetrics Evaluate(const ranking::Ranker& ranker, const ranking::FeatureSource& features,
-                                 std::span<const graph::Impression> impressions, int workers, uint64_t* skipped) {
-  std::vector<ranking::Outcome> outcomes;
-  const ranking::Examples examples = ranking::BuildExamples(features, impressions, workers, &outcomes, skipped);
-  GR_CHECK(examples.size() > 0, "none of the ", impressions.size(), " impressions to evaluate is known to the graph");
-  const std::vector<ranking::TaskScores> predictions = ranker.Predict(features, examples, workers);
-  return ranking::EvaluateRanking(predictions, outcomes, ranker.fusion(), ranker.objective());
-}
-
 struct TrainArgs {
   RankInputs in;
   std::string impressions, output, features = "all", architecture = "mmoe";
   uint32_t test_days = 1, validation_days = 1;
   bool no_fusion_search = false, skip_bad_lines = false, json = false;
+  uint64_t seed = 1;
   ranking::RankerConfig config;
 };
 
@@ -86,8 +79,9 @@ void RunRankTrain(TrainArgs& args) {
   config.features.groups = ranking::ParseFeatureGroups(args.features);
   config.model.threads = args.in.workers;
   config.search_fusion = !args.no_fusion_search;
-  config.search.seed = config.model.seed;
-  config.features.seed = config.model.seed;
+  // One seed for every source of the ranker's randomness, as the batch derives it.
+  config.model.seed = config.features.seed = config.search.seed =
+      RunOptions{.threads = args.in.workers, .seed = args.seed}.SeedFor(SeedStream::kRanker);
   config.features.Validate();
   config.model.Validate();
 
@@ -103,7 +97,7 @@ void RunRankTrain(TrainArgs& args) {
   ranker.Save(args.output);
   if (!args.json) std::printf("%s", report.ToText().c_str());
   uint64_t skipped = 0;
-  const ranking::RankingMetrics test = Evaluate(ranker, features, split.test, args.in.workers, &skipped);
+  const ranking::RankingMetrics test = ranking::EvaluateImpressions(ranker, features, split.test, args.in.workers, &skipped);
   PrintMetrics("test days (held out by time)", test, args.json);
   if (!args.json)
     std::printf("ranker (%s, features %s) -> %s in %.1f s\n", ranking::ArchitectureName(config.model.architecture),
@@ -132,7 +126,7 @@ void RunRankEval(const EvalArgs& args) {
     scored = ranking::SplitByTime(impressions, args.test_days, 0).test;
   }
   uint64_t skipped = 0;
-  const ranking::RankingMetrics m = Evaluate(ranker, features, scored, args.in.workers, &skipped);
+  const ranking::RankingMetrics m = ranking::EvaluateImpressions(ranker, features, scored, args.in.workers, &skipped);
   if (skipped > 0) spdlog::warn("{} impressions skipped: account or post unknown to the graph", skipped);
   PrintMetrics(args.all ? "all impressions" : "last days", m, args.json);
 }
@@ -198,7 +192,7 @@ void AddRankCommands(CLI::App& app) {
     cmd->add_option("--batch-size", m.batch_size, "mini-batch size")->capture_default_str();
     cmd->add_option("--learning-rate", m.learning_rate, "Adam learning rate")->capture_default_str();
     cmd->add_option("--l2", m.l2, "weight decay")->capture_default_str();
-    cmd->add_option("--seed", m.seed, "seed of k-means, initialisation, shuffling and the fusion search")->capture_default_str();
+    cmd->add_option("--seed", args->seed, "seed of k-means, initialisation, shuffling and the fusion search")->capture_default_str();
     ranking::FusionWeights& f = args->config.fusion;
     cmd->add_option("--alpha", f.alpha, "fusion alpha per task (click interaction dwell); the search's start")->expected(3)->capture_default_str();
     cmd->add_option("--beta", f.beta, "fusion beta per task (click interaction dwell); the search's start")->expected(3)->capture_default_str();

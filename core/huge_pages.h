@@ -15,8 +15,8 @@ namespace gr {
 
 // Asks the kernel to back the whole 2 MiB pages inside [data, data + bytes)
 // with huge pages: MADV_HUGEPAGE for pages touched later, and MADV_COLLAPSE
-// (Linux 6.1+) to move the pages already there now (a copy: ~1.7 ms per
-// MiB measured). Best effort and content-preserving: returns the length
+// (Linux 6.1+) to move the pages already there now (a copy of the range).
+// Best effort and content-preserving: returns the length
 // of the range advised and collapsed, 0 if the kernel refused (THP off, an
 // old kernel, no free huge page) or the range holds no whole huge page.
 size_t AdviseHugePages(const void* data, size_t bytes);

@@ -46,8 +46,7 @@ class Trainer {
     result_.input = FloatMatrix(vocabulary, d_);
     result_.output = FloatMatrix(vocabulary, d_);
     // gensim 4's initialisation: input uniform in [-1/d, 1/d) (word2vec.c used half
-    // that; the wider range measured 0.5-1 point better Micro-F1 on citeseer and
-    // email-eu-core), output 0.
+    // that; bench/README.md compares them), output 0.
     ParallelFor(static_cast<int64_t>(vocabulary), config.threads, 4096, [&](int64_t v) {
       Rng rng = Rng::ForItem(config_.seed, static_cast<uint64_t>(v), 0x1d17);
       for (float& x : result_.input.Row(static_cast<size_t>(v)))

@@ -33,8 +33,7 @@ bool SortedContainsFrom(std::span<const VertexId> list, VertexId v, uint64_t gue
   if (n == 0) return false;
   const uint64_t g = std::min(guess, n - 1);
   // A good guess puts v within the 16 entries around it: compare them all
-  // without branches, and stop if they bracket v (an intrinsics version
-  // measured no faster).
+  // without branches, and stop if they bracket v.
   if (n <= 16) {
     bool hit = false;
     for (uint64_t i = 0; i < n; ++i) hit |= list[i] == v;

@@ -52,11 +52,11 @@ struct BatchConfig {
   walk::WalkConfig walk;
   embed::SkipGramConfig train;  // its on_progress (if set) receives training progress
   // ef_construction 100 instead of the index default 200: halves the build,
-  // the largest stage at 1M accounts (428 s of 744 s at 200).
+  // the batch's largest stage at 1M accounts (bench/README.md).
   recall::IndexConfig index{.ef_construction = 100};
   bool warm_start = true;           // start from the live version's vectors when there is one
   // Warm-started training uses learning_rate x this: restarting at the full
-  // rate measured lower held-out AUC run after run (0.81 -> 0.71 -> 0.65).
+  // rate lowered the held-out AUC run after run (bench/README.md).
   float warm_learning_rate_scale = 0.2f;
   double holdout_fraction = 0.05;   // newest follows held out for the link-prediction check
   uint32_t recall_sample = 1000;    // accounts queried for HNSW recall@10 vs exact

@@ -59,16 +59,14 @@ void RankerStage(BatchRun& run, const std::string& impressions_file, const embed
     ranking::RankerTrainReport train_report;
     const ranking::Ranker ranker = ranking::Ranker::Train(features, split.train, split.validation, config, &train_report);
     spdlog::info("ranker trained: {}", train_report.ToText());
-    std::vector<ranking::Outcome> outcomes;
-    const ranking::Examples test = ranking::BuildExamples(features, split.test, threads, &outcomes);
-    GR_CHECK(test.size() > 0, "none of the ", split.test.size(), " impressions of the last ", c.ranker_test_days,
-             " day(s) in ", impressions_file, " is known to the graph");
+    uint64_t skipped = 0;
     const ranking::RankingMetrics m =
-        ranking::EvaluateRanking(ranker.Predict(features, test, threads), outcomes, ranker.fusion(), ranker.objective());
+        ranking::EvaluateImpressions(ranker, features, split.test, threads, &skipped);
+    const uint64_t test_impressions = split.test.size() - skipped;
     ranker.Save(work.Path(version::kRankerFile));
     run.AfterStageWork("rank");
     const auto finite = [](double v) { return std::isnan(v) ? 0.0 : v; };  // no positives: fails the gate
-    const nlohmann::json result = {{"train_impressions", train_report.train_examples}, {"test_impressions", test.size()},
+    const nlohmann::json result = {{"train_impressions", train_report.train_examples}, {"test_impressions", test_impressions},
                                    {"auc_click", finite(m.auc_click)}, {"auc_interaction", finite(m.auc_interaction)},
                                    {"gauc_click", finite(m.gauc_click)}, {"dwell_rmse_log", finite(m.dwell_rmse_log)}};
     work.MarkDone("rank", result);

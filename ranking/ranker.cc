@@ -132,6 +132,14 @@ Examples BuildExamples(const FeatureSource& features, std::span<const Impression
   return ex;
 }
 
+RankingMetrics EvaluateImpressions(const Ranker& ranker, const FeatureSource& features,
+                                   std::span<const Impression> impressions, int threads, uint64_t* skipped) {
+  std::vector<Outcome> outcomes;
+  const Examples examples = BuildExamples(features, impressions, threads, &outcomes, skipped);
+  GR_CHECK(examples.size() > 0, "none of the ", impressions.size(), " impressions to evaluate is known to the graph");
+  return EvaluateRanking(ranker.Predict(features, examples, threads), outcomes, ranker.fusion(), ranker.objective());
+}
+
 RankingMetrics EvaluateRanking(std::span<const TaskScores> predictions, std::span<const Outcome> outcomes,
                                const FusionWeights& fusion, const FusionObjective& objective) {
   GR_CHECK(predictions.size() == outcomes.size(), "predictions and outcomes differ in length");

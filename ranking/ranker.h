@@ -51,6 +51,13 @@ struct RankingMetrics {
 RankingMetrics EvaluateRanking(std::span<const TaskScores> predictions, std::span<const Outcome> outcomes,
                                const FusionWeights& fusion, const FusionObjective& objective);
 
+class Ranker;
+// Scores `impressions` with `ranker` (features built for it) and evaluates
+// them; impressions whose account or post the graph does not know are
+// skipped and counted in *skipped. Throws kInvalidArgument when none is known.
+RankingMetrics EvaluateImpressions(const Ranker& ranker, const FeatureSource& features,
+                                   std::span<const Impression> impressions, int threads, uint64_t* skipped = nullptr);
+
 struct RankerConfig {
   FeatureConfig features;
   ModelConfig model;

@@ -19,8 +19,7 @@ using internal::Hop;
 // memory-bound stage at a time, prefetching what the next stage of each walk
 // will read, so that many cache misses are in flight at once instead of one
 // (the idea of ThunderRW). Each walk draws the same random numbers in the
-// same order as RandomWalker::Walk, so the corpus is identical. 32, 64 and
-// 128 slots measured alike on the 100k world (not compared at 1M).
+// same order as RandomWalker::Walk, so the corpus is identical.
 constexpr int kSlots = 64;
 
 struct Slot {
@@ -49,11 +48,7 @@ struct Slot {
 // same order as RandomWalker::Walk. finish(slot) ends a walk. When node2vec's
 // "is x adjacent to prev" decides a proposal, the lines of prev's lists
 // where x would sit are prefetched and the test waits a round (kTest); it
-// then searches outwards from there. (A binary search from the top with
-// its top levels prefetched, and one pipelined probe by probe through the
-// slots, were measured slower, but while the compiler was dropping the
-// helpers' prefetches, core/prefetch.h; not re-measured since.) The
-// node2vec filter in prev's record settles most tests without the wait. A
+// then searches outwards from there. The node2vec filter in prev's record settles most tests without the wait. A
 // return draw that falls between its bounds (Impl::DrawReturn) waits a
 // round likewise (kCount) for the count of edges back to prev.
 template <typename Impl, typename Finish>

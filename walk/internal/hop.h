@@ -158,8 +158,7 @@ struct Hop {
     return {(part == 0 ? first : second)->targets.data() + r[part], r[2 + part]};
   }
   // True if x is among u's neighbours. u (the previous vertex) was just
-  // visited, so its lists are searched: they are warmer in cache than x's
-  // (measured faster than searching the shorter list).
+  // visited, so its lists are searched: they are warmer in cache than x's.
   bool Contains(VertexId u, VertexId x) const {
     return graph::SortedContains(List(u, 0), x) ||
            (second != nullptr && graph::SortedContains(List(u, 1), x));
