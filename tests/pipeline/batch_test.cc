@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <string_view>
 
 #include "core/error.h"
 #include "embed/embedding_io.h"
@@ -317,6 +319,47 @@ TEST(RankCommands, TrainEvaluateAndScoreFromTheCommandLine) {
                                               account, " --posts-file ", bad, " 2>&1"));
   EXPECT_EQ(bad_code, 2) << message;
   EXPECT_NE(message.find(bad + ":3: expected a post id, got 'not-an-id'"), std::string::npos) << message;
+}
+
+TEST(BatchTest, HookSeesEachStageOnceAfterItsWorkAndBeforeItIsRecorded) {
+  const std::string artifacts = Artifacts("hooks");
+  BatchHooks hooks;
+  std::vector<std::string> stages;
+  hooks.after_stage_work = [&](std::string_view stage) {
+    stages.emplace_back(stage);
+    // The stage's output exists; state.json does not record it yet.
+    if (stage == "publish") return;  // state.json is gone: the directory became the version
+    const std::string state = ::gr::testing::ReadBytes(artifacts + "/.work/state.json");
+    EXPECT_NE(state.find("\"fingerprint\""), std::string::npos);
+    EXPECT_EQ(state.find("\"" + std::string(stage) + "\""), std::string::npos) << stage;
+  };
+  const BatchReport r = RunBatch(SmallConfig(artifacts), hooks);
+  EXPECT_TRUE(r.published);
+  EXPECT_EQ(stages, (std::vector<std::string>{"ingest", "train", "index", "evaluate", "rank", "publish"}));
+}
+
+TEST(BatchTest, RunOptionsReachEveryStageWithNamedSeeds) {
+  BatchConfig c = SmallConfig("unused");
+  c.run = {.threads = 3, .seed = 42};
+  const BatchConfig applied = c.WithRunOptions();
+  EXPECT_EQ(applied.walk.seed, 42u);
+  EXPECT_EQ(applied.train.seed, 42u);
+  EXPECT_EQ(applied.index.seed, c.run.SeedFor(SeedStream::kIndex));
+  EXPECT_NE(applied.index.seed, 42u);
+  EXPECT_EQ(applied.ranker.model.seed, c.run.SeedFor(SeedStream::kRanker));
+  EXPECT_EQ(applied.ranker.features.seed, applied.ranker.model.seed);
+  for (const int threads : {applied.walk.threads, applied.train.threads, applied.index.threads,
+                            applied.ranker.model.threads})
+    EXPECT_EQ(threads, 3);
+  // Every stream is its own.
+  std::set<uint64_t> seeds;
+  for (const SeedStream s : {SeedStream::kHoldOut, SeedStream::kIndex, SeedStream::kLinkEval, SeedStream::kIndexEval,
+                             SeedStream::kDriftEval, SeedStream::kRanker, SeedStream::kRankerSample})
+    seeds.insert(c.run.SeedFor(s));
+  EXPECT_EQ(seeds.size(), 7u);
+  // The manifest's parameters name the seed and the enums by name.
+  EXPECT_NE(applied.ToJson().find("\"seed\":42"), std::string::npos);
+  EXPECT_NE(applied.ToJson().find("\"kind\":\"uniform\""), std::string::npos);
 }
 
 TEST(BatchTest, BadInputIsNamed) {
