@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "core/run_options.h"
 #include "version/version_store.h"
 #include "apps/graph_input.h"
 #include "core/error.h"
@@ -20,7 +21,8 @@ namespace {
 struct IndexArgs {
   std::string embeddings, graph, out;
   bool directed = false, exact = false;
-  recall::IndexConfig config;
+  recall::IndexConfig config;  // its threads and seed come from `run`
+  RunOptions run;
   embed::PostVectorRule rule;
   std::vector<std::string> kinds{"similar", "authors", "posts"};
   std::string precision = "float32";
@@ -31,6 +33,8 @@ void RunIndex(const IndexArgs& args) {
   const graph::SocialGraph g = LoadGraphInput(args.graph, args.directed);
   const embed::EmbeddingTable table = embed::LoadAnyEmbeddings(args.embeddings);
   recall::IndexConfig config = args.config;
+  config.threads = args.run.threads;
+  config.seed = args.run.SeedFor(SeedStream::kIndex);
   config.kind = args.exact ? recall::IndexKind::kExact : recall::IndexKind::kHnsw;
   config.precision = recall::ParsePrecision(args.precision);
   if (table.output.rows() != table.rows())
@@ -131,8 +135,9 @@ void AddRecallCommands(CLI::App& app) {
                     "HNSW vector storage: float32, or float16 (half the vector memory, faster search, scores to "
                     "~1e-3; --exact keeps float32)")
       ->check(CLI::IsMember({"float32", "float16"}))->capture_default_str();
-  index->add_option("--workers", ia->config.threads, "build threads, 0 = all cores")->capture_default_str();
-  index->add_option("--seed", ia->config.seed, "HNSW level seed")->capture_default_str();
+  index->add_option("--workers", ia->run.threads, "build threads, 0 = all cores")->capture_default_str();
+  index->add_option("--seed", ia->run.seed, "run seed; the HNSW level seed derives from it as in graphrec batch")
+      ->capture_default_str();
   index->add_option("--min-interactions", ia->rule.min_interactions,
                     "posts: a trained post vector is used from this many interactions on")->capture_default_str();
   index->add_option("--first-engagers", ia->rule.first_engagers,
