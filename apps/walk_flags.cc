@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 
 namespace gr::apps {
@@ -44,13 +43,12 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
 }
 
 void ReportTrainingProgress(embed::SkipGramConfig& config) {
-  const auto start = std::chrono::steady_clock::now();
-  config.on_progress = [start](uint64_t processed, uint64_t total) {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double rate = static_cast<double>(processed) / std::max(seconds, 1e-9);
+  config.on_progress = [](const embed::TrainingProgress& p) {
+    const double rate = static_cast<double>(p.processed) / std::max(p.seconds, 1e-9);
     spdlog::info("training: {:.1f}% ({} of {} tokens), {:.0f} tokens/s, ETA {:.0f} s",
-                 100.0 * static_cast<double>(processed) / static_cast<double>(std::max<uint64_t>(total, 1)), processed,
-                 total, rate, static_cast<double>(total - std::min(total, processed)) / std::max(rate, 1e-9));
+                 100.0 * static_cast<double>(p.processed) / static_cast<double>(std::max<uint64_t>(p.total, 1)),
+                 p.processed, p.total, rate,
+                 static_cast<double>(p.total - std::min(p.total, p.processed)) / std::max(rate, 1e-9));
   };
 }
 

@@ -69,6 +69,7 @@ class Trainer {
     }
     GR_CHECK(total_ > 0, "the walk corpus is empty");
     negatives_ = AliasTable(weights);
+    training_start_ = last_progress_ = std::chrono::steady_clock::now();
   }
 
   void TrainEpoch(const CorpusSource& corpus, uint32_t epoch) {
@@ -91,7 +92,8 @@ class Trainer {
         const auto now = std::chrono::steady_clock::now();
         if (std::chrono::duration<double>(now - last_progress_).count() >= config_.progress_seconds) {
           last_progress_ = now;
-          config_.on_progress(processed_.load(), total_ * config_.epochs);
+          config_.on_progress({processed_.load(), total_ * config_.epochs,
+                               std::chrono::duration<double>(now - training_start_).count()});
         }
       }
     });
@@ -168,7 +170,8 @@ class Trainer {
   AliasTable negatives_;
   uint64_t total_ = 0;
   std::atomic<uint64_t> processed_{0};
-  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
+  // Both set when the trainer is ready (after the counting pass and the initialisation).
+  std::chrono::steady_clock::time_point training_start_, last_progress_;
   std::atomic<uint64_t> trained_{0};
 };
 

@@ -34,6 +34,14 @@ namespace gr::embed {
 // Contexts one centre token may have (2 x the largest window).
 inline constexpr uint32_t kMaxSkipGramContexts = 2 * 1024;
 
+// How far training has come: corpus tokens processed so far and in all
+// epochs, and seconds since training began (the counting pass over the
+// corpus excluded), so processed / seconds is the training rate.
+struct TrainingProgress {
+  uint64_t processed = 0, total = 0;
+  double seconds = 0;
+};
+
 struct SkipGramConfig {
   uint32_t dim = 128;           // vector size, 1..4096
   uint32_t window = 10;         // largest context distance; each centre draws one in [1, window]
@@ -44,9 +52,8 @@ struct SkipGramConfig {
   uint64_t seed = 1;            // the run's training seed (core/run_options.h: SeedStream::kTraining)
   int threads = 0;              // 0 = all cores
   // Called from the calling thread between batches of walks, at most every
-  // `progress_seconds`, with the corpus tokens processed so far and the
-  // total over all epochs (counting pass excluded). Empty = silent.
-  std::function<void(uint64_t processed, uint64_t total)> on_progress;
+  // `progress_seconds`. Empty = silent.
+  std::function<void(const TrainingProgress&)> on_progress;
   double progress_seconds = 10;
 
   void Validate() const;       // throws kInvalidArgument naming the field

@@ -113,6 +113,10 @@ struct BatchReport {
   // Counts.
   uint64_t accounts = 0, posts = 0, follow_edges = 0, interaction_edges = 0;
   uint64_t held_out_edges = 0, warm_started_accounts = 0;
+  // Skip-gram training of this run (0 when resumed past it): corpus tokens
+  // over all epochs and the training passes' time (embed's own measure).
+  uint64_t train_tokens = 0;
+  double train_seconds = 0, train_tokens_per_second = 0;
   // Metrics.
   double link_auc_dot = 0, link_auc_hadamard = 0;
   double hnsw_recall_at_10 = 0;

@@ -23,6 +23,8 @@ std::string BatchReport::ToJson() const {
                   {"warm_started_accounts", warm_started_accounts}}},
       {"metrics", {{"link_auc_dot", link_auc_dot}, {"link_auc_hadamard", link_auc_hadamard},
                    {"hnsw_recall_at_10", hnsw_recall_at_10}}},
+      {"training", {{"tokens", train_tokens}, {"seconds", train_seconds},
+                    {"tokens_per_second", train_tokens_per_second}}},
       {"stage_seconds", stage_times},
       {"total_seconds", total},
       {"peak_rss_mb", peak_rss_mb}};
@@ -45,6 +47,12 @@ std::string BatchReport::ToText() const {
   text += StrCat("graph: ", accounts, " accounts, ", posts, " posts, ", follow_edges, " follow edges, ",
                  interaction_edges, " interaction edges; ", held_out_edges, " newest follows held out\n");
   if (warm_started_accounts > 0) text += StrCat("warm start: ", warm_started_accounts, " accounts from the previous version\n");
+  if (train_tokens > 0) {
+    char training[160];
+    std::snprintf(training, sizeof training, "training: %llu tokens in %.1f s, %.0f tokens/s\n",
+                  static_cast<unsigned long long>(train_tokens), train_seconds, train_tokens_per_second);
+    text += training;
+  }
   char metrics[512];
   std::snprintf(metrics, sizeof metrics, "link prediction AUC (newest follows): dot %.4f, Hadamard %.4f\n"
                 "HNSW recall@10 vs exact: %.4f\n", link_auc_dot, link_auc_hadamard, hnsw_recall_at_10);

@@ -83,7 +83,13 @@ embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& train_
       run.report.warm_started_accounts = warm->copied;
       train.learning_rate *= c.warm_learning_rate_scale;
     }
-    table = embed::EmbedWalks(train_graph, c.walk, train, nullptr, warm.get());
+    embed::SkipGramStats stats;
+    table = embed::EmbedWalks(train_graph, c.walk, train, &stats, warm.get());
+    run.report.train_tokens = stats.corpus_tokens * train.epochs;
+    run.report.train_seconds = stats.seconds;
+    run.report.train_tokens_per_second = stats.tokens_per_second;
+    spdlog::info("training: {} tokens in {:.1f} s, {:.0f} tokens/s", run.report.train_tokens, stats.seconds,
+                 stats.tokens_per_second);
     embed::SaveEmbeddings(table, run.work.Path(version::kAccountsEmbeddingFile), c.ToJson());
     run.AfterStageWork("train");
     run.work.MarkDone("train", {{"warm_started_accounts", run.report.warm_started_accounts}});

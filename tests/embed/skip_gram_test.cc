@@ -101,6 +101,31 @@ TEST(SkipGramTest, OneThreadIsBitReproducible) {
   EXPECT_NE(TrainSkipGram(WalkerSource(walker, 16), g.num_accounts(), other).input, a.input);
 }
 
+TEST(SkipGramTest, ProgressCountsTrainingTokensAndTimeFromTrainingStart) {
+  const graph::SocialGraph g = TwoCliques();
+  walk::WalkConfig walks;
+  walks.walks_per_vertex = 5;
+  const walk::RandomWalker walker(g, walks);
+  SkipGramConfig config = SmallConfig();
+  config.progress_seconds = 0;  // every batch
+  std::vector<TrainingProgress> seen;
+  config.on_progress = [&](const TrainingProgress& p) { seen.push_back(p); };
+  SkipGramStats stats;
+  TrainSkipGram(WalkerSource(walker, 16), g.num_accounts(), config, &stats);
+  // 100 walks in batches of 16: 7 batches per epoch, 3 epochs.
+  ASSERT_EQ(seen.size(), 21u);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].total, stats.corpus_tokens * config.epochs);
+    if (i > 0) {
+      EXPECT_GE(seen[i].processed, seen[i - 1].processed);
+      EXPECT_GE(seen[i].seconds, seen[i - 1].seconds);
+    }
+    EXPECT_GE(seen[i].seconds, 0.0);
+    EXPECT_LE(seen[i].seconds, stats.seconds + 1e-3) << "the clock starts when training starts";
+  }
+  EXPECT_EQ(seen.back().processed, seen.back().total);
+}
+
 // Saturated pairs are skipped, so even absurd learning rates (rejected by
 // Validate) leave vectors finite; the final check is a safety net, reached
 // here through a warm start holding an infinity (loaded tables are checked).

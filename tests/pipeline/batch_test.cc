@@ -335,6 +335,14 @@ TEST(BatchTest, HookSeesEachStageOnceAfterItsWorkAndBeforeItIsRecorded) {
   };
   const BatchReport r = RunBatch(SmallConfig(artifacts), hooks);
   EXPECT_TRUE(r.published);
+  // The training's own rate is reported: at most accounts x walks x length x
+  // epochs tokens (fewer only for walks that end early).
+  const BatchConfig c = SmallConfig(artifacts);
+  const uint64_t most = uint64_t{r.accounts} * c.walk.walks_per_vertex * c.walk.walk_length * c.train.epochs;
+  EXPECT_LE(r.train_tokens, most);
+  EXPECT_GT(r.train_tokens, most / 2);
+  EXPECT_GT(r.train_tokens_per_second, 0);
+  EXPECT_NE(r.ToJson().find("\"tokens_per_second\""), std::string::npos);
   EXPECT_EQ(stages, (std::vector<std::string>{"ingest", "train", "index", "evaluate", "rank", "publish"}));
 }
 
