@@ -26,10 +26,11 @@ void RunWalk(const WalkArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const uint64_t total = walker.num_walks();
   auto last_log = start;
+  walk::WalkTextWriter text(walker);
   WriteFileAtomically(args.output, [&](std::FILE* out) {
     walker.ForEachBatch(std::max<uint64_t>(1, 2'000'000 / config.walk_length),
                         [&](const walk::WalkCorpus& batch) {
-      walk::AppendWalksText(walker, batch, out);
+      text.Write(batch, out, config.threads);
       const auto now = std::chrono::steady_clock::now();
       if (now - last_log > std::chrono::seconds(5)) {
         last_log = now;

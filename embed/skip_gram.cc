@@ -11,6 +11,7 @@
 #include "core/alias_table.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/prefetch.h"
 #include "core/rng.h"
 
 namespace gr::embed {
@@ -31,10 +32,16 @@ float Sigmoid(float x) {
 }
 
 // Scratch space of one thread.
+// One centre's random draws: its window and its output rows.
+struct CentreDraw {
+  size_t window = 0;              // context distance drawn in [1, config window]
+  std::vector<VertexId> outputs;  // the centre, then its negatives
+};
+
 struct Scratch {
   std::vector<VertexId> kept;       // the walk after subsampling
   std::vector<VertexId> contexts;   // context tokens of one centre
-  std::vector<VertexId> outputs;    // centre then negatives
+  CentreDraw current, next;         // draws of the centre being trained and the next one
   std::vector<float> input_update;  // accumulated update of one context's input vector
 };
 
@@ -119,20 +126,48 @@ class Trainer {
     }
     const float lr = LearningRate();
     const size_t n = s.kept.size();
+    if (n < 2) {  // a lone token has no context: its window is drawn, nothing trains
+      if (n == 1) rng.Uniform(config_.window);
+      return n;
+    }
+    // Each centre's window and negatives are drawn one centre ahead, in the
+    // same order as drawing them just before training it (the trainer draws
+    // nothing else), so the vectors are the same; meanwhile the rows the next
+    // centre will read are requested from memory.
+    DrawCentre(0, rng, s.current, s);
     for (size_t c = 0; c < n; ++c) {
-      const auto b = static_cast<size_t>(1 + rng.Uniform(config_.window));
+      if (c + 1 < n) {
+        DrawCentre(c + 1, rng, s.next, s);
+        PrefetchRows(c + 1, s.next, s);
+      }
+      const size_t b = s.current.window;
       s.contexts.clear();
       for (size_t j = c >= b ? c - b : 0; j <= std::min(n - 1, c + b); ++j)
         if (j != c) s.contexts.push_back(s.kept[j]);
-      if (s.contexts.empty()) continue;
-      s.outputs.assign(1, s.kept[c]);
-      for (uint32_t k = 0; k < config_.negatives; ++k) {
-        const VertexId neg = negatives_.Sample(rng);
-        if (neg != s.kept[c]) s.outputs.push_back(neg);
-      }
-      for (VertexId context : s.contexts) TrainPair(context, s, lr);
+      for (VertexId context : s.contexts) TrainPair(context, s.current.outputs, s, lr);
+      std::swap(s.current, s.next);
     }
     return n;
+  }
+
+  // Centre c's window and outputs (the centre, then the negatives that differ from it).
+  void DrawCentre(size_t c, Rng& rng, CentreDraw& draw, const Scratch& s) const {
+    draw.window = static_cast<size_t>(1 + rng.Uniform(config_.window));
+    draw.outputs.assign(1, s.kept[c]);
+    for (uint32_t k = 0; k < config_.negatives; ++k) {
+      const VertexId neg = negatives_.Sample(rng);
+      if (neg != s.kept[c]) draw.outputs.push_back(neg);
+    }
+  }
+
+  // Requests centre c's output rows and the input row entering its window.
+  void PrefetchRows(size_t c, const CentreDraw& draw, const Scratch& s) const {
+    const size_t row_bytes = d_ * sizeof(float);
+    const auto prefetch_row = [&](const float* row) {
+      for (size_t line = 0; line < row_bytes; line += 64) Prefetch(reinterpret_cast<const char*>(row) + line);
+    };
+    for (const VertexId t : draw.outputs) prefetch_row(result_.output.Row(t).data());
+    if (c + draw.window < s.kept.size()) prefetch_row(result_.input.Row(s.kept[c + draw.window]).data());
   }
 
   // One context's input vector against the outputs (label 1 for the first,
@@ -142,13 +177,13 @@ class Trainer {
   // from one stale copy instead (pWord2Vec's matrix form) overshoots: windows
   // of walks repeat tokens, and it cost 9 points of dot-product link AUC on
   // ca-grqc (0.80 vs 0.89).
-  void TrainPair(VertexId context, Scratch& s, float lr) {
+  void TrainPair(VertexId context, const std::vector<VertexId>& outputs, Scratch& s, float lr) {
     const size_t d = d_;
     float* input = result_.input.Row(context).data();
     s.input_update.assign(d, 0.0f);
     float* update = s.input_update.data();
-    for (size_t j = 0; j < s.outputs.size(); ++j) {
-      float* output = result_.output.Row(s.outputs[j]).data();
+    for (size_t j = 0; j < outputs.size(); ++j) {
+      float* output = result_.output.Row(outputs[j]).data();
       const float label = j == 0 ? 1.0f : 0.0f;
       const float score = Dot(input, output, d);
       if (std::abs(score) >= kSaturatedScore) continue;

@@ -92,8 +92,31 @@ class RandomWalker {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes each walk of `corpus` as one line of space-separated tokens
-// (walker.TokenText). Throws kIo.
+// Writes walks as text: one line per walk, tokens (walker.TokenText)
+// separated by one space. Every token's text is formatted once, into a
+// table of fixed-width slots, so a walk is written by copying slots; the
+// lines of a corpus are assembled in parallel, one buffer per part, and
+// written in corpus order with one large write each. Not thread-safe (it
+// reuses its buffers); the walker must outlive it.
+class WalkTextWriter {
+ public:
+  explicit WalkTextWriter(const RandomWalker& walker);
+  // Appends corpus's walks to out, formatted on `threads` threads (0 = all).
+  // Throws kIo naming the failure.
+  void Write(const WalkCorpus& corpus, std::FILE* out, int threads = 0);
+
+ private:
+  std::vector<char> texts_;        // token t's text at t * slot_, zero-padded, plus slack
+  std::vector<uint8_t> lengths_;   // per token
+  size_t slot_ = 0;                // bytes per slot: the longest text rounded up to 8
+  struct Part {
+    std::unique_ptr<char[]> bytes;
+    size_t capacity = 0, size = 0;
+  };
+  std::vector<Part> parts_;        // reused per-part buffers
+};
+
+// One-off form of WalkTextWriter::Write (builds the token table each call).
 void AppendWalksText(const RandomWalker& walker, const WalkCorpus& corpus, std::FILE* out);
 
 }  // namespace gr::walk

@@ -1,25 +1,80 @@
+#include <omp.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "walk/random_walk.h"
 
 namespace gr::walk {
+namespace {
+
+// Slot copies are this wide whatever the slot: the table and every buffer
+// keep this much slack after their last byte.
+constexpr size_t kCopyBytes = 32;
+
+}  // namespace
+
+WalkTextWriter::WalkTextWriter(const RandomWalker& walker) {
+  const size_t vocabulary = walker.vocabulary_size();
+  std::vector<std::string> texts(vocabulary);
+  size_t longest = 1;
+  for (size_t t = 0; t < vocabulary; ++t) {
+    texts[t] = walker.TokenText(static_cast<VertexId>(t));
+    longest = std::max(longest, texts[t].size());
+  }
+  GR_CHECK(longest <= kCopyBytes, "token text longer than ", kCopyBytes, " bytes");
+  slot_ = (longest + 7) / 8 * 8;
+  texts_.assign(vocabulary * slot_ + kCopyBytes, '\0');
+  lengths_.resize(vocabulary);
+  for (size_t t = 0; t < vocabulary; ++t) {
+    std::memcpy(texts_.data() + t * slot_, texts[t].data(), texts[t].size());
+    lengths_[t] = static_cast<uint8_t>(texts[t].size());
+  }
+}
+
+void WalkTextWriter::Write(const WalkCorpus& corpus, std::FILE* out, int threads) {
+  const size_t walks = corpus.num_walks();
+  if (walks == 0) return;
+  const size_t num_parts = std::min<size_t>(walks, static_cast<size_t>(ResolveThreads(threads)) * 4);
+  parts_.resize(num_parts);
+  ParallelFor(static_cast<int64_t>(num_parts), threads, 1, [&](int64_t p) {
+    const size_t first = walks * static_cast<size_t>(p) / num_parts;
+    const size_t last = walks * static_cast<size_t>(p + 1) / num_parts;
+    const uint64_t tokens = corpus.offsets[last] - corpus.offsets[first];
+    Part& part = parts_[static_cast<size_t>(p)];
+    // Each token takes its text and one separator; kCopyBytes of slack for the last copy.
+    const size_t needed = tokens * (slot_ + 1) + (last - first) + kCopyBytes;
+    if (needed > part.capacity) {
+      part.bytes = std::make_unique_for_overwrite<char[]>(needed);
+      part.capacity = needed;
+    }
+    char* const begin = part.bytes.get();
+    char* at = begin;
+    for (size_t w = first; w < last; ++w) {
+      for (const VertexId token : corpus.Walk(w)) {
+        std::memcpy(at, texts_.data() + size_t{token} * slot_, kCopyBytes);
+        at += lengths_[token];
+        *at++ = ' ';
+      }
+      if (at > begin && at[-1] == ' ') --at;
+      *at++ = '\n';
+    }
+    part.size = static_cast<size_t>(at - begin);
+  });
+  for (const Part& part : parts_)
+    if (std::fwrite(part.bytes.get(), 1, part.size, out) != part.size)
+      GR_THROW(ErrorCode::kIo, "cannot write walks: ", std::strerror(errno));
+}
 
 void AppendWalksText(const RandomWalker& walker, const WalkCorpus& corpus, std::FILE* out) {
-  std::string line;
-  for (size_t i = 0; i < corpus.num_walks(); ++i) {
-    line.clear();
-    for (VertexId token : corpus.Walk(i)) {
-      if (!line.empty()) line.push_back(' ');
-      line += walker.TokenText(token);
-    }
-    line.push_back('\n');
-    if (std::fwrite(line.data(), 1, line.size(), out) != line.size())
-      GR_THROW(ErrorCode::kIo, "cannot write walks: ", std::strerror(errno));
-  }
+  WalkTextWriter writer(walker);
+  writer.Write(corpus, out);
 }
 
 }  // namespace gr::walk

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "core/error.h"
@@ -401,6 +402,47 @@ TEST(RandomWalkTest, MetapathAlternatesTypesAlongRealEdges) {
   }
   EXPECT_EQ(walker.TokenText(accounts), "p100");
   EXPECT_EQ(walker.TokenText(0), "1");
+}
+
+// The reference text of a corpus: TokenText joined by spaces, a line per walk.
+std::string ReferenceText(const RandomWalker& walker, const WalkCorpus& corpus) {
+  std::string text;
+  for (size_t i = 0; i < corpus.num_walks(); ++i) {
+    for (size_t k = 0; k < corpus.Walk(i).size(); ++k) text += (k ? " " : "") + walker.TokenText(corpus.Walk(i)[k]);
+    text += "\n";
+  }
+  return text;
+}
+
+std::string WrittenText(WalkTextWriter& writer, const WalkCorpus& corpus, int threads) {
+  const std::string path = ::gr::testing::TempPath("walks.txt");
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  writer.Write(corpus, out, threads);
+  std::fclose(out);
+  return ::gr::testing::ReadBytes(path);
+}
+
+TEST(WalkTextTest, WriterWritesTokenTextLinesWhateverTheThreads) {
+  // Metapath walks (accounts and p-prefixed posts) and dead-end walks of length 1.
+  const graph::SocialGraph hetero = Heterogeneous();
+  WalkConfig metapath;
+  metapath.kind = WalkKind::kMetapath;
+  metapath.metapath = "interacts,authored_by";
+  metapath.walk_length = 9;
+  metapath.walks_per_vertex = 3;
+  const graph::SocialGraph chain =
+      graph::LoadEdgeList(WriteTextFile("chain.txt", "1 2\n2 3\n18446744073709551615 1\n"), true, {});
+  WalkConfig out_only;
+  out_only.direction = Direction::kOut;
+  out_only.walk_length = 5;
+  for (const auto& [g, config] : {std::pair{&hetero, metapath}, std::pair{&chain, out_only}}) {
+    const RandomWalker walker(*g, config);
+    const WalkCorpus corpus = walker.Generate(0, walker.num_walks(), nullptr);
+    const std::string expected = ReferenceText(walker, corpus);
+    WalkTextWriter writer(walker);
+    for (const int threads : {1, 2, 3}) EXPECT_EQ(WrittenText(writer, corpus, threads), expected) << threads;
+    EXPECT_EQ(WrittenText(writer, walker.Generate(0, 0, nullptr), 2), "");
+  }
 }
 
 TEST(RandomWalkTest, BadMetapathsAreNamed) {
