@@ -40,6 +40,7 @@ void RunWalk(const WalkArgs& args) {
                      static_cast<double>(total - stats.walks) / rate);
       }
     }, &stats);
+    text.Flush();
   });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

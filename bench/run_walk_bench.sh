@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # walk/ benchmark next to its numba peer on the same generated graph:
 # uniform and node2vec (p=0.5, q=2) walks, length 80, 10 per vertex, 2 threads.
+# Then the whole `graphrec walk` process, text in (follows.tsv, both
+# directions as the peer's view) and walks out as text, in steps per second
+# of wall time (the peer's figure excludes its own loading).
 # Usage: bench/run_walk_bench.sh [ACCOUNTS] (default 100000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,3 +14,16 @@ bash scripts/build.sh -DGR_BUILD_BENCHMARKS=ON
   apt-get install -y -qq python3-numba python3-pandas libopenblas0-openmp >/dev/null
 build/bench/walk_bench --benchmark_counters_tabular=true
 /usr/bin/python3 bench/peer_walks.py "$GR_BENCH_DIR/world-$GR_BENCH_ACCOUNTS/follows.tsv" 80 10 0.5 2
+follows="$GR_BENCH_DIR/world-$GR_BENCH_ACCOUNTS/follows.tsv"
+for kind in uniform node2vec; do
+  pq=(); [ "$kind" = node2vec ] && pq=(--p 0.5 --q 2)
+  start=$(date +%s.%N)
+  steps=$(build/apps/graphrec walk --input "$follows" --directed --direction both --output "$GR_BENCH_DIR/walks.txt" \
+            --num-walks 10 --walk-length 80 --workers 2 "${pq[@]}" 2>/dev/null | awk '/^walks:/ {gsub(/\(/, "", $3); print $3}')
+  end=$(date +%s.%N)
+  /usr/bin/python3 -c 'import json, sys; steps, secs = int(sys.argv[2]), float(sys.argv[3]) - float(sys.argv[4])
+print(json.dumps({"graphrec_walk_process": sys.argv[1], "steps": steps, "seconds": round(secs, 2),
+                  "steps_per_second": round(steps / secs), "bytes": int(sys.argv[5])}))' \
+    "$kind" "$steps" "$end" "$start" "$(stat -c %s "$GR_BENCH_DIR/walks.txt")"
+done
+rm -f "$GR_BENCH_DIR/walks.txt"

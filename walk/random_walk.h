@@ -29,6 +29,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "graph/social_graph.h"
@@ -96,27 +97,41 @@ class RandomWalker {
 // separated by one space. Every token's text is formatted once, into a
 // table of fixed-width slots, so a walk is written by copying slots; the
 // lines of a corpus are assembled in parallel, one buffer per part, and
-// written in corpus order with one large write each. Not thread-safe (it
-// reuses its buffers); the walker must outlive it.
+// written in corpus order by a background thread (one large write per part)
+// while the caller generates and formats the next corpus. Not thread-safe;
+// the walker must outlive it.
 class WalkTextWriter {
  public:
   explicit WalkTextWriter(const RandomWalker& walker);
-  // Appends corpus's walks to out, formatted on `threads` threads (0 = all).
-  // Throws kIo naming the failure.
+  ~WalkTextWriter();  // waits for a write in flight (its error is lost: call Flush)
+  WalkTextWriter(const WalkTextWriter&) = delete;
+  WalkTextWriter& operator=(const WalkTextWriter&) = delete;
+
+  // Formats corpus's walks on `threads` threads (0 = all) and starts
+  // appending them to out; waits for the previous corpus's write first.
+  // Throws kIo if a previous write failed.
   void Write(const WalkCorpus& corpus, std::FILE* out, int threads = 0);
+  // Waits until everything written so far is in `out`; throws kIo naming
+  // the failure.
+  void Flush();
 
  private:
-  std::vector<char> texts_;        // token t's text at t * slot_, zero-padded, plus slack
-  std::vector<uint8_t> lengths_;   // per token
-  size_t slot_ = 0;                // bytes per slot: the longest text rounded up to 8
   struct Part {
     std::unique_ptr<char[]> bytes;
     size_t capacity = 0, size = 0;
   };
-  std::vector<Part> parts_;        // reused per-part buffers
+  void Format(const WalkCorpus& corpus, std::vector<Part>& parts, int threads) const;
+
+  std::vector<char> texts_;        // token t's text at t * slot_, zero-padded, plus slack
+  std::vector<uint8_t> lengths_;   // per token
+  size_t slot_ = 0;                // bytes per slot: the longest text rounded up to 8
+  std::vector<Part> parts_[2];     // one set being written, one being formatted
+  int formatting_ = 0;             // index of the set Write formats into
+  std::thread writer_;             // writes parts_[1 - formatting_]
+  std::string write_error_;        // set by writer_
 };
 
-// One-off form of WalkTextWriter::Write (builds the token table each call).
+// One-off form of WalkTextWriter::Write + Flush (builds the token table each call).
 void AppendWalksText(const RandomWalker& walker, const WalkCorpus& corpus, std::FILE* out);
 
 }  // namespace gr::walk

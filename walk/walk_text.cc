@@ -38,16 +38,19 @@ WalkTextWriter::WalkTextWriter(const RandomWalker& walker) {
   }
 }
 
-void WalkTextWriter::Write(const WalkCorpus& corpus, std::FILE* out, int threads) {
+WalkTextWriter::~WalkTextWriter() {
+  if (writer_.joinable()) writer_.join();
+}
+
+void WalkTextWriter::Format(const WalkCorpus& corpus, std::vector<Part>& parts, int threads) const {
   const size_t walks = corpus.num_walks();
-  if (walks == 0) return;
-  const size_t num_parts = std::min<size_t>(walks, static_cast<size_t>(ResolveThreads(threads)) * 4);
-  parts_.resize(num_parts);
+  const size_t num_parts = walks == 0 ? 0 : std::min<size_t>(walks, static_cast<size_t>(ResolveThreads(threads)) * 4);
+  parts.resize(num_parts);
   ParallelFor(static_cast<int64_t>(num_parts), threads, 1, [&](int64_t p) {
     const size_t first = walks * static_cast<size_t>(p) / num_parts;
     const size_t last = walks * static_cast<size_t>(p + 1) / num_parts;
     const uint64_t tokens = corpus.offsets[last] - corpus.offsets[first];
-    Part& part = parts_[static_cast<size_t>(p)];
+    Part& part = parts[static_cast<size_t>(p)];
     // Each token takes its text and one separator; kCopyBytes of slack for the last copy.
     const size_t needed = tokens * (slot_ + 1) + (last - first) + kCopyBytes;
     if (needed > part.capacity) {
@@ -67,14 +70,31 @@ void WalkTextWriter::Write(const WalkCorpus& corpus, std::FILE* out, int threads
     }
     part.size = static_cast<size_t>(at - begin);
   });
-  for (const Part& part : parts_)
-    if (std::fwrite(part.bytes.get(), 1, part.size, out) != part.size)
-      GR_THROW(ErrorCode::kIo, "cannot write walks: ", std::strerror(errno));
+}
+
+void WalkTextWriter::Write(const WalkCorpus& corpus, std::FILE* out, int threads) {
+  Format(corpus, parts_[formatting_], threads);
+  Flush();
+  writer_ = std::thread([this, out, &parts = parts_[formatting_]] {
+    for (const Part& part : parts) {
+      if (std::fwrite(part.bytes.get(), 1, part.size, out) != part.size) {
+        write_error_ = std::strerror(errno);
+        return;
+      }
+    }
+  });
+  formatting_ = 1 - formatting_;
+}
+
+void WalkTextWriter::Flush() {
+  if (writer_.joinable()) writer_.join();
+  if (!write_error_.empty()) GR_THROW(ErrorCode::kIo, "cannot write walks: ", write_error_);
 }
 
 void AppendWalksText(const RandomWalker& walker, const WalkCorpus& corpus, std::FILE* out) {
   WalkTextWriter writer(walker);
   writer.Write(corpus, out);
+  writer.Flush();
 }
 
 }  // namespace gr::walk

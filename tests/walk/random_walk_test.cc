@@ -418,6 +418,8 @@ std::string WrittenText(WalkTextWriter& writer, const WalkCorpus& corpus, int th
   const std::string path = ::gr::testing::TempPath("walks.txt");
   std::FILE* out = std::fopen(path.c_str(), "wb");
   writer.Write(corpus, out, threads);
+  writer.Write(corpus, out, threads);  // a second corpus while the first may still be in flight
+  writer.Flush();
   std::fclose(out);
   return ::gr::testing::ReadBytes(path);
 }
@@ -440,7 +442,7 @@ TEST(WalkTextTest, WriterWritesTokenTextLinesWhateverTheThreads) {
     const WalkCorpus corpus = walker.Generate(0, walker.num_walks(), nullptr);
     const std::string expected = ReferenceText(walker, corpus);
     WalkTextWriter writer(walker);
-    for (const int threads : {1, 2, 3}) EXPECT_EQ(WrittenText(writer, corpus, threads), expected) << threads;
+    for (const int threads : {1, 2, 3}) EXPECT_EQ(WrittenText(writer, corpus, threads), expected + expected) << threads;
     EXPECT_EQ(WrittenText(writer, walker.Generate(0, 0, nullptr), 2), "");
   }
 }
