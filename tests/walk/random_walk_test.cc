@@ -376,14 +376,19 @@ graph::SocialGraph Heterogeneous() {
   return graph::Ingest({.follows = follows, .interactions = interactions, .posts = posts}, {});
 }
 
-TEST(RandomWalkTest, MetapathAlternatesTypesAlongRealEdges) {
-  const graph::SocialGraph g = Heterogeneous();
+// account -> post it interacted with -> that post's author -> ...
+WalkConfig InteractsAuthoredBy(uint32_t walks_per_vertex) {
   WalkConfig config;
   config.kind = WalkKind::kMetapath;
   config.metapath = "interacts,authored_by";
   config.walk_length = 9;
-  config.walks_per_vertex = 5;
-  RandomWalker walker(g, config);
+  config.walks_per_vertex = walks_per_vertex;
+  return config;
+}
+
+TEST(RandomWalkTest, MetapathAlternatesTypesAlongRealEdges) {
+  const graph::SocialGraph g = Heterogeneous();
+  RandomWalker walker(g, InteractsAuthoredBy(5));
   EXPECT_EQ(walker.vocabulary_size(), g.num_accounts() + g.num_posts());
   const WalkCorpus corpus = walker.Generate(0, walker.num_walks(), nullptr);
   const auto accounts = static_cast<VertexId>(g.num_accounts());
@@ -427,11 +432,7 @@ std::string WrittenText(WalkTextWriter& writer, const WalkCorpus& corpus, int th
 TEST(WalkTextTest, WriterWritesTokenTextLinesWhateverTheThreads) {
   // Metapath walks (accounts and p-prefixed posts) and dead-end walks of length 1.
   const graph::SocialGraph hetero = Heterogeneous();
-  WalkConfig metapath;
-  metapath.kind = WalkKind::kMetapath;
-  metapath.metapath = "interacts,authored_by";
-  metapath.walk_length = 9;
-  metapath.walks_per_vertex = 3;
+  const WalkConfig metapath = InteractsAuthoredBy(3);
   const graph::SocialGraph chain =
       graph::LoadEdgeList(WriteTextFile("chain.txt", "1 2\n2 3\n18446744073709551615 1\n"), true, {});
   WalkConfig out_only;
