@@ -26,8 +26,10 @@ void RunWalk(const WalkArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const uint64_t total = walker.num_walks();
   auto last_log = start;
-  walk::WalkTextWriter text(walker);
   WriteFileAtomically(args.output, [&](std::FILE* out) {
+    // Inside the callback: its destructor waits for a write in flight before
+    // the file is closed, also when a batch throws.
+    walk::WalkTextWriter text(walker);
     walker.ForEachBatch(std::max<uint64_t>(1, 2'000'000 / config.walk_length),
                         [&](const walk::WalkCorpus& batch) {
       text.Write(batch, out, config.threads);
