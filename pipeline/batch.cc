@@ -55,7 +55,7 @@ std::string ChooseVersion(const BatchConfig& c, const std::string& resumed) {
 
 }  // namespace
 
-void internal::BatchRun::Stage(const char* name, const std::function<void()>& body) {
+void internal::RunStage(BatchReport& report, const char* name, const std::function<void()>& body) {
   spdlog::info("stage {}: start", name);
   const auto start = std::chrono::steady_clock::now();
   body();
@@ -75,10 +75,9 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
   const graph::InputFiles files = FindInputs(c);
   const std::string impressions_file = c.train_ranker ? internal::InputFile(c.input_dir, "impressions.tsv") : "";
   nlohmann::json inputs;
-  const auto checksum_start = std::chrono::steady_clock::now();
-  inputs = ChecksumInputs({files.follows, files.interactions, files.posts, impressions_file});
-  r.stages.push_back(
-      {"checksum inputs", std::chrono::duration<double>(std::chrono::steady_clock::now() - checksum_start).count()});
+  internal::RunStage(r, "checksum inputs", [&] {
+    inputs = ChecksumInputs({files.follows, files.interactions, files.posts, impressions_file});
+  });
 
   // Resuming needs the same inputs, settings and starting version.
   const std::string fingerprint = inputs.dump() + c.ToJson() + "|" + r.previous_version;

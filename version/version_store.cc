@@ -54,16 +54,15 @@ void WriteVersion(const std::string& artifacts_dir, const std::string& version,
 }
 
 namespace {
-std::unique_ptr<recall::VectorIndex>* IndexSlot(recall::RecallIndexes& indexes, IndexFile file) {
+// The member of `indexes` that holds `file`'s index (const or not, as `indexes`).
+template <typename Indexes>
+auto& IndexSlot(Indexes& indexes, IndexFile file) {
   switch (file) {
-    case IndexFile::kAccounts:
-      return &indexes.accounts;
-    case IndexFile::kAuthors:
-      return &indexes.authors;
-    case IndexFile::kPosts:
-      return &indexes.posts;
+    case IndexFile::kAccounts: return indexes.accounts;
+    case IndexFile::kAuthors: return indexes.authors;
+    case IndexFile::kPosts: break;
   }
-  return nullptr;
+  return indexes.posts;
 }
 }  // namespace
 
@@ -71,7 +70,7 @@ void SaveIndexes(const recall::RecallIndexes& indexes, const std::string& dir) {
   fs::create_directories(dir);
   for (const IndexFile file : kIndexFiles) {
     const std::string path = PathIn(dir, IndexFileName(file));
-    const auto& index = *IndexSlot(const_cast<recall::RecallIndexes&>(indexes), file);
+    const auto& index = IndexSlot(indexes, file);
     if (index != nullptr) {
       recall::SaveIndex(*index, path);
     } else {
@@ -84,7 +83,7 @@ recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim) {
   recall::RecallIndexes indexes;
   for (const IndexFile file : kIndexFiles) {
     const std::string path = PathIn(dir, IndexFileName(file));
-    if (fs::exists(path)) *IndexSlot(indexes, file) = recall::LoadIndex(path, dim);
+    if (fs::exists(path)) IndexSlot(indexes, file) = recall::LoadIndex(path, dim);
   }
   GR_CHECK_CODE(indexes.accounts != nullptr, ErrorCode::kNotFound, "no ",
                 IndexFileName(IndexFile::kAccounts), " in ", dir);

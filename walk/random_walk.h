@@ -131,7 +131,5 @@ class WalkTextWriter {
   std::string write_error_;        // set by writer_
 };
 
-// One-off form of WalkTextWriter::Write + Flush (builds the token table each call).
-void AppendWalksText(const RandomWalker& walker, const WalkCorpus& corpus, std::FILE* out);
 
 }  // namespace gr::walk

@@ -1,5 +1,3 @@
-#include <omp.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -89,12 +87,6 @@ void WalkTextWriter::Write(const WalkCorpus& corpus, std::FILE* out, int threads
 void WalkTextWriter::Flush() {
   if (writer_.joinable()) writer_.join();
   if (!write_error_.empty()) GR_THROW(ErrorCode::kIo, "cannot write walks: ", write_error_);
-}
-
-void AppendWalksText(const RandomWalker& walker, const WalkCorpus& corpus, std::FILE* out) {
-  WalkTextWriter writer(walker);
-  writer.Write(corpus, out);
-  writer.Flush();
 }
 
 }  // namespace gr::walk

@@ -19,14 +19,17 @@
 
 namespace gr::pipeline::internal {
 
+// Runs `body` as the named stage: logged with its time and peak memory,
+// timed into report.stages.
+void RunStage(BatchReport& report, const char* name, const std::function<void()>& body);
+
 struct BatchRun {
   const BatchConfig& c;  // run options already applied (BatchConfig::WithRunOptions)
   const BatchHooks& hooks;
   BatchReport& report;
   WorkState& work;
 
-  // Runs `body` as the named stage: logged, timed into report.stages.
-  void Stage(const char* name, const std::function<void()>& body);
+  void Stage(const char* name, const std::function<void()>& body) { RunStage(report, name, body); }
   // The test hook after a stage's work, before it is recorded as done.
   void AfterStageWork(const char* stage) const {
     if (hooks.after_stage_work) hooks.after_stage_work(stage);
