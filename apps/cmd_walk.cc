@@ -6,7 +6,7 @@
 #include "apps/commands.h"
 #include "apps/graph_input.h"
 #include "apps/walk_flags.h"
-#include "core/atomic_file.h"
+#include "core/sequential_file.h"
 #include "core/error.h"
 #include "walk/random_walk.h"
 
@@ -26,9 +26,10 @@ void RunWalk(const WalkArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const uint64_t total = walker.num_walks();
   auto last_log = start;
-  WriteFileAtomically(args.output, [&](std::FILE* out) {
-    // Inside the callback: its destructor waits for a write in flight before
-    // the file is closed, also when a batch throws.
+  SequentialFileWriter out(args.output);
+  {
+    // Destroyed before `out`: its destructor waits for a write in flight,
+    // also when a batch throws.
     walk::WalkTextWriter text(walker);
     walker.ForEachBatch(std::max<uint64_t>(1, 2'000'000 / config.walk_length),
                         [&](const walk::WalkCorpus& batch) {
@@ -43,7 +44,8 @@ void RunWalk(const WalkArgs& args) {
       }
     }, &stats);
     text.Flush();
-  });
+  }
+  out.Publish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("walks: %llu (%llu steps, %.1f M steps/s incl. text output)\n"

@@ -35,6 +35,10 @@
 #include "graph/social_graph.h"
 #include "walk/walk_config.h"
 
+namespace gr {
+class SequentialFileWriter;
+}
+
 namespace gr::walk {
 
 // Walk tokens: account walks use dense account ids; metapath walks use one
@@ -109,10 +113,10 @@ class WalkTextWriter {
 
   // Formats corpus's walks on `threads` threads (0 = all) and starts
   // appending them to out; waits for the previous corpus's write first.
-  // Throws kIo if a previous write failed.
-  void Write(const WalkCorpus& corpus, std::FILE* out, int threads = 0);
-  // Waits until everything written so far is in `out`; throws kIo naming
-  // the failure.
+  // Throws kIo if a previous write failed. `out` must outlive the writer.
+  void Write(const WalkCorpus& corpus, SequentialFileWriter& out, int threads = 0);
+  // Waits until everything written so far is appended to `out`; throws kIo
+  // naming the failure.
   void Flush();
 
  private:

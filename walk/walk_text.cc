@@ -4,9 +4,11 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/sequential_file.h"
 #include "walk/random_walk.h"
 
 namespace gr::walk {
@@ -70,15 +72,14 @@ void WalkTextWriter::Format(const WalkCorpus& corpus, std::vector<Part>& parts, 
   });
 }
 
-void WalkTextWriter::Write(const WalkCorpus& corpus, std::FILE* out, int threads) {
+void WalkTextWriter::Write(const WalkCorpus& corpus, SequentialFileWriter& out, int threads) {
   Format(corpus, parts_[formatting_], threads);
   Flush();
-  writer_ = std::thread([this, out, &parts = parts_[formatting_]] {
-    for (const Part& part : parts) {
-      if (std::fwrite(part.bytes.get(), 1, part.size, out) != part.size) {
-        write_error_ = std::strerror(errno);
-        return;
-      }
+  writer_ = std::thread([this, &out, &parts = parts_[formatting_]] {
+    try {
+      for (const Part& part : parts) out.Append(part.bytes.get(), part.size);
+    } catch (const std::exception& e) {
+      write_error_ = e.what();
     }
   });
   formatting_ = 1 - formatting_;
@@ -86,7 +87,10 @@ void WalkTextWriter::Write(const WalkCorpus& corpus, std::FILE* out, int threads
 
 void WalkTextWriter::Flush() {
   if (writer_.joinable()) writer_.join();
-  if (!write_error_.empty()) GR_THROW(ErrorCode::kIo, "cannot write walks: ", write_error_);
+  if (!write_error_.empty()) {
+    const std::string error = std::exchange(write_error_, {});
+    GR_THROW(ErrorCode::kIo, "cannot write walks: ", error);
+  }
 }
 
 }  // namespace gr::walk

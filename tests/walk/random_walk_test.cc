@@ -1,3 +1,4 @@
+#include "core/sequential_file.h"
 #include "walk/random_walk.h"
 
 #include <gtest/gtest.h>
@@ -421,11 +422,11 @@ std::string ReferenceText(const RandomWalker& walker, const WalkCorpus& corpus) 
 
 std::string WrittenText(WalkTextWriter& writer, const WalkCorpus& corpus, int threads) {
   const std::string path = ::gr::testing::TempPath("walks.txt");
-  std::FILE* out = std::fopen(path.c_str(), "wb");
+  SequentialFileWriter out(path);
   writer.Write(corpus, out, threads);
   writer.Write(corpus, out, threads);  // a second corpus while the first may still be in flight
   writer.Flush();
-  std::fclose(out);
+  out.Publish();
   return ::gr::testing::ReadBytes(path);
 }
 
