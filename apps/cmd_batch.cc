@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "apps/commands.h"
+#include "apps/config_file.h"
 #include "apps/walk_flags.h"
 #include "core/atomic_file.h"
 #include "pipeline/batch.h"
@@ -45,11 +46,12 @@ void AddBatchCommand(CLI::App& app) {
   auto args = std::make_shared<BatchArgs>();
   auto& c = args->config;
   auto* cmd = app.add_subcommand("batch", "The nightly job: ingest, train (warm start), index, evaluate, gate, publish");
-  cmd->set_config("--config", "", "file of settings, one 'flag-name = value' per line (any flag below)");
+  AddConfigFileOption(cmd);
   cmd->add_option("--input", c.input_dir, "directory with follows.tsv[.gz], interactions.tsv, posts.tsv (as graphrec generate writes)")
       ->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--artifacts", c.artifacts_dir, "artifact directory: CURRENT and version directories")->required();
   cmd->add_option("--version", c.version, "name of the new version (default: vYYYYMMDD-HHMMSS, UTC)");
+  args->walk.config = c.walk;  // the batch's own walk defaults, shown by --help
   AddWalkFlags(cmd, args->walk, /*with_input=*/false);
   AddTrainingFlags(cmd, c.train);
   cmd->add_flag("--no-warm-start", args->no_warm_start, "train from random vectors even when a version is live");

@@ -40,7 +40,7 @@ void ReadIdFile(const std::string& path, const char* what, std::vector<ExternalI
     ExternalId id = 0;
     const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), id);
     GR_CHECK_CODE(ec == std::errc() && end == line.data() + line.size(), ErrorCode::kInvalidArgument, path, ":",
-                  line_number, ": expected ", what, ", got '", line, "'");
+                  line_number, ": expected ", what, ", got '", Excerpt(line), "'");
     ids.push_back(id);
   }
 }

@@ -1,12 +1,15 @@
 // graphrec: one binary, one subcommand per stage (README.md documents each).
 // Exit codes: 0 success, 1 runtime failure (I/O, corrupt data, internal),
-// 2 bad usage or invalid input.
+// 2 bad usage or invalid input (3: graphrec batch, quality gate failed).
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "apps/commands.h"
+#include "apps/config_file.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
@@ -26,9 +29,14 @@ int main(int argc, char** argv) {
   gr::apps::AddServeCommands(app);
   gr::apps::AddBatchCommand(app);
   try {
-    app.parse(argc, argv);
+    const std::vector<std::string> args =
+        gr::apps::ExpandConfigFile(app, std::vector<std::string>(argv, argv + argc));
+    // CLI11 takes a vector back to front, without the program name.
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend() - 1));
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error exits 2, whatever
+    // CLI11's own code for it.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const gr::Error& e) {
     std::fprintf(stderr, "graphrec: %s: %s\n", std::string(gr::ErrorCodeName(e.code())).c_str(),
                  e.what());

@@ -39,6 +39,11 @@ std::string StrCat(const Args&... args) {
 // StrCat("a=", 1, " b=", 2.5): streams each argument into one string.
 using internal::StrCat;
 
+// Untrusted text (a field, a key, a name read from a file or a request) as
+// it may appear inside an error message: bytes outside printable ASCII as
+// \xNN, and at most max_bytes of it, a cut one followed by its length.
+std::string Excerpt(std::string_view text, size_t max_bytes = 64);
+
 }  // namespace gr
 
 // GR_THROW(code, parts...): throws gr::Error(code) with the parts joined and

@@ -1,6 +1,9 @@
 #include "embed/embedding_io.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -9,6 +12,13 @@
 #include "core/error.h"
 
 namespace gr::embed {
+namespace {
+
+// Widest vector a reader accepts (a guard against a corrupt size, not a
+// limit anyone trains near).
+constexpr size_t kMaxDim = 65536;
+
+}  // namespace
 
 void SaveEmbeddings(const EmbeddingTable& table, const std::string& path, const std::string& meta_json) {
   table.CheckShape();
@@ -30,7 +40,7 @@ EmbeddingTable LoadEmbeddings(const std::string& path, std::string* meta_json) {
                    kEmbeddingVersion, ")"));
   std::string meta = in.ReadString("meta");
   const auto shape = in.Read<uint64_t>("shape");
-  if (shape.size() != 3 || shape[2] > 1 || shape[1] == 0 || shape[1] > 65536)
+  if (shape.size() != 3 || shape[2] > 1 || shape[1] == 0 || shape[1] > kMaxDim)
     in.Fail("bad shape section");
   EmbeddingTable table;
   table.ids = in.Read<ExternalId>("ids");
@@ -98,8 +108,14 @@ EmbeddingTable LoadWord2VecText(const std::string& path) {
   GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", path);
   std::string line;
   size_t rows = 0, dim = 0;
-  GR_CHECK(std::getline(in, line) && std::istringstream(line) >> rows >> dim && dim > 0,
-           path, ":1: expected a 'rows dim' header");
+  GR_CHECK(std::getline(in, line) && std::istringstream(line) >> rows >> dim && dim > 0 && dim <= kMaxDim,
+           path, ":1: expected a 'rows dim' header with 1 <= dim <= ", kMaxDim, ", got '", Excerpt(line), "'");
+  // The header is not trusted with the allocation: every row takes at least
+  // a one-byte key, dim " v" pairs and a newline.
+  std::error_code size_error;
+  const uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
+  GR_CHECK(size_error || rows <= file_bytes / (2 * dim + 2), path, ":1: the header declares ", rows, " rows of ", dim,
+           " values, more than the file's ", file_bytes, " bytes can hold");
   EmbeddingTable table;
   table.input = FloatMatrix(rows, dim);
   for (size_t r = 0; r < rows; ++r) {
@@ -109,12 +125,15 @@ EmbeddingTable LoadWord2VecText(const std::string& path) {
     fields >> key;
     const bool post = !key.empty() && key[0] == 'p';
     uint64_t id = 0;
-    GR_CHECK(!key.empty() && std::istringstream(post ? key.substr(1) : key) >> id, path, ":", r + 2,
-             ": bad key '", key, "'");
+    const std::string_view digits = std::string_view(key).substr(post ? 1 : 0);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    GR_CHECK(!digits.empty() && ec == std::errc() && end == digits.data() + digits.size(), path, ":", r + 2,
+             ": bad key '", Excerpt(key), "' (expected an account id, or p and a post id)");
     table.ids.push_back(id);
     table.kinds.push_back(post ? TokenKind::kPost : TokenKind::kAccount);
     for (float& v : table.input.Row(r))
-      GR_CHECK(static_cast<bool>(fields >> v), path, ":", r + 2, ": expected ", dim, " values");
+      GR_CHECK(static_cast<bool>(fields >> v) && std::isfinite(v), path, ":", r + 2, ": expected ", dim,
+               " finite values");
   }
   return table;
 }

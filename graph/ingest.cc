@@ -43,7 +43,7 @@ LineError CheckFieldCount(size_t n, size_t min, size_t max, const char* columns)
 
 LineError ParseId(std::string_view field, const char* what, ExternalId* out) {
   if (ParseU64(field, out)) return {};
-  return StrCat("bad ", what, " '", field, "' (expected an unsigned 64-bit integer)");
+  return StrCat("bad ", what, " '", Excerpt(field), "' (expected an unsigned 64-bit integer)");
 }
 
 // Absent or empty = 0 (unknown).
@@ -54,7 +54,7 @@ LineError ParseTime(std::string_view field, uint32_t* out) {
     return {};
   }
   if (!ParseU64(field, &value) || value > UINT32_MAX)
-    return StrCat("bad timestamp '", field, "' (expected Unix seconds, 0 to ", UINT32_MAX, ")");
+    return StrCat("bad timestamp '", Excerpt(field), "' (expected Unix seconds, 0 to ", UINT32_MAX, ")");
   *out = static_cast<uint32_t>(value);
   return {};
 }
@@ -155,12 +155,12 @@ std::vector<InteractionRecord> ParseInteractions(const std::string& path,
         if (auto e = ParseId(f[1], "post_id", &r->post); !e.empty()) return e;
         auto type = ParseInteractionType(f[2]);
         if (!type)
-          return StrCat("bad type '", f[2], "' (expected click, like, comment, repost or 0-3)");
+          return StrCat("bad type '", Excerpt(f[2]), "' (expected click, like, comment, repost or 0-3)");
         r->type = static_cast<uint8_t>(*type);
         if (auto e = ParseTime(f[3], &r->time); !e.empty()) return e;
         uint64_t dwell = 0;
         if (n > 4 && !f[4].empty() && (!ParseU64(f[4], &dwell) || dwell > UINT32_MAX))
-          return StrCat("bad dwell_ms '", f[4], "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
+          return StrCat("bad dwell_ms '", Excerpt(f[4]), "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
         r->dwell_ms = static_cast<uint32_t>(dwell);
         return {};
       });
@@ -261,7 +261,7 @@ void BuildFollowEdges(std::vector<FollowRecord>& follows, const IngestConfig& co
   auto rows = MakeRows(follows, config.threads, [&](const FollowRecord& r) {
     const double weight = w.follow * Decay(r.time, reference, w.follow_half_life_days);
     return EdgeRow{
-        account_ids.Find(r.src), account_ids.Find(r.dst), static_cast<float>(weight), r.time, 0, 0};
+        account_ids.Find(r.src), account_ids.Find(r.dst), internal::StoredWeight(weight), r.time, 0, 0};
   });
   follows = {};
   auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
@@ -283,7 +283,7 @@ void BuildInteractionEdges(std::vector<InteractionRecord>& interactions, const I
         w.interaction[r.type] * Decay(r.time, reference, w.interaction_half_life_days);
     return EdgeRow{account_ids.Find(r.account),
                    post_ids.Find(r.post),
-                   static_cast<float>(weight),
+                   internal::StoredWeight(weight),
                    r.time,
                    r.dwell_ms,
                    static_cast<uint8_t>(1u << r.type)};
@@ -342,7 +342,7 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
         if (auto e = ParseId(f[1], "dst", &r->dst); !e.empty()) return e;
         r->weight = 1.0f;
         if (n > 2 && (!internal::ParseFloat(f[2], &r->weight) || !(r->weight > 0.0f)))
-          return StrCat("bad weight '", f[2], "' (expected a finite number > 0)");
+          return StrCat("bad weight '", Excerpt(f[2]), "' (expected a finite number > 0)");
         return {};
       });
 
@@ -431,7 +431,7 @@ std::vector<Impression> ReadImpressions(const std::string& path, const IngestCon
       *out = field == "1";
       return {};
     }
-    return StrCat("bad ", what, " '", field, "' (expected 0 or 1)");
+    return StrCat("bad ", what, " '", Excerpt(field), "' (expected 0 or 1)");
   };
   return internal::ParseFile<Impression>(
       path, config, report, [&](const std::string_view* f, size_t n, Impression* r) -> LineError {
@@ -446,7 +446,7 @@ std::vector<Impression> ReadImpressions(const std::string& path, const IngestCon
         if (auto e = flag(f[4], "interacted", &r->interacted); !e.empty()) return e;
         uint64_t dwell = 0;
         if (!ParseU64(f[5], &dwell) || dwell > UINT32_MAX)
-          return StrCat("bad dwell_ms '", f[5], "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
+          return StrCat("bad dwell_ms '", Excerpt(f[5]), "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
         r->dwell_ms = static_cast<uint32_t>(dwell);
         return {};
       });

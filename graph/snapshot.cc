@@ -30,6 +30,12 @@ CsrGraph ReadCsr(SectionReader& in, const std::string& name) {
 }  // namespace
 
 void SaveSnapshot(const SocialGraph& g, const std::string& path) {
+  // Never write a file that LoadSnapshot would reject.
+  try {
+    g.Validate();
+  } catch (const Error& e) {
+    GR_THROW(ErrorCode::kInternal, "refusing to write snapshot ", path, ": ", e.what());
+  }
   SectionWriter out(path, kSnapshotMagic, kSnapshotVersion);
   nlohmann::json meta = {{"reference_time", g.reference_time},
                          {"undirected", g.undirected},

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 
@@ -44,6 +46,18 @@ inline std::string SharedDataPath(const std::string& relative) {
   const std::filesystem::path root = env ? env : GR_SHARED_DATA_DIR;
   const auto path = root / relative;
   return std::filesystem::exists(path) ? path.string() : "";
+}
+
+// Runs `command` in a shell; returns its exit code (-1 if it did not exit)
+// and its stdout (append " 2>&1" to the command for stderr too).
+inline std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
 // The message of the gr::Error that fn throws, or "" if it throws none.

@@ -8,7 +8,10 @@
 namespace gr::walk {
 
 void WalkConfig::Validate() const {
-  GR_CHECK(walk_length >= 1, "walk_length must be >= 1, got ", walk_length);
+  // The upper bound keeps one walk's buffers small (a walk is held whole);
+  // published settings use 5-100.
+  GR_CHECK(walk_length >= 1 && walk_length <= kMaxWalkLength, "walk_length must be in [1, ", kMaxWalkLength, "], got ",
+           walk_length);
   GR_CHECK(walks_per_vertex >= 1, "walks_per_vertex (num-walks) must be >= 1, got ",
            walks_per_vertex);
   GR_CHECK(p > 0 && std::isfinite(p), "p must be > 0, got ", p);

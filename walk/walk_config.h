@@ -12,6 +12,8 @@ enum class WalkKind { kUniform, kWeighted, kNode2vec, kMetapath };
 // Undirected graphs (edge lists) use their one adjacency whatever is set.
 enum class Direction { kOut, kIn, kBoth };
 
+inline constexpr uint32_t kMaxWalkLength = 100000;
+
 struct WalkConfig {
   WalkKind kind = WalkKind::kUniform;
   Direction direction = Direction::kBoth;

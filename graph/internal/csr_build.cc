@@ -1,6 +1,7 @@
 #include "graph/internal/csr_build.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 #include "core/parallel.h"
@@ -37,6 +38,11 @@ GroupedRows GroupAndSort(std::vector<EdgeRow> rows, size_t num_sources, int thre
   return grouped;
 }
 
+float StoredWeight(double weight) {
+  return static_cast<float>(std::clamp<double>(weight, std::numeric_limits<float>::min(),
+                                                std::numeric_limits<float>::max()));
+}
+
 void MergeDuplicates(GroupedRows& grouped, SelfLoopPolicy self_loops, DuplicatePolicy duplicates,
                      uint64_t* self_loops_dropped, uint64_t* duplicates_merged) {
   auto& rows = grouped.rows;
@@ -54,7 +60,7 @@ void MergeDuplicates(GroupedRows& grouped, SelfLoopPolicy self_loops, DuplicateP
       }
       if (out > offsets[v] && duplicates != DuplicatePolicy::kKeep && rows[out - 1].dst == row.dst) {
         EdgeRow& kept = rows[out - 1];
-        kept.weight = duplicates == DuplicatePolicy::kSum ? kept.weight + row.weight
+        kept.weight = duplicates == DuplicatePolicy::kSum ? StoredWeight(double{kept.weight} + row.weight)
                                                           : std::max(kept.weight, row.weight);
         kept.time = std::max(kept.time, row.time);
         kept.type_mask |= row.type_mask;

@@ -13,6 +13,12 @@
 
 namespace gr::graph::internal {
 
+// An edge weight as stored: float, finite and > 0 whatever the arithmetic
+// that made it (a decayed weight below float's smallest normal value is
+// raised to it, a larger one than float holds lowered to its largest), so
+// that every graph ingest builds passes the snapshot's validation.
+float StoredWeight(double weight);
+
 struct EdgeRow {
   VertexId src;
   VertexId dst;

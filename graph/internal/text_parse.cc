@@ -47,11 +47,7 @@ bool ParseFloat(std::string_view text, float* out) {
   return ec == std::errc() && end == text.data() + text.size() && std::isfinite(*out);
 }
 
-std::string ShortLine(std::string_view line) {
-  constexpr size_t kMax = 120;
-  if (line.size() <= kMax) return std::string(line);
-  return std::string(line.substr(0, kMax)) + "...";
-}
+std::string ShortLine(std::string_view line) { return Excerpt(line, 120); }
 
 BlockReader::BlockReader(const std::string& path, size_t block_bytes) : path_(path) {
   GR_CHECK(block_bytes >= 64, "block size too small: ", block_bytes);

@@ -31,6 +31,15 @@ TEST(ErrorTest, CheckCodeCarriesCode) {
   }
 }
 
+TEST(ErrorTest, ExcerptEscapesControlBytesAndCutsLongText) {
+  EXPECT_EQ(Excerpt("plain id 42"), "plain id 42");
+  EXPECT_EQ(Excerpt(std::string("a\x1b[2J\n\0b", 8)), "a\\x1b[2J\\x0a\\x00b");
+  EXPECT_EQ(Excerpt("back\\slash"), "back\\x5cslash");
+  const std::string huge(10'000'000, 'x');
+  const std::string cut = Excerpt(huge, 16);
+  EXPECT_EQ(cut, std::string(16, 'x') + "... (10000000 bytes)");
+}
+
 TEST(ErrorTest, CodeNamesAreDistinct) {
   EXPECT_EQ(ErrorCodeName(ErrorCode::kNotFound), "not found");
   EXPECT_NE(ErrorCodeName(ErrorCode::kIo), ErrorCodeName(ErrorCode::kInternal));

@@ -117,8 +117,27 @@ TEST(EmbeddingIoTest, MalformedTextNamesTheLine) {
     LoadWord2VecText(path);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(":3: expected 3 values"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(":3: expected 3 finite values"), std::string::npos) << e.what();
   }
+}
+
+TEST(EmbeddingIoTest, TextHeaderIsNotTrustedWithTheAllocation) {
+  // 12 bytes that declare 1.25 billion rows: rejected before any allocation.
+  const std::string huge = ::gr::testing::WriteTextFile("huge.vec", "1250000000 4");
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadWord2VecText(huge); }).find("more than the file's 12 bytes can hold"),
+            std::string::npos);
+  const std::string wide = ::gr::testing::WriteTextFile("wide.vec", "1 100000000\n1 0.5\n");
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadWord2VecText(wide); }).find("1 <= dim <= 65536"), std::string::npos);
+}
+
+TEST(EmbeddingIoTest, TextKeysAndValuesAreCheckedStrictly) {
+  for (const std::string& row : {std::string("12abc 0.1 0.2"), std::string("-1 0.1 0.2"), std::string("p 0.1 0.2"),
+                                 std::string("7 0.1 nan"), std::string("7 0.1 1e39")}) {
+    const std::string path = ::gr::testing::WriteTextFile("strict.vec", "1 2\n" + row + "\n");
+    EXPECT_NE(::gr::testing::ErrorOf([&] { LoadWord2VecText(path); }).find(":2: "), std::string::npos) << row;
+  }
+  const std::string control = ::gr::testing::WriteTextFile("control.vec", "1 2\n\x1b[31m 0.1 0.2\n");
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadWord2VecText(control); }).find("bad key '\\x1b[31m'"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "graph/ingest.h"
+#include "graph/snapshot.h"
 
 #include <gtest/gtest.h>
+
+#include <limits>
 #include <zlib.h>
 
 #include "core/error.h"
@@ -63,6 +66,15 @@ TEST(IngestTest, EarliestBadLineIsReportedWhateverTheThreads) {
     const std::string message = ErrorOf([&] { Ingest({.follows = path}, config); });
     EXPECT_NE(message.find(path + ":1235:"), std::string::npos) << message;
   }
+}
+
+TEST(IngestTest, AHugeOrControlFieldIsQuotedShortAndEscaped) {
+  const auto path = WriteTextFile("huge-field.tsv", "1\t2\n" + std::string(1'000'000, '7') + "x\t\x1b]0;owned\x07\n");
+  const std::string message = ::gr::testing::ErrorOf([&] { Ingest({.follows = path}, {}); });
+  EXPECT_NE(message.find(path + ":2: bad follower_id"), std::string::npos) << message.substr(0, 300);
+  EXPECT_LT(message.size(), 1000u);
+  EXPECT_NE(message.find("(1000001 bytes)"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\x1b'), std::string::npos);
 }
 
 TEST(IngestTest, SkipBadLinesCountsAndQuotes) {
@@ -183,6 +195,27 @@ TEST(IngestTest, DecayOfYearsOldEdgesStaysPositive) {
   ASSERT_EQ(g.engagements.num_edges(), 2u);
   for (const float w : g.engagements.weights) EXPECT_GT(w, 0.0f);
   EXPECT_NO_THROW(g.Validate());
+}
+
+TEST(IngestTest, WeightsOutsideFloatsRangeAreClampedAndTheSnapshotLoads) {
+  // Two duplicate lines of weight 3e38 summed to +inf; a tiny click weight
+  // decayed over ten years underflowed to 0: both made snapshots that
+  // ingest wrote and every reader rejected.
+  const auto edges = WriteTextFile("inf.txt", "1 2 3e38\n1 2 3e38\n");
+  const SocialGraph summed = LoadEdgeList(edges, false, {});
+  ASSERT_EQ(summed.following.num_edges(), 2u);
+  for (const float w : summed.following.weights) EXPECT_EQ(w, std::numeric_limits<float>::max());
+  const auto follows = WriteTextFile("f.tsv", "1\t2\n");
+  const auto interactions = WriteTextFile("i.tsv", "1\t100\tclick\t1000\n2\t100\tclick\t315360000\n");
+  IngestConfig tiny;
+  tiny.weights.interaction[0] = 1e-30f;
+  const SocialGraph decayed = Ingest({.follows = follows, .interactions = interactions}, tiny);
+  for (const float w : decayed.engagements.weights) EXPECT_GE(w, std::numeric_limits<float>::min());
+  for (const SocialGraph* g : {&summed, &decayed}) {
+    const std::string path = ::gr::testing::TempPath("clamped.snap");
+    SaveSnapshot(*g, path);
+    EXPECT_NO_THROW(LoadSnapshot(path));
+  }
 }
 
 TEST(IngestTest, PostWithTwoAuthorsIsRejected) {

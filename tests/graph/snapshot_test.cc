@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <functional>
+#include <limits>
+
+#include "core/binary_io.h"
 #include "core/error.h"
 #include "graph/ingest.h"
 #include "tests/test_util.h"
@@ -82,18 +87,54 @@ TEST(SnapshotTest, EveryBitFlipIsRejected) {
   }
 }
 
+// Copies snapshot `from` to `to` section by section (the order SaveSnapshot
+// writes), passing every array through `edit`: valid checksums over
+// whatever the edit did.
+void RewriteSnapshot(const std::string& from, const std::string& to,
+                     const std::function<void(const std::string&, std::vector<uint32_t>&)>& edit) {
+  SectionReader in(from, kSnapshotMagic, "graphrec snapshot");
+  SectionWriter out(to, kSnapshotMagic, in.version());
+  out.AddString("meta", in.ReadString("meta"));
+  for (const char* ids : {"accounts.ids", "posts.ids"}) out.Add(ids, in.Read<uint64_t>(ids));
+  for (const std::string graph : {"following", "followers", "engagements", "engagers", "authored"}) {
+    out.Add(graph + ".offsets", in.Read<EdgeIndex>(graph + ".offsets"));
+    auto targets = in.Read<VertexId>(graph + ".targets");
+    edit(graph + ".targets", targets);
+    out.Add(graph + ".targets", targets);
+    out.Add(graph + ".weights", in.Read<float>(graph + ".weights"));
+    out.Add(graph + ".times", in.Read<uint32_t>(graph + ".times"));
+    out.Add(graph + ".type_masks", in.Read<uint8_t>(graph + ".type_masks"));
+    out.Add(graph + ".dwell_ms", in.Read<uint32_t>(graph + ".dwell_ms"));
+  }
+  for (const char* posts : {"posts.author", "posts.time"}) out.Add(posts, in.Read<uint32_t>(posts));
+  in.ExpectEnd();
+  out.Commit();
+}
+
 TEST(SnapshotTest, InvalidStructureWithValidChecksumsIsRejected) {
-  SocialGraph g = SmallWorld();
-  g.following.targets[0] = 99;  // out of range, yet written with a fresh checksum
-  const std::string path = TempPath("bad.snap");
-  SaveSnapshot(g, path);
+  const std::string valid = TempPath("valid.snap"), bad = TempPath("bad.snap");
+  SaveSnapshot(SmallWorld(), valid);
+  RewriteSnapshot(valid, bad, [](const std::string& name, std::vector<uint32_t>& values) {
+    if (name == "following.targets") values[0] = 99;  // out of range
+  });
   try {
-    LoadSnapshot(path);
+    LoadSnapshot(bad);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kCorruption);
     EXPECT_NE(std::string(e.what()).find("graph 'following'"), std::string::npos) << e.what();
   }
+}
+
+TEST(SnapshotTest, AGraphThatReadersWouldRejectIsNeverWritten) {
+  SocialGraph g = SmallWorld();
+  g.following.weights.assign(g.following.num_edges(), 1.0f);
+  g.following.weights[0] = std::numeric_limits<float>::infinity();
+  const std::string path = TempPath("refused.snap");
+  std::filesystem::remove(path);
+  const std::string message = ::gr::testing::ErrorOf([&] { SaveSnapshot(g, path); });
+  EXPECT_NE(message.find("refusing to write snapshot"), std::string::npos) << message;
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST(SnapshotTest, OtherFileTypeIsNamed) {

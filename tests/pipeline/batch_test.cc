@@ -272,17 +272,6 @@ TEST(BatchTest, KilledInEachStageKeepsCurrentCompleteAndTheRerunPublishes) {
   }
 }
 
-// Runs `command` in a shell; returns its exit code and stdout (+ stderr if asked).
-std::pair<int, std::string> RunCommand(const std::string& command) {
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, ""};
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
 // The ranking commands on a version the batch published: rank-train prints
 // the test day's metrics, rank-eval of the saved model reproduces them, rank
 // orders candidates, and a bad candidate file is named with its line.
@@ -297,11 +286,11 @@ TEST(RankCommands, TrainEvaluateAndScoreFromTheCommandLine) {
                                     " --workers 1");
   const std::string model = ::gr::testing::TempPath("ranker.bin");
   const auto [train_code, train_json] =
-      RunCommand(StrCat(GR_GRAPHREC_BINARY, " rank-train", inputs, " --impressions ", World(), "/impressions.tsv --output ",
+      ::gr::testing::RunCommand(StrCat(GR_GRAPHREC_BINARY, " rank-train", inputs, " --impressions ", World(), "/impressions.tsv --output ",
                  model, " --validation-days 0 --epochs 10 --json 2>/dev/null"));
   ASSERT_EQ(train_code, 0) << train_json;
   ASSERT_NE(train_json.find("\"auc_click\""), std::string::npos) << train_json;
-  const auto [eval_code, eval_json] = RunCommand(StrCat(GR_GRAPHREC_BINARY, " rank-eval", inputs, " --impressions ", World(),
+  const auto [eval_code, eval_json] = ::gr::testing::RunCommand(StrCat(GR_GRAPHREC_BINARY, " rank-eval", inputs, " --impressions ", World(),
                                                  "/impressions.tsv --model ", model, " --json 2>/dev/null"));
   ASSERT_EQ(eval_code, 0) << eval_json;
   EXPECT_EQ(eval_json, train_json);  // same last day, same model: the same metrics
@@ -310,12 +299,12 @@ TEST(RankCommands, TrainEvaluateAndScoreFromTheCommandLine) {
   const ExternalId account = g.accounts.ToExternal(0);
   const std::string posts = StrCat(g.posts.ToExternal(0), " ", g.posts.ToExternal(1), " ", g.posts.ToExternal(2));
   const auto [rank_code, ranked] =
-      RunCommand(StrCat(GR_GRAPHREC_BINARY, " rank", inputs, " --model ", model, " --account ", account, " --posts ", posts,
+      ::gr::testing::RunCommand(StrCat(GR_GRAPHREC_BINARY, " rank", inputs, " --model ", model, " --account ", account, " --posts ", posts,
                  " 2>/dev/null"));
   ASSERT_EQ(rank_code, 0) << ranked;
   EXPECT_EQ(std::count(ranked.begin(), ranked.end(), '\n'), 5) << ranked;  // two header lines + three posts
   const std::string bad = ::gr::testing::WriteTextFile("posts.txt", StrCat("# candidates\n", g.posts.ToExternal(0), "\nnot-an-id\n"));
-  const auto [bad_code, message] = RunCommand(StrCat(GR_GRAPHREC_BINARY, " rank", inputs, " --model ", model, " --account ",
+  const auto [bad_code, message] = ::gr::testing::RunCommand(StrCat(GR_GRAPHREC_BINARY, " rank", inputs, " --model ", model, " --account ",
                                               account, " --posts-file ", bad, " 2>&1"));
   EXPECT_EQ(bad_code, 2) << message;
   EXPECT_NE(message.find(bad + ":3: expected a post id, got 'not-an-id'"), std::string::npos) << message;

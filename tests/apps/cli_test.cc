@@ -1,0 +1,104 @@
+// The command-line contract of the graphrec binary: exit codes, --config
+// files, and usage errors that name what is wrong.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "core/error.h"
+#include "tests/test_util.h"
+
+namespace gr {
+namespace {
+
+using ::gr::testing::RunCommand;
+
+// Runs graphrec with `args`; stdout and stderr together.
+std::pair<int, std::string> Graphrec(const std::string& args) {
+  return RunCommand(StrCat(GR_GRAPHREC_BINARY, " ", args, " 2>&1"));
+}
+
+bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A small generated world (written once per test binary run).
+const std::string& World() {
+  static const std::string dir = [] {
+    const std::string d = (std::filesystem::path(::testing::TempDir()) / "cli_test_world").string();
+    std::filesystem::remove_all(d);
+    const auto [code, output] = Graphrec(StrCat("generate --out ", d, " --accounts 300 --days 3"));
+    EXPECT_EQ(code, 0) << output;
+    return d;
+  }();
+  return dir;
+}
+
+TEST(CliTest, UsageErrorsExitTwoAndHelpZero) {
+  EXPECT_EQ(Graphrec("--help").first, 0);
+  EXPECT_EQ(Graphrec("batch --help").first, 0);
+  EXPECT_EQ(Graphrec("--version").first, 0);
+  for (const std::string args : {"", "no-such-command", "walk --no-such-flag", "walk --input x",
+                                 "walk --input /dev/null --output x --num-walks abc", "batch --artifacts a"}) {
+    const auto [code, output] = Graphrec(args);
+    EXPECT_EQ(code, 2) << args << ": " << output;
+    EXPECT_FALSE(output.empty()) << args;
+  }
+}
+
+TEST(CliTest, AWalkLengthBeyondTheBoundIsAUsageErrorNotAnAllocationFailure) {
+  const std::string edges = ::gr::testing::WriteTextFile("edges.txt", "1 2\n2 3\n");
+  const auto [code, output] = Graphrec(StrCat("walk --input ", edges, " --output ", ::gr::testing::TempPath("w.txt"),
+                                              " --walk-length 1000000000"));
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_TRUE(Contains(output, "walk_length must be in [1, 100000]")) << output;
+}
+
+TEST(CliTest, BatchConfigFileErrorsNameTheFileAndLine) {
+  const std::string batch = StrCat("batch --input ", World(), " --artifacts ", ::gr::testing::TempPath("artifacts"));
+  {
+    const auto [code, output] = Graphrec(batch + " --config /no/such/batch.conf");
+    EXPECT_EQ(code, 2) << output;
+    EXPECT_TRUE(Contains(output, "cannot read config file /no/such/batch.conf")) << output;
+  }
+  const std::string conf = ::gr::testing::WriteTextFile("bad.conf", "# nightly\n\nnum-walks = 2\nbogus-key = 1\n");
+  {
+    const auto [code, output] = Graphrec(StrCat(batch, " --config ", conf));
+    EXPECT_EQ(code, 2) << output;
+    EXPECT_TRUE(Contains(output, conf + ":4: unknown setting 'bogus-key'")) << output;
+  }
+  const std::string no_equals = ::gr::testing::WriteTextFile("no-equals.conf", "num-walks 2\n");
+  EXPECT_TRUE(Contains(Graphrec(StrCat(batch, " --config=", no_equals)).second, no_equals + ":1: expected 'flag-name = value'"));
+  const std::string bad_bool = ::gr::testing::WriteTextFile("bad-bool.conf", "no-ranker = maybe\n");
+  EXPECT_TRUE(Contains(Graphrec(StrCat(batch, " --config ", bad_bool)).second, "no-ranker takes true or false"));
+}
+
+TEST(CliTest, BatchConfigFileSettingsApplyAndTheCommandLineWins) {
+  const std::string batch = StrCat("batch --input ", World(), " --artifacts ", ::gr::testing::TempPath("artifacts"));
+  const std::string conf = ::gr::testing::WriteTextFile("zero.conf", "walk-length = 0  # rejected\nnum-walks = 0\n");
+  // The file's walk-length is checked first...
+  EXPECT_TRUE(Contains(Graphrec(StrCat(batch, " --config ", conf)).second, "walk_length must be in"));
+  // ...unless the command line sets it: then the file's num-walks is next.
+  const std::string output = Graphrec(StrCat(batch, " --config ", conf, " --walk-length 5")).second;
+  EXPECT_FALSE(Contains(output, "walk_length must be in")) << output;
+  EXPECT_TRUE(Contains(output, "walks_per_vertex (num-walks) must be >= 1")) << output;
+}
+
+TEST(CliTest, BatchRunsWithTheSettingsOfItsConfigFile) {
+  const std::string artifacts = ::gr::testing::TempPath("configured-artifacts");
+  std::filesystem::remove_all(artifacts);
+  const std::string conf = ::gr::testing::WriteTextFile(
+      "nightly.conf", "dimensions = 16\nnum-walks = 1\nwalk-length = 10\nno-ranker = true\nmin-link-auc = 0\n"
+                      "version = 'from-config'\nworkers = 1\n");
+  const auto [code, output] = Graphrec(StrCat("batch --input ", World(), " --artifacts ", artifacts, " --config ", conf));
+  ASSERT_EQ(code, 0) << output;
+  const auto parameters =
+      nlohmann::json::parse(::gr::testing::ReadBytes(artifacts + "/from-config/manifest.json"))["parameters"];
+  EXPECT_EQ(parameters["train"]["dim"], 16);
+  EXPECT_EQ(parameters["walk"]["walk_length"], 10);
+  EXPECT_EQ(parameters["walk"]["walks_per_vertex"], 1);
+  EXPECT_FALSE(std::filesystem::exists(artifacts + "/from-config/ranker.bin"));
+}
+
+}  // namespace
+}  // namespace gr
