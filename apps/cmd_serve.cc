@@ -101,6 +101,14 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--poll-ms", so->poll_ms, "how often CURRENT is checked for a new version")->capture_default_str();
   serve->add_option("--stats-log-seconds", so->stats_log_seconds, "log per-method latency every N s, 0 = never")
       ->capture_default_str();
+  serve->add_option("--max-streams-per-connection", so->max_streams_per_connection,
+                    "concurrent rpcs one connection may have open")->capture_default_str();
+  serve->add_option("--idle-timeout-ms", so->idle_timeout_ms, "close a connection without rpcs after this long")
+      ->capture_default_str();
+  serve->add_option("--handshake-timeout-ms", so->handshake_timeout_ms,
+                    "close a connection that has not finished its HTTP/2 preface by then")->capture_default_str();
+  serve->add_option("--memory-quota-bytes", so->memory_quota_bytes,
+                    "memory gRPC may hold for connections and messages in flight")->capture_default_str();
   serve->callback([so] {
     const sigset_t signals = BlockStopSignals();
     service::Server server(*so);

@@ -70,7 +70,12 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
   fs::create_directories(c.artifacts_dir);
   const internal::BatchLock lock(c.artifacts_dir);
   BatchReport r;
-  r.previous_version = version::ReadCurrentVersion(c.artifacts_dir);
+  try {
+    r.previous_version = version::ReadCurrentVersion(c.artifacts_dir);
+  } catch (const Error& e) {
+    r.previous_version_error = e.what();
+    spdlog::warn("{}: this run replaces it", e.what());
+  }
 
   const graph::InputFiles files = FindInputs(c);
   const std::string impressions_file = c.train_ranker ? internal::InputFile(c.input_dir, "impressions.tsv") : "";
@@ -102,6 +107,7 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
   graph::EdgeSplit split = internal::HoldOutStage(run, g);
   internal::PreviousVersion previous = internal::LoadPreviousStage(run);
   const embed::EmbeddingTable table = internal::TrainStage(run, split.train, previous);
+  if (previous.table != nullptr) previous.table->output = FloatMatrix();  // only warm start needed it
   recall::RecallIndexes indexes = internal::IndexStage(run, split.train, table);
   internal::EvaluateStage(run, g, split, table, indexes, previous);
   if (!impressions_file.empty()) {

@@ -81,7 +81,7 @@ struct BatchConfig {
   // The batch's walks: 2 per account of length 40, not DeepWalk's 10 x 80.
   // On generated worlds the held-out link AUC of the newest follows is
   // higher with the smaller budget (0.925-0.928 against 0.819-0.823 at
-  // 100k accounts, 3 seeds; bench/README.md), and a 1M-account nightly fits
+  // 100k accounts, 2 worlds x 2 seeds; bench/README.md), and a 1M-account nightly fits
   // its budget only with it.
   static walk::WalkConfig BatchWalkDefaults() {
     walk::WalkConfig config;
@@ -119,6 +119,10 @@ struct StageTime {
 struct BatchReport {
   std::string version;
   std::string previous_version;  // live before this run ("" if none)
+  // Why the live version could not be read, if it could not: the run then
+  // trains from random vectors and measures no drift (a batch must be able
+  // to replace a damaged version).
+  std::string previous_version_error;
   bool published = false;
   std::vector<std::string> gate_failures;  // why it was not published
   std::vector<StageTime> stages;

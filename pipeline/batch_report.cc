@@ -16,6 +16,7 @@ std::string BatchReport::ToJson() const {
   nlohmann::json j = {
       {"version", version},
       {"previous_version", previous_version},
+      {"previous_version_error", previous_version_error},
       {"published", published},
       {"gate_failures", gate_failures},
       {"counts", {{"accounts", accounts}, {"posts", posts}, {"follow_edges", follow_edges},
@@ -43,6 +44,8 @@ std::string BatchReport::ToJson() const {
 std::string BatchReport::ToText() const {
   std::string text = StrCat("version ", version, published ? " published" : " NOT published",
                             previous_version.empty() ? "" : StrCat(" (previous: ", previous_version, ")"), "\n");
+  if (!previous_version_error.empty())
+    text += StrCat("  live version unreadable (trained cold, no drift): ", previous_version_error, "\n");
   for (const auto& f : gate_failures) text += StrCat("  gate failed: ", f, "\n");
   text += StrCat("graph: ", accounts, " accounts, ", posts, " posts, ", follow_edges, " follow edges, ",
                  interaction_edges, " interaction edges; ", held_out_edges, " newest follows held out\n");

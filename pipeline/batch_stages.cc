@@ -57,10 +57,17 @@ PreviousVersion LoadPreviousStage(BatchRun& run) {
   if (run.report.previous_version.empty()) return previous;
   run.Stage("load previous", [&] {
     const std::string dir = version::VersionDir(run.c.artifacts_dir, run.report.previous_version);
-    previous.table = std::make_unique<embed::EmbeddingTable>(
-        embed::LoadEmbeddings(version::PathIn(dir, version::kAccountsEmbeddingFile)));
-    previous.accounts =
-        recall::LoadIndex(version::PathIn(dir, version::IndexFileName(version::IndexFile::kAccounts)));
+    try {
+      previous.table = std::make_unique<embed::EmbeddingTable>(
+          embed::LoadEmbeddings(version::PathIn(dir, version::kAccountsEmbeddingFile)));
+      previous.accounts_index_path = version::PathIn(dir, version::IndexFileName(version::IndexFile::kAccounts));
+    } catch (const Error& e) {
+      // This run is what replaces a damaged live version: go on without it.
+      run.report.previous_version_error = e.what();
+      spdlog::warn("live version {} cannot be read ({}): training from random vectors, no drift measured",
+                   run.report.previous_version, e.what());
+      previous = {};
+    }
   });
   return previous;
 }
@@ -137,12 +144,21 @@ void EvaluateStage(BatchRun& run, const graph::SocialGraph& full, const graph::E
     }
     r.hnsw_recall_at_10 =
         eval::IndexRecallAtK(*indexes.accounts, table, run.c.recall_sample, 10, o.SeedFor(SeedStream::kIndexEval));
-    if (previous.table != nullptr && previous.accounts != nullptr) {
-      const eval::Drift drift = eval::MeasureDrift(*previous.table, *previous.accounts, table, *indexes.accounts,
-                                                   run.c.drift_sample, o.SeedFor(SeedStream::kDriftEval));
-      if (drift.compared > 0) {
-        r.drift_mean_cosine = drift.mean_cosine;
-        r.drift_neighbour_overlap = drift.neighbour_overlap;
+    if (previous.table != nullptr) {
+      std::unique_ptr<recall::VectorIndex> previous_accounts;
+      try {
+        previous_accounts = recall::LoadIndex(previous.accounts_index_path);
+      } catch (const Error& e) {
+        r.previous_version_error = e.what();
+        spdlog::warn("live version {} cannot be read ({}): no drift measured", r.previous_version, e.what());
+      }
+      if (previous_accounts != nullptr) {
+        const eval::Drift drift = eval::MeasureDrift(*previous.table, *previous_accounts, table, *indexes.accounts,
+                                                     run.c.drift_sample, o.SeedFor(SeedStream::kDriftEval));
+        if (drift.compared > 0) {
+          r.drift_mean_cosine = drift.mean_cosine;
+          r.drift_neighbour_overlap = drift.neighbour_overlap;
+        }
       }
     }
     run.AfterStageWork("evaluate");

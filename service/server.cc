@@ -5,8 +5,10 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <array>
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -208,15 +210,48 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
 
 }  // namespace
 
-void ServerOptions::Validate() const {
+void CheckListenAddress(const std::string& address) {
   GR_CHECK(!address.empty(), "address is empty");
+  if (address.starts_with("unix:")) return;
+  const size_t colon = address.rfind(':');
+  GR_CHECK(colon != std::string::npos && colon > 0, "address '", Excerpt(address), "' must be host:port");
+  const std::string_view host(address.data(), colon), port(address.data() + colon + 1, address.size() - colon - 1);
+  GR_CHECK(host.find(':') == std::string_view::npos || (host.front() == '[' && host.back() == ']'),
+           "address '", Excerpt(address), "': an IPv6 host goes in brackets, [::1]:port");
+  uint32_t number = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  GR_CHECK(!port.empty() && ec == std::errc() && end == port.data() + port.size() && number <= 65535,
+           "address '", Excerpt(address), "': port must be 0 to 65535");
+}
+
+void ServerOptions::Validate() const {
+  CheckListenAddress(address);
   GR_CHECK(!artifacts.empty(), "artifacts directory is empty");
   GR_CHECK(max_k >= 1, "max_k must be >= 1");
   GR_CHECK(max_ids >= 1, "max_ids must be >= 1");
   GR_CHECK(max_message_bytes >= 1024, "max_message_bytes must be >= 1024, got ", max_message_bytes);
   GR_CHECK(poll_ms >= 10, "poll_ms must be >= 10, got ", poll_ms);
   GR_CHECK(stats_log_seconds >= 0, "stats_log_seconds must be >= 0");
+  GR_CHECK(max_streams_per_connection >= 1, "max_streams_per_connection must be >= 1");
+  GR_CHECK(idle_timeout_ms >= 1000, "idle_timeout_ms must be >= 1000, got ", idle_timeout_ms);
+  GR_CHECK(handshake_timeout_ms >= 100, "handshake_timeout_ms must be >= 100, got ", handshake_timeout_ms);
+  GR_CHECK(memory_quota_bytes >= 4 * int64_t{max_message_bytes}, "memory_quota_bytes must hold at least four ",
+           "messages of max_message_bytes (", max_message_bytes, "), got ", memory_quota_bytes);
 }
+
+namespace {
+
+// Descriptors are what idle or slow clients use up: take the hard limit.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0)
+    spdlog::info("open-file limit raised from {} to {}", before, limit.rlim_cur);
+}
+
+}  // namespace
 
 struct Server::Impl {
   explicit Impl(const ServerOptions& o)
@@ -243,11 +278,22 @@ Server::Server(const ServerOptions& options) {
   impl_ = std::make_unique<Impl>(options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  RaiseOpenFileLimit();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &impl_->port);
   builder.RegisterService(&impl_->service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(options.max_streams_per_connection));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, options.idle_timeout_ms);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, options.handshake_timeout_ms);
+  // Clients may ping to keep a connection alive, but not flood it.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  grpc::ResourceQuota quota("graphrec-serve");
+  quota.Resize(static_cast<size_t>(options.memory_quota_bytes));
+  builder.SetResourceQuota(quota);
   impl_->server = builder.BuildAndStart();
   GR_CHECK_CODE(impl_->server != nullptr && impl_->port > 0, ErrorCode::kIo, "cannot listen on ", options.address);
   impl_->source.StartWatching();

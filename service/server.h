@@ -1,7 +1,9 @@
 // `graphrec serve`: the gRPC server of proto/graphrec.proto over the live
 // artifact version (service/model.h), with gRPC's standard health checking
 // and server reflection services, message size limits, per-method latency
-// histograms (the Stats rpc, and a periodic log line) and hot reload.
+// histograms (the Stats rpc, and a periodic log line) and hot reload. The
+// listening port is never shared (no SO_REUSEPORT: a second server on the
+// same port fails to start instead of taking half the traffic).
 //
 // Requests are answered on gRPC's callback API threads; each request works
 // on the Model that was live when it started.
@@ -22,9 +24,21 @@ struct ServerOptions {
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
   int stats_log_seconds = 60;               // 0 = never log stats
+  // Limits that keep one client from wedging the server for the others.
+  uint32_t max_streams_per_connection = 100;  // concurrent rpcs on one connection
+  int idle_timeout_ms = 5 * 60 * 1000;        // a connection without rpcs is closed after this
+  int handshake_timeout_ms = 10 * 1000;       // a client must finish its connection preface by then
+  // Memory gRPC may hold for connections and messages in flight (a resource
+  // quota): beyond it gRPC refuses new work instead of growing.
+  int64_t memory_quota_bytes = int64_t{1} << 30;
 
   void Validate() const;  // throws kInvalidArgument naming the field
 };
+
+// host:port (IPv4 or a name), [v6]:port, or unix:path; port in 0..65535.
+// Throws kInvalidArgument naming the address otherwise (gRPC itself wraps a
+// port above 65535 onto another port).
+void CheckListenAddress(const std::string& address);
 
 class Server {
  public:

@@ -7,12 +7,16 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <span>
+#include <string_view>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <utility>
 
+#include "core/binary_io.h"
 #include "core/error.h"
 
 namespace gr::testing {
@@ -46,6 +50,38 @@ inline std::string SharedDataPath(const std::string& relative) {
   const std::filesystem::path root = env ? env : GR_SHARED_DATA_DIR;
   const auto path = root / relative;
   return std::filesystem::exists(path) ? path.string() : "";
+}
+
+// Edits the payload of section `name` of a sectioned binary file
+// (core/binary_io.h) in place and stores the payload's new checksum: a file
+// whose checksums are valid over whatever content the edit made.
+inline void EditSectionPayload(const std::string& path, std::string_view name,
+                               const std::function<void(std::string& payload)>& edit) {
+  std::string bytes = ReadBytes(path);
+  auto u32 = [&](size_t at) { uint32_t v; std::memcpy(&v, bytes.data() + at, 4); return v; };
+  const uint32_t sections = u32(8);
+  size_t at = 16;
+  for (uint32_t s = 0; s < sections; ++s) {
+    const uint32_t name_size = u32(at);
+    const std::string section = bytes.substr(at + 4, name_size);
+    at += 4 + name_size;
+    const uint32_t element_size = u32(at);
+    uint64_t count;
+    std::memcpy(&count, bytes.data() + at + 4, 8);
+    const size_t crc_at = at + 12, payload_at = crc_at + 4, payload_size = element_size * count;
+    if (section == name) {
+      std::string payload = bytes.substr(payload_at, payload_size);
+      edit(payload);
+      ASSERT_EQ(payload.size(), payload_size) << "the edit must keep the payload's size";
+      const uint32_t crc = Crc32(std::as_bytes(std::span(payload.data(), payload.size())));
+      bytes.replace(payload_at, payload_size, payload);
+      std::memcpy(bytes.data() + crc_at, &crc, 4);
+      WriteBytes(path, bytes);
+      return;
+    }
+    at = payload_at + payload_size;
+  }
+  FAIL() << path << " has no section " << name;
 }
 
 // Runs `command` in a shell; returns its exit code (-1 if it did not exit)

@@ -29,6 +29,7 @@ std::string WorkState::Open() {
       const nlohmann::json j = nlohmann::json::parse(in);
       if (j.at("fingerprint") == fingerprint_) {
         state_ = j;
+        RemoveTemporaryFiles();
         return j.at("version");
       }
       spdlog::info("inputs or settings changed since the interrupted run: starting over");
@@ -59,7 +60,21 @@ void WorkState::MarkDone(const std::string& stage, nlohmann::json result) {
 
 std::string WorkState::Path(const std::string& file) const { return version::PathIn(dir_, file); }
 
-void WorkState::Finish() { fs::remove(Path(version::kWorkStateFile)); }
+void WorkState::Finish() {
+  RemoveTemporaryFiles();
+  fs::remove(Path(version::kWorkStateFile));
+}
+
+void WorkState::RemoveTemporaryFiles() const {
+  // A run killed while writing leaves TempPathFor's files (name.tmp.PID)
+  // behind; they must not become part of the version.
+  for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+    if (entry.is_regular_file() && entry.path().filename().string().find(".tmp.") != std::string::npos) {
+      spdlog::info("removing {} left by an interrupted write", entry.path().string());
+      fs::remove(entry.path());
+    }
+  }
+}
 
 void WorkState::Save() const {
   WriteFileAtomically(Path(version::kWorkStateFile),

@@ -31,11 +31,13 @@ class WorkState {
   // dir/file: where a stage writes its output.
   std::string Path(const std::string& file) const;
   const std::string& dir() const { return dir_; }
-  // Deletes state.json: the directory is about to become a version.
+  // Deletes state.json and temporary files: the directory is about to
+  // become a version.
   void Finish();
 
  private:
   void Save() const;
+  void RemoveTemporaryFiles() const;
   std::string dir_, fingerprint_;
   nlohmann::json state_;
 };

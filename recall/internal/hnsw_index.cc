@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <span>
 
 #include "core/error.h"
 #include "core/half.h"
@@ -176,13 +178,67 @@ std::vector<char> HnswIndex::SerializeGraph() const {
   return blob.ReadAll();
 }
 
+void HnswIndex::CheckPayloadLayout(std::span<const char> bytes, const std::string& path) const {
+  // hnswlib 0.6.2's saveIndex layout: a header of PODs, every element's
+  // level-0 block, then per element a u32 byte count and its upper levels.
+  // loadIndex trusts every field, so each is checked against this index
+  // (ids, dimension, M) and the byte count before hnswlib sees them.
+  size_t at = 0;
+  auto fail = [&](const auto&... what) { GR_THROW(ErrorCode::kCorruption, path, ": HNSW payload ", what...); };
+  auto read = [&]<typename T>(T* value) {
+    if (bytes.size() - at < sizeof(T)) fail("ends early at byte ", at);
+    std::memcpy(value, bytes.data() + at, sizeof(T));
+    at += sizeof(T);
+  };
+  size_t offset_level0 = 0, max_elements = 0, count = 0, element_bytes = 0, label_offset = 0, data_offset = 0;
+  int max_level = 0;
+  hnswlib::tableint entry = 0;
+  size_t max_m = 0, max_m0 = 0, m = 0, ef_construction = 0;
+  double mult = 0;
+  for (size_t* field : {&offset_level0, &max_elements, &count, &element_bytes, &label_offset, &data_offset}) read(field);
+  read(&max_level);
+  read(&entry);
+  for (size_t* field : {&max_m, &max_m0, &m}) read(field);
+  read(&mult);
+  read(&ef_construction);
+  const size_t n = size();
+  const size_t level0_links = 2 * size_t{config_.m} * sizeof(hnswlib::tableint) + sizeof(hnswlib::linklistsizeint);
+  const size_t data_bytes = space_->get_data_size();
+  if (count != n || max_elements < std::max<size_t>(n, 1) || max_elements > 2 * n + 16)
+    fail("holds ", count, " of ", max_elements, " elements; the id list has ", n);
+  if (m != config_.m || max_m != m || max_m0 != 2 * m) fail("has M ", m, " (", max_m, ", ", max_m0, "), the header ", config_.m);
+  if (offset_level0 != 0 || data_offset != level0_links || label_offset != level0_links + data_bytes ||
+      element_bytes != label_offset + sizeof(hnswlib::labeltype))
+    fail("element layout does not match the dimension and M");
+  if (!(std::isfinite(mult) && mult > 0) || max_level < (n == 0 ? -1 : 0) || max_level > 64 ||
+      (n > 0 && entry >= n))
+    fail("has a bad level multiplier, top level or entry point");
+  if ((bytes.size() - at) / element_bytes < n) fail("ends inside the level-0 blocks");
+  at += n * element_bytes;
+  const size_t upper_links = max_m * sizeof(hnswlib::tableint) + sizeof(hnswlib::linklistsizeint);
+  for (size_t node = 0; node < n; ++node) {
+    uint32_t upper_bytes = 0;
+    read(&upper_bytes);
+    if (upper_bytes % upper_links != 0 || upper_bytes / upper_links > static_cast<size_t>(max_level))
+      fail("node ", node, " has ", upper_bytes, " bytes of upper-level links");
+    if (bytes.size() - at < upper_bytes) fail("ends inside node ", node, "'s links");
+    at += upper_bytes;
+  }
+  if (at != bytes.size()) fail("has ", bytes.size() - at, " bytes after the last node");
+}
+
 void HnswIndex::LoadGraph(const std::vector<char>& bytes, const std::string& path) {
+  CheckPayloadLayout(bytes, path);
   MemoryFile blob;
   blob.WriteAll(bytes);
   hnsw_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get());
   try {
     hnsw_->loadIndex(blob.path(), space_.get(), 0);
   } catch (const std::exception& e) {
+    // hnswlib's destructor frees members that a failed load may have left
+    // uninitialised: leak the half-loaded object rather than crash. (The
+    // layout check above leaves only allocation failures to get here.)
+    static_cast<void>(hnsw_.release());
     GR_THROW(ErrorCode::kCorruption, path, ": HNSW payload rejected by hnswlib: ", e.what());
   }
   // hnswlib 0.6.2's loading constructor leaves num_deleted_ uninitialised

@@ -68,6 +68,9 @@ class HnswIndex final : public VectorIndex {
   // What hnswlib stores or is queried with: v itself, or its halves
   // (written to *halves, which must outlive the use).
   const void* Encoded(const std::vector<float>& v, std::vector<uint16_t>* halves) const;
+  // Throws kCorruption unless bytes has exactly the layout hnswlib's
+  // loadIndex reads for this index's ids, dimension and M.
+  void CheckPayloadLayout(std::span<const char> bytes, const std::string& path) const;
   void CheckLoadedGraph(const std::string& path) const;
 
   bool lifted_;

@@ -219,6 +219,52 @@ TEST(BatchTest, FailingGateLeavesThePreviousVersionLive) {
   ExpectLiveVersionLoads(artifacts, "good");
 }
 
+// The batch is what replaces a damaged live version: a version whose files
+// are unreadable, or a CURRENT that names nothing, must not stop it.
+TEST(BatchTest, ADamagedLiveVersionIsReplacedNotABlocker) {
+  const std::string artifacts = Artifacts("artifacts");
+  BatchConfig c = SmallConfig(artifacts);
+  c.train_ranker = false;
+  c.version = "v0";
+  ASSERT_TRUE(RunBatch(c).published);
+  ::gr::testing::WriteBytes(version::VersionDir(artifacts, "v0") + "/" + version::kAccountsEmbeddingFile, "garbage");
+  c.version = "v1";
+  const BatchReport repaired = RunBatch(c);
+  ASSERT_TRUE(repaired.published) << repaired.ToText();
+  EXPECT_EQ(repaired.previous_version, "v0");
+  EXPECT_NE(repaired.previous_version_error.find("accounts.emb"), std::string::npos) << repaired.previous_version_error;
+  EXPECT_EQ(repaired.warm_started_accounts, 0u);
+  EXPECT_NE(repaired.ToText().find("live version unreadable"), std::string::npos);
+  // CURRENT naming something that is not a version.
+  ::gr::testing::WriteBytes(artifacts + "/" + version::kCurrentFile, "../../etc\n");
+  c.version = "v2";
+  const BatchReport after_bad_current = RunBatch(c);
+  ASSERT_TRUE(after_bad_current.published) << after_bad_current.ToText();
+  EXPECT_EQ(after_bad_current.previous_version, "");
+  EXPECT_NE(after_bad_current.previous_version_error.find("does not name a version"), std::string::npos);
+  EXPECT_EQ(version::ReadCurrentVersion(artifacts), "v2");
+}
+
+// A run that dies while writing leaves name.tmp.PID files in the work
+// directory; the resumed run must not publish them inside the version.
+TEST(BatchTest, TemporaryFilesOfAnInterruptedRunAreNotPublished) {
+  const std::string artifacts = Artifacts("artifacts");
+  BatchConfig c = SmallConfig(artifacts);
+  c.train_ranker = false;
+  c.version = "v1";
+  BatchHooks crash;
+  crash.after_stage_work = [&](std::string_view stage) {
+    if (stage != "index") return;
+    ::gr::testing::WriteBytes(artifacts + "/" + version::kWorkDir + "/accounts.hnsw.tmp.12345", "half a file");
+    throw std::runtime_error("simulated crash while writing the indices");
+  };
+  EXPECT_THROW(RunBatch(c, crash), std::runtime_error);
+  const BatchReport resumed = RunBatch(c);
+  ASSERT_TRUE(resumed.published) << resumed.ToText();
+  for (const auto& entry : fs::recursive_directory_iterator(version::VersionDir(artifacts, "v1")))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+}
+
 // Runs `graphrec batch` on the world with GR_BATCH_KILL_IN_STAGE=stage;
 // returns the wait status.
 int RunKilledBatch(const std::string& artifacts, const std::string& stage) {

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <functional>
 
 #include "core/binary_io.h"
 #include "eval/index_recall.h"
@@ -253,6 +256,39 @@ TEST(VectorIndexTest, CorruptTruncatedAndMismatchedFilesAreRejected) {
   EXPECT_NE(ErrorOf([&] { LoadIndex(path); }).find(path), std::string::npos);
   ::gr::testing::WriteBytes(path, "not an index at all");
   EXPECT_NE(ErrorOf([&] { LoadIndex(path); }).find("not a graphrec index file"), std::string::npos);
+}
+
+// hnswlib trusts every field of its payload; with valid checksums over bad
+// fields its loader threw and its destructor then freed uninitialised
+// pointers (SIGSEGV in graphrec recall and in a server's hot reload).
+TEST(VectorIndexTest, InconsistentHnswPayloadWithValidChecksumsIsCorruptionNotACrash) {
+  const FloatMatrix vectors = RandomVectors(300, 8, 5);
+  const std::string good = ::gr::testing::TempPath("good.grix"), path = ::gr::testing::TempPath("bad.grix");
+  SaveIndex(*VectorIndex::Build(Ids(300), vectors, {}), good);
+  auto set_u64 = [](size_t at, uint64_t value) {
+    return [=](std::string& payload) { std::memcpy(payload.data() + at, &value, 8); };
+  };
+  // Header fields of hnswlib 0.6.2's layout, then the first node's link byte count.
+  const std::vector<std::pair<const char*, std::function<void(std::string&)>>> edits = {
+      {"max_elements", set_u64(8, uint64_t{1} << 60)},
+      {"element count", set_u64(16, 301)},
+      {"element size", set_u64(24, 4)},
+      {"label offset", set_u64(32, 1u << 30)},
+      {"M", set_u64(72, 1000)},
+      {"entry point", [](std::string& p) { const uint32_t entry = 300; std::memcpy(p.data() + 52, &entry, 4); }},
+      {"upper links", [](std::string& p) {
+         uint64_t element_bytes;
+         std::memcpy(&element_bytes, p.data() + 24, 8);
+         const uint32_t bytes = 7;
+         std::memcpy(p.data() + 96 + 300 * element_bytes, &bytes, 4);
+       }},
+  };
+  for (const auto& [what, edit] : edits) {
+    std::filesystem::copy_file(good, path, std::filesystem::copy_options::overwrite_existing);
+    ::gr::testing::EditSectionPayload(path, "hnsw", edit);
+    const std::string message = ErrorOf([&] { LoadIndex(path); });
+    EXPECT_NE(message.find(path + ": HNSW payload"), std::string::npos) << what << ": " << message;
+  }
 }
 
 TEST(VectorIndexTest, AddOrUpdateReplacesInPlaceAndAppends) {

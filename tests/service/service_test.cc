@@ -301,6 +301,25 @@ TEST_F(ServiceTest, BadRequestsGetTheRightStatus) {
   EXPECT_EQ(similar(known, 5), grpc::StatusCode::OK);
 }
 
+TEST(ServerOptionsTest, ListenAddressesAreChecked) {
+  for (const std::string good : {"127.0.0.1:0", "localhost:65535", "[::1]:50051", "0.0.0.0:1", "unix:/tmp/graphrec.sock"})
+    EXPECT_NO_THROW(CheckListenAddress(good)) << good;
+  // 65536 used to wrap around to another port inside gRPC.
+  EXPECT_NE(::gr::testing::ErrorOf([] { CheckListenAddress("127.0.0.1:65536"); }).find("port must be 0 to 65535"),
+            std::string::npos);
+  for (const std::string bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:80x", ":80", "::1:80", "127.0.0.1:-1"})
+    EXPECT_FALSE(::gr::testing::ErrorOf([&] { CheckListenAddress(bad); }).empty()) << bad;
+}
+
+TEST_F(ServiceTest, ASecondServerCannotShareThePort) {
+  ServerOptions options;
+  options.address = "127.0.0.1:" + std::to_string(server_->port());
+  options.artifacts = *root_ + "/artifacts";
+  options.stats_log_seconds = 0;
+  // With SO_REUSEPORT the second bind succeeded and took half the connections.
+  EXPECT_EQ(::gr::testing::CodeOf([&] { Server second(options); }), ErrorCode::kIo);
+}
+
 TEST_F(ServiceTest, HotReloadUnderLoadLosesNoRequest) {
   const std::string artifacts = *root_ + "/artifacts";
   std::atomic<bool> stop{false};

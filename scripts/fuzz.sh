@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Fuzzing: builds the libFuzzer configuration (clang-14; every library
+# instrumented for coverage, AddressSanitizer and UBSan) in build-fuzz/,
+# runs every target of fuzz/ for SECONDS (default 600, a campaign) on a
+# working copy of its seed corpus (fuzz/corpus/NAME), and prints each
+# target's executions. Any crash, hang (> 10 s), leak, sanitizer report or
+# exception other than gr::Error fails the run; the input is saved under
+# build-fuzz/crashes/. Then, unless GR_FUZZ_SKIP_TESTS=1, the unit tests of
+# those libraries run in the same sanitized build.
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (CI: scripts/fuzz.sh 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-600}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(text_input snapshot embeddings index ranker config_file)
+
+bash scripts/setup.sh >/dev/null
+
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DGR_BUILD_FUZZERS=ON -DGR_BUILD_TESTS=ON -DGR_WERROR=ON >/dev/null
+cmake --build build-fuzz --parallel "$(nproc)"
+
+mkdir -p build-fuzz/crashes
+status=0
+for target in "${targets[@]}"; do
+  work="build-fuzz/corpus/$target"
+  mkdir -p "$work"
+  log="build-fuzz/$target.log"
+  if ! "build-fuzz/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$target-" "$work" "fuzz/corpus/$target" \
+       >"$log" 2>&1; then
+    echo "FUZZ FAILURE in $target (log: $log):"
+    grep -E "ERROR|runtime error|uncaught|==[0-9]+==|Test unit written" "$log" | head -20
+    status=1
+  fi
+  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+  echo "{\"fuzz_target\": \"$target\", \"seconds\": $seconds, \"executions\": ${execs:-0}, \"corpus\": $(ls "$work" | wc -l)}"
+done
+
+if [ "${GR_FUZZ_SKIP_TESTS:-0}" != 1 ]; then
+  (cd build-fuzz && ctest --output-on-failure --parallel "$(nproc)" --timeout 900) || status=1
+fi
+exit $status
