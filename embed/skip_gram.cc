@@ -17,8 +17,6 @@
 namespace gr::embed {
 namespace {
 
-constexpr uint32_t kMaxContexts = kMaxSkipGramContexts;
-
 // Pairs scoring beyond +-6 are not updated (word2vec's MAX_EXP; gensim skips
 // them, word2vec.c clips). Skipping spares a negative that is in fact close
 // to the context (a hub drawn from its own community) the push away: +0.5

@@ -234,7 +234,7 @@ TEST(RandomWalkTest, Node2vecOnLongListsMatchesSecondOrderProbabilities) {
     std::map<std::pair<int, int>, std::map<VertexId, uint64_t>> observed;
     std::map<std::pair<int, int>, std::map<VertexId, double>> expected;
     for (const auto& [state, counts] : t.second_order) {
-      const auto [prev, cur] = state;
+      const auto prev = state.first, cur = state.second;  // not a structured binding: clang 14 cannot capture one
       auto next_class = [&](VertexId x) -> VertexId { return x == prev ? 9 : static_cast<VertexId>(vertex_class(x)); };
       const std::pair<int, int> key{vertex_class(prev), vertex_class(cur)};
       for (const auto& [x, c] : counts) observed[key][next_class(x)] += c;
