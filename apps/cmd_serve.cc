@@ -107,6 +107,9 @@ void AddServeCommands(CLI::App& app) {
       ->capture_default_str();
   serve->add_option("--handshake-timeout-ms", so->handshake_timeout_ms,
                     "close a connection that has not finished its HTTP/2 preface by then")->capture_default_str();
+  serve->add_option("--listener-check-ms", so->listener_check_ms,
+                    "every N ms a new connection to our own port must succeed; after 3 misses the listener is "
+                    "rebuilt (0 = off)")->capture_default_str();
   serve->add_option("--memory-quota-bytes", so->memory_quota_bytes,
                     "memory gRPC may hold for connections and messages in flight")->capture_default_str();
   serve->callback([so] {

@@ -235,6 +235,8 @@ void ServerOptions::Validate() const {
   GR_CHECK(max_streams_per_connection >= 1, "max_streams_per_connection must be >= 1");
   GR_CHECK(idle_timeout_ms >= 1000, "idle_timeout_ms must be >= 1000, got ", idle_timeout_ms);
   GR_CHECK(handshake_timeout_ms >= 100, "handshake_timeout_ms must be >= 100, got ", handshake_timeout_ms);
+  GR_CHECK(listener_check_ms == 0 || listener_check_ms >= 100, "listener_check_ms must be 0 or >= 100, got ",
+           listener_check_ms);
   GR_CHECK(memory_quota_bytes >= 4 * int64_t{max_message_bytes}, "memory_quota_bytes must hold at least four ",
            "messages of max_message_bytes (", max_message_bytes, "), got ", memory_quota_bytes);
 }
@@ -257,15 +259,76 @@ struct Server::Impl {
   explicit Impl(const ServerOptions& o)
       : options(o), source(o.artifacts, std::chrono::milliseconds(o.poll_ms), o.ef_search), service(options, source) {}
 
+  // Builds and starts the gRPC server on `address`; sets port. Null if it
+  // cannot listen.
+  std::unique_ptr<grpc::Server> Build(const std::string& address) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service);
+    builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+    builder.SetMaxSendMessageSize(options.max_message_bytes);
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(options.max_streams_per_connection));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, options.idle_timeout_ms);
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, options.handshake_timeout_ms);
+    // Clients may ping to keep a connection alive, but not flood it.
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+    grpc::ResourceQuota quota("graphrec-serve");
+    quota.Resize(static_cast<size_t>(options.memory_quota_bytes));
+    builder.SetResourceQuota(quota);
+    return builder.BuildAndStart();
+  }
+
+  // Whether a new connection to our own port gets through the HTTP/2
+  // handshake (gRPC's I/O threads answer it however busy the handlers are).
+  bool ListenerAnswers() const {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+    const std::string target =
+        options.address.starts_with("unix:") ? options.address : "127.0.0.1:" + std::to_string(port);
+    const auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments);
+    return channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+
+  void WatchListener() {
+    std::unique_lock lock(mutex);
+    int misses = 0;
+    while (!stop_signal.wait_for(lock, std::chrono::milliseconds(options.listener_check_ms), [this] { return stopped; })) {
+      lock.unlock();
+      const bool answers = ListenerAnswers();
+      lock.lock();
+      if (stopped) break;
+      misses = answers ? 0 : misses + 1;
+      if (misses < 3) continue;
+      spdlog::error("port {} accepts no new connections: rebuilding the gRPC server", port);
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      server.reset();
+      const int bound = port;
+      const std::string address = options.address.starts_with("unix:")
+                                      ? options.address
+                                      : options.address.substr(0, options.address.rfind(':') + 1) + std::to_string(bound);
+      server = Build(address);
+      if (server == nullptr) {
+        spdlog::error("cannot listen on {} yet; trying again", address);
+        port = bound;
+        continue;
+      }
+      ++listener_restarts;
+      misses = 0;
+    }
+  }
+
   ServerOptions options;
   ModelSource source;
   ServiceImpl service;
-  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<grpc::Server> server;  // replaced by the watchdog under `mutex`
   int port = 0;
+  int listener_restarts = 0;
   std::mutex mutex;
   std::condition_variable stop_signal;
   bool stopped = false;
-  std::thread stats_logger;
+  std::thread stats_logger, listener_watchdog;
 };
 
 Server::Server(const ServerOptions& options) {
@@ -279,22 +342,7 @@ Server::Server(const ServerOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   RaiseOpenFileLimit();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &impl_->port);
-  builder.RegisterService(&impl_->service);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(options.max_streams_per_connection));
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, options.idle_timeout_ms);
-  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, options.handshake_timeout_ms);
-  // Clients may ping to keep a connection alive, but not flood it.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
-  grpc::ResourceQuota quota("graphrec-serve");
-  quota.Resize(static_cast<size_t>(options.memory_quota_bytes));
-  builder.SetResourceQuota(quota);
-  impl_->server = builder.BuildAndStart();
+  impl_->server = impl_->Build(options.address);
   GR_CHECK_CODE(impl_->server != nullptr && impl_->port > 0, ErrorCode::kIo, "cannot listen on ", options.address);
   impl_->source.StartWatching();
   if (options.stats_log_seconds > 0) {
@@ -305,6 +353,7 @@ Server::Server(const ServerOptions& options) {
         impl->service.LogStats();
     });
   }
+  if (options.listener_check_ms > 0) impl_->listener_watchdog = std::thread([impl = impl_.get()] { impl->WatchListener(); });
   spdlog::info("listening on port {} (address {})", impl_->port, options.address);
 }
 
@@ -312,7 +361,16 @@ Server::~Server() { Shutdown(); }
 
 int Server::port() const { return impl_->port; }
 
-void Server::Wait() { impl_->server->Wait(); }
+void Server::Wait() {
+  // Not grpc::Server::Wait: the watchdog may replace that server.
+  std::unique_lock lock(impl_->mutex);
+  impl_->stop_signal.wait(lock, [this] { return impl_->stopped; });
+}
+
+int Server::listener_restarts() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->listener_restarts;
+}
 
 bool Server::PollNow() { return impl_->source.Poll(); }
 
@@ -323,6 +381,7 @@ void Server::Shutdown() {
     impl_->stopped = true;
   }
   impl_->stop_signal.notify_all();
+  if (impl_->listener_watchdog.joinable()) impl_->listener_watchdog.join();  // no rebuild after this
   // Requests in flight get up to 5 s to finish.
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (impl_->stats_logger.joinable()) impl_->stats_logger.join();

@@ -31,6 +31,12 @@ struct ServerOptions {
   // Memory gRPC may hold for connections and messages in flight (a resource
   // quota): beyond it gRPC refuses new work instead of growing.
   int64_t memory_quota_bytes = int64_t{1} << 30;
+  // Every this many ms a fresh connection to the server's own port must
+  // reach READY; after three misses in a row the gRPC server is rebuilt on
+  // the same port. gRPC 1.51 stops accepting for good after one accept
+  // error such as EMFILE (descriptors exhausted by idle clients); this
+  // brings the listener back once descriptors are free. 0 = off.
+  int listener_check_ms = 2000;
 
   void Validate() const;  // throws kInvalidArgument naming the field
 };
@@ -54,6 +60,8 @@ class Server {
   void Shutdown();
   // Checks CURRENT now (tests; the watcher does it every poll_ms).
   bool PollNow();
+  // How often the listener watchdog rebuilt the gRPC server.
+  int listener_restarts() const;
 
  private:
   struct Impl;
