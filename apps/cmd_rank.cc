@@ -73,7 +73,7 @@ void RunRankTrain(TrainArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const auto architecture = ranking::ParseArchitecture(args.architecture);
   GR_CHECK(architecture.has_value(), "--architecture must be mmoe, shared-bottom or single-task, got '",
-           args.architecture, "'");
+           Excerpt(args.architecture), "'");
   ranking::RankerConfig& config = args.config;
   config.model.architecture = *architecture;
   config.features.groups = ranking::ParseFeatureGroups(args.features);

@@ -120,7 +120,7 @@ uint64_t SectionReader::ReadSectionHeader(std::string_view name, uint32_t elemen
     Fail(StrCat("bad section name length ", name_size, " where '", name, "' was expected"));
   std::string found(name_size, '\0');
   ReadRaw(found.data(), name_size, "section name");
-  if (found != name) Fail(StrCat("expected section '", name, "', found '", found, "'"));
+  if (found != name) Fail(StrCat("expected section '", name, "', found '", Excerpt(found), "'"));
   uint32_t stored_element_size = 0;
   uint64_t count = 0;
   ReadRaw(&stored_element_size, sizeof(stored_element_size), "element size");

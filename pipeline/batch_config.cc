@@ -10,7 +10,7 @@ void BatchConfig::Validate() const {
   GR_CHECK(!input_dir.empty(), "input directory is empty");
   GR_CHECK(!artifacts_dir.empty(), "artifacts directory is empty");
   GR_CHECK(version.empty() || version::IsValidVersionName(version),
-           "version must be a plain directory name, got '", version, "'");
+           "version must be a plain directory name, got '", Excerpt(version), "'");
   GR_CHECK(holdout_fraction > 0 && holdout_fraction < 0.5, "holdout_fraction must be in (0, 0.5), got ",
            holdout_fraction);
   GR_CHECK(keep_versions >= 1, "keep_versions must be >= 1");

@@ -31,7 +31,7 @@ uint32_t ParseFeatureGroups(std::string_view list) {
     list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
     const auto* it = std::find_if(std::begin(kGroupNames), std::end(kGroupNames),
                                   [&](const auto& entry) { return name == entry.second; });
-    GR_CHECK(it != std::end(kGroupNames), "unknown feature group '", name,
+    GR_CHECK(it != std::end(kGroupNames), "unknown feature group '", Excerpt(name),
              "' (expected all, or a list of counters, social, similarity, embeddings, clusters)");
     groups |= it->first;
   }

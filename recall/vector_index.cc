@@ -44,7 +44,7 @@ const char* PrecisionName(VectorPrecision precision) {
 VectorPrecision ParsePrecision(const std::string& name) {
   if (name == "float32") return VectorPrecision::kFloat32;
   if (name == "float16") return VectorPrecision::kFloat16;
-  GR_THROW(ErrorCode::kInvalidArgument, "unknown vector precision '", name,
+  GR_THROW(ErrorCode::kInvalidArgument, "unknown vector precision '", Excerpt(name),
            "' (known: float32, float16)");
 }
 

@@ -1,5 +1,7 @@
 #include "version/layout.h"
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include "core/error.h"
@@ -23,11 +25,17 @@ std::string PathIn(const std::string& dir, const std::string& name) {
 }
 
 bool IsValidVersionName(const std::string& version) {
-  return !version.empty() && version.find('/') == std::string::npos && version[0] != '.';
+  // A name that is safe in a path, a log line and a terminal.
+  constexpr size_t kMaxVersionName = 128;
+  if (version.empty() || version.size() > kMaxVersionName || version[0] == '.') return false;
+  return std::all_of(version.begin(), version.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+  });
 }
 
 std::string VersionDir(const std::string& artifacts_dir, const std::string& version) {
-  GR_CHECK(IsValidVersionName(version), "version must be a plain directory name, got '", version,
+  GR_CHECK(IsValidVersionName(version), "version must be a plain directory name, got '", Excerpt(version),
            "'");
   return PathIn(artifacts_dir, version);
 }

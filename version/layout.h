@@ -40,9 +40,10 @@ const char* IndexFileName(IndexFile index);  // "accounts.hnsw", ...
 std::string PathIn(const std::string& dir, const std::string& name);
 
 // artifacts_dir/version. Throws kInvalidArgument unless `version` is a plain
-// directory name (not empty, no '/', not starting with '.').
+// directory name (IsValidVersionName).
 std::string VersionDir(const std::string& artifacts_dir, const std::string& version);
-// True if `version` is a plain directory name, as VersionDir requires.
+// True if `version` is a plain directory name, as VersionDir requires:
+// 1-128 letters, digits, '.', '_' or '-', not starting with '.'.
 bool IsValidVersionName(const std::string& version);
 
 }  // namespace gr::version

@@ -25,7 +25,7 @@ std::string ReadCurrentVersion(const std::string& artifacts_dir) {
   std::getline(in, version);
   while (!version.empty() && (version.back() == '\r' || version.back() == ' ')) version.pop_back();
   GR_CHECK_CODE(IsValidVersionName(version), ErrorCode::kCorruption, path,
-                " does not name a version directory: '", version, "'");
+                " does not name a version directory: '", Excerpt(version), "'");
   return version;
 }
 

@@ -45,7 +45,7 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
       else if (name == "authored_by")
         hop = {name, &im.authored_by, nullptr, VT::kPost, VT::kAccount};
       else
-        GR_THROW(ErrorCode::kInvalidArgument, "unknown metapath relation '", name,
+        GR_THROW(ErrorCode::kInvalidArgument, "unknown metapath relation '", Excerpt(name),
                  "' (known: follows, followed_by, interacts, authored, engaged_by, authored_by)");
       GR_CHECK(hop.first->num_edges() > 0, "metapath relation '", name,
                "' has no edges in this graph (were the interactions/posts files ingested?)");

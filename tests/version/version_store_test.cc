@@ -80,6 +80,11 @@ TEST(VersionStoreTest, CurrentNamingSomethingElseIsCorruption) {
   fs::create_directories(artifacts);
   std::ofstream(PathIn(artifacts, kCurrentFile)) << "../elsewhere\n";
   EXPECT_EQ(CodeOf([&] { ReadCurrentVersion(artifacts); }), ErrorCode::kCorruption);
+  // Its content is quoted short and without control bytes, whatever it holds.
+  std::ofstream(PathIn(artifacts, kCurrentFile)) << "\x1b[2J" << std::string(100000, 'v') << "\n";
+  const std::string message = ::gr::testing::ErrorOf([&] { ReadCurrentVersion(artifacts); });
+  EXPECT_NE(message.find("'\\x1b[2Jvvv"), std::string::npos) << message.substr(0, 200);
+  EXPECT_LT(message.size(), 500u);
 }
 
 TEST(VersionStoreTest, PruningKeepsTheNewestAndTheLiveVersion) {
