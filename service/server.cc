@@ -285,10 +285,18 @@ struct Server::Impl {
   bool ListenerAnswers() const {
     grpc::ChannelArguments arguments;
     arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
-    const std::string target =
-        options.address.starts_with("unix:") ? options.address : "127.0.0.1:" + std::to_string(port);
-    const auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments);
+    const auto channel = grpc::CreateCustomChannel(ProbeTarget(), grpc::InsecureChannelCredentials(), arguments);
     return channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+
+  // The listening address as a client reaches it: the bound port, and
+  // loopback for a wildcard host.
+  std::string ProbeTarget() const {
+    if (options.address.starts_with("unix:")) return options.address;
+    std::string host = options.address.substr(0, options.address.rfind(':'));
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "[::]") host = "[::1]";
+    return host + ":" + std::to_string(port);
   }
 
   void WatchListener() {

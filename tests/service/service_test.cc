@@ -369,6 +369,28 @@ TEST_F(ServiceTest, TheListenerComesBackAfterDescriptorsRunOut) {
   EXPECT_GE(server.listener_restarts(), 1);  // it did wedge, and came back
 }
 
+// A healthy server is never rebuilt, whatever address family it listens on
+// (the probe must reach the listener where it is).
+TEST_F(ServiceTest, TheListenerWatchdogLeavesAHealthyServerAlone) {
+  for (const std::string address : {"127.0.0.1:0", "0.0.0.0:0", "[::1]:0"}) {
+    ServerOptions options;
+    options.address = address;
+    options.artifacts = *root_ + "/artifacts";
+    options.stats_log_seconds = 0;
+    options.listener_check_ms = 100;
+    std::unique_ptr<Server> server;
+    try {
+      server = std::make_unique<Server>(options);
+    } catch (const Error& e) {
+      ASSERT_NE(address, "127.0.0.1:0") << e.what();
+      continue;  // no IPv6 loopback on this machine
+    }
+    // A miss takes up to 1 s (the probe's deadline): three of them and a rebuild fit in 4 s.
+    std::this_thread::sleep_for(std::chrono::milliseconds(4000));
+    EXPECT_EQ(server->listener_restarts(), 0) << address;
+  }
+}
+
 TEST_F(ServiceTest, HotReloadUnderLoadLosesNoRequest) {
   const std::string artifacts = *root_ + "/artifacts";
   std::atomic<bool> stop{false};
