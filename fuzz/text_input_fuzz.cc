@@ -9,7 +9,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t selector = data[0];
   const gr::fuzz::FuzzFile file(data + 1, size - 1);
   static constexpr uint8_t kOneFollow[] = {'1', '\t', '2', '\n'};
-  const gr::fuzz::FuzzFile follows(kOneFollow, sizeof kOneFollow);  // beside interactions and posts
+  static const gr::fuzz::FuzzFile follows(kOneFollow, sizeof kOneFollow);  // beside interactions and posts, made once
   gr::graph::IngestConfig config;
   config.threads = 1 + (selector >> 7);
   config.skip_bad_lines = (selector >> 6) & 1;

@@ -289,14 +289,18 @@ struct Server::Impl {
     return channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
 
-  // The listening address as a client reaches it: the bound port, and
-  // loopback for a wildcard host.
-  std::string ProbeTarget() const {
+  // The configured address with the port actually bound (port 0 picks one).
+  std::string BoundAddress() const {
     if (options.address.starts_with("unix:")) return options.address;
-    std::string host = options.address.substr(0, options.address.rfind(':'));
-    if (host == "0.0.0.0") host = "127.0.0.1";
-    if (host == "[::]") host = "[::1]";
-    return host + ":" + std::to_string(port);
+    return options.address.substr(0, options.address.rfind(':') + 1) + std::to_string(port);
+  }
+
+  // BoundAddress as a client reaches it: loopback for a wildcard host.
+  std::string ProbeTarget() const {
+    const std::string bound = BoundAddress();
+    if (bound.starts_with("0.0.0.0:")) return "127.0.0.1" + bound.substr(7);
+    if (bound.starts_with("[::]:")) return "[::1]" + bound.substr(4);
+    return bound;
   }
 
   void WatchListener() {
@@ -313,9 +317,7 @@ struct Server::Impl {
       server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
       server.reset();
       const int bound = port;
-      const std::string address = options.address.starts_with("unix:")
-                                      ? options.address
-                                      : options.address.substr(0, options.address.rfind(':') + 1) + std::to_string(bound);
+      const std::string address = BoundAddress();
       server = Build(address);
       if (server == nullptr) {
         spdlog::error("cannot listen on {} yet; trying again", address);
