@@ -108,7 +108,7 @@ EdgeSplit SplitEdgesForLinkPrediction(const SocialGraph& g, const EdgeSplitConfi
   split.test_non_edges = SampleNonEdges(g, split.test_edges.size(), MixSeed(config.seed, 0x90ed6e5u, 1));
 
   // Rebuild the follow CSRs without the held-out edges.
-  std::vector<internal::EdgeRow> rows;
+  internal::EdgeRows rows;
   rows.reserve(f.num_edges() - (g.undirected ? 2 : 1) * split.test_edges.size());
   for (VertexId u = 0; u < n; ++u) {
     for (EdgeIndex e = f.Begin(u); e < f.End(u); ++e) {

@@ -14,6 +14,7 @@ namespace gr::graph {
 namespace {
 
 using internal::EdgeRow;
+using internal::EdgeRows;
 using internal::LineError;
 using internal::ParseU64;
 
@@ -73,9 +74,9 @@ double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-template <typename Record, typename MakeRow>
-std::vector<EdgeRow> MakeRows(const std::vector<Record>& records, int threads, MakeRow make_row) {
-  std::vector<EdgeRow> rows(records.size());
+template <typename Records, typename MakeRow>
+EdgeRows MakeRows(const Records& records, int threads, MakeRow make_row) {
+  EdgeRows rows(records.size());
 #pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(static)
   for (size_t i = 0; i < records.size(); ++i) rows[i] = make_row(records[i]);
   return rows;
@@ -88,14 +89,25 @@ class IdCollector {
   explicit IdCollector(int threads) : tables_(static_cast<size_t>(ResolveThreads(threads))) {}
 
   // Adds ids_of(record, emit) for every record; emit(ExternalId) adds one id.
-  template <typename Record, typename IdsOf>
-  void Add(const std::vector<Record>& records, IdsOf ids_of) {
+  template <typename Records, typename IdsOf>
+  void Add(const Records& records, IdsOf ids_of) {
     const size_t parts = tables_.size(), n = records.size();
 #pragma omp parallel for num_threads(static_cast <int>(parts)) schedule(static, 1)
     for (size_t t = 0; t < parts; ++t) {
       internal::IdTable& table = tables_[t];
+      // Files are often grouped by their first column (a follower's lines
+      // together): the two ids used last (recent[0] the latest) skip the table.
+      ExternalId recent[2] = {0, 0};
+      bool any = false;
       for (size_t i = n * t / parts; i < n * (t + 1) / parts; ++i)
-        ids_of(records[i], [&](ExternalId id) { table.Insert(id, 0); });
+        ids_of(records[i], [&](ExternalId id) {
+          if (any && id == recent[0]) return;
+          if (any && id == recent[1]) return std::swap(recent[0], recent[1]);
+          table.Insert(id, 0);
+          recent[1] = any ? recent[0] : id;
+          recent[0] = id;
+          any = true;
+        });
     }
   }
 
@@ -127,7 +139,7 @@ void IngestConfig::Validate() const {
 
 namespace {
 
-std::vector<FollowRecord> ParseFollows(const std::string& path, const IngestConfig& config,
+BulkVector<FollowRecord> ParseFollows(const std::string& path, const IngestConfig& config,
                                        IngestReport& rep) {
   rep.files.emplace_back();
   return internal::ParseFile<FollowRecord>(
@@ -141,7 +153,7 @@ std::vector<FollowRecord> ParseFollows(const std::string& path, const IngestConf
       });
 }
 
-std::vector<InteractionRecord> ParseInteractions(const std::string& path,
+BulkVector<InteractionRecord> ParseInteractions(const std::string& path,
                                                  const IngestConfig& config, IngestReport& rep) {
   if (path.empty()) return {};
   rep.files.emplace_back();
@@ -166,7 +178,7 @@ std::vector<InteractionRecord> ParseInteractions(const std::string& path,
       });
 }
 
-std::vector<PostRecord> ParsePosts(const std::string& path, const IngestConfig& config,
+BulkVector<PostRecord> ParsePosts(const std::string& path, const IngestConfig& config,
                                    IngestReport& rep) {
   if (path.empty()) return {};
   rep.files.emplace_back();
@@ -182,9 +194,9 @@ std::vector<PostRecord> ParsePosts(const std::string& path, const IngestConfig& 
 }
 
 // The decay reference time: configured, or the newest timestamp seen.
-int64_t ReferenceTime(const IngestConfig& config, const std::vector<FollowRecord>& follows,
-                      const std::vector<InteractionRecord>& interactions,
-                      const std::vector<PostRecord>& posts) {
+int64_t ReferenceTime(const IngestConfig& config, const BulkVector<FollowRecord>& follows,
+                      const BulkVector<InteractionRecord>& interactions,
+                      const BulkVector<PostRecord>& posts) {
   if (config.weights.reference_time >= 0) return config.weights.reference_time;
   uint32_t newest = 0;
   for (const auto& r : follows) newest = std::max(newest, r.time);
@@ -194,9 +206,9 @@ int64_t ReferenceTime(const IngestConfig& config, const std::vector<FollowRecord
 }
 
 // Dense ids of every account and post the records name.
-void CollectIds(const std::vector<FollowRecord>& follows,
-                const std::vector<InteractionRecord>& interactions,
-                const std::vector<PostRecord>& posts, int threads, SocialGraph& g,
+void CollectIds(const BulkVector<FollowRecord>& follows,
+                const BulkVector<InteractionRecord>& interactions,
+                const BulkVector<PostRecord>& posts, int threads, SocialGraph& g,
                 internal::IdTable& account_ids, internal::IdTable& post_ids) {
   {
     IdCollector collector(threads);
@@ -218,7 +230,7 @@ void CollectIds(const std::vector<FollowRecord>& follows,
 
 // post_author, post_time and the authored lists: one author per post;
 // identical repeated lines are merged, two authors are an error.
-void BuildAuthorship(std::vector<PostRecord>& posts, const std::string& path,
+void BuildAuthorship(BulkVector<PostRecord>& posts, const std::string& path,
                      const internal::IdTable& account_ids, const internal::IdTable& post_ids,
                      int threads, SocialGraph& g, IngestReport& rep) {
   // Authorship: one author per post; identical repeated lines are merged.
@@ -242,7 +254,7 @@ void BuildAuthorship(std::vector<PostRecord>& posts, const std::string& path,
   rep.posts_without_author =
       static_cast<uint64_t>(std::count(g.post_author.begin(), g.post_author.end(), kNoVertex));
   {
-    std::vector<EdgeRow> rows;
+    EdgeRows rows;
     for (VertexId p = 0; p < g.post_author.size(); ++p) {
       if (g.post_author[p] != kNoVertex) rows.push_back({g.post_author[p], p, 1.0f, 0, 0, 0});
     }
@@ -253,7 +265,7 @@ void BuildAuthorship(std::vector<PostRecord>& posts, const std::string& path,
 }
 
 // following and followers, weighted by type and time decay.
-void BuildFollowEdges(std::vector<FollowRecord>& follows, const IngestConfig& config,
+void BuildFollowEdges(BulkVector<FollowRecord>& follows, const IngestConfig& config,
                       int64_t reference, const internal::IdTable& account_ids, SocialGraph& g,
                       IngestReport& rep) {
   const WeightConfig& w = config.weights;
@@ -273,7 +285,7 @@ void BuildFollowEdges(std::vector<FollowRecord>& follows, const IngestConfig& co
 }
 
 // engagements and engagers, weighted by type and time decay.
-void BuildInteractionEdges(std::vector<InteractionRecord>& interactions, const IngestConfig& config,
+void BuildInteractionEdges(BulkVector<InteractionRecord>& interactions, const IngestConfig& config,
                            int64_t reference, const internal::IdTable& account_ids,
                            const internal::IdTable& post_ids, SocialGraph& g, IngestReport& rep) {
   const WeightConfig& w = config.weights;
@@ -308,9 +320,9 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
   IngestReport local_report;
   IngestReport& rep = report != nullptr ? *report : local_report;
   rep = IngestReport{};
-  std::vector<FollowRecord> follows = ParseFollows(files.follows, config, rep);
-  std::vector<InteractionRecord> interactions = ParseInteractions(files.interactions, config, rep);
-  std::vector<PostRecord> posts = ParsePosts(files.posts, config, rep);
+  BulkVector<FollowRecord> follows = ParseFollows(files.follows, config, rep);
+  BulkVector<InteractionRecord> interactions = ParseInteractions(files.interactions, config, rep);
+  BulkVector<PostRecord> posts = ParsePosts(files.posts, config, rep);
   const int64_t reference = ReferenceTime(config, follows, interactions, posts);
   rep.reference_time = reference;
 
@@ -357,13 +369,27 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
     });
     g.accounts = collector.Finish(&ids);
   }
-  std::vector<EdgeRow> rows;
-  rows.reserve(directed ? edges.size() : 2 * edges.size());
-  for (const auto& r : edges) {
-    const VertexId u = ids.Find(r.src), v = ids.Find(r.dst);
-    rows.push_back({u, v, r.weight, 0, 0, 0});
-    if (!directed && u != v) rows.push_back({v, u, r.weight, 0, 0, 0});
+  // One row per edge, and its mirror for an undirected graph unless it is a
+  // self-loop; built in parallel slices, each knowing where its rows start.
+  const size_t slices = static_cast<size_t>(ResolveThreads(config.threads)) * 4;
+  auto slice_begin = [&](size_t s) { return edges.size() * s / slices; };
+  std::vector<size_t> first_row(slices + 1, 0);
+  for (size_t s = 0; s < slices; ++s) {
+    size_t count = slice_begin(s + 1) - slice_begin(s);
+    if (!directed)
+      for (size_t i = slice_begin(s); i < slice_begin(s + 1); ++i) count += edges[i].src != edges[i].dst;
+    first_row[s + 1] = first_row[s] + count;
   }
+  EdgeRows rows(first_row[slices]);
+  ParallelFor(static_cast<int64_t>(slices), config.threads, 1, [&](int64_t s) {
+    EdgeRow* out = rows.data() + first_row[s];
+    for (size_t i = slice_begin(s); i < slice_begin(s + 1); ++i) {
+      const WeightedEdgeRecord& r = edges[i];
+      const VertexId u = ids.Find(r.src), v = ids.Find(r.dst);
+      *out++ = {u, v, r.weight, 0, 0, 0};
+      if (!directed && u != v) *out++ = {v, u, r.weight, 0, 0, 0};
+    }
+  });
   edges = {};
   const size_t n = g.accounts.size();
   auto grouped = internal::GroupAndSort(std::move(rows), n, config.threads);
@@ -433,7 +459,7 @@ std::vector<Impression> ReadImpressions(const std::string& path, const IngestCon
     }
     return StrCat("bad ", what, " '", Excerpt(field), "' (expected 0 or 1)");
   };
-  return internal::ParseFile<Impression>(
+  return internal::ParseFile<Impression, std::vector<Impression>>(
       path, config, report, [&](const std::string_view* f, size_t n, Impression* r) -> LineError {
         if (auto e = CheckFieldCount(
                 n, 6, 6, "account_id, post_id, timestamp, clicked, interacted, dwell_ms");

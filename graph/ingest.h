@@ -32,7 +32,7 @@ struct IngestConfig {
   DuplicatePolicy duplicates = DuplicatePolicy::kSum;
   WeightConfig weights;
   int threads = 0;                  // 0 = all cores
-  size_t block_bytes = 64u << 20;   // text read per parallel parse step; bounds memory
+  size_t block_bytes = 8u << 20;    // text read per parallel parse step (and the longest line)
 
   void Validate() const;  // throws kInvalidArgument naming the field
 };

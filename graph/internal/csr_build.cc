@@ -19,17 +19,42 @@ struct RowLess {
 
 }  // namespace
 
-GroupedRows GroupAndSort(std::vector<EdgeRow> rows, size_t num_sources, int threads) {
+GroupedRows GroupBySource(EdgeRows rows, size_t num_sources, int threads) {
+  // A counting sort on `parts` contiguous slices of rows in parallel: each
+  // slice counts its sources, the slices' write positions follow from the
+  // counts in slice order, and each slice scatters its rows, so the order
+  // within a source is the input order whatever the thread count.
+  const size_t parts = static_cast<size_t>(ResolveThreads(threads));
+  const size_t m = rows.size();
+  auto slice_begin = [&](size_t t) { return m * t / parts; };
+  std::vector<std::vector<EdgeIndex>> cursors(parts);
+  ParallelFor(static_cast<int64_t>(parts), static_cast<int>(parts), 1, [&](int64_t t) {
+    auto& counts = cursors[t];
+    counts.assign(num_sources, 0);
+    for (size_t e = slice_begin(t); e < slice_begin(t + 1); ++e) ++counts[rows[e].src];
+  });
   GroupedRows grouped;
   grouped.offsets.assign(num_sources + 1, 0);
-  for (const EdgeRow& row : rows) ++grouped.offsets[row.src + 1];
-  for (size_t v = 0; v < num_sources; ++v) grouped.offsets[v + 1] += grouped.offsets[v];
-  {
-    std::vector<EdgeIndex> cursor(grouped.offsets.begin(), grouped.offsets.end() - 1);
-    grouped.rows.resize(rows.size());
-    for (const EdgeRow& row : rows) grouped.rows[cursor[row.src]++] = row;
+  EdgeIndex next = 0;
+  for (size_t v = 0; v < num_sources; ++v) {
+    grouped.offsets[v] = next;
+    for (auto& counts : cursors) {
+      const EdgeIndex count = counts[v];
+      counts[v] = next;
+      next += count;
+    }
   }
-  rows = {};
+  grouped.offsets[num_sources] = next;
+  grouped.rows.resize(m);
+  ParallelFor(static_cast<int64_t>(parts), static_cast<int>(parts), 1, [&](int64_t t) {
+    auto& cursor = cursors[t];
+    for (size_t e = slice_begin(t); e < slice_begin(t + 1); ++e) grouped.rows[cursor[rows[e].src]++] = rows[e];
+  });
+  return grouped;
+}
+
+GroupedRows GroupAndSort(EdgeRows rows, size_t num_sources, int threads) {
+  GroupedRows grouped = GroupBySource(std::move(rows), num_sources, threads);
   const auto& offsets = grouped.offsets;
   ParallelFor(static_cast<int64_t>(num_sources), threads, 1024, [&](int64_t v) {
     std::sort(grouped.rows.begin() + static_cast<int64_t>(offsets[v]),
@@ -103,11 +128,14 @@ CsrGraph BuildCsr(const GroupedRows& grouped, EdgeAttributes attributes, int thr
 }
 
 GroupedRows Reverse(GroupedRows grouped, size_t num_destinations, int threads) {
-  std::vector<EdgeRow> rows = std::move(grouped.rows);
+  EdgeRows rows = std::move(grouped.rows);
   grouped = {};
 #pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(static)
   for (size_t e = 0; e < rows.size(); ++e) std::swap(rows[e].src, rows[e].dst);
-  return GroupAndSort(std::move(rows), num_destinations, threads);
+  // The input's groups are sorted and in source order, so the stable
+  // grouping lists each destination's rows by old source and then the rest
+  // of the row: the order GroupAndSort would give, without its sort.
+  return GroupBySource(std::move(rows), num_destinations, threads);
 }
 
 }  // namespace gr::graph::internal

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/bulk_vector.h"
 #include "graph/csr_graph.h"
 #include "graph/ingest.h"
 
@@ -37,14 +38,21 @@ struct EdgeAttributes {
   bool dwell = false;
 };
 
+using EdgeRows = BulkVector<EdgeRow>;
+
 // Rows grouped by source: the rows of source v are rows[offsets[v] .. offsets[v+1]).
+
 struct GroupedRows {
-  std::vector<EdgeRow> rows;
+  EdgeRows rows;
   std::vector<EdgeIndex> offsets;
 };
 
+// Groups `rows` (all src < num_sources) by source, keeping their order
+// within a source.
+GroupedRows GroupBySource(EdgeRows rows, size_t num_sources, int threads);
+
 // Groups `rows` (all src < num_sources) by source and sorts each group.
-GroupedRows GroupAndSort(std::vector<EdgeRow> rows, size_t num_sources, int threads);
+GroupedRows GroupAndSort(EdgeRows rows, size_t num_sources, int threads);
 
 // Drops self-loops and merges duplicates of sorted groups, per the policies;
 // adds the counts of dropped and merged rows.
@@ -53,7 +61,9 @@ void MergeDuplicates(GroupedRows& grouped, SelfLoopPolicy self_loops, DuplicateP
 
 CsrGraph BuildCsr(const GroupedRows& grouped, EdgeAttributes attributes, int threads);
 
-// The same edges grouped by destination (src and dst swapped).
+// The same edges grouped by destination (src and dst swapped), each group
+// sorted. `grouped` must have sorted groups (GroupAndSort, then
+// MergeDuplicates if any).
 GroupedRows Reverse(GroupedRows grouped, size_t num_destinations, int threads);
 
 }  // namespace gr::graph::internal

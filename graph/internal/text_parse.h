@@ -2,15 +2,19 @@
 // and parsing their lines in parallel into records, with line-numbered errors.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
+#include "core/bulk_vector.h"
 #include "core/parallel.h"
 #include "graph/ingest.h"
 
@@ -22,28 +26,60 @@ inline constexpr size_t kMaxFields = 8;
 // spaces. Returns the field count (kMaxFields + 1 when there are more).
 size_t SplitFields(std::string_view line, std::string_view* fields);
 
+// Decimal digits only (no sign, no spaces), at most 2^64 - 1.
 inline bool ParseU64(std::string_view text, uint64_t* out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size();
+  if (text.empty()) return false;
+  uint64_t value = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto digit = static_cast<unsigned>(static_cast<unsigned char>(text[i])) - '0';
+    if (digit > 9) return false;
+    if (i < 19) {  // 19 digits cannot overflow
+      value = value * 10 + digit;
+    } else if (__builtin_mul_overflow(value, 10u, &value) || __builtin_add_overflow(value, digit, &value)) {
+      return false;
+    }
+  }
+  *out = value;
+  return true;
 }
 bool ParseFloat(std::string_view text, float* out);
 
+// Number of '\n' bytes in `text`.
+size_t CountNewlines(std::string_view text);
+
 // Reads a plain or gzip-compressed text file in blocks that end on a line
-// boundary. Throws kIo / kCorruption naming the file.
+// boundary. A plain regular file is read with `threads` parallel preads per
+// block (the copy out of the page cache is a large part of reading a cached
+// file) and the next block is asked of the disk while the caller parses this
+// one; gzip files and pipes go through zlib. A plain file is read up to the
+// size it had when opened. Throws kIo / kCorruption naming the file.
 class BlockReader {
  public:
-  BlockReader(const std::string& path, size_t block_bytes);
+  BlockReader(const std::string& path, size_t block_bytes, int threads = 1);
   ~BlockReader();
   BlockReader(const BlockReader&) = delete;
   BlockReader& operator=(const BlockReader&) = delete;
   // Next block of whole lines (the last may lack its '\n'); false at the end.
+  // The view stays valid until the next call.
   bool Next(std::string_view* block);
+  // The file's size when known up front (a plain file), else 0; and how many
+  // bytes the blocks so far held.
+  size_t size_hint() const { return plain_size_; }
+  size_t offset() const { return offset_; }
 
  private:
+  bool OpenPlain();
+  size_t ReadPlain(char* to, size_t bytes);
   void Fill();
   std::string path_;
-  void* gz_ = nullptr;  // gzFile
-  std::string buffer_;
+  int threads_;
+  size_t offset_ = 0;
+  int fd_ = -1;  // plain file
+  size_t plain_size_ = 0;
+  size_t plain_pos_ = 0;
+  void* gz_ = nullptr;  // gzFile, for everything else
+  std::unique_ptr<char[]> buffer_;
+  size_t buffer_size_ = 0;
   size_t begin_ = 0;     // start of unread data in buffer_
   size_t end_ = 0;       // end of valid data in buffer_
   bool eof_ = false;
@@ -58,14 +94,16 @@ std::string ShortLine(std::string_view line);
 // in parallel, keeping file order. Line 1 is a header if its first field is
 // not an unsigned integer. Blank lines and lines starting with '#' are
 // skipped. A bad line throws kInvalidArgument "path:line: reason", or with
-// options.skip_bad_lines is counted in *report.
-template <typename Record, typename ParseLine>
-std::vector<Record> ParseFile(const std::string& path, const IngestConfig& options,
-                              FileReport* report, ParseLine parse_line) {
+// options.skip_bad_lines is counted in *report. Records come in a BulkVector
+// unless Records names another vector type.
+template <typename Record, typename Records = BulkVector<Record>, typename ParseLine>
+Records ParseFile(const std::string& path, const IngestConfig& options, FileReport* report,
+                  ParseLine parse_line) {
+  static_assert(std::is_trivially_copyable_v<Record>);
   report->path = path;
-  std::vector<Record> records;
-  BlockReader reader(path, options.block_bytes);
+  Records records;
   const int threads = ResolveThreads(options.threads);
+  BlockReader reader(path, options.block_bytes, threads);
   uint64_t next_line = 1;
   std::string_view block;
   while (reader.Next(&block)) {
@@ -82,22 +120,40 @@ std::vector<Record> ParseFile(const std::string& path, const IngestConfig& optio
     const size_t parts = starts.size() - 1;
     struct BadLine { uint64_t local_line; std::string reason; std::string text; };
     struct PartResult {
-      std::vector<Record> records;
+      size_t first_slot = 0;  // records[first_slot, first_slot + lines) are this part's
+      uint64_t lines = 0, skipped = 0, records = 0;
       std::vector<BadLine> bad;
-      uint64_t lines = 0, skipped = 0;
       bool header = false;
     };
     std::vector<PartResult> results(parts);
+    // Each part parses straight into its own slots of `records`, one per line
+    // (an upper bound on its records); lines that yield none leave gaps that
+    // are closed afterwards.
+    ParallelFor(static_cast<int64_t>(parts), threads, 1, [&](int64_t p) {
+      const std::string_view text = block.substr(starts[p], starts[p + 1] - starts[p]);
+      results[p].lines = CountNewlines(text) + (text.empty() || text.back() == '\n' ? 0 : 1);
+    });
+    size_t slots = records.size();
+    for (PartResult& result : results) {
+      result.first_slot = slots;
+      slots += result.lines;
+    }
+    if (records.capacity() < slots && reader.size_hint() > 0 && next_line > 1) {
+      // Later blocks: reserve for the whole file at this block's density.
+      const double per_byte = static_cast<double>(slots) / static_cast<double>(reader.offset());
+      records.reserve(static_cast<size_t>(per_byte * static_cast<double>(reader.size_hint()) * 1.05) + 1);
+    }
+    records.resize(slots);
     const bool first_block = next_line == 1;
     ParallelFor(static_cast<int64_t>(parts), threads, 1, [&](int64_t p) {
       PartResult& result = results[p];
+      Record* out = records.data() + result.first_slot;
       std::string_view text = block.substr(starts[p], starts[p + 1] - starts[p]);
       std::string_view fields[kMaxFields + 1];
-      while (!text.empty()) {
+      for (uint64_t local = 0; !text.empty(); ++local) {
         size_t nl = text.find('\n');
         std::string_view line = text.substr(0, nl);
         text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-        const uint64_t local = result.lines++;
         // CRLF, and the \r\r\n some converted files carry (SNAP's email-Eu-core).
         while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty() || line.front() == '#') { ++result.skipped; continue; }
@@ -106,15 +162,17 @@ std::vector<Record> ParseFile(const std::string& path, const IngestConfig& optio
           uint64_t ignored;
           if (!ParseU64(fields[0], &ignored)) { result.header = true; continue; }
         }
-        Record record{};
+        Record& record = out[result.records];
+        record = Record{};
         LineError error = parse_line(fields, n, &record);
         if (error.empty()) {
-          result.records.push_back(record);
+          ++result.records;
         } else {
           result.bad.push_back({local, std::move(error), ShortLine(line)});
         }
       }
     });
+    size_t kept = results.front().first_slot;
     for (PartResult& result : results) {
       for (BadLine& bad : result.bad) {
         const uint64_t line_number = next_line + bad.local_line;
@@ -132,8 +190,12 @@ std::vector<Record> ParseFile(const std::string& path, const IngestConfig& optio
       report->lines += result.lines;
       report->skipped_lines += result.skipped;
       next_line += result.lines;
-      records.insert(records.end(), result.records.begin(), result.records.end());
+      if (kept != result.first_slot)
+        std::memmove(records.data() + kept, records.data() + result.first_slot,
+                     result.records * sizeof(Record));
+      kept += result.records;
     }
+    records.resize(kept);
   }
   report->records = records.size();
   return records;
