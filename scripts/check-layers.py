@@ -16,18 +16,19 @@ LAYERS = {
     "core": set(),
     "graph": {"core"},
     "synth": {"core"},
+    "stream": {"core"},
     "walk": {"core", "graph"},
     "embed": {"core", "graph", "walk"},
     "recall": {"core", "graph", "walk", "embed"},
     "ranking": {"core", "graph", "walk", "embed"},
     "eval": {"core", "graph", "walk", "embed", "recall"},
     "version": {"core", "graph", "walk", "embed", "recall", "ranking"},
-    "pipeline": {"core", "graph", "walk", "embed", "recall", "ranking", "eval", "version"},
-    "service": {"core", "graph", "walk", "embed", "recall", "ranking", "version", "proto"},
-    "apps": {"core", "graph", "synth", "walk", "embed", "recall", "ranking", "eval", "version",
+    "pipeline": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "eval", "version"},
+    "service": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "version", "proto"},
+    "apps": {"core", "graph", "synth", "stream", "walk", "embed", "recall", "ranking", "eval", "version",
              "pipeline", "proto", "service"},
     # libFuzzer targets: the readers below the service, and the CLI's config file expansion.
-    "fuzz": {"core", "graph", "walk", "embed", "recall", "ranking", "apps"},
+    "fuzz": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "apps"},
 }
 MAX_LINES = 500
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
