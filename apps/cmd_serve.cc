@@ -94,6 +94,10 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--address", so->address, "host:port to listen on (port 0 = any free port)")->capture_default_str();
   serve->add_option("--max-k", so->max_k, "largest k a recall request may ask for")->capture_default_str();
   serve->add_option("--max-ids", so->max_ids, "largest id list in GetEmbeddings and Rank")->capture_default_str();
+  serve->add_option("--max-events", so->max_events, "largest PushEvents request (events)")->capture_default_str();
+  serve->add_option("--event-sync", so->event_sync,
+                    "fdatasync the event log (ARTIFACTS/events) before acknowledging pushed events; false leaves "
+                    "flushing to the OS: a machine crash may lose acknowledged events")->capture_default_str();
   serve->add_option("--max-message-bytes", so->max_message_bytes, "gRPC receive and send limit")->capture_default_str();
   serve->add_option("--ef-search", so->ef_search,
                     "HNSW search depth for every index, overriding the stored one (0 = keep): speed vs recall")

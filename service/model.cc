@@ -73,7 +73,8 @@ bool ModelSource::Poll() {
   if (version.empty() || version == live_.load()->version || version == failed_version_) return false;
   const auto start = std::chrono::steady_clock::now();
   try {
-    auto model = Model::Load(artifacts_dir_, version, ef_search_);
+    std::shared_ptr<const Model> model = Model::Load(artifacts_dir_, version, ef_search_);
+    if (prepare_) prepare_(model);
     const std::string old = live_.load()->version;
     live_.store(std::move(model));
     ++reloads_;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +58,13 @@ class ModelSource {
   // The live model; never null.
   std::shared_ptr<const Model> Get() const { return live_.load(); }
 
+  // Called with each newly loaded model before it goes live (the live
+  // events build their graph on it); if it throws, the version counts as
+  // failed to load and the old one stays live. Set before StartWatching.
+  void OnNewModel(std::function<void(const std::shared_ptr<const Model>&)> prepare) {
+    prepare_ = std::move(prepare);
+  }
+
   // Starts polling CURRENT every poll_interval on a background thread.
   void StartWatching();
   // One poll: loads and swaps in CURRENT's version if it is new and not
@@ -71,6 +79,7 @@ class ModelSource {
   const std::chrono::milliseconds poll_interval_;
   const uint32_t ef_search_;
   std::atomic<std::shared_ptr<const Model>> live_;
+  std::function<void(const std::shared_ptr<const Model>&)> prepare_;
   std::string failed_version_;  // last version that failed; not retried until CURRENT changes
   std::atomic<uint64_t> reloads_{0}, failed_reloads_{0};
   std::mutex poll_mutex_;  // serialises Poll (and failed_version_)

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "proto/graphrec.grpc.pb.h"
 #include "service/latency.h"
+#include "service/live_events.h"
 #include "service/model.h"
 
 namespace gr::service {
@@ -24,9 +25,11 @@ namespace {
 namespace pb = ::graphrec::v1;
 using Clock = std::chrono::steady_clock;
 
-enum Method { kSimilarAccounts, kRecallAuthors, kRecallPosts, kGetEmbeddings, kRank, kModelInfo, kStats, kNumMethods };
+enum Method {
+  kSimilarAccounts, kRecallAuthors, kRecallPosts, kGetEmbeddings, kRank, kModelInfo, kStats, kPushEvents, kNumMethods
+};
 constexpr std::array<const char*, kNumMethods> kMethodNames = {
-    "SimilarAccounts", "RecallAuthors", "RecallPosts", "GetEmbeddings", "Rank", "ModelInfo", "Stats"};
+    "SimilarAccounts", "RecallAuthors", "RecallPosts", "GetEmbeddings", "Rank", "ModelInfo", "Stats", "PushEvents"};
 
 grpc::Status ToStatus(const Error& e) {
   switch (e.code()) {
@@ -38,7 +41,8 @@ grpc::Status ToStatus(const Error& e) {
 
 class ServiceImpl final : public pb::Graphrec::CallbackService {
  public:
-  ServiceImpl(const ServerOptions& options, ModelSource& source) : options_(options), source_(source) {}
+  ServiceImpl(const ServerOptions& options, ModelSource& source, LiveEvents& live)
+      : options_(options), source_(source), live_(live) {}
 
   grpc::ServerUnaryReactor* SimilarAccounts(grpc::CallbackServerContext* ctx, const pb::SimilarAccountsRequest* req,
                                             pb::RecallResponse* resp) override {
@@ -101,6 +105,16 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
       resp->set_loaded_at_unix_ms(m.loaded_at_unix_ms);
       resp->set_manifest_json(m.manifest_json);
       resp->set_has_ranker(m.ranker != nullptr);
+      const std::shared_ptr<const LiveState> live = live_.state();
+      const graph::LiveGraphCounts counts = live->graph->counts();
+      resp->set_event_log_watermark(live->watermark);
+      resp->set_event_log_end(live_.log_end());
+      resp->set_live_new_accounts(counts.new_accounts);
+      resp->set_live_new_posts(counts.new_posts);
+      resp->set_live_follows(counts.follows);
+      resp->set_live_unfollows(counts.unfollows);
+      resp->set_live_interactions(counts.interactions);
+      resp->set_live_delta_bytes(live->graph->DeltaMemoryBytes());
       return grpc::Status::OK;
     });
   }
@@ -120,6 +134,32 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
       }
       resp->set_reloads(source_.reloads());
       resp->set_failed_reloads(source_.failed_reloads());
+      return grpc::Status::OK;
+    });
+  }
+
+  grpc::ServerUnaryReactor* PushEvents(grpc::CallbackServerContext* ctx, const pb::PushEventsRequest* req,
+                                       pb::PushEventsResponse* resp) override {
+    return Serve(kPushEvents, ctx, [&](const Model&) -> grpc::Status {
+      const auto count = static_cast<uint32_t>(req->events_size());
+      if (count == 0 || count > options_.max_events)
+        return {grpc::StatusCode::INVALID_ARGUMENT, StrCat(count, " events; send 1..", options_.max_events)};
+      std::vector<stream::Event> events(count);
+      for (uint32_t i = 0; i < count; ++i) {
+        const pb::Event& in = req->events(static_cast<int>(i));
+        if (in.kind() <= pb::EVENT_KIND_UNSPECIFIED || in.kind() > pb::EVENT_ACCOUNT || in.interaction() > 3)
+          return {grpc::StatusCode::INVALID_ARGUMENT,
+                  StrCat("event ", i, ": kind ", static_cast<int>(in.kind()), ", interaction ", in.interaction(),
+                         " (kinds EVENT_FOLLOW..EVENT_ACCOUNT, interactions 0-3)")};
+        events[i] = {.kind = static_cast<stream::EventKind>(in.kind()),
+                     .interaction = static_cast<uint8_t>(in.interaction()),
+                     .time = in.time_unix_s(),
+                     .dwell_ms = in.dwell_ms(),
+                     .actor = in.actor(),
+                     .object = in.object()};
+      }
+      resp->set_first_sequence(live_.Push(events));
+      resp->set_count(count);
       return grpc::Status::OK;
     });
   }
@@ -205,6 +245,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
 
   const ServerOptions& options_;
   ModelSource& source_;
+  LiveEvents& live_;
   std::array<LatencyHistogram, kNumMethods> stats_;
 };
 
@@ -229,6 +270,7 @@ void ServerOptions::Validate() const {
   GR_CHECK(!artifacts.empty(), "artifacts directory is empty");
   GR_CHECK(max_k >= 1, "max_k must be >= 1");
   GR_CHECK(max_ids >= 1, "max_ids must be >= 1");
+  GR_CHECK(max_events >= 1, "max_events must be >= 1");
   GR_CHECK(max_message_bytes >= 1024, "max_message_bytes must be >= 1024, got ", max_message_bytes);
   GR_CHECK(poll_ms >= 10, "poll_ms must be >= 10, got ", poll_ms);
   GR_CHECK(stats_log_seconds >= 0, "stats_log_seconds must be >= 0");
@@ -257,7 +299,14 @@ void RaiseOpenFileLimit() {
 
 struct Server::Impl {
   explicit Impl(const ServerOptions& o)
-      : options(o), source(o.artifacts, std::chrono::milliseconds(o.poll_ms), o.ef_search), service(options, source) {}
+      : options(o),
+        source(o.artifacts, std::chrono::milliseconds(o.poll_ms), o.ef_search),
+        live(o.artifacts,
+             {.sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
+             source.Get()),
+        service(options, source, live) {
+    source.OnNewModel([this](const std::shared_ptr<const Model>& model) { live.Rebuild(model); });
+  }
 
   // Builds and starts the gRPC server on `address`; sets port. Null if it
   // cannot listen.
@@ -331,6 +380,7 @@ struct Server::Impl {
 
   ServerOptions options;
   ModelSource source;
+  LiveEvents live;
   ServiceImpl service;
   std::unique_ptr<grpc::Server> server;  // replaced by the watchdog under `mutex`
   int port = 0;

@@ -1,5 +1,6 @@
 // `graphrec serve`: the gRPC server of proto/graphrec.proto over the live
-// artifact version (service/model.h), with gRPC's standard health checking
+// artifact version (service/model.h) and the live graph the event log feeds
+// (service/live_events.h), with gRPC's standard health checking
 // and server reflection services, message size limits, per-method latency
 // histograms (the Stats rpc, and a periodic log line) and hot reload. The
 // listening port is never shared (no SO_REUSEPORT: a second server on the
@@ -20,6 +21,11 @@ struct ServerOptions {
   std::string artifacts;                    // artifact directory (CURRENT + versions)
   uint32_t max_k = 1000;                    // largest k a recall request may ask for
   uint32_t max_ids = 1000;                  // largest id list (GetEmbeddings, Rank)
+  uint32_t max_events = 100000;             // largest PushEvents request
+  // fdatasync the event log (artifacts/events) before acknowledging pushed
+  // events; false leaves flushing to the OS (a machine crash may then lose
+  // acknowledged events; a server crash does not).
+  bool event_sync = true;
   int max_message_bytes = 16 << 20;         // receive and send limit
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search

@@ -1,0 +1,89 @@
+#include "service/live_events.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "core/error.h"
+
+namespace gr::service {
+
+LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options,
+                       const std::shared_ptr<const Model>& model)
+    : log_(artifacts_dir + "/events", options) {
+  applied_end_ = log_.end();
+  Rebuild(model);
+}
+
+uint64_t LiveEvents::WatermarkOf(const Model& model) {
+  if (model.manifest_json.empty()) return 0;
+  const nlohmann::json manifest = nlohmann::json::parse(model.manifest_json, nullptr, /*allow_exceptions=*/false);
+  if (!manifest.is_object()) return 0;
+  const auto it = manifest.find("event_log_watermark");
+  return it != manifest.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+void LiveEvents::Apply(graph::LiveGraph& graph, const stream::Event& e) {
+  using stream::EventKind;
+  try {
+    switch (e.kind) {
+      case EventKind::kFollow: graph.Follow(e.actor, e.object, e.time); break;
+      case EventKind::kUnfollow: graph.Unfollow(e.actor, e.object); break;
+      case EventKind::kInteraction:
+        graph.Interact(e.actor, e.object, static_cast<graph::InteractionType>(e.interaction), e.time, e.dwell_ms);
+        break;
+      case EventKind::kPost: graph.AddPost(e.object, e.actor, e.time); break;
+      case EventKind::kAccount: graph.AddAccount(e.actor); break;
+    }
+  } catch (const Error& error) {
+    // The event is durable; the live graph cannot hold it (ids exhausted).
+    // Never fail a replay on it: the next batch is the source of truth.
+    if (failed_applies_.fetch_add(1) == 0) spdlog::error("live graph: cannot apply an event: {}", error.what());
+  }
+}
+
+void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t watermark = WatermarkOf(*model);
+  auto graph = std::make_shared<graph::LiveGraph>(std::shared_ptr<const graph::SocialGraph>(model, &model->graph));
+  std::lock_guard lock(mutex_);
+  // Events up to applied_end_ are durable; later ones are still pending and
+  // reach this graph when drained.
+  const uint64_t from = std::min(watermark, applied_end_);
+  const uint64_t end = stream::ReadEventLog(log_.dir(), from, applied_end_,
+                                            [&](uint64_t, const stream::Event& e) { Apply(*graph, e); });
+  GR_CHECK_CODE(end == applied_end_, ErrorCode::kCorruption, "event log ", log_.dir(), " ends at sequence ", end,
+                " but events up to ", applied_end_, " were acknowledged");
+  auto state = std::make_shared<LiveState>();
+  state->model = model;
+  state->graph = std::move(graph);
+  state->watermark = watermark;
+  state_.store(std::move(state));
+  const graph::LiveGraphCounts counts = state_.load()->graph->counts();
+  spdlog::info("live graph of version {}: {} events replayed from sequence {} in {:.2f} s ({} new accounts, {} new "
+               "posts, {} follows, {} unfollows, {} interactions)",
+               model->version, applied_end_ - from, from,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), counts.new_accounts,
+               counts.new_posts, counts.follows, counts.unfollows, counts.interactions);
+}
+
+uint64_t LiveEvents::Push(std::span<const stream::Event> events) {
+  const uint64_t first = log_.Append(events);  // durable from here
+  if (events.empty()) return first;
+  std::lock_guard lock(mutex_);
+  pending_.emplace(first, std::vector<stream::Event>(events.begin(), events.end()));
+  DrainLocked();
+  return first;
+}
+
+void LiveEvents::DrainLocked() {
+  const std::shared_ptr<const LiveState> state = state_.load();
+  while (!pending_.empty() && pending_.begin()->first == applied_end_) {
+    for (const stream::Event& e : pending_.begin()->second) Apply(*state->graph, e);
+    applied_end_ += pending_.begin()->second.size();
+    pending_.erase(pending_.begin());
+  }
+}
+
+}  // namespace gr::service

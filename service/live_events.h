@@ -1,0 +1,72 @@
+// The server's real-time side: the durable event log in <artifacts>/events
+// (stream/event_log.h) and a LiveGraph (graph/live_graph.h) over the live
+// version's graph that every acknowledged event reaches.
+//
+// A request's events are logged first (concurrent requests share one write
+// and one sync), then applied to the live graph in log order: batches wait
+// in sequence order until the ones before them are applied, so a follow and
+// an unfollow of the same pair land as logged. A version's live graph is
+// built before the version goes live, by replaying the log from the
+// version's watermark (manifest key "event_log_watermark", 0 when absent:
+// the batch does not consume the log yet, so every version replays it all).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/live_graph.h"
+#include "service/model.h"
+#include "stream/event_log.h"
+
+namespace gr::service {
+
+// The live graph of one version, as requests see it.
+struct LiveState {
+  std::shared_ptr<const Model> model;  // the version it is built on (kept alive by it)
+  std::shared_ptr<graph::LiveGraph> graph;
+  uint64_t watermark = 0;  // log sequence the version already contains
+};
+
+class LiveEvents {
+ public:
+  // Opens (recovering) the log in artifacts_dir/events and builds the live
+  // graph of `model` from it.
+  LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options,
+             const std::shared_ptr<const Model>& model);
+
+  // Logs `events` durably, then applies them (and any earlier batches now
+  // complete). Returns the sequence of the first. Thread-safe.
+  uint64_t Push(std::span<const stream::Event> events);
+
+  // Builds the live graph of a version about to go live: its base plus the
+  // log from its watermark. Requests keep the old one until it is done.
+  void Rebuild(const std::shared_ptr<const Model>& model);
+
+  // The current live graph; never null.
+  std::shared_ptr<const LiveState> state() const { return state_.load(); }
+  uint64_t log_end() const { return log_.end(); }
+  // Events the live graph could not take (an id space overflow); logged.
+  uint64_t failed_applies() const { return failed_applies_.load(); }
+
+  // The watermark a version's manifest records (0 if none).
+  static uint64_t WatermarkOf(const Model& model);
+
+ private:
+  void Apply(graph::LiveGraph& graph, const stream::Event& event);
+  void DrainLocked();
+
+  stream::EventLog log_;
+  std::atomic<std::shared_ptr<const LiveState>> state_;
+  std::mutex mutex_;  // the single writer of the live graph: guards applied_end_, pending_, rebuilds
+  uint64_t applied_end_ = 0;  // events before this sequence are in the live graph
+  std::map<uint64_t, std::vector<stream::Event>> pending_;  // logged batches by first sequence
+  std::atomic<uint64_t> failed_applies_{0};
+};
+
+}  // namespace gr::service

@@ -1,0 +1,131 @@
+// PushEvents through the real server: events are logged durably, reach the
+// live graph, survive a restart and a hot reload, and bad ones are refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "tests/service/service_fixture.h"
+
+namespace gr::service {
+namespace {
+
+namespace pb = ::graphrec::v1;
+
+class EventsTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    std::filesystem::remove_all(*root_ + "/artifacts/events");  // each test starts with an empty log
+    ServiceTest::SetUp();
+  }
+
+  void Restart() {
+    server_.reset();
+    ServiceTest::SetUp();
+  }
+
+  static pb::Event Make(pb::EventKind kind, uint64_t actor, uint64_t object, uint32_t interaction = 0) {
+    pb::Event e;
+    e.set_kind(kind);
+    e.set_actor(actor);
+    e.set_object(object);
+    e.set_time_unix_s(1700000000);
+    e.set_interaction(interaction);
+    return e;
+  }
+
+  grpc::Status Push(const std::vector<pb::Event>& events, pb::PushEventsResponse* response) {
+    pb::PushEventsRequest request;
+    for (const pb::Event& e : events) *request.add_events() = e;
+    return stub_->PushEvents(Context().get(), request, response);
+  }
+
+  pb::ModelInfoResponse Info() {
+    pb::ModelInfoResponse info;
+    EXPECT_TRUE(stub_->ModelInfo(Context().get(), pb::ModelInfoRequest(), &info).ok());
+    return info;
+  }
+};
+
+constexpr uint64_t kNewAccount = 900000000001ULL, kNewPost = 900000000002ULL;
+
+TEST_F(EventsTest, PushedEventsReachTheLiveGraphAndSurviveRestartAndReload) {
+  const uint64_t a = built_->g.accounts.ToExternal(0), b = built_->g.accounts.ToExternal(1);
+  pb::PushEventsResponse response;
+  ASSERT_TRUE(Push({Make(pb::EVENT_ACCOUNT, kNewAccount, 0), Make(pb::EVENT_FOLLOW, kNewAccount, a), Make(pb::EVENT_FOLLOW, kNewAccount, b),
+                    Make(pb::EVENT_POST, a, kNewPost), Make(pb::EVENT_INTERACTION, kNewAccount, kNewPost, 1)},
+                   &response)
+                  .ok());
+  EXPECT_EQ(response.first_sequence(), 0u);
+  EXPECT_EQ(response.count(), 5u);
+  ASSERT_TRUE(Push({Make(pb::EVENT_UNFOLLOW, kNewAccount, b)}, &response).ok());
+  EXPECT_EQ(response.first_sequence(), 5u);
+  auto check = [&](const char* when) {
+    const pb::ModelInfoResponse info = Info();
+    EXPECT_EQ(info.event_log_end(), 6u) << when;
+    EXPECT_EQ(info.event_log_watermark(), 0u) << when;
+    EXPECT_EQ(info.live_new_accounts(), 1u) << when;
+    EXPECT_EQ(info.live_new_posts(), 1u) << when;
+    EXPECT_EQ(info.live_follows(), 2u) << when;
+    EXPECT_EQ(info.live_unfollows(), 1u) << when;
+    EXPECT_EQ(info.live_interactions(), 1u) << when;
+    EXPECT_GT(info.live_delta_bytes(), 0u) << when;
+  };
+  check("after the pushes");
+  Restart();
+  check("after a restart (replayed from the log)");
+  // A new version goes live: its live graph is the log replayed on it.
+  version::WriteVersion(*root_ + "/artifacts", "v2", built_->g, built_->table, built_->indexes, R"({"version": "v2"})",
+                        built_->ranker.get());
+  version::PublishVersion(*root_ + "/artifacts", "v2");
+  ASSERT_TRUE(server_->PollNow());
+  EXPECT_EQ(Info().version(), "v2");
+  check("after a hot reload");
+  version::PublishVersion(*root_ + "/artifacts", "v1");
+  ASSERT_TRUE(server_->PollNow());
+}
+
+TEST_F(EventsTest, MalformedRequestsAreRefusedWhole) {
+  pb::PushEventsResponse response;
+  const uint64_t a = built_->g.accounts.ToExternal(0);
+  grpc::Status status = Push({Make(pb::EVENT_FOLLOW, kNewAccount, a), Make(pb::EVENT_KIND_UNSPECIFIED, 1, 2)}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("event 1"), std::string::npos) << status.error_message();
+  status = Push({Make(pb::EVENT_INTERACTION, kNewAccount, kNewPost, 7)}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  status = Push({Make(pb::EVENT_ACCOUNT, kNewAccount, 5)}, &response);  // an account event has no object
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("no object"), std::string::npos) << status.error_message();
+  EXPECT_EQ(Push({}, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Info().event_log_end(), 0u);
+  EXPECT_EQ(Info().live_follows(), 0u);
+}
+
+TEST_F(EventsTest, ConcurrentPushersGetDisjointSequencesAndEveryEventApplies) {
+  constexpr int kThreads = 4, kPushes = 40;
+  std::vector<std::set<uint64_t>> firsts(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPushes; ++i) {
+        const uint64_t follower = kNewAccount + 1000 * static_cast<uint64_t>(t) + static_cast<uint64_t>(i);
+        pb::PushEventsResponse response;
+        ASSERT_TRUE(Push({Make(pb::EVENT_FOLLOW, follower, 1), Make(pb::EVENT_FOLLOW, follower, 2)}, &response).ok());
+        firsts[t].insert(response.first_sequence());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<uint64_t> all;
+  for (const auto& f : firsts) all.insert(f.begin(), f.end());
+  ASSERT_EQ(all.size(), size_t{kThreads * kPushes});
+  for (const uint64_t first : all) EXPECT_EQ(first % 2, 0u);
+  const pb::ModelInfoResponse info = Info();
+  EXPECT_EQ(info.event_log_end(), 2u * kThreads * kPushes);
+  EXPECT_EQ(info.live_follows(), 2u * kThreads * kPushes);
+  EXPECT_EQ(info.live_new_accounts(), kThreads * kPushes + 2u);  // the followers, and accounts 1 and 2
+}
+
+}  // namespace
+}  // namespace gr::service
