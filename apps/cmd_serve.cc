@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "apps/rpc_client.h"
 #include "core/error.h"
 #include "proto/graphrec.grpc.pb.h"
 #include "service/server.h"
@@ -63,19 +64,9 @@ void Print(const google::protobuf::Message& message, bool json) {
 // Calls one rpc; prints the answer, or throws with the status.
 template <typename Request, typename Response, typename Call>
 void Query(const QueryArgs& args, const Request& request, Call call) {
-  auto channel = grpc::CreateChannel(args.address, grpc::InsecureChannelCredentials());
-  auto stub = pb::Graphrec::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::microseconds(static_cast<int64_t>(args.timeout_seconds * 1e6)));
+  auto stub = ConnectTo(args.address);
   Response response;
-  const grpc::Status status = call(*stub, &context, request, &response);
-  if (!status.ok()) {
-    const ErrorCode code = status.error_code() == grpc::StatusCode::NOT_FOUND         ? ErrorCode::kNotFound
-                           : status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? ErrorCode::kInvalidArgument
-                                                                                       : ErrorCode::kIo;
-    GR_THROW(code, "rpc failed with status ", static_cast<int>(status.error_code()), ": ", status.error_message());
-  }
+  ThrowIfFailed(call(*stub, ContextWithTimeout(args.timeout_seconds).get(), request, &response), "query");
   Print(response, args.json);
 }
 

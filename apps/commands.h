@@ -14,6 +14,7 @@ void AddEmbedCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
 void AddRecallCommands(CLI::App& app);  // index, recall
 void AddServeCommands(CLI::App& app);   // serve, query
+void AddEventsCommand(CLI::App& app);   // events push
 void AddBatchCommand(CLI::App& app);
 void AddRankCommands(CLI::App& app);   // rank-train, rank-eval, rank
 

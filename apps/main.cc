@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   gr::apps::AddRecallCommands(app);
   gr::apps::AddRankCommands(app);
   gr::apps::AddServeCommands(app);
+  gr::apps::AddEventsCommand(app);
   gr::apps::AddBatchCommand(app);
   try {
     const std::vector<std::string> args =

@@ -18,19 +18,6 @@ using internal::EdgeRows;
 using internal::LineError;
 using internal::ParseU64;
 
-struct FollowRecord {
-  ExternalId src, dst;
-  uint32_t time;
-};
-struct InteractionRecord {
-  ExternalId account, post;
-  uint32_t time, dwell_ms;
-  uint8_t type;
-};
-struct PostRecord {
-  ExternalId post, author;
-  uint32_t time;
-};
 struct WeightedEdgeRecord {
   ExternalId src, dst;
   float weight;
@@ -137,13 +124,11 @@ void IngestConfig::Validate() const {
   GR_CHECK(threads >= 0, "threads must be >= 0 (0 = all), got ", threads);
 }
 
-namespace {
-
-BulkVector<FollowRecord> ParseFollows(const std::string& path, const IngestConfig& config,
-                                       IngestReport& rep) {
-  rep.files.emplace_back();
+BulkVector<FollowRecord> ReadFollows(const std::string& path, const IngestConfig& config, FileReport* report) {
+  config.Validate();
+  FileReport local;
   return internal::ParseFile<FollowRecord>(
-      path, config, &rep.files.back(),
+      path, config, report != nullptr ? report : &local,
       [](const std::string_view* f, size_t n, FollowRecord* r) -> LineError {
         if (auto e = CheckFieldCount(n, 2, 3, "follower_id, followee_id[, timestamp]"); !e.empty())
           return e;
@@ -153,12 +138,12 @@ BulkVector<FollowRecord> ParseFollows(const std::string& path, const IngestConfi
       });
 }
 
-BulkVector<InteractionRecord> ParseInteractions(const std::string& path,
-                                                 const IngestConfig& config, IngestReport& rep) {
-  if (path.empty()) return {};
-  rep.files.emplace_back();
+BulkVector<InteractionRecord> ReadInteractions(const std::string& path, const IngestConfig& config,
+                                               FileReport* report) {
+  config.Validate();
+  FileReport local;
   return internal::ParseFile<InteractionRecord>(
-      path, config, &rep.files.back(),
+      path, config, report != nullptr ? report : &local,
       [](const std::string_view* f, size_t n, InteractionRecord* r) -> LineError {
         if (auto e = CheckFieldCount(n, 4, 5, "account_id, post_id, type, timestamp[, dwell_ms]");
             !e.empty())
@@ -178,12 +163,11 @@ BulkVector<InteractionRecord> ParseInteractions(const std::string& path,
       });
 }
 
-BulkVector<PostRecord> ParsePosts(const std::string& path, const IngestConfig& config,
-                                   IngestReport& rep) {
-  if (path.empty()) return {};
-  rep.files.emplace_back();
+BulkVector<PostRecord> ReadPosts(const std::string& path, const IngestConfig& config, FileReport* report) {
+  config.Validate();
+  FileReport local;
   return internal::ParseFile<PostRecord>(
-      path, config, &rep.files.back(),
+      path, config, report != nullptr ? report : &local,
       [](const std::string_view* f, size_t n, PostRecord* r) -> LineError {
         if (auto e = CheckFieldCount(n, 2, 3, "post_id, author_id[, timestamp]"); !e.empty())
           return e;
@@ -191,6 +175,26 @@ BulkVector<PostRecord> ParsePosts(const std::string& path, const IngestConfig& c
         if (auto e = ParseId(f[1], "author_id", &r->author); !e.empty()) return e;
         return ParseTime(n > 2 ? f[2] : std::string_view(), &r->time);
       });
+}
+
+namespace {
+
+BulkVector<FollowRecord> ParseFollows(const std::string& path, const IngestConfig& config, IngestReport& rep) {
+  rep.files.emplace_back();
+  return ReadFollows(path, config, &rep.files.back());
+}
+
+BulkVector<InteractionRecord> ParseInteractions(const std::string& path, const IngestConfig& config,
+                                                IngestReport& rep) {
+  if (path.empty()) return {};
+  rep.files.emplace_back();
+  return ReadInteractions(path, config, &rep.files.back());
+}
+
+BulkVector<PostRecord> ParsePosts(const std::string& path, const IngestConfig& config, IngestReport& rep) {
+  if (path.empty()) return {};
+  rep.files.emplace_back();
+  return ReadPosts(path, config, &rep.files.back());
 }
 
 // The decay reference time: configured, or the newest timestamp seen.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bulk_vector.h"
 #include "graph/social_graph.h"
 
 namespace gr::graph {
@@ -80,6 +81,30 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config,
 // finite and > 0; absent = 1.
 SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestConfig& config,
                          IngestReport* report = nullptr);
+
+// The rows of the input files (DESIGN.md), as read.
+struct FollowRecord {
+  ExternalId src, dst;  // follower, followee
+  uint32_t time;        // Unix seconds, 0 = unknown
+};
+struct InteractionRecord {
+  ExternalId account, post;
+  uint32_t time, dwell_ms;
+  uint8_t type;  // InteractionType
+};
+struct PostRecord {
+  ExternalId post, author;
+  uint32_t time;
+};
+
+// Reads one input file's rows in file order, with Ingest's file handling and
+// bad-line policy (e.g. to replay files as events: graphrec events push).
+BulkVector<FollowRecord> ReadFollows(const std::string& path, const IngestConfig& config,
+                                     FileReport* report = nullptr);
+BulkVector<InteractionRecord> ReadInteractions(const std::string& path, const IngestConfig& config,
+                                               FileReport* report = nullptr);
+BulkVector<PostRecord> ReadPosts(const std::string& path, const IngestConfig& config,
+                                 FileReport* report = nullptr);
 
 // One row of the impressions file (ranker training data): a post shown to an
 // account at `time`, and what the account did with it.

@@ -4,8 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include "core/error.h"
 #include "tests/test_util.h"
@@ -98,6 +101,52 @@ TEST(CliTest, BatchRunsWithTheSettingsOfItsConfigFile) {
   EXPECT_EQ(parameters["walk"]["walk_length"], 10);
   EXPECT_EQ(parameters["walk"]["walks_per_vertex"], 1);
   EXPECT_FALSE(std::filesystem::exists(artifacts + "/from-config/ranker.bin"));
+}
+
+TEST(CliTest, EventsPushReachesARunningServerAndItsLog) {
+  const std::string artifacts = ::gr::testing::TempPath("events-artifacts");
+  std::filesystem::remove_all(artifacts);
+  const auto [batch_code, batch_output] =
+      Graphrec(StrCat("batch --input ", World(), " --artifacts ", artifacts,
+                      " --dimensions 8 --num-walks 1 --walk-length 10 --no-ranker --min-link-auc 0 --workers 1"));
+  ASSERT_EQ(batch_code, 0) << batch_output;
+  // Two accounts of the world, and a new one that follows both.
+  std::istringstream world_follows(::gr::testing::ReadBytes(World() + "/follows.tsv"));
+  std::string header, a, b, rest;
+  world_follows >> header >> header >> header >> a >> b >> rest;
+  const std::string follows = ::gr::testing::WriteTextFile("new-follows.tsv", StrCat("777000000001\t", a, "\t1\n",
+                                                                                      "777000000001\t", b, "\t2\n"));
+  const std::string log = ::gr::testing::TempPath("events-serve.log"), pid = ::gr::testing::TempPath("events-serve.pid");
+  std::filesystem::remove(log);
+  ASSERT_EQ(std::system(StrCat("sh -c 'echo $$ > ", pid, "; exec ", GR_GRAPHREC_BINARY, " serve --artifacts ", artifacts,
+                               " --address 127.0.0.1:0 --stats-log-seconds 0 > ", log, " 2>&1' &")
+                            .c_str()),
+            0);
+  std::string port;
+  for (int i = 0; i < 200 && port.empty(); ++i) {  // "graphrec serve: listening on port N"
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string text = std::filesystem::exists(log) ? ::gr::testing::ReadBytes(log) : "";
+    const size_t at = text.find("graphrec serve: listening on port ");
+    if (at != std::string::npos && text.find('\n', at) != std::string::npos)
+      port = text.substr(at + 34, text.find('\n', at) - at - 34);
+  }
+  ASSERT_FALSE(port.empty()) << ::gr::testing::ReadBytes(log);
+  const std::string address = "127.0.0.1:" + port;
+  const auto [push_code, push_output] = Graphrec(StrCat("events push --address ", address, " --follows ", follows));
+  const auto [info_code, info_output] = Graphrec(StrCat("query --address ", address, " info"));
+  std::system(StrCat("kill $(cat ", pid, ")").c_str());
+  EXPECT_EQ(push_code, 0) << push_output;
+  EXPECT_TRUE(Contains(push_output, "events: 2 pushed")) << push_output;
+  EXPECT_TRUE(Contains(push_output, "log sequences: 0..1")) << push_output;
+  EXPECT_EQ(info_code, 0) << info_output;
+  EXPECT_TRUE(Contains(info_output, "live_new_accounts: 1")) << info_output;
+  EXPECT_TRUE(Contains(info_output, "live_follows: 2")) << info_output;
+  EXPECT_TRUE(std::filesystem::exists(artifacts + "/events/00000000000000000000.events"));
+  // No file, or a server that is not there: errors, not hangs.
+  EXPECT_EQ(Graphrec("events push --address 127.0.0.1:1").first, 2);
+  const auto [down_code, down_output] = Graphrec(StrCat("events push --timeout 2 --address 127.0.0.1:1 --follows ", follows));
+  EXPECT_NE(down_code, 0);
+  EXPECT_TRUE(Contains(down_output, "events 0..1 (0 acknowledged before them)")) << down_output;
 }
 
 }  // namespace
