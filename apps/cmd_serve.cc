@@ -45,6 +45,7 @@ struct QueryArgs {
   uint32_t k = 10;
   bool exclude = false, json = false;
   std::string kind = "input";
+  std::string source = "embedding";
   double timeout_seconds = 5;
   uint64_t time = 0;
 };
@@ -68,6 +69,12 @@ void Query(const QueryArgs& args, const Request& request, Call call) {
   Response response;
   ThrowIfFailed(call(*stub, ContextWithTimeout(args.timeout_seconds).get(), request, &response), "query");
   Print(response, args.json);
+}
+
+pb::RecallSource SourceOf(const QueryArgs& args) {
+  return args.source == "walks"   ? pb::RECALL_SOURCE_WALKS
+         : args.source == "mixed" ? pb::RECALL_SOURCE_MIXED
+                                  : pb::RECALL_SOURCE_EMBEDDING;
 }
 
 uint64_t OneId(const QueryArgs& args) {
@@ -128,6 +135,12 @@ void AddServeCommands(CLI::App& app) {
     cmd->add_flag("--exclude", qa->exclude, exclude_help);
     return cmd;
   };
+  auto add_source = [&](CLI::App* cmd) {
+    cmd->add_option("--source", qa->source,
+                    "embedding (the version's index), walks (random walks over the live graph) or mixed")
+        ->check(CLI::IsMember({"embedding", "walks", "mixed"}))->capture_default_str();
+    return cmd;
+  };
   add_recall("similar", "SimilarAccounts", "exclude accounts the account follows")->callback([qa] {
     pb::SimilarAccountsRequest r;
     r.set_account_id(OneId(*qa));
@@ -137,20 +150,22 @@ void AddServeCommands(CLI::App& app) {
       return s.SimilarAccounts(c, q, a);
     });
   });
-  add_recall("authors", "RecallAuthors", "exclude authors the user follows")->callback([qa] {
+  add_source(add_recall("authors", "RecallAuthors", "exclude authors the user follows"))->callback([qa] {
     pb::RecallAuthorsRequest r;
     r.set_user_id(OneId(*qa));
     r.set_k(qa->k);
     r.set_exclude_followed(qa->exclude);
+    r.set_source(SourceOf(*qa));
     Query<pb::RecallAuthorsRequest, pb::RecallResponse>(*qa, r, [](auto& s, auto* c, auto& q, auto* a) {
       return s.RecallAuthors(c, q, a);
     });
   });
-  add_recall("posts", "RecallPosts", "exclude posts the user interacted with")->callback([qa] {
+  add_source(add_recall("posts", "RecallPosts", "exclude posts the user interacted with"))->callback([qa] {
     pb::RecallPostsRequest r;
     r.set_user_id(OneId(*qa));
     r.set_k(qa->k);
     r.set_exclude_seen(qa->exclude);
+    r.set_source(SourceOf(*qa));
     Query<pb::RecallPostsRequest, pb::RecallResponse>(*qa, r, [](auto& s, auto* c, auto& q, auto* a) {
       return s.RecallPosts(c, q, a);
     });

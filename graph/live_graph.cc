@@ -1,5 +1,6 @@
 #include "graph/live_graph.h"
 
+#include <algorithm>
 #include <atomic>
 #include <unordered_map>
 
@@ -265,6 +266,14 @@ std::vector<LiveEdge> LiveGraph::Authored(VertexId account) const {
   return out;
 }
 
+std::vector<VertexId> LiveGraph::Unfollowed(VertexId account) const {
+  std::vector<VertexId> out;
+  for (const auto& [target, removed] : LatestTombstones(delta_->following_tombstones.Items(account)))
+    if (removed) out.push_back(target);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<LiveInteraction> LiveGraph::Engagements(VertexId account) const {
   std::vector<LiveInteraction> out;
   const CsrGraph& base = base_->engagements;
@@ -275,6 +284,53 @@ std::vector<LiveInteraction> LiveGraph::Engagements(VertexId account) const {
   }
   for (const LiveInteraction& i : delta_->engagements.Items(account)) out.push_back(i);
   return out;
+}
+
+namespace {
+
+uint64_t BaseDegree(const CsrGraph& g, size_t vertices, VertexId v) { return v < vertices ? g.Degree(v) : 0; }
+
+}  // namespace
+
+uint64_t LiveGraph::FolloweeCount(VertexId account) const {
+  return BaseDegree(base_->following, base_->num_accounts(), account) + delta_->following.Items(account).size();
+}
+
+VertexId LiveGraph::FolloweeAt(VertexId account, uint64_t i) const {
+  const uint64_t base = BaseDegree(base_->following, base_->num_accounts(), account);
+  const VertexId target = i < base ? base_->following.Neighbors(account)[i] : delta_->following.Items(account)[i - base].target;
+  return LatestTombstone(delta_->following_tombstones.Items(account), target) == 1 ? kNoVertex : target;
+}
+
+uint64_t LiveGraph::EngagementCount(VertexId account) const {
+  return BaseDegree(base_->engagements, base_->num_accounts(), account) + delta_->engagements.Items(account).size();
+}
+
+LiveInteraction LiveGraph::EngagementAt(VertexId account, uint64_t i) const {
+  const CsrGraph& g = base_->engagements;
+  const uint64_t base = BaseDegree(g, base_->num_accounts(), account);
+  if (i >= base) return delta_->engagements.Items(account)[i - base];
+  const EdgeIndex e = g.Begin(account) + i;
+  return {g.targets[e], g.times.empty() ? 0u : g.times[e], g.dwell_ms.empty() ? 0u : g.dwell_ms[e],
+          g.type_masks.empty() ? uint8_t{0} : g.type_masks[e]};
+}
+
+uint64_t LiveGraph::EngagerCount(VertexId post) const {
+  return BaseDegree(base_->engagers, base_->num_posts(), post) + delta_->engagers.Items(post).size();
+}
+
+VertexId LiveGraph::EngagerAt(VertexId post, uint64_t i) const {
+  const uint64_t base = BaseDegree(base_->engagers, base_->num_posts(), post);
+  return i < base ? base_->engagers.Neighbors(post)[i] : delta_->engagers.Items(post)[i - base].target;
+}
+
+uint64_t LiveGraph::AuthoredCount(VertexId account) const {
+  return BaseDegree(base_->authored, base_->num_accounts(), account) + delta_->authored.Items(account).size();
+}
+
+VertexId LiveGraph::AuthoredAt(VertexId account, uint64_t i) const {
+  const uint64_t base = BaseDegree(base_->authored, base_->num_accounts(), account);
+  return i < base ? base_->authored.Neighbors(account)[i] : delta_->authored.Items(account)[i - base].target;
 }
 
 LiveGraphCounts LiveGraph::counts() const {

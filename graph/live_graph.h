@@ -78,6 +78,20 @@ class LiveGraph {
   std::vector<LiveInteraction> Engagements(VertexId account) const;
   std::vector<LiveEdge> Engagers(VertexId post) const;
   std::vector<LiveEdge> Authored(VertexId account) const;
+  // Accounts this account has unfollowed since the base (and not followed again).
+  std::vector<VertexId> Unfollowed(VertexId account) const;
+
+  // For sampling without copying a list: its entries, base then delta, and
+  // the i-th (i below a count read earlier stays valid: lists only grow).
+  // A followee or follower removed by an unfollow reads as kNoVertex.
+  uint64_t FolloweeCount(VertexId account) const;
+  VertexId FolloweeAt(VertexId account, uint64_t i) const;
+  uint64_t EngagementCount(VertexId account) const;
+  LiveInteraction EngagementAt(VertexId account, uint64_t i) const;
+  uint64_t EngagerCount(VertexId post) const;
+  VertexId EngagerAt(VertexId post, uint64_t i) const;
+  uint64_t AuthoredCount(VertexId account) const;
+  VertexId AuthoredAt(VertexId account, uint64_t i) const;
 
   LiveGraphCounts counts() const;
   // Bytes the delta holds (the base not included).

@@ -17,6 +17,7 @@
 #include "proto/graphrec.grpc.pb.h"
 #include "service/latency.h"
 #include "service/live_events.h"
+#include "service/live_recall.h"
 #include "service/model.h"
 
 namespace gr::service {
@@ -30,6 +31,10 @@ enum Method {
 };
 constexpr std::array<const char*, kNumMethods> kMethodNames = {
     "SimilarAccounts", "RecallAuthors", "RecallPosts", "GetEmbeddings", "Rank", "ModelInfo", "Stats", "PushEvents"};
+
+static_assert(static_cast<int>(RecallSource::kEmbedding) == pb::RECALL_SOURCE_EMBEDDING &&
+              static_cast<int>(RecallSource::kWalks) == pb::RECALL_SOURCE_WALKS &&
+              static_cast<int>(RecallSource::kMixed) == pb::RECALL_SOURCE_MIXED);
 
 grpc::Status ToStatus(const Error& e) {
   switch (e.code()) {
@@ -53,13 +58,14 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
   grpc::ServerUnaryReactor* RecallAuthors(grpc::CallbackServerContext* ctx, const pb::RecallAuthorsRequest* req,
                                           pb::RecallResponse* resp) override {
     return Serve(kRecallAuthors, ctx, [&](const Model& m) {
-      return Recall(m, recall::RecallKind::kAuthors, req->user_id(), req->k(), req->exclude_followed(), resp);
+      return Recall(m, recall::RecallKind::kAuthors, req->user_id(), req->k(), req->exclude_followed(), resp,
+                    req->source());
     });
   }
   grpc::ServerUnaryReactor* RecallPosts(grpc::CallbackServerContext* ctx, const pb::RecallPostsRequest* req,
                                         pb::RecallResponse* resp) override {
     return Serve(kRecallPosts, ctx, [&](const Model& m) {
-      return Recall(m, recall::RecallKind::kPosts, req->user_id(), req->k(), req->exclude_seen(), resp);
+      return Recall(m, recall::RecallKind::kPosts, req->user_id(), req->k(), req->exclude_seen(), resp, req->source());
     });
   }
   grpc::ServerUnaryReactor* GetEmbeddings(grpc::CallbackServerContext* ctx, const pb::GetEmbeddingsRequest* req,
@@ -201,14 +207,21 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
     return reactor;
   }
 
+  // Similar accounts (source unused) or user -> authors / posts from `source`.
   grpc::Status Recall(const Model& m, recall::RecallKind kind, uint64_t id, uint32_t k, bool exclude,
-                      pb::RecallResponse* resp) const {
+                      pb::RecallResponse* resp, pb::RecallSource source = pb::RECALL_SOURCE_EMBEDDING) const {
     if (k == 0 || k > options_.max_k)
       return {grpc::StatusCode::INVALID_ARGUMENT, StrCat("k must be in 1..", options_.max_k, ", got ", k)};
-    if (m.indexes.For(kind) == nullptr)
+    if (source < pb::RECALL_SOURCE_EMBEDDING || source > pb::RECALL_SOURCE_MIXED)
+      return {grpc::StatusCode::INVALID_ARGUMENT, StrCat("unknown recall source ", static_cast<int>(source))};
+    if (m.indexes.For(kind) == nullptr && source != pb::RECALL_SOURCE_WALKS)
       return {grpc::StatusCode::UNIMPLEMENTED,
               StrCat("version ", m.version, " has no ", recall::RecallKindName(kind), " index")};
-    for (const auto& r : m.recaller->Recall(kind, id, k, exclude)) {
+    const auto results =
+        kind == recall::RecallKind::kSimilarAccounts
+            ? m.recaller->Recall(kind, id, k, exclude)
+            : RecallBySource(m, *live_.state(), kind, id, k, exclude, static_cast<RecallSource>(source));
+    for (const auto& r : results) {
       resp->add_ids(r.id);
       resp->add_scores(r.score);
     }

@@ -134,6 +134,8 @@ TEST(CliTest, EventsPushReachesARunningServerAndItsLog) {
   const std::string address = "127.0.0.1:" + port;
   const auto [push_code, push_output] = Graphrec(StrCat("events push --address ", address, " --follows ", follows));
   const auto [info_code, info_output] = Graphrec(StrCat("query --address ", address, " info"));
+  const auto [walks_code, walks_output] =
+      Graphrec(StrCat("query --address ", address, " posts --id 777000000001 --k 5 --source walks"));
   std::system(StrCat("kill $(cat ", pid, ")").c_str());
   EXPECT_EQ(push_code, 0) << push_output;
   EXPECT_TRUE(Contains(push_output, "events: 2 pushed")) << push_output;
@@ -141,6 +143,8 @@ TEST(CliTest, EventsPushReachesARunningServerAndItsLog) {
   EXPECT_EQ(info_code, 0) << info_output;
   EXPECT_TRUE(Contains(info_output, "live_new_accounts: 1")) << info_output;
   EXPECT_TRUE(Contains(info_output, "live_follows: 2")) << info_output;
+  EXPECT_EQ(walks_code, 0) << walks_output;  // a new account answers from its events
+  EXPECT_TRUE(Contains(walks_output, "version:")) << walks_output;
   EXPECT_TRUE(std::filesystem::exists(artifacts + "/events/00000000000000000000.events"));
   // No file, or a server that is not there: errors, not hangs.
   EXPECT_EQ(Graphrec("events push --address 127.0.0.1:1").first, 2);

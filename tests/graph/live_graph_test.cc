@@ -50,7 +50,9 @@ TEST(LiveGraphTest, FollowsUnfollowsAndNewAccountsOverTheBase) {
   EXPECT_FALSE(g.Follows(a1, a2));
   EXPECT_EQ(Ids(g, g.Followees(a1)), (std::vector<ExternalId>{3}));
   EXPECT_EQ(Ids(g, g.Followers(a2)), (std::vector<ExternalId>{42}));
+  EXPECT_EQ(g.Unfollowed(a1), std::vector<VertexId>{a2});
   g.Follow(1, 2, 2000);  // revived, once
+  EXPECT_TRUE(g.Unfollowed(a1).empty());
   EXPECT_TRUE(g.Follows(a1, a2));
   EXPECT_EQ(Ids(g, g.Followees(a1)), (std::vector<ExternalId>{2, 3}));
   g.Unfollow(42, 2);  // a delta edge

@@ -2,6 +2,7 @@
 // live graph, survive a restart and a hot reload, and bad ones are refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -84,6 +85,64 @@ TEST_F(EventsTest, PushedEventsReachTheLiveGraphAndSurviveRestartAndReload) {
   check("after a hot reload");
   version::PublishVersion(*root_ + "/artifacts", "v1");
   ASSERT_TRUE(server_->PollNow());
+}
+
+TEST_F(EventsTest, ANewAccountGetsWalkRecallFromItsEventsAndAnUnfollowTakesEffect) {
+  // A new account follows three authors; one of them then publishes a post.
+  const graph::SocialGraph& g = built_->g;
+  std::vector<uint64_t> authors;
+  for (VertexId a = 0; a < g.num_accounts() && authors.size() < 3; ++a)
+    if (g.authored.Degree(a) > 0) authors.push_back(g.accounts.ToExternal(a));
+  ASSERT_EQ(authors.size(), 3u);
+  pb::PushEventsResponse response;
+  ASSERT_TRUE(Push({Make(pb::EVENT_FOLLOW, kNewAccount, authors[0]), Make(pb::EVENT_FOLLOW, kNewAccount, authors[1]),
+                    Make(pb::EVENT_FOLLOW, kNewAccount, authors[2]), Make(pb::EVENT_POST, authors[2], kNewPost)},
+                   &response)
+                  .ok());
+  auto recall = [&](pb::RecallSource source, bool exclude = false) {
+    pb::RecallPostsRequest request;
+    request.set_user_id(kNewAccount);
+    request.set_k(50);
+    request.set_source(source);
+    request.set_exclude_seen(exclude);
+    pb::RecallResponse answer;
+    const grpc::Status status = stub_->RecallPosts(Context().get(), request, &answer);
+    return std::pair{status, std::set<uint64_t>(answer.ids().begin(), answer.ids().end())};
+  };
+  auto [walks_status, walks] = recall(pb::RECALL_SOURCE_WALKS);
+  ASSERT_TRUE(walks_status.ok()) << walks_status.error_message();
+  EXPECT_TRUE(walks.contains(kNewPost));
+  auto [mixed_status, mixed] = recall(pb::RECALL_SOURCE_MIXED);  // no vector yet: walks alone
+  ASSERT_TRUE(mixed_status.ok()) << mixed_status.error_message();
+  EXPECT_TRUE(mixed.contains(kNewPost));
+  EXPECT_EQ(recall(pb::RECALL_SOURCE_EMBEDDING).first.error_code(), grpc::StatusCode::NOT_FOUND);
+  // The author is unfollowed: the post has no other way in.
+  ASSERT_TRUE(Push({Make(pb::EVENT_UNFOLLOW, kNewAccount, authors[2])}, &response).ok());
+  EXPECT_FALSE(recall(pb::RECALL_SOURCE_WALKS).second.contains(kNewPost));
+  // And a restart keeps all of it.
+  Restart();
+  EXPECT_FALSE(recall(pb::RECALL_SOURCE_WALKS).second.contains(kNewPost));
+  ASSERT_TRUE(Push({Make(pb::EVENT_FOLLOW, kNewAccount, authors[2])}, &response).ok());
+  EXPECT_TRUE(recall(pb::RECALL_SOURCE_WALKS).second.contains(kNewPost));
+}
+
+TEST_F(EventsTest, EmbeddingRecallFiltersReadTheLiveGraph) {
+  // An existing user's top embedding post, then an event saying it was seen.
+  const uint64_t user = built_->g.accounts.ToExternal(0);
+  pb::RecallPostsRequest request;
+  request.set_user_id(user);
+  request.set_k(5);
+  request.set_exclude_seen(true);
+  pb::RecallResponse before;
+  ASSERT_TRUE(stub_->RecallPosts(Context().get(), request, &before).ok());
+  ASSERT_EQ(before.ids_size(), 5);
+  pb::PushEventsResponse response;
+  ASSERT_TRUE(Push({Make(pb::EVENT_INTERACTION, user, before.ids(0), 0)}, &response).ok());
+  pb::RecallResponse after;
+  ASSERT_TRUE(stub_->RecallPosts(Context().get(), request, &after).ok());
+  ASSERT_EQ(after.ids_size(), 5);
+  EXPECT_EQ(std::count(after.ids().begin(), after.ids().end(), before.ids(0)), 0);
+  EXPECT_EQ(after.ids(0), before.ids(1));
 }
 
 TEST_F(EventsTest, MalformedRequestsAreRefusedWhole) {

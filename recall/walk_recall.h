@@ -1,0 +1,49 @@
+// Query-time recall by random walks over the live graph (graph/live_graph.h),
+// the idea of Pixie at Pinterest and of GraphJet at Twitter: walks with
+// restart from the user, candidates scored by how often the walks visit
+// them. Nothing is trained, so an event counts the moment the live graph
+// has it, and a new account is answerable after its first events.
+//
+// From the user a walk takes one of its follows (to an author) or one of its
+// interactions (to a post), chosen in proportion to 2^(-age / half_life):
+// recent signals first. At an author it visits the author and one of the
+// author's posts; at a post it visits the post and its author, then moves
+// to one of the post's engagers. From any other account it restarts at the
+// user with probability `restart`, else continues the same way over that
+// account's follows and interactions (uniformly). It stops early once
+// `stop_candidates` candidates have `min_visits` visits (Pixie's early
+// stopping), else after `max_steps`. The same live graph, user and seed give
+// the same answer.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "graph/live_graph.h"
+#include "recall/recall.h"
+
+namespace gr::recall {
+
+struct WalkRecallConfig {
+  uint32_t max_steps = 20000;      // hops, all walks together
+  double restart = 0.3;            // chance to go back to the user at each account
+  uint32_t min_visits = 4;         // early stopping: visits that make a candidate "found"
+  uint32_t stop_candidates = 400;  // early stopping: found candidates that end the walks
+  double half_life_days = 7.0;     // recency bias of the user's own edges; 0 = none
+  uint64_t seed = 1;
+
+  void Validate() const;  // throws kInvalidArgument naming the field
+};
+
+enum class WalkTarget { kPosts, kAuthors };
+
+// The k posts (or authors) the walks visit most for `user`, score = share of
+// the counted visits. Never the user itself or its own posts, nor an author
+// it unfollowed since the version (or that author's posts): an unfollow says
+// "not this one". With exclude_known also no post it interacted with
+// (posts) or account it follows (authors). Throws kNotFound if the live graph does not know the
+// user, kInvalidArgument for k == 0.
+std::vector<RecallResult> WalkRecall(const graph::LiveGraph& g, ExternalId user, WalkTarget target, size_t k,
+                                     bool exclude_known, const WalkRecallConfig& config = {});
+
+}  // namespace gr::recall

@@ -1,0 +1,79 @@
+#include "service/live_recall.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/error.h"
+
+namespace gr::service {
+namespace {
+
+// What the live graph says the user already follows (authors) or engaged
+// with (posts), as external ids.
+std::unordered_set<ExternalId> LiveKnown(const graph::LiveGraph& g, recall::RecallKind kind, ExternalId user) {
+  std::unordered_set<ExternalId> known;
+  const VertexId u = g.FindAccount(user);
+  if (u == kNoVertex) return known;
+  if (kind == recall::RecallKind::kPosts) {
+    for (const graph::LiveInteraction& i : g.Engagements(u)) known.insert(g.PostId(i.post));
+  } else {
+    for (const graph::LiveEdge& e : g.Followees(u)) known.insert(g.AccountId(e.target));
+  }
+  return known;
+}
+
+std::vector<recall::RecallResult> FromEmbedding(const Model& model, const LiveState& live, recall::RecallKind kind,
+                                                ExternalId user, size_t k, bool exclude_known) {
+  if (!exclude_known) return model.recaller->Recall(kind, user, k, false);
+  // The version's filter knows the version's graph; events since may add to
+  // what the user follows or has seen: fetch that many more, drop them.
+  const std::unordered_set<ExternalId> known = LiveKnown(*live.graph, kind, user);
+  std::vector<recall::RecallResult> results = model.recaller->Recall(kind, user, k + known.size(), true);
+  std::erase_if(results, [&](const recall::RecallResult& r) { return known.contains(r.id); });
+  if (results.size() > k) results.resize(k);
+  return results;
+}
+
+// Reciprocal rank fusion (Cormack et al.): sum of 1 / (60 + rank) over lists.
+std::vector<recall::RecallResult> Fuse(const std::vector<std::vector<recall::RecallResult>>& lists, size_t k) {
+  std::unordered_map<ExternalId, float> score;
+  std::vector<ExternalId> order;
+  for (const auto& list : lists) {
+    for (size_t rank = 0; rank < list.size(); ++rank) {
+      auto [it, added] = score.emplace(list[rank].id, 0.0f);
+      if (added) order.push_back(list[rank].id);
+      it->second += 1.0f / (60.0f + static_cast<float>(rank + 1));
+    }
+  }
+  std::vector<recall::RecallResult> fused;
+  for (const ExternalId id : order) fused.push_back({id, score[id]});
+  std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+  if (fused.size() > k) fused.resize(k);
+  return fused;
+}
+
+}  // namespace
+
+std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveState& live, recall::RecallKind kind,
+                                                 ExternalId user, size_t k, bool exclude_known, RecallSource source,
+                                                 const recall::WalkRecallConfig& walks) {
+  GR_CHECK(kind != recall::RecallKind::kSimilarAccounts, "similar accounts come from the embedding only");
+  const recall::WalkTarget target =
+      kind == recall::RecallKind::kPosts ? recall::WalkTarget::kPosts : recall::WalkTarget::kAuthors;
+  switch (source) {
+    case RecallSource::kEmbedding: return FromEmbedding(model, live, kind, user, k, exclude_known);
+    case RecallSource::kWalks: return recall::WalkRecall(*live.graph, user, target, k, exclude_known, walks);
+    case RecallSource::kMixed: break;
+  }
+  std::vector<std::vector<recall::RecallResult>> lists;
+  lists.push_back(recall::WalkRecall(*live.graph, user, target, k, exclude_known, walks));
+  try {
+    lists.push_back(FromEmbedding(model, live, kind, user, k, exclude_known));
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;  // an account with no vector yet: walks alone
+  }
+  return Fuse(lists, k);
+}
+
+}  // namespace gr::service

@@ -1,0 +1,24 @@
+// User -> author and user -> post recall by source (proto RecallSource): the
+// version's embedding with its "followed" / "seen" filters also reading the
+// live graph, random walks over the live graph (recall/walk_recall.h), or
+// both merged by reciprocal rank.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "recall/walk_recall.h"
+#include "service/live_events.h"
+#include "service/model.h"
+
+namespace gr::service {
+
+enum class RecallSource { kEmbedding, kWalks, kMixed };
+
+// kind is kAuthors or kPosts. Throws kNotFound for a user the source does
+// not know (MIXED needs only the live graph to know it).
+std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveState& live, recall::RecallKind kind,
+                                                 ExternalId user, size_t k, bool exclude_known, RecallSource source,
+                                                 const recall::WalkRecallConfig& walks = {});
+
+}  // namespace gr::service
