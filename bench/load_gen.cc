@@ -4,7 +4,8 @@
 // latency percentiles, errors.
 //   load_gen ADDRESS IDS_FILE CONCURRENCY SECONDS [K [METHOD [POSTS_FILE]]]
 // METHOD: similar (SimilarAccounts, default), authors (RecallAuthors),
-// posts (RecallPosts), each asking for K results; rank (Rank): K candidate
+// posts (RecallPosts), each asking for K results (walk-authors, walk-posts,
+// mixed-posts: the same with source WALKS or MIXED); rank (Rank): K candidate
 // posts per request, drawn from the first column of POSTS_FILE (header
 // allowed), e.g. the world's posts.tsv.
 #include <absl/synchronization/mutex.h>
@@ -75,10 +76,15 @@ int main(int argc, char** argv) {
   const double seconds = std::stod(argv[4]);
   const uint32_t k = argc > 5 ? static_cast<uint32_t>(std::stoul(argv[5])) : 10;
   const std::string method = argc > 6 ? argv[6] : "similar";
-  if (method != "similar" && method != "authors" && method != "posts" && method != "rank") {
-    std::fprintf(stderr, "load_gen: unknown method %s (similar, authors, posts, rank)\n", method.c_str());
+  const std::vector<std::string> methods = {"similar", "authors", "posts", "walk-authors", "walk-posts", "mixed-posts", "rank"};
+  if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+    std::fprintf(stderr, "load_gen: unknown method %s (similar, authors, posts, walk-authors, walk-posts, mixed-posts, rank)\n",
+                 method.c_str());
     return 2;
   }
+  const pb::RecallSource source = method.starts_with("walk-")    ? pb::RECALL_SOURCE_WALKS
+                                  : method.starts_with("mixed-") ? pb::RECALL_SOURCE_MIXED
+                                                                 : pb::RECALL_SOURCE_EMBEDDING;
   std::vector<uint64_t> posts;
   if (method == "rank") {
     posts = argc > 7 ? ReadIds(argv[7]) : std::vector<uint64_t>{};
@@ -119,17 +125,19 @@ int main(int argc, char** argv) {
       send(request, [&](grpc::ClientContext* c, const pb::SimilarAccountsRequest& r) {
         return stub->AsyncSimilarAccounts(c, r, &queue);
       });
-    } else if (method == "authors") {
+    } else if (method.ends_with("authors")) {
       pb::RecallAuthorsRequest request;
       request.set_user_id(user);
       request.set_k(k);
+      request.set_source(source);
       send(request, [&](grpc::ClientContext* c, const pb::RecallAuthorsRequest& r) {
         return stub->AsyncRecallAuthors(c, r, &queue);
       });
-    } else if (method == "posts") {
+    } else if (method.ends_with("posts")) {
       pb::RecallPostsRequest request;
       request.set_user_id(user);
       request.set_k(k);
+      request.set_source(source);
       send(request, [&](grpc::ClientContext* c, const pb::RecallPostsRequest& r) {
         return stub->AsyncRecallPosts(c, r, &queue);
       });

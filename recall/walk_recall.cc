@@ -14,7 +14,6 @@ void WalkRecallConfig::Validate() const {
   GR_CHECK(max_steps >= 1, "walk recall max_steps must be >= 1");
   GR_CHECK(restart > 0.0 && restart <= 1.0, "walk recall restart must be in (0, 1], got ", restart);
   GR_CHECK(min_visits >= 1, "walk recall min_visits must be >= 1");
-  GR_CHECK(stop_candidates >= 1, "walk recall stop_candidates must be >= 1");
   GR_CHECK(half_life_days >= 0.0 && std::isfinite(half_life_days), "walk recall half_life_days must be >= 0");
 }
 
@@ -53,15 +52,22 @@ struct RootEdges {
 class Walker {
  public:
   Walker(const graph::LiveGraph& g, WalkTarget target, const std::unordered_set<VertexId>& excluded,
-         std::vector<VertexId> unfollowed, const WalkRecallConfig& config)
-      : g_(g), target_(target), excluded_(excluded), unfollowed_(std::move(unfollowed)), config_(config) {}
+         std::vector<VertexId> unfollowed, uint32_t min_visits, uint64_t stop_candidates)
+      : g_(g),
+        target_(target),
+        excluded_(excluded),
+        unfollowed_(std::move(unfollowed)),
+        min_visits_(min_visits),
+        stop_candidates_(stop_candidates) {}
 
   // Visits an author, or a post and its author; counts what is asked for.
   void VisitAuthor(VertexId author) {
     if (target_ == WalkTarget::kAuthors && !Unfollowed(author)) Count(author);
   }
-  void VisitPost(VertexId post) {
-    const VertexId author = g_.PostAuthor(post);
+  // A post (and its author, kNoVertex if not looked up yet: the lookup is
+  // a cache miss, made only when needed).
+  void VisitPost(VertexId post, VertexId author = kNoVertex) {
+    if (author == kNoVertex && (target_ == WalkTarget::kAuthors || !unfollowed_.empty())) author = g_.PostAuthor(post);
     if (author != kNoVertex && Unfollowed(author)) return;
     if (target_ == WalkTarget::kPosts) {
       Count(post);
@@ -73,7 +79,7 @@ class Walker {
   VertexId AtAuthor(VertexId author, FastRng& rng) {
     VisitAuthor(author);
     const uint64_t posts = g_.AuthoredCount(author);
-    if (posts > 0) VisitPost(g_.AuthoredAt(author, rng.Uniform(posts)));
+    if (posts > 0) VisitPost(g_.AuthoredAt(author, rng.Uniform(posts)), author);
     return author;
   }
   // A post: visit it, then move to one of its engagers (kNoVertex if none).
@@ -82,7 +88,7 @@ class Walker {
     const uint64_t engagers = g_.EngagerCount(post);
     return engagers == 0 ? kNoVertex : g_.EngagerAt(post, rng.Uniform(engagers));
   }
-  bool done() const { return found_ >= config_.stop_candidates; }
+  bool done() const { return found_ >= stop_candidates_; }
 
   std::vector<RecallResult> Top(size_t k, bool posts) const {
     std::vector<std::pair<VertexId, uint32_t>> ranked(visits_.begin(), visits_.end());
@@ -103,17 +109,18 @@ class Walker {
   void Count(VertexId v) {
     if (excluded_.contains(v)) return;
     ++counted_;
-    if (++visits_[v] == config_.min_visits) ++found_;
+    if (++visits_[v] == min_visits_) ++found_;
   }
 
   const graph::LiveGraph& g_;
   const WalkTarget target_;
   const std::unordered_set<VertexId>& excluded_;
   const std::vector<VertexId> unfollowed_;  // sorted
-  const WalkRecallConfig& config_;
+  const uint32_t min_visits_;
+  const uint64_t stop_candidates_;
   std::unordered_map<VertexId, uint32_t> visits_;
   uint64_t counted_ = 0;
-  uint32_t found_ = 0;
+  uint64_t found_ = 0;
 };
 
 }  // namespace
@@ -137,7 +144,8 @@ std::vector<RecallResult> WalkRecall(const graph::LiveGraph& g, ExternalId user,
   }
   const RootEdges root(g, u, config.half_life_days);
   if (root.edges.empty()) return {};
-  Walker walker(g, target, excluded, g.Unfollowed(u), config);
+  Walker walker(g, target, excluded, g.Unfollowed(u), config.min_visits,
+                config.stop_candidates > 0 ? config.stop_candidates : 2 * k);
   FastRng rng = FastRng::ForItem(config.seed, user, 0x5a1c);
   uint32_t steps = 0;
   while (steps < config.max_steps && !walker.done()) {

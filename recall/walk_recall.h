@@ -11,8 +11,8 @@
 // to one of the post's engagers. From any other account it restarts at the
 // user with probability `restart`, else continues the same way over that
 // account's follows and interactions (uniformly). It stops early once
-// `stop_candidates` candidates have `min_visits` visits (Pixie's early
-// stopping), else after `max_steps`. The same live graph, user and seed give
+// `stop_candidates` (2 k by default) candidates have `min_visits` visits
+// (Pixie's early stopping), else after `max_steps`. The same live graph, user and seed give
 // the same answer.
 #pragma once
 
@@ -28,7 +28,7 @@ struct WalkRecallConfig {
   uint32_t max_steps = 20000;      // hops, all walks together
   double restart = 0.3;            // chance to go back to the user at each account
   uint32_t min_visits = 4;         // early stopping: visits that make a candidate "found"
-  uint32_t stop_candidates = 400;  // early stopping: found candidates that end the walks
+  uint32_t stop_candidates = 0;    // early stopping: found candidates that end the walks; 0 = 2 k
   double half_life_days = 7.0;     // recency bias of the user's own edges; 0 = none
   uint64_t seed = 1;
 
