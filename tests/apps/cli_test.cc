@@ -1,16 +1,22 @@
 // The command-line contract of the graphrec binary: exit codes, --config
 // files, and usage errors that name what is wrong.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "core/error.h"
+#include "proto/graphrec.grpc.pb.h"
+#include "stream/event_log.h"
 #include "tests/test_util.h"
 
 namespace gr {
@@ -103,40 +109,58 @@ TEST(CliTest, BatchRunsWithTheSettingsOfItsConfigFile) {
   EXPECT_FALSE(std::filesystem::exists(artifacts + "/from-config/ranker.bin"));
 }
 
-TEST(CliTest, EventsPushReachesARunningServerAndItsLog) {
-  const std::string artifacts = ::gr::testing::TempPath("events-artifacts");
+// `graphrec serve` as a child process on a free port (address empty if it
+// did not start; log holds its output then).
+struct ServerProcess {
+  std::string address, log, pid_file;
+  void Kill(const char* signal) const { std::system(StrCat("kill -", signal, " $(cat ", pid_file, ")").c_str()); }
+};
+
+ServerProcess StartServer(const std::string& artifacts, const std::string& name) {
+  ServerProcess server;
+  const std::string log = ::gr::testing::TempPath(name + "-serve.log");
+  server.pid_file = ::gr::testing::TempPath(name + "-serve.pid");
+  std::filesystem::remove(log);
+  std::system(StrCat("sh -c 'echo $$ > ", server.pid_file, "; exec ", GR_GRAPHREC_BINARY, " serve --artifacts ",
+                     artifacts, " --address 127.0.0.1:0 --stats-log-seconds 0 > ", log, " 2>&1' &")
+                  .c_str());
+  for (int i = 0; i < 400 && server.address.empty(); ++i) {  // "graphrec serve: listening on port N"
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    server.log = std::filesystem::exists(log) ? ::gr::testing::ReadBytes(log) : "";
+    const size_t at = server.log.find("graphrec serve: listening on port ");
+    if (at != std::string::npos && server.log.find('\n', at) != std::string::npos)
+      server.address = "127.0.0.1:" + server.log.substr(at + 34, server.log.find('\n', at) - at - 34);
+  }
+  return server;
+}
+
+// A published version of World() in a fresh directory.
+std::string Artifacts(const std::string& name) {
+  const std::string artifacts = ::gr::testing::TempPath(name);
   std::filesystem::remove_all(artifacts);
-  const auto [batch_code, batch_output] =
+  const auto [code, output] =
       Graphrec(StrCat("batch --input ", World(), " --artifacts ", artifacts,
                       " --dimensions 8 --num-walks 1 --walk-length 10 --no-ranker --min-link-auc 0 --workers 1"));
-  ASSERT_EQ(batch_code, 0) << batch_output;
+  EXPECT_EQ(code, 0) << output;
+  return artifacts;
+}
+
+TEST(CliTest, EventsPushReachesARunningServerAndItsLog) {
+  const std::string artifacts = Artifacts("events-artifacts");
   // Two accounts of the world, and a new one that follows both.
   std::istringstream world_follows(::gr::testing::ReadBytes(World() + "/follows.tsv"));
   std::string header, a, b, rest;
   world_follows >> header >> header >> header >> a >> b >> rest;
   const std::string follows = ::gr::testing::WriteTextFile("new-follows.tsv", StrCat("777000000001\t", a, "\t1\n",
                                                                                       "777000000001\t", b, "\t2\n"));
-  const std::string log = ::gr::testing::TempPath("events-serve.log"), pid = ::gr::testing::TempPath("events-serve.pid");
-  std::filesystem::remove(log);
-  ASSERT_EQ(std::system(StrCat("sh -c 'echo $$ > ", pid, "; exec ", GR_GRAPHREC_BINARY, " serve --artifacts ", artifacts,
-                               " --address 127.0.0.1:0 --stats-log-seconds 0 > ", log, " 2>&1' &")
-                            .c_str()),
-            0);
-  std::string port;
-  for (int i = 0; i < 200 && port.empty(); ++i) {  // "graphrec serve: listening on port N"
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const std::string text = std::filesystem::exists(log) ? ::gr::testing::ReadBytes(log) : "";
-    const size_t at = text.find("graphrec serve: listening on port ");
-    if (at != std::string::npos && text.find('\n', at) != std::string::npos)
-      port = text.substr(at + 34, text.find('\n', at) - at - 34);
-  }
-  ASSERT_FALSE(port.empty()) << ::gr::testing::ReadBytes(log);
-  const std::string address = "127.0.0.1:" + port;
+  const ServerProcess server = StartServer(artifacts, "events");
+  ASSERT_FALSE(server.address.empty()) << server.log;
+  const std::string& address = server.address;
   const auto [push_code, push_output] = Graphrec(StrCat("events push --address ", address, " --follows ", follows));
   const auto [info_code, info_output] = Graphrec(StrCat("query --address ", address, " info"));
   const auto [walks_code, walks_output] =
       Graphrec(StrCat("query --address ", address, " posts --id 777000000001 --k 5 --source walks"));
-  std::system(StrCat("kill $(cat ", pid, ")").c_str());
+  server.Kill("TERM");
   EXPECT_EQ(push_code, 0) << push_output;
   EXPECT_TRUE(Contains(push_output, "events: 2 pushed")) << push_output;
   EXPECT_TRUE(Contains(push_output, "log sequences: 0..1")) << push_output;
@@ -151,6 +175,70 @@ TEST(CliTest, EventsPushReachesARunningServerAndItsLog) {
   const auto [down_code, down_output] = Graphrec(StrCat("events push --timeout 2 --address 127.0.0.1:1 --follows ", follows));
   EXPECT_NE(down_code, 0);
   EXPECT_TRUE(Contains(down_output, "events 0..1 (0 acknowledged before them)")) << down_output;
+}
+
+TEST(CliTest, EveryAcknowledgedEventSurvivesKillNineOfTheServer) {
+  const std::string artifacts = Artifacts("kill-artifacts");
+  const ServerProcess server = StartServer(artifacts, "kill");
+  ASSERT_FALSE(server.address.empty()) << server.log;
+  // Pushes of 3 follows each, from two threads, until the server dies.
+  auto stub = graphrec::v1::Graphrec::NewStub(grpc::CreateChannel(server.address, grpc::InsecureChannelCredentials()));
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::vector<std::pair<uint64_t, uint64_t>> acknowledged;  // (first sequence, follower)
+  std::vector<std::thread> pushers;
+  for (uint64_t t = 0; t < 2; ++t) {
+    pushers.emplace_back([&, t] {
+      for (uint64_t i = 0; !stop.load(); ++i) {
+        const uint64_t follower = 800000000000ULL + t * 1000000 + i;
+        graphrec::v1::PushEventsRequest request;
+        for (uint64_t followee : {1, 2, 3}) {
+          auto* e = request.add_events();
+          e->set_kind(graphrec::v1::EVENT_FOLLOW);
+          e->set_actor(follower);
+          e->set_object(followee);
+        }
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+        graphrec::v1::PushEventsResponse response;
+        if (!stub->PushEvents(&context, request, &response).ok()) return;
+        std::lock_guard lock(mutex);
+        acknowledged.emplace_back(response.first_sequence(), follower);
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::lock_guard lock(mutex);
+    if (acknowledged.size() >= 200) break;
+  }
+  server.Kill("KILL");
+  stop = true;
+  for (std::thread& pusher : pushers) pusher.join();
+  ASSERT_GE(acknowledged.size(), 50u);
+  // Each acknowledged request is in the log exactly once, where its answer said.
+  std::map<uint64_t, std::vector<stream::Event>> by_sequence;
+  stream::ReadEventLog(artifacts + "/events", 0, UINT64_MAX,
+                       [&](uint64_t sequence, const stream::Event& e) { by_sequence[sequence].push_back(e); });
+  std::map<uint64_t, int> follower_requests;
+  for (const auto& [sequence, events] : by_sequence) {
+    ASSERT_EQ(events.size(), 1u);
+    if (sequence % 3 == 0) ++follower_requests[events[0].actor];
+  }
+  for (const auto& [first, follower] : acknowledged) {
+    ASSERT_TRUE(by_sequence.contains(first + 2)) << first;
+    EXPECT_EQ(by_sequence[first][0].actor, follower);
+    EXPECT_EQ(by_sequence[first + 2][0].object, 3u);
+    EXPECT_EQ(follower_requests[follower], 1) << follower;
+  }
+  // The restarted server replays them all into its live graph.
+  const ServerProcess restarted = StartServer(artifacts, "kill-restart");
+  ASSERT_FALSE(restarted.address.empty()) << restarted.log;
+  const auto [info_code, info] = Graphrec(StrCat("query --address ", restarted.address, " --json info"));
+  restarted.Kill("TERM");
+  ASSERT_EQ(info_code, 0) << info;
+  const auto json = nlohmann::json::parse(info);
+  EXPECT_GE(std::stoull(json["eventLogEnd"].get<std::string>()), 3 * acknowledged.size());
 }
 
 }  // namespace
