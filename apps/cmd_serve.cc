@@ -96,6 +96,9 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--event-sync", so->event_sync,
                     "fdatasync the event log (ARTIFACTS/events) before acknowledging pushed events; false leaves "
                     "flushing to the OS: a machine crash may lose acknowledged events")->capture_default_str();
+  serve->add_option("--event-segment-bytes", so->event_segment_bytes,
+                    "event log segment size; segments no live or previous version needs are deleted")
+      ->capture_default_str();
   serve->add_option("--max-message-bytes", so->max_message_bytes, "gRPC receive and send limit")->capture_default_str();
   serve->add_option("--ef-search", so->ef_search,
                     "HNSW search depth for every index, overriding the stored one (0 = keep): speed vs recall")

@@ -8,6 +8,7 @@
 
 #include "graph/internal/csr_build.h"
 #include "graph/internal/id_table.h"
+#include "graph/internal/ingest_changes.h"
 #include "graph/internal/text_parse.h"
 
 namespace gr::graph {
@@ -212,14 +213,15 @@ int64_t ReferenceTime(const IngestConfig& config, const BulkVector<FollowRecord>
 // Dense ids of every account and post the records name.
 void CollectIds(const BulkVector<FollowRecord>& follows,
                 const BulkVector<InteractionRecord>& interactions,
-                const BulkVector<PostRecord>& posts, int threads, SocialGraph& g,
-                internal::IdTable& account_ids, internal::IdTable& post_ids) {
+                const BulkVector<PostRecord>& posts, const std::vector<ExternalId>& lone_accounts, int threads,
+                SocialGraph& g, internal::IdTable& account_ids, internal::IdTable& post_ids) {
   {
     IdCollector collector(threads);
     collector.Add(follows, [](const FollowRecord& r, auto emit) {
       emit(r.src);
       emit(r.dst);
     });
+    collector.Add(lone_accounts, [](ExternalId id, auto emit) { emit(id); });
     collector.Add(interactions, [](const InteractionRecord& r, auto emit) { emit(r.account); });
     collector.Add(posts, [](const PostRecord& r, auto emit) { emit(r.author); });
     g.accounts = collector.Finish(&account_ids);
@@ -317,7 +319,8 @@ void BuildInteractionEdges(BulkVector<InteractionRecord>& interactions, const In
 
 }  // namespace
 
-SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestReport* report) {
+SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestReport* report,
+                   std::span<const GraphChange> changes) {
   config.Validate();
   GR_CHECK(!files.follows.empty(), "a follows file is required");
   const auto start = std::chrono::steady_clock::now();
@@ -327,13 +330,15 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
   BulkVector<FollowRecord> follows = ParseFollows(files.follows, config, rep);
   BulkVector<InteractionRecord> interactions = ParseInteractions(files.interactions, config, rep);
   BulkVector<PostRecord> posts = ParsePosts(files.posts, config, rep);
+  std::vector<ExternalId> lone_accounts;
+  internal::ApplyChanges(changes, follows, interactions, posts, lone_accounts, rep);
   const int64_t reference = ReferenceTime(config, follows, interactions, posts);
   rep.reference_time = reference;
 
   SocialGraph g;
   g.reference_time = reference;
   internal::IdTable account_ids, post_ids;
-  CollectIds(follows, interactions, posts, config.threads, g, account_ids, post_ids);
+  CollectIds(follows, interactions, posts, lone_accounts, config.threads, g, account_ids, post_ids);
   BuildAuthorship(posts, files.posts, account_ids, post_ids, config.threads, g, rep);
   posts = {};
   BuildFollowEdges(follows, config, reference, account_ids, g, rep);
@@ -426,6 +431,7 @@ std::string IngestReport::ToText() const {
                 "; interaction duplicates merged: ", interaction_duplicates_merged, "\n");
   out += StrCat("repeated post lines: ", post_duplicate_lines,
                 "; posts without known author: ", posts_without_author, "\n");
+  if (changes > 0) out += StrCat("changes applied: ", changes, "; follows removed by unfollows: ", follows_removed, "\n");
   out += StrCat("reference time: ", reference_time, "; ingest took ", seconds, " s\n");
   return out;
 }
@@ -446,6 +452,8 @@ std::string IngestReport::ToJson() const {
   j["interaction_duplicates_merged"] = interaction_duplicates_merged;
   j["post_duplicate_lines"] = post_duplicate_lines;
   j["posts_without_author"] = posts_without_author;
+  j["changes"] = changes;
+  j["follows_removed"] = follows_removed;
   j["reference_time"] = reference_time;
   j["seconds"] = seconds;
   return j.dump();

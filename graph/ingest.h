@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,20 @@ struct InputFiles {
   std::string posts;         // post_id, author_id[, timestamp]
 };
 
+// A change since the input files (the server's event log): applied in
+// order after the files. A follow or interaction adds an edge as a file row
+// would, a post a post (ignored if the files already have it), an account an
+// account without edges, an unfollow removes every earlier follow of its pair.
+struct GraphChange {
+  enum class Kind : uint8_t { kFollow, kUnfollow, kInteraction, kPost, kAccount };
+  Kind kind = Kind::kFollow;
+  uint8_t interaction = 0;  // kInteraction: InteractionType
+  uint32_t time = 0;
+  uint32_t dwell_ms = 0;
+  ExternalId actor = 0;   // follower, interacting account, author, new account
+  ExternalId object = 0;  // followee, post
+};
+
 struct FileReport {
   std::string path;
   uint64_t lines = 0;          // lines in the file
@@ -62,6 +77,8 @@ struct IngestReport {
   uint64_t interaction_duplicates_merged = 0;
   uint64_t post_duplicate_lines = 0;           // repeated identical posts lines
   uint64_t posts_without_author = 0;           // posts seen only in interactions
+  uint64_t changes = 0;                        // GraphChanges applied after the files
+  uint64_t follows_removed = 0;                // file or change follows undone by an unfollow
   int64_t reference_time = 0;
   double seconds = 0;
 
@@ -73,7 +90,7 @@ struct IngestReport {
 // (unless skipping), kIo / kCorruption for unreadable files, and
 // kInvalidArgument for a post given two different authors.
 SocialGraph Ingest(const InputFiles& files, const IngestConfig& config,
-                   IngestReport* report = nullptr);
+                   IngestReport* report = nullptr, std::span<const GraphChange> changes = {});
 
 // A generic edge list "src dst [weight]" (whitespace, tab or comma), e.g. the
 // standard benchmark graphs, loaded as accounts and follows. Undirected: each

@@ -126,6 +126,12 @@ struct BatchReport {
   bool published = false;
   std::vector<std::string> gate_failures;  // why it was not published
   std::vector<StageTime> stages;
+  // The server's event log folded into this version: events [from,
+  // watermark); the watermark is where a server replays from on top of it.
+  // event_log_error: why the log could not be read in full (the run goes on
+  // with the input files alone).
+  uint64_t event_log_from = 0, event_log_watermark = 0, event_log_events = 0;
+  std::string event_log_error;
   // Counts.
   uint64_t accounts = 0, posts = 0, follow_edges = 0, interaction_edges = 0;
   uint64_t held_out_edges = 0, warm_started_accounts = 0;

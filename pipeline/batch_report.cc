@@ -17,6 +17,8 @@ std::string BatchReport::ToJson() const {
       {"version", version},
       {"previous_version", previous_version},
       {"previous_version_error", previous_version_error},
+      {"event_log_watermark", event_log_watermark},
+      {"event_log", {{"from", event_log_from}, {"events", event_log_events}, {"error", event_log_error}}},
       {"published", published},
       {"gate_failures", gate_failures},
       {"counts", {{"accounts", accounts}, {"posts", posts}, {"follow_edges", follow_edges},
@@ -47,6 +49,9 @@ std::string BatchReport::ToText() const {
   if (!previous_version_error.empty())
     text += StrCat("  live version unreadable (trained cold, no drift): ", previous_version_error, "\n");
   for (const auto& f : gate_failures) text += StrCat("  gate failed: ", f, "\n");
+  if (event_log_events > 0 || !event_log_error.empty())
+    text += StrCat("event log: ", event_log_events, " events folded in (sequences ", event_log_from, "..",
+                   event_log_watermark, ")", event_log_error.empty() ? "" : StrCat("; ", event_log_error), "\n");
   text += StrCat("graph: ", accounts, " accounts, ", posts, " posts, ", follow_edges, " follow edges, ",
                  interaction_edges, " interaction edges; ", held_out_edges, " newest follows held out\n");
   if (warm_started_accounts > 0) text += StrCat("warm start: ", warm_started_accounts, " accounts from the previous version\n");

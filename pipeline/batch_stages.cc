@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -13,25 +14,87 @@
 #include "graph/snapshot.h"
 #include "pipeline/internal/batch_run.h"
 #include "recall/index_io.h"
+#include "stream/event_log.h"
 #include "version/layout.h"
 #include "version/version_store.h"
 
 namespace gr::pipeline::internal {
 
+namespace {
+
+// The log position the live version contains (0 without a version, a
+// manifest or the key: then the whole log is new).
+uint64_t PreviousWatermark(const BatchRun& run) {
+  if (run.report.previous_version.empty()) return 0;
+  try {
+    const std::string path =
+        version::PathIn(version::VersionDir(run.c.artifacts_dir, run.report.previous_version), version::kManifestFile);
+    if (!std::filesystem::exists(path)) return 0;
+    std::ifstream in(path);
+    const nlohmann::json manifest = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    const auto it = manifest.is_object() ? manifest.find(version::kEventLogWatermarkKey) : manifest.end();
+    return it != manifest.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+graph::GraphChange ToChange(const stream::Event& e) {
+  using Kind = graph::GraphChange::Kind;
+  static constexpr Kind kKinds[] = {Kind::kFollow, Kind::kFollow, Kind::kUnfollow, Kind::kInteraction, Kind::kPost,
+                                    Kind::kAccount};
+  return {kKinds[static_cast<size_t>(e.kind)], e.interaction, e.time, e.dwell_ms, e.actor, e.object};
+}
+
+// The server's events since the live version, up to the log's end now.
+std::vector<graph::GraphChange> ReadEventsSincePrevious(BatchRun& run) {
+  BatchReport& r = run.report;
+  r.event_log_from = PreviousWatermark(run);
+  r.event_log_watermark = r.event_log_from;
+  const std::string dir = version::PathIn(run.c.artifacts_dir, version::kEventLogDir);
+  std::vector<graph::GraphChange> changes;
+  if (!std::filesystem::exists(dir)) return changes;
+  try {
+    r.event_log_watermark = stream::ReadEventLog(dir, r.event_log_from, UINT64_MAX, [&](uint64_t, const stream::Event& e) {
+      changes.push_back(ToChange(e));
+    });
+  } catch (const Error& e) {
+    // The batch is the source of truth: go on with the files, say so.
+    r.event_log_error = e.what();
+    spdlog::warn("event log not folded in: {}", e.what());
+    changes.clear();
+    r.event_log_watermark = r.event_log_from;
+  }
+  r.event_log_events = changes.size();
+  if (!changes.empty())
+    spdlog::info("event log: {} events since sequence {} folded into the graph", changes.size(), r.event_log_from);
+  return changes;
+}
+
+}  // namespace
+
 graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files) {
   graph::SocialGraph g;
+  BatchReport& r = run.report;
   if (run.work.Done("ingest")) {
     run.Stage("ingest (resumed: load snapshot)",
               [&] { g = graph::LoadSnapshot(run.work.Path(version::kGraphFile)); });
+    const nlohmann::json& done = run.work.Result("ingest");
+    r.event_log_from = done.value("event_log_from", uint64_t{0});
+    r.event_log_watermark = done.value("event_log_watermark", uint64_t{0});
+    r.event_log_events = done.value("event_log_events", uint64_t{0});
     return g;
   }
   run.Stage("ingest", [&] {
+    const std::vector<graph::GraphChange> changes = ReadEventsSincePrevious(run);
     graph::IngestConfig ingest;
     ingest.threads = run.c.run.threads;
-    g = graph::Ingest(files, ingest);
+    g = graph::Ingest(files, ingest, nullptr, changes);
     graph::SaveSnapshot(g, run.work.Path(version::kGraphFile));
     run.AfterStageWork("ingest");
-    run.work.MarkDone("ingest", nlohmann::json::object());
+    run.work.MarkDone("ingest", {{"event_log_from", r.event_log_from},
+                                 {"event_log_watermark", r.event_log_watermark},
+                                 {"event_log_events", r.event_log_events}});
   });
   return g;
 }

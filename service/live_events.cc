@@ -6,12 +6,13 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "version/layout.h"
 
 namespace gr::service {
 
 LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options,
                        const std::shared_ptr<const Model>& model)
-    : log_(artifacts_dir + "/events", options) {
+    : log_(version::PathIn(artifacts_dir, version::kEventLogDir), options) {
   applied_end_ = log_.end();
   Rebuild(model);
 }
@@ -20,7 +21,7 @@ uint64_t LiveEvents::WatermarkOf(const Model& model) {
   if (model.manifest_json.empty()) return 0;
   const nlohmann::json manifest = nlohmann::json::parse(model.manifest_json, nullptr, /*allow_exceptions=*/false);
   if (!manifest.is_object()) return 0;
-  const auto it = manifest.find("event_log_watermark");
+  const auto it = manifest.find(version::kEventLogWatermarkKey);
   return it != manifest.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
 }
 
@@ -49,8 +50,15 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
   auto graph = std::make_shared<graph::LiveGraph>(std::shared_ptr<const graph::SocialGraph>(model, &model->graph));
   std::lock_guard lock(mutex_);
   // Events up to applied_end_ are durable; later ones are still pending and
-  // reach this graph when drained.
-  const uint64_t from = std::min(watermark, applied_end_);
+  // reach this graph when drained. A version older than the retained log
+  // (a rollback far back) goes live without the dropped events.
+  uint64_t from = std::min(watermark, applied_end_);
+  if (from < log_.begin()) {
+    spdlog::warn("version {} contains the event log up to sequence {}, but the log now starts at {}: the events "
+                 "between were dropped by retention and are missing from its live graph",
+                 model->version, watermark, log_.begin());
+    from = log_.begin();
+  }
   const uint64_t end = stream::ReadEventLog(log_.dir(), from, applied_end_,
                                             [&](uint64_t, const stream::Event& e) { Apply(*graph, e); });
   GR_CHECK_CODE(end == applied_end_, ErrorCode::kCorruption, "event log ", log_.dir(), " ends at sequence ", end,
@@ -59,7 +67,14 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
   state->model = model;
   state->graph = std::move(graph);
   state->watermark = watermark;
-  state_.store(std::move(state));
+  const std::shared_ptr<const LiveState> old = state_.exchange(std::move(state));
+  // Retention: the segments neither this version nor the one before it
+  // (kept for a rollback) still needs.
+  if (old != nullptr) {
+    const size_t dropped = log_.DropSegmentsBefore(std::min(old->watermark, watermark));
+    if (dropped > 0) spdlog::info("event log: {} old segments dropped (before sequence {})", dropped,
+                                  std::min(old->watermark, watermark));
+  }
   const graph::LiveGraphCounts counts = state_.load()->graph->counts();
   spdlog::info("live graph of version {}: {} events replayed from sequence {} in {:.2f} s ({} new accounts, {} new "
                "posts, {} follows, {} unfollows, {} interactions)",

@@ -46,6 +46,8 @@ class LiveEvents {
 
   // Builds the live graph of a version about to go live: its base plus the
   // log from its watermark. Requests keep the old one until it is done.
+  // Then drops the log segments before both this version's watermark and
+  // the previous one's (retention with one version of margin).
   void Rebuild(const std::shared_ptr<const Model>& model);
 
   // The current live graph; never null.

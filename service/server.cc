@@ -315,7 +315,8 @@ struct Server::Impl {
       : options(o),
         source(o.artifacts, std::chrono::milliseconds(o.poll_ms), o.ef_search),
         live(o.artifacts,
-             {.sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
+             {.segment_bytes = o.event_segment_bytes,
+              .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
              source.Get()),
         service(options, source, live) {
     source.OnNewModel([this](const std::shared_ptr<const Model>& model) { live.Rebuild(model); });

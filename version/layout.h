@@ -29,6 +29,10 @@ inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kGraphFile = "graph.snap";
 inline constexpr const char* kAccountsEmbeddingFile = "accounts.emb";
 inline constexpr const char* kRankerFile = "ranker.bin";
+// The server's event log (stream/event_log.h), beside the versions; a
+// version's manifest records the log position it contains under this key.
+inline constexpr const char* kEventLogDir = "events";
+inline constexpr const char* kEventLogWatermarkKey = "event_log_watermark";
 
 // The recall indices a version holds, in this order.
 enum class IndexFile { kAccounts, kAuthors, kPosts };

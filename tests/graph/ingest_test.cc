@@ -293,3 +293,46 @@ TEST(SharedDataTest, KarateDuplicateLineIsMergedAndReported) {
 
 }  // namespace
 }  // namespace gr::graph
+
+namespace gr::graph {
+namespace {
+
+TEST(IngestChangesTest, ChangesAfterTheFilesAddRemoveAndReviveInOrder) {
+  const InputFiles files{.follows = ::gr::testing::WriteTextFile("ch-f.tsv", "1\t2\t10\n1\t3\t11\n2\t3\t12\n"),
+                         .posts = ::gr::testing::WriteTextFile("ch-p.tsv", "100\t2\t5\n")};
+  using Kind = GraphChange::Kind;
+  const std::vector<GraphChange> changes = {
+      {.kind = Kind::kUnfollow, .actor = 1, .object = 2},                 // a file follow removed
+      {.kind = Kind::kUnfollow, .actor = 2, .object = 3},
+      {.kind = Kind::kFollow, .time = 20, .actor = 2, .object = 3},     // and revived: one edge
+      {.kind = Kind::kFollow, .time = 21, .actor = 4, .object = 1},     // a new account's follow
+      {.kind = Kind::kFollow, .time = 22, .actor = 4, .object = 3},
+      {.kind = Kind::kUnfollow, .actor = 4, .object = 3},               // undone before the batch
+      {.kind = Kind::kAccount, .actor = 9},                             // no edges at all
+      {.kind = Kind::kPost, .time = 30, .actor = 3, .object = 300},
+      {.kind = Kind::kPost, .time = 31, .actor = 1, .object = 100},     // known post: first author stays
+      {.kind = Kind::kInteraction, .interaction = 1, .time = 32, .dwell_ms = 5, .actor = 4, .object = 300}};
+  IngestReport report;
+  const SocialGraph g = Ingest(files, {}, &report, changes);
+  EXPECT_EQ(report.changes, changes.size());
+  EXPECT_EQ(report.follows_removed, 2u);  // 1->2, and the file's 2->3 (the change's re-follow replaces it)
+  auto follows = [&](ExternalId a, ExternalId b) { return g.following.HasEdge(g.accounts.At(a), g.accounts.At(b)); };
+  EXPECT_FALSE(follows(1, 2));
+  EXPECT_TRUE(follows(1, 3));
+  EXPECT_TRUE(follows(2, 3));
+  EXPECT_TRUE(follows(4, 1));
+  EXPECT_FALSE(follows(4, 3));
+  EXPECT_EQ(g.following.num_edges(), 3u);
+  EXPECT_NE(g.accounts.Find(9), kNoVertex);
+  EXPECT_EQ(g.post_author[g.posts.At(300)], g.accounts.At(3));
+  EXPECT_EQ(g.post_author[g.posts.At(100)], g.accounts.At(2));
+  EXPECT_EQ(g.engagements.Degree(g.accounts.At(4)), 1u);
+  EXPECT_EQ(g.following.times[g.following.Begin(g.accounts.At(2))], 20u);
+  // The same graph whatever the thread count.
+  IngestConfig one_thread;
+  one_thread.threads = 1;
+  EXPECT_EQ(Ingest(files, one_thread, nullptr, changes), g);
+}
+
+}  // namespace
+}  // namespace gr::graph

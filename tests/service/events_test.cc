@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "core/error.h"
+#include "stream/event_log.h"
 #include "tests/service/service_fixture.h"
 
 namespace gr::service {
@@ -143,6 +145,46 @@ TEST_F(EventsTest, EmbeddingRecallFiltersReadTheLiveGraph) {
   ASSERT_EQ(after.ids_size(), 5);
   EXPECT_EQ(std::count(after.ids().begin(), after.ids().end(), before.ids(0)), 0);
   EXPECT_EQ(after.ids(0), before.ids(1));
+}
+
+TEST_F(EventsTest, AVersionReplaysFromItsWatermarkAndOldSegmentsAreDropped) {
+  // Small segments (4 events each), so that retention has whole ones to drop.
+  server_.reset();
+  ServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.artifacts = *root_ + "/artifacts";
+  options.stats_log_seconds = 0;
+  options.event_segment_bytes = stream::kSegmentHeaderBytes + 4 * stream::kEventRecordBytes;
+  server_ = std::make_unique<Server>(options);
+  stub_ = pb::Graphrec::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  pb::PushEventsResponse response;
+  for (uint64_t i = 0; i < 12; ++i)  // sequences 0..11, three segments
+    ASSERT_TRUE(Push({Make(pb::EVENT_FOLLOW, kNewAccount + i, 1)}, &response).ok());
+  EXPECT_EQ(Info().live_follows(), 12u);
+  // A batch folded the first 9 in and says so in its manifest.
+  auto publish = [&](const std::string& version, uint64_t watermark) {
+    version::WriteVersion(*root_ + "/artifacts", version, built_->g, built_->table, built_->indexes,
+                          StrCat(R"({"version": ")", version, R"(", "event_log_watermark": )", watermark, "}"),
+                          built_->ranker.get());
+    version::PublishVersion(*root_ + "/artifacts", version);
+    ASSERT_TRUE(server_->PollNow());
+  };
+  publish("v9", 9);
+  pb::ModelInfoResponse info = Info();
+  EXPECT_EQ(info.event_log_watermark(), 9u);
+  EXPECT_EQ(info.live_follows(), 3u);  // 9, 10, 11 replayed on top of v9
+  // v1's watermark (0) still needs every segment; the next version's does not.
+  const std::string events = *root_ + "/artifacts/events/";
+  EXPECT_TRUE(std::filesystem::exists(events + "00000000000000000000.events"));
+  publish("v10", 10);
+  EXPECT_EQ(Info().live_follows(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(events + "00000000000000000000.events"));  // [0, 4)
+  EXPECT_TRUE(std::filesystem::exists(events + "00000000000000000008.events"));   // holds 9 and 10
+  // A rollback past the retained log still goes live, without the dropped events.
+  version::PublishVersion(*root_ + "/artifacts", "v1");
+  ASSERT_TRUE(server_->PollNow());
+  EXPECT_EQ(Info().live_follows(), 4u);  // 8..11
 }
 
 TEST_F(EventsTest, MalformedRequestsAreRefusedWhole) {
