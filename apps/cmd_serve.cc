@@ -96,6 +96,9 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--event-sync", so->event_sync,
                     "fdatasync the event log (ARTIFACTS/events) before acknowledging pushed events; false leaves "
                     "flushing to the OS: a machine crash may lose acknowledged events")->capture_default_str();
+  serve->add_option("--walk-max-steps", so->walk_max_steps,
+                    "hops of the random walks behind one WALKS or MIXED recall request: quality vs time")
+      ->capture_default_str();
   serve->add_option("--event-segment-bytes", so->event_segment_bytes,
                     "event log segment size; segments no live or previous version needs are deleted")
       ->capture_default_str();

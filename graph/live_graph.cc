@@ -85,6 +85,17 @@ LiveGraph::LiveGraph(std::shared_ptr<const SocialGraph> base)
   GR_CHECK(base_ != nullptr, "LiveGraph needs a base graph");
   delta_->num_accounts.store(base_->num_accounts());
   delta_->num_posts.store(base_->num_posts());
+  // Each author's base posts oldest first (the CSR lists them by id), so
+  // that with the delta's, appended as they come, the newest are last.
+  const CsrGraph& authored = base_->authored;
+  authored_by_time_ = authored.targets;
+  if (!base_->post_time.empty()) {
+    for (size_t a = 0; a + 1 < authored.offsets.size(); ++a) {
+      std::stable_sort(authored_by_time_.begin() + static_cast<std::ptrdiff_t>(authored.offsets[a]),
+                       authored_by_time_.begin() + static_cast<std::ptrdiff_t>(authored.offsets[a + 1]),
+                       [&](VertexId x, VertexId y) { return base_->post_time[x] < base_->post_time[y]; });
+    }
+  }
 }
 
 LiveGraph::~LiveGraph() = default;
@@ -330,7 +341,7 @@ uint64_t LiveGraph::AuthoredCount(VertexId account) const {
 
 VertexId LiveGraph::AuthoredAt(VertexId account, uint64_t i) const {
   const uint64_t base = BaseDegree(base_->authored, base_->num_accounts(), account);
-  return i < base ? base_->authored.Neighbors(account)[i] : delta_->authored.Items(account)[i - base].target;
+  return i < base ? authored_by_time_[base_->authored.Begin(account) + i] : delta_->authored.Items(account)[i - base].target;
 }
 
 LiveGraphCounts LiveGraph::counts() const {

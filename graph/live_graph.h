@@ -83,7 +83,8 @@ class LiveGraph {
 
   // For sampling without copying a list: its entries, base then delta, and
   // the i-th (i below a count read earlier stays valid: lists only grow).
-  // A followee or follower removed by an unfollow reads as kNoVertex.
+  // A followee or follower removed by an unfollow reads as kNoVertex. An
+  // author's posts come oldest first (the newest are the last entries).
   uint64_t FolloweeCount(VertexId account) const;
   VertexId FolloweeAt(VertexId account, uint64_t i) const;
   uint64_t EngagementCount(VertexId account) const;
@@ -101,6 +102,7 @@ class LiveGraph {
   struct Delta;
   VertexId NewPost(ExternalId post, VertexId author, uint32_t time);
   std::shared_ptr<const SocialGraph> base_;
+  std::vector<VertexId> authored_by_time_;  // base_->authored's targets, each author's oldest first
   std::unique_ptr<Delta> delta_;
 };
 

@@ -52,13 +52,14 @@ struct RootEdges {
 class Walker {
  public:
   Walker(const graph::LiveGraph& g, WalkTarget target, const std::unordered_set<VertexId>& excluded,
-         std::vector<VertexId> unfollowed, uint32_t min_visits, uint64_t stop_candidates)
+         std::vector<VertexId> unfollowed, uint32_t min_visits, uint64_t stop_candidates, uint32_t recent_posts)
       : g_(g),
         target_(target),
         excluded_(excluded),
         unfollowed_(std::move(unfollowed)),
         min_visits_(min_visits),
-        stop_candidates_(stop_candidates) {}
+        stop_candidates_(stop_candidates),
+        recent_posts_(recent_posts) {}
 
   // Visits an author, or a post and its author; counts what is asked for.
   void VisitAuthor(VertexId author) {
@@ -79,7 +80,8 @@ class Walker {
   VertexId AtAuthor(VertexId author, FastRng& rng) {
     VisitAuthor(author);
     const uint64_t posts = g_.AuthoredCount(author);
-    if (posts > 0) VisitPost(g_.AuthoredAt(author, rng.Uniform(posts)), author);
+    const uint64_t choices = recent_posts_ > 0 ? std::min<uint64_t>(posts, recent_posts_) : posts;
+    if (posts > 0) VisitPost(g_.AuthoredAt(author, posts - choices + rng.Uniform(choices)), author);
     return author;
   }
   // A post: visit it, then move to one of its engagers (kNoVertex if none).
@@ -118,6 +120,7 @@ class Walker {
   const std::vector<VertexId> unfollowed_;  // sorted
   const uint32_t min_visits_;
   const uint64_t stop_candidates_;
+  const uint32_t recent_posts_;
   std::unordered_map<VertexId, uint32_t> visits_;
   uint64_t counted_ = 0;
   uint64_t found_ = 0;
@@ -145,7 +148,7 @@ std::vector<RecallResult> WalkRecall(const graph::LiveGraph& g, ExternalId user,
   const RootEdges root(g, u, config.half_life_days);
   if (root.edges.empty()) return {};
   Walker walker(g, target, excluded, g.Unfollowed(u), config.min_visits,
-                config.stop_candidates > 0 ? config.stop_candidates : 2 * k);
+                config.stop_candidates > 0 ? config.stop_candidates : 2 * k, config.recent_posts);
   FastRng rng = FastRng::ForItem(config.seed, user, 0x5a1c);
   uint32_t steps = 0;
   while (steps < config.max_steps && !walker.done()) {

@@ -7,7 +7,8 @@
 // From the user a walk takes one of its follows (to an author) or one of its
 // interactions (to a post), chosen in proportion to 2^(-age / half_life):
 // recent signals first. At an author it visits the author and one of the
-// author's posts; at a post it visits the post and its author, then moves
+// author's `recent_posts` newest posts (fresh content, and visits that add
+// up); at a post it visits the post and its author, then moves
 // to one of the post's engagers. From any other account it restarts at the
 // user with probability `restart`, else continues the same way over that
 // account's follows and interactions (uniformly). It stops early once
@@ -25,11 +26,12 @@
 namespace gr::recall {
 
 struct WalkRecallConfig {
-  uint32_t max_steps = 20000;      // hops, all walks together
+  uint32_t max_steps = 5000;       // hops, all walks together (the cost: ~0.5 us each at 1M accounts)
   double restart = 0.3;            // chance to go back to the user at each account
   uint32_t min_visits = 4;         // early stopping: visits that make a candidate "found"
   uint32_t stop_candidates = 0;    // early stopping: found candidates that end the walks; 0 = 2 k
   double half_life_days = 7.0;     // recency bias of the user's own edges; 0 = none
+  uint32_t recent_posts = 10;      // at an author, one of its newest this many posts; 0 = any
   uint64_t seed = 1;
 
   void Validate() const;  // throws kInvalidArgument naming the field

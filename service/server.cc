@@ -220,7 +220,8 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
     const auto results =
         kind == recall::RecallKind::kSimilarAccounts
             ? m.recaller->Recall(kind, id, k, exclude)
-            : RecallBySource(m, *live_.state(), kind, id, k, exclude, static_cast<RecallSource>(source));
+            : RecallBySource(m, *live_.state(), kind, id, k, exclude, static_cast<RecallSource>(source),
+                             {.max_steps = options_.walk_max_steps});
     for (const auto& r : results) {
       resp->add_ids(r.id);
       resp->add_scores(r.score);
@@ -284,6 +285,7 @@ void ServerOptions::Validate() const {
   GR_CHECK(max_k >= 1, "max_k must be >= 1");
   GR_CHECK(max_ids >= 1, "max_ids must be >= 1");
   GR_CHECK(max_events >= 1, "max_events must be >= 1");
+  GR_CHECK(walk_max_steps >= 1, "walk_max_steps must be >= 1");
   GR_CHECK(max_message_bytes >= 1024, "max_message_bytes must be >= 1024, got ", max_message_bytes);
   GR_CHECK(poll_ms >= 10, "poll_ms must be >= 10, got ", poll_ms);
   GR_CHECK(stats_log_seconds >= 0, "stats_log_seconds must be >= 0");

@@ -27,6 +27,7 @@ struct ServerOptions {
   // acknowledged events; a server crash does not).
   bool event_sync = true;
   uint64_t event_segment_bytes = uint64_t{64} << 20;  // event log segment size (retention drops whole segments)
+  uint32_t walk_max_steps = 5000;                      // hops per WALKS / MIXED recall request
   int max_message_bytes = 16 << 20;         // receive and send limit
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
