@@ -61,14 +61,18 @@ TEST(EventLogBatchTest, EventsSinceTheLiveVersionAreFoldedInAndTheWatermarkRecor
     log.Append(std::vector<stream::Event>{{.kind = stream::EventKind::kAccount, .actor = 990001},
                                           {.kind = stream::EventKind::kFollow, .time = 5, .actor = 990002, .object = a}});
   }
-  c.version = "v1";
-  const BatchReport first = RunBatch(c);
-  ASSERT_TRUE(first.published);
-  EXPECT_EQ(first.event_log_from, 0u);
-  EXPECT_EQ(first.event_log_watermark, 2u);
-  EXPECT_EQ(first.event_log_events, 2u);
-  EXPECT_EQ(Manifest(artifacts, "v1")[version::kEventLogWatermarkKey], 2);
-  const graph::SocialGraph g1 = graph::LoadSnapshot(version::PathIn(version::VersionDir(artifacts, "v1"), version::kGraphFile));
+  // Runs the batch as `name`; checks the log range it folded in; its graph.
+  auto run = [&](const std::string& name, uint64_t from, uint64_t watermark, uint64_t events) {
+    c.version = name;
+    const BatchReport report = RunBatch(c);
+    EXPECT_TRUE(report.published) << name;
+    EXPECT_EQ(report.event_log_from, from) << name;
+    EXPECT_EQ(report.event_log_watermark, watermark) << name;
+    EXPECT_EQ(report.event_log_events, events) << name;
+    EXPECT_EQ(Manifest(artifacts, name)[version::kEventLogWatermarkKey], watermark) << name;
+    return graph::LoadSnapshot(version::PathIn(version::VersionDir(artifacts, name), version::kGraphFile));
+  };
+  const graph::SocialGraph g1 = run("v1", 0, 2, 2);
   EXPECT_NE(g1.accounts.Find(990001), kNoVertex);
   EXPECT_TRUE(g1.following.HasEdge(g1.accounts.At(990002), g1.accounts.At(a)));
 
@@ -80,13 +84,7 @@ TEST(EventLogBatchTest, EventsSinceTheLiveVersionAreFoldedInAndTheWatermarkRecor
     log.Append(std::vector<stream::Event>{{.kind = stream::EventKind::kUnfollow, .actor = a, .object = followed},
                                           {.kind = stream::EventKind::kFollow, .time = 6, .actor = b, .object = 990001}});
   }
-  c.version = "v2";
-  const BatchReport second = RunBatch(c);
-  ASSERT_TRUE(second.published);
-  EXPECT_EQ(second.event_log_from, 2u);
-  EXPECT_EQ(second.event_log_watermark, 4u);
-  EXPECT_EQ(second.event_log_events, 2u);
-  const graph::SocialGraph g2 = graph::LoadSnapshot(version::PathIn(version::VersionDir(artifacts, "v2"), version::kGraphFile));
+  const graph::SocialGraph g2 = run("v2", 2, 4, 2);
   EXPECT_FALSE(g2.following.HasEdge(g2.accounts.At(a), g2.accounts.At(followed)));
   EXPECT_TRUE(g2.following.HasEdge(g2.accounts.At(b), g2.accounts.At(990001)));
   // Events before v1's watermark are not read again: by the next day's run
