@@ -173,4 +173,21 @@ std::vector<RecallResult> WalkRecall(const graph::LiveGraph& g, ExternalId user,
   return walker.Top(k, posts);
 }
 
+std::vector<RecallResult> FuseByReciprocalRank(const std::vector<std::vector<RecallResult>>& lists, size_t k) {
+  std::unordered_map<ExternalId, float> score;
+  std::vector<ExternalId> order;
+  for (const auto& list : lists) {
+    for (size_t rank = 0; rank < list.size(); ++rank) {
+      auto [it, added] = score.emplace(list[rank].id, 0.0f);
+      if (added) order.push_back(list[rank].id);
+      it->second += 1.0f / (60.0f + static_cast<float>(rank + 1));
+    }
+  }
+  std::vector<RecallResult> fused;
+  for (const ExternalId id : order) fused.push_back({id, score[id]});
+  std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+  if (fused.size() > k) fused.resize(k);
+  return fused;
+}
+
 }  // namespace gr::recall

@@ -48,4 +48,8 @@ enum class WalkTarget { kPosts, kAuthors };
 std::vector<RecallResult> WalkRecall(const graph::LiveGraph& g, ExternalId user, WalkTarget target, size_t k,
                                      bool exclude_known, const WalkRecallConfig& config = {});
 
+// Merges ranked lists by reciprocal rank (Cormack et al. 2009): an id
+// scores the sum of 1 / (60 + rank) over the lists it is in; the best k.
+std::vector<RecallResult> FuseByReciprocalRank(const std::vector<std::vector<RecallResult>>& lists, size_t k);
+
 }  // namespace gr::recall

@@ -35,24 +35,6 @@ std::vector<recall::RecallResult> FromEmbedding(const Model& model, const LiveSt
   return results;
 }
 
-// Reciprocal rank fusion (Cormack et al.): sum of 1 / (60 + rank) over lists.
-std::vector<recall::RecallResult> Fuse(const std::vector<std::vector<recall::RecallResult>>& lists, size_t k) {
-  std::unordered_map<ExternalId, float> score;
-  std::vector<ExternalId> order;
-  for (const auto& list : lists) {
-    for (size_t rank = 0; rank < list.size(); ++rank) {
-      auto [it, added] = score.emplace(list[rank].id, 0.0f);
-      if (added) order.push_back(list[rank].id);
-      it->second += 1.0f / (60.0f + static_cast<float>(rank + 1));
-    }
-  }
-  std::vector<recall::RecallResult> fused;
-  for (const ExternalId id : order) fused.push_back({id, score[id]});
-  std::stable_sort(fused.begin(), fused.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
-  if (fused.size() > k) fused.resize(k);
-  return fused;
-}
-
 }  // namespace
 
 std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveState& live, recall::RecallKind kind,
@@ -73,7 +55,7 @@ std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveS
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kNotFound) throw;  // an account with no vector yet: walks alone
   }
-  return Fuse(lists, k);
+  return recall::FuseByReciprocalRank(lists, k);
 }
 
 }  // namespace gr::service

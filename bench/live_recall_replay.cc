@@ -1,0 +1,133 @@
+// Quality by replay (issue 18): a version built from the days before CUT,
+// then the world's events from CUT on streamed into a live graph hour by
+// hour. After each hour, for users who interact in the next hour, recall@K
+// of the posts they interact with then (posts they had already seen do not
+// count) for three sources: EMBEDDING (the stale version's post index,
+// seen posts filtered with the live graph), WALKS (random walks over the
+// live graph) and MIXED (both by reciprocal rank). One JSON line per hour,
+// then the means.
+//   live_recall_replay ARTIFACTS WORLD CUT_UNIX_S [HOURS [USERS [K]]]
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "graph/ingest.h"
+#include "graph/live_graph.h"
+#include "recall/walk_recall.h"
+#include "version/version_store.h"
+
+namespace {
+
+using gr::ExternalId;
+
+struct Event {
+  uint32_t time;
+  int kind;  // 0 post, 1 follow, 2 interaction
+  ExternalId actor, object;
+  uint8_t type;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: live_recall_replay ARTIFACTS WORLD CUT_UNIX_S [HOURS [USERS [K]]]\n");
+    return 2;
+  }
+  const std::string artifacts = argv[1], world = argv[2];
+  const auto cut = static_cast<uint32_t>(std::stoul(argv[3]));
+  const int hours = argc > 4 ? std::stoi(argv[4]) : 24;
+  const size_t max_users = argc > 5 ? std::stoul(argv[5]) : 300;
+  const size_t k = argc > 6 ? std::stoul(argv[6]) : 50;
+
+  auto loaded = std::make_shared<gr::version::LoadedVersion>(
+      gr::version::LoadVersion(artifacts, gr::version::ReadCurrentVersion(artifacts)));
+  const gr::recall::Recaller recaller(loaded->graph, loaded->table, loaded->indexes);
+  gr::graph::LiveGraph live(std::shared_ptr<const gr::graph::SocialGraph>(loaded, &loaded->graph));
+
+  // The world's events from the cut on, by hour.
+  std::vector<std::vector<Event>> by_hour(static_cast<size_t>(hours));
+  auto add = [&](uint32_t time, Event e) {
+    if (time < cut || time >= cut + 3600u * static_cast<uint32_t>(hours)) return;
+    by_hour[(time - cut) / 3600].push_back(e);
+  };
+  const gr::graph::IngestConfig config;
+  for (const auto& r : gr::graph::ReadPosts(world + "/posts.tsv", config)) add(r.time, {r.time, 0, r.author, r.post, 0});
+  for (const auto& r : gr::graph::ReadFollows(world + "/follows.tsv", config)) add(r.time, {r.time, 1, r.src, r.dst, 0});
+  for (const auto& r : gr::graph::ReadInteractions(world + "/interactions.tsv", config))
+    add(r.time, {r.time, 2, r.account, r.post, r.type});
+  for (auto& events : by_hour)
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
+
+  std::map<std::string, std::vector<double>> all;
+  std::mt19937_64 rng(7);
+  for (int h = 0; h + 1 < hours; ++h) {
+    for (const Event& e : by_hour[static_cast<size_t>(h)]) {
+      if (e.kind == 0) live.AddPost(e.object, e.actor, e.time);
+      if (e.kind == 1) live.Follow(e.actor, e.object, e.time);
+      if (e.kind == 2) live.Interact(e.actor, e.object, static_cast<gr::graph::InteractionType>(e.type), e.time, 0);
+    }
+    // Next hour's interactions, per user, of posts the user had not seen.
+    std::map<ExternalId, std::set<ExternalId>> targets;
+    for (const Event& e : by_hour[static_cast<size_t>(h + 1)]) {
+      if (e.kind != 2) continue;
+      const gr::VertexId u = live.FindAccount(e.actor);
+      bool seen = false;
+      if (u != gr::kNoVertex)
+        for (const auto& i : live.Engagements(u)) seen |= live.PostId(i.post) == e.object;
+      if (!seen) targets[e.actor].insert(e.object);
+    }
+    std::vector<ExternalId> users;
+    for (const auto& [user, posts] : targets) users.push_back(user);
+    std::shuffle(users.begin(), users.end(), rng);
+    if (users.size() > max_users) users.resize(max_users);
+    std::map<std::string, double> sum;
+    for (const ExternalId user : users) {
+      const std::set<ExternalId>& want = targets[user];
+      std::vector<gr::recall::RecallResult> embedding, walks;
+      try {
+        std::unordered_set<ExternalId> known;
+        if (const gr::VertexId u = live.FindAccount(user); u != gr::kNoVertex)
+          for (const auto& i : live.Engagements(u)) known.insert(live.PostId(i.post));
+        embedding = recaller.Recall(gr::recall::RecallKind::kPosts, user, k + known.size(), true);
+        std::erase_if(embedding, [&](const auto& r) { return known.contains(r.id); });
+        if (embedding.size() > k) embedding.resize(k);
+      } catch (const gr::Error&) {  // a user the version has no vector for
+      }
+      try {
+        walks = gr::recall::WalkRecall(live, user, gr::recall::WalkTarget::kPosts, k, true);
+      } catch (const gr::Error&) {
+      }
+      const auto mixed = gr::recall::FuseByReciprocalRank({walks, embedding}, k);
+      auto recall = [&](const std::vector<gr::recall::RecallResult>& got) {
+        size_t hits = 0;
+        for (const auto& r : got) hits += want.contains(r.id);
+        return static_cast<double>(hits) / static_cast<double>(want.size());
+      };
+      sum["embedding"] += recall(embedding);
+      sum["walks"] += recall(walks);
+      sum["mixed"] += recall(mixed);
+    }
+    nlohmann::json line = {{"hour", h + 1}, {"users", users.size()}, {"events_applied", by_hour[static_cast<size_t>(h)].size()}};
+    for (const auto& [source, total] : sum) {
+      const double mean = total / static_cast<double>(std::max<size_t>(1, users.size()));
+      line["recall_at_k_" + source] = mean;
+      if (!users.empty()) all[source].push_back(mean);
+    }
+    std::printf("%s\n", line.dump().c_str());
+  }
+  nlohmann::json means = {{"k", k}, {"hours", hours}, {"version_accounts", loaded->graph.num_accounts()},
+                          {"live_new_accounts", live.counts().new_accounts}, {"live_new_posts", live.counts().new_posts}};
+  for (const auto& [source, values] : all) {
+    double total = 0;
+    for (const double v : values) total += v;
+    means["mean_recall_at_k_" + source] = total / static_cast<double>(std::max<size_t>(1, values.size()));
+  }
+  std::printf("%s\n", means.dump().c_str());
+  return 0;
+}
