@@ -22,6 +22,7 @@ struct PushArgs {
   uint32_t batch = 10000;
   double timeout_seconds = 30;
   bool skip_bad_lines = false;
+  std::string token;
 };
 
 // An event as read, 32 bytes (a day of files can be 10^8 lines).
@@ -85,7 +86,7 @@ void RunPush(const PushArgs& args) {
       e->set_dwell_ms(in.dwell_ms);
     }
     pb::PushEventsResponse response;
-    ThrowIfFailed(stub->PushEvents(ContextWithTimeout(args.timeout_seconds).get(), request, &response),
+    ThrowIfFailed(stub->PushEvents(ContextWithTimeout(args.timeout_seconds, args.token).get(), request, &response),
                   StrCat("events ", begin, "..", end - 1, " (", begin, " acknowledged before them)"));
     if (begin == 0) first_sequence = response.first_sequence();
     last_sequence = response.first_sequence() + response.count() - 1;
@@ -123,6 +124,7 @@ void AddEventsCommand(CLI::App& app) {
       ->capture_default_str();
   push->add_option("--timeout", args->timeout_seconds, "deadline of each request, seconds")->capture_default_str();
   push->add_flag("--skip-bad-lines", args->skip_bad_lines, "count and report malformed lines instead of failing");
+  AddTokenOption(push, args->token);
   push->callback([args] { RunPush(*args); });
 }
 

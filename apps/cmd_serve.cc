@@ -46,6 +46,7 @@ struct QueryArgs {
   bool exclude = false, json = false;
   std::string kind = "input";
   std::string source = "embedding";
+  std::string token;
   double timeout_seconds = 5;
   uint64_t time = 0;
 };
@@ -67,7 +68,7 @@ template <typename Request, typename Response, typename Call>
 void Query(const QueryArgs& args, const Request& request, Call call) {
   auto stub = ConnectTo(args.address);
   Response response;
-  ThrowIfFailed(call(*stub, ContextWithTimeout(args.timeout_seconds).get(), request, &response), "query");
+  ThrowIfFailed(call(*stub, ContextWithTimeout(args.timeout_seconds, args.token).get(), request, &response), "query");
   Print(response, args.json);
 }
 
@@ -96,6 +97,10 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--event-sync", so->event_sync,
                     "fdatasync the event log (ARTIFACTS/events) before acknowledging pushed events; false leaves "
                     "flushing to the OS: a machine crash may lose acknowledged events")->capture_default_str();
+  serve->add_option("--auth-tokens", so->auth_tokens,
+                    "token file, lines 'TOKEN read|write|read,write': every rpc then needs a bearer token with the "
+                    "read scope, PushEvents the write scope (health and reflection stay open)")
+      ->check(CLI::ExistingFile);
   serve->add_option("--walk-max-steps", so->walk_max_steps,
                     "hops of the random walks behind one WALKS or MIXED recall request: quality vs time")
       ->capture_default_str();
@@ -134,6 +139,7 @@ void AddServeCommands(CLI::App& app) {
   query->add_option("--address", qa->address, "server host:port")->capture_default_str();
   query->add_option("--timeout", qa->timeout_seconds, "deadline, seconds")->capture_default_str();
   query->add_flag("--json", qa->json, "print the answer as JSON (default: protobuf text)");
+  AddTokenOption(query, qa->token);
   auto add_recall = [&](const char* name, const char* help, const char* exclude_help) {
     auto* cmd = query->add_subcommand(name, help);
     cmd->add_option("--id", qa->ids, "account id")->required();

@@ -8,11 +8,17 @@ std::unique_ptr<graphrec::v1::Graphrec::Stub> ConnectTo(const std::string& addre
   return graphrec::v1::Graphrec::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
 }
 
-std::unique_ptr<grpc::ClientContext> ContextWithTimeout(double seconds) {
+std::unique_ptr<grpc::ClientContext> ContextWithTimeout(double seconds, const std::string& token) {
   auto context = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6)));
   return context;
+}
+
+void AddTokenOption(CLI::App* cmd, std::string& token) {
+  cmd->add_option("--token", token, "bearer token for a server started with --auth-tokens")
+      ->envname("GRAPHREC_TOKEN");
 }
 
 void ThrowIfFailed(const grpc::Status& status, const std::string& what) {

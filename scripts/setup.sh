@@ -15,6 +15,7 @@ packages=(
   libeigen3-dev                 # ranker linear algebra
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   zlib1g-dev                    # .gz inputs
+  libssl-dev                    # bearer tokens: SHA-256 and constant-time compare (service/auth)
   clang-14 libclang-rt-14-dev libomp-14-dev   # the fuzzing build (scripts/fuzz.sh)
 )
 

@@ -11,10 +11,12 @@
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/error.h"
 #include "proto/graphrec.grpc.pb.h"
+#include "service/auth.h"
 #include "service/latency.h"
 #include "service/live_events.h"
 #include "service/live_recall.h"
@@ -46,8 +48,8 @@ grpc::Status ToStatus(const Error& e) {
 
 class ServiceImpl final : public pb::Graphrec::CallbackService {
  public:
-  ServiceImpl(const ServerOptions& options, ModelSource& source, LiveEvents& live)
-      : options_(options), source_(source), live_(live) {}
+  ServiceImpl(const ServerOptions& options, ModelSource& source, LiveEvents& live, const TokenTable* tokens)
+      : options_(options), source_(source), live_(live), tokens_(tokens) {}
 
   grpc::ServerUnaryReactor* SimilarAccounts(grpc::CallbackServerContext* ctx, const pb::SimilarAccountsRequest* req,
                                             pb::RecallResponse* resp) override {
@@ -186,8 +188,10 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
   template <typename Handler>
   grpc::ServerUnaryReactor* Serve(Method method, grpc::CallbackServerContext* ctx, Handler&& handle) {
     const auto start = Clock::now();
-    grpc::Status status;
-    if (ctx->deadline() < std::chrono::system_clock::now()) {
+    grpc::Status status = Authorize(method, *ctx);
+    if (!status.ok()) {
+      // refused before any work
+    } else if (ctx->deadline() < std::chrono::system_clock::now()) {
       status = {grpc::StatusCode::DEADLINE_EXCEEDED, "the deadline passed before the request was served"};
     } else {
       try {
@@ -205,6 +209,22 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(status);
     return reactor;
+  }
+
+  // With a token table, the request's bearer token must grant the method's
+  // scope: write for PushEvents, read for the rest.
+  grpc::Status Authorize(Method method, const grpc::CallbackServerContext& ctx) const {
+    if (tokens_ == nullptr) return grpc::Status::OK;
+    const auto& metadata = ctx.client_metadata();
+    const auto it = metadata.find("authorization");
+    const uint8_t scopes =
+        it == metadata.end() ? 0 : tokens_->ScopesOf(std::string_view(it->second.data(), it->second.size()));
+    if (scopes == 0)
+      return {grpc::StatusCode::UNAUTHENTICATED, "a known bearer token is required (metadata authorization: Bearer TOKEN)"};
+    const bool write = method == kPushEvents;
+    if ((scopes & (write ? kScopeWrite : kScopeRead)) == 0)
+      return {grpc::StatusCode::PERMISSION_DENIED, StrCat("this token may not ", write ? "write" : "read")};
+    return grpc::Status::OK;
   }
 
   // Similar accounts (source unused) or user -> authors / posts from `source`.
@@ -260,6 +280,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
   const ServerOptions& options_;
   ModelSource& source_;
   LiveEvents& live_;
+  const TokenTable* tokens_;  // null: no authorization
   std::array<LatencyHistogram, kNumMethods> stats_;
 };
 
@@ -320,7 +341,11 @@ struct Server::Impl {
              {.segment_bytes = o.event_segment_bytes,
               .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
              source.Get()),
-        service(options, source, live) {
+        tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
+        service(options, source, live, tokens ? &*tokens : nullptr) {
+    if (tokens)
+      spdlog::warn("{} bearer tokens from {}: they travel in clear text (no TLS here): listen on loopback or "
+                   "behind a TLS-terminating proxy", tokens->size(), o.auth_tokens);
     source.OnNewModel([this](const std::shared_ptr<const Model>& model) { live.Rebuild(model); });
   }
 
@@ -397,6 +422,7 @@ struct Server::Impl {
   ServerOptions options;
   ModelSource source;
   LiveEvents live;
+  std::optional<TokenTable> tokens;
   ServiceImpl service;
   std::unique_ptr<grpc::Server> server;  // replaced by the watchdog under `mutex`
   int port = 0;

@@ -28,6 +28,9 @@ struct ServerOptions {
   bool event_sync = true;
   uint64_t event_segment_bytes = uint64_t{64} << 20;  // event log segment size (retention drops whole segments)
   uint32_t walk_max_steps = 5000;                      // hops per WALKS / MIXED recall request
+  // Token file (service/auth.h): every rpc then needs a bearer token with
+  // the read scope, PushEvents the write scope. "" = no authorization.
+  std::string auth_tokens;
   int max_message_bytes = 16 << 20;         // receive and send limit
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
