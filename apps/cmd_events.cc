@@ -22,7 +22,7 @@ struct PushArgs {
   uint32_t batch = 10000;
   double timeout_seconds = 30;
   bool skip_bad_lines = false;
-  std::string token;
+  ClientOptions client;
 };
 
 // An event as read, 32 bytes (a day of files can be 10^8 lines).
@@ -68,7 +68,7 @@ void RunPush(const PushArgs& args) {
            "give at least one of --follows, --unfollows, --interactions, --posts");
   GR_CHECK(args.batch >= 1, "--batch must be >= 1");
   const std::vector<FileEvent> events = ReadEvents(args);
-  auto stub = ConnectTo(args.address);
+  auto stub = ConnectTo(args.address, args.client);
   const auto start = std::chrono::steady_clock::now();
   auto last_log = start;
   uint64_t first_sequence = 0, last_sequence = 0;
@@ -86,7 +86,7 @@ void RunPush(const PushArgs& args) {
       e->set_dwell_ms(in.dwell_ms);
     }
     pb::PushEventsResponse response;
-    ThrowIfFailed(stub->PushEvents(ContextWithTimeout(args.timeout_seconds, args.token).get(), request, &response),
+    ThrowIfFailed(stub->PushEvents(ContextWithTimeout(args.timeout_seconds, args.client.token).get(), request, &response),
                   StrCat("events ", begin, "..", end - 1, " (", begin, " acknowledged before them)"));
     if (begin == 0) first_sequence = response.first_sequence();
     last_sequence = response.first_sequence() + response.count() - 1;
@@ -124,7 +124,7 @@ void AddEventsCommand(CLI::App& app) {
       ->capture_default_str();
   push->add_option("--timeout", args->timeout_seconds, "deadline of each request, seconds")->capture_default_str();
   push->add_flag("--skip-bad-lines", args->skip_bad_lines, "count and report malformed lines instead of failing");
-  AddTokenOption(push, args->token);
+  AddClientOptions(push, args->client);
   push->callback([args] { RunPush(*args); });
 }
 

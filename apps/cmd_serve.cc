@@ -46,7 +46,7 @@ struct QueryArgs {
   bool exclude = false, json = false;
   std::string kind = "input";
   std::string source = "embedding";
-  std::string token;
+  ClientOptions client;
   double timeout_seconds = 5;
   uint64_t time = 0;
 };
@@ -66,9 +66,10 @@ void Print(const google::protobuf::Message& message, bool json) {
 // Calls one rpc; prints the answer, or throws with the status.
 template <typename Request, typename Response, typename Call>
 void Query(const QueryArgs& args, const Request& request, Call call) {
-  auto stub = ConnectTo(args.address);
+  auto stub = ConnectTo(args.address, args.client);
   Response response;
-  ThrowIfFailed(call(*stub, ContextWithTimeout(args.timeout_seconds, args.token).get(), request, &response), "query");
+  ThrowIfFailed(call(*stub, ContextWithTimeout(args.timeout_seconds, args.client.token).get(), request, &response),
+                "query");
   Print(response, args.json);
 }
 
@@ -100,6 +101,12 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--auth-tokens", so->auth_tokens,
                     "token file, lines 'TOKEN read|write|read,write': every rpc then needs a bearer token with the "
                     "read scope, PushEvents the write scope (health and reflection stay open)")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--tls-cert", so->tls_cert, "serve TLS with this PEM certificate chain (with --tls-key)")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--tls-key", so->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  serve->add_option("--tls-client-ca", so->tls_client_ca,
+                    "require client certificates that chain to these PEM CAs (mutual TLS)")
       ->check(CLI::ExistingFile);
   serve->add_option("--walk-max-steps", so->walk_max_steps,
                     "hops of the random walks behind one WALKS or MIXED recall request: quality vs time")
@@ -139,7 +146,7 @@ void AddServeCommands(CLI::App& app) {
   query->add_option("--address", qa->address, "server host:port")->capture_default_str();
   query->add_option("--timeout", qa->timeout_seconds, "deadline, seconds")->capture_default_str();
   query->add_flag("--json", qa->json, "print the answer as JSON (default: protobuf text)");
-  AddTokenOption(query, qa->token);
+  AddClientOptions(query, qa->client);
   auto add_recall = [&](const char* name, const char* help, const char* exclude_help) {
     auto* cmd = query->add_subcommand(name, help);
     cmd->add_option("--id", qa->ids, "account id")->required();

@@ -12,14 +12,23 @@
 
 namespace gr::apps {
 
-std::unique_ptr<graphrec::v1::Graphrec::Stub> ConnectTo(const std::string& address);
+// How a client command reaches the server: a bearer token, and TLS (a CA to
+// verify the server with; a certificate and key when the server requires
+// client certificates). Set by AddClientOptions.
+struct ClientOptions {
+  std::string token;
+  std::string tls_ca, tls_cert, tls_key;
+};
+
+// --token ($GRAPHREC_TOKEN), --tls-ca, --tls-cert, --tls-key.
+void AddClientOptions(CLI::App* cmd, ClientOptions& options);
+
+// Plaintext unless options.tls_ca is set. Throws kIo for an unreadable file.
+std::unique_ptr<graphrec::v1::Graphrec::Stub> ConnectTo(const std::string& address, const ClientOptions& options = {});
 
 // A context whose deadline is `seconds` from now, carrying `token` as a
 // bearer token when not empty.
 std::unique_ptr<grpc::ClientContext> ContextWithTimeout(double seconds, const std::string& token = "");
-
-// The --token option of a client command (default: $GRAPHREC_TOKEN).
-void AddTokenOption(CLI::App* cmd, std::string& token);
 
 // Throws for a failed status: NOT_FOUND as kNotFound, INVALID_ARGUMENT as
 // kInvalidArgument, anything else as kIo; the message starts with `what`.

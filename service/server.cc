@@ -21,6 +21,7 @@
 #include "service/live_events.h"
 #include "service/live_recall.h"
 #include "service/model.h"
+#include "service/tls.h"
 
 namespace gr::service {
 namespace {
@@ -286,39 +287,6 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
 
 }  // namespace
 
-void CheckListenAddress(const std::string& address) {
-  GR_CHECK(!address.empty(), "address is empty");
-  if (address.starts_with("unix:")) return;
-  const size_t colon = address.rfind(':');
-  GR_CHECK(colon != std::string::npos && colon > 0, "address '", Excerpt(address), "' must be host:port");
-  const std::string_view host(address.data(), colon), port(address.data() + colon + 1, address.size() - colon - 1);
-  GR_CHECK(host.find(':') == std::string_view::npos || (host.front() == '[' && host.back() == ']'),
-           "address '", Excerpt(address), "': an IPv6 host goes in brackets, [::1]:port");
-  uint32_t number = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-  GR_CHECK(!port.empty() && ec == std::errc() && end == port.data() + port.size() && number <= 65535,
-           "address '", Excerpt(address), "': port must be 0 to 65535");
-}
-
-void ServerOptions::Validate() const {
-  CheckListenAddress(address);
-  GR_CHECK(!artifacts.empty(), "artifacts directory is empty");
-  GR_CHECK(max_k >= 1, "max_k must be >= 1");
-  GR_CHECK(max_ids >= 1, "max_ids must be >= 1");
-  GR_CHECK(max_events >= 1, "max_events must be >= 1");
-  GR_CHECK(walk_max_steps >= 1, "walk_max_steps must be >= 1");
-  GR_CHECK(max_message_bytes >= 1024, "max_message_bytes must be >= 1024, got ", max_message_bytes);
-  GR_CHECK(poll_ms >= 10, "poll_ms must be >= 10, got ", poll_ms);
-  GR_CHECK(stats_log_seconds >= 0, "stats_log_seconds must be >= 0");
-  GR_CHECK(max_streams_per_connection >= 1, "max_streams_per_connection must be >= 1");
-  GR_CHECK(idle_timeout_ms >= 1000, "idle_timeout_ms must be >= 1000, got ", idle_timeout_ms);
-  GR_CHECK(handshake_timeout_ms >= 100, "handshake_timeout_ms must be >= 100, got ", handshake_timeout_ms);
-  GR_CHECK(listener_check_ms == 0 || listener_check_ms >= 100, "listener_check_ms must be 0 or >= 100, got ",
-           listener_check_ms);
-  GR_CHECK(memory_quota_bytes >= 4 * int64_t{max_message_bytes}, "memory_quota_bytes must hold at least four ",
-           "messages of max_message_bytes (", max_message_bytes, "), got ", memory_quota_bytes);
-}
-
 namespace {
 
 // Descriptors are what idle or slow clients use up: take the hard limit.
@@ -344,8 +312,9 @@ struct Server::Impl {
         tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
         service(options, source, live, tokens ? &*tokens : nullptr) {
     if (tokens)
-      spdlog::warn("{} bearer tokens from {}: they travel in clear text (no TLS here): listen on loopback or "
-                   "behind a TLS-terminating proxy", tokens->size(), o.auth_tokens);
+      spdlog::log(o.tls_cert.empty() ? spdlog::level::warn : spdlog::level::info,
+                  "{} bearer tokens from {}{}", tokens->size(), o.auth_tokens,
+                  o.tls_cert.empty() ? ": without TLS they travel in clear text (--tls-cert, --tls-key)" : "");
     source.OnNewModel([this](const std::shared_ptr<const Model>& model) { live.Rebuild(model); });
   }
 
@@ -353,7 +322,7 @@ struct Server::Impl {
   // cannot listen.
   std::unique_ptr<grpc::Server> Build(const std::string& address) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort(address, ServerCredentialsFor(Tls()), &port);
     builder.RegisterService(&service);
     builder.SetMaxReceiveMessageSize(options.max_message_bytes);
     builder.SetMaxSendMessageSize(options.max_message_bytes);
@@ -375,9 +344,11 @@ struct Server::Impl {
   bool ListenerAnswers() const {
     grpc::ChannelArguments arguments;
     arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
-    const auto channel = grpc::CreateCustomChannel(ProbeTarget(), grpc::InsecureChannelCredentials(), arguments);
+    const auto channel = grpc::CreateCustomChannel(ProbeTarget(), ProbeCredentialsFor(Tls()), arguments);
     return channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
+
+  TlsFiles Tls() const { return {options.tls_cert, options.tls_key, options.tls_client_ca}; }
 
   // The configured address with the port actually bound (port 0 picks one).
   std::string BoundAddress() const {
@@ -455,7 +426,10 @@ Server::Server(const ServerOptions& options) {
         impl->service.LogStats();
     });
   }
-  if (options.listener_check_ms > 0) impl_->listener_watchdog = std::thread([impl = impl_.get()] { impl->WatchListener(); });
+  if (options.listener_check_ms > 0 && ProbeCredentialsFor(impl_->Tls()) == nullptr)
+    spdlog::warn("listener watchdog off: the server requires client certificates, which its probe does not have");
+  else if (options.listener_check_ms > 0)
+    impl_->listener_watchdog = std::thread([impl = impl_.get()] { impl->WatchListener(); });
   spdlog::info("listening on port {} (address {})", impl_->port, options.address);
 }
 

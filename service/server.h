@@ -31,6 +31,9 @@ struct ServerOptions {
   // Token file (service/auth.h): every rpc then needs a bearer token with
   // the read scope, PushEvents the write scope. "" = no authorization.
   std::string auth_tokens;
+  // TLS (service/tls.h): PEM files; empty cert = plaintext. A client CA
+  // makes client certificates required and verified (mutual TLS).
+  std::string tls_cert, tls_key, tls_client_ca;
   int max_message_bytes = 16 << 20;         // receive and send limit
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search

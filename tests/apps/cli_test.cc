@@ -24,9 +24,10 @@ namespace {
 
 using ::gr::testing::RunCommand;
 
-// Runs graphrec with `args`; stdout and stderr together.
-std::pair<int, std::string> Graphrec(const std::string& args) {
-  return RunCommand(StrCat(GR_GRAPHREC_BINARY, " ", args, " 2>&1"));
+// Runs graphrec with `args`; stdout and stderr together. With raw, `args`
+// is the whole shell command.
+std::pair<int, std::string> Graphrec(const std::string& args, bool raw = false) {
+  return RunCommand(raw ? args : StrCat(GR_GRAPHREC_BINARY, " ", args, " 2>&1"));
 }
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -116,13 +117,13 @@ struct ServerProcess {
   void Kill(const char* signal) const { std::system(StrCat("kill -", signal, " $(cat ", pid_file, ")").c_str()); }
 };
 
-ServerProcess StartServer(const std::string& artifacts, const std::string& name) {
+ServerProcess StartServer(const std::string& artifacts, const std::string& name, const std::string& extra = "") {
   ServerProcess server;
   const std::string log = ::gr::testing::TempPath(name + "-serve.log");
   server.pid_file = ::gr::testing::TempPath(name + "-serve.pid");
   std::filesystem::remove(log);
   std::system(StrCat("sh -c 'echo $$ > ", server.pid_file, "; exec ", GR_GRAPHREC_BINARY, " serve --artifacts ",
-                     artifacts, " --address 127.0.0.1:0 --stats-log-seconds 0 > ", log, " 2>&1' &")
+                     artifacts, " --address 127.0.0.1:0 --stats-log-seconds 0 ", extra, " > ", log, " 2>&1' &")
                   .c_str());
   for (int i = 0; i < 400 && server.address.empty(); ++i) {  // "graphrec serve: listening on port N"
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -175,6 +176,34 @@ TEST(CliTest, EventsPushReachesARunningServerAndItsLog) {
   const auto [down_code, down_output] = Graphrec(StrCat("events push --timeout 2 --address 127.0.0.1:1 --follows ", follows));
   EXPECT_NE(down_code, 0);
   EXPECT_TRUE(Contains(down_output, "events 0..1 (0 acknowledged before them)")) << down_output;
+}
+
+TEST(CliTest, QueryAndPushOverTlsWithATokenFromTheEnvironment) {
+  const std::string base = ::gr::testing::TempPath("cli-tls");
+  if (std::system(StrCat("openssl req -x509 -newkey rsa:2048 -nodes -keyout ", base, "-key.pem -out ", base,
+                         "-cert.pem -days 2 -subj /CN=localhost -addext 'subjectAltName=IP:127.0.0.1' >/dev/null 2>&1")
+                      .c_str()) != 0)
+    GTEST_SKIP() << "no openssl command";
+  const std::string tokens = ::gr::testing::WriteTextFile("cli-tokens", "writer-token-0123456789 read,write\n");
+  const ServerProcess server =
+      StartServer(Artifacts("tls-artifacts"), "tls",
+                  StrCat("--tls-cert ", base, "-cert.pem --tls-key ", base, "-key.pem --auth-tokens ", tokens));
+  ASSERT_FALSE(server.address.empty()) << server.log;
+  const std::string follows = ::gr::testing::WriteTextFile("tls-follows.tsv", "777000000009\t1\t1\n");
+  const std::string tls = StrCat(" --tls-ca ", base, "-cert.pem");
+  const auto [plain_code, plain] = Graphrec(StrCat("query --timeout 2 --address ", server.address, " info"));
+  const auto [no_token_code, no_token] = Graphrec(StrCat("query --address ", server.address, tls, " info"));
+  const auto [info_code, info] =
+      Graphrec(StrCat("GRAPHREC_TOKEN=writer-token-0123456789 ", GR_GRAPHREC_BINARY, " query --address ",
+                      server.address, tls, " info 2>&1; true"), /*raw=*/true);
+  const auto [push_code, push] = Graphrec(StrCat("events push --token writer-token-0123456789 --address ",
+                                                 server.address, tls, " --follows ", follows));
+  server.Kill("TERM");
+  EXPECT_NE(plain_code, 0) << plain;
+  EXPECT_NE(no_token_code, 0);
+  EXPECT_TRUE(Contains(no_token, "bearer token")) << no_token;
+  EXPECT_TRUE(Contains(info, "version:")) << info;
+  EXPECT_EQ(push_code, 0) << push;
 }
 
 TEST(CliTest, EveryAcknowledgedEventSurvivesKillNineOfTheServer) {

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "core/error.h"
 #include "tests/service/service_fixture.h"
@@ -82,6 +84,94 @@ TEST_F(AuthServerTest, EachRpcNeedsItsScope) {
   pb::RecallResponse answer;
   EXPECT_EQ(stub_->RecallPosts(As("").get(), recall, &answer).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(stub_->RecallPosts(As(kWriter).get(), recall, &answer).ok());
+}
+
+}  // namespace
+}  // namespace gr::service
+
+namespace gr::service {
+namespace {
+
+// A self-signed certificate for localhost / 127.0.0.1 made with the openssl
+// command, as name-cert.pem and name-key.pem; false if openssl is missing.
+bool MakeCertificate(const std::string& name) {
+  const std::string base = ::gr::testing::TempPath(name);
+  return std::system(StrCat("openssl req -x509 -newkey rsa:2048 -nodes -keyout ", base, "-key.pem -out ", base,
+                            "-cert.pem -days 2 -subj /CN=localhost -addext "
+                            "'subjectAltName=DNS:localhost,IP:127.0.0.1' >/dev/null 2>&1")
+                         .c_str()) == 0;
+}
+
+std::string Pem(const std::string& path) { return ::gr::testing::ReadBytes(path); }
+
+class TlsServerTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    if (!MakeCertificate("server") || !MakeCertificate("client")) GTEST_SKIP() << "no openssl command";
+  }
+  void Start(bool mutual) {
+    ServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.artifacts = *root_ + "/artifacts";
+    options.stats_log_seconds = 0;
+    options.listener_check_ms = 200;
+    options.tls_cert = ::gr::testing::TempPath("server-cert.pem");
+    options.tls_key = ::gr::testing::TempPath("server-key.pem");
+    if (mutual) options.tls_client_ca = ::gr::testing::TempPath("client-cert.pem");
+    server_ = std::make_unique<Server>(options);
+  }
+  bool Answers(std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    auto stub = pb::Graphrec::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), std::move(credentials)));
+    pb::ModelInfoResponse info;
+    auto context = Context();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    return stub->ModelInfo(context.get(), {}, &info).ok();
+  }
+  grpc::SslCredentialsOptions ServerCa() {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = Pem(::gr::testing::TempPath("server-cert.pem"));
+    return ssl;
+  }
+};
+
+TEST_F(TlsServerTest, OnlyTlsClientsThatTrustTheServerGetAnswersAndTheWatchdogStaysQuiet) {
+  Start(/*mutual=*/false);
+  EXPECT_FALSE(Answers(grpc::InsecureChannelCredentials()));
+  EXPECT_TRUE(Answers(grpc::SslCredentials(ServerCa())));
+  grpc::SslCredentialsOptions wrong_ca;
+  wrong_ca.pem_root_certs = Pem(::gr::testing::TempPath("client-cert.pem"));
+  EXPECT_FALSE(Answers(grpc::SslCredentials(wrong_ca)));
+  // The watchdog's probe speaks TLS: a healthy server is never rebuilt.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(server_->listener_restarts(), 0);
+  EXPECT_TRUE(Answers(grpc::SslCredentials(ServerCa())));
+}
+
+TEST_F(TlsServerTest, MutualTlsNeedsAClientCertificateFromTheClientCa) {
+  Start(/*mutual=*/true);
+  EXPECT_FALSE(Answers(grpc::SslCredentials(ServerCa())));
+  grpc::SslCredentialsOptions with_certificate = ServerCa();
+  with_certificate.pem_cert_chain = Pem(::gr::testing::TempPath("client-cert.pem"));
+  with_certificate.pem_private_key = Pem(::gr::testing::TempPath("client-key.pem"));
+  EXPECT_TRUE(Answers(grpc::SslCredentials(with_certificate)));
+  grpc::SslCredentialsOptions other_certificate = ServerCa();
+  other_certificate.pem_cert_chain = Pem(::gr::testing::TempPath("server-cert.pem"));
+  other_certificate.pem_private_key = Pem(::gr::testing::TempPath("server-key.pem"));
+  EXPECT_FALSE(Answers(grpc::SslCredentials(other_certificate)));
+}
+
+TEST(TlsOptionsTest, HalfConfiguredOrNonPemTlsIsRefusedAtStart) {
+  ServerOptions options;
+  options.artifacts = "/nonexistent";
+  options.tls_cert = ::gr::testing::WriteTextFile("not-pem.txt", "hello\n");
+  EXPECT_NE(::gr::testing::ErrorOf([&] { options.Validate(); }).find("both --tls-cert and --tls-key"), std::string::npos);
+  options.tls_key = options.tls_cert;
+  EXPECT_NE(::gr::testing::ErrorOf([&] { options.Validate(); }).find("is not PEM"), std::string::npos);
+  options.tls_cert.clear();
+  options.tls_key.clear();
+  options.tls_client_ca = ::gr::testing::WriteTextFile("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  EXPECT_NE(::gr::testing::ErrorOf([&] { options.Validate(); }).find("--tls-client-ca needs"), std::string::npos);
 }
 
 }  // namespace
