@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -29,11 +30,10 @@ uint64_t PreviousWatermark(const BatchRun& run) {
   try {
     const std::string path =
         version::PathIn(version::VersionDir(run.c.artifacts_dir, run.report.previous_version), version::kManifestFile);
-    if (!std::filesystem::exists(path)) return 0;
     std::ifstream in(path);
-    const nlohmann::json manifest = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    const auto it = manifest.is_object() ? manifest.find(version::kEventLogWatermarkKey) : manifest.end();
-    return it != manifest.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return version::EventLogWatermarkOf(text.str());
   } catch (const std::exception&) {
     return 0;
   }

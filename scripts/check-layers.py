@@ -28,7 +28,7 @@ LAYERS = {
     "apps": {"core", "graph", "synth", "stream", "walk", "embed", "recall", "ranking", "eval", "version",
              "pipeline", "proto", "service"},
     # libFuzzer targets: the readers below the service, and the CLI's config file expansion.
-    "fuzz": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "apps"},
+    "fuzz": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "version", "apps"},
 }
 MAX_LINES = 500
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(text_input snapshot embeddings index ranker config_file event_log)
+[ ${#targets[@]} -gt 0 ] || targets=(text_input snapshot embeddings index ranker config_file event_log manifest)
 
 bash scripts/setup.sh >/dev/null
 

@@ -1,12 +1,12 @@
 #include "service/live_events.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 
 #include "core/error.h"
 #include "version/layout.h"
+#include "version/version_store.h"
 
 namespace gr::service {
 
@@ -17,13 +17,7 @@ LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogO
   Rebuild(model);
 }
 
-uint64_t LiveEvents::WatermarkOf(const Model& model) {
-  if (model.manifest_json.empty()) return 0;
-  const nlohmann::json manifest = nlohmann::json::parse(model.manifest_json, nullptr, /*allow_exceptions=*/false);
-  if (!manifest.is_object()) return 0;
-  const auto it = manifest.find(version::kEventLogWatermarkKey);
-  return it != manifest.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
-}
+uint64_t LiveEvents::WatermarkOf(const Model& model) { return version::EventLogWatermarkOf(model.manifest_json); }
 
 void LiveEvents::Apply(graph::LiveGraph& graph, const stream::Event& e) {
   using stream::EventKind;

@@ -1,5 +1,6 @@
 #include "version/version_store.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -112,6 +113,13 @@ LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& v
   if (const std::string ranker = PathIn(dir, kRankerFile); fs::exists(ranker))
     loaded.ranker = std::make_unique<ranking::Ranker>(ranking::Ranker::Load(ranker));
   return loaded;
+}
+
+uint64_t EventLogWatermarkOf(std::string_view manifest_json) {
+  const nlohmann::json manifest = nlohmann::json::parse(manifest_json, nullptr, /*allow_exceptions=*/false);
+  if (!manifest.is_object()) return 0;
+  const auto it = manifest.find(kEventLogWatermarkKey);
+  return it != manifest.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
 }
 
 std::vector<std::string> ListVersions(const std::string& artifacts_dir) {

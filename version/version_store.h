@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "embed/embedding_table.h"
@@ -62,6 +63,10 @@ struct LoadedVersion {
 // Reads artifacts_dir/version. Throws kNotFound if the directory is missing,
 // or gr::Error naming the file that is missing or damaged.
 LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version);
+
+// The event log position a version's manifest records (kEventLogWatermarkKey),
+// 0 when the manifest is empty, not JSON or without the key.
+uint64_t EventLogWatermarkOf(std::string_view manifest_json);
 
 // Version directories (those with a manifest), newest manifest first.
 std::vector<std::string> ListVersions(const std::string& artifacts_dir);

@@ -119,3 +119,17 @@ TEST(VersionStoreTest, IndexDirectoryDropsStaleIndexFiles) {
 
 }  // namespace
 }  // namespace gr::version
+
+namespace gr::version {
+namespace {
+
+TEST(ManifestTest, EventLogWatermarkOrZero) {
+  EXPECT_EQ(EventLogWatermarkOf(R"({"version": "v", "event_log_watermark": 42})"), 42u);
+  EXPECT_EQ(EventLogWatermarkOf(R"({"event_log_watermark": 18446744073709551615})"), UINT64_MAX);
+  for (const char* none : {"", "{", "[1, 2]", R"({"event_log_watermark": -1})", R"({"event_log_watermark": "7"})",
+                           R"({"event_log_watermark": 1.5})", R"({"version": "v"})"})
+    EXPECT_EQ(EventLogWatermarkOf(none), 0u) << none;
+}
+
+}  // namespace
+}  // namespace gr::version
