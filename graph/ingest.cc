@@ -22,6 +22,8 @@ using internal::ParseU64;
 struct WeightedEdgeRecord {
   ExternalId src, dst;
   float weight;
+  uint32_t lines = 1;
+  bool operator==(const WeightedEdgeRecord&) const = default;
 };
 
 LineError CheckFieldCount(size_t n, size_t min, size_t max, const char* columns) {
@@ -278,8 +280,8 @@ void BuildFollowEdges(BulkVector<FollowRecord>& follows, const IngestConfig& con
   const size_t num_accounts = g.accounts.size();
   auto rows = MakeRows(follows, config.threads, [&](const FollowRecord& r) {
     const double weight = w.follow * Decay(r.time, reference, w.follow_half_life_days);
-    return EdgeRow{
-        account_ids.Find(r.src), account_ids.Find(r.dst), internal::StoredWeight(weight), r.time, 0, 0};
+    return EdgeRow{account_ids.Find(r.src), account_ids.Find(r.dst), internal::StoredWeight(weight), r.time, 0, 0,
+                   r.lines};
   });
   follows = {};
   auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
@@ -304,7 +306,8 @@ void BuildInteractionEdges(BulkVector<InteractionRecord>& interactions, const In
                    internal::StoredWeight(weight),
                    r.time,
                    r.dwell_ms,
-                   static_cast<uint8_t>(1u << r.type)};
+                   1u << r.type,
+                   r.lines};
   });
   interactions = {};
   auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
@@ -395,8 +398,8 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
     for (size_t i = slice_begin(s); i < slice_begin(s + 1); ++i) {
       const WeightedEdgeRecord& r = edges[i];
       const VertexId u = ids.Find(r.src), v = ids.Find(r.dst);
-      *out++ = {u, v, r.weight, 0, 0, 0};
-      if (!directed && u != v) *out++ = {v, u, r.weight, 0, 0, 0};
+      *out++ = {u, v, r.weight, 0, 0, 0, r.lines};
+      if (!directed && u != v) *out++ = {v, u, r.weight, 0, 0, 0, r.lines};
     }
   });
   edges = {};

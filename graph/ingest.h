@@ -99,15 +99,20 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config,
 SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestConfig& config,
                          IngestReport* report = nullptr);
 
-// The rows of the input files (DESIGN.md), as read.
+// The rows of the input files (DESIGN.md), as read. `lines`: identical
+// consecutive lines folded into one record (unless duplicates are kept).
 struct FollowRecord {
   ExternalId src, dst;  // follower, followee
   uint32_t time;        // Unix seconds, 0 = unknown
+  uint32_t lines = 1;
+  bool operator==(const FollowRecord&) const = default;
 };
 struct InteractionRecord {
   ExternalId account, post;
   uint32_t time, dwell_ms;
   uint8_t type;  // InteractionType
+  uint32_t lines = 1;
+  bool operator==(const InteractionRecord&) const = default;
 };
 struct PostRecord {
   ExternalId post, author;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <tuple>
 
+#include "core/error.h"
 #include "core/parallel.h"
 
 namespace gr::graph::internal {
@@ -12,8 +13,8 @@ namespace {
 struct RowLess {
   bool operator()(const EdgeRow& a, const EdgeRow& b) const {
     if (a.dst != b.dst) return a.dst < b.dst;
-    return std::tie(a.time, a.weight, a.type_mask, a.dwell_ms) <
-           std::tie(b.time, b.weight, b.type_mask, b.dwell_ms);
+    return std::make_tuple(a.time, a.weight, uint32_t{a.type_mask}, a.dwell_ms) <
+           std::make_tuple(b.time, b.weight, uint32_t{b.type_mask}, b.dwell_ms);
   }
 };
 
@@ -74,27 +75,40 @@ void MergeDuplicates(GroupedRows& grouped, SelfLoopPolicy self_loops, DuplicateP
   auto& offsets = grouped.offsets;
   EdgeIndex out = 0;
   uint64_t loops = 0, merged = 0;
+  // Folds `times` more lines of `row` into `kept`, one at a time as separate
+  // rows would be (float sums round at each step: the result must not
+  // depend on how lines were grouped into rows).
+  auto fold = [&](EdgeRow& kept, const EdgeRow& row, uint32_t times) {
+    for (uint32_t i = 0; i < times; ++i) {
+      kept.weight = duplicates == DuplicatePolicy::kSum ? StoredWeight(double{kept.weight} + row.weight)
+                                                        : std::max(kept.weight, row.weight);
+      kept.dwell_ms = kept.dwell_ms + row.dwell_ms < kept.dwell_ms ? UINT32_MAX : kept.dwell_ms + row.dwell_ms;
+    }
+    kept.time = std::max(kept.time, row.time);
+    kept.type_mask = kept.type_mask | row.type_mask;
+    merged += times;
+  };
   for (size_t v = 0; v + 1 < offsets.size(); ++v) {
     const EdgeIndex begin = offsets[v], end = offsets[v + 1];
     offsets[v] = out;
     for (EdgeIndex e = begin; e < end; ++e) {
-      const EdgeRow& row = rows[e];
+      const EdgeRow row = rows[e];
       if (row.src == row.dst && self_loops == SelfLoopPolicy::kDrop) {
-        ++loops;
+        loops += row.lines;
         continue;
       }
-      if (out > offsets[v] && duplicates != DuplicatePolicy::kKeep && rows[out - 1].dst == row.dst) {
-        EdgeRow& kept = rows[out - 1];
-        kept.weight = duplicates == DuplicatePolicy::kSum ? StoredWeight(double{kept.weight} + row.weight)
-                                                          : std::max(kept.weight, row.weight);
-        kept.time = std::max(kept.time, row.time);
-        kept.type_mask |= row.type_mask;
-        kept.dwell_ms = kept.dwell_ms + row.dwell_ms < kept.dwell_ms ? UINT32_MAX
-                                                                     : kept.dwell_ms + row.dwell_ms;
-        ++merged;
+      if (duplicates == DuplicatePolicy::kKeep) {  // every line its own row: parsing folds none then
+        GR_CHECK_CODE(row.lines == 1, ErrorCode::kInternal, "a row of ", uint32_t{row.lines}, " lines under DuplicatePolicy::kKeep");
+        rows[out++] = row;
         continue;
       }
-      rows[out++] = row;
+      if (out > offsets[v] && rows[out - 1].dst == row.dst) {
+        fold(rows[out - 1], row, row.lines);
+        continue;
+      }
+      rows[out] = row;
+      rows[out].lines = 1;
+      fold(rows[out++], row, row.lines - 1);
     }
   }
   offsets.back() = out;

@@ -26,8 +26,14 @@ struct EdgeRow {
   float weight;
   uint32_t time;
   uint32_t dwell_ms;
-  uint8_t type_mask;
+  uint32_t type_mask : 8;
+  // Identical input lines this row stands for (folded at parse time, so
+  // that a file of repeated lines does not take memory per line); merged by
+  // MergeDuplicates exactly as that many rows would be. In the padding: the
+  // row stays 24 bytes.
+  uint32_t lines : 24 = 1;
 };
+inline constexpr uint32_t kMaxRowLines = (1u << 24) - 1;
 
 // Which attribute arrays BuildCsr fills. Weights are stored only if some
 // weight differs from 1.
@@ -54,8 +60,9 @@ GroupedRows GroupBySource(EdgeRows rows, size_t num_sources, int threads);
 // Groups `rows` (all src < num_sources) by source and sorts each group.
 GroupedRows GroupAndSort(EdgeRows rows, size_t num_sources, int threads);
 
-// Drops self-loops and merges duplicates of sorted groups, per the policies;
-// adds the counts of dropped and merged rows.
+// Drops self-loops and merges duplicates of sorted groups, per the policies
+// (a row of n lines counts as n rows); adds the counts of dropped and merged
+// lines. Every row then stands for one line.
 void MergeDuplicates(GroupedRows& grouped, SelfLoopPolicy self_loops, DuplicatePolicy duplicates,
                      uint64_t* self_loops_dropped, uint64_t* duplicates_merged);
 

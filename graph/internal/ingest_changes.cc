@@ -52,14 +52,13 @@ void ApplyChanges(std::span<const GraphChange> changes, BulkVector<FollowRecord>
   }
   rep.changes = changes.size();
   if (!pairs.empty()) {
-    const size_t before = follows.size();
     std::erase_if(follows, [&](const FollowRecord& r) {
       const auto it = pairs.find({r.src, r.dst});
       if (it == pairs.end()) return false;
       it->second.in_files = true;
+      if (it->second.unfollowed) rep.follows_removed += r.lines;
       return it->second.unfollowed;
     });
-    rep.follows_removed = before - follows.size();
     // A follow again after an unfollow is a new edge, with its own time.
     for (const auto& [pair, state] : pairs)
       if (state.followed && (state.unfollowed || !state.in_files)) follows.push_back({pair.first, pair.second, state.time});

@@ -85,6 +85,10 @@ class BlockReader {
   bool eof_ = false;
 };
 
+// Most identical lines one record may stand for (the 24 bits of
+// EdgeRow::lines).
+inline constexpr uint32_t kMaxRecordLines = (1u << 24) - 1;
+
 // Result of parsing one line: empty = ok, otherwise the reason it is bad.
 using LineError = std::string;
 
@@ -94,8 +98,10 @@ std::string ShortLine(std::string_view line);
 // in parallel, keeping file order. Line 1 is a header if its first field is
 // not an unsigned integer. Blank lines and lines starting with '#' are
 // skipped. A bad line throws kInvalidArgument "path:line: reason", or with
-// options.skip_bad_lines is counted in *report. Records come in a BulkVector
-// unless Records names another vector type.
+// options.skip_bad_lines is counted in *report. A Record with a `lines`
+// count folds identical consecutive lines into one (unless
+// options.duplicates keeps duplicates). Records come in a BulkVector unless
+// Records names another vector type.
 template <typename Record, typename Records = BulkVector<Record>, typename ParseLine>
 Records ParseFile(const std::string& path, const IngestConfig& options, FileReport* report,
                   ParseLine parse_line) {
@@ -104,6 +110,7 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
   Records records;
   const int threads = ResolveThreads(options.threads);
   BlockReader reader(path, options.block_bytes, threads);
+  const bool fold_repeats = options.duplicates != DuplicatePolicy::kKeep;
   uint64_t next_line = 1;
   std::string_view block;
   while (reader.Next(&block)) {
@@ -166,6 +173,20 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
         record = Record{};
         LineError error = parse_line(fields, n, &record);
         if (error.empty()) {
+          if constexpr (requires { record.lines; }) {
+            // A line identical to the one before adds to its count instead
+            // of a record (a file of one repeated line takes no memory per
+            // line); rows keep the count up to kMaxRowLines.
+            if (fold_repeats && result.records > 0) {
+              Record& previous = out[result.records - 1];
+              record.lines = previous.lines;
+              if (record == previous && previous.lines < kMaxRecordLines) {
+                ++previous.lines;
+                continue;
+              }
+              record.lines = 1;
+            }
+          }
           ++result.records;
         } else {
           result.bad.push_back({local, std::move(error), ShortLine(line)});
@@ -198,6 +219,10 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
     records.resize(kept);
   }
   report->records = records.size();
+  if constexpr (requires(Record r) { r.lines; }) {
+    report->records = 0;
+    for (const Record& r : records) report->records += r.lines;  // lines that made records
+  }
   return records;
 }
 

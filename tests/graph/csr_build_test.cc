@@ -21,7 +21,9 @@ EdgeRows RandomRows(size_t count, VertexId vertices, uint64_t seed) {
   return rows;
 }
 
-auto Fields(const EdgeRow& r) { return std::tie(r.src, r.dst, r.weight, r.time, r.dwell_ms, r.type_mask); }
+auto Fields(const EdgeRow& r) {
+  return std::make_tuple(r.src, r.dst, r.weight, r.time, r.dwell_ms, uint32_t{r.type_mask}, uint32_t{r.lines});
+}
 
 void ExpectSameGroups(const GroupedRows& a, const GroupedRows& b) {
   ASSERT_EQ(a.offsets, b.offsets);
