@@ -9,16 +9,20 @@
 namespace gr::service {
 namespace {
 
-// What the live graph says the user already follows (authors) or engaged
-// with (posts), as external ids.
-std::unordered_set<ExternalId> LiveKnown(const graph::LiveGraph& g, recall::RecallKind kind, ExternalId user) {
+// What the user followed (authors) or engaged with (posts) since the
+// version, as external ids: the version's own filter knows the rest.
+std::unordered_set<ExternalId> KnownSinceVersion(const graph::LiveGraph& g, recall::RecallKind kind, ExternalId user) {
   std::unordered_set<ExternalId> known;
   const VertexId u = g.FindAccount(user);
   if (u == kNoVertex) return known;
+  const graph::SocialGraph& base = g.base();
+  const bool in_base = u < base.num_accounts();
   if (kind == recall::RecallKind::kPosts) {
-    for (const graph::LiveInteraction& i : g.Engagements(u)) known.insert(g.PostId(i.post));
+    for (uint64_t i = in_base ? base.engagements.Degree(u) : 0; i < g.EngagementCount(u); ++i)
+      known.insert(g.PostId(g.EngagementAt(u, i).post));
   } else {
-    for (const graph::LiveEdge& e : g.Followees(u)) known.insert(g.AccountId(e.target));
+    for (uint64_t i = in_base ? base.following.Degree(u) : 0; i < g.FolloweeCount(u); ++i)
+      if (const VertexId author = g.FolloweeAt(u, i); author != kNoVertex) known.insert(g.AccountId(author));
   }
   return known;
 }
@@ -26,9 +30,9 @@ std::unordered_set<ExternalId> LiveKnown(const graph::LiveGraph& g, recall::Reca
 std::vector<recall::RecallResult> FromEmbedding(const Model& model, const LiveState& live, recall::RecallKind kind,
                                                 ExternalId user, size_t k, bool exclude_known) {
   if (!exclude_known) return model.recaller->Recall(kind, user, k, false);
-  // The version's filter knows the version's graph; events since may add to
-  // what the user follows or has seen: fetch that many more, drop them.
-  const std::unordered_set<ExternalId> known = LiveKnown(*live.graph, kind, user);
+  // Events since the version may add to what the user follows or has seen:
+  // fetch that many more, drop them.
+  const std::unordered_set<ExternalId> known = KnownSinceVersion(*live.graph, kind, user);
   std::vector<recall::RecallResult> results = model.recaller->Recall(kind, user, k + known.size(), true);
   std::erase_if(results, [&](const recall::RecallResult& r) { return known.contains(r.id); });
   if (results.size() > k) results.resize(k);
