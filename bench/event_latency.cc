@@ -63,7 +63,10 @@ int main(int argc, char** argv) {
     latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
   std::sort(latencies_ms.begin(), latencies_ms.end());
-  auto at = [&](double q) { return latencies_ms[std::min(latencies_ms.size() - 1, static_cast<size_t>(q * latencies_ms.size()))]; };
+  auto at = [&](double q) {
+    const auto index = static_cast<size_t>(q * static_cast<double>(latencies_ms.size()));
+    return latencies_ms[std::min(latencies_ms.size() - 1, index)];
+  };
   std::printf("%s\n", nlohmann::json({{"rounds", rounds}, {"not_visible_within_5s", missing}, {"p50_ms", at(0.5)},
                                       {"p99_ms", at(0.99)}, {"max_ms", latencies_ms.back()}})
                           .dump()

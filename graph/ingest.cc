@@ -16,6 +16,7 @@ namespace {
 
 using internal::EdgeRow;
 using internal::EdgeRows;
+static_assert(internal::kMaxRecordLines == internal::kMaxRowLines, "a record's lines must fit a row");
 using internal::LineError;
 using internal::ParseU64;
 
@@ -281,7 +282,7 @@ void BuildFollowEdges(BulkVector<FollowRecord>& follows, const IngestConfig& con
   auto rows = MakeRows(follows, config.threads, [&](const FollowRecord& r) {
     const double weight = w.follow * Decay(r.time, reference, w.follow_half_life_days);
     return EdgeRow{account_ids.Find(r.src), account_ids.Find(r.dst), internal::StoredWeight(weight), r.time, 0, 0,
-                   r.lines};
+                   r.lines & internal::kMaxRowLines};
   });
   follows = {};
   auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
@@ -307,7 +308,7 @@ void BuildInteractionEdges(BulkVector<InteractionRecord>& interactions, const In
                    r.time,
                    r.dwell_ms,
                    1u << r.type,
-                   r.lines};
+                   r.lines & internal::kMaxRowLines};
   });
   interactions = {};
   auto grouped = internal::GroupAndSort(std::move(rows), num_accounts, config.threads);
@@ -398,8 +399,8 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
     for (size_t i = slice_begin(s); i < slice_begin(s + 1); ++i) {
       const WeightedEdgeRecord& r = edges[i];
       const VertexId u = ids.Find(r.src), v = ids.Find(r.dst);
-      *out++ = {u, v, r.weight, 0, 0, 0, r.lines};
-      if (!directed && u != v) *out++ = {v, u, r.weight, 0, 0, 0, r.lines};
+      *out++ = {u, v, r.weight, 0, 0, 0, r.lines & internal::kMaxRowLines};
+      if (!directed && u != v) *out++ = {v, u, r.weight, 0, 0, 0, r.lines & internal::kMaxRowLines};
     }
   });
   edges = {};
