@@ -11,17 +11,8 @@ cd "$(dirname "$0")/.."
 artifacts="$1"; account="$2"; seconds="${3:-30}"
 bin="${GR_BUILD_DIR:-build}"
 [ "$bin" = build ] && bash scripts/build.sh
-log=$(mktemp)
-"$bin/apps/graphrec" serve --artifacts "$artifacts" --address 127.0.0.1:0 --stats-log-seconds 0 >"$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
-port=""
-for _ in $(seq 600); do
-  port=$(sed -n 's/^graphrec serve: listening on port \([0-9]*\)$/\1/p' "$log")
-  [ -n "$port" ] && break
-  sleep 0.5
-done
-[ -n "$port" ] || { cat "$log"; exit 1; }
+source bench/serve_util.sh
+start_server "$bin" "$artifacts"
 /usr/bin/python3 bench/partial_messages.py --address "127.0.0.1:$port" --server-pid "$server" --connections 40 \
   --hold $((seconds + seconds / 2)) &
 partial=$!

@@ -18,16 +18,9 @@ bin="${GR_BUILD_DIR:-build}"
 [ "$bin" = build ] && bash scripts/build.sh -DGR_BUILD_BENCHMARKS=ON
 tmp=$(mktemp -d)
 rm -rf "$artifacts/events"
-"$bin/apps/graphrec" serve --artifacts "$artifacts" --address 127.0.0.1:0 --stats-log-seconds 0 >"$tmp/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$tmp" "$artifacts/events"' EXIT
-port=""
-for _ in $(seq 600); do
-  port=$(sed -n 's/^graphrec serve: listening on port \([0-9]*\)$/\1/p' "$tmp/serve.log")
-  [ -n "$port" ] && break
-  sleep 0.5
-done
-[ -n "$port" ] || { cat "$tmp/serve.log"; exit 1; }
+source bench/serve_util.sh
+start_server "$bin" "$artifacts"
+trap 'kill $server 2>/dev/null || true; rm -rf "$tmp" "$artifacts/events" "$serve_log"' EXIT
 address="127.0.0.1:$port"
 awk -F'\t' '/^[0-9]/ && n < 10000 {if (!seen[$1]++) {print $1; n++}}' "$world/follows.tsv" >"$tmp/ids.txt"
 tail -n "$events" "$world/interactions.tsv" >"$tmp/interactions.tsv"
