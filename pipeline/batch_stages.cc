@@ -2,8 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -28,12 +26,7 @@ namespace {
 uint64_t PreviousWatermark(const BatchRun& run) {
   if (run.report.previous_version.empty()) return 0;
   try {
-    const std::string path =
-        version::PathIn(version::VersionDir(run.c.artifacts_dir, run.report.previous_version), version::kManifestFile);
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return version::EventLogWatermarkOf(text.str());
+    return version::EventLogWatermarkOf(version::ReadManifest(run.c.artifacts_dir, run.report.previous_version));
   } catch (const std::exception&) {
     return 0;
   }

@@ -1,7 +1,6 @@
 #include "service/live_recall.h"
 
 #include <algorithm>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.h"

@@ -96,17 +96,21 @@ LoadedVersion::~LoadedVersion() = default;
 LoadedVersion::LoadedVersion(LoadedVersion&&) noexcept = default;
 LoadedVersion& LoadedVersion::operator=(LoadedVersion&&) noexcept = default;
 
+std::string ReadManifest(const std::string& artifacts_dir, const std::string& version) {
+  std::ifstream manifest(PathIn(VersionDir(artifacts_dir, version), kManifestFile));
+  if (!manifest.good()) return "";
+  std::ostringstream text;
+  text << manifest.rdbuf();
+  return text.str();
+}
+
 LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version) {
   const std::string dir = VersionDir(artifacts_dir, version);
   GR_CHECK_CODE(fs::is_directory(dir), ErrorCode::kNotFound, "version directory ", dir,
                 " does not exist");
   LoadedVersion loaded;
   loaded.version = version;
-  if (std::ifstream manifest(PathIn(dir, kManifestFile)); manifest.good()) {
-    std::ostringstream text;
-    text << manifest.rdbuf();
-    loaded.manifest_json = text.str();
-  }
+  loaded.manifest_json = ReadManifest(artifacts_dir, version);
   loaded.graph = graph::LoadSnapshot(PathIn(dir, kGraphFile));
   loaded.table = embed::LoadEmbeddings(PathIn(dir, kAccountsEmbeddingFile));
   loaded.indexes = LoadIndexes(dir, loaded.table.dim());

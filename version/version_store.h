@@ -64,6 +64,9 @@ struct LoadedVersion {
 // or gr::Error naming the file that is missing or damaged.
 LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version);
 
+// The text of artifacts_dir/version/manifest.json, "" if there is none.
+std::string ReadManifest(const std::string& artifacts_dir, const std::string& version);
+
 // The event log position a version's manifest records (kEventLogWatermarkKey),
 // 0 when the manifest is empty, not JSON or without the key.
 uint64_t EventLogWatermarkOf(std::string_view manifest_json);
