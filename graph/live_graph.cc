@@ -21,34 +21,28 @@ struct Tombstone {
   uint32_t removed;
 };
 
-// One append-only list per vertex, created on its first append.
+// One append-only list per vertex, in place in a table of them (8 bytes a
+// vertex): a reader goes from the vertex to its items in two hops.
 template <typename T>
 class VertexLists {
  public:
   std::span<const T> Items(VertexId v) const {
-    const auto* slot = table_.Find(v);
-    const AppendList<T>* list = slot == nullptr ? nullptr : slot->load(std::memory_order_acquire);
+    const AppendList<T>* list = table_.Find(v);
     return list == nullptr ? std::span<const T>() : list->Items();
   }
   void Append(VertexId v, const T& value) {
-    auto& slot = table_.At(v);
-    AppendList<T>* list = slot.load(std::memory_order_relaxed);
-    if (list == nullptr) {
-      owned_.push_back(std::make_unique<AppendList<T>>());
-      list = owned_.back().get();
-      slot.store(list, std::memory_order_release);
-    }
-    list->Append(value);
+    list_bytes_.fetch_add(table_.At(v).Append(value), std::memory_order_relaxed);
   }
-  size_t MemoryBytes() const {
-    size_t bytes = table_.MemoryBytes();
-    for (const auto& list : owned_) bytes += sizeof(AppendList<T>) + list->MemoryBytes();
-    return bytes;
+  // Hints to fetch v's table entry, then (once that is in) its items.
+  void PrefetchEntry(VertexId v) const { table_.Prefetch(v); }
+  void PrefetchItems(VertexId v) const {
+    if (const AppendList<T>* list = table_.Find(v)) list->Prefetch();
   }
+  size_t MemoryBytes() const { return table_.MemoryBytes() + list_bytes_.load(std::memory_order_relaxed); }
 
  private:
-  GrowingTable<std::atomic<AppendList<T>*>> table_;
-  std::vector<std::unique_ptr<AppendList<T>>> owned_;  // writer only
+  GrowingTable<AppendList<T>> table_;
+  std::atomic<size_t> list_bytes_{0};  // blocks, replaced ones included
 };
 
 // The targets whose latest tombstone says removed.
@@ -326,6 +320,12 @@ LiveInteraction LiveGraph::EngagementAt(VertexId account, uint64_t i) const {
           g.type_masks.empty() ? uint8_t{0} : g.type_masks[e]};
 }
 
+VertexId LiveGraph::EngagedPostAt(VertexId account, uint64_t i) const {
+  const CsrGraph& g = base_->engagements;
+  const uint64_t base = BaseDegree(g, base_->num_accounts(), account);
+  return i < base ? g.targets[g.Begin(account) + i] : delta_->engagements.Items(account)[i - base].post;
+}
+
 uint64_t LiveGraph::EngagerCount(VertexId post) const {
   return BaseDegree(base_->engagers, base_->num_posts(), post) + delta_->engagers.Items(post).size();
 }
@@ -342,6 +342,66 @@ uint64_t LiveGraph::AuthoredCount(VertexId account) const {
 VertexId LiveGraph::AuthoredAt(VertexId account, uint64_t i) const {
   const uint64_t base = BaseDegree(base_->authored, base_->num_accounts(), account);
   return i < base ? authored_by_time_[base_->authored.Begin(account) + i] : delta_->authored.Items(account)[i - base].target;
+}
+
+namespace {
+
+// Prefetches entry i of v's list: the base CSR's target, else the delta's item.
+template <typename Lists>
+void PrefetchListEntry(const CsrGraph& g, size_t vertices, const Lists& delta, VertexId v, uint64_t i) {
+  const uint64_t base = BaseDegree(g, vertices, v);
+  if (i < base) {
+    __builtin_prefetch(&g.targets[g.Begin(v) + i]);
+  } else {
+    delta.PrefetchItems(v);
+  }
+}
+
+}  // namespace
+
+void LiveGraph::PrefetchAdjacency(VertexId account) const {
+  if (account < base_->num_accounts()) {
+    __builtin_prefetch(&base_->following.offsets[account]);
+    __builtin_prefetch(&base_->engagements.offsets[account]);
+  }
+  delta_->following.PrefetchEntry(account);
+  delta_->engagements.PrefetchEntry(account);
+  delta_->following_tombstones.PrefetchEntry(account);
+}
+
+void LiveGraph::PrefetchAuthored(VertexId account) const {
+  if (account < base_->num_accounts()) __builtin_prefetch(&base_->authored.offsets[account]);
+  delta_->authored.PrefetchEntry(account);
+}
+
+void LiveGraph::PrefetchPost(VertexId post) const {
+  if (post < base_->num_posts()) {
+    __builtin_prefetch(&base_->engagers.offsets[post]);
+    __builtin_prefetch(&base_->post_author[post]);
+  }
+  delta_->engagers.PrefetchEntry(post);
+}
+
+void LiveGraph::PrefetchFolloweeAt(VertexId account, uint64_t i) const {
+  PrefetchListEntry(base_->following, base_->num_accounts(), delta_->following, account, i);
+  delta_->following_tombstones.PrefetchItems(account);
+}
+
+void LiveGraph::PrefetchEngagedPostAt(VertexId account, uint64_t i) const {
+  PrefetchListEntry(base_->engagements, base_->num_accounts(), delta_->engagements, account, i);
+}
+
+void LiveGraph::PrefetchEngagerAt(VertexId post, uint64_t i) const {
+  PrefetchListEntry(base_->engagers, base_->num_posts(), delta_->engagers, post, i);
+}
+
+void LiveGraph::PrefetchAuthoredAt(VertexId account, uint64_t i) const {
+  const uint64_t base = BaseDegree(base_->authored, base_->num_accounts(), account);
+  if (i < base) {
+    __builtin_prefetch(&authored_by_time_[base_->authored.Begin(account) + i]);
+  } else {
+    delta_->authored.PrefetchItems(account);
+  }
 }
 
 LiveGraphCounts LiveGraph::counts() const {

@@ -89,10 +89,25 @@ class LiveGraph {
   VertexId FolloweeAt(VertexId account, uint64_t i) const;
   uint64_t EngagementCount(VertexId account) const;
   LiveInteraction EngagementAt(VertexId account, uint64_t i) const;
+  VertexId EngagedPostAt(VertexId account, uint64_t i) const;  // EngagementAt's post alone: one array read
   uint64_t EngagerCount(VertexId post) const;
   VertexId EngagerAt(VertexId post, uint64_t i) const;
   uint64_t AuthoredCount(VertexId account) const;
   VertexId AuthoredAt(VertexId account, uint64_t i) const;
+
+  // Hints for readers that interleave many walks (recall/walk_recall):
+  // start fetching what an accessor will read, without waiting for it.
+  // PrefetchAdjacency covers FolloweeCount and EngagementCount (and the
+  // lists' delta entries), PrefetchAuthored AuthoredCount, PrefetchPost
+  // EngagerCount and PostAuthor. An *At hint is for after its count was
+  // read (it needs the offsets the count read).
+  void PrefetchAdjacency(VertexId account) const;
+  void PrefetchAuthored(VertexId account) const;
+  void PrefetchPost(VertexId post) const;
+  void PrefetchFolloweeAt(VertexId account, uint64_t i) const;
+  void PrefetchEngagedPostAt(VertexId account, uint64_t i) const;
+  void PrefetchEngagerAt(VertexId post, uint64_t i) const;
+  void PrefetchAuthoredAt(VertexId account, uint64_t i) const;
 
   LiveGraphCounts counts() const;
   // Bytes the delta holds (the base not included).

@@ -1,9 +1,9 @@
 #include "recall/walk_recall.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -49,25 +49,89 @@ struct RootEdges {
   }
 };
 
-class Walker {
+// Visit counts of one query's walks, and the vertices it must not count:
+// open addressing over a power-of-two table (a node-based map allocated per
+// new vertex and cost a cache miss per visit), excluded vertices held with
+// a marker count so that one probe answers both questions.
+class VisitCounts {
  public:
-  Walker(const graph::LiveGraph& g, WalkTarget target, const std::unordered_set<VertexId>& excluded,
-         std::vector<VertexId> unfollowed, uint32_t min_visits, uint64_t stop_candidates, uint32_t recent_posts)
+  static constexpr uint32_t kExcluded = ~uint32_t{0};
+
+  VisitCounts() : slots_(kInitialSlots) {}
+
+  void Exclude(VertexId v) { *Slot(v) = kExcluded; }
+  // Counts a visit of v; returns its new count, or kExcluded.
+  uint32_t Visit(VertexId v) {
+    uint32_t* count = Slot(v);
+    return *count == kExcluded ? kExcluded : ++*count;
+  }
+  // (vertex, count) of every counted vertex.
+  std::vector<std::pair<VertexId, uint32_t>> Counted() const {
+    std::vector<std::pair<VertexId, uint32_t>> out;
+    for (const Entry& e : slots_)
+      if (e.key_plus_one != 0 && e.count != kExcluded && e.count != 0) out.emplace_back(e.key_plus_one - 1, e.count);
+    return out;
+  }
+
+ private:
+  static constexpr size_t kInitialSlots = 4096;
+  struct Entry {
+    VertexId key_plus_one = 0;  // 0 = empty
+    uint32_t count = 0;
+  };
+  static size_t Hash(VertexId v) { return static_cast<size_t>((uint64_t{v} * 0x9E3779B97F4A7C15ULL) >> 32); }
+
+  uint32_t* Slot(VertexId v) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(v) & mask;; i = (i + 1) & mask) {
+      Entry& e = slots_[i];
+      if (e.key_plus_one == v + 1) return &e.count;
+      if (e.key_plus_one == 0) {
+        if (2 * (used_ + 1) > slots_.size()) {
+          Grow();
+          return Slot(v);
+        }
+        ++used_;
+        e.key_plus_one = v + 1;
+        return &e.count;
+      }
+    }
+  }
+  void Grow() {
+    std::vector<Entry> old(2 * slots_.size());
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (const Entry& e : old) {
+      if (e.key_plus_one == 0) continue;
+      size_t i = Hash(e.key_plus_one - 1) & mask;
+      while (slots_[i].key_plus_one != 0) i = (i + 1) & mask;
+      slots_[i] = e;
+    }
+  }
+
+  std::vector<Entry> slots_;
+  size_t used_ = 0;
+};
+
+// What the walks have visited: counts, exclusions, early stopping.
+class Visits {
+ public:
+  Visits(const graph::LiveGraph& g, WalkTarget target, const std::vector<VertexId>& excluded,
+         std::vector<VertexId> unfollowed, uint32_t min_visits, uint64_t stop_candidates)
       : g_(g),
         target_(target),
-        excluded_(excluded),
         unfollowed_(std::move(unfollowed)),
         min_visits_(min_visits),
-        stop_candidates_(stop_candidates),
-        recent_posts_(recent_posts) {}
+        stop_candidates_(stop_candidates) {
+    for (const VertexId v : excluded) counts_.Exclude(v);
+  }
 
-  // Visits an author, or a post and its author; counts what is asked for.
-  void VisitAuthor(VertexId author) {
+  void Author(VertexId author) {
     if (target_ == WalkTarget::kAuthors && !Unfollowed(author)) Count(author);
   }
-  // A post (and its author, kNoVertex if not looked up yet: the lookup is
-  // a cache miss, made only when needed).
-  void VisitPost(VertexId post, VertexId author = kNoVertex) {
+  // A post (and its author, kNoVertex if not looked up yet: looked up only
+  // when needed).
+  void Post(VertexId post, VertexId author = kNoVertex) {
     if (author == kNoVertex && (target_ == WalkTarget::kAuthors || !unfollowed_.empty())) author = g_.PostAuthor(post);
     if (author != kNoVertex && Unfollowed(author)) return;
     if (target_ == WalkTarget::kPosts) {
@@ -76,30 +140,16 @@ class Walker {
       Count(author);
     }
   }
-  // An author: visit it and one of its posts. Returns the author.
-  VertexId AtAuthor(VertexId author, FastRng& rng) {
-    VisitAuthor(author);
-    const uint64_t posts = g_.AuthoredCount(author);
-    const uint64_t choices = recent_posts_ > 0 ? std::min<uint64_t>(posts, recent_posts_) : posts;
-    if (posts > 0) VisitPost(g_.AuthoredAt(author, posts - choices + rng.Uniform(choices)), author);
-    return author;
-  }
-  // A post: visit it, then move to one of its engagers (kNoVertex if none).
-  VertexId AtPost(VertexId post, FastRng& rng) {
-    VisitPost(post);
-    const uint64_t engagers = g_.EngagerCount(post);
-    return engagers == 0 ? kNoVertex : g_.EngagerAt(post, rng.Uniform(engagers));
-  }
   bool done() const { return found_ >= stop_candidates_; }
 
-  std::vector<RecallResult> Top(size_t k, bool posts) const {
-    std::vector<std::pair<VertexId, uint32_t>> ranked(visits_.begin(), visits_.end());
+  std::vector<RecallResult> Top(size_t k) const {
+    std::vector<std::pair<VertexId, uint32_t>> ranked = counts_.Counted();
     std::sort(ranked.begin(), ranked.end(),
               [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
     if (ranked.size() > k) ranked.resize(k);
     std::vector<RecallResult> out;
     for (const auto& [v, count] : ranked)
-      out.push_back({posts ? g_.PostId(v) : g_.AccountId(v),
+      out.push_back({target_ == WalkTarget::kPosts ? g_.PostId(v) : g_.AccountId(v),
                      static_cast<float>(count) / static_cast<float>(std::max<uint64_t>(1, counted_))});
     return out;
   }
@@ -109,21 +159,169 @@ class Walker {
     return !unfollowed_.empty() && std::binary_search(unfollowed_.begin(), unfollowed_.end(), account);
   }
   void Count(VertexId v) {
-    if (excluded_.contains(v)) return;
+    const uint32_t visits = counts_.Visit(v);
+    if (visits == VisitCounts::kExcluded) return;
     ++counted_;
-    if (++visits_[v] == min_visits_) ++found_;
+    if (visits == min_visits_) ++found_;
   }
 
   const graph::LiveGraph& g_;
   const WalkTarget target_;
-  const std::unordered_set<VertexId>& excluded_;
   const std::vector<VertexId> unfollowed_;  // sorted
   const uint32_t min_visits_;
   const uint64_t stop_candidates_;
-  const uint32_t recent_posts_;
-  std::unordered_map<VertexId, uint32_t> visits_;
+  VisitCounts counts_;
   uint64_t counted_ = 0;
   uint64_t found_ = 0;
+};
+
+// The walks, run as kLanes interleaved lanes. A hop in a graph far larger
+// than the cache waits on a miss or two (offsets, then the chosen edge), so
+// each lane runs one stage of its hop, prefetches what its next stage
+// reads and hands over to the next lane: kLanes misses are in flight at
+// once instead of one (asynchronous memory access chaining). The lanes'
+// fixed order and their own random streams keep the answer a function of
+// the graph, the user and the seed.
+class Walks {
+ public:
+  static constexpr int kLanes = 8;
+
+  Walks(const graph::LiveGraph& g, const RootEdges& root, Visits& visits, const WalkRecallConfig& config,
+        ExternalId user)
+      : g_(g), root_(root), visits_(visits), config_(config) {
+    for (int i = 0; i < kLanes; ++i) lanes_[i].rng = FastRng::ForItem(config.seed, user, 0x5a1c + static_cast<uint64_t>(i));
+  }
+
+  void Run() {
+    while (true) {
+      for (Lane& lane : lanes_) {
+        if (steps_ >= config_.max_steps || visits_.done()) return;
+        Advance(lane);
+      }
+    }
+  }
+
+ private:
+  enum class Stage : uint8_t {
+    kRoot,         // draw one of the user's edges
+    kAuthor,       // at an author: visit it, pick one of its newest posts
+    kAuthorPost,   // visit that post; the walk goes on from the author
+    kPost,         // at a post: visit it, pick an engager
+    kEngager,      // the walk goes on from that engager
+    kAccount,      // at an account: pick a follow or an interaction
+    kFollowee,     // move to the followed author
+    kEngagedPost,  // move to the post
+  };
+  struct Lane {
+    FastRng rng{0};
+    Stage stage = Stage::kRoot;
+    VertexId at = kNoVertex;  // the vertex the stage is about
+    uint64_t index = 0;       // the entry of its list the stage reads
+  };
+
+  void Advance(Lane& lane) {
+    switch (lane.stage) {
+      case Stage::kRoot: {
+        const RootEdges::Edge& edge = root_.Draw(lane.rng);
+        lane.at = edge.target;
+        if (edge.is_post) {
+          g_.PrefetchPost(lane.at);
+          lane.stage = Stage::kPost;
+        } else {
+          g_.PrefetchAuthored(lane.at);
+          lane.stage = Stage::kAuthor;
+        }
+        return;
+      }
+      case Stage::kAuthor: {
+        visits_.Author(lane.at);
+        const uint64_t posts = g_.AuthoredCount(lane.at);
+        if (posts == 0) {
+          ++steps_;
+          GoOnFrom(lane, lane.at);
+          return;
+        }
+        const uint64_t choices = config_.recent_posts > 0 ? std::min<uint64_t>(posts, config_.recent_posts) : posts;
+        lane.index = posts - choices + lane.rng.Uniform(choices);
+        g_.PrefetchAuthoredAt(lane.at, lane.index);
+        lane.stage = Stage::kAuthorPost;
+        return;
+      }
+      case Stage::kAuthorPost:
+        visits_.Post(g_.AuthoredAt(lane.at, lane.index), lane.at);
+        ++steps_;
+        GoOnFrom(lane, lane.at);
+        return;
+      case Stage::kPost: {
+        visits_.Post(lane.at);
+        ++steps_;
+        const uint64_t engagers = g_.EngagerCount(lane.at);
+        if (engagers == 0) {
+          lane.stage = Stage::kRoot;
+          return;
+        }
+        lane.index = lane.rng.Uniform(engagers);
+        g_.PrefetchEngagerAt(lane.at, lane.index);
+        lane.stage = Stage::kEngager;
+        return;
+      }
+      case Stage::kEngager:
+        GoOnFrom(lane, g_.EngagerAt(lane.at, lane.index));
+        return;
+      case Stage::kAccount: {
+        const uint64_t follows = g_.FolloweeCount(lane.at), interactions = g_.EngagementCount(lane.at);
+        if (follows + interactions == 0) {
+          lane.stage = Stage::kRoot;
+          return;
+        }
+        const uint64_t pick = lane.rng.Uniform(follows + interactions);
+        if (pick < follows) {
+          lane.index = pick;
+          g_.PrefetchFolloweeAt(lane.at, pick);
+          lane.stage = Stage::kFollowee;
+        } else {
+          lane.index = pick - follows;
+          g_.PrefetchEngagedPostAt(lane.at, lane.index);
+          lane.stage = Stage::kEngagedPost;
+        }
+        return;
+      }
+      case Stage::kFollowee: {
+        const VertexId author = g_.FolloweeAt(lane.at, lane.index);
+        if (author == kNoVertex) {  // an unfollowed edge ends the walk
+          lane.stage = Stage::kRoot;
+          return;
+        }
+        lane.at = author;
+        g_.PrefetchAuthored(author);
+        lane.stage = Stage::kAuthor;
+        return;
+      }
+      case Stage::kEngagedPost:
+        lane.at = g_.EngagedPostAt(lane.at, lane.index);
+        g_.PrefetchPost(lane.at);
+        lane.stage = Stage::kPost;
+        return;
+    }
+  }
+
+  // After a hop: restart at the user, or go on from `account`.
+  void GoOnFrom(Lane& lane, VertexId account) {
+    if (lane.rng.UniformDouble() < config_.restart) {
+      lane.stage = Stage::kRoot;
+      return;
+    }
+    lane.at = account;
+    g_.PrefetchAdjacency(account);
+    lane.stage = Stage::kAccount;
+  }
+
+  const graph::LiveGraph& g_;
+  const RootEdges& root_;
+  Visits& visits_;
+  const WalkRecallConfig& config_;
+  std::array<Lane, kLanes> lanes_;
+  uint32_t steps_ = 0;
 };
 
 }  // namespace
@@ -134,43 +332,22 @@ std::vector<RecallResult> WalkRecall(const graph::LiveGraph& g, ExternalId user,
   GR_CHECK(k > 0, "k must be > 0");
   const VertexId u = g.FindAccount(user);
   GR_CHECK_CODE(u != kNoVertex, ErrorCode::kNotFound, "account ", user, " is not in the live graph");
-  const bool posts = target == WalkTarget::kPosts;
-  std::unordered_set<VertexId> excluded;
-  if (posts) {
-    for (const graph::LiveEdge& e : g.Authored(u)) excluded.insert(e.target);
+  std::vector<VertexId> excluded;
+  if (target == WalkTarget::kPosts) {
+    for (const graph::LiveEdge& e : g.Authored(u)) excluded.push_back(e.target);
     if (exclude_known)
-      for (const graph::LiveInteraction& i : g.Engagements(u)) excluded.insert(i.post);
+      for (const graph::LiveInteraction& i : g.Engagements(u)) excluded.push_back(i.post);
   } else {
-    excluded.insert(u);
+    excluded.push_back(u);
     if (exclude_known)
-      for (const graph::LiveEdge& e : g.Followees(u)) excluded.insert(e.target);
+      for (const graph::LiveEdge& e : g.Followees(u)) excluded.push_back(e.target);
   }
   const RootEdges root(g, u, config.half_life_days);
   if (root.edges.empty()) return {};
-  Walker walker(g, target, excluded, g.Unfollowed(u), config.min_visits,
-                config.stop_candidates > 0 ? config.stop_candidates : 2 * k, config.recent_posts);
-  FastRng rng = FastRng::ForItem(config.seed, user, 0x5a1c);
-  uint32_t steps = 0;
-  while (steps < config.max_steps && !walker.done()) {
-    // From the user: a recent follow or interaction.
-    const RootEdges::Edge& first = root.Draw(rng);
-    VertexId at = first.is_post ? walker.AtPost(first.target, rng) : walker.AtAuthor(first.target, rng);
-    ++steps;
-    // Onwards from accounts until a restart.
-    while (at != kNoVertex && steps < config.max_steps && !walker.done() && rng.UniformDouble() >= config.restart) {
-      const uint64_t follows = g.FolloweeCount(at), interactions = g.EngagementCount(at);
-      if (follows + interactions == 0) break;
-      const uint64_t pick = rng.Uniform(follows + interactions);
-      if (pick < follows) {
-        const VertexId next = g.FolloweeAt(at, pick);
-        at = next == kNoVertex ? kNoVertex : walker.AtAuthor(next, rng);  // an unfollowed edge ends the walk
-      } else {
-        at = walker.AtPost(g.EngagementAt(at, pick - follows).post, rng);
-      }
-      ++steps;
-    }
-  }
-  return walker.Top(k, posts);
+  Visits visits(g, target, excluded, g.Unfollowed(u), config.min_visits,
+                config.stop_candidates > 0 ? config.stop_candidates : 2 * k);
+  Walks(g, root, visits, config, user).Run();
+  return visits.Top(k);
 }
 
 std::vector<RecallResult> FuseByReciprocalRank(const std::vector<std::vector<RecallResult>>& lists, size_t k) {

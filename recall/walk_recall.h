@@ -13,7 +13,9 @@
 // user with probability `restart`, else continues the same way over that
 // account's follows and interactions (uniformly). It stops early once
 // `stop_candidates` (2 k by default) candidates have `min_visits` visits
-// (Pixie's early stopping), else after `max_steps`. The same live graph, user and seed give
+// (Pixie's early stopping), else after `max_steps`. Eight walks run
+// interleaved, each prefetching its next hop's data while the others move,
+// so eight cache misses overlap. The same live graph, user and seed give
 // the same answer.
 #pragma once
 
@@ -26,7 +28,7 @@
 namespace gr::recall {
 
 struct WalkRecallConfig {
-  uint32_t max_steps = 5000;       // hops, all walks together (the cost: ~0.5 us each at 1M accounts)
+  uint32_t max_steps = 5000;       // hops, all walks together (the cost: ~0.25 us each at 1M accounts)
   double restart = 0.3;            // chance to go back to the user at each account
   uint32_t min_visits = 4;         // early stopping: visits that make a candidate "found"
   uint32_t stop_candidates = 0;    // early stopping: found candidates that end the walks; 0 = 2 k

@@ -20,7 +20,10 @@
 namespace gr::graph::internal {
 
 // A list that only grows, contiguous for O(1) indexing: when full, the writer
-// copies it into a block twice the size and publishes that block.
+// copies it into a block twice the size and publishes that block. One
+// pointer in size, so a table of them costs 8 bytes a vertex and a reader
+// reaches the items in one hop; replaced blocks hang off the current one
+// (a reader may still be on them) and go with the list.
 template <typename T>
 class AppendList {
   static_assert(std::is_trivially_copyable_v<T>);
@@ -29,6 +32,13 @@ class AppendList {
   AppendList() = default;
   AppendList(const AppendList&) = delete;
   AppendList& operator=(const AppendList&) = delete;
+  ~AppendList() {
+    for (Block* block = block_.load(std::memory_order_relaxed); block != nullptr;) {
+      Block* replaced = block->replaced;
+      Block::Free(block);
+      block = replaced;
+    }
+  }
 
   // Reader: the elements published so far.
   std::span<const T> Items() const {
@@ -36,29 +46,35 @@ class AppendList {
     if (block == nullptr) return {};
     return {block->items(), block->size.load(std::memory_order_acquire)};
   }
+  // Reader: a hint to fetch the current block's header and first items.
+  void Prefetch() const {
+    if (const Block* block = block_.load(std::memory_order_relaxed)) __builtin_prefetch(block);
+  }
 
-  // Writer only.
-  void Append(const T& value) {
+  // Writer only. Returns the bytes it allocated (a new block), else 0.
+  size_t Append(const T& value) {
+    size_t allocated = 0;
     Block* block = block_.load(std::memory_order_relaxed);
     const uint32_t size = block == nullptr ? 0 : block->size.load(std::memory_order_relaxed);
     if (block == nullptr || size == block->capacity) {
-      std::unique_ptr<Block, BlockDeleter> grown(Block::Make(block == nullptr ? 4 : 2 * block->capacity));
+      Block* grown = Block::Make(block == nullptr ? 4 : 2 * block->capacity);
       if (size > 0) std::memcpy(grown->items(), block->items(), size * sizeof(T));
       grown->size.store(size, std::memory_order_relaxed);
-      block = grown.get();
-      block_.store(block, std::memory_order_release);
-      if (owned_) graveyard_.push_back(std::move(owned_));  // a reader may still be on it
-      owned_ = std::move(grown);
+      grown->replaced = block;
+      block_.store(grown, std::memory_order_release);
+      block = grown;
+      allocated = Block::Bytes(block->capacity);
     }
     block->items()[size] = value;
     block->size.store(size + 1, std::memory_order_release);
+    return allocated;
   }
 
   // Bytes held, replaced blocks included.
   size_t MemoryBytes() const {
     size_t bytes = 0;
-    if (const Block* block = block_.load(std::memory_order_relaxed)) bytes += Block::Bytes(block->capacity);
-    for (const auto& old : graveyard_) bytes += Block::Bytes(old->capacity);
+    for (const Block* block = block_.load(std::memory_order_relaxed); block != nullptr; block = block->replaced)
+      bytes += Block::Bytes(block->capacity);
     return bytes;
   }
 
@@ -66,26 +82,23 @@ class AppendList {
   struct Block {
     std::atomic<uint32_t> size{0};
     uint32_t capacity = 0;
+    Block* replaced = nullptr;  // the block this one replaced
+    static constexpr std::align_val_t kAlign{alignof(T) > alignof(Block*) ? alignof(T) : alignof(Block*)};
     static size_t Bytes(uint32_t capacity) { return sizeof(Block) + size_t{capacity} * sizeof(T); }
     static Block* Make(uint32_t capacity) {
-      void* memory = ::operator new(Bytes(capacity), std::align_val_t{alignof(Block) > alignof(T) ? alignof(Block) : alignof(T)});
-      Block* block = new (memory) Block;
+      Block* block = new (::operator new(Bytes(capacity), kAlign)) Block;
       block->capacity = capacity;
       return block;
+    }
+    static void Free(Block* block) {
+      block->~Block();
+      ::operator delete(block, kAlign);
     }
     T* items() { return reinterpret_cast<T*>(this + 1); }
     const T* items() const { return reinterpret_cast<const T*>(this + 1); }
   };
-  struct BlockDeleter {
-    void operator()(Block* block) const {
-      block->~Block();
-      ::operator delete(block, std::align_val_t{alignof(Block) > alignof(T) ? alignof(Block) : alignof(T)});
-    }
-  };
   static_assert(sizeof(Block) % alignof(T) == 0);
   std::atomic<Block*> block_{nullptr};
-  std::unique_ptr<Block, BlockDeleter> owned_;
-  std::vector<std::unique_ptr<Block, BlockDeleter>> graveyard_;
 };
 
 // One T per dense id, for ids that only ever grow: chunks of 2^16 entries
@@ -109,6 +122,10 @@ class GrowingTable {
   const T* Find(uint64_t id) const {
     const T* chunk = chunks_[id >> kChunkBits].load(std::memory_order_acquire);
     return chunk == nullptr ? nullptr : chunk + (id & (kChunk - 1));
+  }
+  // Reader: a hint to fetch the entry of `id`.
+  void Prefetch(uint64_t id) const {
+    if (const T* entry = Find(id)) __builtin_prefetch(entry);
   }
 
   // Writer: the entry of `id`, creating its chunk (and those before it).

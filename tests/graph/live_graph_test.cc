@@ -94,6 +94,8 @@ TEST(LiveGraphTest, PostsAndInteractionsJoinTheBase) {
   EXPECT_EQ(engaged[0].type_mask, 1u << 1);  // the base like
   EXPECT_EQ(engaged[1].post, p);
   EXPECT_EQ(engaged[1].type_mask, 1u << 3);
+  ASSERT_EQ(g.EngagementCount(a1), 2u);
+  for (uint64_t i = 0; i < 2; ++i) EXPECT_EQ(g.EngagedPostAt(a1, i), engaged[i].post);  // base, then delta
   const VertexId p600 = g.FindPost(600);
   ASSERT_NE(p600, kNoVertex);
   EXPECT_EQ(g.PostAuthor(p600), kNoVertex);
