@@ -2,6 +2,7 @@
 // files, and usage errors that name what is wrong.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +36,10 @@ bool Contains(const std::string& text, const std::string& part) { return text.fi
 // A small generated world (written once per test binary run).
 const std::string& World() {
   static const std::string dir = [] {
-    const std::string d = (std::filesystem::path(::testing::TempDir()) / "cli_test_world").string();
+    // One per process: ctest runs each test as its own process, two at a time,
+    // and a shared directory was regenerated under a running test.
+    const std::string d =
+        (std::filesystem::path(::testing::TempDir()) / StrCat("cli_test_world_", ::getpid())).string();
     std::filesystem::remove_all(d);
     const auto [code, output] = Graphrec(StrCat("generate --out ", d, " --accounts 300 --days 3"));
     EXPECT_EQ(code, 0) << output;
