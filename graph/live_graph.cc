@@ -35,8 +35,9 @@ class VertexLists {
   }
   // Hints to fetch v's table entry, then (once that is in) its items.
   void PrefetchEntry(VertexId v) const { table_.Prefetch(v); }
-  void PrefetchItems(VertexId v) const {
-    if (const AppendList<T>* list = table_.Find(v)) list->Prefetch();
+  bool PrefetchItems(VertexId v) const {
+    const AppendList<T>* list = table_.Find(v);
+    return list != nullptr && list->Prefetch();
   }
   size_t MemoryBytes() const { return table_.MemoryBytes() + list_bytes_.load(std::memory_order_relaxed); }
 
@@ -346,14 +347,15 @@ VertexId LiveGraph::AuthoredAt(VertexId account, uint64_t i) const {
 
 namespace {
 
-// Prefetches entry i of v's list: the base CSR's target, else the delta's item.
+// Prefetches entry i of v's list: the base CSR's target, else the delta's
+// item (its block is in cache after the *Delta hint).
 template <typename Lists>
 void PrefetchListEntry(const CsrGraph& g, size_t vertices, const Lists& delta, VertexId v, uint64_t i) {
   const uint64_t base = BaseDegree(g, vertices, v);
   if (i < base) {
     __builtin_prefetch(&g.targets[g.Begin(v) + i]);
-  } else {
-    delta.PrefetchItems(v);
+  } else if (const auto items = delta.Items(v); i - base < items.size()) {
+    __builtin_prefetch(&items[i - base]);
   }
 }
 
@@ -382,9 +384,19 @@ void LiveGraph::PrefetchPost(VertexId post) const {
   delta_->engagers.PrefetchEntry(post);
 }
 
+bool LiveGraph::PrefetchAdjacencyDelta(VertexId account) const {
+  const Delta& d = *delta_;
+  // Non-short-circuit: each list with items gets its hint.
+  return d.following.PrefetchItems(account) | d.engagements.PrefetchItems(account) |
+         d.following_tombstones.PrefetchItems(account);
+}
+
+bool LiveGraph::PrefetchAuthoredDelta(VertexId account) const { return delta_->authored.PrefetchItems(account); }
+
+bool LiveGraph::PrefetchPostDelta(VertexId post) const { return delta_->engagers.PrefetchItems(post); }
+
 void LiveGraph::PrefetchFolloweeAt(VertexId account, uint64_t i) const {
   PrefetchListEntry(base_->following, base_->num_accounts(), delta_->following, account, i);
-  delta_->following_tombstones.PrefetchItems(account);
 }
 
 void LiveGraph::PrefetchEngagedPostAt(VertexId account, uint64_t i) const {
@@ -399,8 +411,8 @@ void LiveGraph::PrefetchAuthoredAt(VertexId account, uint64_t i) const {
   const uint64_t base = BaseDegree(base_->authored, base_->num_accounts(), account);
   if (i < base) {
     __builtin_prefetch(&authored_by_time_[base_->authored.Begin(account) + i]);
-  } else {
-    delta_->authored.PrefetchItems(account);
+  } else if (const auto items = delta_->authored.Items(account); i - base < items.size()) {
+    __builtin_prefetch(&items[i - base]);
   }
 }
 

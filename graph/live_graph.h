@@ -100,10 +100,15 @@ class LiveGraph {
   // PrefetchAdjacency covers FolloweeCount and EngagementCount (and the
   // lists' delta entries), PrefetchAuthored AuthoredCount, PrefetchPost
   // EngagerCount and PostAuthor. An *At hint is for after its count was
-  // read (it needs the offsets the count read).
+  // read (it needs the offsets the count read). The *Delta hints are a
+  // second step, once the first one's data is in: they fetch the delta
+  // lists' items, and say whether there are any (else nothing to wait for).
   void PrefetchAdjacency(VertexId account) const;
   void PrefetchAuthored(VertexId account) const;
   void PrefetchPost(VertexId post) const;
+  bool PrefetchAdjacencyDelta(VertexId account) const;
+  bool PrefetchAuthoredDelta(VertexId account) const;
+  bool PrefetchPostDelta(VertexId post) const;
   void PrefetchFolloweeAt(VertexId account, uint64_t i) const;
   void PrefetchEngagedPostAt(VertexId account, uint64_t i) const;
   void PrefetchEngagerAt(VertexId post, uint64_t i) const;

@@ -204,10 +204,13 @@ class Walks {
  private:
   enum class Stage : uint8_t {
     kRoot,         // draw one of the user's edges
+    kAuthorDelta,  // an author's delta list, if it has one
     kAuthor,       // at an author: visit it, pick one of its newest posts
     kAuthorPost,   // visit that post; the walk goes on from the author
+    kPostDelta,    // a post's delta list, if it has one
     kPost,         // at a post: visit it, pick an engager
     kEngager,      // the walk goes on from that engager
+    kAccountDelta, // an account's delta lists, if it has any
     kAccount,      // at an account: pick a follow or an interaction
     kFollowee,     // move to the followed author
     kEngagedPost,  // move to the post
@@ -226,13 +229,18 @@ class Walks {
         lane.at = edge.target;
         if (edge.is_post) {
           g_.PrefetchPost(lane.at);
-          lane.stage = Stage::kPost;
+          lane.stage = Stage::kPostDelta;
         } else {
           g_.PrefetchAuthored(lane.at);
-          lane.stage = Stage::kAuthor;
+          lane.stage = Stage::kAuthorDelta;
         }
         return;
       }
+      // A delta stage waits a turn only when there is a delta list to fetch.
+      case Stage::kAuthorDelta:
+        lane.stage = Stage::kAuthor;
+        if (g_.PrefetchAuthoredDelta(lane.at)) return;
+        [[fallthrough]];
       case Stage::kAuthor: {
         visits_.Author(lane.at);
         const uint64_t posts = g_.AuthoredCount(lane.at);
@@ -252,6 +260,10 @@ class Walks {
         ++steps_;
         GoOnFrom(lane, lane.at);
         return;
+      case Stage::kPostDelta:
+        lane.stage = Stage::kPost;
+        if (g_.PrefetchPostDelta(lane.at)) return;
+        [[fallthrough]];
       case Stage::kPost: {
         visits_.Post(lane.at);
         ++steps_;
@@ -268,6 +280,10 @@ class Walks {
       case Stage::kEngager:
         GoOnFrom(lane, g_.EngagerAt(lane.at, lane.index));
         return;
+      case Stage::kAccountDelta:
+        lane.stage = Stage::kAccount;
+        if (g_.PrefetchAdjacencyDelta(lane.at)) return;
+        [[fallthrough]];
       case Stage::kAccount: {
         const uint64_t follows = g_.FolloweeCount(lane.at), interactions = g_.EngagementCount(lane.at);
         if (follows + interactions == 0) {
@@ -294,13 +310,13 @@ class Walks {
         }
         lane.at = author;
         g_.PrefetchAuthored(author);
-        lane.stage = Stage::kAuthor;
+        lane.stage = Stage::kAuthorDelta;
         return;
       }
       case Stage::kEngagedPost:
         lane.at = g_.EngagedPostAt(lane.at, lane.index);
         g_.PrefetchPost(lane.at);
-        lane.stage = Stage::kPost;
+        lane.stage = Stage::kPostDelta;
         return;
     }
   }
@@ -313,7 +329,7 @@ class Walks {
     }
     lane.at = account;
     g_.PrefetchAdjacency(account);
-    lane.stage = Stage::kAccount;
+    lane.stage = Stage::kAccountDelta;
   }
 
   const graph::LiveGraph& g_;

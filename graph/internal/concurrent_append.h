@@ -46,9 +46,12 @@ class AppendList {
     if (block == nullptr) return {};
     return {block->items(), block->size.load(std::memory_order_acquire)};
   }
-  // Reader: a hint to fetch the current block's header and first items.
-  void Prefetch() const {
-    if (const Block* block = block_.load(std::memory_order_relaxed)) __builtin_prefetch(block);
+  // Reader: a hint to fetch the current block's header and first items;
+  // false if the list is empty.
+  bool Prefetch() const {
+    const Block* block = block_.load(std::memory_order_relaxed);
+    if (block != nullptr) __builtin_prefetch(block);
+    return block != nullptr;
   }
 
   // Writer only. Returns the bytes it allocated (a new block), else 0.
