@@ -144,9 +144,10 @@ class Visits {
 
   std::vector<RecallResult> Top(size_t k) const {
     std::vector<std::pair<VertexId, uint32_t>> ranked = counts_.Counted();
-    std::sort(ranked.begin(), ranked.end(),
-              [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-    if (ranked.size() > k) ranked.resize(k);
+    const size_t kept = std::min(k, ranked.size());
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(kept), ranked.end(),
+                      [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    ranked.resize(kept);
     std::vector<RecallResult> out;
     for (const auto& [v, count] : ranked)
       out.push_back({target_ == WalkTarget::kPosts ? g_.PostId(v) : g_.AccountId(v),
