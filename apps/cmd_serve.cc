@@ -119,6 +119,8 @@ void AddServeCommands(CLI::App& app) {
                     "HNSW search depth for every index, overriding the stored one (0 = keep): speed vs recall")
       ->capture_default_str();
   serve->add_option("--poll-ms", so->poll_ms, "how often CURRENT is checked for a new version")->capture_default_str();
+  serve->add_option("--metrics-address", so->metrics_address,
+                    "HOST:PORT to serve Prometheus metrics on (HTTP GET /metrics; port 0 picks one); none by default");
   serve->add_option("--stats-log-seconds", so->stats_log_seconds, "log per-method latency every N s, 0 = never")
       ->capture_default_str();
   serve->add_option("--max-streams-per-connection", so->max_streams_per_connection,
@@ -136,6 +138,7 @@ void AddServeCommands(CLI::App& app) {
     const sigset_t signals = BlockStopSignals();
     service::Server server(*so);
     std::printf("graphrec serve: listening on port %d\n", server.port());
+    if (server.metrics_port() > 0) std::printf("graphrec serve: metrics on port %d\n", server.metrics_port());
     std::fflush(stdout);
     ServeUntilSignalled(server, signals);
   });

@@ -1,5 +1,9 @@
 #include "service/latency.h"
 
+#include <cstdio>
+
+#include "service/metrics.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -12,6 +16,7 @@ void LatencyHistogram::Record(double seconds, bool ok) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   if (!ok) errors_.fetch_add(1, std::memory_order_relaxed);
   const auto ns = static_cast<uint64_t>(seconds * 1e9);
+  sum_ns_.fetch_add(ns, std::memory_order_relaxed);
   uint64_t seen = max_ns_.load(std::memory_order_relaxed);
   while (ns > seen && !max_ns_.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
   }
@@ -39,6 +44,59 @@ LatencyHistogram::Summary LatencyHistogram::Summarize() const {
   s.p99_ms = percentile(0.99);
   s.p999_ms = percentile(0.999);
   return s;
+}
+
+LatencyHistogram::Cumulative LatencyHistogram::CumulativeBuckets(int min_log2_us, int max_log2_us) const {
+  Cumulative c;
+  uint64_t below = 0;
+  int next = 0;  // the first internal bucket not yet added
+  for (int k = min_log2_us; k <= max_log2_us; ++k) {
+    // Internal bucket b ends at 2^((b + 1) / 4) us: those with b < 4k end at or below 2^k.
+    for (; next < std::min(4 * k, kBuckets); ++next) below += counts_[static_cast<size_t>(next)].load();
+    c.buckets.emplace_back(std::exp2(k) * 1e-6, below);
+  }
+  for (int b = 0; b < kBuckets; ++b) c.count += counts_[static_cast<size_t>(b)].load();
+  c.sum_seconds = static_cast<double>(sum_ns_.load()) / 1e9;
+  return c;
+}
+
+RequestStats::RequestStats(std::vector<std::string> method_names)
+    : names_(std::move(method_names)), methods_(names_.size()) {}
+
+void RequestStats::End(size_t method, double seconds, int code) {
+  Method& m = methods_[method];
+  m.latency.Record(seconds, code == 0);
+  m.codes[std::min<size_t>(static_cast<size_t>(std::max(code, 0)), kNumCodes - 1)].fetch_add(1, std::memory_order_relaxed);
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void RequestStats::WritePrometheus(PrometheusText& out) const {
+  static constexpr std::array<const char*, kNumCodes> kCodeNames = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  out.Family("graphrec_requests_total", "counter", "Requests answered, by method and gRPC status code.");
+  for (size_t m = 0; m < methods_.size(); ++m)
+    for (size_t c = 0; c < kNumCodes; ++c)
+      if (const uint64_t n = methods_[m].codes[c].load(std::memory_order_relaxed); n > 0)
+        out.Sample("graphrec_requests_total", {{"method", names_[m]}, {"code", kCodeNames[c]}}, static_cast<double>(n));
+  out.Family("graphrec_request_duration_seconds", "histogram", "Time to answer a request, by method.");
+  for (size_t m = 0; m < methods_.size(); ++m) {
+    const auto h = methods_[m].latency.CumulativeBuckets(5, 24);  // 32 us .. 16.8 s
+    if (h.count == 0) continue;
+    for (const auto& [bound, requests] : h.buckets) {
+      char le[32];
+      std::snprintf(le, sizeof le, "%.9g", bound);
+      out.Sample("graphrec_request_duration_seconds_bucket", {{"method", names_[m]}, {"le", le}},
+                 static_cast<double>(requests));
+    }
+    out.Sample("graphrec_request_duration_seconds_bucket", {{"method", names_[m]}, {"le", "+Inf"}},
+               static_cast<double>(h.count));
+    out.Sample("graphrec_request_duration_seconds_sum", {{"method", names_[m]}}, h.sum_seconds);
+    out.Sample("graphrec_request_duration_seconds_count", {{"method", names_[m]}}, static_cast<double>(h.count));
+  }
+  out.Family("graphrec_requests_in_flight", "gauge", "Requests being answered now.");
+  out.Sample("graphrec_requests_in_flight", {}, static_cast<double>(in_flight_.load(std::memory_order_relaxed)));
 }
 
 }  // namespace gr::service

@@ -20,6 +20,8 @@
 #include "service/latency.h"
 #include "service/live_events.h"
 #include "service/live_recall.h"
+#include "service/metrics.h"
+#include "service/server_metrics.h"
 #include "service/model.h"
 #include "service/tls.h"
 
@@ -131,7 +133,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
                                   pb::StatsResponse* resp) override {
     return Serve(kStats, ctx, [&](const Model&) {
       for (int i = 0; i < kNumMethods; ++i) {
-        const auto s = stats_[static_cast<size_t>(i)].Summarize();
+        const auto s = stats_.latency(static_cast<size_t>(i)).Summarize();
         auto* out = resp->add_methods();
         out->set_method(kMethodNames[static_cast<size_t>(i)]);
         out->set_requests(s.requests);
@@ -173,9 +175,11 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
     });
   }
 
+  const RequestStats& requests() const { return stats_; }
+
   void LogStats() const {
     for (int i = 0; i < kNumMethods; ++i) {
-      const auto s = stats_[static_cast<size_t>(i)].Summarize();
+      const auto s = stats_.latency(static_cast<size_t>(i)).Summarize();
       if (s.requests == 0) continue;
       spdlog::info("{}: {} requests, {} errors, p50 {:.3f} ms, p99 {:.3f} ms, p999 {:.3f} ms, max {:.3f} ms",
                    kMethodNames[static_cast<size_t>(i)], s.requests, s.errors, s.p50_ms, s.p99_ms, s.p999_ms,
@@ -189,6 +193,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
   template <typename Handler>
   grpc::ServerUnaryReactor* Serve(Method method, grpc::CallbackServerContext* ctx, Handler&& handle) {
     const auto start = Clock::now();
+    stats_.Begin();
     grpc::Status status = Authorize(method, *ctx);
     if (!status.ok()) {
       // refused before any work
@@ -206,7 +211,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
       if (status.ok() && ctx->deadline() < std::chrono::system_clock::now())
         status = {grpc::StatusCode::DEADLINE_EXCEEDED, "the deadline passed while the request was served"};
     }
-    stats_[method].Record(std::chrono::duration<double>(Clock::now() - start).count(), status.ok());
+    stats_.End(method, std::chrono::duration<double>(Clock::now() - start).count(), status.error_code());
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(status);
     return reactor;
@@ -282,7 +287,8 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
   ModelSource& source_;
   LiveEvents& live_;
   const TokenTable* tokens_;  // null: no authorization
-  std::array<LatencyHistogram, kNumMethods> stats_;
+  RequestStats stats_{std::vector<std::string>(kMethodNames.begin(), kMethodNames.end())};
+
 };
 
 }  // namespace
@@ -402,6 +408,7 @@ struct Server::Impl {
   std::condition_variable stop_signal;
   bool stopped = false;
   std::thread stats_logger, listener_watchdog;
+  std::unique_ptr<MetricsEndpoint> metrics;  // with options.metrics_address
 };
 
 Server::Server(const ServerOptions& options) {
@@ -418,6 +425,13 @@ Server::Server(const ServerOptions& options) {
   impl_->server = impl_->Build(options.address);
   GR_CHECK_CODE(impl_->server != nullptr && impl_->port > 0, ErrorCode::kIo, "cannot listen on ", options.address);
   impl_->source.StartWatching();
+  if (!options.metrics_address.empty()) {
+    impl_->metrics = std::make_unique<MetricsEndpoint>(
+        options.metrics_address, [impl = impl_.get()] {
+          return RenderServerMetrics(impl->service.requests(), impl->source, impl->live, impl->options.artifacts);
+        });
+    spdlog::info("metrics on port {} (HTTP GET /metrics)", impl_->metrics->port());
+  }
   if (options.stats_log_seconds > 0) {
     impl_->stats_logger = std::thread([impl = impl_.get()] {
       std::unique_lock lock(impl->mutex);
@@ -436,6 +450,8 @@ Server::Server(const ServerOptions& options) {
 Server::~Server() { Shutdown(); }
 
 int Server::port() const { return impl_->port; }
+
+int Server::metrics_port() const { return impl_->metrics ? impl_->metrics->port() : 0; }
 
 void Server::Wait() {
   // Not grpc::Server::Wait: the watchdog may replace that server.
@@ -461,6 +477,7 @@ void Server::Shutdown() {
   // Requests in flight get up to 5 s to finish.
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (impl_->stats_logger.joinable()) impl_->stats_logger.join();
+  impl_->metrics.reset();
   impl_->service.LogStats();
 }
 

@@ -38,6 +38,8 @@ struct ServerOptions {
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
   int stats_log_seconds = 60;               // 0 = never log stats
+  // host:port for the Prometheus /metrics endpoint (HTTP); "" = none.
+  std::string metrics_address;
   // Limits that keep one client from wedging the server for the others.
   uint32_t max_streams_per_connection = 100;  // concurrent rpcs on one connection
   int idle_timeout_ms = 5 * 60 * 1000;        // a connection without rpcs is closed after this
@@ -69,6 +71,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   int port() const;  // the bound port
+  int metrics_port() const;  // the /metrics port, 0 without metrics_address
   // Blocks until Shutdown is called (from another thread or a signal handler thread).
   void Wait();
   void Shutdown();

@@ -24,6 +24,11 @@ void CheckListenAddress(const std::string& address) {
 
 void ServerOptions::Validate() const {
   CheckListenAddress(address);
+  if (!metrics_address.empty()) {
+    GR_CHECK(!metrics_address.starts_with("unix:"), "metrics_address must be host:port (HTTP), got '",
+             metrics_address, "'");
+    CheckListenAddress(metrics_address);
+  }
   GR_CHECK(!artifacts.empty(), "artifacts directory is empty");
   GR_CHECK(max_k >= 1, "max_k must be >= 1");
   GR_CHECK(max_ids >= 1, "max_ids must be >= 1");

@@ -1,0 +1,65 @@
+#include "service/server_metrics.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <utility>
+
+#include "service/latency.h"
+#include "service/live_events.h"
+#include "service/metrics.h"
+#include "service/model.h"
+
+namespace gr::service {
+
+std::string RenderServerMetrics(const RequestStats& requests, const ModelSource& source, const LiveEvents& live_events,
+                                const std::string& artifacts_dir) {
+  PrometheusText out;
+  requests.WritePrometheus(out);
+
+  const std::shared_ptr<const Model> model = source.Get();
+  out.Family("graphrec_version_info", "gauge", "The live version (always 1; its name is the label).");
+  out.Sample("graphrec_version_info", {{"version", model->version}}, 1);
+  out.Family("graphrec_version_loaded_timestamp_seconds", "gauge", "When the live version was loaded (Unix time).");
+  out.Sample("graphrec_version_loaded_timestamp_seconds", {}, static_cast<double>(model->loaded_at_unix_ms) / 1000.0);
+  // The manifest is the batch's last write before publishing: its time is the version's.
+  struct stat manifest {};
+  if (::stat((std::filesystem::path(artifacts_dir) / model->version / "manifest.json").c_str(), &manifest) == 0) {
+    const auto published = static_cast<double>(manifest.st_mtime);
+    const auto now = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    out.Family("graphrec_version_published_timestamp_seconds", "gauge",
+               "When the live version was published (its manifest's time, Unix time).");
+    out.Sample("graphrec_version_published_timestamp_seconds", {}, published);
+    out.Family("graphrec_version_age_seconds", "gauge", "Seconds since the live version was published.");
+    out.Sample("graphrec_version_age_seconds", {}, now - published);
+  }
+  out.Family("graphrec_reloads_total", "counter", "Versions swapped in since start.");
+  out.Sample("graphrec_reloads_total", {}, static_cast<double>(source.reloads()));
+  out.Family("graphrec_failed_reloads_total", "counter", "Versions that failed to load (the old one stayed live).");
+  out.Sample("graphrec_failed_reloads_total", {}, static_cast<double>(source.failed_reloads()));
+
+  const std::shared_ptr<const LiveState> live = live_events.state();
+  const graph::LiveGraphCounts counts = live->graph->counts();
+  out.Family("graphrec_event_log_end", "counter",
+             "Sequence number after the event log's last event (events logged ever).");
+  out.Sample("graphrec_event_log_end", {}, static_cast<double>(live_events.log_end()));
+  out.Family("graphrec_event_log_watermark", "gauge",
+             "Log sequence the live version already contains (from its manifest).");
+  out.Sample("graphrec_event_log_watermark", {}, static_cast<double>(live->watermark));
+  out.Family("graphrec_live_graph_changes_total", "counter",
+             "Changes the live graph applied since the live version, by kind.");
+  for (const auto& [kind, n] : {std::pair<const char*, uint64_t>{"new_account", counts.new_accounts},
+                                {"new_post", counts.new_posts},
+                                {"follow", counts.follows},
+                                {"unfollow", counts.unfollows},
+                                {"interaction", counts.interactions},
+                                {"ignored", counts.ignored}})
+    out.Sample("graphrec_live_graph_changes_total", {{"kind", kind}}, static_cast<double>(n));
+  out.Family("graphrec_live_graph_delta_bytes", "gauge", "Memory the live graph's delta holds.");
+  out.Sample("graphrec_live_graph_delta_bytes", {}, static_cast<double>(live->graph->DeltaMemoryBytes()));
+  return out.text();
+}
+
+}  // namespace gr::service
