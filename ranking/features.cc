@@ -192,18 +192,49 @@ void FeatureSource::Extract(ExternalId account, ExternalId post, uint32_t time, 
   GR_CHECK_CODE(a != kNoVertex, ErrorCode::kNotFound, "unknown account ", account);
   const VertexId p = g_.posts.Find(post);
   GR_CHECK_CODE(p != kNoVertex, ErrorCode::kNotFound, "unknown post ", post);
-  const VertexId author = g_.post_author[p];
+  PostView view{.author = g_.post_author[p],
+                .time = g_.post_time[p],
+                .engagers = g_.engagers.Neighbors(p),
+                .engager_times = g_.engagers.times.empty() ? nullptr : g_.engagers.times.data() + g_.engagers.Begin(p)};
+  if (UsesVectors()) {  // the vector tables are empty otherwise
+    view.vector = PostVector(p);
+    view.norm = post_norm_[p];
+    view.cluster = (config_.groups & kClusters) ? post_cluster_[p] : 0;
+  }
+  ExtractView(a, view, time, dense, clusters);
+}
+
+void FeatureSource::ExtractNewPost(ExternalId account, const NewPost& post, uint32_t time, float* dense,
+                                   uint32_t* clusters) const {
+  const VertexId a = g_.accounts.Find(account);
+  GR_CHECK_CODE(a != kNoVertex, ErrorCode::kNotFound, "unknown account ", account);
+  const VertexId author = post.author ? g_.accounts.Find(*post.author) : kNoVertex;
+  // The post-vector rule without engagers: the author's input vector (none
+  // when the rule gives the author no weight).
+  PostView view{.author = author, .time = post.time};
+  if (UsesVectors()) {
+    const bool author_vector = author != kNoVertex && config_.post_rule.author_weight > 0;
+    view.vector = author_vector ? AccountInput(author) : zeros_.data();
+    view.norm = author_vector ? account_norm_[author] : 0.0f;
+    if (config_.groups & kClusters)
+      view.cluster = author_vector ? account_cluster_[author] : static_cast<uint32_t>(centroids_.rows());
+  }
+  ExtractView(a, view, time, dense, clusters);
+}
+
+void FeatureSource::ExtractView(VertexId a, const PostView& post, uint32_t time, float* dense,
+                                uint32_t* clusters) const {
+  const VertexId author = post.author;
   const bool has_author = author != kNoVertex;
-  const std::span<const VertexId> engagers = g_.engagers.Neighbors(p);
-  const uint32_t* engager_times = g_.engagers.times.empty() ? nullptr : g_.engagers.times.data() + g_.engagers.Begin(p);
+  const std::span<const VertexId> engagers = post.engagers;
+  const uint32_t* engager_times = post.engager_times;
   // An interaction counts if it happened before the impression (unknown times count).
   const auto before = [&](size_t i) { return engager_times == nullptr || engager_times[i] < time; };
   float* out = dense;
 
   if (config_.groups & kCounters) {
     const double followers = has_author ? static_cast<double>(g_.followers.Degree(author)) : 0.0;
-    const uint32_t post_time = g_.post_time[p];
-    const double age_hours = post_time > 0 && time > post_time ? (time - post_time) / 3600.0 : 0.0;
+    const double age_hours = post.time > 0 && time > post.time ? (time - post.time) / 3600.0 : 0.0;
     uint64_t interactions = 0;
     for (size_t i = 0; i < engagers.size(); ++i) interactions += before(i);
     *out++ = static_cast<float>(std::log1p(followers));
@@ -226,18 +257,18 @@ void FeatureSource::Extract(ExternalId account, ExternalId post, uint32_t time, 
     *out++ = has_author && g_.following.HasEdge(a, author) ? 1.0f : 0.0f;
     *out++ = static_cast<float>(std::log1p(static_cast<double>(followees_interacted)));
   }
+  if (!UsesVectors()) return;
   const float* account_vec = AccountInput(a);
   if (config_.groups & kSimilarity) {
     const float account_norm = account_norm_[a];
-    const float* post_vec = PostVector(p);
     *out++ = has_author ? Cosine(account_vec, account_norm, AccountInput(author), account_norm_[author], dim_)
                         : 0.0f;
-    *out++ = Cosine(account_vec, account_norm, post_vec, post_norm_[p], dim_);
+    *out++ = Cosine(account_vec, account_norm, post.vector, post.norm, dim_);
     *out++ = has_author && has_output_ ? Dot(account_vec, AccountOutput(author), dim_) : 0.0f;
   }
   if (config_.groups & kEmbeddings) {
     out = std::copy_n(account_vec, dim_, out);
-    out = std::copy_n(PostVector(p), dim_, out);
+    out = std::copy_n(post.vector, dim_, out);
     if (has_author) {
       out = std::copy_n(AccountInput(author), dim_, out);
     } else {
@@ -247,7 +278,7 @@ void FeatureSource::Extract(ExternalId account, ExternalId post, uint32_t time, 
   if (config_.groups & kClusters) {
     const auto none = static_cast<uint32_t>(centroids_.rows());
     clusters[0] = account_cluster_[a];
-    clusters[1] = post_cluster_[p];
+    clusters[1] = post.cluster;
     clusters[2] = has_author ? account_cluster_[author] : none;
   }
 }

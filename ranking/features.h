@@ -21,6 +21,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,14 @@ struct FeatureConfig {
 // Cluster slots per example when kClusters is on: account, post, author.
 inline constexpr int kClusterSlots = 3;
 
+// A candidate post the graph does not hold (it arrived after the version,
+// through the live graph): who wrote it and when.
+struct NewPost {
+  ExternalId id = 0;
+  std::optional<ExternalId> author;  // none: no author features
+  uint32_t time = 0;                 // Unix seconds; 0 = unknown
+};
+
 // Everything features need from one model version: the graph, account input
 // (and output) vectors, post vectors, cluster centroids and assignments.
 // Holds references to the graph and the embedding table (both must outlive
@@ -92,8 +101,26 @@ class FeatureSource {
   // `clusters` for `account` seeing `post` at `time` (Unix seconds). Throws
   // kNotFound naming an unknown account or post.
   void Extract(ExternalId account, ExternalId post, uint32_t time, float* dense, uint32_t* clusters) const;
+  // The same for a post the graph does not know (cold start): no
+  // interactions yet, its vector by the post-vector rule with no engagers
+  // (its author's vector), its cluster that vector's; the author's features
+  // as for any post when the graph knows the author, zeros and "no cluster"
+  // otherwise. Throws kNotFound naming an unknown account.
+  void ExtractNewPost(ExternalId account, const NewPost& post, uint32_t time, float* dense, uint32_t* clusters) const;
 
  private:
+  // What Extract reads about the post, for graph posts and new ones alike.
+  struct PostView {
+    VertexId author = kNoVertex;
+    uint32_t time = 0;
+    std::span<const VertexId> engagers;     // sorted
+    const uint32_t* engager_times = nullptr;  // parallel to engagers; null = unknown
+    const float* vector = nullptr;          // dim_ floats
+    float norm = 0;
+    uint32_t cluster = 0;
+  };
+  void ExtractView(VertexId a, const PostView& post, uint32_t time, float* dense, uint32_t* clusters) const;
+  bool UsesVectors() const { return (config_.groups & (kSimilarity | kEmbeddings | kClusters)) != 0; }
   void FitCentroids(int threads);
   uint32_t NearestCentroid(std::span<const float> vector) const;
   // Account a's input (or output) vector in the table; zeros when it has none.

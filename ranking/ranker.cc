@@ -284,12 +284,25 @@ std::vector<TaskScores> Ranker::Predict(const FeatureSource& features, const Exa
 }
 
 std::vector<Ranker::Scored> Ranker::Rank(const FeatureSource& features, ExternalId account,
-                                         std::span<const ExternalId> posts, uint32_t time) const {
+                                         std::span<const ExternalId> posts, uint32_t time,
+                                         std::span<const NewPost> new_posts) const {
   CheckFeatures(features);
   const size_t dd = features.dense_dim(), slots = static_cast<size_t>(features.cluster_slots());
   std::vector<float> dense(posts.size() * dd);
   std::vector<uint32_t> clusters(posts.size() * slots);
-  for (size_t i = 0; i < posts.size(); ++i) features.Extract(account, posts[i], time, dense.data() + i * dd, clusters.data() + i * slots);
+  for (size_t i = 0; i < posts.size(); ++i) {
+    float* row = dense.data() + i * dd;
+    uint32_t* row_clusters = clusters.data() + i * slots;
+    const auto fresh = features.graph().posts.Find(posts[i]) != kNoVertex
+                           ? new_posts.end()
+                           : std::find_if(new_posts.begin(), new_posts.end(),
+                                          [&](const NewPost& p) { return p.id == posts[i]; });
+    if (fresh == new_posts.end()) {
+      features.Extract(account, posts[i], time, row, row_clusters);  // throws for a post known to neither
+    } else {
+      features.ExtractNewPost(account, *fresh, time, row, row_clusters);
+    }
+  }
   std::vector<TaskScores> scores(posts.size());
   model_.Predict(dense.data(), clusters.data(), posts.size(), scores.data());
   std::vector<Scored> ranked(posts.size());

@@ -100,10 +100,12 @@ class Ranker {
   std::vector<TaskScores> Predict(const FeatureSource& features, const Examples& examples, int threads) const;
 
   // Scores `posts` for `account` at `time`, best fused score first (ties by
-  // input order). Throws kNotFound naming an unknown account or post, and
-  // kInvalidArgument if `features` was not built for this ranker.
+  // input order). A post the graph does not know is scored with cold-start
+  // features (FeatureSource::ExtractNewPost) when `new_posts` describes it.
+  // Throws kNotFound naming an unknown account or a post known to neither,
+  // and kInvalidArgument if `features` was not built for this ranker.
   std::vector<Scored> Rank(const FeatureSource& features, ExternalId account, std::span<const ExternalId> posts,
-                           uint32_t time) const;
+                           uint32_t time, std::span<const NewPost> new_posts = {}) const;
 
   const FeatureConfig& feature_config() const { return feature_config_; }
   const FloatMatrix& centroids() const { return centroids_; }

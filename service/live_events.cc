@@ -95,4 +95,18 @@ void LiveEvents::DrainLocked() {
   }
 }
 
+std::vector<ranking::NewPost> NewPostsOf(const LiveState& live, const graph::SocialGraph& version_graph,
+                                         std::span<const ExternalId> ids) {
+  std::vector<ranking::NewPost> fresh;
+  for (const ExternalId id : ids) {
+    if (version_graph.posts.Find(id) != kNoVertex) continue;
+    const VertexId p = live.graph->FindPost(id);
+    if (p == kNoVertex) continue;  // known to neither: Rank answers NOT_FOUND
+    ranking::NewPost post{.id = id, .time = live.graph->PostTime(p)};
+    if (const VertexId author = live.graph->PostAuthor(p); author != kNoVertex) post.author = live.graph->AccountId(author);
+    fresh.push_back(post);
+  }
+  return fresh;
+}
+
 }  // namespace gr::service

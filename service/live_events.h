@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "graph/live_graph.h"
+#include "ranking/features.h"
 #include "service/model.h"
 #include "stream/event_log.h"
 
@@ -32,6 +33,12 @@ struct LiveState {
   std::shared_ptr<graph::LiveGraph> graph;
   uint64_t watermark = 0;  // log sequence the version already contains
 };
+
+// The posts among `ids` that `version_graph` does not know but the live
+// graph does (new since the version), with author and time: Rank scores
+// them with cold-start features.
+std::vector<ranking::NewPost> NewPostsOf(const LiveState& live, const graph::SocialGraph& version_graph,
+                                         std::span<const ExternalId> ids);
 
 class LiveEvents {
  public:

@@ -90,7 +90,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, StrCat("time_unix_s ", req->time_unix_s(), " is out of range"));
       const auto time = static_cast<uint32_t>(req->time_unix_s() > 0 ? req->time_unix_s() : m.graph.reference_time);
       const std::vector<ExternalId> posts(req->post_ids().begin(), req->post_ids().end());
-      for (const auto& r : m.ranker->Rank(*m.features, req->user_id(), posts, time)) {
+      for (const auto& r : m.ranker->Rank(*m.features, req->user_id(), posts, time, NewPostsOf(*live_.state(), m.graph, posts))) {
         auto* out = resp->add_posts();
         out->set_post_id(r.post);
         out->set_click(r.scores[ranking::kClickTask]);

@@ -85,6 +85,29 @@ TEST(Features, CountersAndSocialArePointInTime) {
   EXPECT_THAT(ErrorOf([&] { source.Extract(1, 999, 0, f, nullptr); }), HasSubstr("unknown post 999"));
 }
 
+TEST(Features, ANewPostGetsItsAuthorsFeaturesAndZeroCounters) {
+  const graph::SocialGraph g = TinyGraph();
+  FeatureConfig config;
+  config.groups = kCounters | kSocial;
+  const embed::EmbeddingTable no_vectors;
+  const FeatureSource source(g, no_vectors, config);
+  float f[5];
+  // Post 555 by account 2, not in the graph, written at t = 500.
+  source.ExtractNewPost(1, {.id = 555, .author = 2, .time = 500}, 5000, f, nullptr);
+  EXPECT_FLOAT_EQ(f[0], std::log1p(2.0f));                  // its author's followers, as for post 100
+  EXPECT_NEAR(f[1], std::log1p(4500.0 / 3600.0), 1e-6);     // its own age
+  EXPECT_FLOAT_EQ(f[2], 0.0f);                              // no interactions yet
+  EXPECT_FLOAT_EQ(f[3], 1.0f);                              // 1 follows its author
+  EXPECT_FLOAT_EQ(f[4], 0.0f);
+  for (const std::optional<ExternalId> author : {std::optional<ExternalId>(), std::optional<ExternalId>(77)}) {
+    source.ExtractNewPost(1, {.id = 555, .author = author, .time = 0}, 5000, f, nullptr);  // author unknown
+    EXPECT_FLOAT_EQ(f[0], 0.0f);
+    EXPECT_FLOAT_EQ(f[1], 0.0f);
+    EXPECT_FLOAT_EQ(f[3], 0.0f);
+  }
+  EXPECT_EQ(CodeOf([&] { source.ExtractNewPost(99, {.id = 555, .author = 2}, 0, f, nullptr); }), ErrorCode::kNotFound);
+}
+
 TEST(Features, ParseGroups) {
   EXPECT_EQ(ParseFeatureGroups("all"), kAllFeatureGroups);
   EXPECT_EQ(ParseFeatureGroups("counters,social"), kCounters | kSocial);

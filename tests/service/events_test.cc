@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -145,6 +146,38 @@ TEST_F(EventsTest, EmbeddingRecallFiltersReadTheLiveGraph) {
   ASSERT_EQ(after.ids_size(), 5);
   EXPECT_EQ(std::count(after.ids().begin(), after.ids().end(), before.ids(0)), 0);
   EXPECT_EQ(after.ids(0), before.ids(1));
+}
+
+TEST_F(EventsTest, RankScoresAPostNewerThanTheVersionWithColdStartFeatures) {
+  const graph::SocialGraph& g = built_->g;
+  VertexId author = 0;
+  while (g.authored.Degree(author) == 0) ++author;
+  const ExternalId user = g.accounts.ToExternal(author == 0 ? 1 : 0);
+  const ExternalId known_post = g.posts.ToExternal(0);
+  pb::RankRequest rank;
+  rank.set_user_id(user);
+  rank.add_post_ids(known_post);
+  rank.add_post_ids(kNewPost);
+  pb::RankResponse ranked;
+  EXPECT_EQ(stub_->Rank(Context().get(), rank, &ranked).error_code(), grpc::StatusCode::NOT_FOUND);  // not yet
+  pb::PushEventsResponse response;
+  ASSERT_TRUE(Push({Make(pb::EVENT_POST, g.accounts.ToExternal(author), kNewPost)}, &response).ok());
+  ranked.Clear();
+  ASSERT_TRUE(stub_->Rank(Context().get(), rank, &ranked).ok());
+  ASSERT_EQ(ranked.posts_size(), 2);
+  std::set<uint64_t> scored;
+  for (const auto& p : ranked.posts()) {
+    scored.insert(p.post_id());
+    EXPECT_TRUE(std::isfinite(p.score()));
+    EXPECT_GT(p.click(), 0.0f);
+    EXPECT_LT(p.click(), 1.0f);
+  }
+  EXPECT_EQ(scored, (std::set<uint64_t>{known_post, kNewPost}));
+  // A post nobody has heard of is still NOT_FOUND, naming it.
+  rank.add_post_ids(kNewPost + 1);
+  const grpc::Status unknown = stub_->Rank(Context().get(), rank, &ranked);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(unknown.error_message().find(std::to_string(kNewPost + 1)), std::string::npos);
 }
 
 TEST_F(EventsTest, AVersionReplaysFromItsWatermarkAndOldSegmentsAreDropped) {
