@@ -119,6 +119,9 @@ void AddServeCommands(CLI::App& app) {
                     "HNSW search depth for every index, overriding the stored one (0 = keep): speed vs recall")
       ->capture_default_str();
   serve->add_option("--poll-ms", so->poll_ms, "how often CURRENT is checked for a new version")->capture_default_str();
+  serve->add_option("--drain-ms", so->drain_ms,
+                    "on SIGTERM/SIGINT, report NOT_SERVING (gRPC health) this long before refusing new requests")
+      ->capture_default_str();
   serve->add_option("--metrics-address", so->metrics_address,
                     "HOST:PORT to serve Prometheus metrics on (HTTP GET /metrics; port 0 picks one); none by default");
   serve->add_option("--stats-log-seconds", so->stats_log_seconds, "log per-method latency every N s, 0 = never")

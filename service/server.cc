@@ -342,7 +342,14 @@ struct Server::Impl {
     grpc::ResourceQuota quota("graphrec-serve");
     quota.Resize(static_cast<size_t>(options.memory_quota_bytes));
     builder.SetResourceQuota(quota);
-    return builder.BuildAndStart();
+    std::unique_ptr<grpc::Server> built = builder.BuildAndStart();
+    // Health: the server listens only once a version is loaded, so it is
+    // SERVING from its first answer, for "" and for the service's name.
+    if (built != nullptr && built->GetHealthCheckService() != nullptr) {
+      built->GetHealthCheckService()->SetServingStatus("", true);
+      built->GetHealthCheckService()->SetServingStatus(pb::Graphrec::service_full_name(), true);
+    }
+    return built;
   }
 
   // Whether a new connection to our own port gets through the HTTP/2
@@ -474,7 +481,10 @@ void Server::Shutdown() {
   }
   impl_->stop_signal.notify_all();
   if (impl_->listener_watchdog.joinable()) impl_->listener_watchdog.join();  // no rebuild after this
-  // Requests in flight get up to 5 s to finish.
+  // NOT_SERVING first (health watchers and load balancers move traffic
+  // away during the drain), then requests in flight get up to 5 s to finish.
+  if (auto* health = impl_->server->GetHealthCheckService()) health->Shutdown();
+  if (impl_->options.drain_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(impl_->options.drain_ms));
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (impl_->stats_logger.joinable()) impl_->stats_logger.join();
   impl_->metrics.reset();

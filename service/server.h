@@ -38,6 +38,9 @@ struct ServerOptions {
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
   int stats_log_seconds = 60;               // 0 = never log stats
+  // On shutdown, health turns NOT_SERVING this long before the server stops
+  // taking requests (give load balancers one health-check interval).
+  int drain_ms = 0;
   // host:port for the Prometheus /metrics endpoint (HTTP); "" = none.
   std::string metrics_address;
   // Limits that keep one client from wedging the server for the others.

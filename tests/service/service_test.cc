@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unistd.h>
@@ -230,6 +231,94 @@ TEST(ServerOptionsTest, ListenAddressesAreChecked) {
             std::string::npos);
   for (const std::string bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:80x", ":80", "::1:80", "127.0.0.1:-1"})
     EXPECT_FALSE(::gr::testing::ErrorOf([&] { CheckListenAddress(bad); }).empty()) << bad;
+}
+
+// grpc.health.v1.Health/Watch for one service name, called generically (no
+// health stubs ship with Debian's gRPC): each Next() is the next status
+// sent (1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN), nullopt once the
+// stream has ended.
+class HealthWatch {
+ public:
+  HealthWatch(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+    grpc::GenericStub stub(channel);
+    call_ = stub.PrepareCall(&context_, "/grpc.health.v1.Health/Watch", &queue_);
+    call_->StartCall(this);
+    Wait();
+    // HealthCheckRequest{service}: field 1, length-delimited.
+    const std::string request = std::string("\x0a", 1) + static_cast<char>(service.size()) + service;
+    grpc::Slice slice(request);
+    call_->Write(grpc::ByteBuffer(&slice, 1), this);
+    Wait();
+    call_->WritesDone(this);
+    Wait();
+  }
+  ~HealthWatch() {
+    context_.TryCancel();
+    queue_.Shutdown();
+    void* tag;
+    bool ok;
+    while (queue_.Next(&tag, &ok)) {
+    }
+  }
+  std::optional<int> Next() {
+    grpc::ByteBuffer buffer;
+    call_->Read(&buffer, this);
+    if (!Wait()) return std::nullopt;
+    std::vector<grpc::Slice> slices;
+    if (!buffer.Dump(&slices).ok() || slices.empty()) return std::nullopt;
+    const std::string bytes(reinterpret_cast<const char*>(slices[0].begin()), slices[0].size());
+    if (bytes.empty()) return 0;  // status 0 (UNKNOWN) encodes as no field
+    return bytes.size() == 2 && bytes[0] == '\x08' ? std::optional<int>(bytes[1]) : std::nullopt;
+  }
+
+ private:
+  bool Wait() {
+    void* tag;
+    bool ok = false;
+    return queue_.Next(&tag, &ok) && ok;
+  }
+  grpc::ClientContext context_;
+  grpc::CompletionQueue queue_;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+};
+
+TEST_F(ServiceTest, HealthIsServingForBothNamesAndTurnsNotServingOnShutdown) {
+  auto overall = std::make_unique<HealthWatch>(channel_, "");
+  auto service = std::make_unique<HealthWatch>(channel_, "graphrec.v1.Graphrec");
+  EXPECT_EQ(overall->Next(), 1);
+  EXPECT_EQ(service->Next(), 1);
+  EXPECT_EQ(HealthWatch(channel_, "no.such.Service").Next(), 3);  // SERVICE_UNKNOWN
+  std::thread stopper([&] { server_->Shutdown(); });
+  EXPECT_EQ(overall->Next(), 2);  // NOT_SERVING, sent before the server stops
+  EXPECT_EQ(service->Next(), 2);
+  // Open watches count as requests in flight until cancelled: the drain
+  // would wait for them up to its 5 s.
+  overall.reset();
+  service.reset();
+  stopper.join();
+}
+
+TEST_F(ServiceTest, DuringTheDrainHealthSaysNotServingAndRequestsAreStillAnswered) {
+  server_.reset();
+  ServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.artifacts = *root_ + "/artifacts";
+  options.stats_log_seconds = 0;
+  options.drain_ms = 1500;
+  server_ = std::make_unique<Server>(options);
+  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
+  stub_ = pb::Graphrec::NewStub(channel_);
+  auto watch = std::make_unique<HealthWatch>(channel_, "");
+  ASSERT_EQ(watch->Next(), 1);
+  std::thread stopper([&] { server_->Shutdown(); });
+  ASSERT_EQ(watch->Next(), 2);
+  watch.reset();
+  pb::SimilarAccountsRequest request;
+  request.set_account_id(built_->g.accounts.ToExternal(0));
+  request.set_k(3);
+  pb::RecallResponse response;
+  EXPECT_TRUE(stub_->SimilarAccounts(Context().get(), request, &response).ok());  // still inside the drain
+  stopper.join();
 }
 
 TEST_F(ServiceTest, ASecondServerCannotShareThePort) {
