@@ -10,13 +10,21 @@
 
 #include "apps/commands.h"
 #include "apps/config_file.h"
+#include "apps/logging.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("graphrec"));
-  spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
+  gr::apps::SetLogFormat("text");
   CLI::App app{"graphrec: graph embeddings and recall for a social feed"};
   app.require_subcommand(1);
+  // Anywhere on the command line (a subcommand passes them up); applied as
+  // they are parsed, before any command runs.
+  app.fallthrough();
+  app.add_option("--log-level", "log threshold: trace, debug, info, warn, error, critical, off (default info)")
+      ->each([](const std::string& level) { gr::apps::SetLogLevel(level); });
+  app.add_option("--log-format", "log lines as text (default) or json (one object a line: time, level, message)")
+      ->each([](const std::string& format) { gr::apps::SetLogFormat(format); });
   app.set_version_flag("--version", "graphrec 0.1.0");
   gr::apps::AddGenerateCommand(app);
   gr::apps::AddIngestCommand(app);

@@ -23,6 +23,7 @@
 #include "service/metrics.h"
 #include "service/server_metrics.h"
 #include "service/model.h"
+#include "service/request_log.h"
 #include "service/tls.h"
 
 namespace gr::service {
@@ -212,6 +213,7 @@ class ServiceImpl final : public pb::Graphrec::CallbackService {
         status = {grpc::StatusCode::DEADLINE_EXCEEDED, "the deadline passed while the request was served"};
     }
     stats_.End(method, std::chrono::duration<double>(Clock::now() - start).count(), status.error_code());
+    if (!status.ok()) LogFailedRequest(kMethodNames[method], status.error_code(), status.error_message());
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(status);
     return reactor;
@@ -425,6 +427,7 @@ Server::Server(const ServerOptions& options) {
   // graph (~4 % of the server's CPU under load in a perf profile). The
   // server's own locking is not Abseil's.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  RouteGrpcLogs();
   impl_ = std::make_unique<Impl>(options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

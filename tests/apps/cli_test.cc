@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -85,6 +86,38 @@ TEST(CliTest, BatchConfigFileErrorsNameTheFileAndLine) {
   EXPECT_TRUE(Contains(Graphrec(StrCat(batch, " --config=", no_equals)).second, no_equals + ":1: expected 'flag-name = value'"));
   const std::string bad_bool = ::gr::testing::WriteTextFile("bad-bool.conf", "no-ranker = maybe\n");
   EXPECT_TRUE(Contains(Graphrec(StrCat(batch, " --config ", bad_bool)).second, "no-ranker takes true or false"));
+}
+
+TEST(CliTest, LogLevelAndFormatWorkAnywhereOnTheCommandLine) {
+  const std::string ingest =
+      StrCat(GR_GRAPHREC_BINARY, " ingest --follows ", World(), "/follows.tsv --out ", ::gr::testing::TempPath("g.snap"));
+  // Text: ISO-8601 time with the date, then the level.
+  const auto [text_code, text] = RunCommand(ingest + " 2>&1 >/dev/null");
+  ASSERT_EQ(text_code, 0) << text;
+  EXPECT_TRUE(std::regex_search(text, std::regex(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2} info )")))
+      << text;
+  // JSON after the subcommand's own options: every line one object.
+  const auto [json_code, json] = RunCommand(ingest + " --log-format json 2>&1 >/dev/null");
+  ASSERT_EQ(json_code, 0) << json;
+  std::istringstream lines(json);
+  int objects = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto parsed = nlohmann::json::parse(line);  // throws on a line that is not JSON
+    EXPECT_EQ(parsed.at("level"), "info");
+    EXPECT_FALSE(parsed.at("time").get<std::string>().empty());
+    EXPECT_FALSE(parsed.at("message").get<std::string>().empty());
+    ++objects;
+  }
+  EXPECT_GT(objects, 0);
+  // A threshold given before the subcommand silences info.
+  const auto [quiet_code, quiet] =
+      RunCommand(StrCat(GR_GRAPHREC_BINARY, " --log-level warn ", ingest.substr(std::string(GR_GRAPHREC_BINARY).size()),
+                        " 2>&1 >/dev/null"));
+  ASSERT_EQ(quiet_code, 0) << quiet;
+  EXPECT_EQ(quiet, "");
+  const auto [bad_code, bad] = Graphrec("ingest --log-level loud --follows x --out y");
+  EXPECT_EQ(bad_code, 2);
+  EXPECT_TRUE(Contains(bad, "--log-level must be trace, debug, info, warn, error, critical or off, got 'loud'")) << bad;
 }
 
 TEST(CliTest, BatchConfigFileSettingsApplyAndTheCommandLineWins) {
