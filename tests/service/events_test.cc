@@ -182,15 +182,9 @@ TEST_F(EventsTest, RankScoresAPostNewerThanTheVersionWithColdStartFeatures) {
 
 TEST_F(EventsTest, AVersionReplaysFromItsWatermarkAndOldSegmentsAreDropped) {
   // Small segments (4 events each), so that retention has whole ones to drop.
-  server_.reset();
-  ServerOptions options;
-  options.address = "127.0.0.1:0";
-  options.artifacts = *root_ + "/artifacts";
-  options.stats_log_seconds = 0;
+  ServerOptions options = BaseOptions();
   options.event_segment_bytes = stream::kSegmentHeaderBytes + 4 * stream::kEventRecordBytes;
-  server_ = std::make_unique<Server>(options);
-  stub_ = pb::Graphrec::NewStub(
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  Start(options);
   pb::PushEventsResponse response;
   for (uint64_t i = 0; i < 12; ++i)  // sequences 0..11, three segments
     ASSERT_TRUE(Push({Make(pb::EVENT_FOLLOW, kNewAccount + i, 1)}, &response).ok());

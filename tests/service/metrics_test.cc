@@ -64,14 +64,10 @@ class MetricsTest : public ServiceTest {
     const std::string artifacts = ::gr::testing::TempPath("artifacts");
     std::filesystem::remove_all(artifacts);
     std::filesystem::copy(*root_ + "/artifacts", artifacts, std::filesystem::copy_options::recursive);
-    ServerOptions options;
-    options.address = "127.0.0.1:0";
+    ServerOptions options = BaseOptions();
     options.metrics_address = "127.0.0.1:0";
     options.artifacts = artifacts;
-    options.stats_log_seconds = 0;
-    server_ = std::make_unique<Server>(options);
-    stub_ = pb::Graphrec::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+    Start(options);
   }
   grpc::StatusCode Similar(ExternalId id) {
     pb::SimilarAccountsRequest request;

@@ -78,14 +78,26 @@ class ServiceTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    ServerOptions options;
-    options.address = "127.0.0.1:0";
-    options.artifacts = *root_ + "/artifacts";
+    ServerOptions options = BaseOptions();
     options.max_k = 50;
     options.max_ids = 20;
     options.poll_ms = 50;
-    options.stats_log_seconds = 0;
     options.max_message_bytes = 8192;  // small, so the limit can be tested
+    Start(options);
+  }
+
+  // What every test server starts from: a free loopback port, the
+  // fixture's artifacts, no periodic stats line.
+  static ServerOptions BaseOptions() {
+    ServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.artifacts = *root_ + "/artifacts";
+    options.stats_log_seconds = 0;
+    return options;
+  }
+  // (Re)starts server_ with `options` and connects channel_ and stub_ to it.
+  void Start(const ServerOptions& options) {
+    server_.reset();
     server_ = std::make_unique<Server>(options);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
     stub_ = pb::Graphrec::NewStub(channel_);

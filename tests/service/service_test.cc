@@ -299,15 +299,9 @@ TEST_F(ServiceTest, HealthIsServingForBothNamesAndTurnsNotServingOnShutdown) {
 }
 
 TEST_F(ServiceTest, DuringTheDrainHealthSaysNotServingAndRequestsAreStillAnswered) {
-  server_.reset();
-  ServerOptions options;
-  options.address = "127.0.0.1:0";
-  options.artifacts = *root_ + "/artifacts";
-  options.stats_log_seconds = 0;
+  ServerOptions options = BaseOptions();
   options.drain_ms = 1500;
-  server_ = std::make_unique<Server>(options);
-  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
-  stub_ = pb::Graphrec::NewStub(channel_);
+  Start(options);
   auto watch = std::make_unique<HealthWatch>(channel_, "");
   ASSERT_EQ(watch->Next(), 1);
   std::thread stopper([&] { server_->Shutdown(); });
