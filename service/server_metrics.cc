@@ -42,9 +42,9 @@ std::string RenderServerMetrics(const RequestStats& requests, const ModelSource&
 
   const std::shared_ptr<const LiveState> live = live_events.state();
   const graph::LiveGraphCounts counts = live->graph->counts();
-  out.Family("graphrec_event_log_end", "counter",
-             "Sequence number after the event log's last event (events logged ever).");
-  out.Sample("graphrec_event_log_end", {}, static_cast<double>(live_events.log_end()));
+  out.Family("graphrec_events_logged_total", "counter",
+             "Events ever appended to the event log (its next sequence number).");
+  out.Sample("graphrec_events_logged_total", {}, static_cast<double>(live_events.log_end()));
   out.Family("graphrec_event_log_watermark", "gauge",
              "Log sequence the live version already contains (from its manifest).");
   out.Sample("graphrec_event_log_watermark", {}, static_cast<double>(live->watermark));

@@ -126,7 +126,7 @@ TEST_F(MetricsTest, CountersAndHistogramsFollowTheTraffic) {
   EXPECT_EQ(value(R"(graphrec_version_info{version="v1"})"), 1);
   EXPECT_GE(value("graphrec_version_age_seconds"), 0);
   EXPECT_EQ(value("graphrec_reloads_total"), 0);
-  EXPECT_EQ(value("graphrec_event_log_end"), 0);
+  EXPECT_EQ(value("graphrec_events_logged_total"), 0);
   EXPECT_EQ(value(R"(graphrec_live_graph_changes_total{kind="follow"})"), 0);
 
   EXPECT_NE(HttpGet(server_->metrics_port(), "/nothing-here").find(" 404 "), std::string::npos);
@@ -142,7 +142,7 @@ TEST_F(MetricsTest, PushedEventsShowInTheLogAndLiveGraphFigures) {
   pb::PushEventsResponse pushed;
   ASSERT_TRUE(stub_->PushEvents(Context().get(), push, &pushed).ok());
   const auto samples = Samples(Body(HttpGet(server_->metrics_port(), "/metrics")));
-  EXPECT_EQ(samples.at("graphrec_event_log_end"), 1);
+  EXPECT_EQ(samples.at("graphrec_events_logged_total"), 1);
   EXPECT_EQ(samples.at(R"(graphrec_live_graph_changes_total{kind="follow"})"), 1);
   EXPECT_EQ(samples.at(R"(graphrec_live_graph_changes_total{kind="new_account"})"), 1);
   EXPECT_GT(samples.at("graphrec_live_graph_delta_bytes"), 0);
