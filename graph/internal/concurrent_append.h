@@ -116,7 +116,8 @@ class GrowingTable {
 
   GrowingTable() : chunks_(std::make_unique<std::atomic<T*>[]>((kMaxVertices >> kChunkBits) + 1)) {}
   ~GrowingTable() {
-    for (size_t c = 0; c < allocated_; ++c) delete[] chunks_[c].load(std::memory_order_relaxed);
+    for (size_t c = 0; c < allocated_.load(std::memory_order_relaxed); ++c)
+      delete[] chunks_[c].load(std::memory_order_relaxed);
   }
   GrowingTable(const GrowingTable&) = delete;
   GrowingTable& operator=(const GrowingTable&) = delete;
@@ -134,15 +135,19 @@ class GrowingTable {
   // Writer: the entry of `id`, creating its chunk (and those before it).
   T& At(uint64_t id) {
     const size_t c = id >> kChunkBits;
-    while (allocated_ <= c) chunks_[allocated_++].store(new T[kChunk](), std::memory_order_release);
+    for (size_t next = allocated_.load(std::memory_order_relaxed); next <= c; ++next) {
+      chunks_[next].store(new T[kChunk](), std::memory_order_release);
+      allocated_.store(next + 1, std::memory_order_relaxed);
+    }
     return chunks_[c].load(std::memory_order_relaxed)[id & (kChunk - 1)];
   }
 
-  size_t MemoryBytes() const { return allocated_ * kChunk * sizeof(T); }
+  // Any thread (a reader may ask while the writer grows the table).
+  size_t MemoryBytes() const { return allocated_.load(std::memory_order_relaxed) * kChunk * sizeof(T); }
 
  private:
   std::unique_ptr<std::atomic<T*>[]> chunks_;
-  size_t allocated_ = 0;  // writer only
+  std::atomic<size_t> allocated_{0};  // chunks created (written by the writer only)
 };
 
 // External id -> dense id for ids added after a snapshot: open addressing,
@@ -180,11 +185,9 @@ class ConcurrentIdTable {
   }
 
   size_t size() const { return size_; }
-  size_t MemoryBytes() const {
-    size_t bytes = 0;
-    for (const auto& table : tables_) bytes += (table->mask + 1) * (sizeof(ExternalId) + sizeof(VertexId));
-    return bytes;
-  }
+  // Any thread: every table made, the replaced ones included (readers may
+  // ask while the writer grows it, so not by walking tables_).
+  size_t MemoryBytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
   struct Table {
@@ -212,12 +215,14 @@ class ConcurrentIdTable {
     table.values[slot].store(value, std::memory_order_release);
   }
   void Publish(std::unique_ptr<Table> table) {
+    bytes_.fetch_add((table->mask + 1) * (sizeof(ExternalId) + sizeof(VertexId)), std::memory_order_relaxed);
     current_.store(table.get(), std::memory_order_release);
     tables_.push_back(std::move(table));  // older tables stay for readers still on them
   }
 
   std::atomic<const Table*> current_{nullptr};
-  std::vector<std::unique_ptr<Table>> tables_;
+  std::vector<std::unique_ptr<Table>> tables_;  // writer only
+  std::atomic<size_t> bytes_{0};
   size_t size_ = 0;
 };
 

@@ -36,5 +36,15 @@ TEST(GrowingTableTest, EntriesStayInPlaceAsTheTableGrows) {
   EXPECT_TRUE(table.Find(6)->Items().empty());
 }
 
+TEST(ConcurrentIdTableTest, FindsEveryIdAndCountsEveryTableItMade) {
+  ConcurrentIdTable table;
+  for (VertexId v = 0; v < 1000; ++v) table.Insert(1000003 * uint64_t{v} + 7, v);
+  for (VertexId v = 0; v < 1000; ++v) ASSERT_EQ(table.Find(1000003 * uint64_t{v} + 7), v);
+  EXPECT_EQ(table.Find(5), kNoVertex);
+  EXPECT_EQ(table.size(), 1000u);
+  // Tables of 64, 128, ..., 2048 slots (kept for readers), 12 bytes a slot.
+  EXPECT_EQ(table.MemoryBytes(), (64u + 128 + 256 + 512 + 1024 + 2048) * (sizeof(ExternalId) + sizeof(VertexId)));
+}
+
 }  // namespace
 }  // namespace gr::graph::internal
