@@ -386,9 +386,11 @@ void LiveGraph::PrefetchPost(VertexId post) const {
 
 bool LiveGraph::PrefetchAdjacencyDelta(VertexId account) const {
   const Delta& d = *delta_;
-  // Non-short-circuit: each list with items gets its hint.
-  return d.following.PrefetchItems(account) | d.engagements.PrefetchItems(account) |
-         d.following_tombstones.PrefetchItems(account);
+  // Each list with items gets its hint (no short circuit).
+  const bool follows = d.following.PrefetchItems(account);
+  const bool engagements = d.engagements.PrefetchItems(account);
+  const bool tombstones = d.following_tombstones.PrefetchItems(account);
+  return follows || engagements || tombstones;
 }
 
 bool LiveGraph::PrefetchAuthoredDelta(VertexId account) const { return delta_->authored.PrefetchItems(account); }
