@@ -60,6 +60,14 @@ LatencyHistogram::Cumulative LatencyHistogram::CumulativeBuckets(int min_log2_us
   return c;
 }
 
+std::string_view GrpcCodeName(int code) {
+  static constexpr std::string_view kNames[RequestStats::kNumCodes] = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  return code >= 0 && code < static_cast<int>(RequestStats::kNumCodes) ? kNames[code] : "UNKNOWN";
+}
+
 RequestStats::RequestStats(std::vector<std::string> method_names)
     : names_(std::move(method_names)), methods_(names_.size()) {}
 
@@ -71,15 +79,11 @@ void RequestStats::End(size_t method, double seconds, int code) {
 }
 
 void RequestStats::WritePrometheus(PrometheusText& out) const {
-  static constexpr std::array<const char*, kNumCodes> kCodeNames = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
   out.Family("graphrec_requests_total", "counter", "Requests answered, by method and gRPC status code.");
   for (size_t m = 0; m < methods_.size(); ++m)
     for (size_t c = 0; c < kNumCodes; ++c)
       if (const uint64_t n = methods_[m].codes[c].load(std::memory_order_relaxed); n > 0)
-        out.Sample("graphrec_requests_total", {{"method", names_[m]}, {"code", kCodeNames[c]}}, static_cast<double>(n));
+        out.Sample("graphrec_requests_total", {{"method", names_[m]}, {"code", GrpcCodeName(static_cast<int>(c))}}, static_cast<double>(n));
   out.Family("graphrec_request_duration_seconds", "histogram", "Time to answer a request, by method.");
   for (size_t m = 0; m < methods_.size(); ++m) {
     const auto h = methods_[m].latency.CumulativeBuckets(5, 24);  // 32 us .. 16.8 s

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,10 @@ class LatencyHistogram {
 };
 
 class PrometheusText;  // service/metrics.h
+
+// The name of gRPC status code `code` ("OK", "NOT_FOUND", ...); "UNKNOWN"
+// outside 0..16.
+std::string_view GrpcCodeName(int code);
 
 // A server's request figures: per method a latency histogram and answers by
 // gRPC status code, and the requests in flight. Lock-free.

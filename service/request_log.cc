@@ -9,19 +9,9 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "service/latency.h"
 
 namespace gr::service {
-namespace {
-
-std::string_view CodeName(int code) {
-  static constexpr std::string_view kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-  return code >= 0 && code < 17 ? kNames[code] : "UNKNOWN";
-}
-
-}  // namespace
 
 bool IsClientMistake(int code) {
   switch (static_cast<grpc::StatusCode>(code)) {
@@ -37,7 +27,7 @@ bool IsClientMistake(int code) {
 }
 
 std::string FailedRequestLine(std::string_view method, int code, std::string_view message) {
-  return StrCat(method, " failed: ", CodeName(code), ": ", Excerpt(message, 300));
+  return StrCat(method, " failed: ", GrpcCodeName(code), ": ", Excerpt(message, 300));
 }
 
 bool LogFailedRequest(std::string_view method, int code, std::string_view message) {
