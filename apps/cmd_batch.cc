@@ -1,15 +1,18 @@
 // graphrec batch: the nightly job (pipeline/batch.h).
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string_view>
 
 #include "apps/commands.h"
 #include "apps/config_file.h"
 #include "apps/walk_flags.h"
 #include "core/atomic_file.h"
+#include "core/error.h"
 #include "pipeline/batch.h"
 
 namespace gr::apps {
@@ -19,7 +22,7 @@ struct BatchArgs {
   WalkFlags walk;
   pipeline::BatchConfig config;
   bool no_warm_start = false, no_ranker = false;
-  std::string report, ranker_features = "all", index_precision = "float32";
+  std::string report, metrics_file, ranker_features = "all", index_precision = "float32";
 };
 
 // Exit code of a run whose quality gate failed (not published).
@@ -38,6 +41,21 @@ pipeline::BatchHooks CrashTestHooks() {
     std::raise(SIGKILL);
   };
   return hooks;
+}
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A run that threw still tells the node exporter it ended and failed.
+void WriteFailedRunMetrics(const std::string& path) {
+  try {
+    pipeline::BatchReport failed;
+    failed.gate_failures.push_back("the run failed");
+    WriteFileAtomically(path, [&](std::FILE* out) { std::fputs(failed.ToPrometheus(UnixNow()).c_str(), out); });
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot write {}: {}", path, e.what());
+  }
 }
 
 }  // namespace
@@ -89,6 +107,9 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--min-ranker-auc", c.min_ranker_click_auc, "gate: ranker click AUC on the test days")
       ->capture_default_str();
   cmd->add_option("--report", args->report, "also write the JSON report here");
+  cmd->add_option("--metrics-file", args->metrics_file,
+                  "the run's figures in Prometheus text format, for a node exporter's textfile collector "
+                  "(default: ARTIFACTS/batch.prom; written also when the gate or the run fails)");
   cmd->callback([args] {
     pipeline::BatchConfig config = args->config;
     config.run = args->walk.run;
@@ -98,7 +119,17 @@ void AddBatchCommand(CLI::App& app) {
     config.train_ranker = !args->no_ranker;
     config.ranker.features.groups = ranking::ParseFeatureGroups(args->ranker_features);
     ReportTrainingProgress(config.train);
-    const pipeline::BatchReport report = pipeline::RunBatch(config, CrashTestHooks());
+    const std::string metrics_file =
+        args->metrics_file.empty() ? (std::filesystem::path(config.artifacts_dir) / "batch.prom").string()
+                                   : args->metrics_file;
+    pipeline::BatchReport report;
+    try {
+      report = pipeline::RunBatch(config, CrashTestHooks());
+    } catch (const Error&) {
+      WriteFailedRunMetrics(metrics_file);
+      throw;
+    }
+    WriteFileAtomically(metrics_file, [&](std::FILE* out) { std::fputs(report.ToPrometheus(UnixNow()).c_str(), out); });
     std::printf("%s", report.ToText().c_str());
     if (!args->report.empty())
       WriteFileAtomically(args->report, [&](std::FILE* out) { std::fprintf(out, "%s\n", report.ToJson().c_str()); });

@@ -151,6 +151,9 @@ struct BatchReport {
 
   std::string ToText() const;  // the human-readable summary
   std::string ToJson() const;  // the JSON report (also written as the manifest's "report")
+  // The run's figures in Prometheus' text format, for a node exporter's
+  // textfile collector; `finished_unix_seconds` = when the run ended.
+  std::string ToPrometheus(double finished_unix_seconds) const;
 };
 
 // Runs the whole batch. Throws gr::Error for bad input or I/O failure (CURRENT

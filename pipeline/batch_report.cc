@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/prometheus_text.h"
 #include "pipeline/batch.h"
 
 namespace gr::pipeline {
@@ -87,6 +88,53 @@ std::string BatchReport::ToText() const {
   }
   std::snprintf(metrics, sizeof metrics, "  %-18s %8.1f s, peak RSS %.0f MB\n", "total", total, peak_rss_mb);
   return text + metrics;
+}
+
+std::string BatchReport::ToPrometheus(double finished_unix_seconds) const {
+  PrometheusText out;
+  const MetricLabels version_label{{"version", version}};
+  out.Gauge("graphrec_batch_finished_timestamp_seconds", "When the last batch run ended (Unix time).",
+            finished_unix_seconds);
+  out.Family("graphrec_batch_published", "gauge", "1 if the last run published its version, 0 if the gate failed.");
+  out.Sample("graphrec_batch_published", version_label, published ? 1 : 0);
+  out.Gauge("graphrec_batch_gate_failures", "Quality-gate checks the last run failed.",
+            static_cast<double>(gate_failures.size()));
+  out.Family("graphrec_batch_stage_seconds", "gauge", "Wall time of each stage of the last run.");
+  double total = 0;
+  for (const StageTime& s : stages) {
+    out.Sample("graphrec_batch_stage_seconds", {{"stage", s.stage}}, s.seconds);
+    total += s.seconds;
+  }
+  out.Gauge("graphrec_batch_seconds", "Wall time of the last run, all stages.", total);
+  out.Gauge("graphrec_batch_peak_rss_bytes", "Peak resident memory of the last run.", peak_rss_mb * 1024 * 1024);
+  out.Family("graphrec_batch_graph_size", "gauge", "Accounts, posts and edges of the last run's graph.");
+  for (const auto& [what, count] : {std::pair<const char*, uint64_t>{"accounts", accounts},
+                                    {"posts", posts},
+                                    {"follow_edges", follow_edges},
+                                    {"interaction_edges", interaction_edges}}) {
+    out.Sample("graphrec_batch_graph_size", {{"what", what}}, static_cast<double>(count));
+  }
+  out.Gauge("graphrec_batch_event_log_events", "Events of the server's log folded into the last run.",
+            static_cast<double>(event_log_events));
+  out.Gauge("graphrec_batch_training_tokens_per_second", "Skip-gram training rate of the last run (0 if resumed "
+            "past training).", train_tokens_per_second);
+  out.Family("graphrec_batch_link_auc", "gauge", "Link-prediction AUC on the newest follows, by edge score.");
+  out.Sample("graphrec_batch_link_auc", {{"score", "dot"}}, link_auc_dot);
+  out.Sample("graphrec_batch_link_auc", {{"score", "hadamard"}}, link_auc_hadamard);
+  out.Gauge("graphrec_batch_hnsw_recall_at_10", "HNSW recall@10 against exact search.", hnsw_recall_at_10);
+  if (drift_mean_cosine > -2) {
+    out.Gauge("graphrec_batch_drift_mean_cosine", "Mean cosine of account vectors to the previous version's.",
+              drift_mean_cosine);
+    out.Gauge("graphrec_batch_drift_neighbour_overlap",
+              "Top-10 similar-account overlap with the previous version.", drift_neighbour_overlap);
+  }
+  if (has_ranker) {
+    out.Family("graphrec_batch_ranker_auc", "gauge", "Ranker AUC on the held-out last days, by task.");
+    out.Sample("graphrec_batch_ranker_auc", {{"task", "click"}}, ranker_auc_click);
+    out.Sample("graphrec_batch_ranker_auc", {{"task", "interaction"}}, ranker_auc_interaction);
+    out.Gauge("graphrec_batch_ranker_gauc_click", "Ranker click AUC averaged per account (GAUC).", ranker_gauc_click);
+  }
+  return out.text();
 }
 
 }  // namespace gr::pipeline

@@ -12,6 +12,10 @@
 #include <utility>
 #include <vector>
 
+namespace gr {
+class PrometheusText;  // core/prometheus_text.h
+}  // namespace gr
+
 namespace gr::service {
 
 class LatencyHistogram {
@@ -41,8 +45,6 @@ class LatencyHistogram {
   std::array<std::atomic<uint64_t>, kBuckets> counts_{};
   std::atomic<uint64_t> requests_{0}, errors_{0}, max_ns_{0}, sum_ns_{0};
 };
-
-class PrometheusText;  // service/metrics.h
 
 // The name of gRPC status code `code` ("OK", "NOT_FOUND", ...); "UNKNOWN"
 // outside 0..16.

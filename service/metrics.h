@@ -1,32 +1,19 @@
-// Metrics for Prometheus: a writer of the text exposition format (0.0.4)
-// and a small HTTP endpoint that answers GET /metrics with it (cpp-httplib,
-// header-only from Debian: a scrape endpoint needs one route, not a web
-// framework, and its header stays inside metrics.cc).
+// Metrics for Prometheus: a small HTTP endpoint that answers GET /metrics
+// with text written by core/prometheus_text.h (cpp-httplib, header-only from
+// Debian: a scrape endpoint needs one route, not a web framework, and its
+// header stays inside metrics.cc).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
+
+#include "core/prometheus_text.h"
 
 namespace gr::service {
 
-using MetricLabels = std::vector<std::pair<std::string_view, std::string_view>>;
-
-class PrometheusText {
- public:
-  // Starts a metric family: its # HELP and # TYPE lines (type counter,
-  // gauge or histogram).
-  void Family(std::string_view name, std::string_view type, std::string_view help);
-  // One sample line: name{labels} value. Label values are escaped.
-  void Sample(std::string_view name, const MetricLabels& labels, double value);
-  const std::string& text() const { return text_; }
-
- private:
-  std::string text_;
-};
+using gr::MetricLabels;
+using gr::PrometheusText;
 
 class MetricsEndpoint {
  public:

@@ -145,6 +145,33 @@ TEST(CliTest, BatchRunsWithTheSettingsOfItsConfigFile) {
   EXPECT_EQ(parameters["walk"]["walk_length"], 10);
   EXPECT_EQ(parameters["walk"]["walks_per_vertex"], 1);
   EXPECT_FALSE(std::filesystem::exists(artifacts + "/from-config/ranker.bin"));
+  // The node exporter's file: one line per stage, the gate's verdict.
+  const std::string metrics = ::gr::testing::ReadBytes(artifacts + "/batch.prom");
+  EXPECT_TRUE(Contains(metrics, "graphrec_batch_published{version=\"from-config\"} 1\n")) << metrics;
+  EXPECT_TRUE(Contains(metrics, "graphrec_batch_stage_seconds{stage=\"walks + training\"} ")) << metrics;
+  EXPECT_TRUE(Contains(metrics, "graphrec_batch_graph_size{what=\"accounts\"} 300\n")) << metrics;
+}
+
+TEST(CliTest, AFailedGateOrRunIsInTheMetricsFile) {
+  const std::string artifacts = ::gr::testing::TempPath("gate-metrics-artifacts");
+  std::filesystem::remove_all(artifacts);
+  const std::string metrics_file = ::gr::testing::TempPath("nightly.prom");
+  const std::string batch = StrCat("batch --input ", World(), " --artifacts ", artifacts, " --metrics-file ",
+                                   metrics_file, " --dimensions 8 --num-walks 1 --walk-length 10 --no-ranker");
+  EXPECT_EQ(Graphrec(batch + " --min-link-auc 0.999").first, 3);
+  std::string metrics = ::gr::testing::ReadBytes(metrics_file);
+  EXPECT_TRUE(Contains(metrics, "graphrec_batch_gate_failures 1\n")) << metrics;
+  EXPECT_TRUE(std::regex_search(metrics, std::regex("graphrec_batch_published\\{version=\"[^\"]+\"\\} 0\n")))
+      << metrics;
+  // A run that throws (here: an unreadable follows file) still ends the file.
+  const std::string broken = ::gr::testing::TempPath("broken-world");
+  std::filesystem::remove_all(broken);
+  std::filesystem::create_directories(broken);
+  ::gr::testing::WriteTextFile("broken-world/follows.tsv", "1\tnot-a-number\t5\n");
+  EXPECT_NE(Graphrec(StrCat("batch --input ", broken, " --artifacts ", artifacts, " --metrics-file ", metrics_file))
+                .first, 0);
+  metrics = ::gr::testing::ReadBytes(metrics_file);
+  EXPECT_TRUE(Contains(metrics, "graphrec_batch_published{version=\"\"} 0\n")) << metrics;
 }
 
 // `graphrec serve` as a child process on a free port (address empty if it
