@@ -10,6 +10,7 @@
 
 #include "apps/commands.h"
 #include "apps/config_file.h"
+#include "apps/output.h"
 #include "apps/walk_flags.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -130,7 +131,7 @@ void AddBatchCommand(CLI::App& app) {
       throw;
     }
     WriteFileAtomically(metrics_file, [&](std::FILE* out) { std::fputs(report.ToPrometheus(UnixNow()).c_str(), out); });
-    std::printf("%s", report.ToText().c_str());
+    std::printf("%s", JsonOutput() ? (report.ToJson() + "\n").c_str() : report.ToText().c_str());
     if (!args->report.empty())
       WriteFileAtomically(args->report, [&](std::FILE* out) { std::fprintf(out, "%s\n", report.ToJson().c_str()); });
     if (!report.published) std::exit(kGateFailedExit);

@@ -6,6 +6,7 @@
 
 #include "apps/commands.h"
 #include "apps/graph_input.h"
+#include "apps/output.h"
 #include "apps/walk_flags.h"
 #include "core/error.h"
 #include "embed/embedding_io.h"
@@ -54,6 +55,13 @@ void RunEmbed(EmbedArgs& args) {
     embed::SaveEmbeddings(table, args.output, meta.dump());
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (JsonOutput()) {
+    PrintJson({{"vectors", table.rows()}, {"dim", args.train.dim}, {"output", args.output}, {"format", args.format},
+               {"corpus_tokens_per_epoch", stats.corpus_tokens}, {"trained_tokens", stats.trained_tokens},
+               {"training_seconds", stats.seconds}, {"tokens_per_second", stats.tokens_per_second},
+               {"seconds", seconds}});
+    return;
+  }
   std::printf("vectors: %zu x %u -> %s (%s)\ncorpus tokens per epoch: %llu; trained centre tokens: %llu\n"
               "training: %.1f s, %.0f tokens/s; total %.1f s\n",
               table.rows(), args.train.dim, args.output.c_str(), args.format.c_str(),

@@ -2,12 +2,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <set>
 #include <unordered_map>
 
 #include "apps/commands.h"
 #include "apps/graph_input.h"
+#include "apps/output.h"
 #include "apps/walk_flags.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -60,6 +62,12 @@ void RunNodeClassification(const NodeClassificationArgs& args) {
   if (unlabelled > 0) spdlog::info("{} vertices with a negative label (= unlabelled) ignored", unlabelled);
   const embed::ClassificationScores s =
       embed::NodeClassification(table.input, labels, args.train_fraction, args.repeats, args.seed);
+  if (JsonOutput()) {
+    PrintJson({{"labelled_vertices", s.labelled_rows}, {"classes", s.classes}, {"train_fraction", args.train_fraction},
+               {"repeats", args.repeats}, {"micro_f1", s.micro_f1}, {"micro_f1_sd", s.micro_f1_sd},
+               {"macro_f1", s.macro_f1}, {"macro_f1_sd", s.macro_f1_sd}});
+    return;
+  }
   std::printf("node classification: %zu labelled vertices, %zu classes, train fraction %.2f, %d repeats\n"
               "Micro-F1 %.4f (sd %.4f)\nMacro-F1 %.4f (sd %.4f)\n",
               s.labelled_rows, s.classes, args.train_fraction, args.repeats, s.micro_f1, s.micro_f1_sd,
@@ -77,8 +85,19 @@ struct LinkPredictionArgs {
   std::string write_split;  // directory for the split's edge files, or empty
 };
 
+// skipped_*: given-split pairs with a vertex that has no vector (-1: hold-out mode, none).
 void PrintLinkPrediction(const embed::LinkPredictionScores& s, size_t train, size_t train_non, size_t test,
-                         size_t test_non) {
+                         size_t test_non, int64_t skipped_train = -1, int64_t skipped_test = -1) {
+  if (JsonOutput()) {
+    nlohmann::json out = {{"train_edges", train}, {"train_non_edges", train_non}, {"test_edges", test},
+                          {"test_non_edges", test_non}, {"auc_dot", s.dot_auc}, {"auc_hadamard", s.hadamard_auc}};
+    if (skipped_train >= 0) out["skipped_pairs"] = {{"train", skipped_train}, {"test", skipped_test}};
+    PrintJson(out);
+    return;
+  }
+  if (skipped_train >= 0)
+    std::printf("pairs skipped (a vertex without a vector): %lld train, %lld test\n",
+                static_cast<long long>(skipped_train), static_cast<long long>(skipped_test));
   std::printf("link prediction: %zu train edges (+%zu sampled non-edges), %zu test edges, %zu test non-edges\n"
               "AUC dot product %.4f\nAUC Hadamard + logistic regression %.4f\n",
               train, train_non, test, test_non, s.dot_auc, s.hadamard_auc);
@@ -164,9 +183,9 @@ void RunLinkPrediction(const LinkPredictionArgs& args) {
     const size_t u = rng.Uniform(table.rows()), v = rng.Uniform(table.rows());
     if (u != v && !known.count({std::min(u, v), std::max(u, v)})) train_non.emplace_back(u, v);
   }
-  std::printf("pairs skipped (a vertex without a vector): %zu train, %zu test\n", skipped_train, skipped_test);
   PrintLinkPrediction(embed::LinkPrediction(table.input, train, train_non, test, test_non), train.size(),
-                      train_non.size(), test.size(), test_non.size());
+                      train_non.size(), test.size(), test_non.size(), static_cast<int64_t>(skipped_train),
+                      static_cast<int64_t>(skipped_test));
 }
 
 }  // namespace

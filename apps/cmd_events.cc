@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "apps/output.h"
 #include "apps/rpc_client.h"
 #include "core/error.h"
 #include "graph/ingest.h"
@@ -98,6 +100,13 @@ void RunPush(const PushArgs& args) {
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (JsonOutput()) {
+    nlohmann::json out = {{"events", events.size()}, {"seconds", seconds},
+                          {"events_per_second", static_cast<double>(events.size()) / std::max(seconds, 1e-9)}};
+    if (!events.empty()) out["log_sequences"] = {{"first", first_sequence}, {"last", last_sequence}};
+    PrintJson(out);
+    return;
+  }
   std::printf("events: %zu pushed in %.2f s (%.0f events/s)\n", events.size(), seconds,
               static_cast<double>(events.size()) / std::max(seconds, 1e-9));
   if (!events.empty())

@@ -1,6 +1,9 @@
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
 #include "apps/commands.h"
+#include "apps/output.h"
 #include "synth/world.h"
 
 namespace gr::apps {
@@ -34,7 +37,15 @@ void AddGenerateCommand(CLI::App& app) {
   cmd->callback([cfg, out] {
     spdlog::info("generating {} accounts into {}", cfg->accounts, *out);
     const synth::WorldSummary summary = synth::GenerateWorld(*cfg, *out);
-    std::fputs(summary.ToText().c_str(), stdout);
+    if (JsonOutput()) {
+      PrintJson({{"out", *out}, {"accounts", summary.accounts}, {"authors", summary.authors},
+                 {"celebrities", summary.celebrities}, {"posts", summary.posts}, {"follows", summary.follows},
+                 {"interactions", summary.interactions}, {"impressions", summary.impressions},
+                 {"clicked_impressions", summary.clicked_impressions},
+                 {"interacted_impressions", summary.interacted_impressions}, {"seconds", summary.seconds}});
+    } else {
+      std::fputs(summary.ToText().c_str(), stdout);
+    }
   });
 }
 

@@ -2,8 +2,10 @@
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "apps/output.h"
 #include "core/error.h"
 #include "graph/ingest.h"
 #include "graph/snapshot.h"
@@ -34,14 +36,21 @@ void RunIngest(const IngestArgs& args) {
     spdlog::info("ingesting {}", args.files.follows);
     g = graph::Ingest(args.files, args.config, &report);
   }
-  std::fputs(report.ToText().c_str(), stdout);
-  std::printf("accounts: %zu\nposts: %zu\nfollow edges: %llu\ninteraction edges: %llu\n",
-              g.num_accounts(), g.num_posts(),
-              static_cast<unsigned long long>(g.following.num_edges()),
-              static_cast<unsigned long long>(g.engagements.num_edges()));
   graph::SaveSnapshot(g, args.out);
-  std::printf("snapshot: %s (%.1f MiB in memory)\n", args.out.c_str(),
-              static_cast<double>(g.MemoryBytes()) / (1 << 20));
+  if (JsonOutput()) {
+    PrintJson({{"report", nlohmann::json::parse(report.ToJson())}, {"accounts", g.num_accounts()},
+               {"posts", g.num_posts()}, {"follow_edges", g.following.num_edges()},
+               {"interaction_edges", g.engagements.num_edges()}, {"snapshot", args.out},
+               {"memory_bytes", g.MemoryBytes()}});
+  } else {
+    std::fputs(report.ToText().c_str(), stdout);
+    std::printf("accounts: %zu\nposts: %zu\nfollow edges: %llu\ninteraction edges: %llu\n",
+                g.num_accounts(), g.num_posts(),
+                static_cast<unsigned long long>(g.following.num_edges()),
+                static_cast<unsigned long long>(g.engagements.num_edges()));
+    std::printf("snapshot: %s (%.1f MiB in memory)\n", args.out.c_str(),
+                static_cast<double>(g.MemoryBytes()) / (1 << 20));
+  }
   if (!args.report_json.empty()) {
     std::ofstream json(args.report_json);
     json << report.ToJson() << "\n";
@@ -98,15 +107,13 @@ void AddIngestCommand(CLI::App& app) {
 
 void AddStatsCommand(CLI::App& app) {
   auto snapshot = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("stats", "Print counts, degree percentiles and components of a snapshot");
   cmd->add_option("snapshot", *snapshot, "graph snapshot written by 'graphrec ingest'")
       ->required()->check(CLI::ExistingFile);
-  cmd->add_flag("--json", *json, "print one JSON object instead of text");
-  cmd->callback([snapshot, json] {
+  cmd->callback([snapshot] {
     const graph::SocialGraph g = graph::LoadSnapshot(*snapshot);
     const graph::GraphStats stats = graph::ComputeStats(g);
-    std::fputs(*json ? (stats.ToJson() + "\n").c_str() : stats.ToText().c_str(), stdout);
+    std::fputs(JsonOutput() ? (stats.ToJson() + "\n").c_str() : stats.ToText().c_str(), stdout);
   });
 }
 

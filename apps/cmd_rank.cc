@@ -8,6 +8,7 @@
 
 #include "apps/commands.h"
 #include "apps/graph_input.h"
+#include "apps/output.h"
 #include "core/error.h"
 #include "core/run_options.h"
 #include "embed/embedding_io.h"
@@ -52,19 +53,12 @@ std::vector<graph::Impression> ReadImpressionFile(const std::string& path, bool 
   return impressions;
 }
 
-void PrintMetrics(const char* title, const ranking::RankingMetrics& m, bool json) {
-  if (json) {
-    std::printf("%s\n", m.ToJson().c_str());
-  } else {
-    std::printf("# %s\n%s", title, m.ToText().c_str());
-  }
-}
 
 struct TrainArgs {
   RankInputs in;
   std::string impressions, output, features = "all", architecture = "mmoe";
   uint32_t test_days = 1, validation_days = 1;
-  bool no_fusion_search = false, skip_bad_lines = false, json = false;
+  bool no_fusion_search = false, skip_bad_lines = false;
   uint64_t seed = 1;
   ranking::RankerConfig config;
 };
@@ -95,21 +89,27 @@ void RunRankTrain(TrainArgs& args) {
   ranking::RankerTrainReport report;
   const ranking::Ranker ranker = ranking::Ranker::Train(features, split.train, split.validation, config, &report);
   ranker.Save(args.output);
-  if (!args.json) std::printf("%s", report.ToText().c_str());
   uint64_t skipped = 0;
   const ranking::RankingMetrics test = ranking::EvaluateImpressions(ranker, features, split.test, args.in.workers, &skipped);
-  PrintMetrics("test days (held out by time)", test, args.json);
-  if (!args.json)
-    std::printf("ranker (%s, features %s) -> %s in %.1f s\n", ranking::ArchitectureName(config.model.architecture),
-                ranking::FeatureGroupNames(config.features.groups).c_str(), args.output.c_str(),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (JsonOutput()) {
+    PrintJson({{"architecture", ranking::ArchitectureName(config.model.architecture)},
+               {"features", ranking::FeatureGroupNames(config.features.groups)},
+               {"train_examples", report.train_examples}, {"validation_examples", report.validation_examples},
+               {"skipped_examples", report.skipped}, {"test", nlohmann::json::parse(test.ToJson())},
+               {"output", args.output}, {"seconds", seconds}});
+    return;
+  }
+  std::printf("%s# test days (held out by time)\n%s", report.ToText().c_str(), test.ToText().c_str());
+  std::printf("ranker (%s, features %s) -> %s in %.1f s\n", ranking::ArchitectureName(config.model.architecture),
+              ranking::FeatureGroupNames(config.features.groups).c_str(), args.output.c_str(), seconds);
 }
 
 struct EvalArgs {
   RankInputs in;
   std::string impressions, model;
   uint32_t test_days = 1;
-  bool all = false, skip_bad_lines = false, json = false;
+  bool all = false, skip_bad_lines = false;
 };
 
 void RunRankEval(const EvalArgs& args) {
@@ -128,7 +128,14 @@ void RunRankEval(const EvalArgs& args) {
   uint64_t skipped = 0;
   const ranking::RankingMetrics m = ranking::EvaluateImpressions(ranker, features, scored, args.in.workers, &skipped);
   if (skipped > 0) spdlog::warn("{} impressions skipped: account or post unknown to the graph", skipped);
-  PrintMetrics(args.all ? "all impressions" : "last days", m, args.json);
+  if (JsonOutput()) {
+    nlohmann::json out = nlohmann::json::parse(m.ToJson());
+    out["scored"] = args.all ? "all" : "last_days";
+    out["skipped_impressions"] = skipped;
+    PrintJson(out);
+  } else {
+    std::printf("# %s\n%s", args.all ? "all impressions" : "last days", m.ToText().c_str());
+  }
 }
 
 struct RankArgs {
@@ -137,7 +144,6 @@ struct RankArgs {
   ExternalId account = 0;
   std::vector<ExternalId> posts;
   int64_t time = -1;
-  bool json = false;
 };
 
 void RunRank(const RankArgs& args) {
@@ -150,13 +156,13 @@ void RunRank(const RankArgs& args) {
   GR_CHECK(!posts.empty(), "give --posts or --posts-file");
   const auto time = static_cast<uint32_t>(args.time >= 0 ? args.time : loaded.g.reference_time);
   const auto ranked = ranker.Rank(features, args.account, posts, time);
-  if (args.json) {
-    nlohmann::json out = {{"account", args.account}, {"time", time}, {"results", nlohmann::json::array()}};
+  if (JsonOutput()) {
+    nlohmann::json out = {{"account", JsonId(args.account)}, {"time", time}, {"results", nlohmann::json::array()}};
     for (const auto& r : ranked)
-      out["results"].push_back({{"post", r.post}, {"fused", r.fused}, {"click", r.scores[ranking::kClickTask]},
+      out["results"].push_back({{"post", JsonId(r.post)}, {"fused", r.fused}, {"click", r.scores[ranking::kClickTask]},
                                 {"interaction", r.scores[ranking::kInteractionTask]},
                                 {"dwell_seconds", r.scores[ranking::kDwellTask]}});
-    std::printf("%s\n", out.dump().c_str());
+    PrintJson(out);
     return;
   }
   std::printf("# account %llu at %u; fused = %s\n# post\tfused\tclick\tinteraction\tdwell_s\n",
@@ -202,7 +208,6 @@ void AddRankCommands(CLI::App& app) {
     cmd->add_option("--dwell-weight", o.dwell_weight, "objective: value of a minute of dwell")->capture_default_str();
     cmd->add_option("--top-fraction", o.top_fraction, "objective: share of each account's impressions ranked first that counts")->capture_default_str();
     cmd->add_flag("--skip-bad-lines", args->skip_bad_lines, "skip (and count) malformed impression lines");
-    cmd->add_flag("--json", args->json, "print the test metrics as JSON only");
     cmd->callback([args] { RunRankTrain(*args); });
   }
   {
@@ -214,7 +219,6 @@ void AddRankCommands(CLI::App& app) {
     cmd->add_option("--test-days", args->test_days, "evaluate the last N days")->capture_default_str();
     cmd->add_flag("--all", args->all, "evaluate every impression instead of the last days");
     cmd->add_flag("--skip-bad-lines", args->skip_bad_lines, "skip (and count) malformed impression lines");
-    cmd->add_flag("--json", args->json, "print the metrics as JSON");
     cmd->callback([args] { RunRankEval(*args); });
   }
   {
@@ -226,7 +230,6 @@ void AddRankCommands(CLI::App& app) {
     cmd->add_option("--posts", args->posts, "candidate post ids");
     cmd->add_option("--posts-file", args->posts_file, "file of candidate post ids, one per line");
     cmd->add_option("--time", args->time, "Unix seconds of the request (default: the graph's newest timestamp)");
-    cmd->add_flag("--json", args->json, "print JSON");
     cmd->callback([args] { RunRank(*args); });
   }
 }

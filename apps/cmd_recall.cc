@@ -11,6 +11,7 @@
 #include "core/run_options.h"
 #include "version/version_store.h"
 #include "apps/graph_input.h"
+#include "apps/output.h"
 #include "core/error.h"
 #include "embed/embedding_io.h"
 #include "recall/recall.h"
@@ -48,6 +49,22 @@ void RunIndex(const IndexArgs& args) {
       {"accounts (similar accounts, cosine)", indexes.accounts.get()},
       {"authors (user -> author, inner product)", indexes.authors.get()},
       {"posts (user -> post, cosine)", indexes.posts.get()}};
+  const char* const kind = args.exact ? "exact" : "hnsw";
+  const char* const precision =
+      recall::PrecisionName(args.exact ? recall::VectorPrecision::kFloat32 : config.precision);
+  if (JsonOutput()) {
+    nlohmann::json out = {{"kind", kind}, {"precision", precision}, {"m", config.m},
+                          {"ef_construction", config.ef_construction}, {"ef_search", config.ef_search},
+                          {"seconds", build_seconds}, {"out", args.out}, {"indexes", nlohmann::json::object()}};
+    for (const auto& [name, index] : all) {
+      const std::string key(name, std::string_view(name).find(' '));
+      out["indexes"][key] = index == nullptr ? nlohmann::json(nullptr)
+                                             : nlohmann::json{{"vectors", index->size()},
+                                                              {"memory_bytes", index->MemoryBytes()}};
+    }
+    PrintJson(out);
+    return;
+  }
   for (const auto& [name, index] : all) {
     if (index == nullptr) {
       std::printf("%-40s absent\n", name);
@@ -56,14 +73,14 @@ void RunIndex(const IndexArgs& args) {
     }
   }
   std::printf("%s index (%s), M %u, ef_construction %u, ef_search %u: built in %.1f s (with loading) -> %s\n",
-              args.exact ? "exact" : "HNSW", recall::PrecisionName(args.exact ? recall::VectorPrecision::kFloat32 : config.precision),
-              config.m, config.ef_construction, config.ef_search, build_seconds, args.out.c_str());
+              args.exact ? "exact" : "HNSW", precision, config.m, config.ef_construction, config.ef_search,
+              build_seconds, args.out.c_str());
 }
 
 struct RecallArgs {
   std::string embeddings, graph, index, kind = "similar", ids_file;
   std::vector<ExternalId> ids;
-  bool directed = false, exclude_known = false, json = false;
+  bool directed = false, exclude_known = false;
   size_t k = 10;
   uint32_t ef_search = 0;
 };
@@ -86,14 +103,14 @@ void RunRecall(const RecallArgs& args) {
   for (const ExternalId query : queries) {
     try {
       const auto results = recaller.Recall(kind, query, args.k, args.exclude_known);
-      if (args.json) {
-        nlohmann::json out = {{"query", query}, {"kind", args.kind}, {"ids", nlohmann::json::array()},
+      if (JsonOutput()) {
+        nlohmann::json out = {{"query", JsonId(query)}, {"kind", args.kind}, {"ids", nlohmann::json::array()},
                               {"scores", nlohmann::json::array()}};
         for (const auto& r : results) {
-          out["ids"].push_back(r.id);
+          out["ids"].push_back(JsonId(r.id));
           out["scores"].push_back(r.score);
         }
-        std::printf("%s\n", out.dump().c_str());
+        PrintJson(out);
       } else {
         std::printf("# %s for account %llu\n", args.kind.c_str(), static_cast<unsigned long long>(query));
         for (const auto& r : results)
@@ -102,8 +119,8 @@ void RunRecall(const RecallArgs& args) {
     } catch (const Error& e) {
       if (queries.size() == 1) throw;
       ++failed;  // one bad id in a batch is reported, not fatal
-      if (args.json) {
-        std::printf("%s\n", nlohmann::json({{"query", query}, {"error", e.what()}}).dump().c_str());
+      if (JsonOutput()) {
+        PrintJson({{"query", JsonId(query)}, {"kind", args.kind}, {"error", e.what()}});
       } else {
         std::printf("# %s for account %llu: %s\n", args.kind.c_str(), static_cast<unsigned long long>(query), e.what());
       }
@@ -161,7 +178,6 @@ void AddRecallCommands(CLI::App& app) {
   rc->add_flag("--exclude-known", ra->exclude_known,
                "exclude accounts the query follows (similar, authors) or posts it interacted with (posts)");
   rc->add_option("--ef-search", ra->ef_search, "override the stored HNSW ef_search (0 = keep)");
-  rc->add_flag("--json", ra->json, "one JSON object per query");
   rc->callback([ra] { RunRecall(*ra); });
 }
 

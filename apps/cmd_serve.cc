@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "apps/output.h"
 #include "apps/rpc_client.h"
 #include "core/error.h"
 #include "proto/graphrec.grpc.pb.h"
@@ -43,7 +44,7 @@ struct QueryArgs {
   std::string address = "127.0.0.1:50051";
   std::vector<uint64_t> ids;
   uint32_t k = 10;
-  bool exclude = false, json = false;
+  bool exclude = false;
   std::string kind = "input";
   std::string source = "embedding";
   ClientOptions client;
@@ -51,11 +52,14 @@ struct QueryArgs {
   uint64_t time = 0;
 };
 
-void Print(const google::protobuf::Message& message, bool json) {
+// --json: protobuf's JSON mapping (64-bit ids as strings, enums as names)
+// with the proto's snake_case field names, as every other command.
+void Print(const google::protobuf::Message& message) {
   std::string text;
-  if (json) {
+  if (JsonOutput()) {
     google::protobuf::util::JsonPrintOptions options;
     options.always_print_primitive_fields = true;
+    options.preserve_proto_field_names = true;
     (void)google::protobuf::util::MessageToJsonString(message, &text, options);
     std::printf("%s\n", text.c_str());
   } else {
@@ -70,7 +74,7 @@ void Query(const QueryArgs& args, const Request& request, Call call) {
   Response response;
   ThrowIfFailed(call(*stub, ContextWithTimeout(args.timeout_seconds, args.client.token).get(), request, &response),
                 "query");
-  Print(response, args.json);
+  Print(response);
 }
 
 pb::RecallSource SourceOf(const QueryArgs& args) {
@@ -151,7 +155,6 @@ void AddServeCommands(CLI::App& app) {
   query->require_subcommand(1);
   query->add_option("--address", qa->address, "server host:port")->capture_default_str();
   query->add_option("--timeout", qa->timeout_seconds, "deadline, seconds")->capture_default_str();
-  query->add_flag("--json", qa->json, "print the answer as JSON (default: protobuf text)");
   AddClientOptions(query, qa->client);
   auto add_recall = [&](const char* name, const char* help, const char* exclude_help) {
     auto* cmd = query->add_subcommand(name, help);

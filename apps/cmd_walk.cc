@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
 #include "apps/graph_input.h"
+#include "apps/output.h"
 #include "apps/walk_flags.h"
 #include "core/sequential_file.h"
 #include "core/error.h"
@@ -48,6 +50,12 @@ void RunWalk(const WalkArgs& args) {
   out.Publish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (JsonOutput()) {
+    PrintJson({{"walks", stats.walks}, {"steps", stats.steps}, {"seconds", seconds},
+               {"ended_early", stats.ended_early}, {"isolated_starts", stats.isolated_starts},
+               {"rejected_proposals", stats.rejected_proposals}, {"output", args.output}});
+    return;
+  }
   std::printf("walks: %llu (%llu steps, %.1f M steps/s incl. text output)\n"
               "ended early at a dead end: %llu; isolated start vertices: %llu\n"
               "node2vec rejected proposals: %llu\noutput: %s\n",

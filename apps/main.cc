@@ -11,6 +11,7 @@
 #include "apps/commands.h"
 #include "apps/config_file.h"
 #include "apps/logging.h"
+#include "apps/output.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
       ->each([](const std::string& level) { gr::apps::SetLogLevel(level); });
   app.add_option("--log-format", "log lines as text (default) or json (one object a line: time, level, message)")
       ->each([](const std::string& format) { gr::apps::SetLogFormat(format); });
+  app.add_flag_callback("--json", [] { gr::apps::SetJsonOutput(true); },
+                        "print the result as one JSON object (snake_case keys, ids as strings)");
   app.set_version_flag("--version", "graphrec 0.1.0");
   gr::apps::AddGenerateCommand(app);
   gr::apps::AddIngestCommand(app);

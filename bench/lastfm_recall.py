@@ -102,7 +102,7 @@ def score(out, runs):
             for line in f:
                 r = json.loads(line)
                 if "ids" in r:
-                    ranked[r["query"]] = r["ids"]
+                    ranked[int(r["query"])] = [int(i) for i in r["ids"]]  # ids are strings in JSON
         rows.append((run.split("/")[-1], metrics(ranked, held)))
     print(f"{'method':40s} " + " ".join(f"{m:>10s}" for m in rows[0][1]))
     for name, m in rows:

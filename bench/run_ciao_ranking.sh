@@ -26,7 +26,7 @@ run() {  # embedding, features, architecture
     --output "$out/ranker.bin" --test-days 365 --validation-days 180 --features "$2" --architecture "$3" \
     --seed "$seed" --json 2>/dev/null |
     /usr/bin/python3 -c 'import json, sys
-m = json.loads(sys.stdin.read().strip().splitlines()[-1])
+m = json.loads(sys.stdin.read().strip().splitlines()[-1])["test"]
 print("| %s | %s | %s | %.3f | %.3f | %.3f | %.3f | %.2f |" % (sys.argv[1], sys.argv[2], sys.argv[3], m["auc_click"],
       m["auc_interaction"], m["gauc_click"], m["dwell_rmse_log"], m["objective"]))' "$1" "$2" "$3"
 }

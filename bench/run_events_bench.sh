@@ -38,10 +38,10 @@ info=$("$bin/apps/graphrec" query --address "$address" --json info)
 echo "{\"ingestion\": \"$push\", \"query_load_during\": $(cat "$tmp/load.json" 2>/dev/null || echo null)}"
 echo "$info" | /usr/bin/python3 -c 'import json, sys
 i = json.load(sys.stdin); g = lambda k: int(i.get(k, 0))
-entries = g("liveFollows") * 2 + g("liveInteractions") * 2  # each edge is listed from both ends
-print(json.dumps({"live_follows": g("liveFollows"), "live_interactions": g("liveInteractions"),
-                  "live_delta_bytes": g("liveDeltaBytes"),
-                  "bytes_per_delta_edge": round(g("liveDeltaBytes") / max(1, entries / 2), 1)}))'
+entries = g("live_follows") * 2 + g("live_interactions") * 2  # each edge is listed from both ends
+print(json.dumps({"live_follows": g("live_follows"), "live_interactions": g("live_interactions"),
+                  "live_delta_bytes": g("live_delta_bytes"),
+                  "bytes_per_delta_edge": round(g("live_delta_bytes") / max(1, entries / 2), 1)}))'
 
 # (b) event -> visible in WALKS recall
 author=$(awk -F'\t' '/^[0-9]/ {print $2; exit}' "$world/posts.tsv")

@@ -11,9 +11,10 @@
 namespace gr::graph {
 namespace {
 
-DegreeSummary Summarize(const std::string& name, const CsrGraph& g) {
+DegreeSummary Summarize(const std::string& name, const std::string& key, const CsrGraph& g) {
   DegreeSummary s;
   s.name = name;
+  s.key = key;
   const size_t n = g.num_vertices();
   if (n == 0) return s;
   std::vector<uint64_t> degrees(n);
@@ -68,13 +69,13 @@ GraphStats ComputeStats(const SocialGraph& g) {
   s.largest_component =
       s.accounts == 0 ? 0 : *std::max_element(component_size.begin(), component_size.end());
 
-  s.degrees.push_back(Summarize("follow out-degree (following)", g.following));
-  if (!g.undirected) s.degrees.push_back(Summarize("follow in-degree (followers)", g.followers));
+  s.degrees.push_back(Summarize("follow out-degree (following)", "follow_out_degree", g.following));
+  if (!g.undirected) s.degrees.push_back(Summarize("follow in-degree (followers)", "follow_in_degree", g.followers));
   if (s.interaction_edges > 0) {
-    s.degrees.push_back(Summarize("interactions per account", g.engagements));
-    s.degrees.push_back(Summarize("interactions per post", g.engagers));
+    s.degrees.push_back(Summarize("interactions per account", "interactions_per_account", g.engagements));
+    s.degrees.push_back(Summarize("interactions per post", "interactions_per_post", g.engagers));
   }
-  if (s.authored_posts > 0) s.degrees.push_back(Summarize("posts per account", g.authored));
+  if (s.authored_posts > 0) s.degrees.push_back(Summarize("posts per account", "posts_per_account", g.authored));
   return s;
 }
 
@@ -124,7 +125,7 @@ std::string GraphStats::ToJson() const {
     j["interactions_by_type"][std::string(InteractionTypeName(static_cast<InteractionType>(t)))] =
         interactions_by_type[t];
   for (const DegreeSummary& d : degrees) {
-    j["degrees"][d.name] = {{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99},
+    j["degrees"][d.key] = {{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99},
                             {"p999", d.p999}, {"max", d.max}, {"zero", d.zero}};
   }
   return j.dump();

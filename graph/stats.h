@@ -13,7 +13,8 @@
 namespace gr::graph {
 
 struct DegreeSummary {
-  std::string name;  // e.g. "follow out-degree"
+  std::string name;  // for people, e.g. "follow out-degree (following)"
+  std::string key;   // for machines (the JSON key), e.g. "follow_out_degree"
   double mean = 0;
   uint64_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
   uint64_t zero = 0;  // vertices with degree 0
