@@ -3,6 +3,7 @@
 #include <fstream>
 #include <string_view>
 
+#include "apps/usage_hints.h"
 #include "core/error.h"
 
 namespace gr::apps {
@@ -43,8 +44,14 @@ std::vector<std::string> ReadSettings(const CLI::App& command, const std::string
       value = value.substr(1, value.size() - 2);
     const std::string flag = StrCat("--", name);
     const CLI::Option* option = command.get_option_no_throw(flag);
-    GR_CHECK_CODE(option != nullptr && flag != kConfigFlag && flag != "--help", ErrorCode::kInvalidArgument, where(),
-                  ": unknown setting '", Excerpt(name), "' (not a flag of graphrec ", command.get_name(), ")");
+    if (option == nullptr || flag == kConfigFlag || flag == "--help") {
+      std::vector<std::string> settings_of_command;
+      for (const CLI::Option* o : command.get_options())
+        for (const std::string& long_name : o->get_lnames()) settings_of_command.push_back(long_name);
+      const std::string closest = ClosestName(name, settings_of_command);
+      GR_THROW(ErrorCode::kInvalidArgument, where(), ": unknown setting '", Excerpt(name), "' (not a flag of graphrec ",
+               command.get_name(), ")", closest.empty() ? "" : StrCat("; did you mean '", closest, "'?"));
+    }
     if (GivenOnCommandLine(args, first, flag)) continue;
     if (option->get_expected_max() == 0) {  // a flag without a value: true or false
       const bool on = value == "true" || value == "1" || value == "yes";

@@ -12,6 +12,7 @@
 #include "apps/config_file.h"
 #include "apps/logging.h"
 #include "apps/output.h"
+#include "apps/usage_hints.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
@@ -40,15 +41,21 @@ int main(int argc, char** argv) {
   gr::apps::AddServeCommands(app);
   gr::apps::AddEventsCommand(app);
   gr::apps::AddBatchCommand(app);
+  gr::apps::AddExamples(app);
+  std::vector<std::string> args(argv, argv + argc);
   try {
-    const std::vector<std::string> args =
-        gr::apps::ExpandConfigFile(app, std::vector<std::string>(argv, argv + argc));
+    args = gr::apps::ExpandConfigFile(app, args);
     // CLI11 takes a vector back to front, without the program name.
     app.parse(std::vector<std::string>(args.rbegin(), args.rend() - 1));
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every usage error exits 2, whatever
     // CLI11's own code for it.
-    return app.exit(e) == 0 ? 0 : 2;
+    // A mistyped name is named with the closest valid one, instead of
+    // CLI11's "not expected" or "a subcommand is required".
+    const std::string hint = e.get_exit_code() == 0 ? "" : gr::apps::UnknownNameHint(app, {args.begin() + 1, args.end()});
+    if (hint.empty()) return app.exit(e) == 0 ? 0 : 2;
+    std::fprintf(stderr, "graphrec: %s\nRun with --help for more information.\n", hint.c_str());
+    return 2;
   } catch (const gr::Error& e) {
     std::fprintf(stderr, "graphrec: %s: %s\n", std::string(gr::ErrorCodeName(e.code())).c_str(),
                  e.what());

@@ -45,6 +45,61 @@ TEST(CliTest, UsageErrorsExitTwoAndHelpZero) {
   }
 }
 
+// The subcommand names listed under "Subcommands:" in a --help text.
+std::vector<std::string> SubcommandsIn(const std::string& help) {
+  std::vector<std::string> names;
+  const size_t at = help.find("\nSubcommands:\n");
+  if (at == std::string::npos) return names;
+  std::istringstream lines(help.substr(at + 14));
+  for (std::string line; std::getline(lines, line) && line.starts_with("  ");) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  return names;
+}
+
+TEST(CliTest, EverySubcommandsHelpShowsAnExample) {
+  std::vector<std::string> pending = SubcommandsIn(Graphrec("--help").second);
+  ASSERT_GE(pending.size(), 15u);
+  size_t checked = 0;
+  while (!pending.empty()) {
+    const std::string path = pending.back();
+    pending.pop_back();
+    const auto [code, help] = Graphrec(path + " --help");
+    EXPECT_EQ(code, 0) << path;
+    EXPECT_TRUE(Contains(help, "\nExample:\n  graphrec ")) << path << ":\n" << help;
+    for (const std::string& sub : SubcommandsIn(help)) pending.push_back(path + " " + sub);
+    ++checked;
+  }
+  EXPECT_GE(checked, 24u);  // nested ones included (eval, query, events)
+}
+
+TEST(CliTest, ATypoNamesWhatWasTypedAndTheClosestValidName) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"wlak", "unknown command 'wlak' of graphrec; did you mean 'walk'?"},
+      {"eval link-predction", "unknown command 'link-predction' of graphrec eval; did you mean 'link-prediction'?"},
+      {StrCat("walk --input ", World(), "/follows.tsv --output x --num-walk 3"),
+       "unknown option '--num-walk' of graphrec walk; did you mean '--num-walks'?"},
+      {"query --adress 127.0.0.1:1 similar --id 1", "unknown option '--adress' of graphrec query; did you mean '--address'?"},
+      // A flag of the whole program, mistyped after a subcommand.
+      {"stats x --jsno", "unknown option '--jsno' of graphrec stats; did you mean '--json'?"},
+      {"stats x --zzz-unrelated", "unknown option '--zzz-unrelated' of graphrec stats\n"},
+  };
+  for (const auto& [args, hint] : cases) {
+    const auto [code, output] = Graphrec(args);
+    EXPECT_EQ(code, 2) << args;
+    EXPECT_TRUE(Contains(output, hint)) << args << ": " << output;
+  }
+  // In a --config file too.
+  const std::string conf = ::gr::testing::WriteTextFile("typo.conf", "num-walk = 2\n");
+  const auto [code, output] = Graphrec(StrCat("batch --input ", World(), " --artifacts a --config ", conf));
+  EXPECT_EQ(code, 2);
+  EXPECT_TRUE(Contains(output, ":1: unknown setting 'num-walk' (not a flag of graphrec batch); did you mean 'num-walks'?"))
+      << output;
+}
+
 TEST(CliTest, AWalkLengthBeyondTheBoundIsAUsageErrorNotAnAllocationFailure) {
   const std::string edges = ::gr::testing::WriteTextFile("edges.txt", "1 2\n2 3\n");
   const auto [code, output] = Graphrec(StrCat("walk --input ", edges, " --output ", ::gr::testing::TempPath("w.txt"),
