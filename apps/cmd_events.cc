@@ -11,6 +11,7 @@
 #include "apps/output.h"
 #include "apps/rpc_client.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "graph/ingest.h"
 
 namespace gr::apps {
@@ -72,8 +73,8 @@ void RunPush(const PushArgs& args) {
   const std::vector<FileEvent> events = ReadEvents(args);
   auto stub = ConnectTo(args.address, args.client);
   const auto start = std::chrono::steady_clock::now();
-  auto last_log = start;
   uint64_t first_sequence = 0, last_sequence = 0;
+  ProgressMeter progress("events push", "events", events.size());
   for (size_t begin = 0; begin < events.size(); begin += args.batch) {
     const size_t end = std::min(events.size(), begin + args.batch);
     pb::PushEventsRequest request;
@@ -92,12 +93,7 @@ void RunPush(const PushArgs& args) {
                   StrCat("events ", begin, "..", end - 1, " (", begin, " acknowledged before them)"));
     if (begin == 0) first_sequence = response.first_sequence();
     last_sequence = response.first_sequence() + response.count() - 1;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_log > std::chrono::seconds(5)) {
-      last_log = now;
-      spdlog::info("pushed {}/{} events ({:.0f}/s)", end, events.size(),
-                   static_cast<double>(end) / std::chrono::duration<double>(now - start).count());
-    }
+    progress.Add(end - begin);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (JsonOutput()) {

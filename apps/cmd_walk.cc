@@ -1,4 +1,3 @@
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
@@ -8,6 +7,7 @@
 #include "apps/graph_input.h"
 #include "apps/output.h"
 #include "apps/walk_flags.h"
+#include "core/progress.h"
 #include "core/sequential_file.h"
 #include "core/error.h"
 #include "walk/random_walk.h"
@@ -26,8 +26,7 @@ void RunWalk(const WalkArgs& args) {
   const walk::RandomWalker walker(g, config);
   walk::WalkStats stats;
   const auto start = std::chrono::steady_clock::now();
-  const uint64_t total = walker.num_walks();
-  auto last_log = start;
+  ProgressMeter progress("walks", "walks", walker.num_walks());
   SequentialFileWriter out(args.output);
   {
     // Destroyed before `out`: its destructor waits for a write in flight,
@@ -36,14 +35,7 @@ void RunWalk(const WalkArgs& args) {
     walker.ForEachBatch(std::max<uint64_t>(1, 2'000'000 / config.walk_length),
                         [&](const walk::WalkCorpus& batch) {
       text.Write(batch, out, config.threads);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_log > std::chrono::seconds(5)) {
-        last_log = now;
-        const double seconds = std::chrono::duration<double>(now - start).count();
-        const double rate = static_cast<double>(stats.walks) / seconds;
-        spdlog::info("walks {}/{} ({:.0f}/s, ETA {:.0f} s)", stats.walks, total, rate,
-                     static_cast<double>(total - stats.walks) / rate);
-      }
+      progress.Add(batch.num_walks());
     }, &stats);
     text.Flush();
   }

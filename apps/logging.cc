@@ -3,11 +3,15 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "core/error.h"
+#include "core/progress.h"
 
 namespace gr::apps {
 namespace {
@@ -39,7 +43,33 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
 };
 
+std::string progress_mode = "auto";
+double progress_interval_seconds = 5;
+
+void ApplyProgressSettings() {
+  const bool on = progress_mode == "always" || (progress_mode == "auto" && ::isatty(STDERR_FILENO) == 1);
+  SetProgressSink(on ? ProgressSink([](const ProgressUpdate& u) { spdlog::info("{}", ProgressText(u)); })
+                     : ProgressSink(),
+                  progress_interval_seconds);
+}
+
 }  // namespace
+
+void SetProgressMode(std::string_view mode) {
+  GR_CHECK_CODE(mode == "auto" || mode == "always" || mode == "never", ErrorCode::kInvalidArgument,
+                "--progress must be auto, always or never, got '", Excerpt(mode), "'");
+  progress_mode = mode;
+  ApplyProgressSettings();
+}
+
+void SetProgressInterval(std::string_view seconds) {
+  double parsed = -1;
+  const auto [end, error] = std::from_chars(seconds.data(), seconds.data() + seconds.size(), parsed);
+  GR_CHECK_CODE(error == std::errc() && end == seconds.data() + seconds.size() && parsed >= 0,
+                ErrorCode::kInvalidArgument, "--progress-seconds must be a number >= 0, got '", Excerpt(seconds), "'");
+  progress_interval_seconds = parsed;
+  ApplyProgressSettings();
+}
 
 void SetLogFormat(std::string_view format) {
   if (format == "text") {

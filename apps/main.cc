@@ -18,6 +18,7 @@
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("graphrec"));
   gr::apps::SetLogFormat("text");
+  gr::apps::SetProgressMode("auto");
   CLI::App app{"graphrec: graph embeddings and recall for a social feed"};
   app.require_subcommand(1);
   // Anywhere on the command line (a subcommand passes them up); applied as
@@ -27,6 +28,10 @@ int main(int argc, char** argv) {
       ->each([](const std::string& level) { gr::apps::SetLogLevel(level); });
   app.add_option("--log-format", "log lines as text (default) or json (one object a line: time, level, message)")
       ->each([](const std::string& format) { gr::apps::SetLogFormat(format); });
+  app.add_option("--progress", "progress of long steps in the log: auto (when stderr is a terminal), always, never")
+      ->each([](const std::string& mode) { gr::apps::SetProgressMode(mode); });
+  app.add_option("--progress-seconds", "seconds between progress lines of a step (default 5)")
+      ->each([](const std::string& seconds) { gr::apps::SetProgressInterval(seconds); });
   app.add_flag_callback("--json", [] { gr::apps::SetJsonOutput(true); },
                         "print the result as one JSON object (snake_case keys, ids as strings)");
   app.set_version_flag("--version", "graphrec 0.1.0");

@@ -1,9 +1,9 @@
 #include "apps/walk_flags.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <map>
+
+#include "core/progress.h"
 
 namespace gr::apps {
 
@@ -43,12 +43,9 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
 }
 
 void ReportTrainingProgress(embed::SkipGramConfig& config) {
+  config.progress_seconds = ProgressIntervalSeconds();
   config.on_progress = [](const embed::TrainingProgress& p) {
-    const double rate = static_cast<double>(p.processed) / std::max(p.seconds, 1e-9);
-    spdlog::info("training: {:.1f}% ({} of {} tokens), {:.0f} tokens/s, ETA {:.0f} s",
-                 100.0 * static_cast<double>(p.processed) / static_cast<double>(std::max<uint64_t>(p.total, 1)),
-                 p.processed, p.total, rate,
-                 static_cast<double>(p.total - std::min(p.total, p.processed)) / std::max(rate, 1e-9));
+    ReportProgress({.step = "training", .unit = "tokens", .done = p.processed, .total = p.total, .seconds = p.seconds});
   };
 }
 

@@ -29,7 +29,8 @@ void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input = true);
 // --epochs, --learning-rate, --subsample) on cmd. Shared by embed and eval.
 void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 
-// Makes training log its progress (share done, tokens/s, ETA) every 10 s.
+// Makes training report its progress (share done, tokens/s, ETA) as every
+// long step does (core/progress.h).
 void ReportTrainingProgress(embed::SkipGramConfig& config);
 
 // The WalkConfig the flags ask for (kind "auto" resolved, direction set,

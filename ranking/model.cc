@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "core/progress.h"
 #include "ranking/internal/network.h"
 
 namespace gr::ranking {
@@ -291,6 +292,7 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
   TrainingReport& rep = report != nullptr ? *report : local;
   rep = {};
   uint64_t step = 0;
+  ProgressMeter meter("ranker training", "examples", static_cast<uint64_t>(n) * config.epochs);
   for (uint32_t epoch = 0; epoch < config.epochs; ++epoch) {
     Rng shuffle(MixSeed(config.seed, 0x73687566ULL, epoch));  // "shuf"
     for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[shuffle.Uniform(i)]);
@@ -313,6 +315,7 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
         adam[k].Step(model.networks_[k].params, chunk_grads, chunks, step, config);
       }
       for (int t = 0; t < kNumTasks; ++t) loss_count[t] += batch.count[t];
+      meter.Add(batch.size);
     }
     std::array<double, kNumTasks> mean_loss{};
     for (int t = 0; t < kNumTasks; ++t) mean_loss[t] = loss_count[t] > 0 ? loss_sum[t] / loss_count[t] : 0.0;

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/bulk_vector.h"
 #include "core/parallel.h"
+#include "core/progress.h"
 #include "graph/ingest.h"
 
 namespace gr::graph::internal {
@@ -112,6 +113,7 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
   BlockReader reader(path, options.block_bytes, threads);
   const bool fold_repeats = options.duplicates != DuplicatePolicy::kKeep;
   uint64_t next_line = 1;
+  ProgressMeter progress(StrCat("reading ", path), "bytes", reader.size_hint());
   std::string_view block;
   while (reader.Next(&block)) {
     const size_t num_parts = static_cast<size_t>(threads) * 4;
@@ -217,6 +219,7 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
       kept += result.records;
     }
     records.resize(kept);
+    progress.Add(block.size());
   }
   report->records = records.size();
   if constexpr (requires(Record r) { r.lines; }) {

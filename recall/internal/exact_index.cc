@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/parallel.h"
+#include "core/progress.h"
 #include "recall/internal/top_k.h"
 
 namespace gr::recall::internal {
@@ -35,6 +36,7 @@ std::vector<std::vector<ScoredItem>> ExactIndex::SearchMany(const FloatMatrix& q
   // whole slice with one matrix product.
   constexpr size_t kSliceQueries = 256, kBlockItems = 1024;
   const size_t slices = (nq + kSliceQueries - 1) / kSliceQueries;
+  ProgressMeter progress("exact search", "comparisons", static_cast<uint64_t>(nq) * size());
   ParallelFor(static_cast<int64_t>(slices), config_.threads, 1, [&](int64_t slice) {
     const size_t first = static_cast<size_t>(slice) * kSliceQueries,
                  count = std::min(kSliceQueries, nq - first);
@@ -44,6 +46,7 @@ std::vector<std::vector<ScoredItem>> ExactIndex::SearchMany(const FloatMatrix& q
     Eigen::MatrixXf scores;  // block items x slice queries
     for (size_t begin = 0; begin < size(); begin += kBlockItems) {
       const size_t items = std::min(kBlockItems, size() - begin);
+      progress.Add(count * items);
       const Eigen::Map<const RowMajor> block(vectors_.Row(begin).data(),
                                              static_cast<Eigen::Index>(items),
                                              static_cast<Eigen::Index>(dim_));

@@ -159,6 +159,25 @@ TEST(CliTest, LogLevelAndFormatWorkAnywhereOnTheCommandLine) {
   EXPECT_TRUE(Contains(bad, "--log-level must be trace, debug, info, warn, error, critical or off, got 'loud'")) << bad;
 }
 
+TEST(CliTest, ProgressHasRateAndEtaWhenAskedAndIsQuietOffATerminal) {
+  const std::string batch = StrCat("batch --input ", World(), " --artifacts ", ::gr::testing::TempPath("artifacts"),
+                                   " --dimensions 8 --num-walks 1 --walk-length 10 --min-link-auc 0 --min-ranker-auc 0 --workers 1");
+  // Asked, every 0 s: each long step reports share, rate and ETA, then done.
+  const auto [code, log] = RunCommand(StrCat(GR_GRAPHREC_BINARY, " --progress always --progress-seconds 0 ", batch,
+                                             " 2>&1 >/dev/null"));
+  ASSERT_EQ(code, 0) << log;
+  for (const std::string step : {"reading ", "training", "HNSW index build", "exact search", "ranker training"}) {
+    EXPECT_TRUE(std::regex_search(log, std::regex(step + R"([^\n]*: [0-9.]+% \([0-9]+ of [0-9]+ [a-z]+\), [0-9]+ [a-z]+/s, ETA [0-9]+ s)")))
+        << step << "\n" << log;
+  }
+  EXPECT_TRUE(std::regex_search(log, std::regex(R"(HNSW index build: done, [0-9]+ vectors in [0-9.]+ s)"))) << log;
+  // Not a terminal (as here) and not asked: no progress lines.
+  const auto [quiet_code, quiet] = RunCommand(StrCat(GR_GRAPHREC_BINARY, " ", batch, " --progress-seconds 0 2>&1 >/dev/null"));
+  ASSERT_EQ(quiet_code, 0) << quiet;
+  EXPECT_FALSE(Contains(quiet, "ETA")) << quiet;
+  EXPECT_EQ(Graphrec("walk --progress sometimes").first, 2);
+}
+
 TEST(CliTest, BatchConfigFileSettingsApplyAndTheCommandLineWins) {
   const std::string batch = StrCat("batch --input ", World(), " --artifacts ", ::gr::testing::TempPath("artifacts"));
   const std::string conf = ::gr::testing::WriteTextFile("zero.conf", "walk-length = 0  # rejected\nnum-walks = 0\n");
