@@ -14,6 +14,7 @@ LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogO
                        const std::shared_ptr<const Model>& model)
     : log_(version::PathIn(artifacts_dir, version::kEventLogDir), options) {
   applied_end_ = log_.end();
+  applied_events_ = applied_end_;
   Rebuild(model);
 }
 
@@ -21,6 +22,7 @@ uint64_t LiveEvents::WatermarkOf(const Model& model) { return version::EventLogW
 
 void LiveEvents::Apply(graph::LiveGraph& graph, const stream::Event& e) {
   using stream::EventKind;
+  if (e.time > newest_event_time_.load(std::memory_order_relaxed)) newest_event_time_.store(e.time);  // one writer
   try {
     switch (e.kind) {
       case EventKind::kFollow: graph.Follow(e.actor, e.object, e.time); break;
@@ -79,6 +81,7 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
 
 uint64_t LiveEvents::Push(std::span<const stream::Event> events) {
   const uint64_t first = log_.Append(events);  // durable from here
+  last_push_time_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (events.empty()) return first;
   std::lock_guard lock(mutex_);
   pending_.emplace(first, std::vector<stream::Event>(events.begin(), events.end()));
@@ -93,6 +96,7 @@ void LiveEvents::DrainLocked() {
     applied_end_ += pending_.begin()->second.size();
     pending_.erase(pending_.begin());
   }
+  applied_events_ = applied_end_;
 }
 
 std::vector<ranking::NewPost> NewPostsOf(const LiveState& live, const graph::SocialGraph& version_graph,

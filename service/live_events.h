@@ -62,6 +62,12 @@ class LiveEvents {
   uint64_t log_end() const { return log_.end(); }
   // Events the live graph could not take (an id space overflow); logged.
   uint64_t failed_applies() const { return failed_applies_.load(); }
+  // Events in the live graph (log sequence; log_end() - this are logged,
+  // not yet applied), the newest event time it holds (Unix seconds, 0 =
+  // none), and when a push last arrived (Unix seconds, 0 = none).
+  uint64_t applied_end() const { return applied_events_.load(); }
+  uint32_t newest_event_time() const { return newest_event_time_.load(); }
+  double last_push_time() const { return last_push_time_.load(); }
 
   // The watermark a version's manifest records (0 if none).
   static uint64_t WatermarkOf(const Model& model);
@@ -76,6 +82,10 @@ class LiveEvents {
   uint64_t applied_end_ = 0;  // events before this sequence are in the live graph
   std::map<uint64_t, std::vector<stream::Event>> pending_;  // logged batches by first sequence
   std::atomic<uint64_t> failed_applies_{0};
+  // For readers without the mutex (/metrics).
+  std::atomic<uint64_t> applied_events_{0};
+  std::atomic<uint32_t> newest_event_time_{0};
+  std::atomic<double> last_push_time_{0};
 };
 
 }  // namespace gr::service

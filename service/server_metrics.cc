@@ -45,6 +45,21 @@ std::string RenderServerMetrics(const RequestStats& requests, const ModelSource&
   out.Family("graphrec_events_logged_total", "counter",
              "Events ever appended to the event log (its next sequence number).");
   out.Sample("graphrec_events_logged_total", {}, static_cast<double>(live_events.log_end()));
+  out.Family("graphrec_events_applied_total", "counter",
+             "Events in the live graph (log sequence); logged minus applied = events waiting to be applied.");
+  out.Sample("graphrec_events_applied_total", {}, static_cast<double>(live_events.applied_end()));
+  out.Family("graphrec_event_apply_failures_total", "counter",
+             "Logged events the live graph could not take (an id space overflow).");
+  out.Sample("graphrec_event_apply_failures_total", {}, static_cast<double>(live_events.failed_applies()));
+  if (live_events.newest_event_time() > 0) {
+    out.Gauge("graphrec_event_newest_timestamp_seconds",
+              "Event time of the newest event in the live graph (Unix time); time() minus it is the ingestion lag.",
+              live_events.newest_event_time());
+  }
+  if (live_events.last_push_time() > 0) {
+    out.Gauge("graphrec_event_last_push_timestamp_seconds", "When the last PushEvents request arrived (Unix time).",
+              live_events.last_push_time());
+  }
   out.Family("graphrec_event_log_watermark", "gauge",
              "Log sequence the live version already contains (from its manifest).");
   out.Sample("graphrec_event_log_watermark", {}, static_cast<double>(live->watermark));

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -138,11 +139,16 @@ TEST_F(MetricsTest, PushedEventsShowInTheLogAndLiveGraphFigures) {
   follow->set_kind(pb::EVENT_FOLLOW);
   follow->set_actor(built_->g.accounts.ToExternal(0));
   follow->set_object(777000777);
-  follow->set_time_unix_s(1);
+  follow->set_time_unix_s(1767225600);
   pb::PushEventsResponse pushed;
+  const double before = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   ASSERT_TRUE(stub_->PushEvents(Context().get(), push, &pushed).ok());
   const auto samples = Samples(Body(HttpGet(server_->metrics_port(), "/metrics")));
   EXPECT_EQ(samples.at("graphrec_events_logged_total"), 1);
+  EXPECT_EQ(samples.at("graphrec_events_applied_total"), 1);
+  EXPECT_EQ(samples.at("graphrec_event_apply_failures_total"), 0);
+  EXPECT_EQ(samples.at("graphrec_event_newest_timestamp_seconds"), 1767225600);
+  EXPECT_GE(samples.at("graphrec_event_last_push_timestamp_seconds"), std::floor(before));
   EXPECT_EQ(samples.at(R"(graphrec_live_graph_changes_total{kind="follow"})"), 1);
   EXPECT_EQ(samples.at(R"(graphrec_live_graph_changes_total{kind="new_account"})"), 1);
   EXPECT_GT(samples.at("graphrec_live_graph_delta_bytes"), 0);
