@@ -54,7 +54,9 @@ grpc::ServerUnaryReactor* GraphrecService::Serve(Method method, grpc::CallbackSe
   } else {
     try {
       const std::shared_ptr<const Model> model = source_.Get();  // held until the answer is built
-      status = handle(*model);
+      status = model == nullptr ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                               "the server is loading its first version; retry shortly")
+                                : handle(*model);
     } catch (const Error& e) {
       status = ToStatus(e);
     } catch (const std::exception& e) {

@@ -10,12 +10,10 @@
 
 namespace gr::service {
 
-LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options,
-                       const std::shared_ptr<const Model>& model)
+LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options)
     : log_(version::PathIn(artifacts_dir, version::kEventLogDir), options) {
   applied_end_ = log_.end();
   applied_events_ = applied_end_;
-  Rebuild(model);
 }
 
 uint64_t LiveEvents::WatermarkOf(const Model& model) { return version::EventLogWatermarkOf(model.manifest_json); }

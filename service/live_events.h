@@ -42,12 +42,11 @@ std::vector<ranking::NewPost> NewPostsOf(const LiveState& live, const graph::Soc
 
 class LiveEvents {
  public:
-  // Opens (recovering) the log in artifacts_dir/events and builds the live
-  // graph of `model` from it.
-  LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options,
-             const std::shared_ptr<const Model>& model);
+  // Opens (recovering) the log in artifacts_dir/events; the first Rebuild
+  // builds a live graph.
+  LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options);
 
-  // Logs `events` durably, then applies them (and any earlier batches now
+  // Logs `events` durably (after the first Rebuild), then applies them (and any earlier batches now
   // complete). Returns the sequence of the first. Thread-safe.
   uint64_t Push(std::span<const stream::Event> events);
 
@@ -57,7 +56,7 @@ class LiveEvents {
   // the previous one's (retention with one version of margin).
   void Rebuild(const std::shared_ptr<const Model>& model);
 
-  // The current live graph; never null.
+  // The current live graph; null before the first Rebuild.
   std::shared_ptr<const LiveState> state() const { return state_.load(); }
   uint64_t log_end() const { return log_.end(); }
   // Events the live graph could not take (an id space overflow); logged.

@@ -33,12 +33,19 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
 }
 
 ModelSource::ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search)
-    : artifacts_dir_(std::move(artifacts_dir)), poll_interval_(poll_interval), ef_search_(ef_search) {
+    : artifacts_dir_(std::move(artifacts_dir)), poll_interval_(poll_interval), ef_search_(ef_search) {}
+
+void ModelSource::LoadFirst() {
+  std::lock_guard lock(poll_mutex_);
+  const auto start = std::chrono::steady_clock::now();
   const std::string version = version::ReadCurrentVersion(artifacts_dir_);
   GR_CHECK_CODE(!version.empty(), ErrorCode::kNotFound, "no ", version::kCurrentFile, " in ", artifacts_dir_,
                 ": nothing is published yet (run graphrec batch)");
-  live_.store(Model::Load(artifacts_dir_, version, ef_search_));
-  spdlog::info("serving version {} from {}", version, artifacts_dir_);
+  std::shared_ptr<const Model> model = Model::Load(artifacts_dir_, version, ef_search_);
+  if (prepare_) prepare_(model);
+  live_.store(std::move(model));
+  spdlog::info("serving version {} from {}, loaded in {:.2f} s", version, artifacts_dir_,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 ModelSource::~ModelSource() {
@@ -70,7 +77,8 @@ bool ModelSource::Poll() {
     spdlog::warn("cannot read {}: {}", version::kCurrentFile, e.what());
     return false;
   }
-  if (version.empty() || version == live_.load()->version || version == failed_version_) return false;
+  if (live_.load() == nullptr || version.empty() || version == live_.load()->version || version == failed_version_)
+    return false;
   const auto start = std::chrono::steady_clock::now();
   try {
     std::shared_ptr<const Model> model = Model::Load(artifacts_dir_, version, ef_search_);

@@ -48,14 +48,18 @@ struct Model {
 
 class ModelSource {
  public:
-  // Loads the live version now; throws if there is none or it fails to
-  // load (a server must not start empty).
+  // Loads nothing yet: LoadFirst does (the server listens, NOT_SERVING,
+  // while it loads).
   ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search = 0);
   ~ModelSource();  // stops the watcher
   ModelSource(const ModelSource&) = delete;
   ModelSource& operator=(const ModelSource&) = delete;
 
-  // The live model; never null.
+  // Loads the live version (through OnNewModel's callback); throws if there
+  // is none or it fails to load (a server must not serve nothing).
+  void LoadFirst();
+
+  // The live model; null until LoadFirst returned.
   std::shared_ptr<const Model> Get() const { return live_.load(); }
 
   // Called with each newly loaded model before it goes live (the live
@@ -65,7 +69,8 @@ class ModelSource {
     prepare_ = std::move(prepare);
   }
 
-  // Starts polling CURRENT every poll_interval on a background thread.
+  // Starts polling CURRENT every poll_interval on a background thread
+  // (after LoadFirst).
   void StartWatching();
   // One poll: loads and swaps in CURRENT's version if it is new and not
   // known to fail. Returns true if a new version went live.

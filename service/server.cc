@@ -48,8 +48,7 @@ struct Server::Impl {
         source(o.artifacts, std::chrono::milliseconds(o.poll_ms), o.ef_search),
         live(o.artifacts,
              {.segment_bytes = o.event_segment_bytes,
-              .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
-             source.Get()),
+              .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone}),
         tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
         service(options, source, live, tokens ? &*tokens : nullptr) {
     if (tokens)
@@ -57,6 +56,15 @@ struct Server::Impl {
                   "{} bearer tokens from {}{}", tokens->size(), o.auth_tokens,
                   o.tls_cert.empty() ? ": without TLS they travel in clear text (--tls-cert, --tls-key)" : "");
     source.OnNewModel([this](const std::shared_ptr<const Model>& model) { live.Rebuild(model); });
+  }
+
+  // Health, for "" and for the service's name: SERVING once a version is
+  // loaded.
+  static void SetHealth(grpc::Server& server, bool serving) {
+    if (grpc::HealthCheckServiceInterface* health = server.GetHealthCheckService()) {
+      health->SetServingStatus("", serving);
+      health->SetServingStatus(::graphrec::v1::Graphrec::service_full_name(), serving);
+    }
   }
 
   // Builds and starts the gRPC server on `address`; sets port. Null if it
@@ -78,12 +86,7 @@ struct Server::Impl {
     quota.Resize(static_cast<size_t>(options.memory_quota_bytes));
     builder.SetResourceQuota(quota);
     std::unique_ptr<grpc::Server> built = builder.BuildAndStart();
-    // Health: the server listens only once a version is loaded, so it is
-    // SERVING from its first answer, for "" and for the service's name.
-    if (built != nullptr && built->GetHealthCheckService() != nullptr) {
-      built->GetHealthCheckService()->SetServingStatus("", true);
-      built->GetHealthCheckService()->SetServingStatus(::graphrec::v1::Graphrec::service_full_name(), true);
-    }
+    if (built != nullptr) SetHealth(*built, source.Get() != nullptr);
     return built;
   }
 
@@ -167,7 +170,6 @@ Server::Server(const ServerOptions& options) {
   RaiseOpenFileLimit();
   impl_->server = impl_->Build(options.address);
   GR_CHECK_CODE(impl_->server != nullptr && impl_->port > 0, ErrorCode::kIo, "cannot listen on ", options.address);
-  impl_->source.StartWatching();
   if (!options.metrics_address.empty()) {
     impl_->metrics = std::make_unique<MetricsEndpoint>(
         options.metrics_address, [impl = impl_.get()] {
@@ -183,11 +185,20 @@ Server::Server(const ServerOptions& options) {
         impl->service.LogStats();
     });
   }
+  spdlog::info("listening on port {} (address {}); loading the live version", impl_->port, options.address);
+  try {
+    if (options.before_first_load) options.before_first_load(impl_->port);
+    impl_->source.LoadFirst();
+  } catch (...) {
+    Shutdown();
+    throw;
+  }
+  impl_->SetHealth(*impl_->server, true);
+  impl_->source.StartWatching();
   if (options.listener_check_ms > 0 && ProbeCredentialsFor(impl_->Tls()) == nullptr)
     spdlog::warn("listener watchdog off: the server requires client certificates, which its probe does not have");
   else if (options.listener_check_ms > 0)
     impl_->listener_watchdog = std::thread([impl = impl_.get()] { impl->WatchListener(); });
-  spdlog::info("listening on port {} (address {})", impl_->port, options.address);
 }
 
 Server::~Server() { Shutdown(); }

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
 
 namespace gr::service {
@@ -56,6 +57,9 @@ struct ServerOptions {
   // error such as EMFILE (descriptors exhausted by idle clients); this
   // brings the listener back once descriptors are free. 0 = off.
   int listener_check_ms = 2000;
+  // Tests: called with the bound port once the server listens (health
+  // NOT_SERVING), before it loads its first version.
+  std::function<void(int port)> before_first_load;
 
   void Validate() const;  // throws kInvalidArgument naming the field
 };
@@ -67,7 +71,9 @@ void CheckListenAddress(const std::string& address);
 
 class Server {
  public:
-  // Loads the live version (throws if none) and starts listening.
+  // Starts listening with health NOT_SERVING (the graphrec rpcs answer
+  // UNAVAILABLE), loads the live version, then turns SERVING. Throws if
+  // there is no version or it fails to load.
   explicit Server(const ServerOptions& options);
   ~Server();  // shuts down
   Server(const Server&) = delete;

@@ -19,29 +19,31 @@ std::string RenderServerMetrics(const RequestStats& requests, const ModelSource&
   requests.WritePrometheus(out);
 
   const std::shared_ptr<const Model> model = source.Get();
-  out.Family("graphrec_version_info", "gauge", "The live version (always 1; its name is the label).");
-  out.Sample("graphrec_version_info", {{"version", model->version}}, 1);
-  out.Family("graphrec_version_loaded_timestamp_seconds", "gauge", "When the live version was loaded (Unix time).");
-  out.Sample("graphrec_version_loaded_timestamp_seconds", {}, static_cast<double>(model->loaded_at_unix_ms) / 1000.0);
-  // The manifest is the batch's last write before publishing: its time is the version's.
-  struct stat manifest {};
-  if (::stat((std::filesystem::path(artifacts_dir) / model->version / "manifest.json").c_str(), &manifest) == 0) {
-    const auto published = static_cast<double>(manifest.st_mtime);
-    const auto now = static_cast<double>(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    out.Family("graphrec_version_published_timestamp_seconds", "gauge",
-               "When the live version was published (its manifest's time, Unix time).");
-    out.Sample("graphrec_version_published_timestamp_seconds", {}, published);
-    out.Family("graphrec_version_age_seconds", "gauge", "Seconds since the live version was published.");
-    out.Sample("graphrec_version_age_seconds", {}, now - published);
+  out.Gauge("graphrec_version_loaded", "1 once the server has loaded its first version (health SERVING).",
+            model != nullptr ? 1 : 0);
+  if (model != nullptr) {
+    out.Family("graphrec_version_info", "gauge", "The live version (always 1; its name is the label).");
+    out.Sample("graphrec_version_info", {{"version", model->version}}, 1);
+    out.Family("graphrec_version_loaded_timestamp_seconds", "gauge", "When the live version was loaded (Unix time).");
+    out.Sample("graphrec_version_loaded_timestamp_seconds", {}, static_cast<double>(model->loaded_at_unix_ms) / 1000.0);
+    // The manifest is the batch's last write before publishing: its time is the version's.
+    struct stat manifest {};
+    if (::stat((std::filesystem::path(artifacts_dir) / model->version / "manifest.json").c_str(), &manifest) == 0) {
+      const auto published = static_cast<double>(manifest.st_mtime);
+      const auto now = static_cast<double>(
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      out.Family("graphrec_version_published_timestamp_seconds", "gauge",
+                 "When the live version was published (its manifest's time, Unix time).");
+      out.Sample("graphrec_version_published_timestamp_seconds", {}, published);
+      out.Family("graphrec_version_age_seconds", "gauge", "Seconds since the live version was published.");
+      out.Sample("graphrec_version_age_seconds", {}, now - published);
+    }
   }
   out.Family("graphrec_reloads_total", "counter", "Versions swapped in since start.");
   out.Sample("graphrec_reloads_total", {}, static_cast<double>(source.reloads()));
   out.Family("graphrec_failed_reloads_total", "counter", "Versions that failed to load (the old one stayed live).");
   out.Sample("graphrec_failed_reloads_total", {}, static_cast<double>(source.failed_reloads()));
 
-  const std::shared_ptr<const LiveState> live = live_events.state();
-  const graph::LiveGraphCounts counts = live->graph->counts();
   out.Family("graphrec_events_logged_total", "counter",
              "Events ever appended to the event log (its next sequence number).");
   out.Sample("graphrec_events_logged_total", {}, static_cast<double>(live_events.log_end()));
@@ -60,6 +62,9 @@ std::string RenderServerMetrics(const RequestStats& requests, const ModelSource&
     out.Gauge("graphrec_event_last_push_timestamp_seconds", "When the last PushEvents request arrived (Unix time).",
               live_events.last_push_time());
   }
+  const std::shared_ptr<const LiveState> live = live_events.state();
+  if (live == nullptr) return out.text();
+  const graph::LiveGraphCounts counts = live->graph->counts();
   out.Family("graphrec_event_log_watermark", "gauge",
              "Log sequence the live version already contains (from its manifest).");
   out.Sample("graphrec_event_log_watermark", {}, static_cast<double>(live->watermark));

@@ -282,6 +282,30 @@ class HealthWatch {
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
 };
 
+TEST_F(ServiceTest, WhileLoadingHealthIsNotServingAndRpcsAreUnavailable) {
+  ServerOptions options = BaseOptions();
+  std::unique_ptr<HealthWatch> watch;
+  std::shared_ptr<grpc::Channel> early;
+  grpc::Status loading_status;
+  options.before_first_load = [&](int port) {
+    early = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+    watch = std::make_unique<HealthWatch>(early, "graphrec.v1.Graphrec");
+    EXPECT_EQ(watch->Next(), 2);  // NOT_SERVING while the version loads
+    pb::SimilarAccountsRequest request;
+    request.set_account_id(built_->g.accounts.ToExternal(0));
+    request.set_k(5);
+    pb::RecallResponse response;
+    loading_status = pb::Graphrec::NewStub(early)->SimilarAccounts(Context().get(), request, &response);
+  };
+  Start(options);
+  EXPECT_EQ(loading_status.error_code(), grpc::StatusCode::UNAVAILABLE) << loading_status.error_message();
+  EXPECT_EQ(watch->Next(), 1);  // SERVING once loaded
+  std::thread stopper([&] { server_->Shutdown(); });
+  EXPECT_EQ(watch->Next(), 2);  // NOT_SERVING on shutdown
+  watch.reset();
+  stopper.join();
+}
+
 TEST_F(ServiceTest, HealthIsServingForBothNamesAndTurnsNotServingOnShutdown) {
   auto overall = std::make_unique<HealthWatch>(channel_, "");
   auto service = std::make_unique<HealthWatch>(channel_, "graphrec.v1.Graphrec");
