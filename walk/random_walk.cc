@@ -121,9 +121,15 @@ std::string RandomWalker::TokenText(VertexId token) const {
 }
 
 size_t RandomWalker::Walk(uint64_t index, std::span<VertexId> out, WalkStats* stats) const {
+  FastRng unused(0);
+  return WalkFrom(impl_->StartOf(index, config_.seed, &unused), index / impl_->num_starts, out, stats);
+}
+
+size_t RandomWalker::WalkFrom(VertexId start, uint64_t round, std::span<VertexId> out, WalkStats* stats) const {
   const Impl& im = *impl_;
-  FastRng rng(0);
-  VertexId cur = im.StartOf(index, config_.seed, &rng);
+  GR_CHECK(start < im.num_starts, "walk start ", start, " is not a start vertex (", im.num_starts, " of them)");
+  FastRng rng = FastRng::ForItem(config_.seed, start, round);  // as StartOf seeds walk `round` of `start`
+  VertexId cur = start;
   const size_t length = std::min<size_t>(config_.walk_length, out.size());
   ++stats->walks;
   out[0] = im.TokenOf(cur, im.start_type);

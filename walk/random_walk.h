@@ -83,6 +83,12 @@ class RandomWalker {
   // returns its length (shorter if it hit a dead end). Updates *stats.
   size_t Walk(uint64_t index, std::span<VertexId> out, WalkStats* stats) const;
 
+  // Writes the walk of round `round` (< walks_per_vertex for the corpus's
+  // own) from start vertex `start` (an account, or a post for metapaths
+  // starting at posts): the corpus's walk of that vertex and round, so
+  // walks from chosen vertices match the corpus without generating it.
+  size_t WalkFrom(VertexId start, uint64_t round, std::span<VertexId> out, WalkStats* stats) const;
+
   // Generates walks [begin, end) in parallel into one corpus, in index order.
   WalkCorpus Generate(uint64_t begin, uint64_t end, WalkStats* stats) const;
 

@@ -320,6 +320,13 @@ TEST(RandomWalkTest, InterleavedGenerationEqualsSingleWalks) {
       ASSERT_EQ(std::vector<VertexId>(walk.begin(), walk.begin() + static_cast<int64_t>(n)),
                 std::vector<VertexId>(batch.begin(), batch.end()))
           << "walk " << i << " kind " << static_cast<int>(c.kind);
+      // The same walk asked for by its start vertex and round.
+      std::vector<VertexId> from(config.walk_length);
+      WalkStats from_stats;
+      const size_t m = walker.WalkFrom(walk[0], i / c.g->num_accounts(), from, &from_stats);
+      ASSERT_EQ(std::vector<VertexId>(from.begin(), from.begin() + static_cast<int64_t>(m)),
+                std::vector<VertexId>(batch.begin(), batch.end()))
+          << "walk from " << walk[0] << ", walk " << i;
     }
     EXPECT_EQ(batch_stats.steps, single_stats.steps);
     EXPECT_EQ(batch_stats.rejected_proposals, single_stats.rejected_proposals);
