@@ -1,0 +1,49 @@
+// Refreshing chosen rows of a trained table after their neighbourhoods
+// changed (new follows): short walks from each of them and skip-gram
+// updates of those rows' input vectors only. Every other input row and
+// every output vector stays as it is (contexts and negatives are read,
+// never written), so one row's update does not depend on another's: rows
+// are shared out among threads and the result is the same whatever the
+// thread count. The nightly batch uses it to fold the follows it held out
+// for its quality gate into the published vectors.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/ids.h"
+#include "core/matrix.h"
+#include "walk/random_walk.h"
+
+namespace gr::embed {
+
+struct RowRefreshConfig {
+  uint32_t walks_per_row = 10;    // walks from each row, rounds 0.. of the walker
+  uint32_t window = 5;            // largest context distance; each occurrence draws one in [1, window]
+  uint32_t negatives = 5;         // negatives per context
+  uint32_t passes = 1;            // over each row's walks
+  float learning_rate = 0.025f;   // constant (a refresh is short)
+  uint64_t seed = 1;
+  int threads = 0;                // 0 = all cores
+
+  void Validate() const;  // throws kInvalidArgument naming the field
+};
+
+struct RowRefreshStats {
+  uint64_t rows = 0, walks = 0, pairs = 0;  // rows updated, walks taken, (row, context) pairs trained
+  double seconds = 0;
+};
+
+// Updates the input vectors of `rows` (tokens of the walker's vocabulary,
+// distinct) in `input`: for each row, config.walks_per_row walks from it
+// (walker.WalkFrom; a walker with a short walk_length makes short walks),
+// and at each position of a walk holding the row's token, the row's input
+// vector is trained against the output vectors of the tokens within its
+// drawn window (label 1) and of negatives drawn with `negative_weights`
+// (one per vocabulary token; label 0). Throws kInvalidArgument for a bad
+// config, a row out of range or mismatched shapes.
+RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const VertexId> rows,
+                            std::span<const double> negative_weights, const RowRefreshConfig& config,
+                            FloatMatrix& input, const FloatMatrix& output);
+
+}  // namespace gr::embed
