@@ -84,6 +84,11 @@ void AddBatchCommand(CLI::App& app) {
       ->check(CLI::IsMember({"float32", "float16"}))->capture_default_str();
   cmd->add_option("--holdout-fraction", c.holdout_fraction, "newest follows held out for the link-prediction check")
       ->capture_default_str();
+  cmd->add_flag("--fold-in", c.fold_in_held_out,
+                "after the link-prediction check, refresh the vectors of the accounts at either end of the held-out "
+                "follows with short walks over the full graph (experimental)");
+  cmd->add_option("--fold-in-walks", c.fold_in.walks_per_row, "fold-in: walks from each refreshed account")
+      ->capture_default_str();
   cmd->add_option("--min-link-auc", c.min_link_auc, "gate: Hadamard link-prediction AUC on the newest follows")
       ->capture_default_str();
   cmd->add_option("--min-hnsw-recall", c.min_hnsw_recall, "gate: HNSW recall@10 against exact")->capture_default_str();

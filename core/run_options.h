@@ -24,6 +24,7 @@ enum class SeedStream : uint64_t {
   kDriftEval,      // accounts compared with the previous version (eval/drift.h)
   kRanker,         // ranker initialisation, shuffling, k-means and fusion search (ranking/)
   kRankerSample,   // impressions sampled for the ranker stage (pipeline/)
+  kFoldIn,         // windows and negatives of folding held-out follows into the vectors (embed/row_refresh.h)
 };
 
 struct RunOptions {

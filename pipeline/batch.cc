@@ -106,10 +106,10 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
   r.interaction_edges = g.engagements.num_edges();
   graph::EdgeSplit split = internal::HoldOutStage(run, g);
   internal::PreviousVersion previous = internal::LoadPreviousStage(run);
-  const embed::EmbeddingTable table = internal::TrainStage(run, split.train, previous);
+  const embed::EmbeddingTable table = internal::TrainStage(run, g, split, previous);
   if (previous.table != nullptr) previous.table->output = FloatMatrix();  // only warm start needed it
   recall::RecallIndexes indexes = internal::IndexStage(run, split.train, table);
-  internal::EvaluateStage(run, g, split, table, indexes, previous);
+  internal::EvaluateStage(run, table, indexes, previous);
   if (!impressions_file.empty()) {
     // The ranker stage needs the full snapshot and the new vectors only:
     // free the hold-out copy, the indices (saved) and the previous version first.

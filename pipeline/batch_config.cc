@@ -22,6 +22,7 @@ void BatchConfig::Validate() const {
   GR_CHECK(run.threads >= 0, "threads must be >= 0, got ", run.threads);
   walk.Validate();
   train.Validate();
+  fold_in.Validate();
   index.Validate();
   ranker.features.Validate();
   ranker.model.Validate();
@@ -36,6 +37,8 @@ BatchConfig BatchConfig::WithRunOptions() const {
   c.train.seed = run.SeedFor(SeedStream::kTraining);
   c.index.seed = run.SeedFor(SeedStream::kIndex);
   c.ranker.model.seed = c.ranker.features.seed = c.ranker.search.seed = run.SeedFor(SeedStream::kRanker);
+  c.fold_in.threads = run.threads;
+  c.fold_in.seed = run.SeedFor(SeedStream::kFoldIn);
   return c;
 }
 
@@ -49,6 +52,13 @@ std::string BatchConfig::ToJson() const {
               {"index", json::parse(index.ToJson())},
               {"warm_start", warm_start},
               {"holdout_fraction", holdout_fraction},
+              {"fold_in",
+               {{"held_out", fold_in_held_out},
+                {"walks_per_row", fold_in.walks_per_row},
+                {"window", fold_in.window},
+                {"negatives", fold_in.negatives},
+                {"passes", fold_in.passes},
+                {"learning_rate", fold_in.learning_rate}}},
               {"recall_sample", recall_sample},
               {"drift_sample", drift_sample},
               {"ranker",

@@ -27,6 +27,7 @@ std::string BatchReport::ToJson() const {
                   {"warm_started_accounts", warm_started_accounts}}},
       {"metrics", {{"link_auc_dot", link_auc_dot}, {"link_auc_hadamard", link_auc_hadamard},
                    {"hnsw_recall_at_10", hnsw_recall_at_10}}},
+      {"fold_in", {{"accounts", fold_in_accounts}, {"mean_cosine", fold_in_mean_cosine}, {"seconds", fold_in_seconds}}},
       {"training", {{"tokens", train_tokens}, {"seconds", train_seconds},
                     {"tokens_per_second", train_tokens_per_second}}},
       {"stage_seconds", stage_times},
@@ -62,9 +63,17 @@ std::string BatchReport::ToText() const {
                   static_cast<unsigned long long>(train_tokens), train_seconds, train_tokens_per_second);
     text += training;
   }
+  if (fold_in_accounts > 0) {
+    char fold_in[200];
+    std::snprintf(fold_in, sizeof fold_in,
+                  "fold-in: the held-out follows refreshed %llu accounts' vectors (mean cosine to before %.4f)\n",
+                  static_cast<unsigned long long>(fold_in_accounts), fold_in_mean_cosine);
+    text += fold_in;
+  }
   char metrics[512];
-  std::snprintf(metrics, sizeof metrics, "link prediction AUC (newest follows): dot %.4f, Hadamard %.4f\n"
-                "HNSW recall@10 vs exact: %.4f\n", link_auc_dot, link_auc_hadamard, hnsw_recall_at_10);
+  std::snprintf(metrics, sizeof metrics, "link prediction AUC (newest follows%s): dot %.4f, Hadamard %.4f\n"
+                "HNSW recall@10 vs exact: %.4f\n", fold_in_accounts > 0 ? ", before the fold-in" : "", link_auc_dot,
+                link_auc_hadamard, hnsw_recall_at_10);
   text += metrics;
   if (has_ranker) {
     std::snprintf(metrics, sizeof metrics,
@@ -122,6 +131,10 @@ std::string BatchReport::ToPrometheus(double finished_unix_seconds) const {
   out.Sample("graphrec_batch_link_auc", {{"score", "dot"}}, link_auc_dot);
   out.Sample("graphrec_batch_link_auc", {{"score", "hadamard"}}, link_auc_hadamard);
   out.Gauge("graphrec_batch_hnsw_recall_at_10", "HNSW recall@10 against exact search.", hnsw_recall_at_10);
+  out.Gauge("graphrec_batch_fold_in_accounts", "Accounts whose vectors took in the held-out follows.",
+            static_cast<double>(fold_in_accounts));
+  out.Gauge("graphrec_batch_fold_in_mean_cosine", "Mean cosine of those accounts' vectors before and after the fold-in.",
+            fold_in_mean_cosine);
   if (drift_mean_cosine > -2) {
     out.Gauge("graphrec_batch_drift_mean_cosine", "Mean cosine of account vectors to the previous version's.",
               drift_mean_cosine);

@@ -1,11 +1,15 @@
 // The batch's stages but the ranker's (ranker_stage.cc), in run order.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <span>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "embed/embedding_io.h"
+#include "embed/row_refresh.h"
 #include "embed/warm_start.h"
 #include "eval/drift.h"
 #include "eval/index_recall.h"
@@ -64,6 +68,59 @@ std::vector<graph::GraphChange> ReadEventsSincePrevious(BatchRun& run) {
   return changes;
 }
 
+double Cosine(std::span<const float> a, std::span<const float> b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t x = 0; x < a.size(); ++x) {
+    ab += static_cast<double>(a[x]) * b[x];
+    aa += static_cast<double>(a[x]) * a[x];
+    bb += static_cast<double>(b[x]) * b[x];
+  }
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 1.0;
+}
+
+// Folds the held-out follows into `table`: the accounts at either end get
+// short walks over the full graph (the batch's walk settings, window + 1
+// long) and skip-gram updates of their rows; the rest stays as trained.
+void FoldIn(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
+            embed::EmbeddingTable& table) {
+  const BatchConfig& c = run.c;
+  BatchReport& r = run.report;
+  walk::WalkConfig short_walks = c.walk;
+  short_walks.walk_length = c.fold_in.window + 1;
+  const walk::RandomWalker walker(full, short_walks);
+  if (walker.vocabulary_size() != table.rows()) {
+    spdlog::warn("fold-in skipped: the walks' vocabulary ({} tokens) is not the table's ({} rows)",
+                 walker.vocabulary_size(), table.rows());
+    return;
+  }
+  std::vector<VertexId> rows;
+  for (const auto& [u, v] : split.test_edges) {
+    rows.push_back(u);
+    rows.push_back(v);
+  }
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  // Negatives as the trainer draws them: token frequency^0.75, here the
+  // degree in the walks' direction (a random walk visits in proportion).
+  std::vector<double> weights(table.rows());
+  for (VertexId v = 0; v < full.num_accounts(); ++v) {
+    const uint64_t degree = (c.walk.direction != walk::Direction::kIn ? full.following.Degree(v) : 0) +
+                            (c.walk.direction != walk::Direction::kOut ? full.followers.Degree(v) : 0);
+    weights[v] = std::pow(static_cast<double>(degree) + 1.0, 0.75);
+  }
+  FloatMatrix before(rows.size(), table.dim());
+  for (size_t i = 0; i < rows.size(); ++i) std::ranges::copy(table.input.Row(rows[i]), before.Row(i).begin());
+  const embed::RowRefreshStats stats = embed::RefreshRows(walker, rows, weights, c.fold_in, table.input, table.output);
+  double cosine = 0;
+  for (size_t i = 0; i < rows.size(); ++i) cosine += Cosine(before.Row(i), table.input.Row(rows[i]));
+  r.fold_in_accounts = rows.size();
+  r.fold_in_mean_cosine = rows.empty() ? 1.0 : cosine / static_cast<double>(rows.size());
+  r.fold_in_seconds = stats.seconds;
+  spdlog::info("fold-in: {} held-out follows into the rows of {} accounts ({} walks, {} pairs) in {:.1f} s; mean "
+               "cosine to the rows before {:.4f}",
+               split.test_edges.size(), rows.size(), stats.walks, stats.pairs, stats.seconds, r.fold_in_mean_cosine);
+}
+
 }  // namespace
 
 graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files) {
@@ -100,9 +157,9 @@ graph::EdgeSplit HoldOutStage(BatchRun& run, graph::SocialGraph& g) {
                                                    .seed = run.c.run.SeedFor(SeedStream::kHoldOut)});
   });
   run.report.held_out_edges = split.test_edges.size();
-  // From here on split.train serves everything but the non-edge checks,
-  // which need the full follow lists: drop g's other arrays (~1 GB at 1M).
-  for (graph::CsrGraph* unused : {&g.followers, &g.engagements, &g.engagers, &g.authored}) *unused = {};
+  // From here on split.train serves everything but the non-edge checks and
+  // the fold-in, which need the full follow lists: drop g's other arrays.
+  for (graph::CsrGraph* unused : {&g.engagements, &g.engagers, &g.authored}) *unused = {};
   g.post_author = {};
   g.post_time = {};
   return split;
@@ -128,34 +185,56 @@ PreviousVersion LoadPreviousStage(BatchRun& run) {
   return previous;
 }
 
-embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& train_graph,
+embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
                                  const PreviousVersion& previous) {
   const BatchConfig& c = run.c;
+  BatchReport& r = run.report;
   embed::EmbeddingTable table;
   if (run.work.Done("train")) {
     run.Stage("train (resumed: load vectors)",
               [&] { table = embed::LoadEmbeddings(run.work.Path(version::kAccountsEmbeddingFile)); });
-    run.report.warm_started_accounts = run.work.Result("train").value("warm_started_accounts", uint64_t{0});
+    const nlohmann::json& done = run.work.Result("train");
+    r.warm_started_accounts = done.value("warm_started_accounts", uint64_t{0});
+    r.link_auc_dot = done.value("link_auc_dot", 0.0);
+    r.link_auc_hadamard = done.value("link_auc_hadamard", 0.0);
+    r.fold_in_accounts = done.value("fold_in_accounts", uint64_t{0});
+    r.fold_in_mean_cosine = done.value("fold_in_mean_cosine", 1.0);
     return table;
   }
   run.Stage("walks + training", [&] {
     std::unique_ptr<embed::WarmStart> warm;
     embed::SkipGramConfig train = c.train;
     if (c.warm_start && previous.table != nullptr && previous.table->dim() == c.train.dim) {
-      warm = std::make_unique<embed::WarmStart>(embed::MakeWarmStart(*previous.table, train_graph));
-      run.report.warm_started_accounts = warm->copied;
+      warm = std::make_unique<embed::WarmStart>(embed::MakeWarmStart(*previous.table, split.train));
+      r.warm_started_accounts = warm->copied;
       train.learning_rate *= c.warm_learning_rate_scale;
     }
     embed::SkipGramStats stats;
-    table = embed::EmbedWalks(train_graph, c.walk, train, &stats, warm.get());
-    run.report.train_tokens = stats.corpus_tokens * train.epochs;
-    run.report.train_seconds = stats.seconds;
-    run.report.train_tokens_per_second = stats.tokens_per_second;
-    spdlog::info("training: {} tokens in {:.1f} s, {:.0f} tokens/s", run.report.train_tokens, stats.seconds,
+    table = embed::EmbedWalks(split.train, c.walk, train, &stats, warm.get());
+    r.train_tokens = stats.corpus_tokens * train.epochs;
+    r.train_seconds = stats.seconds;
+    r.train_tokens_per_second = stats.tokens_per_second;
+    spdlog::info("training: {} tokens in {:.1f} s, {:.0f} tokens/s", r.train_tokens, stats.seconds,
                  stats.tokens_per_second);
+  });
+  run.Stage("link evaluation", [&] {
+    if (split.test_edges.empty()) return;
+    constexpr size_t kMaxPairs = 50000;  // logistic regression sample; plenty for an AUC
+    const eval::HeldOutLinkScores lp =
+        eval::ScoreHeldOutFollows(full, split, table.input, kMaxPairs, c.run.SeedFor(SeedStream::kLinkEval));
+    r.link_auc_dot = lp.auc.dot_auc;
+    r.link_auc_hadamard = lp.auc.hadamard_auc;
+  });
+  if (c.fold_in_held_out && !split.test_edges.empty())
+    run.Stage("fold in held-out follows", [&] { FoldIn(run, full, split, table); });
+  run.Stage("save vectors", [&] {
     embed::SaveEmbeddings(table, run.work.Path(version::kAccountsEmbeddingFile), c.ToJson());
     run.AfterStageWork("train");
-    run.work.MarkDone("train", {{"warm_started_accounts", run.report.warm_started_accounts}});
+    run.work.MarkDone("train", {{"warm_started_accounts", r.warm_started_accounts},
+                                {"link_auc_dot", r.link_auc_dot},
+                                {"link_auc_hadamard", r.link_auc_hadamard},
+                                {"fold_in_accounts", r.fold_in_accounts},
+                                {"fold_in_mean_cosine", r.fold_in_mean_cosine}});
   });
   return table;
 }
@@ -176,14 +255,11 @@ recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_
   return indexes;
 }
 
-void EvaluateStage(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
-                   const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
+void EvaluateStage(BatchRun& run, const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
                    const PreviousVersion& previous) {
   BatchReport& r = run.report;
   if (run.work.Done("evaluate")) {
     const auto& m = run.work.Result("evaluate");
-    r.link_auc_dot = m.at("link_auc_dot");
-    r.link_auc_hadamard = m.at("link_auc_hadamard");
     r.hnsw_recall_at_10 = m.at("hnsw_recall_at_10");
     r.drift_mean_cosine = m.at("drift_mean_cosine");
     r.drift_neighbour_overlap = m.at("drift_neighbour_overlap");
@@ -191,13 +267,6 @@ void EvaluateStage(BatchRun& run, const graph::SocialGraph& full, const graph::E
   }
   run.Stage("evaluate", [&] {
     const RunOptions& o = run.c.run;
-    if (!split.test_edges.empty()) {
-      constexpr size_t kMaxPairs = 50000;  // logistic regression sample; plenty for an AUC
-      const eval::HeldOutLinkScores lp =
-          eval::ScoreHeldOutFollows(full, split, table.input, kMaxPairs, o.SeedFor(SeedStream::kLinkEval));
-      r.link_auc_dot = lp.auc.dot_auc;
-      r.link_auc_hadamard = lp.auc.hadamard_auc;
-    }
     r.hnsw_recall_at_10 =
         eval::IndexRecallAtK(*indexes.accounts, table, run.c.recall_sample, 10, o.SeedFor(SeedStream::kIndexEval));
     if (previous.table != nullptr) {
@@ -218,9 +287,7 @@ void EvaluateStage(BatchRun& run, const graph::SocialGraph& full, const graph::E
       }
     }
     run.AfterStageWork("evaluate");
-    run.work.MarkDone("evaluate", {{"link_auc_dot", r.link_auc_dot},
-                                   {"link_auc_hadamard", r.link_auc_hadamard},
-                                   {"hnsw_recall_at_10", r.hnsw_recall_at_10},
+    run.work.MarkDone("evaluate", {{"hnsw_recall_at_10", r.hnsw_recall_at_10},
                                    {"drift_mean_cosine", r.drift_mean_cosine},
                                    {"drift_neighbour_overlap", r.drift_neighbour_overlap}});
   });

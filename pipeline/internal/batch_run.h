@@ -36,7 +36,6 @@ struct BatchRun {
   }
 };
 
-// The live version's vectors and similar-accounts index (warm start, drift).
 // The live version's vectors (warm start, then drift). Its accounts index
 // is loaded only by the evaluation, after the new indices are built, and
 // the output vectors are dropped after training: a 1M-account warm run
@@ -49,15 +48,19 @@ struct PreviousVersion {
 // Each stage resumes from the work directory when it finished before.
 graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files);
 // Holds out the newest follows; then drops g's arrays that only the ranker
-// stage needs (it reloads the snapshot).
+// stage needs (it reloads the snapshot); the follow lists stay for the
+// link-prediction check and the fold-in.
 graph::EdgeSplit HoldOutStage(BatchRun& run, graph::SocialGraph& g);
 PreviousVersion LoadPreviousStage(BatchRun& run);
-embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& train_graph,
+// Trains on split.train, scores the link prediction of the held-out
+// follows (the gate's honest measure: the vectors never saw them), then
+// folds them in (BatchConfig::fold_in_held_out): the published vectors.
+embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
                                  const PreviousVersion& previous);
 recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_graph,
                                  const embed::EmbeddingTable& table);
-void EvaluateStage(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
-                   const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
+// HNSW recall against exact search, and drift from the live version.
+void EvaluateStage(BatchRun& run, const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
                    const PreviousVersion& previous);
 // Trains, scores and writes the ranker (ranker_stage.cc).
 void RankerStage(BatchRun& run, const std::string& impressions_file, const embed::EmbeddingTable& table);

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string_view>
 #include <nlohmann/json.hpp>
@@ -193,6 +195,64 @@ TEST(BatchTest, NextDayWarmStartReachesColdAucInFewerEpochs) {
   EXPECT_GT(warm.drift_neighbour_overlap, 0.5);
   std::printf("next day, Hadamard AUC: warm 1 epoch %.4f, cold 1 epoch %.4f, cold 3 epochs %.4f; top-10 overlap %.3f\n",
               warm.link_auc_hadamard, cold1.link_auc_hadamard, cold3.link_auc_hadamard, warm.drift_neighbour_overlap);
+}
+
+// The gate's link AUC is measured on vectors that never saw the newest
+// follows; with the fold-in the published vectors then take them in: the
+// accounts at their ends are refreshed (here one with three new follows of
+// another topic), the others keep the vectors they were trained to.
+TEST(BatchTest, ThePublishedVectorsContainTheHeldOutFollows) {
+  const std::string input = ::gr::testing::TempPath("fold_in_world");
+  fs::remove_all(input);
+  fs::copy(World(), input, fs::copy_options::recursive);
+  std::map<ExternalId, int> topic;
+  {
+    std::ifstream topics(input + "/" + synth::kAccountTopicsFile);
+    std::string header;
+    std::getline(topics, header);
+    ExternalId id;
+    int t;
+    while (topics >> id >> t) topic[id] = t;
+  }
+  const ExternalId a = topic.begin()->first;
+  std::vector<ExternalId> others;
+  for (const auto& [id, t] : topic)
+    if (t != topic[a] && others.size() < 3) others.push_back(id);
+  ASSERT_EQ(others.size(), 3u);
+  {
+    std::ofstream follows(input + "/" + synth::kFollowsFile, std::ios::app);
+    for (size_t i = 0; i < others.size(); ++i) follows << a << "\t" << others[i] << "\t" << 2000000000 + i << "\n";
+  }
+  auto run = [&](bool fold_in, const char* name) {
+    BatchConfig c = SmallConfig(Artifacts(name));
+    c.input_dir = input;
+    c.version = name;
+    c.train_ranker = false;
+    c.fold_in_held_out = fold_in;
+    const BatchReport report = RunBatch(c);
+    EXPECT_TRUE(report.published) << report.ToText();
+    return std::pair{report, embed::LoadEmbeddings(version::VersionDir(c.artifacts_dir, name) + "/" +
+                                                   version::kAccountsEmbeddingFile)};
+  };
+  const auto [with, folded] = run(true, "fold-in");
+  const auto [without, trained] = run(false, "no-fold-in");
+  EXPECT_EQ(with.link_auc_hadamard, without.link_auc_hadamard);  // the gate saw the same vectors
+  EXPECT_GT(with.fold_in_accounts, 3u);
+  EXPECT_LT(with.fold_in_mean_cosine, 1.0);
+  EXPECT_EQ(without.fold_in_accounts, 0u);
+  // The account with the new follows was refreshed.
+  size_t a_row = trained.rows();
+  for (size_t r = 0; r < trained.rows(); ++r)
+    if (trained.ids[r] == a) a_row = r;
+  ASSERT_LT(a_row, trained.rows());
+  EXPECT_FALSE(std::ranges::equal(trained.input.Row(a_row), folded.input.Row(a_row)));
+  // Rows the fold-in did not touch are the trained rows, bit for bit.
+  size_t unchanged = 0;
+  for (size_t r = 0; r < trained.rows(); ++r) {
+    const auto x = trained.input.Row(r), y = folded.input.Row(r);
+    unchanged += std::equal(x.begin(), x.end(), y.begin());
+  }
+  EXPECT_EQ(unchanged, trained.rows() - with.fold_in_accounts);
 }
 
 TEST(BatchTest, FailingGateLeavesThePreviousVersionLive) {
