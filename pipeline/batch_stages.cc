@@ -160,7 +160,7 @@ graph::EdgeSplit HoldOutStage(BatchRun& run, graph::SocialGraph& g) {
   // From here on split.train serves everything but the non-edge checks and
   // the fold-in, which need the full follow lists: drop g's other arrays.
   for (graph::CsrGraph* unused : {&g.engagements, &g.engagers, &g.authored}) *unused = {};
-  if (!run.c.fold_in_held_out) g.followers = {};  // only the fold-in's walks use them (~0.5 GB at 1M)
+  if (!run.c.fold_in_held_out) g.followers = {};  // only the fold-in walks them
   g.post_author = {};
   g.post_time = {};
   return split;
