@@ -62,6 +62,7 @@ class RequestStats {
   // A request of `method` answered with gRPC status `code` after `seconds`.
   void End(size_t method, double seconds, int code);
 
+  uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   size_t methods() const { return names_.size(); }
   const std::string& name(size_t method) const { return names_[method]; }
   const LatencyHistogram& latency(size_t method) const { return methods_[method].latency; }

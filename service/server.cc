@@ -230,9 +230,16 @@ void Server::Shutdown() {
   if (impl_->listener_watchdog.joinable()) impl_->listener_watchdog.join();  // no rebuild after this
   // NOT_SERVING first (health watchers and load balancers move traffic
   // away during the drain), then requests in flight get up to 5 s to finish.
+  // Health Watch streams stay open until their clients leave, and gRPC counts
+  // them as calls in flight: waiting for the graphrec rpcs alone, then
+  // giving a request that just arrived a moment, keeps an open Watch (every
+  // load balancer holds one) from stretching each shutdown to the 5 s.
   if (auto* health = impl_->server->GetHealthCheckService()) health->Shutdown();
   if (impl_->options.drain_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(impl_->options.drain_ms));
-  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (impl_->service.requests().in_flight() > 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   if (impl_->stats_logger.joinable()) impl_->stats_logger.join();
   impl_->metrics.reset();
   impl_->service.LogStats();
