@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <utility>
 
 #include "core/error.h"
 #include "version/layout.h"
@@ -18,8 +19,11 @@ LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogO
 
 uint64_t LiveEvents::WatermarkOf(const Model& model) { return version::EventLogWatermarkOf(model.manifest_json); }
 
-void LiveEvents::Apply(graph::LiveGraph& graph, const stream::Event& e) {
+void LiveEvents::Apply(graph::LiveGraph& graph, const stream::Event& e, Touched& touched) {
   using stream::EventKind;
+  touched.accounts.insert(e.actor);
+  if (e.kind == EventKind::kFollow || e.kind == EventKind::kUnfollow) touched.accounts.insert(e.object);
+  if (e.kind == EventKind::kInteraction || e.kind == EventKind::kPost) touched.posts.insert(e.object);
   if (e.time > newest_event_time_.load(std::memory_order_relaxed)) newest_event_time_.store(e.time);  // one writer
   try {
     switch (e.kind) {
@@ -53,8 +57,9 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
                  model->version, watermark, log_.begin());
     from = log_.begin();
   }
+  Touched replayed;
   const uint64_t end = stream::ReadEventLog(log_.dir(), from, applied_end_,
-                                            [&](uint64_t, const stream::Event& e) { Apply(*graph, e); });
+                                            [&](uint64_t, const stream::Event& e) { Apply(*graph, e, replayed); });
   GR_CHECK_CODE(end == applied_end_, ErrorCode::kCorruption, "event log ", log_.dir(), " ends at sequence ", end,
                 " but events up to ", applied_end_, " were acknowledged");
   auto state = std::make_shared<LiveState>();
@@ -62,6 +67,7 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
   state->graph = std::move(graph);
   state->watermark = watermark;
   const std::shared_ptr<const LiveState> old = state_.exchange(std::move(state));
+  touched_ = std::move(replayed);  // what was touched before is superseded by the new version
   // Retention: the segments neither this version nor the one before it
   // (kept for a rollback) still needs.
   if (old != nullptr) {
@@ -90,11 +96,16 @@ uint64_t LiveEvents::Push(std::span<const stream::Event> events) {
 void LiveEvents::DrainLocked() {
   const std::shared_ptr<const LiveState> state = state_.load();
   while (!pending_.empty() && pending_.begin()->first == applied_end_) {
-    for (const stream::Event& e : pending_.begin()->second) Apply(*state->graph, e);
+    for (const stream::Event& e : pending_.begin()->second) Apply(*state->graph, e, touched_);
     applied_end_ += pending_.begin()->second.size();
     pending_.erase(pending_.begin());
   }
   applied_events_ = applied_end_;
+}
+
+Touched LiveEvents::TakeTouched() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(touched_, {});
 }
 
 std::vector<ranking::NewPost> NewPostsOf(const LiveState& live, const graph::SocialGraph& version_graph,

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "graph/live_graph.h"
@@ -39,6 +40,12 @@ struct LiveState {
 // them with cold-start features.
 std::vector<ranking::NewPost> NewPostsOf(const LiveState& live, const graph::SocialGraph& version_graph,
                                          std::span<const ExternalId> ids);
+
+// Accounts and posts whose neighbourhoods changed: what an incremental
+// refresh of their vectors starts from.
+struct Touched {
+  std::unordered_set<ExternalId> accounts, posts;
+};
 
 class LiveEvents {
  public:
@@ -68,11 +75,18 @@ class LiveEvents {
   uint32_t newest_event_time() const { return newest_event_time_.load(); }
   double last_push_time() const { return last_push_time_.load(); }
 
+  // The accounts and posts touched since the last call (or, after a
+  // Rebuild, by the events it replayed on top of the new version): both ends
+  // of a follow or unfollow, an interaction's account and post, a new post
+  // and its author, a new account. Clears them.
+  Touched TakeTouched();
+
   // The watermark a version's manifest records (0 if none).
   static uint64_t WatermarkOf(const Model& model);
 
  private:
-  void Apply(graph::LiveGraph& graph, const stream::Event& event);
+  // Applies `event` to `graph` and records what it touched in `touched`.
+  void Apply(graph::LiveGraph& graph, const stream::Event& event, Touched& touched);
   void DrainLocked();
 
   stream::EventLog log_;
@@ -80,6 +94,7 @@ class LiveEvents {
   std::mutex mutex_;  // the single writer of the live graph: guards applied_end_, pending_, rebuilds
   uint64_t applied_end_ = 0;  // events before this sequence are in the live graph
   std::map<uint64_t, std::vector<stream::Event>> pending_;  // logged batches by first sequence
+  Touched touched_;
   std::atomic<uint64_t> failed_applies_{0};
   // For readers without the mutex (/metrics).
   std::atomic<uint64_t> applied_events_{0};

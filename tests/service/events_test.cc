@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "core/error.h"
+#include "service/live_events.h"
+#include "service/model.h"
 #include "stream/event_log.h"
 #include "tests/service/service_fixture.h"
 
@@ -253,6 +255,30 @@ TEST_F(EventsTest, ConcurrentPushersGetDisjointSequencesAndEveryEventApplies) {
   EXPECT_EQ(info.event_log_end(), 2u * kThreads * kPushes);
   EXPECT_EQ(info.live_follows(), 2u * kThreads * kPushes);
   EXPECT_EQ(info.live_new_accounts(), kThreads * kPushes + 2u);  // the followers, and accounts 1 and 2
+}
+
+// What an incremental refresh starts from: the accounts and posts events
+// touched, taken once; after a new version, those of the replayed events.
+TEST_F(EventsTest, TouchedAccountsAndPostsAreTakenOnceAndReplayedWithANewVersion) {
+  server_.reset();  // this test drives the live events itself
+  const std::string artifacts = *root_ + "/artifacts";
+  const std::shared_ptr<const Model> model = Model::Load(artifacts, "v1");
+  LiveEvents live(artifacts, {});
+  live.Rebuild(model);
+  EXPECT_TRUE(live.TakeTouched().accounts.empty());
+  const ExternalId a = built_->g.accounts.ToExternal(0), b = built_->g.accounts.ToExternal(1);
+  using stream::EventKind;
+  const std::vector<stream::Event> events{
+      {.kind = EventKind::kFollow, .time = 1700000000, .actor = a, .object = b},
+      {.kind = EventKind::kPost, .time = 1700000001, .actor = b, .object = kNewPost},
+      {.kind = EventKind::kAccount, .time = 1700000002, .actor = kNewAccount}};
+  live.Push(events);
+  const Touched touched = live.TakeTouched();
+  EXPECT_EQ(touched.accounts, (std::unordered_set<ExternalId>{a, b, kNewAccount}));
+  EXPECT_EQ(touched.posts, (std::unordered_set<ExternalId>{kNewPost}));
+  EXPECT_TRUE(live.TakeTouched().accounts.empty());  // taken
+  live.Rebuild(model);  // as a new version would: the events replay on top of it
+  EXPECT_EQ(live.TakeTouched().accounts, touched.accounts);
 }
 
 }  // namespace
