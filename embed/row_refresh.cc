@@ -29,36 +29,23 @@ void RowRefreshConfig::Validate() const {
   GR_CHECK(threads >= 0, "threads must be >= 0 (0 = all)");
 }
 
-RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const VertexId> rows,
-                            std::span<const double> negative_weights, const RowRefreshConfig& config,
-                            FloatMatrix& input, const FloatMatrix& output) {
+RowRefreshStats RefreshRows(const WalkFromFn& walk_from, size_t walk_length, std::span<const RowToRefresh> rows,
+                            const AliasTable& negatives, const RowRefreshConfig& config, size_t dim,
+                            const OutputRowFn& output_of) {
   config.Validate();
-  const size_t vocabulary = walker.vocabulary_size();
-  GR_CHECK(input.rows() == vocabulary && output.rows() == vocabulary && input.cols() == output.cols(),
-           "tables of ", input.rows(), " and ", output.rows(), " rows for a vocabulary of ", vocabulary);
-  GR_CHECK(negative_weights.size() == vocabulary, negative_weights.size(), " negative weights for ", vocabulary,
-           " tokens");
-  std::vector<bool> listed(vocabulary);
-  for (const VertexId row : rows) {
-    GR_CHECK(row < vocabulary, "row ", row, " is outside the vocabulary");
-    GR_CHECK(!listed[row], "row ", row, " is listed twice");  // two threads would write it
-    listed[row] = true;
-  }
+  GR_CHECK(walk_length >= 1, "walk_length must be >= 1");
+  GR_CHECK(!negatives.empty(), "no negatives to draw");
   const auto start = std::chrono::steady_clock::now();
-  const AliasTable negatives(negative_weights);
-  const size_t d = input.cols();
-  const size_t length = walker.config().walk_length;
   std::vector<uint64_t> walks(rows.size()), pairs(rows.size());
   ProgressMeter progress("refreshing rows", "rows", rows.size());
   ParallelFor(static_cast<int64_t>(rows.size()), config.threads, 16, [&](int64_t i) {
-    const VertexId row = rows[static_cast<size_t>(i)];
-    float* vector = input.Row(row).data();
-    std::vector<VertexId> walk(length);
-    std::vector<float> update(d);
-    walk::WalkStats unused;
+    const VertexId row = rows[static_cast<size_t>(i)].token;
+    float* vector = rows[static_cast<size_t>(i)].input;
+    std::vector<VertexId> walk(walk_length);
+    std::vector<float> update(dim);
     for (uint32_t pass = 0; pass < config.passes; ++pass) {
       for (uint32_t round = 0; round < config.walks_per_row; ++round) {
-        const size_t n = walker.WalkFrom(row, round, walk, &unused);
+        const size_t n = std::min(walk_length, walk_from(row, round, walk));
         ++walks[static_cast<size_t>(i)];
         Rng rng = Rng::ForItem(config.seed, row, uint64_t{pass} * config.walks_per_row + round);
         for (size_t p = 0; p < n; ++p) {
@@ -66,17 +53,21 @@ RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const Ve
           const auto b = static_cast<size_t>(1 + rng.Uniform(config.window));
           for (size_t j = p >= b ? p - b : 0; j <= std::min(n - 1, p + b); ++j) {
             if (j == p || walk[j] == row) continue;
+            const float* context = output_of(walk[j]);
+            if (context == nullptr) continue;
             std::fill(update.begin(), update.end(), 0.0f);
             for (uint32_t k = 0; k <= config.negatives; ++k) {
-              const VertexId target = k == 0 ? walk[j] : negatives.Sample(rng);
-              if (k > 0 && (target == row || target == walk[j])) continue;
-              const float* out = output.Row(target).data();
-              const float score = Dot(vector, out, d);
+              const float* out = context;
+              if (k > 0) {
+                const VertexId negative = negatives.Sample(rng);
+                if (negative == row || negative == walk[j] || (out = output_of(negative)) == nullptr) continue;
+              }
+              const float score = Dot(vector, out, dim);
               if (std::abs(score) >= kSaturatedScore) continue;
               const float g = config.learning_rate * ((k == 0 ? 1.0f : 0.0f) - Sigmoid(score));
-              for (size_t x = 0; x < d; ++x) update[x] += g * out[x];
+              for (size_t x = 0; x < dim; ++x) update[x] += g * out[x];
             }
-            for (size_t x = 0; x < d; ++x) vector[x] += update[x];
+            for (size_t x = 0; x < dim; ++x) vector[x] += update[x];
             ++pairs[static_cast<size_t>(i)];
           }
         }
@@ -92,6 +83,33 @@ RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const Ve
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
+}
+
+RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const VertexId> rows,
+                            std::span<const double> negative_weights, const RowRefreshConfig& config,
+                            FloatMatrix& input, const FloatMatrix& output) {
+  config.Validate();
+  const size_t vocabulary = walker.vocabulary_size();
+  GR_CHECK(input.rows() == vocabulary && output.rows() == vocabulary && input.cols() == output.cols(),
+           "tables of ", input.rows(), " and ", output.rows(), " rows for a vocabulary of ", vocabulary);
+  GR_CHECK(negative_weights.size() == vocabulary, negative_weights.size(), " negative weights for ", vocabulary,
+           " tokens");
+  std::vector<bool> listed(vocabulary);
+  std::vector<RowToRefresh> targets;
+  targets.reserve(rows.size());
+  for (const VertexId row : rows) {
+    GR_CHECK(row < vocabulary, "row ", row, " is outside the vocabulary");
+    GR_CHECK(!listed[row], "row ", row, " is listed twice");  // two threads would write it
+    listed[row] = true;
+    targets.push_back({row, input.Row(row).data()});
+  }
+  return RefreshRows(
+      [&](VertexId start, uint64_t round, std::span<VertexId> out) {
+        walk::WalkStats stats;  // per call: the walks run in parallel
+        return walker.WalkFrom(start, round, out, &stats);
+      },
+      walker.config().walk_length, targets, AliasTable(negative_weights), config, input.cols(),
+      [&](VertexId token) { return output.Row(token).data(); });
 }
 
 }  // namespace gr::embed

@@ -9,8 +9,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
+#include "core/alias_table.h"
 #include "core/ids.h"
 #include "core/matrix.h"
 #include "walk/random_walk.h"
@@ -45,5 +47,24 @@ struct RowRefreshStats {
 RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const VertexId> rows,
                             std::span<const double> negative_weights, const RowRefreshConfig& config,
                             FloatMatrix& input, const FloatMatrix& output);
+
+// The same over any graph and row storage (the server refreshes rows of a
+// live graph into vectors of its own):
+// - walk_from(start, round, out) writes a walk from `start` into `out` (at
+//   most out.size() tokens) and returns its length;
+// - each RowToRefresh names a token and its input vector (dim floats, updated
+//   in place; the rows' vectors must not overlap);
+// - output_of(token) is a token's output vector, or null for a token without
+//   one (it is then skipped as a context or negative);
+// - negatives draws tokens (label 0).
+using WalkFromFn = std::function<size_t(VertexId start, uint64_t round, std::span<VertexId> out)>;
+using OutputRowFn = std::function<const float*(VertexId token)>;
+struct RowToRefresh {
+  VertexId token;
+  float* input;
+};
+RowRefreshStats RefreshRows(const WalkFromFn& walk_from, size_t walk_length, std::span<const RowToRefresh> rows,
+                            const AliasTable& negatives, const RowRefreshConfig& config, size_t dim,
+                            const OutputRowFn& output_of);
 
 }  // namespace gr::embed
