@@ -128,6 +128,10 @@ void AddServeCommands(CLI::App& app) {
       ->capture_default_str();
   serve->add_option("--metrics-address", so->metrics_address,
                     "HOST:PORT to serve Prometheus metrics on (HTTP GET /metrics; port 0 picks one); none by default");
+  serve->add_option("--refresh-seconds", so->refresh_seconds,
+                    "experimental: every N s refresh the vectors of accounts that followed someone since the "
+                    "version (GetEmbeddings serves them), 0 = never")
+      ->capture_default_str();
   serve->add_option("--stats-log-seconds", so->stats_log_seconds, "log per-method latency every N s, 0 = never")
       ->capture_default_str();
   serve->add_option("--max-streams-per-connection", so->max_streams_per_connection,

@@ -10,6 +10,7 @@
 #include "service/live_events.h"
 #include "service/live_recall.h"
 #include "service/model.h"
+#include "service/refresher.h"
 #include "service/request_log.h"
 #include "service/server.h"
 
@@ -76,10 +77,12 @@ grpc::ServerUnaryReactor* GraphrecService::Serve(Method method, grpc::CallbackSe
 }
 
 GraphrecService::GraphrecService(const ServerOptions& options, ModelSource& source,
-                                 LiveEvents& live, const TokenTable* tokens)
+                                 LiveEvents& live, const Refresher& refresher,
+                                 const TokenTable* tokens)
     : options_(options),
       source_(source),
       live_(live),
+      refresher_(refresher),
       tokens_(tokens),
       stats_(std::vector<std::string>(kMethodNames.begin(), kMethodNames.end())) {}
 
@@ -293,6 +296,7 @@ grpc::Status GraphrecService::Embeddings(const Model& m, const pb::GetEmbeddings
             StrCat("version ", m.version, " has no output vectors")};
   if (req.kind() == pb::POST && m.indexes.posts == nullptr)
     return {grpc::StatusCode::UNIMPLEMENTED, StrCat("version ", m.version, " has no post vectors")};
+  const std::shared_ptr<const RefreshedVectors> refreshed_vectors = refresher_.vectors();
   for (const uint64_t id : req.ids()) {
     auto* e = resp->add_embeddings();
     e->set_id(id);
@@ -301,6 +305,8 @@ grpc::Status GraphrecService::Embeddings(const Model& m, const pb::GetEmbeddings
       if (item == kNoVertex)
         return {grpc::StatusCode::NOT_FOUND, StrCat("post ", id, " has no vector")};
       for (float x : m.indexes.posts->Vector(item)) e->add_values(x);
+    } else if (const std::vector<float>* refreshed = output ? nullptr : refreshed_vectors->Find(m.version, id)) {
+      for (float x : *refreshed) e->add_values(x);  // refreshed since the version by the events
     } else {
       const auto it = m.account_row.find(id);
       if (it == m.account_row.end())

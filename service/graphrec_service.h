@@ -15,6 +15,7 @@ namespace gr::service {
 
 class LiveEvents;
 class ModelSource;
+class Refresher;
 class TokenTable;
 struct Model;
 struct ServerOptions;
@@ -26,7 +27,8 @@ class GraphrecService final : public ::graphrec::v1::Graphrec::CallbackService {
   };
 
   // `tokens` null: no authorization.
-  GraphrecService(const ServerOptions& options, ModelSource& source, LiveEvents& live, const TokenTable* tokens);
+  GraphrecService(const ServerOptions& options, ModelSource& source, LiveEvents& live, const Refresher& refresher,
+                  const TokenTable* tokens);
 
   grpc::ServerUnaryReactor* SimilarAccounts(grpc::CallbackServerContext* ctx,
                                             const ::graphrec::v1::SimilarAccountsRequest* req,
@@ -72,6 +74,7 @@ class GraphrecService final : public ::graphrec::v1::Graphrec::CallbackService {
   const ServerOptions& options_;
   ModelSource& source_;
   LiveEvents& live_;
+  const Refresher& refresher_;
   const TokenTable* tokens_;
   RequestStats stats_;
 };

@@ -24,6 +24,7 @@
 #include "service/metrics.h"
 #include "service/server_metrics.h"
 #include "service/model.h"
+#include "service/refresher.h"
 #include "service/request_log.h"
 #include "service/tls.h"
 
@@ -50,12 +51,20 @@ struct Server::Impl {
              {.segment_bytes = o.event_segment_bytes,
               .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone}),
         tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
-        service(options, source, live, tokens ? &*tokens : nullptr) {
+        refresher(embed::RowRefreshConfig{.walks_per_row = 50}),
+        service(options, source, live, refresher, tokens ? &*tokens : nullptr) {
     if (tokens)
       spdlog::log(o.tls_cert.empty() ? spdlog::level::warn : spdlog::level::info,
                   "{} bearer tokens from {}{}", tokens->size(), o.auth_tokens,
                   o.tls_cert.empty() ? ": without TLS they travel in clear text (--tls-cert, --tls-key)" : "");
     source.OnNewModel([this](const std::shared_ptr<const Model>& model) { live.Rebuild(model); });
+  }
+
+  uint64_t RefreshPass() {
+    std::lock_guard lock(refresh_mutex);
+    const std::shared_ptr<const LiveState> state = live.state();
+    if (state == nullptr) return 0;
+    return refresher.Pass(*state, live.TakeTouched()).refreshed;
   }
 
   // Health, for "" and for the service's name: SERVING once a version is
@@ -145,6 +154,8 @@ struct Server::Impl {
   ModelSource source;
   LiveEvents live;
   std::optional<TokenTable> tokens;
+  Refresher refresher;
+  std::mutex refresh_mutex;  // one pass at a time
   GraphrecService service;
   std::unique_ptr<grpc::Server> server;  // replaced by the watchdog under `mutex`
   int port = 0;
@@ -152,7 +163,7 @@ struct Server::Impl {
   std::mutex mutex;
   std::condition_variable stop_signal;
   bool stopped = false;
-  std::thread stats_logger, listener_watchdog;
+  std::thread stats_logger, listener_watchdog, refresh_thread;
   std::unique_ptr<MetricsEndpoint> metrics;  // with options.metrics_address
 };
 
@@ -195,6 +206,21 @@ Server::Server(const ServerOptions& options) {
   }
   impl_->SetHealth(*impl_->server, true);
   impl_->source.StartWatching();
+  if (options.refresh_seconds > 0) {
+    impl_->refresh_thread = std::thread([impl = impl_.get()] {
+      std::unique_lock lock(impl->mutex);
+      while (!impl->stop_signal.wait_for(lock, std::chrono::seconds(impl->options.refresh_seconds),
+                                         [impl] { return impl->stopped; })) {
+        lock.unlock();
+        try {
+          impl->RefreshPass();
+        } catch (const std::exception& e) {
+          spdlog::error("refresh pass failed: {}", e.what());
+        }
+        lock.lock();
+      }
+    });
+  }
   if (options.listener_check_ms > 0 && ProbeCredentialsFor(impl_->Tls()) == nullptr)
     spdlog::warn("listener watchdog off: the server requires client certificates, which its probe does not have");
   else if (options.listener_check_ms > 0)
@@ -220,6 +246,8 @@ int Server::listener_restarts() const {
 
 bool Server::PollNow() { return impl_->source.Poll(); }
 
+uint64_t Server::RefreshNow() { return impl_->RefreshPass(); }
+
 void Server::Shutdown() {
   {
     std::lock_guard lock(impl_->mutex);
@@ -241,6 +269,7 @@ void Server::Shutdown() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   if (impl_->stats_logger.joinable()) impl_->stats_logger.join();
+  if (impl_->refresh_thread.joinable()) impl_->refresh_thread.join();
   impl_->metrics.reset();
   impl_->service.LogStats();
 }

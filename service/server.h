@@ -39,6 +39,11 @@ struct ServerOptions {
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
   int stats_log_seconds = 60;               // 0 = never log stats
+  // Every this many seconds the accounts that followed someone since the
+  // version get their vectors refreshed over the live graph
+  // (service/refresher.h; GetEmbeddings serves them); 0 = never. Off by
+  // default until a replay shows it improves recall (issue 19).
+  int refresh_seconds = 0;
   // On shutdown, health turns NOT_SERVING this long before the server stops
   // taking requests (give load balancers one health-check interval).
   int drain_ms = 0;
@@ -86,6 +91,9 @@ class Server {
   void Shutdown();
   // Checks CURRENT now (tests; the watcher does it every poll_ms).
   bool PollNow();
+  // Runs a refresh pass now (tests; the refresher does it every
+  // refresh_seconds). Returns the accounts refreshed.
+  uint64_t RefreshNow();
   // How often the listener watchdog rebuilt the gRPC server.
   int listener_restarts() const;
 

@@ -281,5 +281,57 @@ TEST_F(EventsTest, TouchedAccountsAndPostsAreTakenOnceAndReplayedWithANewVersion
   EXPECT_EQ(live.TakeTouched().accounts, touched.accounts);
 }
 
+// Real time, part 2 (mechanics only: whether a pass moves recall the right
+// way is not shown yet, see bench/README.md): a refresh pass changes the
+// vector of an account that followed someone, gives a new account a vector,
+// and leaves the rest alone.
+TEST_F(EventsTest, ARefreshPassMovesVectorsTowardNewFollowsAndGivesNewAccountsOne) {
+  const graph::SocialGraph& g = built_->g;
+  const ExternalId a = g.accounts.ToExternal(0);
+  std::vector<ExternalId> followed;
+  for (VertexId v = 1; v < g.num_accounts() && followed.size() < 3; ++v) {
+    const auto followees = g.following.Neighbors(0);
+    if (std::find(followees.begin(), followees.end(), v) == followees.end()) followed.push_back(g.accounts.ToExternal(v));
+  }
+  ASSERT_EQ(followed.size(), 3u);
+  const auto embeddings = [&](std::vector<ExternalId> ids, pb::EmbeddingKind kind) {
+    pb::GetEmbeddingsRequest request;
+    for (const ExternalId id : ids) request.add_ids(id);
+    request.set_kind(kind);
+    pb::GetEmbeddingsResponse response;
+    const grpc::Status status = stub_->GetEmbeddings(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::vector<float>> vectors;
+    for (const auto& e : response.embeddings()) vectors.emplace_back(e.values().begin(), e.values().end());
+    return vectors;
+  };
+  const std::vector<float> before = embeddings({a}, pb::ACCOUNT_INPUT)[0];
+  const std::vector<float> before_followee = embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0];
+  std::vector<pb::Event> events;
+  for (const ExternalId b : followed) events.push_back(Make(pb::EVENT_FOLLOW, a, b));
+  events.push_back(Make(pb::EVENT_ACCOUNT, kNewAccount, 0));
+  for (const ExternalId b : followed) events.push_back(Make(pb::EVENT_FOLLOW, kNewAccount, b));
+  pb::PushEventsResponse pushed;
+  ASSERT_TRUE(Push(events, &pushed).ok());
+  // Before a pass the new account has no vector.
+  {
+    pb::GetEmbeddingsRequest request;
+    request.add_ids(kNewAccount);
+    pb::GetEmbeddingsResponse response;
+    EXPECT_EQ(stub_->GetEmbeddings(Context().get(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  EXPECT_EQ(server_->RefreshNow(), 2u);  // a and the new account: their followees changed
+  const std::vector<float> after = embeddings({a}, pb::ACCOUNT_INPUT)[0];
+  EXPECT_NE(after, before);
+  EXPECT_EQ(embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0], before_followee);  // it only gained a follower
+  EXPECT_EQ(embeddings({kNewAccount}, pb::ACCOUNT_INPUT)[0].size(), before.size());
+  EXPECT_EQ(server_->RefreshNow(), 0u);  // nothing new since
+  // An account nobody knows is still NOT_FOUND.
+  pb::GetEmbeddingsRequest unknown;
+  unknown.add_ids(123456789012345ULL);
+  pb::GetEmbeddingsResponse response;
+  EXPECT_EQ(stub_->GetEmbeddings(Context().get(), unknown, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace gr::service

@@ -1,0 +1,142 @@
+#include "service/refresher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "core/rng.h"
+#include "graph/live_graph.h"
+
+namespace gr::service {
+
+const std::vector<float>* RefreshedVectors::Find(const std::string& model_version, ExternalId account) const {
+  if (model_version != version) return nullptr;
+  const auto it = input.find(account);
+  return it == input.end() ? nullptr : it->second.get();
+}
+
+Refresher::Refresher(const embed::RowRefreshConfig& config, uint32_t walk_length)
+    : config_(config), walk_length_(walk_length), vectors_(std::make_shared<const RefreshedVectors>()) {
+  config_.Validate();
+}
+
+RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched) {
+  const auto start = std::chrono::steady_clock::now();
+  const Model& model = *live.model;
+  const graph::LiveGraph& graph = *live.graph;
+  RefreshPassReport report;
+  report.touched = touched.accounts.size();
+  std::shared_ptr<const RefreshedVectors> current = vectors_.load();
+  if (current->version != model.version) {  // a new version supersedes what was refreshed
+    auto fresh = std::make_shared<RefreshedVectors>();
+    fresh->version = model.version;
+    current = fresh;
+  }
+  if (touched.accounts.empty() || model.table.output.rows() != model.table.rows()) return report;
+  const size_t dim = model.table.dim();
+  if (negatives_version_ != model.version) {
+    std::vector<double> weights(model.graph.num_accounts());
+    for (VertexId v = 0; v < model.graph.num_accounts(); ++v)
+      weights[v] = std::pow(
+          static_cast<double>(model.graph.following.Degree(v) + model.graph.followers.Degree(v)) + 1.0, 0.75);
+    negatives_ = AliasTable(weights);
+    negatives_version_ = model.version;
+  }
+  // A token is a live-graph account id (the version's accounts keep theirs).
+  const auto row_of = [&](VertexId token) -> const size_t* {
+    const auto it = model.account_row.find(graph.AccountId(token));
+    return it == model.account_row.end() ? nullptr : &it->second;
+  };
+  const auto input_of = [&](VertexId token) -> const float* {
+    if (const std::vector<float>* refreshed = current->Find(model.version, graph.AccountId(token)))
+      return refreshed->data();
+    const size_t* row = row_of(token);
+    return row == nullptr ? nullptr : model.table.input.Row(*row).data();
+  };
+  std::vector<std::vector<float>> buffers;
+  std::vector<embed::RowToRefresh> rows;
+  std::vector<ExternalId> ids;
+  buffers.reserve(touched.accounts.size());
+  // Each refreshed account's followees since the version: entries
+  // [base, base + count) of its live followee list.
+  struct NewFollowees {
+    uint64_t base = 0, count = 0;
+  };
+  std::unordered_map<VertexId, NewFollowees> new_followees;
+  for (const ExternalId account : touched.accounts) {
+    const VertexId v = graph.FindAccount(account);
+    if (v == kNoVertex) continue;
+    const uint64_t base = v < model.graph.num_accounts() ? model.graph.following.Degree(v) : 0;
+    const uint64_t all = graph.FolloweeCount(v);
+    if (all <= base) {  // touched as a followee, or by an unfollow or an interaction: its walks did not change
+      ++report.unchanged;
+      continue;
+    }
+    new_followees[v] = {base, all - base};
+    std::vector<float> vector(dim, 0.0f);
+    if (const float* known = input_of(v)) {
+      std::copy_n(known, dim, vector.begin());
+    } else {
+      // A new account: the mean of its neighbours' vectors.
+      size_t known_neighbours = 0;
+      for (const auto& neighbours : {graph.Followees(v), graph.Followers(v)}) {
+        for (const graph::LiveEdge& e : neighbours) {
+          const float* x = input_of(e.target);
+          if (x == nullptr) continue;
+          for (size_t i = 0; i < dim; ++i) vector[i] += x[i];
+          ++known_neighbours;
+        }
+      }
+      if (known_neighbours == 0) {
+        ++report.skipped;
+        continue;
+      }
+      for (float& x : vector) x /= static_cast<float>(known_neighbours);
+      ++report.new_accounts;
+    }
+    buffers.push_back(std::move(vector));
+    ids.push_back(account);
+  }
+  for (size_t i = 0; i < buffers.size(); ++i) rows.push_back({graph.FindAccount(ids[i]), buffers[i].data()});
+  // Walks that start along a new follow, then go on uniformly along follows
+  // over the live graph, followee to followee: the version's vector already
+  // holds the old neighbourhood, a pass adds the new one. (The live graph
+  // samples followees without copying a list; followers would copy a
+  // celebrity's whole list at each step.)
+  const auto walk_from = [&](VertexId first, uint64_t round, std::span<VertexId> out) -> size_t {
+    Rng rng = Rng::ForItem(config_.seed ^ 0x7e57, first, round);
+    const NewFollowees& fresh = new_followees.at(first);
+    out[0] = first;
+    size_t n = 1;
+    for (; n < out.size(); ++n) {
+      const VertexId at = out[n - 1];
+      const uint64_t degree = graph.FolloweeCount(at);
+      if (degree == 0) break;
+      const VertexId next = n == 1 ? graph.FolloweeAt(at, fresh.base + rng.Uniform(fresh.count))
+                                   : graph.FolloweeAt(at, rng.Uniform(degree));
+      if (next == kNoVertex) break;  // an unfollowed entry: end the walk here
+      out[n] = next;
+    }
+    return n;
+  };
+  const auto output_of = [&](VertexId token) -> const float* {
+    if (token >= graph.num_accounts()) return nullptr;
+    const size_t* row = row_of(token);
+    return row == nullptr ? nullptr : model.table.output.Row(*row).data();
+  };
+  const embed::RowRefreshStats stats =
+      embed::RefreshRows(walk_from, walk_length_, rows, negatives_, config_, dim, output_of);
+  auto next = std::make_shared<RefreshedVectors>(*current);
+  for (size_t i = 0; i < ids.size(); ++i)
+    next->input[ids[i]] = std::make_shared<const std::vector<float>>(std::move(buffers[i]));
+  ++next->passes;
+  vectors_.store(std::move(next));
+  report.refreshed = ids.size();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::debug("refresh pass: {} accounts touched, {} refreshed ({} new), {} pairs in {:.3f} s", report.touched,
+                report.refreshed, report.new_accounts, stats.pairs, report.seconds);
+  return report;
+}
+
+}  // namespace gr::service
