@@ -308,6 +308,16 @@ VertexId LiveGraph::FolloweeAt(VertexId account, uint64_t i) const {
   return LatestTombstone(delta_->following_tombstones.Items(account), target) == 1 ? kNoVertex : target;
 }
 
+uint64_t LiveGraph::FollowerCount(VertexId account) const {
+  return BaseDegree(base_->followers, base_->num_accounts(), account) + delta_->followers.Items(account).size();
+}
+
+VertexId LiveGraph::FollowerAt(VertexId account, uint64_t i) const {
+  const uint64_t base = BaseDegree(base_->followers, base_->num_accounts(), account);
+  const VertexId source = i < base ? base_->followers.Neighbors(account)[i] : delta_->followers.Items(account)[i - base].target;
+  return LatestTombstone(delta_->follower_tombstones.Items(account), source) == 1 ? kNoVertex : source;
+}
+
 uint64_t LiveGraph::EngagementCount(VertexId account) const {
   return BaseDegree(base_->engagements, base_->num_accounts(), account) + delta_->engagements.Items(account).size();
 }

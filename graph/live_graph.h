@@ -87,6 +87,8 @@ class LiveGraph {
   // author's posts come oldest first (the newest are the last entries).
   uint64_t FolloweeCount(VertexId account) const;
   VertexId FolloweeAt(VertexId account, uint64_t i) const;
+  uint64_t FollowerCount(VertexId account) const;
+  VertexId FollowerAt(VertexId account, uint64_t i) const;
   uint64_t EngagementCount(VertexId account) const;
   LiveInteraction EngagementAt(VertexId account, uint64_t i) const;
   VertexId EngagedPostAt(VertexId account, uint64_t i) const;  // EngagementAt's post alone: one array read

@@ -58,22 +58,17 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
   std::vector<embed::RowToRefresh> rows;
   std::vector<ExternalId> ids;
   buffers.reserve(touched.accounts.size());
-  // Each refreshed account's followees since the version: entries
-  // [base, base + count) of its live followee list.
-  struct NewFollowees {
-    uint64_t base = 0, count = 0;
-  };
-  std::unordered_map<VertexId, NewFollowees> new_followees;
   for (const ExternalId account : touched.accounts) {
     const VertexId v = graph.FindAccount(account);
     if (v == kNoVertex) continue;
-    const uint64_t base = v < model.graph.num_accounts() ? model.graph.following.Degree(v) : 0;
-    const uint64_t all = graph.FolloweeCount(v);
-    if (all <= base) {  // touched as a followee, or by an unfollow or an interaction: its walks did not change
+    // Only a changed follow neighbourhood changes the walks (an unfollow
+    // alone is not seen yet: lists keep the entry, marked).
+    const bool in_version = v < model.graph.num_accounts();
+    if (in_version && graph.FolloweeCount(v) == model.graph.following.Degree(v) &&
+        graph.FollowerCount(v) == model.graph.followers.Degree(v)) {
       ++report.unchanged;
       continue;
     }
-    new_followees[v] = {base, all - base};
     std::vector<float> vector(dim, 0.0f);
     if (const float* known = input_of(v)) {
       std::copy_n(known, dim, vector.begin());
@@ -99,22 +94,19 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
     ids.push_back(account);
   }
   for (size_t i = 0; i < buffers.size(); ++i) rows.push_back({graph.FindAccount(ids[i]), buffers[i].data()});
-  // Walks that start along a new follow, then go on uniformly along follows
-  // over the live graph, followee to followee: the version's vector already
-  // holds the old neighbourhood, a pass adds the new one. (The live graph
-  // samples followees without copying a list; followers would copy a
-  // celebrity's whole list at each step.)
+  // Uniform walks along follows, both directions, over the live graph, as
+  // the batch's walks (a first hop only along new follows over-fitted the
+  // rows to them: bench/README.md).
   const auto walk_from = [&](VertexId first, uint64_t round, std::span<VertexId> out) -> size_t {
     Rng rng = Rng::ForItem(config_.seed ^ 0x7e57, first, round);
-    const NewFollowees& fresh = new_followees.at(first);
     out[0] = first;
     size_t n = 1;
     for (; n < out.size(); ++n) {
       const VertexId at = out[n - 1];
-      const uint64_t degree = graph.FolloweeCount(at);
+      const uint64_t followees = graph.FolloweeCount(at), degree = followees + graph.FollowerCount(at);
       if (degree == 0) break;
-      const VertexId next = n == 1 ? graph.FolloweeAt(at, fresh.base + rng.Uniform(fresh.count))
-                                   : graph.FolloweeAt(at, rng.Uniform(degree));
+      const uint64_t pick = rng.Uniform(degree);
+      const VertexId next = pick < followees ? graph.FolloweeAt(at, pick) : graph.FollowerAt(at, pick - followees);
       if (next == kNoVertex) break;  // an unfollowed entry: end the walk here
       out[n] = next;
     }

@@ -1,9 +1,9 @@
 // Account vectors refreshed between nightly versions (real time, part 2):
 // each pass takes the accounts events touched since the last one
-// (LiveEvents::TakeTouched) and, for those that followed someone since the
-// version, refreshes their input vectors with short walks that start along
-// a new follow and go on over the live graph (followee to followee), and
-// skip-gram updates of those rows only
+// (LiveEvents::TakeTouched) and, for those whose follows or followers
+// changed since the version, refreshes their input vectors with short
+// uniform walks over the live graph (along follows, both directions, as the
+// batch's walks) and skip-gram updates of those rows only
 // (embed/row_refresh.h; contexts and negatives are the version's output
 // vectors, frozen). A new account starts from the mean of its neighbours'
 // vectors. Each pass publishes a new immutable set of vectors, so readers
@@ -11,8 +11,9 @@
 // supersedes the refreshed state, and the events after its watermark are
 // replayed and touched again).
 //
-// Not yet: HNSW entries updated in place, post vectors, walks along
-// followers, drift between the refreshed and the nightly vectors (issue 19).
+// Not yet: recall from the refreshed vectors (HNSW entries updated in
+// place), post vectors, drift between the refreshed and the nightly vectors
+// (issue 19).
 #pragma once
 
 #include <atomic>
@@ -40,7 +41,7 @@ struct RefreshedVectors {
 
 struct RefreshPassReport {
   uint64_t touched = 0, refreshed = 0, new_accounts = 0;
-  uint64_t unchanged = 0;  // touched, but without new followees (as a followee, by an unfollow or an interaction)
+  uint64_t unchanged = 0;  // touched, but no follow added (by an interaction, a post or an unfollow)
   uint64_t skipped = 0;    // a new account without a known neighbour
   double seconds = 0;
 };

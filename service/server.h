@@ -39,8 +39,8 @@ struct ServerOptions {
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
   int stats_log_seconds = 60;               // 0 = never log stats
-  // Every this many seconds the accounts that followed someone since the
-  // version get their vectors refreshed over the live graph
+  // Every this many seconds the accounts whose follows or followers changed
+  // since the version get their vectors refreshed over the live graph
   // (service/refresher.h; GetEmbeddings serves them); 0 = never. Off by
   // default until a replay shows it improves recall (issue 19).
   int refresh_seconds = 0;

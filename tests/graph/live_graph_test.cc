@@ -74,6 +74,20 @@ TEST(LiveGraphTest, FollowsUnfollowsAndNewAccountsOverTheBase) {
   EXPECT_EQ(g.FindAccount(7), kNoVertex);
   EXPECT_TRUE(g.Follows(a2, a3));
   EXPECT_GT(g.DeltaMemoryBytes(), 0u);
+  // Sampling by index sees the same followees and followers as the lists
+  // (an unfollowed entry reads as kNoVertex; a revived follow may be listed twice).
+  for (const VertexId v : {a1, a2, a3, a42}) {
+    std::set<VertexId> followees, followers;
+    for (uint64_t i = 0; i < g.FolloweeCount(v); ++i)
+      if (g.FolloweeAt(v, i) != kNoVertex) followees.insert(g.FolloweeAt(v, i));
+    for (uint64_t i = 0; i < g.FollowerCount(v); ++i)
+      if (g.FollowerAt(v, i) != kNoVertex) followers.insert(g.FollowerAt(v, i));
+    std::set<VertexId> expected_followees, expected_followers;
+    for (const LiveEdge& e : g.Followees(v)) expected_followees.insert(e.target);
+    for (const LiveEdge& e : g.Followers(v)) expected_followers.insert(e.target);
+    EXPECT_EQ(followees, expected_followees) << v;
+    EXPECT_EQ(followers, expected_followers) << v;
+  }
 }
 
 TEST(LiveGraphTest, PostsAndInteractionsJoinTheBase) {

@@ -284,7 +284,8 @@ TEST_F(EventsTest, TouchedAccountsAndPostsAreTakenOnceAndReplayedWithANewVersion
 // Real time, part 2 (mechanics only: whether a pass moves recall the right
 // way is not shown yet, see bench/README.md): a refresh pass changes the
 // vector of an account that followed someone, gives a new account a vector,
-// and leaves the rest alone.
+// and to the accounts it followed (they gained a follower), and leaves the
+// rest alone.
 TEST_F(EventsTest, ARefreshPassMovesVectorsTowardNewFollowsAndGivesNewAccountsOne) {
   const graph::SocialGraph& g = built_->g;
   const ExternalId a = g.accounts.ToExternal(0);
@@ -307,6 +308,8 @@ TEST_F(EventsTest, ARefreshPassMovesVectorsTowardNewFollowsAndGivesNewAccountsOn
   };
   const std::vector<float> before = embeddings({a}, pb::ACCOUNT_INPUT)[0];
   const std::vector<float> before_followee = embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0];
+  const ExternalId untouched = g.accounts.ToExternal(static_cast<VertexId>(g.num_accounts() - 1));
+  const std::vector<float> before_untouched = embeddings({untouched}, pb::ACCOUNT_INPUT)[0];
   std::vector<pb::Event> events;
   for (const ExternalId b : followed) events.push_back(Make(pb::EVENT_FOLLOW, a, b));
   events.push_back(Make(pb::EVENT_ACCOUNT, kNewAccount, 0));
@@ -320,10 +323,11 @@ TEST_F(EventsTest, ARefreshPassMovesVectorsTowardNewFollowsAndGivesNewAccountsOn
     pb::GetEmbeddingsResponse response;
     EXPECT_EQ(stub_->GetEmbeddings(Context().get(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
   }
-  EXPECT_EQ(server_->RefreshNow(), 2u);  // a and the new account: their followees changed
+  EXPECT_EQ(server_->RefreshNow(), 5u);  // a, its three new followees, the new account
   const std::vector<float> after = embeddings({a}, pb::ACCOUNT_INPUT)[0];
   EXPECT_NE(after, before);
-  EXPECT_EQ(embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0], before_followee);  // it only gained a follower
+  EXPECT_NE(embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0], before_followee);  // it gained followers
+  EXPECT_EQ(embeddings({untouched}, pb::ACCOUNT_INPUT)[0], before_untouched);
   EXPECT_EQ(embeddings({kNewAccount}, pb::ACCOUNT_INPUT)[0].size(), before.size());
   EXPECT_EQ(server_->RefreshNow(), 0u);  // nothing new since
   // An account nobody knows is still NOT_FOUND.
