@@ -113,7 +113,7 @@ std::vector<uint32_t> Recaller::Exclusions(RecallKind kind, VertexId user, const
 }
 
 std::vector<RecallResult> Recaller::Recall(RecallKind kind, ExternalId account, size_t k,
-                                           bool exclude_known) const {
+                                           bool exclude_known, std::span<const float> query) const {
   GR_CHECK(k > 0, "k must be > 0");
   const VertexId user = g_.accounts.Find(account);
   GR_CHECK_CODE(user != kNoVertex, ErrorCode::kNotFound, "account ", account,
@@ -121,8 +121,10 @@ std::vector<RecallResult> Recaller::Recall(RecallKind kind, ExternalId account, 
   GR_CHECK_CODE(has_vector_[user], ErrorCode::kNotFound, "account ", account, " has no vector");
   const VectorIndex* index = indexes_.For(kind);
   GR_CHECK(index != nullptr, "no ", RecallKindName(kind), " index in this model");
-  const auto found =
-      index->Search(user_vectors_.Row(user), k, Exclusions(kind, user, *index, exclude_known));
+  GR_CHECK(query.empty() || query.size() == index->dim(), "query vector of dimension ", query.size(), ", the index ",
+           index->dim());
+  const auto found = index->Search(query.empty() ? user_vectors_.Row(user) : query, k,
+                                   Exclusions(kind, user, *index, exclude_known));
   std::vector<RecallResult> results;
   results.reserve(found.size());
   for (const ScoredItem& s : found) results.push_back({index->id(s.item), s.score});

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "embed/embedding_table.h"
@@ -67,8 +68,11 @@ class Recaller {
 
   // Throws kNotFound for an unknown account (or one without a vector),
   // kInvalidArgument for k == 0 or when the index for the kind is absent. `exclude_known` = exclude followed accounts (similar,
-  // authors) or posts interacted with (posts).
-  std::vector<RecallResult> Recall(RecallKind kind, ExternalId account, size_t k, bool exclude_known) const;
+  // authors) or posts interacted with (posts). A non-empty `query` is
+  // searched with instead of the account's own vector (a vector refreshed
+  // since the version); it must have the index's dimension.
+  std::vector<RecallResult> Recall(RecallKind kind, ExternalId account, size_t k, bool exclude_known,
+                                   std::span<const float> query = {}) const;
 
   const graph::SocialGraph& graph() const { return g_; }
 

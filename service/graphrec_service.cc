@@ -271,11 +271,17 @@ grpc::Status GraphrecService::Recall(const Model& m, recall::RecallKind kind, ui
   if (m.indexes.For(kind) == nullptr && source != pb::RECALL_SOURCE_WALKS)
     return {grpc::StatusCode::UNIMPLEMENTED,
             StrCat("version ", m.version, " has no ", recall::RecallKindName(kind), " index")};
+  // The user's vector as refreshed since the version, if it was (held
+  // until the search is done).
+  const std::shared_ptr<const RefreshedVectors> refreshed_vectors = refresher_.vectors();
+  const std::vector<float>* refreshed = refreshed_vectors->Find(m.version, id);
+  const std::span<const float> query =
+      refreshed == nullptr ? std::span<const float>() : std::span<const float>(*refreshed);
   const auto results = kind == recall::RecallKind::kSimilarAccounts
-                           ? m.recaller->Recall(kind, id, k, exclude)
+                           ? m.recaller->Recall(kind, id, k, exclude, query)
                            : RecallBySource(m, *live_.state(), kind, id, k, exclude,
                                             static_cast<RecallSource>(source),
-                                            {.max_steps = options_.walk_max_steps});
+                                            {.max_steps = options_.walk_max_steps}, query);
   for (const auto& r : results) {
     resp->add_ids(r.id);
     resp->add_scores(r.score);

@@ -27,12 +27,13 @@ std::unordered_set<ExternalId> KnownSinceVersion(const graph::LiveGraph& g, reca
 }
 
 std::vector<recall::RecallResult> FromEmbedding(const Model& model, const LiveState& live, recall::RecallKind kind,
-                                                ExternalId user, size_t k, bool exclude_known) {
-  if (!exclude_known) return model.recaller->Recall(kind, user, k, false);
+                                                ExternalId user, size_t k, bool exclude_known,
+                                                std::span<const float> query) {
+  if (!exclude_known) return model.recaller->Recall(kind, user, k, false, query);
   // Events since the version may add to what the user follows or has seen:
   // fetch that many more, drop them.
   const std::unordered_set<ExternalId> known = KnownSinceVersion(*live.graph, kind, user);
-  std::vector<recall::RecallResult> results = model.recaller->Recall(kind, user, k + known.size(), true);
+  std::vector<recall::RecallResult> results = model.recaller->Recall(kind, user, k + known.size(), true, query);
   std::erase_if(results, [&](const recall::RecallResult& r) { return known.contains(r.id); });
   if (results.size() > k) results.resize(k);
   return results;
@@ -42,19 +43,19 @@ std::vector<recall::RecallResult> FromEmbedding(const Model& model, const LiveSt
 
 std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveState& live, recall::RecallKind kind,
                                                  ExternalId user, size_t k, bool exclude_known, RecallSource source,
-                                                 const recall::WalkRecallConfig& walks) {
+                                                 const recall::WalkRecallConfig& walks, std::span<const float> query) {
   GR_CHECK(kind != recall::RecallKind::kSimilarAccounts, "similar accounts come from the embedding only");
   const recall::WalkTarget target =
       kind == recall::RecallKind::kPosts ? recall::WalkTarget::kPosts : recall::WalkTarget::kAuthors;
   switch (source) {
-    case RecallSource::kEmbedding: return FromEmbedding(model, live, kind, user, k, exclude_known);
+    case RecallSource::kEmbedding: return FromEmbedding(model, live, kind, user, k, exclude_known, query);
     case RecallSource::kWalks: return recall::WalkRecall(*live.graph, user, target, k, exclude_known, walks);
     case RecallSource::kMixed: break;
   }
   std::vector<std::vector<recall::RecallResult>> lists;
   lists.push_back(recall::WalkRecall(*live.graph, user, target, k, exclude_known, walks));
   try {
-    lists.push_back(FromEmbedding(model, live, kind, user, k, exclude_known));
+    lists.push_back(FromEmbedding(model, live, kind, user, k, exclude_known, query));
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kNotFound) throw;  // an account with no vector yet: walks alone
   }

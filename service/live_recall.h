@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include "recall/walk_recall.h"
@@ -16,9 +17,12 @@ namespace gr::service {
 enum class RecallSource { kEmbedding, kWalks, kMixed };
 
 // kind is kAuthors or kPosts. Throws kNotFound for a user the source does
-// not know (MIXED needs only the live graph to know it).
+// not know (MIXED needs only the live graph to know it). A non-empty
+// `query` replaces the user's vector in the embedding's search (a vector
+// refreshed since the version).
 std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveState& live, recall::RecallKind kind,
                                                  ExternalId user, size_t k, bool exclude_known, RecallSource source,
-                                                 const recall::WalkRecallConfig& walks = {});
+                                                 const recall::WalkRecallConfig& walks = {},
+                                                 std::span<const float> query = {});
 
 }  // namespace gr::service

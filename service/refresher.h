@@ -11,9 +11,10 @@
 // supersedes the refreshed state, and the events after its watermark are
 // replayed and touched again).
 //
-// Not yet: recall from the refreshed vectors (HNSW entries updated in
-// place), post vectors, drift between the refreshed and the nightly vectors
-// (issue 19).
+// The service answers GetEmbeddings with them and searches with them for
+// the account's own recall. Not yet: the HNSW entries updated in place (so
+// others find a refreshed account by its new vector), post vectors, drift
+// between the refreshed and the nightly vectors (issue 19).
 #pragma once
 
 #include <atomic>

@@ -283,7 +283,8 @@ TEST_F(EventsTest, TouchedAccountsAndPostsAreTakenOnceAndReplayedWithANewVersion
 
 // Real time, part 2 (mechanics only: whether a pass moves recall the right
 // way is not shown yet, see bench/README.md): a refresh pass changes the
-// vector of an account that followed someone, gives a new account a vector,
+// vector (and the SimilarAccounts answer) of an account that followed
+// someone, gives a new account a vector,
 // and to the accounts it followed (they gained a follower), and leaves the
 // rest alone.
 TEST_F(EventsTest, ARefreshPassMovesVectorsTowardNewFollowsAndGivesNewAccountsOne) {
@@ -323,7 +324,17 @@ TEST_F(EventsTest, ARefreshPassMovesVectorsTowardNewFollowsAndGivesNewAccountsOn
     pb::GetEmbeddingsResponse response;
     EXPECT_EQ(stub_->GetEmbeddings(Context().get(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
   }
+  const auto similar = [&](ExternalId account) {
+    pb::SimilarAccountsRequest request;
+    request.set_account_id(account);
+    request.set_k(20);
+    pb::RecallResponse response;
+    EXPECT_TRUE(stub_->SimilarAccounts(Context().get(), request, &response).ok());
+    return std::vector<float>(response.scores().begin(), response.scores().end());
+  };
+  const std::vector<float> similar_before = similar(a);
   EXPECT_EQ(server_->RefreshNow(), 5u);  // a, its three new followees, the new account
+  EXPECT_NE(similar(a), similar_before);  // searched with the refreshed vector
   const std::vector<float> after = embeddings({a}, pb::ACCOUNT_INPUT)[0];
   EXPECT_NE(after, before);
   EXPECT_NE(embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0], before_followee);  // it gained followers
