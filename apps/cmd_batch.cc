@@ -131,7 +131,7 @@ void AddBatchCommand(CLI::App& app) {
     pipeline::BatchReport report;
     try {
       report = pipeline::RunBatch(config, CrashTestHooks());
-    } catch (const Error&) {
+    } catch (const std::exception&) {
       WriteFailedRunMetrics(metrics_file);
       throw;
     }

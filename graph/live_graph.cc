@@ -296,6 +296,15 @@ namespace {
 
 uint64_t BaseDegree(const CsrGraph& g, size_t vertices, VertexId v) { return v < vertices ? g.Degree(v) : 0; }
 
+// Entry i of a follow list (followees or followers): the base's entries,
+// then the delta's; kNoVertex if that follow was undone since.
+VertexId FollowListAt(const CsrGraph& base, size_t base_vertices, std::span<const LiveEdge> added,
+                      std::span<const Tombstone> tombstones, VertexId account, uint64_t i) {
+  const uint64_t in_base = BaseDegree(base, base_vertices, account);
+  const VertexId other = i < in_base ? base.Neighbors(account)[i] : added[i - in_base].target;
+  return LatestTombstone(tombstones, other) == 1 ? kNoVertex : other;
+}
+
 }  // namespace
 
 uint64_t LiveGraph::FolloweeCount(VertexId account) const {
@@ -303,9 +312,8 @@ uint64_t LiveGraph::FolloweeCount(VertexId account) const {
 }
 
 VertexId LiveGraph::FolloweeAt(VertexId account, uint64_t i) const {
-  const uint64_t base = BaseDegree(base_->following, base_->num_accounts(), account);
-  const VertexId target = i < base ? base_->following.Neighbors(account)[i] : delta_->following.Items(account)[i - base].target;
-  return LatestTombstone(delta_->following_tombstones.Items(account), target) == 1 ? kNoVertex : target;
+  return FollowListAt(base_->following, base_->num_accounts(), delta_->following.Items(account),
+                      delta_->following_tombstones.Items(account), account, i);
 }
 
 uint64_t LiveGraph::FollowerCount(VertexId account) const {
@@ -313,9 +321,8 @@ uint64_t LiveGraph::FollowerCount(VertexId account) const {
 }
 
 VertexId LiveGraph::FollowerAt(VertexId account, uint64_t i) const {
-  const uint64_t base = BaseDegree(base_->followers, base_->num_accounts(), account);
-  const VertexId source = i < base ? base_->followers.Neighbors(account)[i] : delta_->followers.Items(account)[i - base].target;
-  return LatestTombstone(delta_->follower_tombstones.Items(account), source) == 1 ? kNoVertex : source;
+  return FollowListAt(base_->followers, base_->num_accounts(), delta_->followers.Items(account),
+                      delta_->follower_tombstones.Items(account), account, i);
 }
 
 uint64_t LiveGraph::EngagementCount(VertexId account) const {
