@@ -21,6 +21,14 @@ Refresher::Refresher(const embed::RowRefreshConfig& config, uint32_t walk_length
   config_.Validate();
 }
 
+void Refresher::RecordPass(RefreshPassReport& report, std::chrono::steady_clock::time_point start) {
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++passes_;
+  refreshed_accounts_ += report.refreshed;
+  last_pass_seconds_ = report.seconds;
+  last_pass_end_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched) {
   const auto start = std::chrono::steady_clock::now();
   const Model& model = *live.model;
@@ -33,7 +41,11 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
     fresh->version = model.version;
     current = fresh;
   }
-  if (touched.accounts.empty() || model.table.output.rows() != model.table.rows()) return report;
+  if (touched.accounts.empty() || model.table.output.rows() != model.table.rows()) {
+    if (current != vectors_.load()) vectors_.store(current);  // a new version: drop the old one's vectors
+    RecordPass(report, start);
+    return report;
+  }
   const size_t dim = model.table.dim();
   if (negatives_version_ != model.version) {
     std::vector<double> weights(model.graph.num_accounts());
@@ -125,7 +137,7 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
   ++next->passes;
   vectors_.store(std::move(next));
   report.refreshed = ids.size();
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  RecordPass(report, start);
   spdlog::debug("refresh pass: {} accounts touched, {} refreshed ({} new), {} pairs in {:.3f} s", report.touched,
                 report.refreshed, report.new_accounts, stats.pairs, report.seconds);
   return report;

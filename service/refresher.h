@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -57,10 +58,21 @@ class Refresher {
 
   std::shared_ptr<const RefreshedVectors> vectors() const { return vectors_.load(); }
 
+  // For /metrics: passes and accounts refreshed since start, and when the
+  // last pass ended (Unix seconds, 0 = none yet) and how long it took.
+  uint64_t passes() const { return passes_.load(); }
+  uint64_t refreshed_accounts() const { return refreshed_accounts_.load(); }
+  double last_pass_end() const { return last_pass_end_.load(); }
+  double last_pass_seconds() const { return last_pass_seconds_.load(); }
+
  private:
+  void RecordPass(RefreshPassReport& report, std::chrono::steady_clock::time_point start);
+
   const embed::RowRefreshConfig config_;
   const uint32_t walk_length_;
   std::atomic<std::shared_ptr<const RefreshedVectors>> vectors_;
+  std::atomic<uint64_t> passes_{0}, refreshed_accounts_{0};
+  std::atomic<double> last_pass_end_{0}, last_pass_seconds_{0};
   // Negatives of the current version: its accounts by degree^0.75.
   std::string negatives_version_;
   AliasTable negatives_;

@@ -184,7 +184,8 @@ Server::Server(const ServerOptions& options) {
   if (!options.metrics_address.empty()) {
     impl_->metrics = std::make_unique<MetricsEndpoint>(
         options.metrics_address, [impl = impl_.get()] {
-          return RenderServerMetrics(impl->service.requests(), impl->source, impl->live, impl->options.artifacts);
+          return RenderServerMetrics(impl->service.requests(), impl->source, impl->live, impl->refresher,
+                                     impl->options.artifacts);
         });
     spdlog::info("metrics on port {} (HTTP GET /metrics)", impl_->metrics->port());
   }

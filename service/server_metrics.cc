@@ -10,11 +10,12 @@
 #include "service/live_events.h"
 #include "service/metrics.h"
 #include "service/model.h"
+#include "service/refresher.h"
 
 namespace gr::service {
 
 std::string RenderServerMetrics(const RequestStats& requests, const ModelSource& source, const LiveEvents& live_events,
-                                const std::string& artifacts_dir) {
+                                const Refresher& refresher, const std::string& artifacts_dir) {
   PrometheusText out;
   requests.WritePrometheus(out);
 
@@ -61,6 +62,17 @@ std::string RenderServerMetrics(const RequestStats& requests, const ModelSource&
   if (live_events.last_push_time() > 0) {
     out.Gauge("graphrec_event_last_push_timestamp_seconds", "When the last PushEvents request arrived (Unix time).",
               live_events.last_push_time());
+  }
+  out.Family("graphrec_refresh_passes_total", "counter", "Passes of the vector refresher (serve --refresh-seconds).");
+  out.Sample("graphrec_refresh_passes_total", {}, static_cast<double>(refresher.passes()));
+  out.Family("graphrec_refreshed_accounts_total", "counter", "Account vectors the refresher refreshed.");
+  out.Sample("graphrec_refreshed_accounts_total", {}, static_cast<double>(refresher.refreshed_accounts()));
+  if (refresher.last_pass_end() > 0) {
+    out.Gauge("graphrec_refresh_last_pass_timestamp_seconds",
+              "When the last refresh pass ended (Unix time); time() minus it is the refresh lag.",
+              refresher.last_pass_end());
+    out.Gauge("graphrec_refresh_last_pass_duration_seconds", "How long the last refresh pass took.",
+              refresher.last_pass_seconds());
   }
   const std::shared_ptr<const LiveState> live = live_events.state();
   if (live == nullptr) return out.text();

@@ -153,6 +153,14 @@ TEST_F(MetricsTest, PushedEventsShowInTheLogAndLiveGraphFigures) {
   EXPECT_EQ(samples.at(R"(graphrec_live_graph_changes_total{kind="new_account"})"), 1);
   EXPECT_GT(samples.at("graphrec_live_graph_delta_bytes"), 0);
   EXPECT_EQ(samples.at(R"(graphrec_requests_total{method="PushEvents",code="OK"})"), 1);
+  EXPECT_EQ(samples.at("graphrec_refresh_passes_total"), 0);
+  EXPECT_EQ(samples.count("graphrec_refresh_last_pass_timestamp_seconds"), 0u);
+  // A refresh pass: the follower and the new account it followed.
+  EXPECT_EQ(server_->RefreshNow(), 2u);
+  const auto refreshed = Samples(Body(HttpGet(server_->metrics_port(), "/metrics")));
+  EXPECT_EQ(refreshed.at("graphrec_refresh_passes_total"), 1);
+  EXPECT_EQ(refreshed.at("graphrec_refreshed_accounts_total"), 2);
+  EXPECT_GE(refreshed.at("graphrec_refresh_last_pass_timestamp_seconds"), std::floor(before));
 }
 
 TEST(MetricsOptionsTest, TheAddressIsChecked) {
