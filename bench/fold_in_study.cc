@@ -11,8 +11,6 @@
 // followers in A, each walk starting along a new follow), and
 // vectors retrained from scratch on the 95 % ("retrained", the cost the
 // fold-in avoids).
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -66,16 +64,8 @@ int main(int argc, char** argv) {
     constexpr size_t kPairs = 50000;
     Print("trained", 0, eval::ScoreHeldOutFollows(g, b, trained.input, kPairs, 7), stats.seconds);
 
-    std::vector<VertexId> rows;
-    for (const auto& [u, v] : a.test_edges) {
-      rows.push_back(u);
-      rows.push_back(v);
-    }
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    std::vector<double> weights(trained.rows());
-    for (VertexId v = 0; v < b.train.num_accounts(); ++v)
-      weights[v] = std::pow(static_cast<double>(b.train.following.Degree(v) + b.train.followers.Degree(v)) + 1, 0.75);
+    const std::vector<VertexId> rows = embed::EndpointsOf(a.test_edges);
+    const std::vector<double> weights = embed::DegreeNegativeWeights(b.train, walk::Direction::kBoth);
     std::vector<uint32_t> settings;
     for (int i = 2; i < argc; ++i) settings.push_back(static_cast<uint32_t>(std::atoi(argv[i])));
     if (settings.empty()) settings = {20, 100, 300};

@@ -3,6 +3,7 @@
 // thread-safe for concurrent resize; concurrent writes to distinct rows are fine.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -34,6 +35,18 @@ inline float Dot(const float* a, const float* b, std::size_t n) {
 #pragma omp simd reduction(+ : sum)
   for (std::size_t i = 0; i < n; ++i) sum += a[i] * b[i];
   return sum;
+}
+
+// Cosine of two vectors of the same length, summed in double precision; 0
+// when either is zero.
+inline double Cosine(std::span<const float> a, std::span<const float> b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0;
 }
 
 class FloatMatrix {

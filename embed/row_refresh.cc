@@ -20,6 +20,28 @@ float Sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 }  // namespace
 
+std::vector<VertexId> EndpointsOf(std::span<const graph::VertexPair> edges) {
+  std::vector<VertexId> ends;
+  ends.reserve(2 * edges.size());
+  for (const auto& [u, v] : edges) {
+    ends.push_back(u);
+    ends.push_back(v);
+  }
+  std::sort(ends.begin(), ends.end());
+  ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
+  return ends;
+}
+
+std::vector<double> DegreeNegativeWeights(const graph::SocialGraph& g, walk::Direction direction) {
+  std::vector<double> weights(g.num_accounts());
+  for (VertexId v = 0; v < g.num_accounts(); ++v) {
+    const uint64_t degree = (direction != walk::Direction::kIn ? g.following.Degree(v) : 0) +
+                            (direction != walk::Direction::kOut ? g.followers.Degree(v) : 0);
+    weights[v] = std::pow(static_cast<double>(degree) + 1.0, 0.75);
+  }
+  return weights;
+}
+
 void RowRefreshConfig::Validate() const {
   GR_CHECK(walks_per_row >= 1, "walks_per_row must be >= 1");
   GR_CHECK(window >= 1 && window <= 1024, "window must be in [1, 1024], got ", window);

@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "core/alias_table.h"
 #include "core/ids.h"
 #include "core/matrix.h"
+#include "graph/edge_split.h"
 #include "walk/random_walk.h"
 
 namespace gr::embed {
@@ -30,6 +32,15 @@ struct RowRefreshConfig {
 
   void Validate() const;  // throws kInvalidArgument naming the field
 };
+
+// The distinct accounts at either end of `edges`, ascending: the rows a
+// change of those follows touches.
+std::vector<VertexId> EndpointsOf(std::span<const graph::VertexPair> edges);
+
+// Negatives as the trainer draws them, token frequency^0.75: here each
+// account's (degree + 1)^0.75 along `direction` (a random walk visits an
+// account in proportion to its degree).
+std::vector<double> DegreeNegativeWeights(const graph::SocialGraph& g, walk::Direction direction);
 
 struct RowRefreshStats {
   uint64_t rows = 0, walks = 0, pairs = 0;  // rows updated, walks taken, (row, context) pairs trained

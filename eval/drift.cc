@@ -1,7 +1,6 @@
 #include "eval/drift.h"
 
 #include <algorithm>
-#include <cmath>
 #include <iterator>
 #include <unordered_map>
 #include <vector>
@@ -28,13 +27,7 @@ Drift MeasureDrift(const embed::EmbeddingTable& previous, const recall::VectorIn
   double cosine_sum = 0, overlap_sum = 0;
   for (size_t i = 0; i < n; ++i) {
     const auto a = previous.input.Row(common[i].first), b = current.input.Row(common[i].second);
-    double ab = 0, aa = 0, bb = 0;
-    for (size_t x = 0; x < a.size(); ++x) {
-      ab += static_cast<double>(a[x]) * b[x];
-      aa += static_cast<double>(a[x]) * a[x];
-      bb += static_cast<double>(b[x]) * b[x];
-    }
-    cosine_sum += aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0;
+    cosine_sum += Cosine(a, b);
     auto top = [](const recall::VectorIndex& index, std::span<const float> query, ExternalId self) {
       std::vector<ExternalId> ids;
       for (const auto& s : index.Search(query, 11))

@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <span>
 
@@ -68,16 +67,6 @@ std::vector<graph::GraphChange> ReadEventsSincePrevious(BatchRun& run) {
   return changes;
 }
 
-double Cosine(std::span<const float> a, std::span<const float> b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t x = 0; x < a.size(); ++x) {
-    ab += static_cast<double>(a[x]) * b[x];
-    aa += static_cast<double>(a[x]) * a[x];
-    bb += static_cast<double>(b[x]) * b[x];
-  }
-  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 1.0;
-}
-
 // Folds the held-out follows into `table`: the accounts at either end get
 // short walks over the full graph (the batch's walk settings, window + 1
 // long) and skip-gram updates of their rows; the rest stays as trained.
@@ -93,21 +82,8 @@ void FoldIn(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSpli
                  walker.vocabulary_size(), table.rows());
     return;
   }
-  std::vector<VertexId> rows;
-  for (const auto& [u, v] : split.test_edges) {
-    rows.push_back(u);
-    rows.push_back(v);
-  }
-  std::sort(rows.begin(), rows.end());
-  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-  // Negatives as the trainer draws them: token frequency^0.75, here the
-  // degree in the walks' direction (a random walk visits in proportion).
-  std::vector<double> weights(table.rows());
-  for (VertexId v = 0; v < full.num_accounts(); ++v) {
-    const uint64_t degree = (c.walk.direction != walk::Direction::kIn ? full.following.Degree(v) : 0) +
-                            (c.walk.direction != walk::Direction::kOut ? full.followers.Degree(v) : 0);
-    weights[v] = std::pow(static_cast<double>(degree) + 1.0, 0.75);
-  }
+  const std::vector<VertexId> rows = embed::EndpointsOf(split.test_edges);
+  const std::vector<double> weights = embed::DegreeNegativeWeights(full, c.walk.direction);
   FloatMatrix before(rows.size(), table.dim());
   for (size_t i = 0; i < rows.size(); ++i) std::ranges::copy(table.input.Row(rows[i]), before.Row(i).begin());
   const embed::RowRefreshStats stats = embed::RefreshRows(walker, rows, weights, c.fold_in, table.input, table.output);

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cmath>
 
 #include "core/rng.h"
 #include "graph/live_graph.h"
@@ -48,11 +47,7 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
   }
   const size_t dim = model.table.dim();
   if (negatives_version_ != model.version) {
-    std::vector<double> weights(model.graph.num_accounts());
-    for (VertexId v = 0; v < model.graph.num_accounts(); ++v)
-      weights[v] = std::pow(
-          static_cast<double>(model.graph.following.Degree(v) + model.graph.followers.Degree(v)) + 1.0, 0.75);
-    negatives_ = AliasTable(weights);
+    negatives_ = AliasTable(embed::DegreeNegativeWeights(model.graph, walk::Direction::kBoth));
     negatives_version_ = model.version;
   }
   // A token is a live-graph account id (the version's accounts keep theirs).

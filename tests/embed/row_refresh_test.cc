@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -22,23 +21,6 @@ std::string TwoCommunities(const std::string& extra) {
     for (int i = 0; i < 30; ++i)
       for (int k : {1, 2, 3, 5, 8, 13}) edges += StrCat(1 + c * 30 + i, " ", 1 + c * 30 + (i + k) % 30, "\n");
   return edges + extra;
-}
-
-float Cosine(std::span<const float> a, std::span<const float> b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t x = 0; x < a.size(); ++x) {
-    ab += a[x] * b[x];
-    aa += a[x] * a[x];
-    bb += b[x] * b[x];
-  }
-  return static_cast<float>(ab / std::sqrt(aa * bb));
-}
-
-std::vector<double> DegreeWeights(const graph::SocialGraph& g) {
-  std::vector<double> weights(g.num_accounts());
-  for (VertexId v = 0; v < g.num_accounts(); ++v)
-    weights[v] = std::pow(static_cast<double>(g.following.Degree(v) + g.followers.Degree(v)) + 1.0, 0.75);
-  return weights;
 }
 
 TEST(RowRefreshTest, NewFollowsPullOnlyTheRefreshedRowTowardTheirCommunity) {
@@ -76,7 +58,7 @@ TEST(RowRefreshTest, NewFollowsPullOnlyTheRefreshedRowTowardTheirCommunity) {
   for (const int threads : {1, 2}) {
     config.threads = threads;
     FloatMatrix input = trained.input;
-    const RowRefreshStats stats = RefreshRows(walker, rows, DegreeWeights(after), config, input, trained.output);
+    const RowRefreshStats stats = RefreshRows(walker, rows, DegreeNegativeWeights(after, walk::Direction::kBoth), config, input, trained.output);
     EXPECT_EQ(stats.rows, 1u);
     EXPECT_EQ(stats.walks, 80u);
     EXPECT_GT(stats.pairs, 0u);

@@ -17,16 +17,6 @@
 namespace gr::embed {
 namespace {
 
-double Cosine(std::span<const float> a, std::span<const float> b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / std::sqrt(aa * bb);
-}
-
 // Two 10-cliques (ids 0..9 and 10..19) joined by the edge 9-10.
 graph::SocialGraph TwoCliques() {
   std::string text;
