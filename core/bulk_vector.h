@@ -11,13 +11,18 @@
 
 namespace gr {
 
+// Memory for BulkAllocator (core/huge_pages.cc); FreeBulk needs the size
+// that was allocated.
+void* AllocateBulk(size_t bytes);
+void FreeBulk(void* data, size_t bytes) noexcept;
+
 // Allocator for BulkVector: elements that resize() or the size constructor
 // default-initialise (trivial types are left unwritten) instead of zeroing,
 // so that the first write, usually by the parallel loop that fills the array,
 // also takes the page faults, on every thread, instead of one thread zeroing
-// it all first. (Huge pages, MADV_HUGEPAGE before the first touch, were
-// tried and did not pay: on these VMs a fresh 2 MiB page often faulted
-// slower than 512 small ones.)
+// it all first. Arrays of 8 MiB and more are placed on 2 MiB boundaries and
+// advised onto transparent huge pages before that first touch: one fault per
+// 2 MiB instead of 512 (bench/README.md, "Huge pages for bulk arrays").
 template <typename T>
 struct BulkAllocator {
   static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
@@ -27,9 +32,9 @@ struct BulkAllocator {
   BulkAllocator(const BulkAllocator<U>&) noexcept {}  // NOLINT: rebinding is implicit
   T* allocate(size_t n) {
     if (n > SIZE_MAX / sizeof(T)) throw std::bad_array_new_length();
-    return static_cast<T*>(::operator new(n * sizeof(T)));
+    return static_cast<T*>(AllocateBulk(n * sizeof(T)));
   }
-  void deallocate(T* data, size_t) noexcept { ::operator delete(data); }
+  void deallocate(T* data, size_t n) noexcept { FreeBulk(data, n * sizeof(T)); }
   template <typename U>
   void construct(U* at) noexcept(std::is_nothrow_default_constructible_v<U>) {
     ::new (static_cast<void*>(at)) U;

@@ -3,8 +3,35 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <new>
+
+#include "core/bulk_vector.h"
 
 namespace gr {
+namespace {
+
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+constexpr size_t kBulkHugeMinBytes = 4 * kHugePageBytes;
+
+}  // namespace
+
+void* AllocateBulk(size_t bytes) {
+  if (bytes < kBulkHugeMinBytes) return ::operator new(bytes);
+  const size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  void* data = std::aligned_alloc(kHugePageBytes, rounded);
+  if (data == nullptr) throw std::bad_alloc();
+  madvise(data, rounded, MADV_HUGEPAGE);  // best effort: THP may be off
+  return data;
+}
+
+void FreeBulk(void* data, size_t bytes) noexcept {
+  if (bytes < kBulkHugeMinBytes) {
+    ::operator delete(data);
+  } else {
+    std::free(data);
+  }
+}
 
 size_t AdviseHugePages(const void* data, size_t bytes) {
   constexpr uintptr_t kHugePage = uintptr_t{2} << 20;

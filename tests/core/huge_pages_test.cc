@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/bulk_vector.h"
+
 #include <cstdint>
 #include <numeric>
 #include <vector>
@@ -24,6 +26,19 @@ TEST(HugePagesTest, AdvisingKeepsTheContentsAndCoversOnlyWholeHugePages) {
   // No whole huge page inside: nothing to advise.
   EXPECT_EQ(AdviseHugePages(array.data() + 1, kHugePage - 8), 0u);
   EXPECT_EQ(AdviseHugePages(nullptr, 3 * kHugePage), 0u);
+}
+
+TEST(HugePagesTest, LargeBulkArraysStartOnAHugePageAndSmallOnesAnywhere) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  BulkVector<uint64_t> large(8 * kHugePage / sizeof(uint64_t) + 3);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(large.data()) % kHugePage, 0u);
+  std::iota(large.begin(), large.end(), uint64_t{11});
+  large.resize(large.size() * 2);  // reallocation moves the contents
+  for (size_t i = 0; i < large.size() / 2; ++i) ASSERT_EQ(large[i], 11u + i) << "at " << i;
+  BulkVector<uint32_t> small(1000);
+  std::iota(small.begin(), small.end(), 5u);
+  small.shrink_to_fit();
+  EXPECT_EQ(small.back(), 1004u);
 }
 
 }  // namespace
