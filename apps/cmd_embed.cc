@@ -24,6 +24,19 @@ struct EmbedArgs {
   embed::SkipGramConfig train;
 };
 
+// Directed walks stop at accounts that follow nobody; on many graphs most of
+// the corpus is then missing and the vectors are poor without saying so.
+void WarnIfWalksEndedEarly(const graph::SocialGraph& g, const walk::WalkConfig& config,
+                           const embed::SkipGramStats& stats) {
+  if (config.kind == walk::WalkKind::kMetapath || config.direction == walk::Direction::kBoth) return;
+  const double walks = static_cast<double>(g.num_accounts()) * config.walks_per_vertex;
+  const double tokens = static_cast<double>(stats.corpus_tokens);
+  if (walks == 0 || tokens >= 0.5 * walks * config.walk_length) return;
+  spdlog::warn("directed walks ended early: {:.1f} of {} steps per walk on average; accounts that follow nobody "
+               "end them. Consider --undirected (or --direction both) for this graph",
+               tokens / walks, config.walk_length);
+}
+
 void RunEmbed(EmbedArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
@@ -42,6 +55,7 @@ void RunEmbed(EmbedArgs& args) {
   embed::SkipGramStats stats;
   ReportTrainingProgress(args.train);
   const embed::EmbeddingTable table = embed::EmbedWalks(g, walk_config, args.train, &stats, warm.get());
+  WarnIfWalksEndedEarly(g, walk_config, stats);
   if (args.format == "text") {
     embed::SaveWord2VecText(table, args.output);
   } else if (args.format == "binary") {

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+
+#include "apps/logging.h"
+#include "core/error.h"
 
 #include "core/progress.h"
 
@@ -16,9 +20,9 @@ void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input) {
   cmd->add_option("--walk-length", c.walk_length, "vertices per walk")->capture_default_str();
   cmd->add_option("--p", c.p, "node2vec return parameter")->capture_default_str();
   cmd->add_option("--q", c.q, "node2vec in-out parameter")->capture_default_str();
-  cmd->add_flag("--weighted", c.weighted, "step by edge weight");
-  cmd->add_flag("--directed", flags.directed,
-                "edge list is directed; walks follow out-edges (default: undirected view)");
+  cmd->add_flag("--weighted,!--unweighted", c.weighted, "step by edge weight (--unweighted: the default)");
+  cmd->add_flag("--directed,!--undirected", flags.directed,
+                "edge list is directed; walks follow out-edges (--undirected: the default view)");
   cmd->add_option("--direction", flags.direction,
                   "follow edges to take: out, in or both (default: out with --directed, else both)")
       ->check(CLI::IsMember({"out", "in", "both"}));
@@ -30,14 +34,26 @@ void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input) {
   cmd->add_option("--metapath", c.metapath,
                   "relations repeated cyclically, e.g. follows,followed_by or interacts,authored_by");
   cmd->add_option("--workers", flags.run.threads, "threads, 0 = all cores")->capture_default_str();
-  cmd->add_option("--seed", flags.run.seed, "random seed")->capture_default_str();
+  cmd->add_option("--seed,--random_state", flags.run.seed, "random seed")->capture_default_str();
+  // PecanPy's own flags, so its command lines run unchanged.
+  cmd->add_option("--mode", flags.pecanpy_mode,
+                  "PecanPy's execution mode: accepted and checked as PecanPy checks it (FirstOrderUnweighted "
+                  "needs p = q = 1 and no weights, PreCompFirstOrder p = q = 1); graphrec picks its own sampler")
+      ->check(CLI::IsMember({"SparseOTF", "DenseOTF", "PreComp", "PreCompFirstOrder", "FirstOrderUnweighted"}));
+  cmd->add_option("--delimiter", flags.delimiter,
+                  "field separator of a text edge list (PecanPy's flag): tab, comma or space are read "
+                  "whatever is given; other separators are refused");
+  cmd->add_flag("--implicit_ids", flags.implicit_ids,
+                "PecanPy's flag, accepted: integer node ids are kept as written either way");
+  cmd->add_flag_callback("--verbose", [] { SetProgressMode("always"); },
+                         "progress lines for every long step (PecanPy's flag; the same as --progress always)");
 }
 
 void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
   cmd->add_option("--dimensions", t.dim, "vector size")->capture_default_str();
   cmd->add_option("--window-size", t.window, "largest context distance")->capture_default_str();
   cmd->add_option("--negatives", t.negatives, "negative samples per centre token")->capture_default_str();
-  cmd->add_option("--epochs", t.epochs, "passes over the walks")->capture_default_str();
+  cmd->add_option("--epochs,--iter", t.epochs, "passes over the walks (--iter: node2vec's name)")->capture_default_str();
   cmd->add_option("--learning-rate", t.learning_rate, "start learning rate, decays linearly")->capture_default_str();
   cmd->add_option("--subsample", t.subsample, "frequent-token subsampling threshold, 0 = off")->capture_default_str();
 }
@@ -49,8 +65,32 @@ void ReportTrainingProgress(embed::SkipGramConfig& config) {
   };
 }
 
+namespace {
+
+// PecanPy refuses these modes where they cannot hold; so do we.
+void CheckPecanPyMode(const std::string& mode, const walk::WalkConfig& config) {
+  const bool first_order = config.p == 1.0 && config.q == 1.0;
+  if (mode == "FirstOrderUnweighted")
+    GR_CHECK(first_order && !config.weighted, "--mode FirstOrderUnweighted needs p = q = 1 and an unweighted graph (got p ",
+             config.p, ", q ", config.q, config.weighted ? ", --weighted)" : ")");
+  if (mode == "PreCompFirstOrder")
+    GR_CHECK(first_order, "--mode PreCompFirstOrder needs p = q = 1 (got p ", config.p, ", q ", config.q, ")");
+}
+
+void CheckDelimiter(const std::string& delimiter) {
+  // A tab as typed in a shell: a real tab, or backslash-t.
+  static const std::set<std::string> kRead{"\t", "\\t", "tab", ",", "comma", " ", "space"};
+  GR_CHECK(delimiter.empty() || kRead.count(delimiter) > 0,
+           "--delimiter '", Excerpt(delimiter), "': graphrec reads tab-, comma- or space-separated edge lists; "
+           "convert the file to one of those");
+}
+
+}  // namespace
+
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags) {
+  CheckDelimiter(flags.delimiter);
   walk::WalkConfig config = flags.config;
+  CheckPecanPyMode(flags.pecanpy_mode, config);
   config.threads = flags.run.threads;
   config.seed = flags.run.SeedFor(SeedStream::kWalks);
   const std::map<std::string, walk::WalkKind> kinds{{"uniform", walk::WalkKind::kUniform},

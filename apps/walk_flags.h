@@ -18,15 +18,19 @@ struct WalkFlags {
   std::string direction;  // empty = out with --directed, else both
   walk::WalkConfig config;  // its threads and seed come from `run`
   RunOptions run;           // --workers, --seed
+  // PecanPy's flags: checked, otherwise without effect (walk_flags.cc).
+  std::string pecanpy_mode, delimiter;
+  bool implicit_ids = false;
 };
 
 // Registers --input (unless with_input is false), --num-walks,
-// --walk-length, --p, --q, --weighted, --directed, --direction, --kind,
-// --metapath, --workers, --seed on cmd.
+// --walk-length, --p, --q, --weighted/--unweighted, --directed/--undirected,
+// --direction, --kind, --metapath, --workers, --seed (--random_state), and
+// PecanPy's --mode, --delimiter, --implicit_ids, --verbose on cmd.
 void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input = true);
 
 // Registers the skip-gram flags (--dimensions, --window-size, --negatives,
-// --epochs, --learning-rate, --subsample) on cmd. Shared by embed and eval.
+// --epochs (node2vec's --iter), --learning-rate, --subsample) on cmd. Shared by embed and eval.
 void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 
 // Makes training report its progress (share done, tokens/s, ETA) as every
