@@ -16,6 +16,7 @@ void AddRecallCommands(CLI::App& app);  // index, recall
 void AddServeCommands(CLI::App& app);   // serve, query
 void AddEventsCommand(CLI::App& app);   // events push
 void AddBatchCommand(CLI::App& app);
+void AddExportCommand(CLI::App& app);
 void AddRankCommands(CLI::App& app);   // rank-train, rank-eval, rank
 
 }  // namespace gr::apps

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   gr::apps::AddServeCommands(app);
   gr::apps::AddEventsCommand(app);
   gr::apps::AddBatchCommand(app);
+  gr::apps::AddExportCommand(app);
   gr::apps::AddExamples(app);
   std::vector<std::string> args(argv, argv + argc);
   try {

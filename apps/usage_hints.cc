@@ -89,6 +89,8 @@ void AddExamples(CLI::App& app) {
       {"events", "graphrec events push --address 127.0.0.1:50051 --follows new_follows.tsv"},
       {"events push", "graphrec events push --address 127.0.0.1:50051 --follows new_follows.tsv "
                       "--interactions new_interactions.tsv"},
+      {"export", "graphrec export --artifacts artifacts/ --what index --index accounts --format hnswlib "
+                 "--out accounts.bin"},
       {"batch", "graphrec batch --input data/world --artifacts artifacts/ --report report.json"},
   };
   const std::function<void(CLI::App*, const std::string&)> add = [&](CLI::App* command, const std::string& path) {

@@ -18,6 +18,50 @@ namespace {
 // limit anyone trains near).
 constexpr size_t kMaxDim = 65536;
 
+// The "rows dim" first line of both word2vec formats, checked.
+void ParseWord2VecHeader(const std::string& path, const std::string& line, size_t* rows, size_t* dim) {
+  GR_CHECK(std::istringstream(line) >> *rows >> *dim && *dim > 0 && *dim <= kMaxDim, path,
+           ":1: expected a 'rows dim' header with 1 <= dim <= ", kMaxDim, ", got '", Excerpt(line), "'");
+}
+
+// The header is not trusted with the allocation: every row takes at least
+// `min_row_bytes` of the file.
+void CheckRowsFitTheFile(const std::string& path, size_t rows, size_t dim, size_t min_row_bytes) {
+  std::error_code size_error;
+  const uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
+  GR_CHECK(size_error || rows <= file_bytes / min_row_bytes, path, ":1: the header declares ", rows, " rows of ",
+           dim, " values, more than the file's ", file_bytes, " bytes can hold");
+}
+
+// A key as written by EmbeddingTable::Key: an account id, or p and a post id.
+void AppendKey(const std::string& path, const std::string& where, std::string_view key, EmbeddingTable* table) {
+  const bool post = !key.empty() && key[0] == 'p';
+  uint64_t id = 0;
+  const std::string_view digits = key.substr(post ? 1 : 0);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  GR_CHECK(!digits.empty() && ec == std::errc() && end == digits.data() + digits.size(), path, where,
+           ": bad key '", Excerpt(key), "' (expected an account id, or p and a post id)");
+  table->ids.push_back(id);
+  table->kinds.push_back(post ? TokenKind::kPost : TokenKind::kAccount);
+}
+
+// True unless the first row after the header reads as a text row (a key
+// and `dim` numbers): raw floats do not (keys may hold any bytes but blanks).
+bool LooksBinary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  size_t rows = 0, dim = 0;
+  if (!std::getline(in, line) || !(std::istringstream(line) >> rows >> dim) || rows == 0) return false;
+  if (!std::getline(in, line)) return false;
+  std::istringstream fields(line);
+  std::string key, rest;
+  float value = 0;
+  if (!(fields >> key)) return true;
+  for (size_t d = 0; d < dim; ++d)
+    if (!(fields >> value)) return true;
+  return static_cast<bool>(fields >> rest);
+}
+
 }  // namespace
 
 void SaveEmbeddings(const EmbeddingTable& table, const std::string& path, const std::string& meta_json) {
@@ -74,7 +118,8 @@ EmbeddingTable LoadEmbeddings(const std::string& path, std::string* meta_json) {
 EmbeddingTable LoadAnyEmbeddings(const std::string& path) {
   uint32_t magic = 0;
   std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(&magic), sizeof(magic));
-  return magic == kEmbeddingMagic ? LoadEmbeddings(path) : LoadWord2VecText(path);
+  if (magic == kEmbeddingMagic) return LoadEmbeddings(path);
+  return LooksBinary(path) ? LoadWord2VecBinary(path) : LoadWord2VecText(path);
 }
 
 void SaveWord2VecText(const EmbeddingTable& table, const std::string& path) {
@@ -108,14 +153,9 @@ EmbeddingTable LoadWord2VecText(const std::string& path) {
   GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", path);
   std::string line;
   size_t rows = 0, dim = 0;
-  GR_CHECK(std::getline(in, line) && std::istringstream(line) >> rows >> dim && dim > 0 && dim <= kMaxDim,
-           path, ":1: expected a 'rows dim' header with 1 <= dim <= ", kMaxDim, ", got '", Excerpt(line), "'");
-  // The header is not trusted with the allocation: every row takes at least
-  // a one-byte key, dim " v" pairs and a newline.
-  std::error_code size_error;
-  const uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
-  GR_CHECK(size_error || rows <= file_bytes / (2 * dim + 2), path, ":1: the header declares ", rows, " rows of ", dim,
-           " values, more than the file's ", file_bytes, " bytes can hold");
+  std::getline(in, line);
+  ParseWord2VecHeader(path, line, &rows, &dim);
+  CheckRowsFitTheFile(path, rows, dim, 2 * dim + 2);  // a one-byte key, dim " v" pairs, a newline
   EmbeddingTable table;
   table.input = FloatMatrix(rows, dim);
   for (size_t r = 0; r < rows; ++r) {
@@ -123,17 +163,39 @@ EmbeddingTable LoadWord2VecText(const std::string& path) {
     std::istringstream fields(line);
     std::string key;
     fields >> key;
-    const bool post = !key.empty() && key[0] == 'p';
-    uint64_t id = 0;
-    const std::string_view digits = std::string_view(key).substr(post ? 1 : 0);
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-    GR_CHECK(!digits.empty() && ec == std::errc() && end == digits.data() + digits.size(), path, ":", r + 2,
-             ": bad key '", Excerpt(key), "' (expected an account id, or p and a post id)");
-    table.ids.push_back(id);
-    table.kinds.push_back(post ? TokenKind::kPost : TokenKind::kAccount);
+    AppendKey(path, StrCat(":", r + 2), key, &table);
     for (float& v : table.input.Row(r))
       GR_CHECK(static_cast<bool>(fields >> v) && std::isfinite(v), path, ":", r + 2, ": expected ", dim,
                " finite values");
+  }
+  return table;
+}
+
+EmbeddingTable LoadWord2VecBinary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  GR_CHECK_CODE(in.good(), ErrorCode::kIo, "cannot open ", path);
+  std::string line;
+  size_t rows = 0, dim = 0;
+  std::getline(in, line);
+  ParseWord2VecHeader(path, line, &rows, &dim);
+  CheckRowsFitTheFile(path, rows, dim, 4 * dim + 2);  // a one-byte key, a space, the floats
+  EmbeddingTable table;
+  table.input = FloatMatrix(rows, dim);
+  std::string key;
+  for (size_t r = 0; r < rows; ++r) {
+    // word2vec's C tool ends each row with a newline, gensim does not.
+    key.clear();
+    int c = in.get();
+    while (c == '\n' || c == '\r') c = in.get();
+    for (; c != EOF && c != ' ' && key.size() <= 1024; c = in.get()) key += static_cast<char>(c);
+    GR_CHECK(c == ' ', path, ": row ", r + 1, " of ", rows, ": ",
+             c == EOF ? "the file ends early" : "a key longer than 1024 bytes");
+    AppendKey(path, StrCat(": row ", r + 1), key, &table);
+    const auto row = table.input.Row(r);
+    in.read(reinterpret_cast<char*>(row.data()), static_cast<std::streamsize>(row.size_bytes()));
+    GR_CHECK(in.gcount() == static_cast<std::streamsize>(row.size_bytes()), path, ": row ", r + 1, " of ", rows,
+             ": the file ends inside its ", dim, " float32 values");
+    for (const float v : row) GR_CHECK(std::isfinite(v), path, ": row ", r + 1, ": a value is not finite");
   }
   return table;
 }

@@ -20,7 +20,8 @@ void SaveEmbeddings(const EmbeddingTable& table, const std::string& path,
 // sizes, NaN values). *meta_json receives the stored settings if given.
 EmbeddingTable LoadEmbeddings(const std::string& path, std::string* meta_json = nullptr);
 
-// A native file (recognised by its magic) or word2vec text.
+// A native file (recognised by its magic), word2vec binary (raw floats
+// after the header) or word2vec text.
 EmbeddingTable LoadAnyEmbeddings(const std::string& path);
 
 // word2vec formats: a "rows dim" header line, then per row the key and the
@@ -31,5 +32,9 @@ void SaveWord2VecBinary(const EmbeddingTable& table, const std::string& path);
 // Reads the text format back (keys as written by SaveWord2VecText). Throws
 // kInvalidArgument naming the line for a malformed file.
 EmbeddingTable LoadWord2VecText(const std::string& path);
+// Reads the binary format, as written by SaveWord2VecBinary, word2vec's C
+// tool (a newline after each row) or gensim (none). Throws kInvalidArgument
+// naming the row for a malformed file.
+EmbeddingTable LoadWord2VecBinary(const std::string& path);
 
 }  // namespace gr::embed

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/atomic_file.h"
 #include "core/binary_io.h"
 #include "core/error.h"
 #include "recall/internal/exact_index.h"
@@ -53,6 +54,17 @@ void SaveIndex(const VectorIndex& index, const std::string& path) {
     writer.Add("hnsw", hnsw.SerializeGraph());
   }
   writer.Commit();
+}
+
+HnswlibFile SaveHnswlibIndex(const VectorIndex& index, const std::string& path) {
+  const auto* hnsw = dynamic_cast<const internal::HnswIndex*>(&index);
+  GR_CHECK(hnsw != nullptr, "an exact index has no hnswlib form; export its vectors instead");
+  GR_CHECK(index.config().precision == VectorPrecision::kFloat32, "a float16 index has no hnswlib form (hnswlib ",
+           "stores float32); rebuild it with --precision float32, or export the vectors");
+  const std::vector<char> bytes = hnsw->SerializeGraph();
+  WriteFileAtomically(path, [&](std::FILE* out) { std::fwrite(bytes.data(), 1, bytes.size(), out); });
+  const bool lifted = index.config().metric == Metric::kInnerProduct;
+  return {.space = lifted ? "ip" : "cosine", .dim = index.dim() + (lifted ? 1 : 0)};
 }
 
 std::unique_ptr<VectorIndex> LoadIndex(const std::string& path, size_t expected_dim) {

@@ -11,6 +11,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc   # service/ and the query client
   python3-grpcio python3-protobuf        # examples/python_client.py (run by the service tests)
+  python3-numpy python3-hnswlib          # graphrec export's files opened from Python (tests/python)
   libgtest-dev libgmock-dev libbenchmark-dev
   libeigen3-dev                 # ranker linear algebra
   libcli11-dev libspdlog-dev nlohmann-json3-dev

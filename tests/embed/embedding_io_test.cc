@@ -140,5 +140,42 @@ TEST(EmbeddingIoTest, TextKeysAndValuesAreCheckedStrictly) {
   EXPECT_NE(::gr::testing::ErrorOf([&] { LoadWord2VecText(control); }).find("bad key '\\x1b[31m'"), std::string::npos);
 }
 
+TEST(EmbeddingIoTest, Word2VecBinaryIsReadBackExactlyAndRecognised) {
+  const EmbeddingTable t = SampleTable(/*with_output=*/false);
+  const std::string path = TempPath("back.bin");
+  SaveWord2VecBinary(t, path);
+  EXPECT_EQ(LoadWord2VecBinary(path), t);  // floats written raw come back bit for bit
+  EXPECT_EQ(LoadAnyEmbeddings(path), t);
+  SaveWord2VecText(t, TempPath("back.vec"));
+  EXPECT_EQ(LoadAnyEmbeddings(TempPath("back.vec")).ids, t.ids);  // text stays text
+  // gensim writes no newline after a row; word2vec's C tool does. Both read.
+  std::string gensim = "3 4\n";
+  for (size_t r = 0; r < 3; ++r) {
+    gensim += t.Key(r) + " ";
+    gensim.append(reinterpret_cast<const char*>(t.input.Row(r).data()), 4 * sizeof(float));
+  }
+  WriteBytes(TempPath("gensim.bin"), gensim);
+  EXPECT_EQ(LoadAnyEmbeddings(TempPath("gensim.bin")), t);
+}
+
+TEST(EmbeddingIoTest, Word2VecBinaryDamageNamesTheRow) {
+  const EmbeddingTable t = SampleTable(/*with_output=*/false);
+  const std::string path = TempPath("damaged.bin");
+  SaveWord2VecBinary(t, path);
+  const std::string bytes = ReadBytes(path);
+  WriteBytes(path, bytes.substr(0, bytes.size() - 6));  // the last row's floats cut short
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadWord2VecBinary(path); }).find("row 3 of 3: the file ends inside"),
+            std::string::npos);
+  // A header that promises more rows than the bytes can hold is not allocated.
+  WriteBytes(path, "900000000 4\n7 " + std::string(16, '\0'));
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadWord2VecBinary(path); }).find("more than the file's"), std::string::npos);
+  std::string nan_row = "1 1\n7 ";
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  nan_row.append(reinterpret_cast<const char*>(&nan), sizeof(nan));
+  WriteBytes(path, nan_row);
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadWord2VecBinary(path); }).find("row 1: a value is not finite"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace gr::embed
