@@ -19,7 +19,11 @@ endfunction()
 function(gr_library name)
   add_library(gr_${name} ${ARGN})
   add_library(gr::${name} ALIAS gr_${name})
-  target_include_directories(gr_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  # Installed as graphrec::<name> (cmake/Install.cmake), headers under
+  # include/graphrec, so "core/error.h" resolves the same in both trees.
+  set_target_properties(gr_${name} PROPERTIES EXPORT_NAME ${name})
+  target_include_directories(gr_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+                                               $<INSTALL_INTERFACE:include/graphrec>)
   gr_set_warnings(gr_${name})
   gr_apply_build_flags(gr_${name})
 endfunction()
