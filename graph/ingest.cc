@@ -8,6 +8,7 @@
 
 #include "graph/internal/csr_build.h"
 #include "graph/internal/id_table.h"
+#include "graph/internal/ingest_parts.h"
 #include "graph/internal/ingest_changes.h"
 #include "graph/internal/text_parse.h"
 
@@ -17,108 +18,16 @@ namespace {
 using internal::EdgeRow;
 using internal::EdgeRows;
 static_assert(internal::kMaxRecordLines == internal::kMaxRowLines, "a record's lines must fit a row");
+using internal::CheckFieldCount;
+using internal::Decay;
+using internal::IdCollector;
 using internal::LineError;
+using internal::MakeRows;
+using internal::ParseId;
+using internal::ParseTime;
 using internal::ParseU64;
+using internal::Seconds;
 
-struct WeightedEdgeRecord {
-  ExternalId src, dst;
-  float weight;
-  uint32_t lines = 1;
-  bool operator==(const WeightedEdgeRecord&) const = default;
-};
-
-LineError CheckFieldCount(size_t n, size_t min, size_t max, const char* columns) {
-  if (n >= min && n <= max) return {};
-  return StrCat("expected ", min == max ? StrCat(min) : StrCat(min, "-", max), " fields (", columns,
-                "), found ", n > internal::kMaxFields ? "more" : StrCat(n));
-}
-
-LineError ParseId(std::string_view field, const char* what, ExternalId* out) {
-  if (ParseU64(field, out)) return {};
-  return StrCat("bad ", what, " '", Excerpt(field), "' (expected an unsigned 64-bit integer)");
-}
-
-// Absent or empty = 0 (unknown).
-LineError ParseTime(std::string_view field, uint32_t* out) {
-  uint64_t value = 0;
-  if (field.empty()) {
-    *out = 0;
-    return {};
-  }
-  if (!ParseU64(field, &value) || value > UINT32_MAX)
-    return StrCat("bad timestamp '", Excerpt(field), "' (expected Unix seconds, 0 to ", UINT32_MAX, ")");
-  *out = static_cast<uint32_t>(value);
-  return {};
-}
-
-// Floor of the decay factor: walk weights must stay > 0 in float, and data
-// spanning years (Ciao: 11 years at a 7-day half-life) would underflow to 0.
-constexpr double kMinDecay = 1e-30;
-
-double Decay(uint32_t time, int64_t reference, double half_life_days) {
-  if (half_life_days <= 0.0 || time == 0) return 1.0;
-  const double age = std::max<double>(0.0, static_cast<double>(reference - time));
-  return std::max(kMinDecay, std::exp2(-age / (half_life_days * 86400.0)));
-}
-
-double Seconds(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-template <typename Records, typename MakeRow>
-EdgeRows MakeRows(const Records& records, int threads, MakeRow make_row) {
-  EdgeRows rows(records.size());
-#pragma omp parallel for num_threads(ResolveThreads(threads)) schedule(static)
-  for (size_t i = 0; i < records.size(); ++i) rows[i] = make_row(records[i]);
-  return rows;
-}
-
-// Gathers the distinct external ids of one vertex kind in parallel (a hash
-// table per thread), then builds the IdMap and a hash lookup into it.
-class IdCollector {
- public:
-  explicit IdCollector(int threads) : tables_(static_cast<size_t>(ResolveThreads(threads))) {}
-
-  // Adds ids_of(record, emit) for every record; emit(ExternalId) adds one id.
-  template <typename Records, typename IdsOf>
-  void Add(const Records& records, IdsOf ids_of) {
-    const size_t parts = tables_.size(), n = records.size();
-#pragma omp parallel for num_threads(static_cast <int>(parts)) schedule(static, 1)
-    for (size_t t = 0; t < parts; ++t) {
-      internal::IdTable& table = tables_[t];
-      // Files are often grouped by their first column (a follower's lines
-      // together): the two ids used last (recent[0] the latest) skip the table.
-      ExternalId recent[2] = {0, 0};
-      bool any = false;
-      for (size_t i = n * t / parts; i < n * (t + 1) / parts; ++i)
-        ids_of(records[i], [&](ExternalId id) {
-          if (any && id == recent[0]) return;
-          if (any && id == recent[1]) return std::swap(recent[0], recent[1]);
-          table.Insert(id, 0);
-          recent[1] = any ? recent[0] : id;
-          recent[0] = id;
-          any = true;
-        });
-    }
-  }
-
-  // The dictionary, and a lookup table from external to dense id.
-  IdMap Finish(internal::IdTable* lookup) {
-    std::vector<ExternalId> ids;
-    for (const auto& table : tables_) {
-      const auto keys = table.Keys();
-      ids.insert(ids.end(), keys.begin(), keys.end());
-    }
-    tables_.clear();
-    IdMap map = IdMap::FromIds(std::move(ids));
-    *lookup = internal::IdTable(map.size());
-    for (VertexId v = 0; v < map.size(); ++v) lookup->Insert(map.ToExternal(v), v);
-    return map;
-  }
-
- private:
-  std::vector<internal::IdTable> tables_;
-};
 
 }  // namespace
 
@@ -347,76 +256,6 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
   posts = {};
   BuildFollowEdges(follows, config, reference, account_ids, g, rep);
   BuildInteractionEdges(interactions, config, reference, account_ids, post_ids, g, rep);
-  rep.seconds = Seconds(start);
-  return g;
-}
-
-SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestConfig& config,
-                         IngestReport* report) {
-  config.Validate();
-  const auto start = std::chrono::steady_clock::now();
-  IngestReport local_report;
-  IngestReport& rep = report != nullptr ? *report : local_report;
-  rep = IngestReport{};
-  rep.files.emplace_back();
-  auto edges = internal::ParseFile<WeightedEdgeRecord>(
-      path, config, &rep.files.back(),
-      [](const std::string_view* f, size_t n, WeightedEdgeRecord* r) -> LineError {
-        if (auto e = CheckFieldCount(n, 2, 3, "src, dst[, weight]"); !e.empty()) return e;
-        if (auto e = ParseId(f[0], "src", &r->src); !e.empty()) return e;
-        if (auto e = ParseId(f[1], "dst", &r->dst); !e.empty()) return e;
-        r->weight = 1.0f;
-        if (n > 2 && (!internal::ParseFloat(f[2], &r->weight) || !(r->weight > 0.0f)))
-          return StrCat("bad weight '", Excerpt(f[2]), "' (expected a finite number > 0)");
-        return {};
-      });
-
-  SocialGraph g;
-  g.undirected = !directed;
-  internal::IdTable ids;
-  {
-    IdCollector collector(config.threads);
-    collector.Add(edges, [](const WeightedEdgeRecord& r, auto emit) {
-      emit(r.src);
-      emit(r.dst);
-    });
-    g.accounts = collector.Finish(&ids);
-  }
-  // One row per edge, and its mirror for an undirected graph unless it is a
-  // self-loop; built in parallel slices, each knowing where its rows start.
-  const size_t slices = static_cast<size_t>(ResolveThreads(config.threads)) * 4;
-  auto slice_begin = [&](size_t s) { return edges.size() * s / slices; };
-  std::vector<size_t> first_row(slices + 1, 0);
-  for (size_t s = 0; s < slices; ++s) {
-    size_t count = slice_begin(s + 1) - slice_begin(s);
-    if (!directed)
-      for (size_t i = slice_begin(s); i < slice_begin(s + 1); ++i) count += edges[i].src != edges[i].dst;
-    first_row[s + 1] = first_row[s] + count;
-  }
-  EdgeRows rows(first_row[slices]);
-  ParallelFor(static_cast<int64_t>(slices), config.threads, 1, [&](int64_t s) {
-    EdgeRow* out = rows.data() + first_row[s];
-    for (size_t i = slice_begin(s); i < slice_begin(s + 1); ++i) {
-      const WeightedEdgeRecord& r = edges[i];
-      const VertexId u = ids.Find(r.src), v = ids.Find(r.dst);
-      *out++ = {u, v, r.weight, 0, 0, 0, r.lines & internal::kMaxRowLines};
-      if (!directed && u != v) *out++ = {v, u, r.weight, 0, 0, 0, r.lines & internal::kMaxRowLines};
-    }
-  });
-  edges = {};
-  const size_t n = g.accounts.size();
-  auto grouped = internal::GroupAndSort(std::move(rows), n, config.threads);
-  internal::MergeDuplicates(grouped, config.self_loops, config.duplicates,
-                            &rep.follow_self_loops_dropped, &rep.follow_duplicates_merged);
-  g.following = internal::BuildCsr(grouped, {.weights = true}, config.threads);
-  if (directed) {
-    grouped = internal::Reverse(std::move(grouped), n, config.threads);
-    g.followers = internal::BuildCsr(grouped, {.weights = true}, config.threads);
-  } else {
-    g.followers = g.following;
-  }
-  g.engagements.offsets.assign(n + 1, 0);
-  g.authored.offsets.assign(n + 1, 0);
   rep.seconds = Seconds(start);
   return g;
 }

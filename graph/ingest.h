@@ -98,6 +98,12 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config,
 // finite and > 0; absent = 1.
 SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestConfig& config,
                          IngestReport* report = nullptr);
+// The same graph from arrays: edge i is src[i] -> dst[i] with weights[i]
+// (weights empty = all 1). Throws kInvalidArgument for arrays of different
+// lengths or a weight that is not finite and > 0.
+SocialGraph EdgeListGraph(std::span<const ExternalId> src, std::span<const ExternalId> dst,
+                          std::span<const float> weights, bool directed, const IngestConfig& config = {},
+                          IngestReport* report = nullptr);
 
 // The rows of the input files (DESIGN.md), as read. `lines`: identical
 // consecutive lines folded into one record (unless duplicates are kept).

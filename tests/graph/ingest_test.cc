@@ -401,3 +401,29 @@ TEST(IngestMemoryTest, FoldedRepeatsGiveTheSameGraphAsSeparateLines) {
 
 }  // namespace
 }  // namespace gr::graph
+
+namespace gr::graph {
+namespace {
+
+TEST(EdgeListGraphTest, ArraysGiveTheGraphTheirFileGives) {
+  const std::string path = ::gr::testing::WriteTextFile("arrays.txt", "5 9 2\n9 5 1\n7 5 0.5\n5 9 1\n7 7 3\n");
+  const std::vector<ExternalId> src{5, 9, 7, 5, 7}, dst{9, 5, 5, 9, 7};
+  const std::vector<float> weights{2, 1, 0.5f, 1, 3};
+  for (const bool directed : {false, true}) {
+    IngestReport from_file, from_arrays;
+    const SocialGraph expected = LoadEdgeList(path, directed, {}, &from_file);
+    EXPECT_EQ(EdgeListGraph(src, dst, weights, directed, {}, &from_arrays), expected) << "directed " << directed;
+    EXPECT_EQ(from_arrays.follow_self_loops_dropped, 1u);
+    EXPECT_EQ(from_arrays.follow_duplicates_merged, from_file.follow_duplicates_merged);
+  }
+  const SocialGraph unweighted = EdgeListGraph(src, dst, {}, /*directed=*/true);
+  EXPECT_EQ(unweighted.num_accounts(), 3u);
+  EXPECT_NE(::gr::testing::ErrorOf([&] { EdgeListGraph(src, {dst.data(), 4}, {}, true); }).find("src has 5 ids but dst 4"),
+            std::string::npos);
+  const std::vector<float> bad{1, 1, -1, 1, 1};
+  EXPECT_NE(::gr::testing::ErrorOf([&] { EdgeListGraph(src, dst, bad, true); }).find("edge 2 (7 -> 5): weight -1"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace gr::graph
