@@ -12,6 +12,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc   # service/ and the query client
   python3-grpcio python3-protobuf        # examples/python_client.py (run by the service tests)
   python3-numpy python3-hnswlib          # graphrec export's files opened from Python (tests/python)
+  pybind11-dev python3-dev python3-pytest python3-venv python3-setuptools   # the Python package (python/)
   libgtest-dev libgmock-dev libbenchmark-dev
   libeigen3-dev                 # ranker linear algebra
   libcli11-dev libspdlog-dev nlohmann-json3-dev
