@@ -17,6 +17,7 @@ void AddServeCommands(CLI::App& app);   // serve, query
 void AddEventsCommand(CLI::App& app);   // events push
 void AddBatchCommand(CLI::App& app);
 void AddExportCommand(CLI::App& app);
+void AddReportCommand(CLI::App& app);
 void AddRankCommands(CLI::App& app);   // rank-train, rank-eval, rank
 
 }  // namespace gr::apps

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   gr::apps::AddEventsCommand(app);
   gr::apps::AddBatchCommand(app);
   gr::apps::AddExportCommand(app);
+  gr::apps::AddReportCommand(app);
   gr::apps::AddExamples(app);
   std::vector<std::string> args(argv, argv + argc);
   try {

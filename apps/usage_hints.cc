@@ -91,6 +91,7 @@ void AddExamples(CLI::App& app) {
                       "--interactions new_interactions.tsv"},
       {"export", "graphrec export --artifacts artifacts/ --what index --index accounts --format hnswlib "
                  "--out accounts.bin"},
+      {"report", "graphrec report --artifacts artifacts/ --out report.html"},
       {"batch", "graphrec batch --input data/world --artifacts artifacts/ --report report.json"},
   };
   const std::function<void(CLI::App*, const std::string&)> add = [&](CLI::App* command, const std::string& path) {

@@ -104,6 +104,7 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
   r.posts = g.num_posts();
   r.follow_edges = g.following.num_edges();
   r.interaction_edges = g.engagements.num_edges();
+  const DegreeCounts degrees = CountDegrees(g);  // for the report; g is cut down below
   graph::EdgeSplit split = internal::HoldOutStage(run, g);
   internal::PreviousVersion previous = internal::LoadPreviousStage(run);
   const embed::EmbeddingTable table = internal::TrainStage(run, g, split, previous);
@@ -120,7 +121,7 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
     internal::RankerStage(run, impressions_file, table);
   }
   r.gate_failures = internal::GateFailures(c, r);
-  internal::PublishStage(run, inputs, version_dir);
+  internal::PublishStage(run, inputs, version_dir, degrees, table);
 
   if (!r.published) {
     spdlog::error("quality gate failed, {} not published ({} stays live): {}", r.version,

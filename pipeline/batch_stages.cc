@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <span>
 
@@ -15,6 +16,7 @@
 #include "eval/link_holdout.h"
 #include "graph/snapshot.h"
 #include "pipeline/internal/batch_run.h"
+#include "pipeline/nightly_report.h"
 #include "recall/index_io.h"
 #include "stream/event_log.h"
 #include "version/layout.h"
@@ -285,7 +287,8 @@ std::vector<std::string> GateFailures(const BatchConfig& c, const BatchReport& r
   return failures;
 }
 
-void PublishStage(BatchRun& run, const nlohmann::json& inputs, const std::string& version_dir) {
+void PublishStage(BatchRun& run, const nlohmann::json& inputs, const std::string& version_dir,
+                  const DegreeCounts& degrees, const embed::EmbeddingTable& table) {
   BatchReport& r = run.report;
   run.Stage("publish", [&] {
     r.peak_rss_mb = PeakRssMb();
@@ -297,11 +300,20 @@ void PublishStage(BatchRun& run, const nlohmann::json& inputs, const std::string
     if (r.has_ranker) manifest["formats"][version::kRankerFile] = 1;
     WriteFileAtomically(run.work.Path(version::kManifestFile),
                         [&](std::FILE* f) { std::fputs(manifest.dump(2).c_str(), f); });
+    // The report is for people: a failure to render it is logged, not fatal.
+    try {
+      const std::string html = RenderReport({.artifacts_dir = run.c.artifacts_dir, .manifest_json = manifest.dump(),
+                                             .degrees = degrees, .vectors = &table});
+      WriteFileAtomically(run.work.Path(version::kReportFile), [&](std::FILE* f) { std::fputs(html.c_str(), f); });
+    } catch (const std::exception& e) {
+      spdlog::warn("no {} for {}: {}", version::kReportFile, r.version, e.what());
+    }
     run.work.Finish();
     // The complete version appears under its name in one rename.
     RenameAndSync(run.work.dir(), version_dir);
     run.AfterStageWork("publish");
     if (r.published) version::PublishVersion(run.c.artifacts_dir, r.version);
+    AppendHistory(run.c.artifacts_dir, HistoryLine(manifest.dump(), static_cast<double>(std::time(nullptr))));
   });
 }
 

@@ -20,6 +20,7 @@ packages=(
   libssl-dev                    # bearer tokens: SHA-256 and constant-time compare (service/auth)
   libcpp-httplib-dev            # the /metrics endpoint (service/metrics)
   clang-14 libclang-rt-14-dev libomp-14-dev   # the fuzzing build (scripts/fuzz.sh)
+  chromium                      # renders the nightly report in its test (headless)
 )
 
 missing=()

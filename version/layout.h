@@ -13,6 +13,8 @@
 //       accounts.emb     account vectors, input and output (embed/embedding_io.h)
 //       accounts.hnsw, authors.hnsw, posts.hnsw   recall indices (recall/index_io.h)
 //       ranker.bin       multi-task ranker; present when the batch trained one
+//       report.html      the nightly report (pipeline/nightly_report.h)
+//     history.jsonl      one line per batch run: the report's history
 //
 // An index directory written by `graphrec index` holds the same *.hnsw names.
 #pragma once
@@ -29,6 +31,10 @@ inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kGraphFile = "graph.snap";
 inline constexpr const char* kAccountsEmbeddingFile = "accounts.emb";
 inline constexpr const char* kRankerFile = "ranker.bin";
+inline constexpr const char* kReportFile = "report.html";
+// One line of JSON per batch run (pipeline/nightly_report.h), kept when old
+// versions are removed: the report's figures across versions.
+inline constexpr const char* kHistoryFile = "history.jsonl";
 // The server's event log (stream/event_log.h), beside the versions; a
 // version's manifest records the log position it contains under this key.
 inline constexpr const char* kEventLogDir = "events";

@@ -14,6 +14,7 @@
 #include "graph/ingest.h"
 #include "graph/social_graph.h"
 #include "pipeline/batch.h"
+#include "pipeline/nightly_report.h"
 #include "pipeline/internal/work_state.h"
 #include "recall/recall.h"
 
@@ -68,6 +69,9 @@ void RankerStage(BatchRun& run, const std::string& impressions_file, const embed
 std::vector<std::string> GateFailures(const BatchConfig& c, const BatchReport& r);
 // Writes the manifest, renames the work directory to `version_dir` and,
 // when the gate passed, makes it live.
-void PublishStage(BatchRun& run, const nlohmann::json& inputs, const std::string& version_dir);
+// Writes the manifest and the nightly report, moves the version into place,
+// publishes it if the gate passed, and appends the run to the history.
+void PublishStage(BatchRun& run, const nlohmann::json& inputs, const std::string& version_dir,
+                  const DegreeCounts& degrees, const embed::EmbeddingTable& table);
 
 }  // namespace gr::pipeline::internal
