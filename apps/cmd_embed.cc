@@ -40,7 +40,11 @@ void WarnIfWalksEndedEarly(const graph::SocialGraph& g, const walk::WalkConfig& 
 void RunEmbed(EmbedArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
-  const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed);
+  std::vector<std::string> names;  // by external id, with --ids string
+  const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed, InputOptions(args.walk), &names);
+  GR_CHECK(names.empty() || args.init.empty(), "--init warm-starts integer ids only; drop --init or --ids string");
+  GR_CHECK(names.empty() || args.format != "native", "--format native keeps integer ids; with --ids string write ",
+           "--format text or binary");
   std::unique_ptr<embed::WarmStart> warm;
   if (!args.init.empty()) {
     GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath,
@@ -54,7 +58,11 @@ void RunEmbed(EmbedArgs& args) {
                walk_config.walks_per_vertex, walk_config.walk_length, args.train.epochs);
   embed::SkipGramStats stats;
   ReportTrainingProgress(args.train);
-  const embed::EmbeddingTable table = embed::EmbedWalks(g, walk_config, args.train, &stats, warm.get());
+  embed::EmbeddingTable table = embed::EmbedWalks(g, walk_config, args.train, &stats, warm.get());
+  if (!names.empty()) {  // keyed by the input's strings
+    table.names.reserve(table.rows());
+    for (const ExternalId id : table.ids) table.names.push_back(names[id]);
+  }
   WarnIfWalksEndedEarly(g, walk_config, stats);
   if (args.format == "text") {
     embed::SaveWord2VecText(table, args.output);

@@ -115,7 +115,8 @@ void WritePairs(const std::string& path, const graph::SocialGraph& g, const std:
 void RunHoldOutLinkPrediction(const LinkPredictionArgs& args) {
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
   GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath, "link prediction scores follow edges: use account walks");
-  const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed);
+  std::vector<std::string> names;  // unused: the evaluation prints no keys
+  const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed, InputOptions(args.walk), &names);
   graph::EdgeSplitConfig split_config{.test_fraction = args.test_fraction,
                                       .order = args.hold_out == "newest" ? graph::HoldOutOrder::kNewest
                                                                         : graph::HoldOutOrder::kRandom,

@@ -87,6 +87,12 @@ void AddIngestCommand(CLI::App& app) {
   cmd->add_option("--duplicates", args->config.duplicates,
                   "duplicate-edge policy: sum weights (default), max weight, or keep parallel edges")
       ->transform(CLI::CheckedTransformer(dups, CLI::ignore_case));
+  const std::map<std::string, graph::HeaderPolicy> headers{{"auto", graph::HeaderPolicy::kAuto},
+                                                           {"yes", graph::HeaderPolicy::kYes},
+                                                           {"no", graph::HeaderPolicy::kNo}};
+  cmd->add_option("--header", args->config.header,
+                  "line 1 of every input file: auto (a header if its first field is not a number; default), yes, no")
+      ->transform(CLI::CheckedTransformer(headers, CLI::ignore_case));
   auto& w = args->config.weights;
   cmd->add_option("--half-life-days", w.interaction_half_life_days,
                   "interaction weight half-life in days, 0 = no decay")->capture_default_str();

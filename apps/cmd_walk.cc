@@ -22,7 +22,8 @@ struct WalkArgs {
 
 void RunWalk(const WalkArgs& args) {
   const walk::WalkConfig config = ResolveWalkConfig(args.walk);
-  const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed);
+  std::vector<std::string> names;  // by external id, with --ids string
+  const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed, InputOptions(args.walk), &names);
   const walk::RandomWalker walker(g, config);
   walk::WalkStats stats;
   const auto start = std::chrono::steady_clock::now();
@@ -31,7 +32,10 @@ void RunWalk(const WalkArgs& args) {
   {
     // Destroyed before `out`: its destructor waits for a write in flight,
     // also when a batch throws.
-    walk::WalkTextWriter text(walker);
+    const auto name_of = [&](VertexId token) {
+      return token < g.num_accounts() ? names[g.accounts.ToExternal(token)] : walker.TokenText(token);
+    };
+    walk::WalkTextWriter text(walker, names.empty() ? std::function<std::string(VertexId)>() : name_of);
     walker.ForEachBatch(std::max<uint64_t>(1, 2'000'000 / config.walk_length),
                         [&](const walk::WalkCorpus& batch) {
       text.Write(batch, out, config.threads);

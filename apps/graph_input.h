@@ -7,13 +7,25 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "graph/ingest.h"
 #include "graph/social_graph.h"
 
 namespace gr::apps {
 
+// How a text edge list is read: `--ids integer|string`, `--header auto|yes|no`.
+struct GraphInputOptions {
+  bool string_ids = false;
+  graph::HeaderPolicy header = graph::HeaderPolicy::kAuto;
+};
+// "auto" / "yes" / "no" (the flag's values, checked by CLI11).
+graph::HeaderPolicy ParseHeaderPolicy(const std::string& value);
+
 // Reads `path` as a snapshot if it starts with the snapshot magic, else as an
-// edge list (directed or undirected). Logs what was loaded.
-graph::SocialGraph LoadGraphInput(const std::string& path, bool directed);
+// edge list (directed or undirected). With string ids, *names receives each
+// vertex's string by external id (names must then be given; a snapshot is
+// refused). Logs what was loaded.
+graph::SocialGraph LoadGraphInput(const std::string& path, bool directed, const GraphInputOptions& options = {},
+                                  std::vector<std::string>* names = nullptr);
 
 // Appends the ids in `path` (one per line; blank and '#' lines skipped) to
 // `ids`. Throws kIo if unreadable, kInvalidArgument naming path:line and

@@ -13,9 +13,17 @@ namespace gr::apps {
 
 void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input) {
   auto& c = flags.config;
-  if (with_input)
+  if (with_input) {
     cmd->add_option("--input", flags.input, "graph snapshot or edge list 'src dst [weight]'")
         ->required()->check(CLI::ExistingFile);
+    cmd->add_option("--ids", flags.ids,
+                    "edge-list ids: integer (default) or string (any text without blanks; outputs are keyed by "
+                    "the strings; needs --header yes or no)")
+        ->check(CLI::IsMember({"integer", "string"}))->capture_default_str();
+    cmd->add_option("--header", flags.header,
+                    "line 1 of the edge list: auto (a header if its first field is not a number), yes, no")
+        ->check(CLI::IsMember({"auto", "yes", "no"}))->capture_default_str();
+  }
   cmd->add_option("--num-walks", c.walks_per_vertex, "walks per start vertex")->capture_default_str();
   cmd->add_option("--walk-length", c.walk_length, "vertices per walk")->capture_default_str();
   cmd->add_option("--p", c.p, "node2vec return parameter")->capture_default_str();
@@ -86,6 +94,10 @@ void CheckDelimiter(const std::string& delimiter) {
 }
 
 }  // namespace
+
+GraphInputOptions InputOptions(const WalkFlags& flags) {
+  return {.string_ids = flags.ids == "string", .header = ParseHeaderPolicy(flags.header)};
+}
 
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags) {
   CheckDelimiter(flags.delimiter);

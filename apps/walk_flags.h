@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "apps/graph_input.h"
 #include "core/run_options.h"
 #include "embed/skip_gram.h"
 #include "walk/random_walk.h"
@@ -18,6 +19,7 @@ struct WalkFlags {
   std::string direction;  // empty = out with --directed, else both
   walk::WalkConfig config;  // its threads and seed come from `run`
   RunOptions run;           // --workers, --seed
+  std::string ids = "integer", header = "auto";  // how a text edge list is read
   // PecanPy's flags: checked, otherwise without effect (walk_flags.cc).
   std::string pecanpy_mode, delimiter;
   bool implicit_ids = false;
@@ -36,6 +38,9 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 // Makes training report its progress (share done, tokens/s, ETA) as every
 // long step does (core/progress.h).
 void ReportTrainingProgress(embed::SkipGramConfig& config);
+
+// How --input is read (--ids, --header).
+GraphInputOptions InputOptions(const WalkFlags& flags);
 
 // The WalkConfig the flags ask for (kind "auto" resolved, direction set,
 // threads and walk seed from flags.run).

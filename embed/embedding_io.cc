@@ -33,16 +33,39 @@ void CheckRowsFitTheFile(const std::string& path, size_t rows, size_t dim, size_
            dim, " values, more than the file's ", file_bytes, " bytes can hold");
 }
 
-// A key as written by EmbeddingTable::Key: an account id, or p and a post id.
-void AppendKey(const std::string& path, const std::string& where, std::string_view key, EmbeddingTable* table) {
-  const bool post = !key.empty() && key[0] == 'p';
-  uint64_t id = 0;
-  const std::string_view digits = key.substr(post ? 1 : 0);
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  GR_CHECK(!digits.empty() && ec == std::errc() && end == digits.data() + digits.size(), path, where,
-           ": bad key '", Excerpt(key), "' (expected an account id, or p and a post id)");
-  table->ids.push_back(id);
-  table->kinds.push_back(post ? TokenKind::kPost : TokenKind::kAccount);
+// A key as written by EmbeddingTable::Key: an account id, p and a post id,
+// or (string ids) anything without blanks. The first key that is not an id
+// turns the whole table into named rows (ids = row numbers).
+void AppendKey(std::string_view key, EmbeddingTable* table) {
+  const size_t row = table->ids.size();
+  if (table->names.empty()) {
+    const bool post = !key.empty() && key[0] == 'p';
+    uint64_t id = 0;
+    const std::string_view digits = key.substr(post ? 1 : 0);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (!digits.empty() && ec == std::errc() && end == digits.data() + digits.size()) {
+      table->ids.push_back(id);
+      table->kinds.push_back(post ? TokenKind::kPost : TokenKind::kAccount);
+      return;
+    }
+    std::vector<std::string> names;
+    for (size_t r = 0; r < row; ++r) {
+      names.push_back(table->Key(r));
+      table->ids[r] = r;
+      table->kinds[r] = TokenKind::kAccount;
+    }
+    table->names = std::move(names);
+  }
+  table->names.emplace_back(key);
+  table->ids.push_back(row);
+  table->kinds.push_back(TokenKind::kAccount);
+}
+
+// Keys are printable text without blanks.
+void CheckKey(const std::string& path, const std::string& where, std::string_view key) {
+  bool printable = !key.empty();
+  for (const char c : key) printable &= static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
+  GR_CHECK(printable, path, where, ": bad key '", Excerpt(key), "' (expected an id or a name without blanks)");
 }
 
 // True unless the first row after the header reads as a text row (a key
@@ -65,6 +88,8 @@ bool LooksBinary(const std::string& path) {
 }  // namespace
 
 void SaveEmbeddings(const EmbeddingTable& table, const std::string& path, const std::string& meta_json) {
+  GR_CHECK(table.names.empty(), "graphrec's native vectors file keeps integer ids; write vectors with string keys ",
+           "as word2vec text or binary");
   table.CheckShape();
   SectionWriter out(path, kEmbeddingMagic, kEmbeddingVersion);
   out.AddString("meta", meta_json);
@@ -163,7 +188,8 @@ EmbeddingTable LoadWord2VecText(const std::string& path) {
     std::istringstream fields(line);
     std::string key;
     fields >> key;
-    AppendKey(path, StrCat(":", r + 2), key, &table);
+    CheckKey(path, StrCat(":", r + 2), key);
+    AppendKey(key, &table);
     for (float& v : table.input.Row(r))
       GR_CHECK(static_cast<bool>(fields >> v) && std::isfinite(v), path, ":", r + 2, ": expected ", dim,
                " finite values");
@@ -190,7 +216,8 @@ EmbeddingTable LoadWord2VecBinary(const std::string& path) {
     for (; c != EOF && c != ' ' && key.size() <= 1024; c = in.get()) key += static_cast<char>(c);
     GR_CHECK(c == ' ', path, ": row ", r + 1, " of ", rows, ": ",
              c == EOF ? "the file ends early" : "a key longer than 1024 bytes");
-    AppendKey(path, StrCat(": row ", r + 1), key, &table);
+    CheckKey(path, StrCat(": row ", r + 1), key);
+    AppendKey(key, &table);
     const auto row = table.input.Row(r);
     in.read(reinterpret_cast<char*>(row.data()), static_cast<std::streamsize>(row.size_bytes()));
     GR_CHECK(in.gcount() == static_cast<std::streamsize>(row.size_bytes()), path, ": row ", r + 1, " of ", rows,

@@ -7,10 +7,13 @@
 namespace gr::embed {
 
 std::string EmbeddingTable::Key(size_t row) const {
+  if (!names.empty()) return names[row];
   return kinds[row] == TokenKind::kPost ? "p" + std::to_string(ids[row]) : std::to_string(ids[row]);
 }
 
 void EmbeddingTable::CheckShape() const {
+  GR_CHECK_CODE(names.empty() || names.size() == ids.size(), ErrorCode::kCorruption, "embedding table shape: ",
+                ids.size(), " ids, ", names.size(), " names");
   GR_CHECK_CODE(kinds.size() == ids.size() && input.rows() == ids.size(), ErrorCode::kCorruption,
                 "embedding table shape: ", ids.size(), " ids, ", kinds.size(), " kinds, ",
                 input.rows(), " input rows");

@@ -25,10 +25,14 @@ struct EmbeddingTable {
   std::vector<TokenKind> kinds;  // per row
   FloatMatrix input;             // rows x dim
   FloatMatrix output;            // rows x dim, or empty
+  // Per row when the keys are strings (an edge list read with string ids, or
+  // a word2vec file with such keys): the row's key; ids are then the
+  // numbers the strings were given (first appearance order). Empty otherwise.
+  std::vector<std::string> names;
 
   size_t rows() const { return ids.size(); }
   size_t dim() const { return input.cols(); }
-  // "123" for an account, "p123" for a post.
+  // "123" for an account, "p123" for a post; names[row] when there are names.
   std::string Key(size_t row) const;
 
   // Throws kCorruption naming the first row with a NaN or infinite value.

@@ -2,6 +2,9 @@
 // or arrays of "src dst [weight]" as accounts and follows.
 #include <chrono>
 #include <cmath>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "core/bulk_vector.h"
 #include "core/error.h"
@@ -107,6 +110,68 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
         return {};
       });
   return BuildEdgeListGraph(std::move(edges), directed, config, rep, start);
+}
+
+SocialGraph LoadEdgeListWithStringIds(const std::string& path, bool directed, const IngestConfig& config,
+                                      std::vector<std::string>* names, IngestReport* report) {
+  config.Validate();
+  GR_CHECK(config.header != HeaderPolicy::kAuto, "with string ids a header cannot be told from data: say whether ",
+           "line 1 of ", path, " is a header (--header yes or --header no)");
+  std::unordered_map<std::string, ExternalId> id_of;
+  names->clear();
+  auto intern = [&](std::string_view name) {
+    const auto [at, added] = id_of.try_emplace(std::string(name), names->size());
+    if (added) names->emplace_back(name);
+    return at->second;
+  };
+  std::vector<ExternalId> src, dst;
+  std::vector<float> weights;
+  bool weighted = false;
+  IngestReport local_report;
+  FileReport file{.path = path};
+  internal::BlockReader reader(path, config.block_bytes);
+  std::string_view block, fields[internal::kMaxFields + 1];
+  uint64_t line_number = 0;
+  while (reader.Next(&block)) {
+    while (!block.empty()) {
+      const size_t nl = block.find('\n');
+      std::string_view line = block.substr(0, nl);
+      block.remove_prefix(nl == std::string_view::npos ? block.size() : nl + 1);
+      ++line_number;
+      ++file.lines;
+      while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty() || line.front() == '#') {
+        ++file.skipped_lines;
+        continue;
+      }
+      if (line_number == 1 && config.header == HeaderPolicy::kYes) {
+        file.header = true;
+        continue;
+      }
+      const size_t n = internal::SplitFields(line, fields);
+      float weight = 1.0f;
+      LineError error = CheckFieldCount(n, 2, 3, "src, dst[, weight]");
+      if (error.empty() && n > 2 && (!internal::ParseFloat(fields[2], &weight) || !(weight > 0.0f)))
+        error = StrCat("bad weight '", Excerpt(fields[2]), "' (expected a finite number > 0)");
+      if (!error.empty()) {
+        std::string message = StrCat(path, ":", line_number, ": ", error, " (line: '", internal::ShortLine(line), "')");
+        if (!config.skip_bad_lines)
+          GR_THROW(ErrorCode::kInvalidArgument, message, "; fix the line or pass --skip-bad-lines to skip such lines");
+        ++file.bad_lines;
+        if (file.bad_examples.size() < config.max_bad_line_examples) file.bad_examples.push_back(std::move(message));
+        continue;
+      }
+      src.push_back(intern(fields[0]));
+      dst.push_back(intern(fields[1]));
+      weights.push_back(weight);
+      weighted |= n > 2;
+      ++file.records;
+    }
+  }
+  if (!weighted) weights.clear();
+  SocialGraph g = EdgeListGraph(src, dst, weights, directed, config, report != nullptr ? report : &local_report);
+  (report != nullptr ? report : &local_report)->files.push_back(std::move(file));
+  return g;
 }
 
 SocialGraph EdgeListGraph(std::span<const ExternalId> src, std::span<const ExternalId> dst,

@@ -24,6 +24,9 @@ enum class SelfLoopPolicy { kDrop, kKeep };
 // kKeep: parallel edges kept. Merged edges keep the newest time, the union of
 // interaction types and the summed dwell.
 enum class DuplicatePolicy { kSum, kMax, kKeep };
+// Line 1 of a text file: kAuto = a header when its first field is not an
+// unsigned integer; kYes = always a header (skipped); kNo = always data.
+enum class HeaderPolicy { kAuto, kYes, kNo };
 
 struct IngestConfig {
   // Skip (and count) malformed lines instead of failing on the first one.
@@ -32,6 +35,7 @@ struct IngestConfig {
   size_t max_bad_line_examples = 5;
   SelfLoopPolicy self_loops = SelfLoopPolicy::kDrop;
   DuplicatePolicy duplicates = DuplicatePolicy::kSum;
+  HeaderPolicy header = HeaderPolicy::kAuto;
   WeightConfig weights;
   int threads = 0;                  // 0 = all cores
   size_t block_bytes = 8u << 20;    // text read per parallel parse step (and the longest line)
@@ -98,6 +102,13 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config,
 // finite and > 0; absent = 1.
 SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestConfig& config,
                          IngestReport* report = nullptr);
+// An edge list whose ids are any strings without blanks (names, UUIDs):
+// each distinct string gets the external id of its first appearance, 0, 1,
+// 2, ..., and (*names)[id] is its string. Read by one thread. A header
+// cannot be told from data by its look here: config.header must be kYes or
+// kNo (kInvalidArgument otherwise).
+SocialGraph LoadEdgeListWithStringIds(const std::string& path, bool directed, const IngestConfig& config,
+                                      std::vector<std::string>* names, IngestReport* report = nullptr);
 // The same graph from arrays: edge i is src[i] -> dst[i] with weights[i]
 // (weights empty = all 1). Throws kInvalidArgument for arrays of different
 // lengths or a weight that is not finite and > 0.

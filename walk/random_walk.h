@@ -112,7 +112,10 @@ class RandomWalker {
 // the walker must outlive it.
 class WalkTextWriter {
  public:
-  explicit WalkTextWriter(const RandomWalker& walker);
+  // token_text: a token's text (up to 255 bytes; default walker.TokenText),
+  // e.g. an account's name when the input had string ids.
+  explicit WalkTextWriter(const RandomWalker& walker,
+                          const std::function<std::string(VertexId)>& token_text = nullptr);
   ~WalkTextWriter();  // waits for a write in flight (its error is lost: call Flush)
   WalkTextWriter(const WalkTextWriter&) = delete;
   WalkTextWriter& operator=(const WalkTextWriter&) = delete;
@@ -135,6 +138,7 @@ class WalkTextWriter {
   std::vector<char> texts_;        // token t's text at t * slot_, zero-padded, plus slack
   std::vector<uint8_t> lengths_;   // per token
   size_t slot_ = 0;                // bytes per slot: the longest text rounded up to 8
+  size_t copy_bytes_ = 0;          // bytes copied per token: 32, or the slot if wider
   std::vector<Part> parts_[2];     // one set being written, one being formatted
   int formatting_ = 0;             // index of the set Write formats into
   std::thread writer_;             // writes parts_[1 - formatting_]

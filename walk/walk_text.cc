@@ -20,17 +20,18 @@ constexpr size_t kCopyBytes = 32;
 
 }  // namespace
 
-WalkTextWriter::WalkTextWriter(const RandomWalker& walker) {
+WalkTextWriter::WalkTextWriter(const RandomWalker& walker, const std::function<std::string(VertexId)>& token_text) {
   const size_t vocabulary = walker.vocabulary_size();
   std::vector<std::string> texts(vocabulary);
   size_t longest = 1;
   for (size_t t = 0; t < vocabulary; ++t) {
-    texts[t] = walker.TokenText(static_cast<VertexId>(t));
+    texts[t] = token_text ? token_text(static_cast<VertexId>(t)) : walker.TokenText(static_cast<VertexId>(t));
     longest = std::max(longest, texts[t].size());
   }
-  GR_CHECK(longest <= kCopyBytes, "token text longer than ", kCopyBytes, " bytes");
+  GR_CHECK(longest <= 255, "a token's text is ", longest, " bytes; walks are written with keys of up to 255");
   slot_ = (longest + 7) / 8 * 8;
-  texts_.assign(vocabulary * slot_ + kCopyBytes, '\0');
+  copy_bytes_ = std::max(kCopyBytes, slot_);
+  texts_.assign(vocabulary * slot_ + copy_bytes_, '\0');
   lengths_.resize(vocabulary);
   for (size_t t = 0; t < vocabulary; ++t) {
     std::memcpy(texts_.data() + t * slot_, texts[t].data(), texts[t].size());
@@ -51,8 +52,8 @@ void WalkTextWriter::Format(const WalkCorpus& corpus, std::vector<Part>& parts, 
     const size_t last = walks * static_cast<size_t>(p + 1) / num_parts;
     const uint64_t tokens = corpus.offsets[last] - corpus.offsets[first];
     Part& part = parts[static_cast<size_t>(p)];
-    // Each token takes its text and one separator; kCopyBytes of slack for the last copy.
-    const size_t needed = tokens * (slot_ + 1) + (last - first) + kCopyBytes;
+    // Each token takes its text and one separator; copy_bytes_ of slack for the last copy.
+    const size_t needed = tokens * (slot_ + 1) + (last - first) + copy_bytes_;
     if (needed > part.capacity) {
       part.bytes = std::make_unique_for_overwrite<char[]>(needed);
       part.capacity = needed;
@@ -61,7 +62,11 @@ void WalkTextWriter::Format(const WalkCorpus& corpus, std::vector<Part>& parts, 
     char* at = begin;
     for (size_t w = first; w < last; ++w) {
       for (const VertexId token : corpus.Walk(w)) {
-        std::memcpy(at, texts_.data() + size_t{token} * slot_, kCopyBytes);
+        if (copy_bytes_ == kCopyBytes) {  // integer ids: a fixed-size copy the compiler inlines
+          std::memcpy(at, texts_.data() + size_t{token} * slot_, kCopyBytes);
+        } else {
+          std::memcpy(at, texts_.data() + size_t{token} * slot_, copy_bytes_);
+        }
         at += lengths_[token];
         *at++ = ' ';
       }

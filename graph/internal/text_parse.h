@@ -167,9 +167,12 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
         while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty() || line.front() == '#') { ++result.skipped; continue; }
         const size_t n = SplitFields(line, fields);
-        if (first_block && p == 0 && local == 0) {
+        if (first_block && p == 0 && local == 0 && options.header != HeaderPolicy::kNo) {
           uint64_t ignored;
-          if (!ParseU64(fields[0], &ignored)) { result.header = true; continue; }
+          if (options.header == HeaderPolicy::kYes || !ParseU64(fields[0], &ignored)) {
+            result.header = true;
+            continue;
+          }
         }
         Record& record = out[result.records];
         record = Record{};
@@ -201,6 +204,11 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
         const uint64_t line_number = next_line + bad.local_line;
         std::string message = StrCat(path, ":", line_number, ": ", bad.reason, " (line: '",
                                      bad.text, "')");
+        // Line 1 was guessed to be a header, and the first line after it is
+        // not numeric either: perhaps no header at all, but string ids.
+        if (options.header == HeaderPolicy::kAuto && results.front().header && line_number == 2)
+          message += "; line 1 was taken as a header because its first field is not a number: if the ids are "
+                     "strings, pass --ids string with --header yes or no";
         if (!options.skip_bad_lines) {
           GR_THROW(ErrorCode::kInvalidArgument, message,
                    "; fix the line or pass --skip-bad-lines to skip such lines");

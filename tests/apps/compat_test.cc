@@ -115,3 +115,57 @@ TEST(CompatTest, DirectedWalksThatDieEarlyAreWarnedAbout) {
 
 }  // namespace
 }  // namespace gr
+
+namespace gr {
+namespace {
+
+TEST(StringIdsCliTest, WalksAndVectorsAreKeyedByTheInputsStrings) {
+  const std::string edges = ::gr::testing::WriteTextFile(
+      "people.txt", "alice bob\nbob carol\ncarol alice\ndave alice\ne4c1-77 dave\n");
+  const std::string walks = ::gr::testing::TempPath("people.walks");
+  const auto [code, output] = Graphrec(StrCat("walk --input ", edges, " --output ", walks,
+                                              " --ids string --header no --num-walks 2 --walk-length 5"));
+  ASSERT_EQ(code, 0) << output;
+  const std::string text = ::gr::testing::ReadBytes(walks);
+  for (const char* name : {"alice", "bob", "carol", "dave", "e4c1-77"}) EXPECT_TRUE(Contains(text, name)) << text;
+  const std::string vectors = ::gr::testing::TempPath("people.vec");
+  for (const std::string format : {"text", "binary"}) {
+    const auto [embed_code, embed_output] = Graphrec(StrCat("embed --input ", edges, " --output ", vectors,
+                                                            " --ids string --header no --dimensions 4 --format ", format));
+    ASSERT_EQ(embed_code, 0) << embed_output;
+    // Read back by a command that reads vectors: the keys are the names.
+    const auto [export_code, exported] =
+        Graphrec(StrCat("export --embeddings ", vectors, " --what vectors --format word2vec --out ", vectors, ".txt"));
+    ASSERT_EQ(export_code, 0) << exported;
+    const std::string back = ::gr::testing::ReadBytes(vectors + ".txt");
+    EXPECT_EQ(back.substr(0, 4), "5 4\n");
+    EXPECT_TRUE(Contains(back, "\ne4c1-77 ")) << back;
+  }
+  // Statements the run cannot guess or keep are refused by name.
+  const auto [header_code, header_output] = Graphrec(StrCat("walk --input ", edges, " --output ", walks, " --ids string"));
+  EXPECT_EQ(header_code, 2) << header_output;
+  EXPECT_TRUE(Contains(header_output, "--header yes or --header no")) << header_output;
+  const auto [native_code, native_output] = Graphrec(
+      StrCat("embed --input ", edges, " --output ", vectors, " --ids string --header no --format native"));
+  EXPECT_EQ(native_code, 2) << native_output;
+  const auto [integer_code, integer_output] = Graphrec(StrCat("walk --input ", edges, " --output ", walks));
+  EXPECT_EQ(integer_code, 2) << integer_output;
+  EXPECT_TRUE(Contains(integer_output, "if the ids are strings, pass --ids string")) << integer_output;
+}
+
+TEST(StringIdsCliTest, AHeaderIsSkippedOnlyWhereTheCommandLineSays) {
+  const std::string edges = ::gr::testing::WriteTextFile("headed.txt", "7 8\n8 9\n");
+  const std::string walks = ::gr::testing::TempPath("headed.walks");
+  auto vertices = [&](const std::string& header) {
+    const auto [code, output] = Graphrec(StrCat("--json walk --input ", edges, " --output ", walks,
+                                                " --num-walks 1 --walk-length 1 --log-level warn --header ", header));
+    EXPECT_EQ(code, 0) << output;
+    return nlohmann::json::parse(output)["walks"].get<int>();
+  };
+  EXPECT_EQ(vertices("auto"), 3);
+  EXPECT_EQ(vertices("no"), 3);
+  EXPECT_EQ(vertices("yes"), 2) << "line 1 skipped: 8 and 9 remain";
+}
+
+}  // namespace
+}  // namespace gr

@@ -427,3 +427,53 @@ TEST(EdgeListGraphTest, ArraysGiveTheGraphTheirFileGives) {
 
 }  // namespace
 }  // namespace gr::graph
+
+namespace gr::graph {
+namespace {
+
+TEST(HeaderPolicyTest, LineOneIsAHeaderOnlyWhereThePolicySays) {
+  const std::string numeric = ::gr::testing::WriteTextFile("h-numeric.txt", "5 6\n6 7\n");
+  const std::string named = ::gr::testing::WriteTextFile("h-named.txt", "src dst\n6 7\n");
+  IngestReport report;
+  EXPECT_EQ(LoadEdgeList(numeric, true, {.header = HeaderPolicy::kAuto}, &report).following.num_edges(), 2u);
+  EXPECT_FALSE(report.files[0].header);
+  EXPECT_EQ(LoadEdgeList(numeric, true, {.header = HeaderPolicy::kYes}, &report).following.num_edges(), 1u);
+  EXPECT_TRUE(report.files[0].header) << "yes: skipped although it looks like data";
+  EXPECT_EQ(LoadEdgeList(named, true, {.header = HeaderPolicy::kAuto}, &report).following.num_edges(), 1u);
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadEdgeList(named, true, {.header = HeaderPolicy::kNo}); })
+                .find(":1: bad src 'src'"),
+            std::string::npos);
+  // A guessed header followed by more non-numeric ids: the error says what was guessed.
+  const std::string strings = ::gr::testing::WriteTextFile("h-strings.txt", "alice bob\nbob carol\n");
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadEdgeList(strings, true, {}); }).find("line 1 was taken as a header"),
+            std::string::npos);
+}
+
+TEST(StringIdsTest, NamesGetIdsInOrderOfFirstAppearance) {
+  const std::string path =
+      ::gr::testing::WriteTextFile("names.txt", "# people\nalice bob\nbob carol 2.5\nalice bob\ncarol carol\n");
+  std::vector<std::string> names;
+  IngestReport report;
+  const SocialGraph g = LoadEdgeListWithStringIds(path, /*directed=*/true, {.header = HeaderPolicy::kNo}, &names, &report);
+  EXPECT_EQ(names, (std::vector<std::string>{"alice", "bob", "carol"}));
+  EXPECT_EQ(g.num_accounts(), 3u);
+  EXPECT_EQ(g.following.num_edges(), 2u);  // a duplicate merged, a self-loop dropped
+  EXPECT_EQ(report.follow_duplicates_merged, 1u);
+  EXPECT_EQ(report.follow_self_loops_dropped, 1u);
+  EXPECT_EQ(report.files.at(0).records, 4u);
+  const VertexId bob = g.accounts.Find(1);
+  EXPECT_FLOAT_EQ(g.following.weights[g.following.Begin(bob)], 2.5f);
+  // The header must be stated; a header line is then skipped.
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadEdgeListWithStringIds(path, true, {}, &names); }).find("--header yes or"),
+            std::string::npos);
+  const std::string headed = ::gr::testing::WriteTextFile("names-h.txt", "from to\nx y\n");
+  LoadEdgeListWithStringIds(headed, false, {.header = HeaderPolicy::kYes}, &names);
+  EXPECT_EQ(names, (std::vector<std::string>{"x", "y"}));
+  const std::string bad = ::gr::testing::WriteTextFile("names-bad.txt", "x y z w\n");
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadEdgeListWithStringIds(bad, false, {.header = HeaderPolicy::kNo}, &names); })
+                .find("names-bad.txt:1: expected 2-3 fields"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace gr::graph
