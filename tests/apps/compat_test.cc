@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "core/error.h"
@@ -151,6 +152,29 @@ TEST(StringIdsCliTest, WalksAndVectorsAreKeyedByTheInputsStrings) {
   const auto [integer_code, integer_output] = Graphrec(StrCat("walk --input ", edges, " --output ", walks));
   EXPECT_EQ(integer_code, 2) << integer_output;
   EXPECT_TRUE(Contains(integer_output, "if the ids are strings, pass --ids string")) << integer_output;
+}
+
+TEST(StringIdsCliTest, VectorsWithStringKeysAreIndexedAndQueriedWithoutAGraph) {
+  const std::string edges = ::gr::testing::WriteTextFile("clubs.txt", "ann ben\nben cid\ncid ann\ndan eve\neve fay\nfay dan\n");
+  const std::string vectors = ::gr::testing::TempPath("clubs.vec");
+  ASSERT_EQ(Graphrec(StrCat("embed --input ", edges, " --output ", vectors, " --ids string --header no --dimensions 8 ",
+                            "--epochs 20 --workers 1")).first, 0);
+  const std::string index = ::gr::testing::TempPath("clubs-index");
+  const auto [index_code, index_output] = Graphrec(StrCat("index --embeddings ", vectors, " --out ", index, " --exact"));
+  ASSERT_EQ(index_code, 0) << index_output;
+  const auto [code, output] =
+      Graphrec(StrCat("--json recall --embeddings ", vectors, " --index ", index, " --key ann --k 2 --log-level warn"));
+  ASSERT_EQ(code, 0) << output;
+  const auto answer = nlohmann::json::parse(output);
+  EXPECT_EQ(answer["query"], "ann");
+  // Two triangles with no edge between them: ann's nearest are its own.
+  EXPECT_EQ(std::set<std::string>(answer["ids"].begin(), answer["ids"].end()), (std::set<std::string>{"ben", "cid"}))
+      << output;
+  const auto [posts_code, posts_output] =
+      Graphrec(StrCat("recall --embeddings ", vectors, " --index ", index, " --key ann --kind posts"));
+  EXPECT_EQ(posts_code, 2) << posts_output;
+  EXPECT_TRUE(Contains(posts_output, "--kind posts needs --graph")) << posts_output;
+  EXPECT_EQ(Graphrec(StrCat("recall --embeddings ", vectors, " --index ", index, " --key nobody")).first, 1);
 }
 
 TEST(StringIdsCliTest, AHeaderIsSkippedOnlyWhereTheCommandLineSays) {
