@@ -76,4 +76,11 @@ inline std::string Artifacts(const std::string& name) {
   return artifacts;
 }
 
+// artifacts/<the version CURRENT names>.
+inline std::string LiveVersionDir(const std::string& artifacts) {
+  std::string version = ReadBytes(artifacts + "/CURRENT");
+  while (!version.empty() && version.back() == '\n') version.pop_back();
+  return artifacts + "/" + version;
+}
+
 }  // namespace gr::testing

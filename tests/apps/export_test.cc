@@ -17,13 +17,9 @@ namespace {
 using ::gr::testing::Artifacts;
 using ::gr::testing::Contains;
 using ::gr::testing::Graphrec;
+using ::gr::testing::LiveVersionDir;
 using ::gr::testing::RunCommand;
 
-std::string LiveVersionDir(const std::string& artifacts) {
-  std::string version = ::gr::testing::ReadBytes(artifacts + "/CURRENT");
-  while (!version.empty() && version.back() == '\n') version.pop_back();
-  return artifacts + "/" + version;
-}
 
 TEST(ExportTest, PythonsHnswlibAnswersAsGraphrecRecallAndNumpyReadsTheVectors) {
   const std::string artifacts = Artifacts("export-artifacts");

@@ -54,9 +54,7 @@ TEST(ReportTest, EveryBatchWritesAReportWhoseChartsRenderInChromiumAndTheHistory
   while (std::getline(history, line)) lines += Contains(line, "\"version\"");
   EXPECT_EQ(lines, 3u) << "a line per run, although only two versions are kept";
 
-  std::string live = ::gr::testing::ReadBytes(artifacts + "/CURRENT");
-  live.erase(live.find_last_not_of('\n') + 1);
-  const std::string written = ::gr::testing::ReadBytes(artifacts + "/" + live + "/report.html");
+  const std::string written = ::gr::testing::ReadBytes(::gr::testing::LiveVersionDir(artifacts) + "/report.html");
   const std::string out = ::gr::testing::TempPath("report.html");
   const auto [code, output] = Graphrec(StrCat("report --artifacts ", artifacts, " --out ", out));
   ASSERT_EQ(code, 0) << output;
