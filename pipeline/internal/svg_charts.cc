@@ -136,6 +136,10 @@ std::string LineChart(const std::vector<Series>& series, const ChartOptions& o) 
   std::vector<double> xs, ys;
   for (const Series& s : series)
     for (const Point& p : s.points) xs.push_back(p.x), ys.push_back(p.y);
+  if (!o.x_tick_names.empty()) {  // categories: every one has its place, with or without a point
+    xs.push_back(0);
+    xs.push_back(static_cast<double>(o.x_tick_names.size() - 1));
+  }
   const Axis x = FitAxis(xs, o.log_x, kLeft, kWidth - kRight), y = FitAxis(ys, o.log_y, kHeight - kBottom, kTop);
   std::string svg = Open(o) + Frame(x, y, o, /*ticks=*/true);
   std::vector<std::string> names;
