@@ -27,13 +27,20 @@ __all__ = ["Error", "Graph", "Walks", "Vectors", "Index", "Version", "walk", "em
 class Graph:
     """A graph: accounts and follow edges (an edge list's vertices and edges)."""
 
-    def __init__(self, native):
+    def __init__(self, native, names=None):
         self._native = native
+        self.names = names  # with string ids: names[id] is vertex id's string
 
     @classmethod
-    def from_edge_list(cls, path, directed=False):
-        """Reads 'src dst [weight]' lines (whitespace, tab or comma; integer ids)."""
-        return cls(_graphrec.load_edge_list(os.fspath(path), directed))
+    def from_edge_list(cls, path, directed=False, ids="integer", header="auto"):
+        """Reads 'src dst [weight]' lines (whitespace, tab or comma). ids="string" takes any
+        strings without blanks (then say header="yes" or "no"); walks and vectors are keyed by them."""
+        if ids == "string":
+            native, names = _graphrec.load_edge_list_with_string_ids(os.fspath(path), directed, header)
+            return cls(native, names)
+        if ids != "integer":
+            raise ValueError(f"ids must be 'integer' or 'string', not {ids!r}")
+        return cls(_graphrec.load_edge_list(os.fspath(path), directed, header))
 
     @classmethod
     def from_snapshot(cls, path):
@@ -71,11 +78,12 @@ class Walks:
     tokens[offsets[i]:offsets[i+1]]); `keys[token]` is its text (an account id,
     or 'p' + a post id), as in graphrec walk's output."""
 
-    def __init__(self, native):
+    def __init__(self, native, names=None):
         self._native = native
         self.tokens = native.tokens
         self.offsets = native.offsets
-        self.keys = native.keys
+        # Account keys are their ids; with string ids, the names.
+        self.keys = [names[int(k)] for k in native.keys] if names is not None else native.keys
 
     def __len__(self):
         return len(self.offsets) - 1
@@ -101,7 +109,7 @@ def walk(graph, num_walks=10, walk_length=80, p=1.0, q=1.0, weighted=False, dire
     """Random walks over the graph (graphrec walk's engine). The same seed gives
     the same walks for any number of workers."""
     return Walks(_graphrec.walk(graph._native, *_walk_args(kind, num_walks, walk_length, p, q, weighted, direction,
-                                                            metapath, seed, workers)))
+                                                            metapath, seed, workers)), graph.names)
 
 
 class Vectors:
@@ -187,6 +195,8 @@ def embed(graph, dimensions=128, window_size=10, negatives=5, epochs=1, learning
     native = _graphrec.embed(graph._native, *_walk_args(kind, num_walks, walk_length, p, q, weighted, direction,
                                                         metapath, seed, workers),
                              dimensions, window_size, negatives, epochs, float(learning_rate), float(subsample))
+    if graph.names is not None:
+        native.name_rows(graph.names)
     return Vectors(native)
 
 

@@ -72,6 +72,13 @@ walk::WalkConfig MakeWalkConfig(const std::string& kind, uint32_t num_walks, uin
   return config;
 }
 
+graph::HeaderPolicy ParseHeader(const std::string& header) {
+  if (header == "auto") return graph::HeaderPolicy::kAuto;
+  if (header == "yes") return graph::HeaderPolicy::kYes;
+  if (header == "no") return graph::HeaderPolicy::kNo;
+  GR_THROW(ErrorCode::kInvalidArgument, "header must be auto, yes or no, not '", header, "'");
+}
+
 // Walks as one token array and offsets, keys as strings (accounts: the id,
 // posts: "p" + id), so metapath walks keep accounts and posts apart.
 struct Walks {
@@ -168,10 +175,21 @@ PYBIND11_MODULE(_graphrec, m) {
         return View(g, ids.data(), {static_cast<py::ssize_t>(ids.size())});
       });
 
-  m.def("load_edge_list", [](const std::string& path, bool directed) {
+  m.def("load_edge_list", [](const std::string& path, bool directed, const std::string& header) {
+    const graph::IngestConfig config{.header = ParseHeader(header)};
     py::gil_scoped_release release;
-    return std::make_shared<graph::SocialGraph>(graph::LoadEdgeList(path, directed, {}));
-  }, py::arg("path"), py::arg("directed"));
+    return std::make_shared<graph::SocialGraph>(graph::LoadEdgeList(path, directed, config));
+  }, py::arg("path"), py::arg("directed"), py::arg("header"));
+  m.def("load_edge_list_with_string_ids", [](const std::string& path, bool directed, const std::string& header) {
+    const graph::IngestConfig config{.header = ParseHeader(header)};
+    std::vector<std::string> names;
+    Graph g;
+    {
+      py::gil_scoped_release release;
+      g = std::make_shared<graph::SocialGraph>(graph::LoadEdgeListWithStringIds(path, directed, config, &names));
+    }
+    return py::make_tuple(g, names);
+  }, py::arg("path"), py::arg("directed"), py::arg("header"));
   m.def("load_snapshot", [](const std::string& path) {
     py::gil_scoped_release release;
     return std::make_shared<graph::SocialGraph>(graph::LoadSnapshot(path));
@@ -215,6 +233,16 @@ PYBIND11_MODULE(_graphrec, m) {
       })
       .def_property_readonly("has_output", [](const Table& t) { return t->output.rows() == t->rows(); })
       .def("input", [](const Table& t) { return Vectors(t, false); })
+      .def("name_rows", [](const Table& t, const std::vector<std::string>& names) {
+        // Keys from the graph's string ids: row r is names[ids[r]].
+        std::vector<std::string> rows;
+        rows.reserve(t->rows());
+        for (const ExternalId id : t->ids) {
+          if (id >= names.size()) throw py::value_error("an id without a name: " + std::to_string(id));
+          rows.push_back(names[id]);
+        }
+        t->names = std::move(rows);
+      })
       .def("output", [](const Table& t) { return Vectors(t, true); })
       .def("save", [](const Table& t, const std::string& path, const std::string& format) {
         py::gil_scoped_release release;

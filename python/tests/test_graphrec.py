@@ -58,6 +58,21 @@ def test_walks_match_the_walk_command_for_any_worker_count(tmp_path):
     assert [line.split() for line in out.read_text().splitlines()] == one.as_lists()
 
 
+def test_string_ids_key_walks_and_vectors(tmp_path):
+    path = tmp_path / "people.txt"
+    path.write_text("who whom\nann ben\nben cid\ncid ann\ndan eve\neve fay\nfay dan\n")
+    g = graphrec.Graph.from_edge_list(path, ids="string", header="yes")
+    assert g.names == ["ann", "ben", "cid", "dan", "eve", "fay"]
+    walks = graphrec.walk(g, num_walks=1, walk_length=4, workers=1)
+    assert set(walks.keys) == set(g.names) and all(len(w) == 4 for w in walks)
+    vectors = graphrec.embed(g, dimensions=8, epochs=20, workers=1)
+    assert {k for k, _ in vectors.most_similar("ann", topn=2)} == {"ben", "cid"}
+    vectors.save_word2vec_format(tmp_path / "people.vec")
+    assert graphrec.load_vectors(tmp_path / "people.vec").index_to_key == vectors.index_to_key
+    with pytest.raises(ValueError, match="--header yes or"):
+        graphrec.Graph.from_edge_list(path, ids="string")
+
+
 def test_word2vec_binary_round_trip(tmp_path):
     vectors = graphrec.embed(graphrec.Graph.from_edge_list(KARATE), dimensions=8, num_walks=1, workers=1)
     vectors.save_word2vec_format(tmp_path / "k.bin", binary=True)
