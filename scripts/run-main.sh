@@ -35,3 +35,4 @@ echo "== query rank --id $user (the 10 recalled posts, ranked by the multi-task 
 "${q[@]}" --json rank --id "$user" $posts
 echo "== query embeddings --id $user";        "${q[@]}" --json embeddings --id "$user" | cut -c1-200
 echo "== query stats";                        "${q[@]}" --json stats
+echo "== nightly report: artifacts/$(cat artifacts/CURRENT)/report.html (open it in a browser)"
