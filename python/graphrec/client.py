@@ -1,5 +1,7 @@
 """A client of graphrec's gRPC service (`graphrec serve`), over the stubs
 generated from proto/graphrec.proto when the package was built."""
+import time
+
 import grpc
 import numpy as np
 
@@ -83,6 +85,18 @@ class Client:
                      dwell_ms=e.get("dwell_ms", 0)) for e in events])
         response = self._call(self._stub.PushEvents, request, timeout)
         return response.first_sequence, response.count
+
+    def wait_until_loaded(self, timeout=30.0):
+        """Waits until the server answers (it is UNAVAILABLE while it loads its first
+        version); returns its ModelInfoResponse. Raises grpc.RpcError after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.model_info(timeout=max(0.1, min(self._timeout, deadline - time.monotonic())))
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.05)
 
     def model_info(self, timeout=None):
         """The live version's ModelInfoResponse (version, counts, manifest_json, live graph figures)."""

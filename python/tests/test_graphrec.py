@@ -137,7 +137,7 @@ def test_the_service_answers_python(artifacts, tmp_path):
         version = graphrec.open_version(artifacts)
         account = int(version.vectors.ids[3])
         with graphrec.Client(f"127.0.0.1:{port}") as client:
-            info = client.model_info()
+            info = client.wait_until_loaded()  # UNAVAILABLE while the server loads the version
             assert info.version == version.name
             ids, scores = client.similar_accounts(account, k=5)
             local, _ = version.index("accounts").search(version.vectors[account], k=6)
