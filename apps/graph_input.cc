@@ -12,13 +12,6 @@
 
 namespace gr::apps {
 
-graph::HeaderPolicy ParseHeaderPolicy(const std::string& value) {
-  if (value == "yes") return graph::HeaderPolicy::kYes;
-  if (value == "no") return graph::HeaderPolicy::kNo;
-  GR_CHECK(value == "auto", "--header takes auto, yes or no, not '", Excerpt(value), "'");
-  return graph::HeaderPolicy::kAuto;
-}
-
 graph::SocialGraph LoadGraphInput(const std::string& path, bool directed, const GraphInputOptions& options,
                                   std::vector<std::string>* names) {
   uint32_t magic = 0;

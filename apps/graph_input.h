@@ -17,8 +17,6 @@ struct GraphInputOptions {
   bool string_ids = false;
   graph::HeaderPolicy header = graph::HeaderPolicy::kAuto;
 };
-// "auto" / "yes" / "no" (the flag's values, checked by CLI11).
-graph::HeaderPolicy ParseHeaderPolicy(const std::string& value);
 
 // Reads `path` as a snapshot if it starts with the snapshot magic, else as an
 // edge list (directed or undirected). With string ids, *names receives each

@@ -96,7 +96,7 @@ void CheckDelimiter(const std::string& delimiter) {
 }  // namespace
 
 GraphInputOptions InputOptions(const WalkFlags& flags) {
-  return {.string_ids = flags.ids == "string", .header = ParseHeaderPolicy(flags.header)};
+  return {.string_ids = flags.ids == "string", .header = graph::ParseHeaderPolicy(flags.header)};
 }
 
 walk::WalkConfig ResolveWalkConfig(const WalkFlags& flags) {

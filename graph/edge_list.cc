@@ -112,6 +112,13 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
   return BuildEdgeListGraph(std::move(edges), directed, config, rep, start);
 }
 
+HeaderPolicy ParseHeaderPolicy(std::string_view value) {
+  if (value == "yes") return HeaderPolicy::kYes;
+  if (value == "no") return HeaderPolicy::kNo;
+  if (value != "auto") GR_THROW(ErrorCode::kInvalidArgument, "header must be auto, yes or no, not '", Excerpt(value), "'");
+  return HeaderPolicy::kAuto;
+}
+
 SocialGraph LoadEdgeListWithStringIds(const std::string& path, bool directed, const IngestConfig& config,
                                       std::vector<std::string>* names, IngestReport* report) {
   config.Validate();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/bulk_vector.h"
@@ -27,6 +28,9 @@ enum class DuplicatePolicy { kSum, kMax, kKeep };
 // Line 1 of a text file: kAuto = a header when its first field is not an
 // unsigned integer; kYes = always a header (skipped); kNo = always data.
 enum class HeaderPolicy { kAuto, kYes, kNo };
+// "auto", "yes" or "no" (command-line and Python spelling); throws
+// kInvalidArgument naming the value otherwise.
+HeaderPolicy ParseHeaderPolicy(std::string_view value);
 
 struct IngestConfig {
   // Skip (and count) malformed lines instead of failing on the first one.

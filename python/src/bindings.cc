@@ -72,13 +72,6 @@ walk::WalkConfig MakeWalkConfig(const std::string& kind, uint32_t num_walks, uin
   return config;
 }
 
-graph::HeaderPolicy ParseHeader(const std::string& header) {
-  if (header == "auto") return graph::HeaderPolicy::kAuto;
-  if (header == "yes") return graph::HeaderPolicy::kYes;
-  if (header == "no") return graph::HeaderPolicy::kNo;
-  GR_THROW(ErrorCode::kInvalidArgument, "header must be auto, yes or no, not '", header, "'");
-}
-
 // Walks as one token array and offsets, keys as strings (accounts: the id,
 // posts: "p" + id), so metapath walks keep accounts and posts apart.
 struct Walks {
@@ -176,12 +169,12 @@ PYBIND11_MODULE(_graphrec, m) {
       });
 
   m.def("load_edge_list", [](const std::string& path, bool directed, const std::string& header) {
-    const graph::IngestConfig config{.header = ParseHeader(header)};
+    const graph::IngestConfig config{.header = graph::ParseHeaderPolicy(header)};
     py::gil_scoped_release release;
     return std::make_shared<graph::SocialGraph>(graph::LoadEdgeList(path, directed, config));
   }, py::arg("path"), py::arg("directed"), py::arg("header"));
   m.def("load_edge_list_with_string_ids", [](const std::string& path, bool directed, const std::string& header) {
-    const graph::IngestConfig config{.header = ParseHeader(header)};
+    const graph::IngestConfig config{.header = graph::ParseHeaderPolicy(header)};
     std::vector<std::string> names;
     Graph g;
     {
