@@ -32,6 +32,7 @@ void AddGenerateCommand(CLI::App& app) {
   cmd->add_option("--comment-rate", cfg->comment_rate, "P(comment | click) at full topic affinity")->capture_default_str();
   cmd->add_option("--repost-rate", cfg->repost_rate, "P(repost | click) at full topic affinity")->capture_default_str();
   cmd->add_option("--impressions-per-account", cfg->impressions_per_account, "ranker training rows per account")->capture_default_str();
+  cmd->add_option("--video-share", cfg->video_share, "share of posts that are videos (impressions record their length and completion)")->capture_default_str();
   cmd->add_flag("--gzip", cfg->gzip, "write .tsv.gz files");
   cmd->add_option("--threads", cfg->threads, "threads, 0 = all cores (output does not depend on it)")->capture_default_str();
   cmd->callback([cfg, out] {
@@ -42,7 +43,9 @@ void AddGenerateCommand(CLI::App& app) {
                  {"celebrities", summary.celebrities}, {"posts", summary.posts}, {"follows", summary.follows},
                  {"interactions", summary.interactions}, {"impressions", summary.impressions},
                  {"clicked_impressions", summary.clicked_impressions},
-                 {"interacted_impressions", summary.interacted_impressions}, {"seconds", summary.seconds}});
+                 {"interacted_impressions", summary.interacted_impressions},
+                 {"negative_impressions", summary.negative_impressions}, {"profile_visits", summary.profile_visits},
+                 {"completed_videos", summary.completed_videos}, {"seconds", summary.seconds}});
     } else {
       std::fputs(summary.ToText().c_str(), stdout);
     }

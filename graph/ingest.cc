@@ -314,12 +314,23 @@ std::vector<Impression> ReadImpressions(const std::string& path, const IngestCon
     }
     return StrCat("bad ", what, " '", Excerpt(field), "' (expected 0 or 1)");
   };
+  // The optional outcomes may be '-' where the source did not record them.
+  const auto optional_flag = [&](std::string_view field, const char* what, uint8_t* out) -> LineError {
+    if (field == "-") {
+      *out = kUnobservedOutcome;
+      return {};
+    }
+    return flag(field, what, out);
+  };
   return internal::ParseFile<Impression, std::vector<Impression>>(
       path, config, report, [&](const std::string_view* f, size_t n, Impression* r) -> LineError {
-        if (auto e = CheckFieldCount(
-                n, 6, 6, "account_id, post_id, timestamp, clicked, interacted, dwell_ms");
+        if (auto e = CheckFieldCount(n, 6, 10,
+                                     "account_id, post_id, timestamp, clicked, interacted, dwell_ms[, negative, "
+                                     "profile_visit, video_ms, completed]");
             !e.empty())
           return e;
+        if (n != 6 && n != 10)
+          return StrCat(n, " fields: expected 6 (account_id .. dwell_ms) or 10 (+ negative, profile_visit, video_ms, completed)");
         if (auto e = ParseId(f[0], "account_id", &r->account); !e.empty()) return e;
         if (auto e = ParseId(f[1], "post_id", &r->post); !e.empty()) return e;
         if (auto e = ParseTime(f[2], &r->time); !e.empty()) return e;
@@ -329,6 +340,15 @@ std::vector<Impression> ReadImpressions(const std::string& path, const IngestCon
         if (!ParseU64(f[5], &dwell) || dwell > UINT32_MAX)
           return StrCat("bad dwell_ms '", Excerpt(f[5]), "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
         r->dwell_ms = static_cast<uint32_t>(dwell);
+        if (n == 6) return {};
+        if (auto e = optional_flag(f[6], "negative", &r->negative); !e.empty()) return e;
+        if (auto e = optional_flag(f[7], "profile_visit", &r->profile_visit); !e.empty()) return e;
+        uint64_t video = 0;
+        if (!ParseU64(f[8], &video) || video > UINT32_MAX)
+          return StrCat("bad video_ms '", Excerpt(f[8]), "' (expected milliseconds, 0 = not a video)");
+        r->video_ms = static_cast<uint32_t>(video);
+        if (auto e = optional_flag(f[9], "completed", &r->completed); !e.empty()) return e;
+        if (!r->clicked || r->video_ms == 0) r->completed = kUnobservedOutcome;  // only clicked videos complete
         return {};
       });
 }

@@ -151,6 +151,8 @@ BulkVector<PostRecord> ReadPosts(const std::string& path, const IngestConfig& co
 
 // One row of the impressions file (ranker training data): a post shown to an
 // account at `time`, and what the account did with it.
+inline constexpr uint8_t kUnobservedOutcome = 255;
+
 struct Impression {
   ExternalId account = 0;
   ExternalId post = 0;
@@ -158,12 +160,19 @@ struct Impression {
   uint8_t clicked = 0;     // 0 or 1
   uint8_t interacted = 0;  // 0 or 1 (like, comment, repost, ...)
   uint32_t dwell_ms = 0;   // 0 when not clicked
+  // Optional columns (older files have none): kUnobservedOutcome when absent.
+  uint8_t negative = kUnobservedOutcome;       // "not interested" / hide: 0 or 1
+  uint8_t profile_visit = kUnobservedOutcome;  // visited the author's profile: 0 or 1
+  uint32_t video_ms = 0;                       // the post's video length; 0 = not a video
+  uint8_t completed = kUnobservedOutcome;      // clicked videos: watched to the end, 0 or 1
 };
 
-// Reads "account_id, post_id, timestamp, clicked, interacted, dwell_ms" rows
-// (DESIGN.md), in file order, with the same file handling and bad-line policy
-// as Ingest (config.skip_bad_lines, threads, block_bytes). clicked and
-// interacted must be 0 or 1.
+// Reads "account_id, post_id, timestamp, clicked, interacted, dwell_ms[,
+// negative, profile_visit, video_ms, completed]" rows (DESIGN.md), in file
+// order, with the same file handling and bad-line policy as Ingest
+// (config.skip_bad_lines, threads, block_bytes). The flags must be 0 or 1 (the
+// optional outcomes may be "-": not recorded);
+// completed is kept for clicked videos only (unobserved elsewhere).
 std::vector<Impression> ReadImpressions(const std::string& path, const IngestConfig& config,
                                         FileReport* report = nullptr);
 

@@ -27,7 +27,8 @@ using internal::TextOut;
 
 // Independent random streams per entity.
 enum Stream : uint64_t { kAccountStream = 1, kPostCountStream, kPostStream, kFollowStream,
-                         kReciprocityStream, kInteractionStream, kImpressionStream };
+                         kReciprocityStream, kInteractionStream, kImpressionStream, kMediaStream,
+                         kOutcomeStream };
 
 constexpr uint64_t kIdMask = (uint64_t{1} << 48) - 1;
 constexpr int kInterests = 3;
@@ -48,6 +49,7 @@ struct Post {
   uint16_t topic;
   uint32_t time;
   float quality;  // drives how often it is shown and clicked
+  uint32_t video_ms;  // 0: not a video
 };
 
 double Normal(Rng& rng) {  // Box-Muller, one value
@@ -177,6 +179,11 @@ void MakePosts(World& w) {
       post.topic = rng.UniformDouble() < 0.8 ? a.topics[0] : w.SampleInterest(a, rng);
       post.time = static_cast<uint32_t>(cfg.start_time + static_cast<int64_t>(rng.UniformDouble() * cfg.days * kDay));
       post.quality = static_cast<float>(std::exp(0.6 * Normal(rng)) * std::sqrt(a.popularity));
+      // Media from a stream of its own, so adding it left the other draws as they were.
+      Rng media = Rng::ForItem(cfg.seed, kMediaStream, p);
+      post.video_ms = media.UniformDouble() < cfg.video_share
+                          ? static_cast<uint32_t>(std::min(6e5, 1000.0 * std::exp(std::log(45.0) + 0.8 * Normal(media))))
+                          : 0;
     }
   });
 }
@@ -267,6 +274,7 @@ void MakeFollows(World& w) {
 struct AccountOutput {
   std::string follows, interactions, impressions;
   uint64_t num_follows = 0, num_interactions = 0, num_impressions = 0, clicked = 0, interacted = 0;
+  uint64_t negatives = 0, profile_visits = 0, completions = 0;
 };
 
 // Follows of account i (plus follow-backs it triggers), its interactions and
@@ -347,6 +355,9 @@ void MakeAccountRows(const World& w, uint64_t i, AccountOutput& out) {
   }
 
   rng = Rng::ForItem(cfg.seed, kImpressionStream, i);
+  // The sparse outcomes draw from a stream of their own, so adding them left
+  // clicks, interactions and dwell as they were.
+  Rng outcome_rng = Rng::ForItem(cfg.seed, kOutcomeStream, i);
   for (uint32_t k = 0; k < cfg.impressions_per_account; ++k) {
     const uint32_t p = sample_post(rng, 0.35, 0.3);
     const Post& post = w.posts[p];
@@ -358,8 +369,24 @@ void MakeAccountRows(const World& w, uint64_t i, AccountOutput& out) {
     const bool clicked = rng.UniformDouble() < p_click;
     const bool interacted = clicked && rng.UniformDouble() < Sigmoid(-3.2 + 3.0 * affinity + 0.7 * follows_author);
     const uint64_t dwell = clicked ? static_cast<uint64_t>(std::exp(std::log(6000.0) + affinity + 0.8 * Normal(rng))) : 0;
-    AppendRow(out.impressions, me, PostExternalId(p), static_cast<uint64_t>(t), clicked, interacted, dwell);
+    // Negative feedback: mostly on unclicked posts off the account's topics from authors it does not follow.
+    const double p_negative = clicked ? 0.005
+                                      : Sigmoid(-3.4 + 2.5 * (1.0 - affinity) - 2.0 * follows_author -
+                                                0.5 * std::log(post.quality));
+    const bool negative = outcome_rng.UniformDouble() < p_negative;
+    // Profile visits: clicks on on-topic posts from authors the account does not follow yet.
+    const double p_visit = Sigmoid(-6.0 + 3.5 * clicked + 2.5 * affinity - 1.5 * follows_author);
+    const bool visited = outcome_rng.UniformDouble() < p_visit;
+    // Completion of a clicked video: on-topic and short videos are watched to the end.
+    const double p_complete =
+        Sigmoid(-0.3 + 2.5 * affinity - 0.9 * std::log(std::max(1.0, post.video_ms / 45000.0)) + 0.5 * follows_author);
+    const bool completed = clicked && post.video_ms > 0 && outcome_rng.UniformDouble() < p_complete;
+    AppendRow(out.impressions, me, PostExternalId(p), static_cast<uint64_t>(t), clicked, interacted, dwell, negative,
+              visited, post.video_ms, completed);
     ++out.num_impressions;
+    out.negatives += negative;
+    out.profile_visits += visited;
+    out.completions += completed;
     out.clicked += clicked;
     out.interacted += interacted;
   }
@@ -369,29 +396,6 @@ void MakeAccountRows(const World& w, uint64_t i, AccountOutput& out) {
 
 uint64_t AccountExternalId(uint64_t index) {
   return ((index + 1) * 0x9E3779B97F4A7C15ULL) & kIdMask;
-}
-
-void WorldConfig::Validate() const {
-  GR_CHECK(accounts >= 10 && accounts < (uint64_t{1} << 32) - 1, "accounts must be in [10, 2^32-2], got ", accounts);
-  GR_CHECK(topics >= 2 && topics <= 65535, "topics must be in [2, 65535], got ", topics);
-  GR_CHECK(days >= 1 && days <= 3650, "days must be in [1, 3650], got ", days);
-  GR_CHECK(start_time > 365 * 86400 && start_time + days * 86400LL < UINT32_MAX,
-           "start_time must be Unix seconds between 1971 and 2106, got ", start_time);
-  GR_CHECK(author_share > 0 && author_share <= 1, "author_share must be in (0, 1], got ", author_share);
-  GR_CHECK(celebrity_share >= 0 && celebrity_share < 1, "celebrity_share must be in [0, 1), got ", celebrity_share);
-  GR_CHECK(celebrity_boost >= 1, "celebrity_boost must be >= 1, got ", celebrity_boost);
-  GR_CHECK(mean_follows > 0, "mean_follows must be > 0, got ", mean_follows);
-  GR_CHECK(follow_sigma >= 0 && follow_sigma <= 3, "follow_sigma must be in [0, 3], got ", follow_sigma);
-  GR_CHECK(topic_follow_share >= 0 && random_follow_share >= 0 &&
-               topic_follow_share + random_follow_share <= 1,
-           "topic_follow_share + random_follow_share must be in [0, 1], got ", topic_follow_share,
-           " + ", random_follow_share);
-  GR_CHECK(reciprocity >= 0 && reciprocity <= 1, "reciprocity must be in [0, 1], got ", reciprocity);
-  GR_CHECK(posts_per_author_day > 0, "posts_per_author_day must be > 0, got ", posts_per_author_day);
-  GR_CHECK(clicks_per_account_day >= 0, "clicks_per_account_day must be >= 0, got ", clicks_per_account_day);
-  for (double rate : {like_rate, comment_rate, repost_rate})
-    GR_CHECK(rate >= 0 && rate <= 1, "like/comment/repost rates must be in [0, 1], got ", rate);
-  GR_CHECK(threads >= 0, "threads must be >= 0, got ", threads);
 }
 
 WorldSummary GenerateWorld(const WorldConfig& cfg, const std::string& out_dir) {
@@ -449,7 +453,8 @@ WorldSummary GenerateWorld(const WorldConfig& cfg, const std::string& out_dir) {
       impressions(path(kImpressionsFile), cfg.gzip);
   follows.Write("follower_id\tfollowee_id\ttimestamp\n");
   interactions.Write("account_id\tpost_id\ttype\ttimestamp\tdwell_ms\n");
-  impressions.Write("account_id\tpost_id\ttimestamp\tclicked\tinteracted\tdwell_ms\n");
+  impressions.Write(
+      "account_id\tpost_id\ttimestamp\tclicked\tinteracted\tdwell_ms\tnegative\tprofile_visit\tvideo_ms\tcompleted\n");
   std::vector<AccountOutput> block(kBlockAccounts);
   for (uint64_t first = 0; first < cfg.accounts; first += kBlockAccounts) {
     const uint64_t count = std::min(kBlockAccounts, cfg.accounts - first);
@@ -466,6 +471,9 @@ WorldSummary GenerateWorld(const WorldConfig& cfg, const std::string& out_dir) {
       summary.impressions += block[k].num_impressions;
       summary.clicked_impressions += block[k].clicked;
       summary.interacted_impressions += block[k].interacted;
+      summary.negative_impressions += block[k].negatives;
+      summary.profile_visits += block[k].profile_visits;
+      summary.completed_videos += block[k].completions;
     }
   }
   follows.Commit();
@@ -473,13 +481,6 @@ WorldSummary GenerateWorld(const WorldConfig& cfg, const std::string& out_dir) {
   impressions.Commit();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
-}
-
-std::string WorldSummary::ToText() const {
-  return StrCat("accounts: ", accounts, " (authors ", authors, ", celebrities ", celebrities,
-                ")\nposts: ", posts, "\nfollow lines: ", follows, "\ninteraction lines: ", interactions,
-                "\nimpressions: ", impressions, " (clicked ", clicked_impressions, ", interacted ",
-                interacted_impressions, ")\ngeneration took ", seconds, " s\n");
 }
 
 }  // namespace gr::synth

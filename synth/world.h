@@ -34,6 +34,7 @@ struct WorldConfig {
   double comment_rate = 0.04;         // P(comment | click) at full affinity, [0, 1]
   double repost_rate = 0.03;          // P(repost | click) at full affinity, [0, 1]
   uint32_t impressions_per_account = 20;  // ranker training rows per account
+  double video_share = 0.3;           // share of posts that are videos, [0, 1]
   bool gzip = false;                  // write .tsv.gz instead of .tsv
   uint64_t seed = 1;
   int threads = 0;                    // 0 = all cores; output does not depend on it
@@ -53,6 +54,7 @@ struct WorldSummary {
   uint64_t accounts = 0, authors = 0, celebrities = 0, posts = 0;
   uint64_t follows = 0, interactions = 0, impressions = 0;
   uint64_t clicked_impressions = 0, interacted_impressions = 0;
+  uint64_t negative_impressions = 0, profile_visits = 0, completed_videos = 0;
   double seconds = 0;
   std::string ToText() const;
 };

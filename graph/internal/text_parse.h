@@ -21,7 +21,7 @@
 
 namespace gr::graph::internal {
 
-inline constexpr size_t kMaxFields = 8;
+inline constexpr size_t kMaxFields = 12;
 
 // Splits `line` on tabs or commas; a line with neither is split on runs of
 // spaces. Returns the field count (kMaxFields + 1 when there are more).

@@ -113,16 +113,24 @@ TEST(WorldTest, ImpressionLabelsAreSparseAndSignalBearing) {
   std::ifstream in(FileIn(dir, kImpressionsFile));
   std::string header;
   std::getline(in, header);
-  EXPECT_EQ(header, "account_id\tpost_id\ttimestamp\tclicked\tinteracted\tdwell_ms");
-  uint64_t account, post, time, dwell;
-  int clicked, interacted;
-  uint64_t rows = 0, clicks = 0, interactions = 0, bad_dwell = 0;
-  while (in >> account >> post >> time >> clicked >> interacted >> dwell) {
+  EXPECT_EQ(header,
+            "account_id\tpost_id\ttimestamp\tclicked\tinteracted\tdwell_ms\tnegative\tprofile_visit\tvideo_ms\tcompleted");
+  uint64_t account, post, time, dwell, video_ms;
+  int clicked, interacted, negative, visited, completed;
+  uint64_t rows = 0, clicks = 0, interactions = 0, bad_dwell = 0, negatives = 0, visits = 0, videos_clicked = 0,
+           completions = 0, negatives_clicked = 0;
+  while (in >> account >> post >> time >> clicked >> interacted >> dwell >> negative >> visited >> video_ms >> completed) {
     ++rows;
     clicks += clicked;
     interactions += interacted;
     bad_dwell += (clicked == 0) != (dwell == 0);
     EXPECT_TRUE(!interacted || clicked);
+    EXPECT_TRUE(!completed || (clicked && video_ms > 0)) << "only clicked videos complete";
+    negatives += negative;
+    negatives_clicked += negative && clicked;
+    visits += visited;
+    videos_clicked += clicked && video_ms > 0;
+    completions += completed;
   }
   EXPECT_EQ(rows, config.accounts * config.impressions_per_account);
   EXPECT_EQ(bad_dwell, 0u);
@@ -130,6 +138,15 @@ TEST(WorldTest, ImpressionLabelsAreSparseAndSignalBearing) {
   EXPECT_GT(ctr, 0.1);
   EXPECT_LT(ctr, 0.6);
   EXPECT_LT(interactions, clicks / 2) << "interaction labels should be sparse";
+  // The sparse tasks: a few percent of impressions, negative feedback mostly on unclicked posts.
+  EXPECT_GT(negatives, rows / 200);
+  EXPECT_LT(negatives, rows / 10);
+  EXPECT_LT(negatives_clicked * 10, negatives);
+  EXPECT_GT(visits, rows / 500);
+  EXPECT_LT(visits, rows / 10);
+  EXPECT_GT(videos_clicked, clicks / 10) << "about 30 % of posts are videos";
+  EXPECT_GT(completions, videos_clicked / 5);
+  EXPECT_LT(completions, videos_clicked);
   EXPECT_GT(interactions, 0u);
 }
 
