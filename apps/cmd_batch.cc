@@ -108,7 +108,7 @@ void AddBatchCommand(CLI::App& app) {
                   "validation and test impressions each sampled down to this many (0 = all)")->capture_default_str();
   cmd->add_option("--ranker-test-days", c.ranker_test_days, "last days the ranker is scored and gated on")
       ->capture_default_str();
-  cmd->add_option("--ranker-validation-days", c.ranker_validation_days, "days before them that tune the fusion weights")
+  cmd->add_option("--ranker-validation-days", c.ranker_validation_days, "days before them that tune the fusion weights (the newest, with 2 or more, guards the search)")
       ->capture_default_str();
   cmd->add_option("--min-ranker-auc", c.min_ranker_click_auc, "gate: ranker click AUC on the test days")
       ->capture_default_str();

@@ -56,8 +56,9 @@ std::vector<graph::Impression> ReadImpressionFile(const std::string& path, bool 
 
 struct TrainArgs {
   RankInputs in;
-  std::string impressions, output, features = "all", architecture = "mmoe";
-  uint32_t test_days = 1, validation_days = 1;
+  std::string impressions, output, features = "all", architecture = "mmoe", fusion_search = "cem";
+  std::vector<std::string> alpha, beta, task_weights;
+  uint32_t test_days = 1, validation_days = 2;
   bool no_fusion_search = false, skip_bad_lines = false;
   uint64_t seed = 1;
   ranking::RankerConfig config;
@@ -66,10 +67,17 @@ struct TrainArgs {
 void RunRankTrain(TrainArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const auto architecture = ranking::ParseArchitecture(args.architecture);
-  GR_CHECK(architecture.has_value(), "--architecture must be mmoe, shared-bottom or single-task, got '",
+  GR_CHECK(architecture.has_value(), "--architecture must be ", ranking::ArchitectureNames(), ", got '",
            Excerpt(args.architecture), "'");
   ranking::RankerConfig& config = args.config;
   config.model.architecture = *architecture;
+  if (!args.alpha.empty()) ranking::FusionWeights::ParseInto(args.alpha, "--alpha", config.fusion.alpha);
+  if (!args.beta.empty()) ranking::FusionWeights::ParseInto(args.beta, "--beta", config.fusion.beta);
+  if (!args.task_weights.empty())
+    ranking::FusionWeights::ParseInto(args.task_weights, "--task-weights", config.model.task_weights);
+  GR_CHECK(args.fusion_search == "cem" || args.fusion_search == "es",
+           "--fusion-search must be cem or es, got '", Excerpt(args.fusion_search), "'");
+  config.search.method = args.fusion_search == "es" ? ranking::FusionMethod::kEs : ranking::FusionMethod::kCem;
   config.features.groups = ranking::ParseFeatureGroups(args.features);
   config.model.threads = args.in.workers;
   config.search_fusion = !args.no_fusion_search;
@@ -83,8 +91,12 @@ void RunRankTrain(TrainArgs& args) {
   const std::vector<graph::Impression> impressions =
       ReadImpressionFile(args.impressions, args.skip_bad_lines, args.in.workers);
   const ranking::TimeSplit split = ranking::SplitByTime(impressions, args.test_days, args.validation_days);
-  spdlog::info("split by time: train {} (before {}), validation {}, test {} (from {})", split.train.size(),
-               split.validation_start, split.validation.size(), split.test.size(), split.test_start);
+  spdlog::info("split by time: train {} (before {}), validation {} ({} days), test {} (from {})", split.train.size(),
+               split.validation_start, split.validation.size(), split.validation_days, split.test.size(),
+               split.test_start);
+  if (split.validation_days < args.validation_days)
+    spdlog::warn("the impressions span too few days for {} validation days; used {}", args.validation_days,
+                 split.validation_days);
   const ranking::FeatureSource features(loaded.g, loaded.table, config.features, {}, args.in.workers);
   ranking::RankerTrainReport report;
   const ranking::Ranker ranker = ranking::Ranker::Train(features, split.train, split.validation, config, &report);
@@ -161,15 +173,20 @@ void RunRank(const RankArgs& args) {
     for (const auto& r : ranked)
       out["results"].push_back({{"post", JsonId(r.post)}, {"fused", r.fused}, {"click", r.scores[ranking::kClickTask]},
                                 {"interaction", r.scores[ranking::kInteractionTask]},
-                                {"dwell_seconds", r.scores[ranking::kDwellTask]}});
+                                {"dwell_seconds", r.scores[ranking::kDwellTask]},
+                                {"negative", r.scores[ranking::kNegativeTask]},
+                                {"profile_visit", r.scores[ranking::kProfileVisitTask]},
+                                {"completion", r.scores[ranking::kCompletionTask]}});
     PrintJson(out);
     return;
   }
-  std::printf("# account %llu at %u; fused = %s\n# post\tfused\tclick\tinteraction\tdwell_s\n",
+  std::printf("# account %llu at %u; fused = %s\n# post\tfused\tclick\tinteraction\tdwell_s\tnegative\tprofile_visit\tcompletion\n",
               static_cast<unsigned long long>(args.account), time, ranker.fusion().ToText().c_str());
   for (const auto& r : ranked)
-    std::printf("p%llu\t%.6g\t%.4f\t%.4f\t%.1f\n", static_cast<unsigned long long>(r.post), r.fused,
-                r.scores[ranking::kClickTask], r.scores[ranking::kInteractionTask], r.scores[ranking::kDwellTask]);
+    std::printf("p%llu\t%.6g\t%.4f\t%.4f\t%.1f\t%.4f\t%.4f\t%.4f\n", static_cast<unsigned long long>(r.post), r.fused,
+                r.scores[ranking::kClickTask], r.scores[ranking::kInteractionTask], r.scores[ranking::kDwellTask],
+                r.scores[ranking::kNegativeTask], r.scores[ranking::kProfileVisitTask],
+                r.scores[ranking::kCompletionTask]);
 }
 
 }  // namespace
@@ -178,19 +195,27 @@ void AddRankCommands(CLI::App& app) {
   {
     auto args = std::make_shared<TrainArgs>();
     CLI::App* cmd = app.add_subcommand(
-        "rank-train", "Train the multi-task ranker (click, interaction, dwell) on impressions split by time; "
+        "rank-train", "Train the multi-task ranker (click, interaction, dwell, negative feedback, profile visit, "
+                      "video completion) on impressions split by time; "
                       "prints the held-out test days' metrics");
     AddInputFlags(cmd, args->in);
-    cmd->add_option("--impressions", args->impressions, "impressions file (account_id, post_id, timestamp, clicked, interacted, dwell_ms)")->required();
+    cmd->add_option("--impressions", args->impressions, "impressions file (account_id, post_id, timestamp, clicked, interacted, dwell_ms[, negative, profile_visit, video_ms, completed])")->required();
     cmd->add_option("--output", args->output, "ranker file to write (ranker.bin)")->required();
     cmd->add_option("--test-days", args->test_days, "last days held out for the test metrics")->capture_default_str();
-    cmd->add_option("--validation-days", args->validation_days, "days before the test days that tune the fusion weights (0 = none)")->capture_default_str();
+    cmd->add_option("--validation-days", args->validation_days, "days before the test days that tune the fusion weights (0 = none; with 2 or more the newest is held out to guard the search)")->capture_default_str();
     cmd->add_option("--features", args->features, "feature groups: all, or a list of counters,social,similarity,embeddings,clusters")->capture_default_str();
     cmd->add_option("--clusters", args->config.features.clusters, "k of the k-means cluster-id feature")->capture_default_str();
     cmd->add_option("--kmeans-iterations", args->config.features.kmeans_iterations, "k-means iterations")->capture_default_str();
-    cmd->add_option("--architecture", args->architecture, "mmoe, shared-bottom or single-task")->capture_default_str();
+    cmd->add_option("--architecture", args->architecture, ranking::ArchitectureNames())->capture_default_str();
     ranking::ModelConfig& m = args->config.model;
-    cmd->add_option("--experts", m.experts, "MMoE experts")->capture_default_str();
+    cmd->add_option("--experts", m.experts, "experts (PLE: shared experts per level)")->capture_default_str();
+    cmd->add_option("--task-experts", m.task_experts, "PLE: each task's own experts per level")->capture_default_str();
+    cmd->add_option("--levels", m.levels, "PLE: CGC levels; SNR: expert layers")->capture_default_str();
+    cmd->add_option("--sparsity", m.sparsity, "SNR: L0 penalty per routing connection")->capture_default_str();
+    cmd->add_option("--task-weights", args->task_weights,
+                    "loss weight per task: 6 numbers (click interaction dwell negative profile_visit completion) or task=value entries (default 1 each)");
+    cmd->add_flag("--uncertainty-weighting", m.uncertainty_weighting,
+                  "learn each task's loss weight (Kendall et al.: exp(-s) * loss + s) instead of --task-weights");
     cmd->add_option("--expert-units", m.expert_units, "ReLU units per expert")->capture_default_str();
     cmd->add_option("--tower-units", m.tower_units, "ReLU units per task tower")->capture_default_str();
     cmd->add_option("--cluster-dim", m.cluster_dim, "width of the learned cluster-id embedding")->capture_default_str();
@@ -199,13 +224,28 @@ void AddRankCommands(CLI::App& app) {
     cmd->add_option("--learning-rate", m.learning_rate, "Adam learning rate")->capture_default_str();
     cmd->add_option("--l2", m.l2, "weight decay")->capture_default_str();
     cmd->add_option("--seed", args->seed, "seed of k-means, initialisation, shuffling and the fusion search")->capture_default_str();
-    ranking::FusionWeights& f = args->config.fusion;
-    cmd->add_option("--alpha", f.alpha, "fusion alpha per task (click interaction dwell); the search's start")->expected(3)->capture_default_str();
-    cmd->add_option("--beta", f.beta, "fusion beta per task (click interaction dwell); the search's start")->expected(3)->capture_default_str();
+    const ranking::FusionWeights defaults;
+    const auto listed = [](const std::array<float, ranking::kNumTasks>& v) {
+      std::string text;
+      for (int t = 0; t < ranking::kNumTasks; ++t) text += StrCat(t ? " " : "", ranking::TaskName(t), "=", v[t]);
+      return text;
+    };
+    cmd->add_option("--alpha", args->alpha,
+                    StrCat("fusion alpha per task, the search's start: 6 numbers in task order or task=value entries [",
+                           listed(defaults.alpha), "]"));
+    cmd->add_option("--beta", args->beta,
+                    StrCat("fusion beta per task (0 leaves a task out), the search's start: 6 numbers or task=value entries [",
+                           listed(defaults.beta), "]"));
+    cmd->add_option("--fusion-search", args->fusion_search,
+                    "how to tune the fusion on the validation days: cem (cross-entropy method) or es (evolution strategy); "
+                    "the newest validation day guards it")->capture_default_str();
     cmd->add_flag("--no-fusion-search", args->no_fusion_search, "keep --alpha/--beta instead of searching them on the validation days");
     ranking::FusionObjective& o = args->config.objective;
     cmd->add_option("--interaction-weight", o.interaction_weight, "objective: value of an interaction (a click is 1)")->capture_default_str();
     cmd->add_option("--dwell-weight", o.dwell_weight, "objective: value of a minute of dwell")->capture_default_str();
+    cmd->add_option("--negative-weight", o.negative_weight, "objective: cost of a negative feedback")->capture_default_str();
+    cmd->add_option("--profile-visit-weight", o.profile_visit_weight, "objective: value of a profile visit")->capture_default_str();
+    cmd->add_option("--completion-weight", o.completion_weight, "objective: value of a completed video")->capture_default_str();
     cmd->add_option("--top-fraction", o.top_fraction, "objective: share of each account's impressions ranked first that counts")->capture_default_str();
     cmd->add_flag("--skip-bad-lines", args->skip_bad_lines, "skip (and count) malformed impression lines");
     cmd->callback([args] { RunRankTrain(*args); });

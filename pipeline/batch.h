@@ -78,7 +78,7 @@ struct BatchConfig {
   bool train_ranker = true;
   ranking::RankerConfig ranker = BatchRankerDefaults();
   uint32_t ranker_test_days = 1;        // last days scored (and gated)
-  uint32_t ranker_validation_days = 1;  // days before them that tune the fusion weights
+  uint32_t ranker_validation_days = 2;  // days before them that tune the fusion weights (the newest guards the search)
   // Impressions sampled down to this many (seeded) for training, and for
   // each of validation and test: bounds on the stage's time and memory at
   // 1M accounts (20M impressions; a feature row is ~1.6 KB); 0 = all.

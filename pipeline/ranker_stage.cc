@@ -42,6 +42,9 @@ void RankerStage(BatchRun& run, const std::string& impressions_file, const embed
       const std::vector<graph::Impression> impressions = graph::ReadImpressions(impressions_file, read);
       GR_CHECK(!impressions.empty(), impressions_file, " holds no impressions");
       split = ranking::SplitByTime(impressions, c.ranker_test_days, c.ranker_validation_days);
+      if (split.validation_days < c.ranker_validation_days)
+        spdlog::warn("the impressions span too few days for {} ranker validation days; used {}",
+                     c.ranker_validation_days, split.validation_days);
     }
     // Seeded samples bound the stage's time and memory (a feature row is ~1.6 KB at dim 128).
     const auto sample = [&](std::vector<graph::Impression>& rows, uint64_t max, uint64_t salt) {

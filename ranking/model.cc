@@ -18,6 +18,7 @@ namespace {
 using internal::AlignedFloats;
 using internal::Forward;
 using internal::kChunk;
+using internal::kAllTasks;
 using internal::Layout;
 using internal::Network;
 using internal::RunBackward;
@@ -26,83 +27,6 @@ using internal::RunForward;
 double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 // log(1 + exp(x)) without overflow.
 double Softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
-
-nlohmann::json ConfigToJson(const ModelConfig& c) {
-  return {{"architecture", ArchitectureName(c.architecture)}, {"experts", c.experts}, {"expert_units", c.expert_units},
-          {"tower_units", c.tower_units}, {"cluster_dim", c.cluster_dim}, {"epochs", c.epochs},
-          {"batch_size", c.batch_size}, {"learning_rate", c.learning_rate}, {"l2", c.l2},
-          {"task_weights", c.task_weights}, {"seed", c.seed}};
-}
-
-ModelConfig ConfigFromJson(const nlohmann::json& j) {
-  ModelConfig c;
-  const auto architecture = ParseArchitecture(j.at("architecture").get<std::string>());
-  GR_CHECK_CODE(architecture.has_value(), ErrorCode::kCorruption, "unknown architecture in the model");
-  c.architecture = *architecture;
-  c.experts = j.at("experts");
-  c.expert_units = j.at("expert_units");
-  c.tower_units = j.at("tower_units");
-  c.cluster_dim = j.at("cluster_dim");
-  c.epochs = j.at("epochs");
-  c.batch_size = j.at("batch_size");
-  c.learning_rate = j.at("learning_rate");
-  c.l2 = j.at("l2");
-  c.task_weights = j.at("task_weights");
-  c.seed = j.at("seed");
-  return c;
-}
-
-}  // namespace
-
-std::string ModelConfig::ToJson() const { return ConfigToJson(*this).dump(); }
-
-const char* TaskName(int task) {
-  static constexpr const char* kNames[kNumTasks] = {"click", "interaction", "dwell"};
-  return task >= 0 && task < kNumTasks ? kNames[task] : "?";
-}
-
-const char* ArchitectureName(Architecture architecture) {
-  switch (architecture) {
-    case Architecture::kMmoe: return "mmoe";
-    case Architecture::kSharedBottom: return "shared-bottom";
-    case Architecture::kSingleTask: return "single-task";
-  }
-  return "?";
-}
-
-std::optional<Architecture> ParseArchitecture(std::string_view name) {
-  for (const Architecture a : {Architecture::kMmoe, Architecture::kSharedBottom, Architecture::kSingleTask})
-    if (name == ArchitectureName(a)) return a;
-  return std::nullopt;
-}
-
-void ModelConfig::Validate() const {
-  GR_CHECK(experts >= 1 && experts <= 64, "experts must be in [1, 64], got ", experts);
-  GR_CHECK(expert_units >= 1 && expert_units <= 4096, "expert_units must be in [1, 4096], got ", expert_units);
-  GR_CHECK(tower_units >= 1 && tower_units <= 4096, "tower_units must be in [1, 4096], got ", tower_units);
-  GR_CHECK(cluster_dim >= 1 && cluster_dim <= 256, "cluster_dim must be in [1, 256], got ", cluster_dim);
-  GR_CHECK(epochs >= 1, "epochs must be >= 1");
-  GR_CHECK(batch_size >= 1 && batch_size <= 65536, "batch_size must be in [1, 65536], got ", batch_size);
-  GR_CHECK(learning_rate > 0 && std::isfinite(learning_rate), "learning_rate must be > 0, got ", learning_rate);
-  GR_CHECK(l2 >= 0 && std::isfinite(l2), "l2 must be >= 0, got ", l2);
-  for (const float w : task_weights) GR_CHECK(w >= 0 && std::isfinite(w), "task weights must be >= 0, got ", w);
-}
-
-void Examples::Reserve(size_t n) {
-  dense.reserve(n * dense_dim);
-  clusters.reserve(n * cluster_slots);
-  clicked.reserve(n);
-  interacted.reserve(n);
-  dwell_seconds.reserve(n);
-}
-
-size_t MultiTaskModel::num_parameters() const {
-  size_t total = 0;
-  for (const Network& net : networks_) total += net.params.size();
-  return total;
-}
-
-namespace {
 
 // Column means and inverse standard deviations of the dense features, from
 // the training rows (constant columns pass through centred).
@@ -124,21 +48,21 @@ void FitStandardisation(const Examples& examples, std::vector<float>& mean, std:
   }
 }
 
+// SNR connections start open (test-time z = 1) and close where the L0 penalty outweighs their use.
+constexpr float kInitialLogAlpha = 2.5f;
+
 // The architecture's networks (one for all tasks, or one per task) with
 // Glorot-uniform weights, zero biases and small uniform cluster embeddings;
 // returns their layouts.
 std::vector<Layout> InitNetworks(const ModelConfig& config, size_t dd, size_t slots, uint32_t cluster_rows,
                                  std::vector<Network>& networks) {
-  switch (config.architecture) {
-    case Architecture::kMmoe:
-      networks.push_back({0b111, config.experts, config.expert_units, {}});
-      break;
-    case Architecture::kSharedBottom:
-      networks.push_back({0b111, 1, config.experts * config.expert_units, {}});
-      break;
-    case Architecture::kSingleTask:
-      for (int t = 0; t < kNumTasks; ++t) networks.push_back({1u << t, config.experts, config.expert_units, {}});
-      break;
+  const auto describe = [&](uint32_t task_mask, Architecture architecture) {
+    return Network{task_mask, architecture, config.experts, config.expert_units, config.task_experts, config.levels, {}};
+  };
+  if (config.architecture == Architecture::kSingleTask) {
+    for (int t = 0; t < kNumTasks; ++t) networks.push_back(describe(1u << t, Architecture::kSingleTask));
+  } else {
+    networks.push_back(describe(kAllTasks, config.architecture));
   }
   std::vector<Layout> layouts;
   for (size_t k = 0; k < networks.size(); ++k) {
@@ -152,12 +76,21 @@ std::vector<Layout> InitNetworks(const ModelConfig& config, size_t dd, size_t sl
     };
     const auto glorot = [](size_t fan_out, size_t fan_in) { return std::sqrt(6.0f / static_cast<float>(fan_in + fan_out)); };
     if (slots > 0) fill(l.embedding, l.cluster_dim, l.cluster_rows, 0.05f);
-    for (size_t e = 0; e < l.experts; ++e) fill(l.expert_w[e], l.units, l.input, glorot(l.units, l.input));
-    for (int t = 0; t < kNumTasks; ++t) {
-      if (!l.Has(t)) continue;
-      fill(l.gate_w[t], l.experts, l.input, glorot(l.experts, l.input));
-      fill(l.tower_w[t], l.tower, l.units, glorot(l.tower, l.units));
-      fill(l.out_w[t], 1, l.tower, glorot(1, l.tower));
+    for (const internal::ExpertBlock& e : l.experts) {
+      const size_t units = l.width[e.out], in = l.width[e.source];
+      fill(e.w, units, in, glorot(units, in));
+    }
+    for (const internal::MixBlock& m : l.mixes) {
+      const size_t inputs = m.inputs.size();
+      if (m.kind == internal::GateKind::kSoftmax) {
+        fill(m.w, inputs, l.width[m.gate_source], glorot(inputs, l.width[m.gate_source]));
+      } else {
+        for (size_t i = 0; i < inputs; ++i) net.params[m.b + i] = kInitialLogAlpha + 0.01f * (2.0f * rng.UniformFloat() - 1.0f);
+      }
+    }
+    for (const internal::TowerBlock& b : l.towers) {
+      fill(b.w, l.tower, l.width[b.source], glorot(l.tower, l.width[b.source]));
+      fill(b.out_w, 1, l.tower, glorot(1, l.tower));
     }
   }
   return layouts;
@@ -185,36 +118,37 @@ void GatherBatch(const Examples& examples, std::span<const uint32_t> rows, const
     for (size_t j = 0; j < dd; ++j) batch.dense[i * dd + j] = (from[j] - mean[j]) * inv_std[j];
     std::copy_n(examples.clusters.data() + static_cast<size_t>(row) * slots, slots, batch.clusters.data() + i * slots);
   }
-  batch.count = {static_cast<double>(rows.size()), static_cast<double>(rows.size()), 0.0};
-  for (size_t i = 0; i < rows.size(); ++i) batch.count[kDwellTask] += examples.clicked[batch.rows[i]];
+  batch.count = {};
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (int t = 0; t < kNumTasks; ++t) batch.count[t] += examples.Observed(batch.rows[i], t);
 }
 
 // Each task's summed loss over c examples from `lo` of the batch, and its
-// gradient (task_weights-scaled, divided by the task's count) into g.
+// gradient (scaled by the task's loss weight, divided by the task's count) into g.
 std::array<double, kNumTasks> ChunkLossAndGradient(const Layout& l, const Network& net, const Examples& examples,
                                                    const Batch& batch, size_t lo, size_t c,
-                                                   const ModelConfig& config, AlignedFloats& g) {
+                                                   const std::array<float, kNumTasks>& weights, const float* noise,
+                                                   AlignedFloats& g) {
   const size_t dd = examples.dense_dim, slots = examples.cluster_slots;
   g.assign(l.total, 0.0f);
   Forward f;
-  RunForward(l, net.params.data(), batch.dense.data() + lo * dd, batch.clusters.data() + lo * slots, c, f);
+  RunForward(l, net.params.data(), batch.dense.data() + lo * dd, batch.clusters.data() + lo * slots, c, noise, f);
   std::array<Eigen::RowVectorXf, kNumTasks> d_output;
   std::array<double, kNumTasks> loss{};
   for (int t = 0; t < kNumTasks; ++t) {
     if (!l.Has(t)) continue;
     d_output[t].setZero(static_cast<Eigen::Index>(c));
     if (batch.count[t] == 0) continue;
-    const double scale = config.task_weights[t] / batch.count[t];
+    const double scale = weights[t] / batch.count[t];
     for (size_t j = 0; j < c; ++j) {
       const uint32_t row = batch.rows[lo + j];
+      if (!examples.Observed(row, t)) continue;
       const double o = f.output[t][static_cast<Eigen::Index>(j)];
+      const double y = examples.Target(row, t);
       if (t == kDwellTask) {
-        if (!examples.clicked[row]) continue;
-        const double y = std::log1p(std::max(0.0f, examples.dwell_seconds[row]));
         loss[t] += 0.5 * (o - y) * (o - y);
         d_output[t][static_cast<Eigen::Index>(j)] = static_cast<float>((o - y) * scale);
       } else {
-        const double y = t == kClickTask ? examples.clicked[row] : examples.interacted[row];
         loss[t] += Softplus(o) - y * o;
         d_output[t][static_cast<Eigen::Index>(j)] = static_cast<float>((Sigmoid(o) - y) * scale);
       }
@@ -256,13 +190,22 @@ void CheckExamples(const Examples& examples, uint32_t cluster_rows) {
   const size_t n = examples.size(), dd = examples.dense_dim, slots = examples.cluster_slots;
   GR_CHECK(n > 0, "no training examples");
   GR_CHECK(examples.dense.size() == n * dd && examples.clusters.size() == n * slots &&
-               examples.interacted.size() == n && examples.dwell_seconds.size() == n,
+               examples.interacted.size() == n && examples.dwell_seconds.size() == n &&
+               (examples.negative.empty() || examples.negative.size() == n) &&
+               (examples.profile_visit.empty() || examples.profile_visit.size() == n) &&
+               (examples.completed.empty() || examples.completed.size() == n),
            "inconsistent example arrays");
   GR_CHECK(slots == 0 || cluster_rows > 0, "cluster ids given but no cluster rows");
   for (const uint32_t id : examples.clusters) GR_CHECK(id < cluster_rows, "cluster id ", id, " >= ", cluster_rows);
 }
 
 }  // namespace
+
+size_t MultiTaskModel::num_parameters() const {
+  size_t total = 0;
+  for (const Network& net : networks_) total += net.params.size();
+  return total;
+}
 
 MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_rows, const ModelConfig& config,
                                      TrainingReport* report, const Progress& progress) {
@@ -291,6 +234,13 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
   TrainingReport local;
   TrainingReport& rep = report != nullptr ? *report : local;
   rep = {};
+  for (size_t i = 0; i < n; ++i)
+    for (int t = 0; t < kNumTasks; ++t) rep.task_examples[t] += examples.Observed(i, t);
+  // Loss weights: the given w_t, times exp(-s_t) with s_t (log variance) learned
+  // by Adam alongside when uncertainty weighting is on.
+  std::array<float, kNumTasks> log_variance{}, weights = config.task_weights;
+  std::array<float, kNumTasks> variance_m{}, variance_v{};
+  std::vector<float> noise;
   uint64_t step = 0;
   ProgressMeter meter("ranker training", "examples", static_cast<uint64_t>(n) * config.epochs);
   for (uint32_t epoch = 0; epoch < config.epochs; ++epoch) {
@@ -302,19 +252,45 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
                   model.inv_std_, batch);
       const size_t chunks = (batch.size + kChunk - 1) / kChunk;
       ++step;
+      std::array<double, kNumTasks> batch_loss{};
       for (size_t k = 0; k < model.networks_.size(); ++k) {
         const Layout& l = layouts[k];
+        // SNR: one draw of logistic noise per coding variable and step, shared by the chunks.
+        noise.resize(l.coding_connections);
+        Rng noise_rng(MixSeed(config.seed, 0x736e72ULL, step * 64 + k));  // "snr"
+        for (float& u : noise) {
+          const double draw = std::clamp(noise_rng.UniformDouble(), 1e-6, 1 - 1e-6);
+          u = static_cast<float>(std::log(draw) - std::log1p(-draw));
+        }
         ParallelFor(static_cast<int64_t>(chunks), config.threads, 1, [&](int64_t ci) {
           const size_t lo = static_cast<size_t>(ci) * kChunk;
           chunk_loss[ci] = ChunkLossAndGradient(l, model.networks_[k], examples, batch, lo,
-                                                std::min(kChunk, batch.size - lo), config, chunk_grads[ci]);
+                                                std::min(kChunk, batch.size - lo), weights,
+                                                noise.empty() ? nullptr : noise.data(), chunk_grads[ci]);
         });
         for (size_t ci = 0; ci < chunks; ++ci)
           for (int t = 0; t < kNumTasks; ++t)
-            if (l.Has(t)) loss_sum[t] += chunk_loss[ci][t];
+            if (l.Has(t)) batch_loss[t] += chunk_loss[ci][t];
+        if (config.sparsity > 0)
+          for (const internal::MixBlock& m : l.mixes)
+            if (m.kind == internal::GateKind::kCoding)
+              for (size_t i = 0; i < m.inputs.size(); ++i)
+                chunk_grads[0][m.b + i] += config.sparsity * internal::L0Gradient(model.networks_[k].params[m.b + i]);
         adam[k].Step(model.networks_[k].params, chunk_grads, chunks, step, config);
       }
-      for (int t = 0; t < kNumTasks; ++t) loss_count[t] += batch.count[t];
+      for (int t = 0; t < kNumTasks; ++t) {
+        loss_sum[t] += batch_loss[t];
+        loss_count[t] += batch.count[t];
+        if (!config.uncertainty_weighting || batch.count[t] == 0) continue;
+        // d/ds [exp(-s) L + s] = 1 - exp(-s) L; Adam as for the weights.
+        const double g = 1.0 - std::exp(-log_variance[t]) * batch_loss[t] / batch.count[t];
+        variance_m[t] = 0.9f * variance_m[t] + 0.1f * static_cast<float>(g);
+        variance_v[t] = 0.999f * variance_v[t] + 0.001f * static_cast<float>(g * g);
+        const float m_hat = variance_m[t] / (1 - std::pow(0.9f, static_cast<float>(step)));
+        const float v_hat = variance_v[t] / (1 - std::pow(0.999f, static_cast<float>(step)));
+        log_variance[t] = std::clamp(log_variance[t] - config.learning_rate * m_hat / (std::sqrt(v_hat) + 1e-8f), -6.0f, 6.0f);
+        weights[t] = config.task_weights[t] * std::exp(-log_variance[t]);
+      }
       meter.Add(batch.size);
     }
     std::array<double, kNumTasks> mean_loss{};
@@ -324,6 +300,15 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
   }
   for (const Network& net : model.networks_)
     for (const float p : net.params) GR_CHECK_CODE(std::isfinite(p), ErrorCode::kInternal, "training diverged (non-finite weight): lower the learning rate");
+  model.loss_weights_ = weights;
+  rep.loss_weights = weights;
+  for (size_t k = 0; k < model.networks_.size(); ++k)
+    for (const internal::MixBlock& m : layouts[k].mixes)
+      if (m.kind == internal::GateKind::kCoding)
+        for (size_t i = 0; i < m.inputs.size(); ++i) {
+          ++rep.connections;
+          rep.open_connections += internal::CodingValue(model.networks_[k].params[m.b + i], nullptr, nullptr) > 0;
+        }
   rep.examples_seen = static_cast<uint64_t>(n) * config.epochs;
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   rep.examples_per_second = rep.seconds > 0 ? static_cast<double>(rep.examples_seen) / rep.seconds : 0;
@@ -348,7 +333,7 @@ void MultiTaskModel::Predict(const float* dense, const uint32_t* clusters, size_
       GR_CHECK(clusters[lo * slots + j] < cluster_rows_, "cluster id ", clusters[lo * slots + j], " out of range");
     for (size_t k = 0; k < networks_.size(); ++k) {
       const Layout& l = layouts[k];
-      RunForward(l, networks_[k].params.data(), standardised.data(), clusters + lo * slots, c, f);
+      RunForward(l, networks_[k].params.data(), standardised.data(), clusters + lo * slots, c, nullptr, f);
       for (int t = 0; t < kNumTasks; ++t) {
         if (!l.Has(t)) continue;
         for (size_t j = 0; j < c; ++j) {
@@ -358,56 +343,6 @@ void MultiTaskModel::Predict(const float* dense, const uint32_t* clusters, size_
       }
     }
   }
-}
-
-void MultiTaskModel::Save(SectionWriter& writer) const {
-  nlohmann::json j = ConfigToJson(config_);
-  j["cluster_slots"] = cluster_slots_;
-  j["cluster_rows"] = cluster_rows_;
-  j["networks"] = nlohmann::json::array();
-  for (const Network& net : networks_)
-    j["networks"].push_back({{"task_mask", net.task_mask}, {"experts", net.experts}, {"expert_units", net.expert_units}});
-  writer.AddString("model.config", j.dump());
-  writer.Add("model.mean", mean_);
-  writer.Add("model.inv_std", inv_std_);
-  for (size_t k = 0; k < networks_.size(); ++k) writer.Add(StrCat("model.network", k), std::span<const float>(networks_[k].params));
-}
-
-MultiTaskModel MultiTaskModel::Load(SectionReader& reader) {
-  MultiTaskModel model;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(reader.ReadString("model.config"));
-    model.config_ = ConfigFromJson(j);
-    model.config_.Validate();
-    model.cluster_slots_ = j.at("cluster_slots");
-    model.cluster_rows_ = j.at("cluster_rows");
-    for (const auto& net : j.at("networks"))
-      model.networks_.push_back({net.at("task_mask"), net.at("experts"), net.at("expert_units"), {}});
-  } catch (const nlohmann::json::exception& e) {
-    reader.Fail(StrCat("bad model configuration: ", e.what()));
-  } catch (const Error& e) {
-    reader.Fail(StrCat("bad model configuration: ", e.what()));
-  }
-  model.mean_ = reader.Read<float>("model.mean");
-  model.inv_std_ = reader.Read<float>("model.inv_std");
-  if (model.inv_std_.size() != model.mean_.size()) reader.Fail("model.inv_std has the wrong size");
-  if (model.networks_.empty() || model.networks_.size() > kNumTasks) reader.Fail("bad network count");
-  uint32_t tasks = 0;
-  for (size_t k = 0; k < model.networks_.size(); ++k) {
-    Network& net = model.networks_[k];
-    if (net.experts < 1 || net.experts > 64 || net.expert_units < 1 || net.expert_units > 1u << 16 ||
-        net.task_mask == 0 || (net.task_mask & ~0b111u) != 0 || (tasks & net.task_mask) != 0)
-      reader.Fail("bad network description");
-    tasks |= net.task_mask;
-    const std::vector<float> params = reader.Read<float>(StrCat("model.network", k));
-    net.params.assign(params.begin(), params.end());
-    const Layout l(net, model.mean_.size(), model.cluster_slots_, model.config_.cluster_dim, model.cluster_rows_,
-                   model.config_.tower_units);
-    if (net.params.size() != l.total) reader.Fail(StrCat("model.network", k, " has ", net.params.size(), " weights, expected ", l.total));
-  }
-  if (tasks != 0b111u) reader.Fail("the networks do not cover the three tasks");
-  return model;
 }
 
 }  // namespace gr::ranking

@@ -14,7 +14,8 @@ namespace gr::ranking {
 namespace {
 
 constexpr uint32_t kRankerMagic = 0x4b525247;  // "GRRK" little-endian
-constexpr uint32_t kRankerVersion = 1;
+constexpr uint32_t kRankerVersion = 2;  // 2: six tasks, architectures by name
+static_assert(kUnobserved == graph::kUnobservedOutcome);
 constexpr uint32_t kDay = 86400;
 
 double Auc(std::span<const TaskScores> predictions, std::span<const Outcome> outcomes, int task,
@@ -23,12 +24,13 @@ double Auc(std::span<const TaskScores> predictions, std::span<const Outcome> out
   std::vector<uint8_t> labels;
   uint64_t positives = 0;
   for (const uint32_t i : rows) {
+    if (!outcomes[i].Observed(task)) continue;
     scores.push_back(predictions[i][task]);
-    const uint8_t label = task == kClickTask ? outcomes[i].clicked : outcomes[i].interacted;
+    const uint8_t label = outcomes[i].Label(task);
     labels.push_back(label);
     positives += label;
   }
-  if (positives == 0 || positives == rows.size()) return std::nan("");
+  if (positives == 0 || positives == labels.size()) return std::nan("");
   return embed::RocAuc(scores, labels);
 }
 
@@ -63,10 +65,14 @@ std::string RankerConfig::ToJson() const {
                         {"objective",
                          {{"interaction_weight", objective.interaction_weight},
                           {"dwell_weight", objective.dwell_weight},
+                          {"negative_weight", objective.negative_weight},
+                          {"profile_visit_weight", objective.profile_visit_weight},
+                          {"completion_weight", objective.completion_weight},
                           {"top_fraction", objective.top_fraction}}},
                         {"search_fusion", search_fusion},
                         {"search",
-                         {{"iterations", search.iterations},
+                         {{"method", FusionMethodName(search.method)},
+                          {"iterations", search.iterations},
                           {"population", search.population},
                           {"elite", search.elite},
                           {"seed", search.seed}}}}
@@ -76,16 +82,23 @@ std::string RankerConfig::ToJson() const {
 TimeSplit SplitByTime(std::span<const Impression> impressions, uint32_t test_days, uint32_t validation_days) {
   GR_CHECK(!impressions.empty(), "no impressions to split");
   GR_CHECK(test_days >= 1, "test_days must be >= 1");
-  uint32_t newest = 0;
-  for (const Impression& i : impressions) newest = std::max(newest, i.time);
+  uint32_t newest = 0, oldest = UINT32_MAX;
+  for (const Impression& i : impressions) {
+    newest = std::max(newest, i.time);
+    oldest = std::min(oldest, i.time);
+  }
   // The test days end with the newest impression's day.
   const uint32_t end_of_day = (newest / kDay + 1) * kDay;
   const auto back = [&](uint64_t days) {
     return static_cast<uint32_t>(days * kDay >= end_of_day ? 0 : end_of_day - days * kDay);
   };
+  // A short span keeps at least one training day by giving up validation days
+  // (down to one; the fusion guard then has no day of its own).
+  while (validation_days > 1 && back(uint64_t{test_days} + validation_days) <= oldest) --validation_days;
   TimeSplit split;
   split.test_start = back(test_days);
   split.validation_start = back(uint64_t{test_days} + validation_days);
+  split.validation_days = validation_days;
   for (const Impression& i : impressions) {
     if (i.time >= split.test_start) {
       split.test.push_back(i);
@@ -117,17 +130,24 @@ Examples BuildExamples(const FeatureSource& features, std::span<const Impression
   ex.clicked.resize(n);
   ex.interacted.resize(n);
   ex.dwell_seconds.resize(n);
+  ex.negative.resize(n);
+  ex.profile_visit.resize(n);
+  ex.completed.resize(n);
   ParallelFor(static_cast<int64_t>(n), threads, 256, [&](int64_t k) {
     const Impression& i = impressions[known[k]];
     features.Extract(i.account, i.post, i.time, ex.dense.data() + k * ex.dense_dim, ex.clusters.data() + k * ex.cluster_slots);
     ex.clicked[k] = i.clicked;
     ex.interacted[k] = i.interacted;
     ex.dwell_seconds[k] = i.clicked ? static_cast<float>(i.dwell_ms) / 1000.0f : 0.0f;
+    ex.negative[k] = i.negative;
+    ex.profile_visit[k] = i.profile_visit;
+    ex.completed[k] = i.clicked && i.video_ms > 0 ? i.completed : kUnobserved;
   });
   if (outcomes != nullptr) {
     outcomes->clear();
     for (size_t k = 0; k < n; ++k)
-      outcomes->push_back({impressions[known[k]].account, ex.clicked[k], ex.interacted[k], ex.dwell_seconds[k]});
+      outcomes->push_back({impressions[known[k]].account, ex.clicked[k], ex.interacted[k], ex.dwell_seconds[k],
+                           ex.negative[k], ex.profile_visit[k], ex.completed[k]});
   }
   return ex;
 }
@@ -157,8 +177,19 @@ RankingMetrics EvaluateRanking(std::span<const TaskScores> predictions, std::spa
       dwell_ae += std::abs(predictions[i][kDwellTask] - outcomes[i].dwell_seconds);
     }
   }
+  for (const Outcome& o : outcomes) {
+    m.negative_observed += o.Observed(kNegativeTask);
+    m.negatives += o.Observed(kNegativeTask) && o.Label(kNegativeTask);
+    m.profile_visit_observed += o.Observed(kProfileVisitTask);
+    m.profile_visits += o.Observed(kProfileVisitTask) && o.Label(kProfileVisitTask);
+    m.completion_observed += o.Observed(kCompletionTask);
+    m.completions += o.Observed(kCompletionTask) && o.Label(kCompletionTask);
+  }
   m.auc_click = Auc(predictions, outcomes, kClickTask, all);
   m.auc_interaction = Auc(predictions, outcomes, kInteractionTask, all);
+  m.auc_negative = Auc(predictions, outcomes, kNegativeTask, all);
+  m.auc_profile_visit = Auc(predictions, outcomes, kProfileVisitTask, all);
+  m.auc_completion = Auc(predictions, outcomes, kCompletionTask, all);
   if (m.clicks > 0) {
     m.dwell_rmse_log = std::sqrt(dwell_se / static_cast<double>(m.clicks));
     m.dwell_mae_seconds = dwell_ae / static_cast<double>(m.clicks);
@@ -187,7 +218,10 @@ RankingMetrics EvaluateRanking(std::span<const TaskScores> predictions, std::spa
 
 std::string RankingMetrics::ToText() const {
   return StrCat("impressions ", impressions, " (clicks ", clicks, ", interactions ", interactions, ")\n",
-                "click AUC ", auc_click, "\ninteraction AUC ", auc_interaction, "\nclick GAUC ", gauc_click, " over ",
+                "click AUC ", auc_click, "\ninteraction AUC ", auc_interaction, "\nnegative feedback AUC ", auc_negative,
+                " (", negatives, " of ", negative_observed, ")\nprofile visit AUC ", auc_profile_visit, " (",
+                profile_visits, " of ", profile_visit_observed, ")\ncompletion AUC ", auc_completion, " (",
+                completions, " of ", completion_observed, " clicked videos)\nclick GAUC ", gauc_click, " over ",
                 gauc_accounts, " accounts\ndwell RMSE (log 1+s) ", dwell_rmse_log, ", MAE ", dwell_mae_seconds,
                 " s\nfusion objective ", objective, "\n");
 }
@@ -197,6 +231,11 @@ std::string RankingMetrics::ToJson() const {
   return nlohmann::json{{"impressions", impressions}, {"clicks", clicks}, {"interactions", interactions},
                         {"auc_click", number(auc_click)}, {"auc_interaction", number(auc_interaction)},
                         {"gauc_click", number(gauc_click)}, {"gauc_accounts", gauc_accounts},
+                        {"auc_negative", number(auc_negative)}, {"negatives", negatives},
+                        {"negative_observed", negative_observed}, {"auc_profile_visit", number(auc_profile_visit)},
+                        {"profile_visits", profile_visits}, {"profile_visit_observed", profile_visit_observed},
+                        {"auc_completion", number(auc_completion)}, {"completions", completions},
+                        {"completion_observed", completion_observed},
                         {"dwell_rmse_log", dwell_rmse_log}, {"dwell_mae_seconds", dwell_mae_seconds},
                         {"objective", objective}}
       .dump();
@@ -207,12 +246,25 @@ std::string RankerTrainReport::ToText() const {
                             skipped, " (account or post unknown to the graph)\nfeatures built in ", feature_seconds,
                             " s\nmodel: ", training.parameters, " parameters, ", training.examples_seen,
                             " examples in ", training.seconds, " s (", training.examples_per_second, " examples/s)\n");
-  for (size_t e = 0; e < training.epoch_loss.size(); ++e)
-    text += StrCat("  epoch ", e + 1, " loss: click ", training.epoch_loss[e][kClickTask], ", interaction ",
-                   training.epoch_loss[e][kInteractionTask], ", dwell ", training.epoch_loss[e][kDwellTask], "\n");
+  for (size_t e = 0; e < training.epoch_loss.size(); ++e) {
+    text += StrCat("  epoch ", e + 1, " loss:");
+    for (int t = 0; t < kNumTasks; ++t)
+      if (training.task_examples[t] > 0) text += StrCat(t == 0 ? " " : ", ", TaskName(t), " ", training.epoch_loss[e][t]);
+    text += "\n";
+  }
+  text += "tasks (examples, loss weight):";
+  for (int t = 0; t < kNumTasks; ++t)
+    text += StrCat(t == 0 ? " " : ", ", TaskName(t), " ", training.task_examples[t], " ", training.loss_weights[t],
+                   task_untrained[t] ? " (no examples: out of the fusion)" : "");
+  text += "\n";
+  if (training.connections > 0)
+    text += StrCat("SNR connections open: ", training.open_connections, " of ", training.connections, "\n");
   if (fusion_searched) {
     text += StrCat("fusion search (validation objective): start ", fusion.start_value, ", click only ",
                    fusion.click_only_value, ", best ", fusion.best_value, " with ", fusion.best.ToText(), "\n");
+    if (fusion_guarded)
+      text += StrCat("fusion guard (newest validation day, unseen by the search): start ", guard_start_value, ", best ",
+                     guard_best_value, fusion_kept_start ? ": kept the start" : ": kept the search's best", "\n");
   }
   return text;
 }
@@ -242,16 +294,56 @@ Ranker Ranker::Train(const FeatureSource& features, std::span<const Impression> 
   ranker.feature_config_ = features.config();
   ranker.centroids_ = features.centroids();
   ranker.objective_ = config.objective;
-  ranker.fusion_ = config.fusion;
   ranker.model_ = MultiTaskModel::Train(examples, features.cluster_rows(), config.model, &rep.training);
+  // A task no training impression recorded has an untrained head: out of the fusion.
+  FusionWeights fusion_start = config.fusion;
+  FusionSearchConfig search = config.search;
+  for (int t = 0; t < kNumTasks; ++t) {
+    if (rep.training.task_examples[t] > 0) continue;
+    rep.task_untrained[t] = true;
+    fusion_start.beta[t] = 0;
+    search.frozen_tasks |= 1u << t;
+  }
+  ranker.fusion_ = fusion_start;
   if (config.search_fusion && validation_examples.size() > 0) {
-    const std::vector<TaskScores> predictions = ranker.Predict(features, validation_examples, config.model.threads);
+    // The newest validation day guards the search: it runs on the days before
+    // it and its choice is kept only if not worse than the start on that day.
+    uint32_t newest = 0;
+    for (const Impression& i : validation) newest = std::max(newest, i.time);
+    const uint32_t guard_start = newest / kDay * kDay;
+    std::vector<Impression> searched, guard;
+    for (const Impression& i : validation) (i.time < guard_start ? searched : guard).push_back(i);
+    const bool guarded = !searched.empty();
+    std::vector<Outcome> search_outcomes, guard_outcomes;
+    const Examples search_examples =
+        guarded ? BuildExamples(features, searched, config.model.threads, &search_outcomes) : Examples{};
+    const Examples& search_on = guarded ? search_examples : validation_examples;
+    if (!guarded) search_outcomes = validation_outcomes;
     try {
-      rep.fusion = SearchFusion(predictions, validation_outcomes, config.objective, config.fusion, config.search);
+      rep.fusion = SearchFusion(ranker.Predict(features, search_on, config.model.threads), search_outcomes,
+                                config.objective, fusion_start, search);
       rep.fusion_searched = true;
       ranker.fusion_ = rep.fusion.best;
     } catch (const Error&) {
       // No account with two validation impressions: keep the given weights.
+    }
+    if (rep.fusion_searched && guarded) {
+      const Examples guard_examples = BuildExamples(features, guard, config.model.threads, &guard_outcomes);
+      if (guard_examples.size() > 0) {
+        const std::vector<TaskScores> predictions = ranker.Predict(features, guard_examples, config.model.threads);
+        std::vector<float> fused(predictions.size());
+        const auto value = [&](const FusionWeights& w) {
+          for (size_t i = 0; i < predictions.size(); ++i) fused[i] = FusedScore(predictions[i], w);
+          return FusionObjectiveValue(fused, guard_outcomes, config.objective);
+        };
+        rep.fusion_guarded = true;
+        rep.guard_start_value = value(fusion_start);
+        rep.guard_best_value = value(rep.fusion.best);
+        if (rep.guard_best_value < rep.guard_start_value) {
+          rep.fusion_kept_start = true;
+          ranker.fusion_ = fusion_start;
+        }
+      }
     }
   }
   return ranker;
@@ -319,7 +411,11 @@ void Ranker::Save(const std::string& path) const {
   writer.Add("ranker.centroids", centroids_.Data());
   const nlohmann::json fusion = {{"alpha", fusion_.alpha}, {"beta", fusion_.beta},
                                  {"interaction_weight", objective_.interaction_weight},
-                                 {"dwell_weight", objective_.dwell_weight}, {"top_fraction", objective_.top_fraction}};
+                                 {"dwell_weight", objective_.dwell_weight},
+                                 {"negative_weight", objective_.negative_weight},
+                                 {"profile_visit_weight", objective_.profile_visit_weight},
+                                 {"completion_weight", objective_.completion_weight},
+                                 {"top_fraction", objective_.top_fraction}};
   writer.AddString("ranker.fusion", fusion.dump());
   model_.Save(writer);
   writer.Commit();
@@ -350,6 +446,9 @@ Ranker Ranker::Load(const std::string& path) {
     ranker.fusion_.beta = fusion.at("beta");
     ranker.objective_.interaction_weight = fusion.at("interaction_weight");
     ranker.objective_.dwell_weight = fusion.at("dwell_weight");
+    ranker.objective_.negative_weight = fusion.at("negative_weight");
+    ranker.objective_.profile_visit_weight = fusion.at("profile_visit_weight");
+    ranker.objective_.completion_weight = fusion.at("completion_weight");
     ranker.objective_.top_fraction = fusion.at("top_fraction");
     ranker.fusion_.Validate();
     ranker.objective_.Validate();

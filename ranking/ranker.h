@@ -27,9 +27,12 @@ struct TimeSplit {
   std::vector<Impression> train, validation, test;
   uint32_t validation_start = 0;  // Unix seconds: first second of the validation days
   uint32_t test_start = 0;        // first second of the test days
+  uint32_t validation_days = 0;   // as asked, or fewer for a short span
 };
 // Days are counted back from the newest impression (whole 86,400 s days).
-// Throws kInvalidArgument if the training part would be empty.
+// When the impressions span too few days, validation days are dropped (down
+// to one) so that training keeps a day; TimeSplit::validation_days says how
+// many were used. Throws kInvalidArgument if the training part is still empty.
 TimeSplit SplitByTime(std::span<const Impression> impressions, uint32_t test_days, uint32_t validation_days);
 
 // Feature rows and labels of the impressions the graph knows.
@@ -39,6 +42,10 @@ Examples BuildExamples(const FeatureSource& features, std::span<const Impression
 struct RankingMetrics {
   uint64_t impressions = 0, clicks = 0, interactions = 0;
   double auc_click = 0, auc_interaction = 0;
+  // The sparse tasks, each over its sample space (NaN when it has one class or none).
+  uint64_t negative_observed = 0, negatives = 0, profile_visit_observed = 0, profile_visits = 0;
+  uint64_t completion_observed = 0, completions = 0;
+  double auc_negative = 0, auc_profile_visit = 0, auc_completion = 0;
   double gauc_click = 0;     // per-account click AUC weighted by impressions, accounts with both classes
   uint64_t gauc_accounts = 0;
   double dwell_rmse_log = 0;    // clicked impressions: RMSE of log(1 + dwell seconds)
@@ -64,7 +71,7 @@ struct RankerConfig {
   FusionWeights fusion;         // used as given, or as the search's start
   FusionObjective objective;
   bool search_fusion = true;    // tune fusion on the validation impressions (when there are any)
-  FusionSearchConfig search;
+  FusionSearchConfig search;    // the method, CEM or ES, and its budget
 
   std::string ToJson() const;  // every setting, for manifests
 };
@@ -74,6 +81,10 @@ struct RankerTrainReport {
   TrainingReport training;
   bool fusion_searched = false;
   FusionSearchResult fusion;
+  // The held-out guard: the newest validation day, which the search did not see.
+  bool fusion_guarded = false, fusion_kept_start = false;
+  double guard_start_value = 0, guard_best_value = 0;
+  std::array<bool, kNumTasks> task_untrained{};  // no training example: its fusion beta is set to 0
   double feature_seconds = 0;
   std::string ToText() const;
 };
