@@ -108,7 +108,9 @@ void RunRankTrain(TrainArgs& args) {
     PrintJson({{"architecture", ranking::ArchitectureName(config.model.architecture)},
                {"features", ranking::FeatureGroupNames(config.features.groups)},
                {"train_examples", report.train_examples}, {"validation_examples", report.validation_examples},
-               {"skipped_examples", report.skipped}, {"test", nlohmann::json::parse(test.ToJson())},
+               {"skipped_examples", report.skipped}, {"training", nlohmann::json::parse(report.ToJson())},
+               {"fusion", {{"alpha", ranker.fusion().alpha}, {"beta", ranker.fusion().beta}}},
+               {"test", nlohmann::json::parse(test.ToJson())},
                {"output", args.output}, {"seconds", seconds}});
     return;
   }

@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::pair<FeatureGroup, const char*> kGroupNames[] = {
     {kCounters, "counters"}, {kSocial, "social"}, {kSimilarity, "similarity"},
-    {kEmbeddings, "embeddings"}, {kClusters, "clusters"}};
+    {kEmbeddings, "embeddings"}, {kClusters, "clusters"}, {kMatching, "matching"}};
+constexpr uint32_t kDay = 86400;
 
 float Cosine(const float* a, float norm_a, const float* b, float norm_b, size_t n) {
   if (norm_a <= 0 || norm_b <= 0) return 0;
@@ -32,7 +33,7 @@ uint32_t ParseFeatureGroups(std::string_view list) {
     const auto* it = std::find_if(std::begin(kGroupNames), std::end(kGroupNames),
                                   [&](const auto& entry) { return name == entry.second; });
     GR_CHECK(it != std::end(kGroupNames), "unknown feature group '", Excerpt(name),
-             "' (expected all, or a list of counters, social, similarity, embeddings, clusters)");
+             "' (expected all, or a list of counters, social, similarity, embeddings, clusters, matching)");
     groups |= it->first;
   }
   GR_CHECK(groups != 0, "no feature group given");
@@ -51,7 +52,7 @@ std::string FeatureGroupNames(uint32_t groups) {
 
 void FeatureConfig::Validate() const {
   GR_CHECK(groups != 0 && (groups & ~kAllFeatureGroups) == 0, "feature groups: bad mask ", groups);
-  if (groups & kClusters) {
+  if (groups & (kClusters | kMatching)) {
     GR_CHECK(clusters >= 1 && clusters <= 65536, "clusters must be in [1, 65536], got ", clusters);
     GR_CHECK(kmeans_iterations >= 1, "kmeans_iterations must be >= 1");
     GR_CHECK(kmeans_sample >= clusters, "kmeans_sample (", kmeans_sample, ") must be >= clusters (", clusters, ")");
@@ -62,7 +63,7 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
                              const FeatureConfig& config, FloatMatrix centroids, int threads)
     : g_(g), table_(table), config_(config), dim_(table.dim()), centroids_(std::move(centroids)) {
   config_.Validate();
-  const bool vectors_needed = (config_.groups & (kSimilarity | kEmbeddings | kClusters)) != 0;
+  const bool vectors_needed = UsesVectors();
   account_row_.assign(g.num_accounts(), kNoRow);
   post_row_.assign(g.num_posts(), kNoRow);
   zeros_.assign(dim_, 0.0f);
@@ -85,7 +86,7 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
     post_norm_.resize(g.num_posts());
     for (VertexId p = 0; p < g.num_posts(); ++p) post_norm_[p] = std::sqrt(Dot(PostVector(p), PostVector(p), dim_));
   }
-  if (config_.groups & kClusters) {
+  if (UsesClusters()) {
     if (centroids_.empty()) {
       FitCentroids(threads);
     } else {
@@ -101,6 +102,7 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
       if (post_row_[p] != kNoRow) post_cluster_[p] = NearestCentroid({PostVector(static_cast<VertexId>(p)), dim_});
     });
   }
+  if (config_.groups & kMatching) BuildClusterActivity();
 
   if (config_.groups & kCounters)
     dense_names_.insert(dense_names_.end(), {"log_author_followers", "log_post_age_hours", "log_post_interactions"});
@@ -111,6 +113,32 @@ FeatureSource::FeatureSource(const graph::SocialGraph& g, const embed::Embedding
     for (const char* who : {"account", "post", "author"})
       for (size_t i = 0; i < dim_; ++i) dense_names_.push_back(StrCat(who, "_vec_", i));
   }
+  if (config_.groups & kMatching)
+    dense_names_.insert(dense_names_.end(),
+                        {"log_account_author_interactions", "account_author_share", "log_account_cluster_interactions",
+                         "account_cluster_share", "log_cluster_interactions_day", "log_cluster_interactions_week"});
+}
+
+void FeatureSource::BuildClusterActivity() {
+  const size_t k = static_cast<size_t>(centroids_.rows()) + 1;  // + "no vector"
+  cluster_activity_begin_.assign(k + 1, 0);
+  for (VertexId p = 0; p < g_.num_posts(); ++p) cluster_activity_begin_[post_cluster_[p] + 1] += g_.engagers.Degree(p);
+  std::partial_sum(cluster_activity_begin_.begin(), cluster_activity_begin_.end(), cluster_activity_begin_.begin());
+  cluster_activity_times_.resize(cluster_activity_begin_.back());
+  std::vector<uint64_t> fill(cluster_activity_begin_.begin(), cluster_activity_begin_.end() - 1);
+  for (VertexId p = 0; p < g_.num_posts(); ++p) {
+    for (EdgeIndex e = g_.engagers.Begin(p); e < g_.engagers.Begin(p) + g_.engagers.Degree(p); ++e)
+      cluster_activity_times_[fill[post_cluster_[p]]++] = g_.engagers.times.empty() ? 0 : g_.engagers.times[e];
+  }
+  for (size_t c = 0; c < k; ++c)
+    std::sort(cluster_activity_times_.begin() + static_cast<int64_t>(cluster_activity_begin_[c]),
+              cluster_activity_times_.begin() + static_cast<int64_t>(cluster_activity_begin_[c + 1]));
+}
+
+uint64_t FeatureSource::ClusterInteractions(uint32_t cluster, uint32_t from, uint32_t to) const {
+  const auto begin = cluster_activity_times_.begin() + static_cast<int64_t>(cluster_activity_begin_[cluster]);
+  const auto end = cluster_activity_times_.begin() + static_cast<int64_t>(cluster_activity_begin_[cluster + 1]);
+  return static_cast<uint64_t>(std::lower_bound(begin, end, to) - std::lower_bound(begin, end, from));
 }
 
 const float* FeatureSource::AccountInput(VertexId a) const {
@@ -199,7 +227,7 @@ void FeatureSource::Extract(ExternalId account, ExternalId post, uint32_t time, 
   if (UsesVectors()) {  // the vector tables are empty otherwise
     view.vector = PostVector(p);
     view.norm = post_norm_[p];
-    view.cluster = (config_.groups & kClusters) ? post_cluster_[p] : 0;
+    view.cluster = UsesClusters() ? post_cluster_[p] : 0;
   }
   ExtractView(a, view, time, dense, clusters);
 }
@@ -216,7 +244,7 @@ void FeatureSource::ExtractNewPost(ExternalId account, const NewPost& post, uint
     const bool author_vector = author != kNoVertex && config_.post_rule.author_weight > 0;
     view.vector = author_vector ? AccountInput(author) : zeros_.data();
     view.norm = author_vector ? account_norm_[author] : 0.0f;
-    if (config_.groups & kClusters)
+    if (UsesClusters())
       view.cluster = author_vector ? account_cluster_[author] : static_cast<uint32_t>(centroids_.rows());
   }
   ExtractView(a, view, time, dense, clusters);
@@ -280,6 +308,26 @@ void FeatureSource::ExtractView(VertexId a, const PostView& post, uint32_t time,
     clusters[0] = account_cluster_[a];
     clusters[1] = post.cluster;
     clusters[2] = has_author ? account_cluster_[author] : none;
+  }
+  if (config_.groups & kMatching) {
+    // The account's interactions before the impression: with this author, with this cluster.
+    const std::span<const VertexId> engaged = g_.engagements.Neighbors(a);
+    const uint32_t* engaged_times = g_.engagements.times.empty() ? nullptr : g_.engagements.times.data() + g_.engagements.Begin(a);
+    uint64_t total = 0, with_author = 0, with_cluster = 0;
+    for (size_t i = 0; i < engaged.size(); ++i) {
+      if (engaged_times != nullptr && engaged_times[i] >= time) continue;
+      ++total;
+      with_author += has_author && g_.post_author[engaged[i]] == author;
+      with_cluster += post_cluster_[engaged[i]] == post.cluster;
+    }
+    const double share_denominator = static_cast<double>(std::max<uint64_t>(total, 1));
+    *out++ = static_cast<float>(std::log1p(static_cast<double>(with_author)));
+    *out++ = static_cast<float>(static_cast<double>(with_author) / share_denominator);
+    *out++ = static_cast<float>(std::log1p(static_cast<double>(with_cluster)));
+    *out++ = static_cast<float>(static_cast<double>(with_cluster) / share_denominator);
+    const uint32_t day_before = time > kDay ? time - kDay : 0, week_before = time > 7 * kDay ? time - 7 * kDay : 0;
+    *out++ = static_cast<float>(std::log1p(static_cast<double>(ClusterInteractions(post.cluster, day_before, time))));
+    *out++ = static_cast<float>(std::log1p(static_cast<double>(ClusterInteractions(post.cluster, week_before, time))));
   }
 }
 

@@ -14,9 +14,16 @@
 //   clusters   k-means cluster ids of the account, the post and the author
 //              (k-means over account input vectors, cosine); the model turns
 //              them into learned id embeddings. Id k = "no vector".
+//   matching   the account's history with this author and this cluster:
+//              log(1 + the account's interactions with the author's posts)
+//              and their share of all its interactions; the same for posts
+//              of the post's cluster; and the cluster's log(1 + interactions)
+//              in the day and in the week before the impression.
 //
-// Counters are point-in-time: only interactions with a timestamp before the
-// impression count, so training rows never see their own future.
+// Counters and matching features are point-in-time: only interactions with a
+// timestamp before the impression count, so training rows never see their
+// own future (interactions without a time count always, but not in the
+// cluster's day and week).
 #pragma once
 
 #include <array>
@@ -40,17 +47,18 @@ enum FeatureGroup : uint32_t {
   kSimilarity = 1u << 2,
   kEmbeddings = 1u << 3,
   kClusters = 1u << 4,
+  kMatching = 1u << 5,
 };
-inline constexpr uint32_t kAllFeatureGroups = kCounters | kSocial | kSimilarity | kEmbeddings | kClusters;
+inline constexpr uint32_t kAllFeatureGroups = kCounters | kSocial | kSimilarity | kEmbeddings | kClusters | kMatching;
 
 // "all", or a comma-separated list of counters, social, similarity,
-// embeddings, clusters. Throws kInvalidArgument naming a bad entry.
+// embeddings, clusters, matching. Throws kInvalidArgument naming a bad entry.
 uint32_t ParseFeatureGroups(std::string_view list);
 std::string FeatureGroupNames(uint32_t groups);
 
 struct FeatureConfig {
   uint32_t groups = kAllFeatureGroups;
-  uint32_t clusters = 32;           // k of k-means; >= 1 when kClusters is on
+  uint32_t clusters = 32;           // k of k-means; >= 1 when kClusters or kMatching is on
   uint32_t kmeans_iterations = 15;  // Lloyd iterations
   uint32_t kmeans_sample = 100000;  // accounts sampled to fit the centroids
   uint64_t seed = 1;
@@ -120,7 +128,11 @@ class FeatureSource {
     uint32_t cluster = 0;
   };
   void ExtractView(VertexId a, const PostView& post, uint32_t time, float* dense, uint32_t* clusters) const;
-  bool UsesVectors() const { return (config_.groups & (kSimilarity | kEmbeddings | kClusters)) != 0; }
+  bool UsesVectors() const { return (config_.groups & (kSimilarity | kEmbeddings | kClusters | kMatching)) != 0; }
+  bool UsesClusters() const { return (config_.groups & (kClusters | kMatching)) != 0; }
+  void BuildClusterActivity();
+  // Interactions with posts of `cluster` in [from, to) (Unix seconds).
+  uint64_t ClusterInteractions(uint32_t cluster, uint32_t from, uint32_t to) const;
   void FitCentroids(int threads);
   uint32_t NearestCentroid(std::span<const float> vector) const;
   // Account a's input (or output) vector in the table; zeros when it has none.
@@ -141,6 +153,9 @@ class FeatureSource {
   std::vector<float> account_norm_, post_norm_;
   FloatMatrix centroids_;              // k x dim, unit length
   std::vector<uint32_t> account_cluster_, post_cluster_;
+  // kMatching: per cluster, the sorted times of interactions with its posts.
+  std::vector<uint64_t> cluster_activity_begin_;
+  std::vector<uint32_t> cluster_activity_times_;
   std::vector<std::string> dense_names_;
 };
 

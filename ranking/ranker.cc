@@ -216,59 +216,6 @@ RankingMetrics EvaluateRanking(std::span<const TaskScores> predictions, std::spa
   return m;
 }
 
-std::string RankingMetrics::ToText() const {
-  return StrCat("impressions ", impressions, " (clicks ", clicks, ", interactions ", interactions, ")\n",
-                "click AUC ", auc_click, "\ninteraction AUC ", auc_interaction, "\nnegative feedback AUC ", auc_negative,
-                " (", negatives, " of ", negative_observed, ")\nprofile visit AUC ", auc_profile_visit, " (",
-                profile_visits, " of ", profile_visit_observed, ")\ncompletion AUC ", auc_completion, " (",
-                completions, " of ", completion_observed, " clicked videos)\nclick GAUC ", gauc_click, " over ",
-                gauc_accounts, " accounts\ndwell RMSE (log 1+s) ", dwell_rmse_log, ", MAE ", dwell_mae_seconds,
-                " s\nfusion objective ", objective, "\n");
-}
-
-std::string RankingMetrics::ToJson() const {
-  const auto number = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
-  return nlohmann::json{{"impressions", impressions}, {"clicks", clicks}, {"interactions", interactions},
-                        {"auc_click", number(auc_click)}, {"auc_interaction", number(auc_interaction)},
-                        {"gauc_click", number(gauc_click)}, {"gauc_accounts", gauc_accounts},
-                        {"auc_negative", number(auc_negative)}, {"negatives", negatives},
-                        {"negative_observed", negative_observed}, {"auc_profile_visit", number(auc_profile_visit)},
-                        {"profile_visits", profile_visits}, {"profile_visit_observed", profile_visit_observed},
-                        {"auc_completion", number(auc_completion)}, {"completions", completions},
-                        {"completion_observed", completion_observed},
-                        {"dwell_rmse_log", dwell_rmse_log}, {"dwell_mae_seconds", dwell_mae_seconds},
-                        {"objective", objective}}
-      .dump();
-}
-
-std::string RankerTrainReport::ToText() const {
-  std::string text = StrCat("examples: train ", train_examples, ", validation ", validation_examples, ", skipped ",
-                            skipped, " (account or post unknown to the graph)\nfeatures built in ", feature_seconds,
-                            " s\nmodel: ", training.parameters, " parameters, ", training.examples_seen,
-                            " examples in ", training.seconds, " s (", training.examples_per_second, " examples/s)\n");
-  for (size_t e = 0; e < training.epoch_loss.size(); ++e) {
-    text += StrCat("  epoch ", e + 1, " loss:");
-    for (int t = 0; t < kNumTasks; ++t)
-      if (training.task_examples[t] > 0) text += StrCat(t == 0 ? " " : ", ", TaskName(t), " ", training.epoch_loss[e][t]);
-    text += "\n";
-  }
-  text += "tasks (examples, loss weight):";
-  for (int t = 0; t < kNumTasks; ++t)
-    text += StrCat(t == 0 ? " " : ", ", TaskName(t), " ", training.task_examples[t], " ", training.loss_weights[t],
-                   task_untrained[t] ? " (no examples: out of the fusion)" : "");
-  text += "\n";
-  if (training.connections > 0)
-    text += StrCat("SNR connections open: ", training.open_connections, " of ", training.connections, "\n");
-  if (fusion_searched) {
-    text += StrCat("fusion search (validation objective): start ", fusion.start_value, ", click only ",
-                   fusion.click_only_value, ", best ", fusion.best_value, " with ", fusion.best.ToText(), "\n");
-    if (fusion_guarded)
-      text += StrCat("fusion guard (newest validation day, unseen by the search): start ", guard_start_value, ", best ",
-                     guard_best_value, fusion_kept_start ? ": kept the start" : ": kept the search's best", "\n");
-  }
-  return text;
-}
-
 Ranker Ranker::Train(const FeatureSource& features, std::span<const Impression> train,
                      std::span<const Impression> validation, const RankerConfig& config, RankerTrainReport* report) {
   config.fusion.Validate();
@@ -462,7 +409,8 @@ Ranker Ranker::Load(const std::string& path) {
   const bool clusters = (ranker.feature_config_.groups & kClusters) != 0;
   if (ranker.model_.cluster_slots() != (clusters ? static_cast<size_t>(kClusterSlots) : 0u))
     reader.Fail("the model's cluster slots disagree with the feature configuration");
-  if (clusters && ranker.centroids_.rows() != ranker.feature_config_.clusters)
+  if ((ranker.feature_config_.groups & (kClusters | kMatching)) != 0 &&
+      ranker.centroids_.rows() != ranker.feature_config_.clusters)
     reader.Fail("the centroid count disagrees with the feature configuration");
   return ranker;
 }

@@ -87,6 +87,7 @@ struct RankerTrainReport {
   std::array<bool, kNumTasks> task_untrained{};  // no training example: its fusion beta is set to 0
   double feature_seconds = 0;
   std::string ToText() const;
+  std::string ToJson() const;  // examples, per-task loss weights, SNR connections, the fusion search and guard
 };
 
 class Ranker {

@@ -126,6 +126,51 @@ TEST(Features, ANewPostGetsItsAuthorsFeaturesAndZeroCounters) {
   EXPECT_EQ(CodeOf([&] { source.ExtractNewPost(99, {.id = 555, .author = 2}, 0, f, nullptr); }), ErrorCode::kNotFound);
 }
 
+TEST(Features, MatchingCountsTheAccountsHistoryWithTheAuthorAndTheClusterPointInTime) {
+  // Account 1 interacted with post 100 (by 2) at t = 1000 and post 102 (by 3)
+  // at t = 2000; account 4 with post 101 (by 2) at t = 3000.
+  const std::string follows = WriteTextFile("m_follows.tsv", "1\t2\t10\n1\t3\t10\n");
+  const std::string posts = WriteTextFile("m_posts.tsv", "100\t2\t500\n101\t2\t600\n102\t3\t700\n");
+  const std::string interactions =
+      WriteTextFile("m_inter.tsv", "1\t100\tclick\t1000\t4000\n1\t102\tclick\t2000\t4000\n4\t101\tlike\t3000\n");
+  const graph::SocialGraph g = graph::Ingest({.follows = follows, .interactions = interactions, .posts = posts}, {});
+  embed::EmbeddingTable table;  // every account the same direction: one cluster holds every post
+  table.input = FloatMatrix(g.num_accounts(), 2);
+  for (VertexId a = 0; a < g.num_accounts(); ++a) {
+    table.ids.push_back(g.accounts.ToExternal(a));
+    table.kinds.push_back(embed::TokenKind::kAccount);
+    table.input.At(a, 0) = 1.0f;
+  }
+  FeatureConfig config;
+  config.groups = kMatching;
+  config.clusters = 1;
+  const FeatureSource source(g, table, config);
+  ASSERT_EQ(source.dense_dim(), 6u);
+  EXPECT_EQ(source.cluster_slots(), 0);  // the ids themselves are the clusters group's
+  float f[6];
+  source.Extract(1, 101, 1000, f, nullptr);  // nothing strictly before t = 1000
+  for (const float v : f) EXPECT_FLOAT_EQ(v, 0.0f);
+  source.Extract(1, 101, 1500, f, nullptr);
+  EXPECT_FLOAT_EQ(f[0], std::log1p(1.0f));  // post 100 is by 2, as is 101
+  EXPECT_FLOAT_EQ(f[1], 1.0f);              // 1 of 1 interaction
+  EXPECT_FLOAT_EQ(f[2], std::log1p(1.0f));  // the one cluster
+  EXPECT_FLOAT_EQ(f[3], 1.0f);
+  EXPECT_FLOAT_EQ(f[4], std::log1p(1.0f));  // the cluster's day before 1500: the click at 1000
+  EXPECT_FLOAT_EQ(f[5], std::log1p(1.0f));
+  source.Extract(1, 101, 2500, f, nullptr);
+  EXPECT_FLOAT_EQ(f[0], std::log1p(1.0f));
+  EXPECT_FLOAT_EQ(f[1], 0.5f);              // post 102 is by 3
+  EXPECT_FLOAT_EQ(f[2], std::log1p(2.0f));
+  EXPECT_FLOAT_EQ(f[3], 1.0f);
+  source.Extract(1, 101, 86400 + 2500, f, nullptr);  // the day is [2500, 88900)
+  EXPECT_FLOAT_EQ(f[4], std::log1p(1.0f));  // only account 4's like (t = 3000) is within the day
+  EXPECT_FLOAT_EQ(f[5], std::log1p(3.0f));  // all three within the week
+  // A new post by 3 takes its author's cluster: the same history counts.
+  source.ExtractNewPost(1, {.id = 555, .author = 3, .time = 2400}, 2500, f, nullptr);
+  EXPECT_FLOAT_EQ(f[0], std::log1p(1.0f));  // post 102
+  EXPECT_FLOAT_EQ(f[2], std::log1p(2.0f));
+}
+
 TEST(Features, ParseGroups) {
   EXPECT_EQ(ParseFeatureGroups("all"), kAllFeatureGroups);
   EXPECT_EQ(ParseFeatureGroups("counters,social"), kCounters | kSocial);
