@@ -204,8 +204,8 @@ void AddRankCommands(CLI::App& app) {
     cmd->add_option("--impressions", args->impressions, "impressions file (account_id, post_id, timestamp, clicked, interacted, dwell_ms[, negative, profile_visit, video_ms, completed])")->required();
     cmd->add_option("--output", args->output, "ranker file to write (ranker.bin)")->required();
     cmd->add_option("--test-days", args->test_days, "last days held out for the test metrics")->capture_default_str();
-    cmd->add_option("--validation-days", args->validation_days, "days before the test days that tune the fusion weights (0 = none; with 2 or more the newest is held out to guard the search)")->capture_default_str();
-    cmd->add_option("--features", args->features, "feature groups: all, or a list of counters,social,similarity,embeddings,clusters")->capture_default_str();
+    cmd->add_option("--validation-days", args->validation_days, "days before the test days that tune the fusion weights (0 = none; with 2 or more the newer half is held out to guard the search)")->capture_default_str();
+    cmd->add_option("--features", args->features, "feature groups: all, or a list of counters,social,similarity,embeddings,clusters,matching")->capture_default_str();
     cmd->add_option("--clusters", args->config.features.clusters, "k of the k-means cluster-id feature")->capture_default_str();
     cmd->add_option("--kmeans-iterations", args->config.features.kmeans_iterations, "k-means iterations")->capture_default_str();
     cmd->add_option("--architecture", args->architecture, ranking::ArchitectureNames())->capture_default_str();
@@ -217,7 +217,7 @@ void AddRankCommands(CLI::App& app) {
     cmd->add_option("--task-weights", args->task_weights,
                     "loss weight per task: 6 numbers (click interaction dwell negative profile_visit completion) or task=value entries (default 1 each)");
     cmd->add_flag("--uncertainty-weighting", m.uncertainty_weighting,
-                  "learn each task's loss weight (Kendall et al.: exp(-s) * loss + s) instead of --task-weights");
+                  "also learn each task's loss weight (Kendall et al.: exp(-s) * loss + s; the weight is --task-weights x exp(-s))");
     cmd->add_option("--expert-units", m.expert_units, "ReLU units per expert")->capture_default_str();
     cmd->add_option("--tower-units", m.tower_units, "ReLU units per task tower")->capture_default_str();
     cmd->add_option("--cluster-dim", m.cluster_dim, "width of the learned cluster-id embedding")->capture_default_str();
@@ -240,7 +240,7 @@ void AddRankCommands(CLI::App& app) {
                            listed(defaults.beta), "]"));
     cmd->add_option("--fusion-search", args->fusion_search,
                     "how to tune the fusion on the validation days: cem (cross-entropy method) or es (evolution strategy); "
-                    "the newest validation day guards it")->capture_default_str();
+                    "the newer half of the validation days guards it")->capture_default_str();
     cmd->add_flag("--no-fusion-search", args->no_fusion_search, "keep --alpha/--beta instead of searching them on the validation days");
     ranking::FusionObjective& o = args->config.objective;
     cmd->add_option("--interaction-weight", o.interaction_weight, "objective: value of an interaction (a click is 1)")->capture_default_str();

@@ -13,7 +13,9 @@ Construction (README, "Ranking on real data"):
                 --negatives unrated items drawn by popularity (training
                 ratings) as non-clicked impressions at the same date;
                 interacted = rating >= 4; dwell_ms = helpfulness x 1000 (the
-                third task: a regression on helpfulness)
+                third task: a regression on helpfulness); negative feedback
+                = rating <= 2 on rated items ('-': not recorded on the
+                unrated ones); no profile visits, no videos
   split         the last --test-days days are the test set, the
                 --validation-days before them validation (graphrec
                 rank-train --test-days / --validation-days)
@@ -89,21 +91,21 @@ def main():
     dropped = 0
     rows = 0
     with open(os.path.join(args.out_dir, "impressions.tsv"), "w") as out:
-        out.write("account_id\tpost_id\ttimestamp\tclicked\tinteracted\tdwell_ms\n")
+        out.write("account_id\tpost_id\ttimestamp\tclicked\tinteracted\tdwell_ms\tnegative\tprofile_visit\tvideo_ms\tcompleted\n")
         for ts, user, item, rating, helpful in ratings:
             if ts < ranker_start:
                 continue
             if item not in popularity:
                 dropped += 1
                 continue
-            out.write(f"{user}\t{item}\t{ts}\t1\t{int(rating >= 4)}\t{helpful * 1000}\n")
+            out.write(f"{user}\t{item}\t{ts}\t1\t{int(rating >= 4)}\t{helpful * 1000}\t{int(rating <= 2)}\t-\t0\t-\n")
             rows += 1
             seen = rated[user]
             for _ in range(args.negatives):
                 for _attempt in range(20):
                     negative = items[bisect.bisect_right(cumulative, rng.randrange(total))]
                     if negative not in seen:
-                        out.write(f"{user}\t{negative}\t{ts}\t0\t0\t0\n")
+                        out.write(f"{user}\t{negative}\t{ts}\t0\t0\t0\t-\t-\t0\t-\n")
                         rows += 1
                         break
     print(f"ratings {len(ratings)}, in the graph {len(train_ratings)}, items known {len(items)}, "

@@ -88,8 +88,8 @@ struct ModelConfig {
   uint32_t batch_size = 256;
   float learning_rate = 0.003f;  // Adam
   float l2 = 1e-5f;              // weight decay added to every gradient
-  std::array<float, kNumTasks> task_weights{1, 1, 1, 1, 1, 1};  // loss weights (fixed)
-  bool uncertainty_weighting = false;  // learn the weights instead (task_weights then unused)
+  std::array<float, kNumTasks> task_weights{1, 1, 1, 1, 1, 1};  // loss weights (0 leaves a task out)
+  bool uncertainty_weighting = false;  // also learn exp(-s_t) per task, multiplying task_weights
   int threads = 0;               // 0 = all cores
   uint64_t seed = 1;
 

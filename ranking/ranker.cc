@@ -253,11 +253,16 @@ Ranker Ranker::Train(const FeatureSource& features, std::span<const Impression> 
   }
   ranker.fusion_ = fusion_start;
   if (config.search_fusion && validation_examples.size() > 0) {
-    // The newest validation day guards the search: it runs on the days before
-    // it and its choice is kept only if not worse than the start on that day.
-    uint32_t newest = 0;
-    for (const Impression& i : validation) newest = std::max(newest, i.time);
-    const uint32_t guard_start = newest / kDay * kDay;
+    // The newer half of the validation days (the newest day of two) guards
+    // the search: it runs on the days before, and its choice is kept only if
+    // not worse than the start on the guard days.
+    uint32_t newest = 0, oldest = UINT32_MAX;
+    for (const Impression& i : validation) {
+      newest = std::max(newest, i.time);
+      oldest = std::min(oldest, i.time);
+    }
+    const uint32_t days = newest / kDay - oldest / kDay + 1;
+    const uint32_t guard_start = (newest / kDay + 1 - std::max(1u, days / 2)) * kDay;
     std::vector<Impression> searched, guard;
     for (const Impression& i : validation) (i.time < guard_start ? searched : guard).push_back(i);
     const bool guarded = !searched.empty();

@@ -81,7 +81,7 @@ struct RankerTrainReport {
   TrainingReport training;
   bool fusion_searched = false;
   FusionSearchResult fusion;
-  // The held-out guard: the newest validation day, which the search did not see.
+  // The held-out guard: the newer half of the validation days, which the search did not see.
   bool fusion_guarded = false, fusion_kept_start = false;
   double guard_start_value = 0, guard_best_value = 0;
   std::array<bool, kNumTasks> task_untrained{};  // no training example: its fusion beta is set to 0

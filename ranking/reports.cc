@@ -58,7 +58,7 @@ std::string RankerTrainReport::ToText() const {
     text += StrCat("fusion search (validation objective): start ", fusion.start_value, ", click only ",
                    fusion.click_only_value, ", best ", fusion.best_value, " with ", fusion.best.ToText(), "\n");
     if (fusion_guarded)
-      text += StrCat("fusion guard (newest validation day, unseen by the search): start ", guard_start_value, ", best ",
+      text += StrCat("fusion guard (newer half of the validation days, unseen by the search): start ", guard_start_value, ", best ",
                      guard_best_value, fusion_kept_start ? ": kept the start" : ": kept the search's best", "\n");
   }
   return text;

@@ -144,6 +144,9 @@ grpc::ServerUnaryReactor* GraphrecService::Rank(grpc::CallbackServerContext* ctx
       out->set_click(r.scores[ranking::kClickTask]);
       out->set_interaction(r.scores[ranking::kInteractionTask]);
       out->set_dwell_seconds(r.scores[ranking::kDwellTask]);
+      out->set_negative(r.scores[ranking::kNegativeTask]);
+      out->set_profile_visit(r.scores[ranking::kProfileVisitTask]);
+      out->set_completion(r.scores[ranking::kCompletionTask]);
       out->set_score(r.fused);
     }
     resp->set_version(m.version);

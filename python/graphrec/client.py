@@ -70,11 +70,13 @@ class Client:
             len(response.embeddings), response.dimension)
 
     def rank(self, user_id, post_ids, time_unix_s=0, timeout=None):
-        """The candidates best first, as dicts (post_id, click, interaction, dwell_seconds, score)."""
+        """The candidates best first, as dicts (post_id, click, interaction, dwell_seconds, negative,
+        profile_visit, completion, score)."""
         request = pb.RankRequest(user_id=int(user_id), post_ids=[int(p) for p in post_ids], time_unix_s=time_unix_s)
         response = self._call(self._stub.Rank, request, timeout)
         return [{"post_id": p.post_id, "click": p.click, "interaction": p.interaction,
-                 "dwell_seconds": p.dwell_seconds, "score": p.score} for p in response.posts]
+                 "dwell_seconds": p.dwell_seconds, "negative": p.negative, "profile_visit": p.profile_visit,
+                 "completion": p.completion, "score": p.score} for p in response.posts]
 
     def push_events(self, events, timeout=None):
         """events: dicts with kind ('follow', 'unfollow', 'interaction', 'post', 'account'), actor,

@@ -509,6 +509,9 @@ TEST_F(ServiceTest, RankMatchesTheLibrary) {
       EXPECT_FLOAT_EQ(got.click(), expected[i].scores[ranking::kClickTask]);
       EXPECT_FLOAT_EQ(got.interaction(), expected[i].scores[ranking::kInteractionTask]);
       EXPECT_FLOAT_EQ(got.dwell_seconds(), expected[i].scores[ranking::kDwellTask]);
+      EXPECT_FLOAT_EQ(got.negative(), expected[i].scores[ranking::kNegativeTask]);
+      EXPECT_FLOAT_EQ(got.profile_visit(), expected[i].scores[ranking::kProfileVisitTask]);
+      EXPECT_FLOAT_EQ(got.completion(), expected[i].scores[ranking::kCompletionTask]);
     }
     EXPECT_EQ(response.version(), "v1");
   }
