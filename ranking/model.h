@@ -70,6 +70,8 @@ std::optional<int> ParseTask(std::string_view name);
 inline constexpr uint8_t kUnobserved = 255;
 
 enum class Architecture { kMmoe, kSharedBottom, kSingleTask, kPle, kSnr };
+inline constexpr Architecture kAllArchitectures[] = {Architecture::kMmoe, Architecture::kSharedBottom,
+                                                     Architecture::kSingleTask, Architecture::kPle, Architecture::kSnr};
 // "mmoe", "shared-bottom", "single-task", "ple", "snr"
 const char* ArchitectureName(Architecture architecture);
 std::optional<Architecture> ParseArchitecture(std::string_view name);

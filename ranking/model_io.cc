@@ -50,8 +50,6 @@ std::string ModelConfig::ToJson() const { return ConfigToJson(*this).dump(); }
 
 namespace {
 constexpr const char* kTaskNames[kNumTasks] = {"click", "interaction", "dwell", "negative", "profile_visit", "completion"};
-constexpr Architecture kArchitectures[] = {Architecture::kMmoe, Architecture::kSharedBottom, Architecture::kSingleTask,
-                                           Architecture::kPle, Architecture::kSnr};
 }  // namespace
 
 const char* TaskName(int task) { return task >= 0 && task < kNumTasks ? kTaskNames[task] : "?"; }
@@ -74,15 +72,15 @@ const char* ArchitectureName(Architecture architecture) {
 }
 
 std::optional<Architecture> ParseArchitecture(std::string_view name) {
-  for (const Architecture a : kArchitectures)
+  for (const Architecture a : kAllArchitectures)
     if (name == ArchitectureName(a)) return a;
   return std::nullopt;
 }
 
 std::string ArchitectureNames() {
   std::string names;
-  for (size_t i = 0; i < std::size(kArchitectures); ++i)
-    names += StrCat(i == 0 ? "" : i + 1 == std::size(kArchitectures) ? " or " : ", ", ArchitectureName(kArchitectures[i]));
+  for (size_t i = 0; i < std::size(kAllArchitectures); ++i)
+    names += StrCat(i == 0 ? "" : i + 1 == std::size(kAllArchitectures) ? " or " : ", ", ArchitectureName(kAllArchitectures[i]));
   return names;
 }
 

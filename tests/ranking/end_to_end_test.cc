@@ -75,8 +75,7 @@ TEST(RankingEndToEnd, EveryArchitectureBeatsCountersOnly) {
   const World& w = SmallWorld();
   ASSERT_GT(w.split.test.size(), 10000u);
   const Trained counters = TrainAndTest(w, kCounters, Architecture::kMmoe);
-  for (const Architecture architecture : {Architecture::kSingleTask, Architecture::kSharedBottom, Architecture::kMmoe,
-                                          Architecture::kPle, Architecture::kSnr}) {
+  for (const Architecture architecture : kAllArchitectures) {
     SCOPED_TRACE(ArchitectureName(architecture));
     const Trained full = TrainAndTest(w, kAllFeatureGroups, architecture);
     std::printf("%-13s click AUC %.4f (counters %.4f), interaction %.4f (%.4f), negative %.4f (%.4f)\n",

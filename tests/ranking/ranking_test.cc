@@ -228,8 +228,7 @@ double TaskAuc(const std::vector<TaskScores>& p, const Examples& ex, int task) {
 
 TEST(MultiTaskModel, LearnsEachTaskAndIsThreadCountIndependent) {
   const Examples train = SyntheticExamples(20000, 1), test = SyntheticExamples(5000, 2);
-  for (const Architecture architecture : {Architecture::kMmoe, Architecture::kSharedBottom, Architecture::kSingleTask,
-                                          Architecture::kPle, Architecture::kSnr}) {
+  for (const Architecture architecture : kAllArchitectures) {
     SCOPED_TRACE(ArchitectureName(architecture));
     ModelConfig config;
     config.architecture = architecture;
@@ -271,8 +270,7 @@ TEST(MultiTaskModel, LearnsEachTaskAndIsThreadCountIndependent) {
 
 TEST(MultiTaskModel, EveryArchitectureSavesAndLoadsExactly) {
   const Examples train = SyntheticExamples(3000, 3);
-  for (const Architecture architecture : {Architecture::kMmoe, Architecture::kSharedBottom, Architecture::kSingleTask,
-                                          Architecture::kPle, Architecture::kSnr}) {
+  for (const Architecture architecture : kAllArchitectures) {
     SCOPED_TRACE(ArchitectureName(architecture));
     ModelConfig config;
     config.architecture = architecture;
