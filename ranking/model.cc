@@ -273,9 +273,15 @@ MultiTaskModel MultiTaskModel::Train(const Examples& examples, uint32_t cluster_
             if (l.Has(t)) batch_loss[t] += chunk_loss[ci][t];
         if (config.sparsity > 0)
           for (const internal::MixBlock& m : l.mixes)
-            if (m.kind == internal::GateKind::kCoding)
+            if (m.kind == internal::GateKind::kCoding) {
+              // Each unit's strongest input is spared the penalty: a strong
+              // penalty would otherwise close every input of a sparse task's
+              // tower and leave it predicting a constant.
+              const float* log_alpha = model.networks_[k].params.data() + m.b;
+              const size_t strongest = static_cast<size_t>(std::max_element(log_alpha, log_alpha + m.inputs.size()) - log_alpha);
               for (size_t i = 0; i < m.inputs.size(); ++i)
-                chunk_grads[0][m.b + i] += config.sparsity * internal::L0Gradient(model.networks_[k].params[m.b + i]);
+                if (i != strongest) chunk_grads[0][m.b + i] += config.sparsity * internal::L0Gradient(log_alpha[i]);
+            }
         adam[k].Step(model.networks_[k].params, chunk_grads, chunks, step, config);
       }
       for (int t = 0; t < kNumTasks; ++t) {

@@ -26,7 +26,8 @@
 //                  experts; the input of each upper expert and of each tower
 //                  is sum_i z_i h_i over the layer below, with one learned
 //                  coding variable z per connection (hard concrete, L0
-//                  penalty `sparsity`), so connections can switch off. The
+//                  penalty `sparsity`, sparing each unit's strongest
+//                  input), so connections can switch off. The
 //                  per-connection transformation of SNR-Trans is left out
 //                  (the simplification the source talk describes).
 //
@@ -82,7 +83,7 @@ struct ModelConfig {
   uint32_t experts = 4;        // experts (PLE: shared experts per level; shared bottom: one layer of experts x expert_units)
   uint32_t task_experts = 1;   // PLE: experts of each task per level
   uint32_t levels = 2;         // PLE: CGC levels; SNR: expert layers
-  float sparsity = 1e-3f;      // SNR: L0 penalty per connection
+  float sparsity = 0.03f;      // SNR: L0 penalty per connection (prunes about half on the world)
   uint32_t expert_units = 32;  // ReLU units per expert
   uint32_t tower_units = 16;   // ReLU units per task tower
   uint32_t cluster_dim = 8;    // width of the learned cluster-id embedding

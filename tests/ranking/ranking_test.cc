@@ -322,9 +322,14 @@ TEST(MultiTaskModel, PleAndSnrHaveTheirShape) {
   config.epochs = 6;
   config.batch_size = 64;  // enough steps for the gates to travel
   config.learning_rate = 0.02f;
-  MultiTaskModel::Train(train, 5, config, &sparse);
+  const MultiTaskModel sparse_model = MultiTaskModel::Train(train, 5, config, &sparse);
   EXPECT_EQ(sparse.connections, open.connections);
   EXPECT_LT(sparse.open_connections, sparse.connections);
+  // No unit is cut off from its inputs: every task still learns.
+  EXPECT_GE(sparse.open_connections, 2u + kNumTasks);
+  const std::vector<TaskScores> predicted = PredictAll(sparse_model, train);
+  for (const int task : {kClickTask, kInteractionTask, kNegativeTask, kProfileVisitTask, kCompletionTask})
+    EXPECT_GT(TaskAuc(predicted, train, task), 0.6) << TaskName(task);
 }
 
 TEST(MultiTaskModel, TaskWeightsAndUncertaintyWeighting) {
