@@ -83,7 +83,7 @@ struct ModelConfig {
   uint32_t experts = 4;        // experts (PLE: shared experts per level; shared bottom: one layer of experts x expert_units)
   uint32_t task_experts = 1;   // PLE: experts of each task per level
   uint32_t levels = 2;         // PLE: CGC levels; SNR: expert layers
-  float sparsity = 0.03f;      // SNR: L0 penalty per connection (prunes about half on the world)
+  float sparsity = 0.03f;      // SNR: L0 penalty per connection
   uint32_t expert_units = 32;  // ReLU units per expert
   uint32_t tower_units = 16;   // ReLU units per task tower
   uint32_t cluster_dim = 8;    // width of the learned cluster-id embedding
