@@ -17,8 +17,11 @@
 #include "embed/embedding_io.h"
 #include "embed/evaluation.h"
 #include "embed/skip_gram.h"
+#include "eval/consistency.h"
 #include "eval/link_holdout.h"
 #include "graph/edge_split.h"
+#include "version/layout.h"
+#include "version/version_store.h"
 
 namespace gr::apps {
 namespace {
@@ -189,10 +192,38 @@ void RunLinkPrediction(const LinkPredictionArgs& args) {
                       static_cast<int64_t>(skipped_test));
 }
 
+struct ConsistencyArgs {
+  std::string artifacts, version;
+  eval::VersionConsistencyConfig config;
+};
+
+void RunConsistency(const ConsistencyArgs& args) {
+  const std::string version = args.version.empty() ? version::ReadCurrentVersion(args.artifacts) : args.version;
+  GR_CHECK_CODE(!version.empty(), ErrorCode::kNotFound, args.artifacts, " has no published version (no ",
+                version::kCurrentFile, "); give --version");
+  const version::LoadedVersion loaded = version::LoadVersion(args.artifacts, version);
+  GR_CHECK_CODE(loaded.ranker != nullptr, ErrorCode::kNotFound, "version ", version,
+                " has no ranker (the batch trains one when its input has impressions)");
+  const ranking::FeatureSource features(loaded.graph, loaded.table, loaded.ranker->feature_config(),
+                                        loaded.ranker->centroids(), args.config.metric.threads);
+  const eval::ConsistencyReport report = eval::MeasureVersionConsistency(loaded.graph, loaded.indexes, loaded.table,
+                                                                         *loaded.ranker, features, args.config);
+  if (JsonOutput()) {
+    nlohmann::json out = nlohmann::json::parse(report.ToJson());
+    out["version"] = version;
+    out["config"] = nlohmann::json::parse(args.config.ToJson());
+    PrintJson(out);
+    return;
+  }
+  std::printf("# version %s, ideal = the ranker's top %u, wide = its top %u\n%s", version.c_str(),
+              args.config.metric.top, args.config.metric.wide, report.ToText().c_str());
+}
+
 }  // namespace
 
-void AddEvalCommand(CLI::App& app) {
-  auto* eval = app.add_subcommand("eval", "Offline quality of embeddings");
+void AddEvalCommand
+(CLI::App& app) {
+  auto* eval = app.add_subcommand("eval", "Offline quality of embeddings and of a version's recall funnel");
   eval->require_subcommand(1);
   auto args = std::make_shared<NodeClassificationArgs>();
   auto* nc = eval->add_subcommand("node-classification",
@@ -232,6 +263,33 @@ void AddEvalCommand(CLI::App& app) {
                  "hold-out mode: write train_edges.txt, test_edges.txt, test_non_edges.txt (external ids) here, "
                  "to score other tools on the same split");
   lp->callback([lp_args] { RunLinkPrediction(*lp_args); });
+
+  auto c_args = std::make_shared<ConsistencyArgs>();
+  eval::VersionConsistencyConfig& c = c_args->config;
+  auto* cons = eval->add_subcommand(
+      "consistency",
+      "Funnel consistency of a published version: for sampled accounts the ranker scores the whole catalogue "
+      "(its top is the ideal); each recall source (embedding, authors, popular, random) recalls K posts and the "
+      "ranker orders them; prints overlap@top with the ideal and the share of the ranker's wider top recalled");
+  cons->add_option("--artifacts", c_args->artifacts, "artifacts directory")->required()->check(CLI::ExistingDirectory);
+  cons->add_option("--version", c_args->version, "version to measure (default: the live one)");
+  cons->add_option("--accounts", c.accounts, "accounts sampled (with a vector and an interaction)")
+      ->capture_default_str();
+  cons->add_option("--window-days", c.window_days,
+                   "catalogue: posts of this many days before the scoring time; 0 = every post")
+      ->capture_default_str();
+  cons->add_option("--max-catalogue", c.max_catalogue,
+                   "a larger window is sampled uniformly to this many posts (stated in the output); 0 = no limit")
+      ->capture_default_str();
+  cons->add_option("--ks", c.metric.ks, "recall depths K")->delimiter(',')->capture_default_str();
+  cons->add_option("--top", c.metric.top, "size of the ideal (the ranker's top over the catalogue)")
+      ->capture_default_str();
+  cons->add_option("--wide", c.metric.wide, "the wider top whose recalled share is reported")->capture_default_str();
+  cons->add_option("--time", c.time, "scoring time, Unix seconds (default: the graph's newest time + 1)");
+  cons->add_option("--seed", c.seed, "account and catalogue sampling seed")->capture_default_str();
+  cons->add_option("--workers", c.metric.threads, "threads, 0 = all cores")->capture_default_str();
+  cons->callback([c_args] { RunConsistency(*c_args); });
 }
+
 
 }  // namespace gr::apps
