@@ -98,6 +98,13 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--drift-sample", c.drift_sample, "accounts compared with the live version")->capture_default_str();
   cmd->add_option("--keep-versions", c.keep_versions, "version directories kept (the live one always)")
       ->capture_default_str();
+  cmd->add_option("--consistency-accounts", c.consistency.accounts,
+                  "accounts sampled to measure recall's agreement with the ranker after the ranker stage "
+                  "(as graphrec eval consistency; reported, not gated); 0 = not measured")
+      ->capture_default_str();
+  cmd->add_option("--consistency-window-days", c.consistency.window_days,
+                  "that measurement's catalogue: posts of this many last days (0 = every post)")
+      ->capture_default_str();
   cmd->add_flag("--no-ranker", args->no_ranker, "skip the ranker stage even when the input has impressions.tsv");
   cmd->add_option("--ranker-features", args->ranker_features, "ranker feature groups (as rank-train --features)")
       ->capture_default_str();

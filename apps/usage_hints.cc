@@ -68,6 +68,7 @@ void AddExamples(CLI::App& app) {
       {"eval", "graphrec eval link-prediction --input graph.snap --hold-out newest"},
       {"eval node-classification", "graphrec eval node-classification --embeddings accounts.emb --labels labels.txt"},
       {"eval link-prediction", "graphrec eval link-prediction --input graph.snap --hold-out newest"},
+      {"eval consistency", "graphrec eval consistency --artifacts artifacts --accounts 200 --ks 100,500,2000"},
       {"index", "graphrec index --embeddings accounts.emb --graph graph.snap --out index/"},
       {"recall", "graphrec recall --embeddings accounts.emb --graph graph.snap --index index/ --kind posts --id 123 "
                  "--k 10 --exclude-known"},

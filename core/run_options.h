@@ -25,6 +25,7 @@ enum class SeedStream : uint64_t {
   kRanker,         // ranker initialisation, shuffling, k-means and fusion search (ranking/)
   kRankerSample,   // impressions sampled for the ranker stage (pipeline/)
   kFoldIn,         // windows and negatives of folding held-out follows into the vectors (embed/row_refresh.h)
+  kConsistencyEval,  // accounts and catalogue of the recall-ranker consistency (eval/consistency.h)
 };
 
 struct RunOptions {

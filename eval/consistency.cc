@@ -155,7 +155,7 @@ std::string ConsistencyReport::ToText() const {
 }
 
 std::string ConsistencyReport::ToJson() const {
-  nlohmann::json out = {{"time", time},         {"window_posts", window_posts},
+  nlohmann::json out = {{"time", time},         {"top", top}, {"window_posts", window_posts},
                         {"catalogue", catalogue}, {"accounts", accounts},
                         {"skipped_accounts", skipped_accounts}, {"rows", nlohmann::json::array()}};
   for (const ConsistencyRow& r : rows)
@@ -249,6 +249,7 @@ ConsistencyReport MeasureVersionConsistency(const graph::SocialGraph& g, const r
   config.Validate();
   ConsistencyReport report;
   report.time = static_cast<uint32_t>(config.time >= 0 ? config.time : g.reference_time + 1);
+  report.top = config.metric.top;
   const VersionCatalogue catalogue(g, config, report.time);
   report.window_posts = catalogue.window_posts();
   report.catalogue = catalogue.ids().size();
@@ -318,7 +319,7 @@ ConsistencyReport MeasureVersionConsistency(const graph::SocialGraph& g, const r
                        }});
   }
   sources.push_back({"random", [&](ExternalId account, size_t k) {
-                       Rng rng(MixSeed(config.seed, account, k));
+                       Rng rng(MixSeed(config.seed, account));  // one order per account: K's lists nest
                        std::vector<float> draw(catalogue.ids().size());
                        for (float& d : draw) d = static_cast<float>(rng.UniformDouble());
                        return catalogue.Best(std::move(draw), catalogue.Eligible(vertex(account)), k);

@@ -78,7 +78,7 @@ struct VersionConsistencyConfig {
 };
 
 struct ConsistencyReport {
-  uint32_t time = 0;
+  uint32_t time = 0, top = 0;              // scoring time; the ideal's size
   uint64_t window_posts = 0, catalogue = 0;  // posts in the window; of them scored
   uint64_t accounts = 0, skipped_accounts = 0;
   std::vector<ConsistencyRow> rows;

@@ -119,6 +119,7 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
     previous = {};
     g = {};
     internal::RankerStage(run, impressions_file, table);
+    if (c.consistency.accounts > 0) internal::ConsistencyStage(run, table);
   }
   r.gate_failures = internal::GateFailures(c, r);
   internal::PublishStage(run, inputs, version_dir, degrees, table);

@@ -12,7 +12,10 @@
 // (mean cosine of common accounts' vectors; overlap of their top-10
 // similar accounts). After the evaluation, the ranker is trained on the impressions before the
 // last `ranker_test_days` day(s) (fusion tuned on the day before those) and
-// scored on the last day: its click AUC is gated too.
+// scored on the last day: its click AUC is gated too. Then recall's
+// agreement with the ranker is measured (eval/consistency.h: overlap of each
+// recall source's ranked top 15 with the ranker's top 15 over the last
+// week's posts) and reported, not gated.
 //
 // The version is built in artifacts/.work (names: version/layout.h), each
 // stage's output written atomically and its completion recorded in
@@ -35,6 +38,7 @@
 
 #include "core/run_options.h"
 #include "embed/skip_gram.h"
+#include "eval/consistency.h"
 #include "ranking/ranker.h"
 #include "recall/vector_index.h"
 #include "embed/row_refresh.h"
@@ -85,6 +89,9 @@ struct BatchConfig {
   uint64_t ranker_max_train_impressions = 500000;
   uint64_t ranker_max_eval_impressions = 200000;
   double min_ranker_click_auc = 0.55;   // gate: click AUC on the test days
+  // After the ranker: recall's agreement with it (eval/consistency.h) on
+  // this many sampled accounts (0 = not measured); reported, not gated.
+  eval::VersionConsistencyConfig consistency{.accounts = 100};
 
   // The batch's walks: 2 per account of length 40, not DeepWalk's 10 x 80.
   // On generated worlds the held-out link AUC of the newest follows is
@@ -160,6 +167,7 @@ struct BatchReport {
   bool has_ranker = false;
   uint64_t ranker_train_impressions = 0, ranker_test_impressions = 0;
   double ranker_auc_click = 0, ranker_auc_interaction = 0, ranker_gauc_click = 0, ranker_dwell_rmse_log = 0;
+  std::string consistency_json;  // eval::ConsistencyReport::ToJson(), "" when not measured
   double peak_rss_mb = 0;
 
   std::string ToText() const;  // the human-readable summary

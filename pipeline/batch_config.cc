@@ -28,6 +28,7 @@ void BatchConfig::Validate() const {
   ranker.model.Validate();
   ranker.fusion.Validate();
   ranker.objective.Validate();
+  if (consistency.accounts > 0) consistency.Validate();
 }
 
 BatchConfig BatchConfig::WithRunOptions() const {
@@ -39,6 +40,8 @@ BatchConfig BatchConfig::WithRunOptions() const {
   c.ranker.model.seed = c.ranker.features.seed = c.ranker.search.seed = run.SeedFor(SeedStream::kRanker);
   c.fold_in.threads = run.threads;
   c.fold_in.seed = run.SeedFor(SeedStream::kFoldIn);
+  c.consistency.metric.threads = run.threads;
+  c.consistency.seed = run.SeedFor(SeedStream::kConsistencyEval);
   return c;
 }
 
@@ -61,6 +64,7 @@ std::string BatchConfig::ToJson() const {
                 {"learning_rate", fold_in.learning_rate}}},
               {"recall_sample", recall_sample},
               {"drift_sample", drift_sample},
+              {"consistency", json::parse(consistency.ToJson())},
               {"ranker",
                {{"train", train_ranker},
                 {"config", json::parse(ranker.ToJson())},

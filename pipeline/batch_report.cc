@@ -38,6 +38,7 @@ std::string BatchReport::ToJson() const {
                    {"auc_click", ranker_auc_click}, {"auc_interaction", ranker_auc_interaction},
                    {"gauc_click", ranker_gauc_click}, {"dwell_rmse_log", ranker_dwell_rmse_log}};
   }
+  if (!consistency_json.empty()) j["consistency"] = nlohmann::json::parse(consistency_json);
   if (drift_mean_cosine > -2) {
     j["metrics"]["drift_mean_cosine"] = drift_mean_cosine;
     j["metrics"]["drift_neighbour_overlap"] = drift_neighbour_overlap;
@@ -83,6 +84,22 @@ std::string BatchReport::ToText() const {
                   static_cast<unsigned long long>(ranker_train_impressions), ranker_auc_click, ranker_auc_interaction,
                   ranker_gauc_click, ranker_dwell_rmse_log);
     text += metrics;
+  }
+  if (!consistency_json.empty()) {
+    const nlohmann::json c = nlohmann::json::parse(consistency_json);
+    const auto top = c.at("top").get<uint32_t>();
+    text += StrCat("recall consistency (overlap@", top, " with the ranker's top ", top, " of ", c.at("catalogue").get<uint64_t>(),
+                   " posts, ", c.at("accounts").get<uint64_t>(), " accounts):");
+    std::string source;
+    for (const auto& row : c.at("rows")) {
+      if (row.at("source") != source) {
+        source = row.at("source");
+        text += StrCat("\n  ", source, ":");
+      }
+      std::snprintf(metrics, sizeof metrics, " K=%u %.3f", row.at("k").get<uint32_t>(), row.at("overlap").get<double>());
+      text += metrics;
+    }
+    text += "\n";
   }
   if (drift_mean_cosine > -2) {
     std::snprintf(metrics, sizeof metrics, "drift vs %s: mean cosine %.4f, top-10 neighbour overlap %.4f\n",
@@ -146,6 +163,14 @@ std::string BatchReport::ToPrometheus(double finished_unix_seconds) const {
     out.Sample("graphrec_batch_ranker_auc", {{"task", "click"}}, ranker_auc_click);
     out.Sample("graphrec_batch_ranker_auc", {{"task", "interaction"}}, ranker_auc_interaction);
     out.Gauge("graphrec_batch_ranker_gauc_click", "Ranker click AUC averaged per account (GAUC).", ranker_gauc_click);
+  }
+  if (!consistency_json.empty()) {
+    out.Family("graphrec_batch_recall_consistency", "gauge",
+               "Overlap of a recall source's ranked top with the ranker's top over the catalogue (overlap@15), by source and K.");
+    for (const auto& row : nlohmann::json::parse(consistency_json).at("rows"))
+      out.Sample("graphrec_batch_recall_consistency",
+                 {{"source", row.at("source").get<std::string>()}, {"k", std::to_string(row.at("k").get<uint32_t>())}},
+                 row.at("overlap").get<double>());
   }
   return out.text();
 }

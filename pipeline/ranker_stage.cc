@@ -1,7 +1,8 @@
 // The batch's ranker stage: trains on the impressions before the last test
 // day(s) with features from the full graph (the batch's working copy dropped
 // its interaction arrays, so the snapshot is reloaded) and the new vectors,
-// scores the last day, and writes ranker.bin into the version.
+// scores the last day, and writes ranker.bin into the version; then the
+// consistency stage measures recall against that ranker.
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -10,8 +11,10 @@
 #include "core/rng.h"
 #include "graph/snapshot.h"
 #include "pipeline/internal/batch_run.h"
+#include "eval/consistency.h"
 #include "ranking/ranker.h"
 #include "version/layout.h"
+#include "version/version_store.h"
 
 namespace gr::pipeline::internal {
 
@@ -74,6 +77,28 @@ void RankerStage(BatchRun& run, const std::string& impressions_file, const embed
                                    {"gauc_click", finite(m.gauc_click)}, {"dwell_rmse_log", finite(m.dwell_rmse_log)}};
     work.MarkDone("rank", result);
     record(result);
+  });
+}
+
+void ConsistencyStage(BatchRun& run, const embed::EmbeddingTable& table) {
+  BatchReport& r = run.report;
+  WorkState& work = run.work;
+  if (work.Done("consistency")) {
+    r.consistency_json = work.Result("consistency").dump();
+    return;
+  }
+  run.Stage("consistency", [&] {
+    const graph::SocialGraph full = graph::LoadSnapshot(work.Path(version::kGraphFile));
+    const ranking::Ranker ranker = ranking::Ranker::Load(work.Path(version::kRankerFile));
+    const recall::RecallIndexes indexes = version::LoadIndexes(work.dir(), table.dim());
+    const eval::VersionConsistencyConfig& config = run.c.consistency;
+    const ranking::FeatureSource features(full, table, ranker.feature_config(), ranker.centroids(),
+                                          config.metric.threads);
+    const eval::ConsistencyReport report =
+        eval::MeasureVersionConsistency(full, indexes, table, ranker, features, config);
+    spdlog::info("{}", report.ToText());
+    r.consistency_json = report.ToJson();
+    work.MarkDone("consistency", nlohmann::json::parse(r.consistency_json));
   });
 }
 

@@ -21,7 +21,7 @@ LAYERS = {
     "embed": {"core", "graph", "walk"},
     "recall": {"core", "graph", "walk", "embed"},
     "ranking": {"core", "graph", "walk", "embed"},
-    "eval": {"core", "graph", "walk", "embed", "recall"},
+    "eval": {"core", "graph", "walk", "embed", "recall", "ranking"},
     "version": {"core", "graph", "walk", "embed", "recall", "ranking"},
     "pipeline": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "eval", "version"},
     "service": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "version", "proto"},

@@ -65,6 +65,8 @@ void EvaluateStage(BatchRun& run, const embed::EmbeddingTable& table, const reca
                    const PreviousVersion& previous);
 // Trains, scores and writes the ranker (ranker_stage.cc).
 void RankerStage(BatchRun& run, const std::string& impressions_file, const embed::EmbeddingTable& table);
+// Recall's agreement with the ranker the ranker stage wrote (eval/consistency.h).
+void ConsistencyStage(BatchRun& run, const embed::EmbeddingTable& table);
 // Why the report must not be published (empty: it passes).
 std::vector<std::string> GateFailures(const BatchConfig& c, const BatchReport& r);
 // Writes the manifest, renames the work directory to `version_dir` and,

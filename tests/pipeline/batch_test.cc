@@ -76,6 +76,29 @@ void ExpectLiveVersionLoads(const std::string& artifacts, const std::string& exp
   EXPECT_NO_THROW(ranking::Ranker::Load(dir + "/" + version::kRankerFile));  // the world has impressions
 }
 
+// The recall-ranker consistency was measured for every built-in source and
+// K: each source's recalled lists nest, so overlap never falls as K grows,
+// and K beyond the catalogue recalls all of it (overlap 1).
+void ExpectConsistencyMeasured(const BatchReport& report, const std::vector<uint32_t>& ks) {
+  ASSERT_FALSE(report.consistency_json.empty()) << report.ToText();
+  const nlohmann::json c = nlohmann::json::parse(report.consistency_json);
+  const auto catalogue = c.at("catalogue").get<uint64_t>();
+  ASSERT_GT(catalogue, 0u);
+  ASSERT_EQ(c.at("rows").size(), 4 * ks.size());
+  std::map<std::string, double> last;
+  for (const auto& row : c.at("rows")) {
+    const auto source = row.at("source").get<std::string>();
+    const double overlap = row.at("overlap");
+    EXPECT_GE(overlap, last[source]) << source;
+    last[source] = overlap;
+    if (row.at("k").get<uint64_t>() >= catalogue) {
+      EXPECT_DOUBLE_EQ(overlap, 1.0) << source;
+    }
+  }
+  EXPECT_EQ(last.size(), 4u);  // embedding, authors, popular, random
+  EXPECT_NE(report.ToText().find("recall consistency"), std::string::npos);
+}
+
 std::string Artifacts(const std::string& name) {
   const std::string dir = ::gr::testing::TempPath(name);
   fs::remove_all(dir);
@@ -98,6 +121,7 @@ TEST(BatchTest, PublishesThenWarmStartsAndReportsDrift) {
   EXPECT_GT(first.ranker_auc_click, 0.6) << first.ToText();  // gate default 0.55
   EXPECT_NE(first.ToText().find("ranker (last day"), std::string::npos);
   ExpectLiveVersionLoads(artifacts, "day1");
+  ExpectConsistencyMeasured(first, c.consistency.metric.ks);
 
   c.version = "day2";
   const BatchReport second = RunBatch(c);
