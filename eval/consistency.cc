@@ -234,18 +234,13 @@ std::vector<std::vector<float>> IndexVectorsOf(const recall::VectorIndex& index,
   return vectors;
 }
 
-float Dot(std::span<const float> a, std::span<const float> b) {
-  float s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
-
 }  // namespace
 
 ConsistencyReport MeasureVersionConsistency(const graph::SocialGraph& g, const recall::RecallIndexes& indexes,
                                             const embed::EmbeddingTable& table, const ranking::Ranker& ranker,
                                             const ranking::FeatureSource& features,
-                                            const VersionConsistencyConfig& config) {
+                                            const VersionConsistencyConfig& config,
+                                            const ranking::ConsistentRecall* towers) {
   config.Validate();
   ConsistencyReport report;
   report.time = static_cast<uint32_t>(config.time >= 0 ? config.time : g.reference_time + 1);
@@ -291,12 +286,15 @@ ConsistencyReport MeasureVersionConsistency(const graph::SocialGraph& g, const r
 
   std::vector<ConsistencySource> sources;
   const auto user_vector = [&](ExternalId account) { return table.input.Row(row_of[vertex(account)]); };
-  const auto personal = [&](std::string name, std::vector<std::vector<float>> item_vectors) {
-    sources.push_back({std::move(name), [&, vectors = std::move(item_vectors)](ExternalId account, size_t k) {
-                         const auto u = user_vector(account);
+  // `query` turns the account's input vector into the source's query (none: itself).
+  using Query = std::function<std::vector<float>(std::span<const float>)>;
+  const auto personal = [&](std::string name, std::vector<std::vector<float>> item_vectors, Query query = {}) {
+    sources.push_back({std::move(name), [&, vectors = std::move(item_vectors), query](ExternalId account, size_t k) {
+                         const auto x = user_vector(account);
+                         const std::vector<float> u = query ? query(x) : std::vector<float>(x.begin(), x.end());
                          std::vector<float> score(vectors.size(), kIneligible);
                          for (size_t i = 0; i < vectors.size(); ++i)
-                           if (!vectors[i].empty()) score[i] = Dot(u, vectors[i]);
+                           if (vectors[i].size() == u.size()) score[i] = Dot(u.data(), vectors[i].data(), u.size());
                          return catalogue.Best(std::move(score), catalogue.Eligible(vertex(account)), k);
                        }});
   };
@@ -310,6 +308,12 @@ ConsistencyReport MeasureVersionConsistency(const graph::SocialGraph& g, const r
                return g.post_author[p] == kNoVertex ? std::nullopt
                                                     : std::optional(g.accounts.ToExternal(g.post_author[p]));
              }));
+  if (towers != nullptr && indexes.consistent_posts != nullptr)
+    personal(
+        "consistent",
+        IndexVectorsOf(*indexes.consistent_posts, catalogue.posts(),
+                       [&](VertexId p) { return std::optional(g.posts.ToExternal(p)); }),
+        [towers](std::span<const float> x) { return towers->UserVector(x); });
   {
     std::vector<float> popularity(catalogue.posts().size());
     for (size_t i = 0; i < popularity.size(); ++i)

@@ -22,6 +22,7 @@
 #include "core/ids.h"
 #include "embed/embedding_table.h"
 #include "graph/social_graph.h"
+#include "ranking/consistent_recall.h"
 #include "ranking/ranker.h"
 #include "recall/recall.h"
 
@@ -95,10 +96,14 @@ struct ConsistencyReport {
 //              catalogue post's author; a post without an author vector last
 //   popular    the catalogue's most interacted-with posts (not personal)
 //   random     a uniform sample of the catalogue (the floor: K / catalogue)
+//   consistent the ranker-consistent towers (`towers` and the
+//              consistent_posts index, when both are given): the user
+//              tower's query against the index's post rows, inner product
 // `features` must be built for `ranker`.
 ConsistencyReport MeasureVersionConsistency(const graph::SocialGraph& g, const recall::RecallIndexes& indexes,
                                             const embed::EmbeddingTable& table, const ranking::Ranker& ranker,
                                             const ranking::FeatureSource& features,
-                                            const VersionConsistencyConfig& config);
+                                            const VersionConsistencyConfig& config,
+                                            const ranking::ConsistentRecall* towers = nullptr);
 
 }  // namespace gr::eval

@@ -16,6 +16,8 @@ const char* RecallKindName(RecallKind kind) {
       return "authors";
     case RecallKind::kPosts:
       return "posts";
+    case RecallKind::kConsistentPosts:
+      return "consistent_posts";
   }
   return "?";
 }
@@ -28,12 +30,14 @@ const VectorIndex* RecallIndexes::For(RecallKind kind) const {
       return authors.get();
     case RecallKind::kPosts:
       return posts.get();
+    case RecallKind::kConsistentPosts:
+      return consistent_posts.get();
   }
   return nullptr;
 }
 
 void RecallIndexes::SetEfSearch(uint32_t ef) {
-  for (VectorIndex* index : {accounts.get(), authors.get(), posts.get()})
+  for (VectorIndex* index : {accounts.get(), authors.get(), posts.get(), consistent_posts.get()})
     if (index != nullptr) index->SetEfSearch(ef);
 }
 
@@ -99,7 +103,7 @@ std::vector<uint32_t> Recaller::Exclusions(RecallKind kind, VertexId user, const
   auto exclude = [&](ExternalId id) {
     if (const uint32_t item = index.Find(id); item != kNoVertex) excluded.push_back(item);
   };
-  if (kind == RecallKind::kPosts) {
+  if (kind == RecallKind::kPosts || kind == RecallKind::kConsistentPosts) {
     if (exclude_known)
       for (VertexId p : g_.engagements.Neighbors(user)) exclude(g_.posts.ToExternal(p));
   } else {
@@ -123,6 +127,8 @@ std::vector<RecallResult> Recaller::Recall(RecallKind kind, ExternalId account, 
   GR_CHECK(index != nullptr, "no ", RecallKindName(kind), " index in this model");
   GR_CHECK(query.empty() || query.size() == index->dim(), "query vector of dimension ", query.size(), ", the index ",
            index->dim());
+  GR_CHECK(kind != RecallKind::kConsistentPosts || !query.empty(),
+           "consistent posts recall needs the user tower's query vector");
   const auto found = index->Search(query.empty() ? user_vectors_.Row(user) : query, k,
                                    Exclusions(kind, user, *index, exclude_known));
   std::vector<RecallResult> results;

@@ -6,6 +6,10 @@
 //     vectors of accounts that post, inner product (skip-gram's own score:
 //     how likely the author appears in the user's walk context);
 //   user -> post:    a user's input vector against post vectors, cosine.
+//   consistent posts: the ranker-consistent towers (ranking/consistent_recall.h):
+//     the user tower's query against the post tower's rows, inner product.
+//     The caller computes the query (the towers live above recall); the
+//     index is built by the batch from the post tower.
 //
 // Post vectors come from the post-vector rule (embed/graph_vectors.h).
 //
@@ -28,13 +32,14 @@
 
 namespace gr::recall {
 
-enum class RecallKind { kSimilarAccounts, kAuthors, kPosts };
+enum class RecallKind { kSimilarAccounts, kAuthors, kPosts, kConsistentPosts };
 const char* RecallKindName(RecallKind kind);
 
 struct RecallIndexes {
   std::unique_ptr<VectorIndex> accounts;  // similar accounts (input vectors)
   std::unique_ptr<VectorIndex> authors;   // user -> author (output vectors of accounts that post)
   std::unique_ptr<VectorIndex> posts;     // user -> post; null if the graph has no posts
+  std::unique_ptr<VectorIndex> consistent_posts;  // ranker-consistent user -> post; null if not trained
 
   // The index answering `kind`, or null if absent.
   const VectorIndex* For(RecallKind kind) const;
@@ -70,7 +75,8 @@ class Recaller {
   // kInvalidArgument for k == 0 or when the index for the kind is absent. `exclude_known` = exclude followed accounts (similar,
   // authors) or posts interacted with (posts). A non-empty `query` is
   // searched with instead of the account's own vector (a vector refreshed
-  // since the version); it must have the index's dimension.
+  // since the version); it must have the index's dimension. Consistent
+  // posts always need the query (the user tower's output).
   std::vector<RecallResult> Recall(RecallKind kind, ExternalId account, size_t k, bool exclude_known,
                                    std::span<const float> query = {}) const;
 

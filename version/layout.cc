@@ -16,6 +16,8 @@ const char* IndexFileName(IndexFile index) {
       return "authors.hnsw";
     case IndexFile::kPosts:
       return "posts.hnsw";
+    case IndexFile::kConsistentPosts:
+      return "consistent_posts.hnsw";
   }
   return "?";
 }

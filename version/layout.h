@@ -13,6 +13,8 @@
 //       accounts.emb     account vectors, input and output (embed/embedding_io.h)
 //       accounts.hnsw, authors.hnsw, posts.hnsw   recall indices (recall/index_io.h)
 //       ranker.bin       multi-task ranker; present when the batch trained one
+//       consistent_recall.bin, consistent_posts.hnsw   ranker-consistent recall
+//                        towers and their post index (ranking/consistent_recall.h)
 //       report.html      the nightly report (pipeline/nightly_report.h)
 //     history.jsonl      one line per batch run: the report's history
 //
@@ -31,6 +33,7 @@ inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kGraphFile = "graph.snap";
 inline constexpr const char* kAccountsEmbeddingFile = "accounts.emb";
 inline constexpr const char* kRankerFile = "ranker.bin";
+inline constexpr const char* kConsistentRecallFile = "consistent_recall.bin";
 inline constexpr const char* kReportFile = "report.html";
 // One line of JSON per batch run (pipeline/nightly_report.h), kept when old
 // versions are removed: the report's figures across versions.
@@ -41,9 +44,9 @@ inline constexpr const char* kEventLogDir = "events";
 inline constexpr const char* kEventLogWatermarkKey = "event_log_watermark";
 
 // The recall indices a version holds, in this order.
-enum class IndexFile { kAccounts, kAuthors, kPosts };
-inline constexpr IndexFile kIndexFiles[] = {IndexFile::kAccounts, IndexFile::kAuthors,
-                                            IndexFile::kPosts};
+enum class IndexFile { kAccounts, kAuthors, kPosts, kConsistentPosts };
+inline constexpr IndexFile kIndexFiles[] = {IndexFile::kAccounts, IndexFile::kAuthors, IndexFile::kPosts,
+                                            IndexFile::kConsistentPosts};
 const char* IndexFileName(IndexFile index);  // "accounts.hnsw", ...
 
 // dir/name: the one path join used for every name above.

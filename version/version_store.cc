@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "embed/embedding_io.h"
 #include "graph/snapshot.h"
+#include "ranking/consistent_recall.h"
 #include "ranking/ranker.h"
 #include "recall/index_io.h"
 
@@ -61,9 +62,10 @@ auto& IndexSlot(Indexes& indexes, IndexFile file) {
   switch (file) {
     case IndexFile::kAccounts: return indexes.accounts;
     case IndexFile::kAuthors: return indexes.authors;
-    case IndexFile::kPosts: break;
+    case IndexFile::kPosts: return indexes.posts;
+    case IndexFile::kConsistentPosts: break;
   }
-  return indexes.posts;
+  return indexes.consistent_posts;
 }
 }  // namespace
 
@@ -84,7 +86,9 @@ recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim) {
   recall::RecallIndexes indexes;
   for (const IndexFile file : kIndexFiles) {
     const std::string path = PathIn(dir, IndexFileName(file));
-    if (fs::exists(path)) IndexSlot(indexes, file) = recall::LoadIndex(path, dim);
+    // The consistent posts' rows carry one more dimension: the popularity term.
+    const size_t file_dim = dim > 0 && file == IndexFile::kConsistentPosts ? dim + 1 : dim;
+    if (fs::exists(path)) IndexSlot(indexes, file) = recall::LoadIndex(path, file_dim);
   }
   GR_CHECK_CODE(indexes.accounts != nullptr, ErrorCode::kNotFound, "no ",
                 IndexFileName(IndexFile::kAccounts), " in ", dir);
@@ -116,6 +120,12 @@ LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& v
   loaded.indexes = LoadIndexes(dir, loaded.table.dim());
   if (const std::string ranker = PathIn(dir, kRankerFile); fs::exists(ranker))
     loaded.ranker = std::make_unique<ranking::Ranker>(ranking::Ranker::Load(ranker));
+  if (const std::string towers = PathIn(dir, kConsistentRecallFile); fs::exists(towers))
+    loaded.consistent_recall =
+        std::make_unique<ranking::ConsistentRecall>(ranking::ConsistentRecall::Load(towers));
+  GR_CHECK_CODE((loaded.consistent_recall != nullptr) == (loaded.indexes.consistent_posts != nullptr),
+                ErrorCode::kCorruption, "version ", version, " has one of ", kConsistentRecallFile, " and ",
+                IndexFileName(IndexFile::kConsistentPosts), " without the other");
   return loaded;
 }
 

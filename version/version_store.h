@@ -18,6 +18,7 @@
 
 namespace gr::ranking {
 class Ranker;
+class ConsistentRecall;
 }  // namespace gr::ranking
 
 namespace gr::version {
@@ -53,6 +54,9 @@ struct LoadedVersion {
   embed::EmbeddingTable table;
   recall::RecallIndexes indexes;
   std::unique_ptr<ranking::Ranker> ranker;  // null when the version has none
+  // The ranker-consistent recall towers; null when the version has none
+  // (then indexes.consistent_posts is null too).
+  std::unique_ptr<ranking::ConsistentRecall> consistent_recall;
 
   LoadedVersion();
   ~LoadedVersion();
