@@ -22,7 +22,7 @@ namespace {
 struct BatchArgs {
   WalkFlags walk;
   pipeline::BatchConfig config;
-  bool no_warm_start = false, no_ranker = false;
+  bool no_warm_start = false, no_ranker = false, no_consistent_recall = false;
   std::string report, metrics_file, ranker_features = "all", index_precision = "float32";
 };
 
@@ -98,6 +98,20 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--drift-sample", c.drift_sample, "accounts compared with the live version")->capture_default_str();
   cmd->add_option("--keep-versions", c.keep_versions, "version directories kept (the live one always)")
       ->capture_default_str();
+  cmd->add_flag("--no-consistent-recall", args->no_consistent_recall,
+                "skip the ranker-consistent recall towers (trained after the ranker)");
+  cmd->add_option("--consistent-recall-accounts", c.consistent_recall.accounts,
+                  "accounts whose ranker-ordered candidates train the consistent recall towers")
+      ->capture_default_str();
+  cmd->add_option("--consistent-recall-epochs", c.consistent_recall.epochs, "the towers' training epochs")
+      ->capture_default_str();
+  cmd->add_option("--causal-weight", c.consistent_recall.causal_weight,
+                  "weight of the causal pairs (a clicked post over a more popular unclicked impression); 0 = none")
+      ->capture_default_str();
+  cmd->add_option("--consistent-recall-holdout-days", c.consistent_recall_holdout_days,
+                  "train the towers as of this many days before the newest input time, so the consistency "
+                  "measurement scores posts they never saw (for evaluation; 0 = freshest)")
+      ->capture_default_str();
   cmd->add_option("--consistency-accounts", c.consistency.accounts,
                   "accounts sampled to measure recall's agreement with the ranker after the ranker stage "
                   "(as graphrec eval consistency; reported, not gated); 0 = not measured")
@@ -130,6 +144,7 @@ void AddBatchCommand(CLI::App& app) {
     config.index.precision = recall::ParsePrecision(args->index_precision);
     config.warm_start = !args->no_warm_start;
     config.train_ranker = !args->no_ranker;
+    config.train_consistent_recall = !args->no_consistent_recall;
     config.ranker.features.groups = ranking::ParseFeatureGroups(args->ranker_features);
     ReportTrainingProgress(config.train);
     const std::string metrics_file =

@@ -26,6 +26,7 @@ enum class SeedStream : uint64_t {
   kRankerSample,   // impressions sampled for the ranker stage (pipeline/)
   kFoldIn,         // windows and negatives of folding held-out follows into the vectors (embed/row_refresh.h)
   kConsistencyEval,  // accounts and catalogue of the recall-ranker consistency (eval/consistency.h)
+  kConsistentRecall,  // accounts, candidates and pairs of the ranker-consistent towers (ranking/consistent_recall.h)
 };
 
 struct RunOptions {

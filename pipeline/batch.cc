@@ -7,6 +7,7 @@
 
 #include "core/binary_io.h"
 #include "core/error.h"
+#include "graph/snapshot.h"
 #include "pipeline/internal/batch_run.h"
 #include "version/layout.h"
 #include "version/version_store.h"
@@ -118,8 +119,11 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
     indexes = {};
     previous = {};
     g = {};
-    internal::RankerStage(run, impressions_file, table);
-    if (c.consistency.accounts > 0) internal::ConsistencyStage(run, table);
+    graph::SocialGraph full;
+    internal::RunStage(r, "reload graph", [&] { full = graph::LoadSnapshot(work.Path(version::kGraphFile)); });
+    internal::RankerStage(run, impressions_file, full, table);
+    if (c.train_consistent_recall) internal::ConsistentRecallStage(run, impressions_file, full, table);
+    if (c.consistency.accounts > 0) internal::ConsistencyStage(run, full, table);
   }
   r.gate_failures = internal::GateFailures(c, r);
   internal::PublishStage(run, inputs, version_dir, degrees, table);

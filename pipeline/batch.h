@@ -12,7 +12,9 @@
 // (mean cosine of common accounts' vectors; overlap of their top-10
 // similar accounts). After the evaluation, the ranker is trained on the impressions before the
 // last `ranker_test_days` day(s) (fusion tuned on the day before those) and
-// scored on the last day: its click AUC is gated too. Then recall's
+// scored on the last day: its click AUC is gated too. Then the
+// ranker-consistent recall towers are trained on the ranker's order of
+// sampled candidates, and recall's
 // agreement with the ranker is measured (eval/consistency.h: overlap of each
 // recall source's ranked top 15 with the ranker's top 15 over the last
 // week's posts) and reported, not gated.
@@ -39,6 +41,7 @@
 #include "core/run_options.h"
 #include "embed/skip_gram.h"
 #include "eval/consistency.h"
+#include "ranking/consistent_recall.h"
 #include "ranking/ranker.h"
 #include "recall/vector_index.h"
 #include "embed/row_refresh.h"
@@ -89,6 +92,14 @@ struct BatchConfig {
   uint64_t ranker_max_train_impressions = 500000;
   uint64_t ranker_max_eval_impressions = 200000;
   double min_ranker_click_auc = 0.55;   // gate: click AUC on the test days
+  // After the ranker: the ranker-consistent recall towers
+  // (ranking/consistent_recall.h) and their post index; trained as of
+  // `consistent_recall_holdout_days` days before the version's newest time,
+  // so that the consistency below scores posts the towers never saw (0 = as
+  // of the newest: production's choice, the freshest towers).
+  bool train_consistent_recall = true;
+  ranking::ConsistentRecallConfig consistent_recall;
+  uint32_t consistent_recall_holdout_days = 0;
   // After the ranker: recall's agreement with it (eval/consistency.h) on
   // this many sampled accounts (0 = not measured); reported, not gated.
   eval::VersionConsistencyConfig consistency{.accounts = 100};
@@ -167,6 +178,7 @@ struct BatchReport {
   bool has_ranker = false;
   uint64_t ranker_train_impressions = 0, ranker_test_impressions = 0;
   double ranker_auc_click = 0, ranker_auc_interaction = 0, ranker_gauc_click = 0, ranker_dwell_rmse_log = 0;
+  std::string consistent_recall_json;  // ranking::ConsistentRecallReport::ToJson(), "" when not trained
   std::string consistency_json;  // eval::ConsistencyReport::ToJson(), "" when not measured
   double peak_rss_mb = 0;
 

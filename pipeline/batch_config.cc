@@ -29,6 +29,7 @@ void BatchConfig::Validate() const {
   ranker.fusion.Validate();
   ranker.objective.Validate();
   if (consistency.accounts > 0) consistency.Validate();
+  if (train_consistent_recall) consistent_recall.Validate();
 }
 
 BatchConfig BatchConfig::WithRunOptions() const {
@@ -42,6 +43,8 @@ BatchConfig BatchConfig::WithRunOptions() const {
   c.fold_in.seed = run.SeedFor(SeedStream::kFoldIn);
   c.consistency.metric.threads = run.threads;
   c.consistency.seed = run.SeedFor(SeedStream::kConsistencyEval);
+  c.consistent_recall.threads = run.threads;
+  c.consistent_recall.seed = run.SeedFor(SeedStream::kConsistentRecall);
   return c;
 }
 
@@ -65,6 +68,10 @@ std::string BatchConfig::ToJson() const {
               {"recall_sample", recall_sample},
               {"drift_sample", drift_sample},
               {"consistency", json::parse(consistency.ToJson())},
+              {"consistent_recall",
+               {{"train", train_consistent_recall},
+                {"config", json::parse(consistent_recall.ToJson())},
+                {"holdout_days", consistent_recall_holdout_days}}},
               {"ranker",
                {{"train", train_ranker},
                 {"config", json::parse(ranker.ToJson())},

@@ -38,6 +38,7 @@ std::string BatchReport::ToJson() const {
                    {"auc_click", ranker_auc_click}, {"auc_interaction", ranker_auc_interaction},
                    {"gauc_click", ranker_gauc_click}, {"dwell_rmse_log", ranker_dwell_rmse_log}};
   }
+  if (!consistent_recall_json.empty()) j["consistent_recall"] = nlohmann::json::parse(consistent_recall_json);
   if (!consistency_json.empty()) j["consistency"] = nlohmann::json::parse(consistency_json);
   if (drift_mean_cosine > -2) {
     j["metrics"]["drift_mean_cosine"] = drift_mean_cosine;
@@ -83,6 +84,17 @@ std::string BatchReport::ToText() const {
                   static_cast<unsigned long long>(ranker_test_impressions),
                   static_cast<unsigned long long>(ranker_train_impressions), ranker_auc_click, ranker_auc_interaction,
                   ranker_gauc_click, ranker_dwell_rmse_log);
+    text += metrics;
+  }
+  if (!consistent_recall_json.empty()) {
+    const nlohmann::json t = nlohmann::json::parse(consistent_recall_json);
+    std::snprintf(metrics, sizeof metrics,
+                  "consistent recall towers: %llu accounts, %llu ranker pairs, %llu causal pairs; pairs in the "
+                  "ranker's order %.4f -> %.4f\n",
+                  static_cast<unsigned long long>(t.at("accounts").get<uint64_t>()),
+                  static_cast<unsigned long long>(t.at("pairs").get<uint64_t>()),
+                  static_cast<unsigned long long>(t.at("causal_pairs").get<uint64_t>()),
+                  t.at("pair_accuracy_before").get<double>(), t.at("pair_accuracy_after").get<double>());
     text += metrics;
   }
   if (!consistency_json.empty()) {

@@ -1,24 +1,26 @@
-// The batch's ranker stage: trains on the impressions before the last test
-// day(s) with features from the full graph (the batch's working copy dropped
-// its interaction arrays, so the snapshot is reloaded) and the new vectors,
-// scores the last day, and writes ranker.bin into the version; then the
-// consistency stage measures recall against that ranker.
+// The batch's stages after the evaluation, over the full snapshot and the
+// new vectors: the ranker (trained on the impressions before the last test
+// day(s), scored on the last, ranker.bin), the ranker-consistent recall
+// towers and their post index, and recall's consistency with the ranker.
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "graph/snapshot.h"
-#include "pipeline/internal/batch_run.h"
 #include "eval/consistency.h"
+#include "pipeline/internal/batch_run.h"
+#include "ranking/consistent_recall.h"
 #include "ranking/ranker.h"
+#include "recall/index_io.h"
 #include "version/layout.h"
 #include "version/version_store.h"
 
 namespace gr::pipeline::internal {
 
-void RankerStage(BatchRun& run, const std::string& impressions_file, const embed::EmbeddingTable& table) {
+void RankerStage(BatchRun& run, const std::string& impressions_file, const graph::SocialGraph& full,
+                 const embed::EmbeddingTable& table) {
   const BatchConfig& c = run.c;
   BatchReport& r = run.report;
   WorkState& work = run.work;
@@ -37,7 +39,6 @@ void RankerStage(BatchRun& run, const std::string& impressions_file, const embed
     return;
   }
   run.Stage("ranker", [&] {
-    const graph::SocialGraph full = graph::LoadSnapshot(work.Path(version::kGraphFile));
     graph::IngestConfig read;
     read.threads = threads;
     ranking::TimeSplit split;
@@ -80,7 +81,45 @@ void RankerStage(BatchRun& run, const std::string& impressions_file, const embed
   });
 }
 
-void ConsistencyStage(BatchRun& run, const embed::EmbeddingTable& table) {
+void ConsistentRecallStage(BatchRun& run, const std::string& impressions_file, const graph::SocialGraph& full,
+                           const embed::EmbeddingTable& table) {
+  const BatchConfig& c = run.c;
+  BatchReport& r = run.report;
+  WorkState& work = run.work;
+  if (work.Done("consistent recall")) {
+    r.consistent_recall_json = work.Result("consistent recall").dump();
+    return;
+  }
+  run.Stage("consistent recall", [&] {
+    const ranking::Ranker ranker = ranking::Ranker::Load(work.Path(version::kRankerFile));
+    const ranking::FeatureSource features(full, table, ranker.feature_config(), ranker.centroids(), c.run.threads);
+    const auto time = static_cast<uint32_t>(full.reference_time + 1 -
+                                            int64_t{c.consistent_recall_holdout_days} * 86400);
+    std::vector<graph::Impression> impressions;
+    if (c.consistent_recall.causal_weight > 0) {
+      graph::IngestConfig read;
+      read.threads = c.run.threads;
+      impressions = graph::ReadImpressions(impressions_file, read);
+    }
+    ranking::ConsistentRecallReport report;
+    const ranking::ConsistentRecall towers = ranking::ConsistentRecall::Train(
+        full, table, ranker, features, time, impressions, c.consistent_recall, &report);
+    spdlog::info("{}", report.ToText());
+    towers.Save(work.Path(version::kConsistentRecallFile));
+    // The index holds every post's row at the version's counts (the newest).
+    const ranking::ConsistentRecall::PostRows rows =
+        towers.PostVectors(full, table, ranker.feature_config().post_rule);
+    recall::IndexConfig index_config = c.index;
+    index_config.metric = recall::Metric::kInnerProduct;
+    recall::SaveIndex(*recall::VectorIndex::Build(rows.ids, rows.vectors, index_config),
+                      work.Path(version::IndexFileName(version::IndexFile::kConsistentPosts)));
+    run.AfterStageWork("consistent recall");
+    r.consistent_recall_json = report.ToJson();
+    work.MarkDone("consistent recall", nlohmann::json::parse(r.consistent_recall_json));
+  });
+}
+
+void ConsistencyStage(BatchRun& run, const graph::SocialGraph& full, const embed::EmbeddingTable& table) {
   BatchReport& r = run.report;
   WorkState& work = run.work;
   if (work.Done("consistency")) {
@@ -88,14 +127,16 @@ void ConsistencyStage(BatchRun& run, const embed::EmbeddingTable& table) {
     return;
   }
   run.Stage("consistency", [&] {
-    const graph::SocialGraph full = graph::LoadSnapshot(work.Path(version::kGraphFile));
     const ranking::Ranker ranker = ranking::Ranker::Load(work.Path(version::kRankerFile));
     const recall::RecallIndexes indexes = version::LoadIndexes(work.dir(), table.dim());
+    std::unique_ptr<ranking::ConsistentRecall> towers;
+    if (const std::string path = work.Path(version::kConsistentRecallFile); std::filesystem::exists(path))
+      towers = std::make_unique<ranking::ConsistentRecall>(ranking::ConsistentRecall::Load(path));
     const eval::VersionConsistencyConfig& config = run.c.consistency;
     const ranking::FeatureSource features(full, table, ranker.feature_config(), ranker.centroids(),
                                           config.metric.threads);
     const eval::ConsistencyReport report =
-        eval::MeasureVersionConsistency(full, indexes, table, ranker, features, config);
+        eval::MeasureVersionConsistency(full, indexes, table, ranker, features, config, towers.get());
     spdlog::info("{}", report.ToText());
     r.consistency_json = report.ToJson();
     work.MarkDone("consistency", nlohmann::json::parse(r.consistency_json));

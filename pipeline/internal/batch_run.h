@@ -64,9 +64,15 @@ recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_
 void EvaluateStage(BatchRun& run, const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
                    const PreviousVersion& previous);
 // Trains, scores and writes the ranker (ranker_stage.cc).
-void RankerStage(BatchRun& run, const std::string& impressions_file, const embed::EmbeddingTable& table);
+// The stages after the evaluation share the full snapshot (`full`, reloaded:
+// the batch's working copy dropped its interaction arrays).
+void RankerStage(BatchRun& run, const std::string& impressions_file, const graph::SocialGraph& full,
+                 const embed::EmbeddingTable& table);
+// The ranker-consistent recall towers and their index (ranking/consistent_recall.h).
+void ConsistentRecallStage(BatchRun& run, const std::string& impressions_file, const graph::SocialGraph& full,
+                           const embed::EmbeddingTable& table);
 // Recall's agreement with the ranker the ranker stage wrote (eval/consistency.h).
-void ConsistencyStage(BatchRun& run, const embed::EmbeddingTable& table);
+void ConsistencyStage(BatchRun& run, const graph::SocialGraph& full, const embed::EmbeddingTable& table);
 // Why the report must not be published (empty: it passes).
 std::vector<std::string> GateFailures(const BatchConfig& c, const BatchReport& r);
 // Writes the manifest, renames the work directory to `version_dir` and,

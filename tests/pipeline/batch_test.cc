@@ -74,6 +74,7 @@ void ExpectLiveVersionLoads(const std::string& artifacts, const std::string& exp
   EXPECT_NO_THROW(version::LoadIndexes(dir, table.dim()));
   EXPECT_TRUE(fs::exists(dir + "/" + version::kManifestFile));
   EXPECT_NO_THROW(ranking::Ranker::Load(dir + "/" + version::kRankerFile));  // the world has impressions
+  EXPECT_NE(version::LoadVersion(artifacts, live).consistent_recall, nullptr);
 }
 
 // The recall-ranker consistency was measured for every built-in source and
@@ -84,7 +85,7 @@ void ExpectConsistencyMeasured(const BatchReport& report, const std::vector<uint
   const nlohmann::json c = nlohmann::json::parse(report.consistency_json);
   const auto catalogue = c.at("catalogue").get<uint64_t>();
   ASSERT_GT(catalogue, 0u);
-  ASSERT_EQ(c.at("rows").size(), 4 * ks.size());
+  ASSERT_EQ(c.at("rows").size(), 5 * ks.size());
   std::map<std::string, double> last;
   for (const auto& row : c.at("rows")) {
     const auto source = row.at("source").get<std::string>();
@@ -95,8 +96,14 @@ void ExpectConsistencyMeasured(const BatchReport& report, const std::vector<uint
       EXPECT_DOUBLE_EQ(overlap, 1.0) << source;
     }
   }
-  EXPECT_EQ(last.size(), 4u);  // embedding, authors, popular, random
+  EXPECT_EQ(last.size(), 5u);  // embedding, authors, consistent, popular, random
   EXPECT_NE(report.ToText().find("recall consistency"), std::string::npos);
+  // The consistent towers were trained and order the ranker's pairs better
+  // than their starting point (the mean of the two graph scores).
+  ASSERT_FALSE(report.consistent_recall_json.empty()) << report.ToText();
+  const nlohmann::json towers = nlohmann::json::parse(report.consistent_recall_json);
+  EXPECT_GT(towers.at("pairs").get<uint64_t>(), 0u);
+  EXPECT_GT(towers.at("pair_accuracy_after").get<double>(), towers.at("pair_accuracy_before").get<double>());
 }
 
 std::string Artifacts(const std::string& name) {
@@ -385,7 +392,7 @@ TEST(BatchTest, KilledInEachStageKeepsCurrentCompleteAndTheRerunPublishes) {
   c.version = "v0";
   ASSERT_TRUE(RunBatch(c).published);
   std::string live = "v0";
-  for (const std::string stage : {"ingest", "train", "index", "rank", "evaluate", "publish"}) {
+  for (const std::string stage : {"ingest", "train", "index", "rank", "consistent recall", "evaluate", "publish"}) {
     SCOPED_TRACE(stage);
     const int status = RunKilledBatch(artifacts, stage);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
@@ -396,7 +403,7 @@ TEST(BatchTest, KilledInEachStageKeepsCurrentCompleteAndTheRerunPublishes) {
     ASSERT_TRUE(r.published) << r.ToText();
     size_t resumed = 0;
     for (const auto& s : r.stages) resumed += s.stage.find("resumed") != std::string::npos;
-    const size_t expected = stage == "ingest" ? 0 : stage == "train" ? 1 : stage == "index" ? 2 : stage == "rank" || stage == "evaluate" ? 3 : 0;
+    const size_t expected = stage == "ingest" ? 0 : stage == "train" ? 1 : stage == "index" ? 2 : stage == "rank" || stage == "consistent recall" || stage == "evaluate" ? 3 : 0;
     EXPECT_EQ(resumed, expected) << r.ToText();
     live = r.version;
     ExpectLiveVersionLoads(artifacts, live);
@@ -466,7 +473,7 @@ TEST(BatchTest, HookSeesEachStageOnceAfterItsWorkAndBeforeItIsRecorded) {
   EXPECT_GT(r.train_tokens, most / 2);
   EXPECT_GT(r.train_tokens_per_second, 0);
   EXPECT_NE(r.ToJson().find("\"tokens_per_second\""), std::string::npos);
-  EXPECT_EQ(stages, (std::vector<std::string>{"ingest", "train", "index", "evaluate", "rank", "publish"}));
+  EXPECT_EQ(stages, (std::vector<std::string>{"ingest", "train", "index", "evaluate", "rank", "consistent recall", "publish"}));
 }
 
 TEST(BatchTest, RunOptionsReachEveryStageWithNamedSeeds) {
