@@ -207,7 +207,8 @@ void RunConsistency(const ConsistencyArgs& args) {
   const ranking::FeatureSource features(loaded.graph, loaded.table, loaded.ranker->feature_config(),
                                         loaded.ranker->centroids(), args.config.metric.threads);
   const eval::ConsistencyReport report = eval::MeasureVersionConsistency(loaded.graph, loaded.indexes, loaded.table,
-                                                                         *loaded.ranker, features, args.config);
+                                                                         *loaded.ranker, features, args.config,
+                                                                         loaded.consistent_recall.get());
   if (JsonOutput()) {
     nlohmann::json out = nlohmann::json::parse(report.ToJson());
     out["version"] = version;
@@ -269,7 +270,8 @@ void AddEvalCommand
   auto* cons = eval->add_subcommand(
       "consistency",
       "Funnel consistency of a published version: for sampled accounts the ranker scores the whole catalogue "
-      "(its top is the ideal); each recall source (embedding, authors, popular, random) recalls K posts and the "
+      "(its top is the ideal); each recall source (embedding, authors, consistent when the version has the towers, "
+      "popular, random) recalls K posts and the "
       "ranker orders them; prints overlap@top with the ideal and the share of the ranker's wider top recalled");
   cons->add_option("--artifacts", c_args->artifacts, "artifacts directory")->required()->check(CLI::ExistingDirectory);
   cons->add_option("--version", c_args->version, "version to measure (default: the live one)");

@@ -78,9 +78,10 @@ void Query(const QueryArgs& args, const Request& request, Call call) {
 }
 
 pb::RecallSource SourceOf(const QueryArgs& args) {
-  return args.source == "walks"   ? pb::RECALL_SOURCE_WALKS
-         : args.source == "mixed" ? pb::RECALL_SOURCE_MIXED
-                                  : pb::RECALL_SOURCE_EMBEDDING;
+  return args.source == "walks"        ? pb::RECALL_SOURCE_WALKS
+         : args.source == "mixed"      ? pb::RECALL_SOURCE_MIXED
+         : args.source == "consistent" ? pb::RECALL_SOURCE_CONSISTENT
+                                       : pb::RECALL_SOURCE_EMBEDDING;
 }
 
 uint64_t OneId(const QueryArgs& args) {
@@ -169,8 +170,9 @@ void AddServeCommands(CLI::App& app) {
   };
   auto add_source = [&](CLI::App* cmd) {
     cmd->add_option("--source", qa->source,
-                    "embedding (the version's index), walks (random walks over the live graph) or mixed")
-        ->check(CLI::IsMember({"embedding", "walks", "mixed"}))->capture_default_str();
+                    "embedding (the version's index), walks (random walks over the live graph), mixed, or "
+                    "consistent (posts only: the ranker-consistent towers)")
+        ->check(CLI::IsMember({"embedding", "walks", "mixed", "consistent"}))->capture_default_str();
     return cmd;
   };
   add_recall("similar", "SimilarAccounts", "exclude accounts the account follows")->callback([qa] {

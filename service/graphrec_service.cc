@@ -26,7 +26,8 @@ constexpr std::array<const char*, GraphrecService::kNumMethods> kMethodNames = {
 
 static_assert(static_cast<int>(RecallSource::kEmbedding) == pb::RECALL_SOURCE_EMBEDDING &&
               static_cast<int>(RecallSource::kWalks) == pb::RECALL_SOURCE_WALKS &&
-              static_cast<int>(RecallSource::kMixed) == pb::RECALL_SOURCE_MIXED);
+              static_cast<int>(RecallSource::kMixed) == pb::RECALL_SOURCE_MIXED &&
+              static_cast<int>(RecallSource::kConsistent) == pb::RECALL_SOURCE_CONSISTENT);
 
 grpc::Status ToStatus(const Error& e) {
   switch (e.code()) {
@@ -268,10 +269,15 @@ grpc::Status GraphrecService::Recall(const Model& m, recall::RecallKind kind, ui
   if (k == 0 || k > options_.max_k)
     return {grpc::StatusCode::INVALID_ARGUMENT,
             StrCat("k must be in 1..", options_.max_k, ", got ", k)};
-  if (source < pb::RECALL_SOURCE_EMBEDDING || source > pb::RECALL_SOURCE_MIXED)
+  if (source < pb::RECALL_SOURCE_EMBEDDING || source > pb::RECALL_SOURCE_CONSISTENT)
     return {grpc::StatusCode::INVALID_ARGUMENT,
             StrCat("unknown recall source ", static_cast<int>(source))};
-  if (m.indexes.For(kind) == nullptr && source != pb::RECALL_SOURCE_WALKS)
+  if (source == pb::RECALL_SOURCE_CONSISTENT) {
+    if (kind != recall::RecallKind::kPosts)
+      return {grpc::StatusCode::INVALID_ARGUMENT, "the consistent recall source answers RecallPosts only"};
+    if (m.consistent_recall == nullptr || m.indexes.consistent_posts == nullptr)
+      return {grpc::StatusCode::UNIMPLEMENTED, StrCat("version ", m.version, " has no consistent recall towers")};
+  } else if (m.indexes.For(kind) == nullptr && source != pb::RECALL_SOURCE_WALKS)
     return {grpc::StatusCode::UNIMPLEMENTED,
             StrCat("version ", m.version, " has no ", recall::RecallKindName(kind), " index")};
   // The user's vector as refreshed since the version, if it was (held

@@ -16,7 +16,7 @@ std::unordered_set<ExternalId> KnownSinceVersion(const graph::LiveGraph& g, reca
   if (u == kNoVertex) return known;
   const graph::SocialGraph& base = g.base();
   const bool in_base = u < base.num_accounts();
-  if (kind == recall::RecallKind::kPosts) {
+  if (kind == recall::RecallKind::kPosts || kind == recall::RecallKind::kConsistentPosts) {
     for (uint64_t i = in_base ? base.engagements.Degree(u) : 0; i < g.EngagementCount(u); ++i)
       known.insert(g.PostId(g.EngagementAt(u, i).post));
   } else {
@@ -39,6 +39,16 @@ std::vector<recall::RecallResult> FromEmbedding(const Model& model, const LiveSt
   return results;
 }
 
+// The user tower over the account's vector (refreshed, or the version's).
+std::vector<float> ConsistentQuery(const Model& model, ExternalId user, std::span<const float> refreshed) {
+  GR_CHECK_CODE(model.consistent_recall != nullptr, ErrorCode::kInvalidArgument, "version ", model.version,
+                " has no consistent recall towers");
+  if (!refreshed.empty()) return model.consistent_recall->UserVector(refreshed);
+  const auto row = model.account_row.find(user);
+  GR_CHECK_CODE(row != model.account_row.end(), ErrorCode::kNotFound, "account ", user, " has no vector");
+  return model.consistent_recall->UserVector(model.table.input.Row(row->second));
+}
+
 }  // namespace
 
 std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveState& live, recall::RecallKind kind,
@@ -50,6 +60,11 @@ std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveS
   switch (source) {
     case RecallSource::kEmbedding: return FromEmbedding(model, live, kind, user, k, exclude_known, query);
     case RecallSource::kWalks: return recall::WalkRecall(*live.graph, user, target, k, exclude_known, walks);
+    case RecallSource::kConsistent: {
+      GR_CHECK(kind == recall::RecallKind::kPosts, "the consistent source recalls posts only");
+      const std::vector<float> q = ConsistentQuery(model, user, query);
+      return FromEmbedding(model, live, recall::RecallKind::kConsistentPosts, user, k, exclude_known, q);
+    }
     case RecallSource::kMixed: break;
   }
   std::vector<std::vector<recall::RecallResult>> lists;

@@ -14,12 +14,14 @@
 
 namespace gr::service {
 
-enum class RecallSource { kEmbedding, kWalks, kMixed };
+enum class RecallSource { kEmbedding, kWalks, kMixed, kConsistent };
 
 // kind is kAuthors or kPosts. Throws kNotFound for a user the source does
 // not know (MIXED needs only the live graph to know it). A non-empty
 // `query` replaces the user's vector in the embedding's search (a vector
-// refreshed since the version).
+// refreshed since the version). kConsistent (posts only) searches the
+// consistent_posts index with the user tower applied to that vector or the
+// version's; throws kInvalidArgument when the model has no towers.
 std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveState& live, recall::RecallKind kind,
                                                  ExternalId user, size_t k, bool exclude_known, RecallSource source,
                                                  const recall::WalkRecallConfig& walks = {},

@@ -17,6 +17,7 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
   model->table = std::move(loaded.table);
   model->indexes = std::move(loaded.indexes);
   model->ranker = std::move(loaded.ranker);
+  model->consistent_recall = std::move(loaded.consistent_recall);
   if (ef_search > 0) model->indexes.SetEfSearch(ef_search);
   model->recaller = std::make_unique<recall::Recaller>(model->graph, model->table, model->indexes);
   for (size_t r = 0; r < model->table.rows(); ++r)

@@ -20,6 +20,7 @@
 
 #include "embed/embedding_table.h"
 #include "graph/social_graph.h"
+#include "ranking/consistent_recall.h"
 #include "ranking/ranker.h"
 #include "recall/recall.h"
 
@@ -38,6 +39,9 @@ struct Model {
   // when the version has none (Rank answers UNIMPLEMENTED).
   std::unique_ptr<ranking::Ranker> ranker;
   std::unique_ptr<ranking::FeatureSource> features;
+  // The ranker-consistent recall towers (RECALL_SOURCE_CONSISTENT); null
+  // when the version has none.
+  std::unique_ptr<ranking::ConsistentRecall> consistent_recall;
 
   // Loads artifacts_dir/version (version/version_store.h); ef_search >
   // 0 overrides the HNSW search depth stored in the indices. Throws

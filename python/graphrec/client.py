@@ -9,7 +9,7 @@ from . import graphrec_pb2 as pb
 from . import graphrec_pb2_grpc as pb_grpc
 
 _SOURCES = {"embedding": pb.RECALL_SOURCE_EMBEDDING, "walks": pb.RECALL_SOURCE_WALKS,
-            "mixed": pb.RECALL_SOURCE_MIXED}
+            "mixed": pb.RECALL_SOURCE_MIXED, "consistent": pb.RECALL_SOURCE_CONSISTENT}
 _KINDS = {"input": pb.ACCOUNT_INPUT, "output": pb.ACCOUNT_OUTPUT, "post": pb.POST}
 _EVENTS = {"follow": pb.EVENT_FOLLOW, "unfollow": pb.EVENT_UNFOLLOW, "interaction": pb.EVENT_INTERACTION,
            "post": pb.EVENT_POST, "account": pb.EVENT_ACCOUNT}

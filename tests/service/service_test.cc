@@ -22,7 +22,9 @@
 #include "graph/ingest.h"
 #include "version/version_store.h"
 #include "proto/graphrec.grpc.pb.h"
+#include "ranking/consistent_recall.h"
 #include "ranking/ranker.h"
+#include "recall/vector_index.h"
 #include "synth/world.h"
 #include "tests/service/service_fixture.h"
 #include "tests/test_util.h"
@@ -515,6 +517,79 @@ TEST_F(ServiceTest, RankMatchesTheLibrary) {
     }
     EXPECT_EQ(response.version(), "v1");
   }
+}
+
+// RECALL_SOURCE_CONSISTENT: refused while the live version has no towers;
+// once a version with them is published, RecallPosts answers exactly what
+// the library's Recaller answers with the user tower's query.
+TEST_F(ServiceTest, ConsistentRecallIsServedAndAnswersLikeTheLibrary) {
+  auto recall_posts = [&](ExternalId user, pb::RecallSource source, pb::RecallResponse* response) {
+    pb::RecallPostsRequest r;
+    r.set_user_id(user);
+    r.set_k(10);
+    r.set_exclude_seen(true);
+    r.set_source(source);
+    return stub_->RecallPosts(Context().get(), r, response);
+  };
+  const ExternalId first = built_->g.accounts.ToExternal(0);
+  pb::RecallResponse ignored;
+  EXPECT_EQ(recall_posts(first, pb::RECALL_SOURCE_CONSISTENT, &ignored).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+
+  // v2: v1 plus the towers and their index.
+  const ranking::FeatureSource features(built_->g, built_->table, built_->ranker->feature_config(),
+                                        built_->ranker->centroids());
+  ranking::ConsistentRecallConfig config;
+  config.accounts = 100;
+  config.epochs = 2;
+  const auto towers = ranking::ConsistentRecall::Train(built_->g, built_->table, *built_->ranker, features,
+                                                       static_cast<uint32_t>(built_->g.reference_time + 1), {}, config);
+  const auto rows = towers.PostVectors(built_->g, built_->table, built_->ranker->feature_config().post_rule);
+  recall::RecallIndexes indexes = recall::BuildRecallIndexes(built_->g, built_->table, {.kind = recall::IndexKind::kExact});
+  indexes.consistent_posts = recall::VectorIndex::Build(
+      rows.ids, rows.vectors, {.kind = recall::IndexKind::kExact, .metric = recall::Metric::kInnerProduct});
+  const std::string artifacts = *root_ + "/artifacts";
+  version::WriteVersion(artifacts, "v2", built_->g, built_->table, indexes, R"({"version": "v2"})",
+                        built_->ranker.get());
+  towers.Save(version::PathIn(version::VersionDir(artifacts, "v2"), version::kConsistentRecallFile));
+  version::PublishVersion(artifacts, "v2");
+  pb::ModelInfoResponse info;
+  for (int i = 0; i < 200 && info.version() != "v2"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(stub_->ModelInfo(Context().get(), pb::ModelInfoRequest(), &info).ok());
+  }
+  ASSERT_EQ(info.version(), "v2");
+
+  const recall::Recaller recaller(built_->g, built_->table, indexes);
+  size_t answered = 0;
+  for (VertexId u = 0; u < built_->g.num_accounts(); u += 53) {
+    const ExternalId id = built_->g.accounts.ToExternal(u);
+    size_t row = built_->table.rows();
+    for (size_t r = 0; r < built_->table.rows(); ++r)
+      if (built_->table.kinds[r] == embed::TokenKind::kAccount && built_->table.ids[r] == id) row = r;
+    pb::RecallResponse response;
+    const grpc::Status status = recall_posts(id, pb::RECALL_SOURCE_CONSISTENT, &response);
+    if (row == built_->table.rows()) {  // no vector: NOT_FOUND, as the embedding source
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << status.error_message();
+      continue;
+    }
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const std::vector<float> query = towers.UserVector(built_->table.input.Row(row));
+    const auto expected = recaller.Recall(recall::RecallKind::kConsistentPosts, id, 10, true, query);
+    ASSERT_EQ(response.ids_size(), static_cast<int>(expected.size()));
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(response.ids(static_cast<int>(i)), expected[i].id);
+      EXPECT_FLOAT_EQ(response.scores(static_cast<int>(i)), expected[i].score);
+    }
+    EXPECT_EQ(response.version(), "v2");
+    ++answered;
+  }
+  EXPECT_GT(answered, 5u);
+  // Authors have no consistent source.
+  pb::RecallAuthorsRequest authors;
+  authors.set_user_id(first);
+  authors.set_k(10);
+  authors.set_source(pb::RECALL_SOURCE_CONSISTENT);
+  EXPECT_EQ(stub_->RecallAuthors(Context().get(), authors, &ignored).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace
