@@ -53,8 +53,7 @@ int Export(const std::string& emb, const std::string& dir, size_t num_queries) {
   std::vector<uint32_t> rows(table.rows());
   std::iota(rows.begin(), rows.end(), 0u);
   gr::Rng rng(7);
-  num_queries = std::min(num_queries, rows.size());
-  for (size_t i = 0; i < num_queries; ++i) std::swap(rows[i], rows[i + rng.Uniform(rows.size() - i)]);
+  num_queries = gr::ShuffleFront(rows, num_queries, rng);
   WriteRaw(dir + "/queries.u32", rows.data(), num_queries);
   std::printf("{\"exported\": %zu, \"dim\": %zu, \"queries\": %zu}\n", table.rows(), table.dim(), num_queries);
   return 0;

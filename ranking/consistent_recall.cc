@@ -176,7 +176,6 @@ void ConsistentRecallConfig::Validate() const {
   GR_CHECK(hard + easy > positives, "consistent recall: hard + easy candidates (", hard + easy,
            ") must exceed positives (", positives, ")");
   GR_CHECK(positives >= 1 && negatives_per_positive >= 1, "consistent recall: positives and negatives_per_positive must be >= 1");
-  GR_CHECK(window_days >= 1, "consistent recall: window_days must be >= 1");
   GR_CHECK(epochs >= 1 && batch_accounts >= 1, "consistent recall: epochs and batch_accounts must be >= 1");
   GR_CHECK(learning_rate > 0 && std::isfinite(learning_rate), "consistent recall: learning_rate must be > 0");
   GR_CHECK(l2 >= 0 && causal_weight >= 0, "consistent recall: l2 and causal_weight must be >= 0");
@@ -223,14 +222,14 @@ ConsistentRecall ConsistentRecall::Train(const graph::SocialGraph& g, const embe
   std::vector<VertexId> catalogue;
   const uint64_t window = uint64_t{config.window_days} * kSecondsPerDay;
   for (VertexId p = 0; p < g.num_posts(); ++p)
-    if (in.HasPost(p) && g.post_time[p] < time && uint64_t{time} - g.post_time[p] <= window) catalogue.push_back(p);
+    if (in.HasPost(p) && g.post_time[p] < time && (window == 0 || uint64_t{time} - g.post_time[p] <= window))
+      catalogue.push_back(p);
   GR_CHECK(!catalogue.empty(), "consistent recall: no post with a vector in the ", config.window_days, " days before ",
            time);
   std::vector<VertexId> mining = catalogue;  // hard candidates come from a bounded sample
   if (mining.size() > kMaxMiningCatalogue) {
     Rng rng(MixSeed(config.seed, 1));
-    for (size_t i = 0; i < kMaxMiningCatalogue; ++i) std::swap(mining[i], mining[i + rng.Uniform(mining.size() - i)]);
-    mining.resize(kMaxMiningCatalogue);
+    mining.resize(ShuffleFront(mining, kMaxMiningCatalogue, rng));
     std::sort(mining.begin(), mining.end());
   }
 
@@ -240,9 +239,7 @@ ConsistentRecall ConsistentRecall::Train(const graph::SocialGraph& g, const embe
   GR_CHECK(!accounts.empty(), "consistent recall: no account has both a vector and an interaction");
   {
     Rng rng(MixSeed(config.seed, 2));
-    const size_t n = std::min<size_t>(config.accounts, accounts.size());
-    for (size_t i = 0; i < n; ++i) std::swap(accounts[i], accounts[i + rng.Uniform(accounts.size() - i)]);
-    accounts.resize(n);
+    accounts.resize(ShuffleFront(accounts, config.accounts, rng));
     std::sort(accounts.begin(), accounts.end());
   }
   // Impressions of the training accounts before `time`, for the causal pairs.

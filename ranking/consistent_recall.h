@@ -52,7 +52,7 @@ struct ConsistentRecallConfig {
   uint32_t easy = 300;                  // uniform catalogue candidates per account
   uint32_t positives = 15;              // the ranker's best candidates: positives
   uint32_t negatives_per_positive = 8;  // pairs per positive
-  uint32_t window_days = 7;             // catalogue: posts of the last days before the scoring time
+  uint32_t window_days = 7;             // catalogue: posts of the last days before the scoring time; 0 = all
   uint32_t epochs = 10;
   uint32_t batch_accounts = 32;         // accounts per Adam step
   float learning_rate = 0.005f;         // Adam

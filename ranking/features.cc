@@ -178,9 +178,7 @@ void FeatureSource::FitCentroids(int threads) {
   GR_CHECK(candidates.size() >= config_.clusters, "k-means needs at least ", config_.clusters,
            " accounts with vectors, found ", candidates.size());
   Rng rng(MixSeed(config_.seed, 0x6b6d65616e73ULL));  // "kmeans"
-  for (size_t i = 0; i < candidates.size() && i < config_.kmeans_sample; ++i)
-    std::swap(candidates[i], candidates[i + rng.Uniform(candidates.size() - i)]);
-  candidates.resize(std::min<size_t>(candidates.size(), config_.kmeans_sample));
+  candidates.resize(ShuffleFront(candidates, config_.kmeans_sample, rng));
   const size_t n = candidates.size(), k = config_.clusters;
   FloatMatrix sample(n, dim_);
   for (size_t i = 0; i < n; ++i) {
