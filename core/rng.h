@@ -4,7 +4,9 @@
 // An Rng is not thread-safe; give each thread or work item its own.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <utility>
 
 namespace gr {
 
@@ -106,5 +108,14 @@ class FastRng : public UniformDraws<FastRng> {
  private:
   uint64_t state_;
 };
+
+// Moves a uniform sample of min(n, items.size()) of `items` to the front
+// (a partial Fisher-Yates shuffle drawing from `rng`); returns that count.
+template <typename Container>
+size_t ShuffleFront(Container& items, size_t n, Rng& rng) {
+  n = std::min(n, items.size());
+  for (size_t i = 0; i < n; ++i) std::swap(items[i], items[i + rng.Uniform(items.size() - i)]);
+  return n;
+}
 
 }  // namespace gr

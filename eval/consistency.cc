@@ -178,8 +178,7 @@ class VersionCatalogue {
     window_posts_ = posts_.size();
     if (config.max_catalogue > 0 && posts_.size() > config.max_catalogue) {
       Rng rng(MixSeed(config.seed, 1));
-      for (size_t i = 0; i < config.max_catalogue; ++i) std::swap(posts_[i], posts_[i + rng.Uniform(posts_.size() - i)]);
-      posts_.resize(config.max_catalogue);
+      posts_.resize(ShuffleFront(posts_, config.max_catalogue, rng));
       std::sort(posts_.begin(), posts_.end());
     }
     for (const VertexId p : posts_) ids_.push_back(g.posts.ToExternal(p));
@@ -262,9 +261,7 @@ ConsistencyReport MeasureVersionConsistency(const graph::SocialGraph& g, const r
   GR_CHECK(!active.empty(), "consistency: no account has both a vector and an interaction");
   {
     Rng rng(MixSeed(config.seed, 2));
-    const size_t n = std::min<size_t>(config.accounts, active.size());
-    for (size_t i = 0; i < n; ++i) std::swap(active[i], active[i + rng.Uniform(active.size() - i)]);
-    active.resize(n);
+    active.resize(ShuffleFront(active, config.accounts, rng));
     std::sort(active.begin(), active.end());
   }
   std::vector<ExternalId> accounts;

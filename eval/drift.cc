@@ -22,8 +22,7 @@ Drift MeasureDrift(const embed::EmbeddingTable& previous, const recall::VectorIn
   Drift drift;
   if (common.empty() || previous.dim() != current.dim()) return drift;
   Rng rng(seed);
-  const size_t n = std::min<size_t>(sample, common.size());
-  for (size_t i = 0; i < n; ++i) std::swap(common[i], common[i + rng.Uniform(common.size() - i)]);
+  const size_t n = ShuffleFront(common, sample, rng);
   double cosine_sum = 0, overlap_sum = 0;
   for (size_t i = 0; i < n; ++i) {
     const auto a = previous.input.Row(common[i].first), b = current.input.Row(common[i].second);

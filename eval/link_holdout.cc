@@ -14,8 +14,7 @@ std::vector<embed::RowPair> SamplePairs(const std::vector<graph::VertexPair>& pa
   std::vector<embed::RowPair> out(pairs.begin(), pairs.end());
   if (limit == 0 || out.size() <= limit) return out;
   Rng rng(seed);
-  for (size_t i = 0; i < limit; ++i) std::swap(out[i], out[i + rng.Uniform(out.size() - i)]);
-  out.resize(limit);
+  out.resize(ShuffleFront(out, limit, rng));
   return out;
 }
 

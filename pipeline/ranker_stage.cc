@@ -54,8 +54,7 @@ void RankerStage(BatchRun& run, const std::string& impressions_file, const graph
     const auto sample = [&](std::vector<graph::Impression>& rows, uint64_t max, uint64_t salt) {
       if (max == 0 || rows.size() <= max) return;
       Rng rng(MixSeed(c.run.SeedFor(SeedStream::kRankerSample), salt));
-      for (size_t i = 0; i < max; ++i) std::swap(rows[i], rows[i + rng.Uniform(rows.size() - i)]);
-      rows.resize(max);
+      rows.resize(ShuffleFront(rows, max, rng));
       rows.shrink_to_fit();
     };
     sample(split.train, c.ranker_max_train_impressions, 1);
