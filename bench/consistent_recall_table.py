@@ -16,12 +16,18 @@ def cell(values, fmt="%.3f"):
     return fmt % mean if len(values) == 1 else (fmt + " (%s)") % (mean, fmt % (max(values) - min(values)))
 
 
+def name(source):  # "consistent+causal0.30000001192092896" (older runs) -> "consistent+causal 0.3"
+    prefix = "consistent+causal"
+    return source if not source.startswith(prefix) else "%s %g" % (prefix, float(source[len(prefix):]))
+
+
 consistency = defaultdict(list)  # (source, k) -> overlaps
 heldout = defaultdict(lambda: defaultdict(list))  # source -> field -> values
 order, korder, k = [], [], 50
 for path in sys.argv[1:]:
     for line in open(path):
         row = json.loads(line)
+        row["variant" if "variant" in row else "source"] = name(row.get("variant", row.get("source")))
         if row["table"] == "consistency":
             for r in row["rows"]:
                 source = row["variant"] if r["source"] == "consistent" else r["source"]
