@@ -28,6 +28,8 @@ echo "== query info";                         "${q[@]}" info | grep -v manifest_
 echo "== query similar --id $user --k 5";     "${q[@]}" --json similar --id "$user" --k 5
 echo "== query authors --id $user --k 5 --exclude (not yet followed)"; "${q[@]}" --json authors --id "$user" --k 5 --exclude
 echo "== query posts --id $user --k 5 --exclude (not yet seen)";       "${q[@]}" --json posts --id "$user" --k 5 --exclude
+echo "== query posts --id $user --k 5 --exclude --source consistent (the towers distilled from the ranker)"
+"${q[@]}" --json posts --id "$user" --k 5 --exclude --source consistent
 posts=$("${q[@]}" --json posts --id "$user" --k 10 --exclude |
   /usr/bin/python3 -c 'import json, sys; print(" ".join("--id " + i for i in json.load(sys.stdin)["ids"]))')
 echo "== query rank --id $user (the 10 recalled posts, ranked by the multi-task ranker)"
