@@ -18,6 +18,7 @@ packages=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   zlib1g-dev                    # .gz inputs
   libssl-dev                    # bearer tokens: SHA-256 and constant-time compare (service/auth)
+  libopenmpi-dev openmpi-bin    # dist/: the MPI scale-out and its tests under mpirun
   libcpp-httplib-dev            # the /metrics endpoint (service/metrics)
   clang-14 libclang-rt-14-dev libomp-14-dev   # the fuzzing build (scripts/fuzz.sh)
   chromium                      # renders the nightly report in its test (headless)

@@ -1,0 +1,35 @@
+// The partitioned follow graph's cost per rank (issue 20):
+//   mpirun -np N dist_partition_bench FOLLOWS.tsv
+// Prints one JSON line per rank: accounts and follow edges held, graph bytes
+// (dist::PartitionedFollows::MemoryBytes), bytes sent in the edge exchange,
+// lines read and seconds.
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "dist/mpi_session.h"
+#include "dist/partitioned_graph.h"
+
+int main(int argc, char** argv) {
+  gr::dist::MpiSession mpi(&argc, &argv);
+  if (argc != 2) {
+    if (mpi.rank() == 0) std::fprintf(stderr, "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv\n");
+    return 2;
+  }
+  MPI_Barrier(mpi.comm());
+  const auto start = std::chrono::steady_clock::now();
+  const gr::dist::PartitionedFollows part = gr::dist::LoadPartitionedFollows(argv[1], mpi.comm());
+  MPI_Barrier(mpi.comm());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string line = nlohmann::json{{"rank", mpi.rank()},
+                                          {"ranks", mpi.size()},
+                                          {"accounts", part.accounts.size()},
+                                          {"following_edges", part.followees.size()},
+                                          {"graph_bytes", part.MemoryBytes()},
+                                          {"bytes_sent", part.bytes_sent},
+                                          {"lines_read", part.lines_read},
+                                          {"seconds", seconds}}
+                               .dump();
+  std::printf("%s\n", line.c_str());
+  return 0;
+}

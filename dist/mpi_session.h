@@ -1,0 +1,31 @@
+// MPI for graphrec's distributed runs (issue 20): one session per process.
+// Without mpirun the session is a world of one rank, so the same code runs
+// single-process.
+#pragma once
+
+#include <mpi.h>
+
+namespace gr::dist {
+
+class MpiSession {
+ public:
+  // MPI_Init_thread(FUNNELED): only the main thread calls MPI; OpenMP
+  // threads work between the calls. Throws kInternal if MPI fails to start.
+  MpiSession(int* argc, char*** argv);
+  ~MpiSession();  // MPI_Finalize
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+
+  MPI_Comm comm() const { return MPI_COMM_WORLD; }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+ private:
+  int rank_ = 0, size_ = 1;
+};
+
+// Rank and size of `comm`.
+int Rank(MPI_Comm comm);
+int Size(MPI_Comm comm);
+
+}  // namespace gr::dist

@@ -1,0 +1,53 @@
+// The follow graph partitioned across MPI ranks (issue 20): each rank reads a
+// disjoint byte range of the follows file and keeps only the adjacency of the
+// accounts it owns, so graph memory per rank is about 1/N of the whole.
+//
+// Ownership is by hash of the external id (OwnerOf), not by id range: it
+// needs no coordination (a rank knows any account's owner from its id alone,
+// which walkers moving between ranks ask at every step) and spreads the
+// high-degree accounts evenly whatever order ids were issued in. The price is
+// no locality: a walk step leaves the rank with probability (N-1)/N.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/ids.h"
+#include "core/rng.h"
+
+namespace gr::dist {
+
+// The rank that owns `account` among `ranks`.
+inline int OwnerOf(ExternalId account, int ranks) {
+  return static_cast<int>(MixSeed(account) % static_cast<uint64_t>(ranks));
+}
+
+// One rank's part: its accounts (every account of the follows file it owns,
+// with or without edges of its own), sorted, with their followees and
+// followers (CSR over the same account order, each list sorted, duplicates
+// merged; self-follows dropped, as graph::Ingest's defaults do).
+struct PartitionedFollows {
+  std::vector<ExternalId> accounts;
+  std::vector<uint64_t> following_offsets, followers_offsets;  // accounts.size() + 1 each
+  std::vector<ExternalId> followees, followers;
+  uint64_t lines_read = 0;   // data lines this rank parsed (its byte range)
+  uint64_t bytes_sent = 0;   // edge records sent to other ranks
+
+  size_t MemoryBytes() const;  // of the arrays above
+  // The account's position in `accounts`, or -1.
+  int64_t Find(ExternalId account) const;
+};
+
+// Collective over `comm`: every rank must call it with the same path. Reads a
+// plain-text follows file (follower, followee[, timestamp]; tab, comma or
+// space separated; an optional header line; blank and '#' lines skipped).
+// Throws gr::Error on every rank when any rank fails: kInvalidArgument naming
+// the file and byte offset of a malformed line (on the rank that read it),
+// kIo for an unreadable file, kInvalidArgument for a gzip file (a compressed
+// stream cannot be split by byte ranges: decompress it first).
+PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm);
+
+}  // namespace gr::dist

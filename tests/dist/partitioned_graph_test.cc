@@ -1,0 +1,144 @@
+// The partitioned follow graph under mpirun (1, 2 and 4 ranks): together the
+// ranks hold exactly the single-process graph's follows, each account on its
+// owner only, and the edges spread about evenly; a malformed line fails every
+// rank with the file and byte named.
+#include "dist/partitioned_graph.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <utility>
+
+#include "core/error.h"
+#include "dist/mpi_session.h"
+#include "graph/ingest.h"
+#include "synth/world.h"
+
+namespace gr::dist {
+namespace {
+
+// A directory all ranks share: rank 0 names it.
+std::string SharedDir(const std::string& name) {
+  char buffer[512] = {};
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    const std::string dir = (std::filesystem::temp_directory_path() /
+                             (name + "_" + std::to_string(getpid())))
+                                .string();
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::snprintf(buffer, sizeof buffer, "%s", dir.c_str());
+  }
+  MPI_Bcast(buffer, sizeof buffer, MPI_CHAR, 0, MPI_COMM_WORLD);
+  return buffer;
+}
+
+// Every rank's (account, neighbour) pairs, gathered on rank 0.
+std::vector<std::pair<ExternalId, ExternalId>> Gather(const std::vector<ExternalId>& accounts,
+                                                      const std::vector<uint64_t>& offsets,
+                                                      const std::vector<ExternalId>& neighbours) {
+  std::vector<uint64_t> mine;
+  for (size_t a = 0; a < accounts.size(); ++a)
+    for (uint64_t e = offsets[a]; e < offsets[a + 1]; ++e) {
+      mine.push_back(accounts[a]);
+      mine.push_back(neighbours[e]);
+    }
+  const int ranks = Size(MPI_COMM_WORLD);
+  int count = static_cast<int>(mine.size());
+  std::vector<int> counts(ranks), displacements(ranks);
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+  int total = 0;
+  for (int r = 0; r < ranks; ++r) {
+    displacements[r] = total;
+    total += counts[r];
+  }
+  std::vector<uint64_t> all(static_cast<size_t>(total));
+  MPI_Gatherv(mine.data(), count, MPI_UINT64_T, all.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
+              MPI_COMM_WORLD);
+  std::vector<std::pair<ExternalId, ExternalId>> pairs;
+  for (size_t i = 0; i + 1 < all.size(); i += 2) pairs.emplace_back(all[i], all[i + 1]);
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
+TEST(PartitionedFollows, RanksTogetherHoldTheSingleProcessGraph) {
+  const std::string dir = SharedDir("dist_world");
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    synth::WorldConfig config;
+    config.accounts = 2000;
+    config.days = 2;
+    synth::GenerateWorld(config, dir);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const std::string follows = dir + "/follows.tsv";
+  const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
+  const int ranks = Size(MPI_COMM_WORLD), me = Rank(MPI_COMM_WORLD);
+  for (const ExternalId a : part.accounts) ASSERT_EQ(OwnerOf(a, ranks), me) << a;
+  ASSERT_EQ(part.following_offsets.size(), part.accounts.size() + 1);
+  ASSERT_EQ(part.followers_offsets.size(), part.accounts.size() + 1);
+
+  // About 1/N of the edges each (hash of 2,000 accounts' ids).
+  uint64_t edges = part.followees.size(), total = 0;
+  MPI_Allreduce(&edges, &total, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_GT(static_cast<double>(edges), 0.75 * static_cast<double>(total) / ranks);
+  EXPECT_LT(static_cast<double>(edges), 1.25 * static_cast<double>(total) / ranks);
+  if (ranks > 1) {
+    EXPECT_GT(part.bytes_sent, 0u);
+  }
+
+  const auto following = Gather(part.accounts, part.following_offsets, part.followees);
+  const auto followers = Gather(part.accounts, part.followers_offsets, part.followers);
+  uint64_t lines = part.lines_read, all_lines = 0;
+  MPI_Reduce(&lines, &all_lines, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+  if (me != 0) return;
+  const graph::SocialGraph g = graph::Ingest({.follows = follows}, {});
+  std::vector<std::pair<ExternalId, ExternalId>> expected, expected_in;
+  for (VertexId u = 0; u < g.num_accounts(); ++u)
+    for (const VertexId v : g.following.Neighbors(u)) {
+      expected.emplace_back(g.accounts.ToExternal(u), g.accounts.ToExternal(v));
+      expected_in.emplace_back(g.accounts.ToExternal(v), g.accounts.ToExternal(u));
+    }
+  std::sort(expected.begin(), expected.end());
+  std::sort(expected_in.begin(), expected_in.end());
+  ASSERT_GT(expected.size(), 1000u);
+  EXPECT_EQ(following, expected);
+  EXPECT_EQ(followers, expected_in);
+  // Every data line was read by exactly one rank (the generator writes no self-follows or duplicates).
+  EXPECT_EQ(all_lines, expected.size());
+}
+
+TEST(PartitionedFollows, AMalformedLineFailsEveryRankNamingFileAndByte) {
+  const std::string dir = SharedDir("dist_bad");
+  const std::string path = dir + "/follows.tsv";
+  const std::string good = "follower_id\tfollowee_id\n1\t2\n2\t3\n3\t1\n";
+  if (Rank(MPI_COMM_WORLD) == 0) std::ofstream(path) << good << "4\tfive\n";
+  MPI_Barrier(MPI_COMM_WORLD);
+  try {
+    LoadPartitionedFollows(path, MPI_COMM_WORLD);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    // The rank that read the line names it; the others say another rank failed.
+    const bool named = message.find(path + ": line at byte " + std::to_string(good.size())) != std::string::npos;
+    EXPECT_TRUE(named || message.find("another rank failed to read " + path) != std::string::npos) << message;
+    int mine = named ? 1 : 0, namers = 0;
+    MPI_Allreduce(&mine, &namers, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    EXPECT_EQ(namers, 1);
+  }
+}
+
+}  // namespace
+}  // namespace gr::dist
+
+int main(int argc, char** argv) {
+  gr::dist::MpiSession mpi(&argc, &argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  // Every rank prints its log (a failure on any rank shows where it was); any failure fails the run.
+  const int failed = RUN_ALL_TESTS();
+  int any = 0;
+  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  return any;
+}
