@@ -1,5 +1,7 @@
 #include "dist/mpi_session.h"
 
+#include <climits>
+
 #include "core/error.h"
 
 namespace gr::dist {
@@ -26,6 +28,34 @@ int Size(MPI_Comm comm) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   return size;
+}
+
+std::vector<uint64_t> ExchangeValues(const std::vector<uint64_t>& values, const std::vector<uint64_t>& counts,
+                                     MPI_Comm comm, std::vector<uint64_t>* received) {
+  const int ranks = Size(comm);
+  GR_CHECK(static_cast<int>(counts.size()) == ranks, "ExchangeValues: ", counts.size(), " counts for ", ranks,
+           " ranks");
+  GR_CHECK(values.size() < INT_MAX, "dist: ", values.size(), " values for one exchange (at most 2^31 - 1; not chunked yet)");
+  std::vector<int> send_counts(ranks), receive_counts(ranks), send_offsets(ranks), receive_offsets(ranks);
+  uint64_t sent = 0;
+  for (int r = 0; r < ranks; ++r) {
+    send_offsets[r] = static_cast<int>(sent);
+    send_counts[r] = static_cast<int>(counts[r]);
+    sent += counts[r];
+  }
+  GR_CHECK(sent == values.size(), "ExchangeValues: counts add up to ", sent, ", ", values.size(), " values");
+  MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT, comm);
+  int64_t total = 0;
+  for (int r = 0; r < ranks; ++r) {
+    receive_offsets[r] = static_cast<int>(total);
+    total += receive_counts[r];
+  }
+  GR_CHECK(total < INT_MAX, "dist: ", total, " values received in one exchange (at most 2^31 - 1; not chunked yet)");
+  std::vector<uint64_t> out(static_cast<size_t>(total));
+  MPI_Alltoallv(values.data(), send_counts.data(), send_offsets.data(), MPI_UINT64_T, out.data(),
+                receive_counts.data(), receive_offsets.data(), MPI_UINT64_T, comm);
+  if (received != nullptr) received->assign(receive_counts.begin(), receive_counts.end());
+  return out;
 }
 
 }  // namespace gr::dist

@@ -5,6 +5,9 @@
 
 #include <mpi.h>
 
+#include <cstdint>
+#include <vector>
+
 namespace gr::dist {
 
 class MpiSession {
@@ -27,5 +30,13 @@ class MpiSession {
 // Rank and size of `comm`.
 int Rank(MPI_Comm comm);
 int Size(MPI_Comm comm);
+
+// Collective all-to-all of 64-bit values: `values` holds the values for rank
+// 0, then rank 1, ... (`counts[r]` of them for rank r). Returns what the
+// other ranks sent here, grouped by source rank in rank order; `received`
+// (if given) gets the count from each. One MPI_Alltoallv: throws
+// kInvalidArgument beyond 2^31 - 1 values sent or received (not chunked yet).
+std::vector<uint64_t> ExchangeValues(const std::vector<uint64_t>& values, const std::vector<uint64_t>& counts,
+                                     MPI_Comm comm, std::vector<uint64_t>* received = nullptr);
 
 }  // namespace gr::dist

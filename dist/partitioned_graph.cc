@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <climits>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -106,31 +105,18 @@ void BuildCsr(std::vector<Edge>& edges, const std::vector<ExternalId>& accounts,
 
 // Sends each rank its records; returns the ones received.
 std::vector<Edge> Exchange(std::vector<std::vector<Edge>>& outgoing, MPI_Comm comm, uint64_t* bytes_sent) {
-  const int ranks = Size(comm), me = Rank(comm);
-  std::vector<int> send_counts(ranks), receive_counts(ranks), send_offsets(ranks), receive_offsets(ranks);
-  std::vector<uint64_t> flat;
-  for (int r = 0; r < ranks; ++r) {
-    const uint64_t values = outgoing[r].size() * 2;
-    GR_CHECK(flat.size() + values < INT_MAX, "dist: more than 2^30 edges for one exchange (not chunked yet)");
-    send_offsets[r] = static_cast<int>(flat.size());
-    send_counts[r] = static_cast<int>(values);
+  const int me = Rank(comm);
+  std::vector<uint64_t> flat, counts;
+  for (size_t r = 0; r < outgoing.size(); ++r) {
+    counts.push_back(outgoing[r].size() * 2);
     for (const Edge& e : outgoing[r]) {
       flat.push_back(e.first);
       flat.push_back(e.second);
     }
-    if (r != me) *bytes_sent += values * sizeof(uint64_t);
+    if (static_cast<int>(r) != me) *bytes_sent += outgoing[r].size() * 2 * sizeof(uint64_t);
     std::vector<Edge>().swap(outgoing[r]);
   }
-  MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT, comm);
-  int64_t total = 0;
-  for (int r = 0; r < ranks; ++r) {
-    receive_offsets[r] = static_cast<int>(total);
-    total += receive_counts[r];
-  }
-  GR_CHECK(total < INT_MAX, "dist: more than 2^30 edges received in one exchange (not chunked yet)");
-  std::vector<uint64_t> received(static_cast<size_t>(total));
-  MPI_Alltoallv(flat.data(), send_counts.data(), send_offsets.data(), MPI_UINT64_T, received.data(),
-                receive_counts.data(), receive_offsets.data(), MPI_UINT64_T, comm);
+  const std::vector<uint64_t> received = ExchangeValues(flat, counts, comm);
   std::vector<Edge> edges(received.size() / 2);
   for (size_t i = 0; i < edges.size(); ++i) edges[i] = {received[2 * i], received[2 * i + 1]};
   return edges;

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "dist/dense_ids.h"
 #include "dist/mpi_session.h"
 #include "graph/ingest.h"
 #include "synth/world.h"
@@ -89,6 +90,13 @@ TEST(PartitionedFollows, RanksTogetherHoldTheSingleProcessGraph) {
     EXPECT_GT(part.bytes_sent, 0u);
   }
 
+  // Global dense ids, as pairs (account, dense id) on rank 0.
+  uint64_t accounts_total = 0;
+  const std::vector<VertexId> dense = GlobalDenseIds(part.accounts, MPI_COMM_WORLD, &accounts_total);
+  ASSERT_EQ(dense.size(), part.accounts.size());
+  std::vector<uint64_t> identity(part.accounts.size() + 1);
+  for (size_t i = 0; i <= part.accounts.size(); ++i) identity[i] = i;
+  const auto numbered = Gather(part.accounts, identity, std::vector<ExternalId>(dense.begin(), dense.end()));
   const auto following = Gather(part.accounts, part.following_offsets, part.followees);
   const auto followers = Gather(part.accounts, part.followers_offsets, part.followers);
   uint64_t lines = part.lines_read, all_lines = 0;
@@ -106,8 +114,36 @@ TEST(PartitionedFollows, RanksTogetherHoldTheSingleProcessGraph) {
   ASSERT_GT(expected.size(), 1000u);
   EXPECT_EQ(following, expected);
   EXPECT_EQ(followers, expected_in);
+  ASSERT_EQ(accounts_total, g.num_accounts());
+  ASSERT_EQ(numbered.size(), g.num_accounts());
+  for (const auto& [account, number] : numbered) ASSERT_EQ(g.accounts.Find(account), number) << account;
   // Every data line was read by exactly one rank (the generator writes no self-follows or duplicates).
   EXPECT_EQ(all_lines, expected.size());
+}
+
+// Dense ids whatever the spread: every rank's share, one rank holding all, and
+// ranks holding none.
+TEST(GlobalDenseIds, NumberAllRanksIdsInAscendingOrder) {
+  const int ranks = Size(MPI_COMM_WORLD), me = Rank(MPI_COMM_WORLD);
+  std::vector<ExternalId> all;
+  for (uint64_t i = 0; i < 1000; ++i) all.push_back(MixSeed(i) >> 1);
+  std::vector<ExternalId> sorted = all;
+  std::sort(sorted.begin(), sorted.end());
+  for (const bool everything_on_rank_0 : {false, true}) {
+    SCOPED_TRACE(everything_on_rank_0);
+    std::vector<ExternalId> mine;
+    for (const ExternalId id : sorted)
+      if (everything_on_rank_0 ? me == 0 : OwnerOf(id, ranks) == me) mine.push_back(id);
+    uint64_t total = 0;
+    const std::vector<VertexId> dense = GlobalDenseIds(mine, MPI_COMM_WORLD, &total);
+    EXPECT_EQ(total, sorted.size());
+    ASSERT_EQ(dense.size(), mine.size());
+    for (size_t i = 0; i < mine.size(); ++i)
+      ASSERT_EQ(dense[i], std::lower_bound(sorted.begin(), sorted.end(), mine[i]) - sorted.begin()) << mine[i];
+  }
+  // Checked before any communication (so on this rank alone).
+  const std::vector<ExternalId> unsorted{5, 3};
+  EXPECT_THROW(GlobalDenseIds(unsorted, MPI_COMM_SELF), Error);
 }
 
 TEST(PartitionedFollows, AMalformedLineFailsEveryRankNamingFileAndByte) {
