@@ -99,6 +99,9 @@ class FastRng : public UniformDraws<FastRng> {
   static FastRng ForItem(uint64_t seed, uint64_t item, uint64_t index) {
     return FastRng(MixSeed(seed, item, index));
   }
+  // The whole state: FastRng(state()) continues the same sequence (a walker
+  // moving between MPI ranks carries it).
+  uint64_t state() const { return state_; }
   uint64_t NextU64() {
     state_ += 0xA0761D6478BD642FULL;
     const Uint128 m = static_cast<Uint128>(state_) * (state_ ^ 0xE7037ED1A0B428DBULL);

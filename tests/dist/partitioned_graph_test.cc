@@ -10,14 +10,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <utility>
 
 #include "core/error.h"
 #include "dist/dense_ids.h"
 #include "dist/mpi_session.h"
+#include "dist/walks.h"
 #include "graph/ingest.h"
 #include "synth/world.h"
+#include "walk/random_walk.h"
 
 namespace gr::dist {
 namespace {
@@ -144,6 +147,84 @@ TEST(GlobalDenseIds, NumberAllRanksIdsInAscendingOrder) {
   // Checked before any communication (so on this rank alone).
   const std::vector<ExternalId> unsorted{5, 3};
   EXPECT_THROW(GlobalDenseIds(unsorted, MPI_COMM_SELF), Error);
+}
+
+// The distributed walk corpus is the single-process engine's, walk for walk
+// (same seed, start and round), for out and both directions.
+TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
+  const std::string dir = SharedDir("dist_walks");
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    synth::WorldConfig config;
+    config.accounts = 1500;
+    config.days = 2;
+    synth::GenerateWorld(config, dir);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const std::string follows = dir + "/follows.tsv";
+  const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
+  for (const bool both : {true, false}) {
+    SCOPED_TRACE(both);
+    DistributedWalkConfig config;
+    config.walks_per_vertex = 3;
+    config.walk_length = 20;
+    config.both_directions = both;
+    config.seed = 7;
+    const DistributedWalks walks = DistributedUniformWalks(part, config, MPI_COMM_WORLD);
+    // [key, length, tokens...] per walk, gathered on rank 0.
+    std::vector<uint64_t> mine;
+    for (size_t i = 0; i < walks.keys.size(); ++i) {
+      mine.push_back(walks.keys[i]);
+      mine.push_back(walks.offsets[i + 1] - walks.offsets[i]);
+      mine.insert(mine.end(), walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i]),
+                  walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i + 1]));
+    }
+    const int ranks = Size(MPI_COMM_WORLD);
+    int count = static_cast<int>(mine.size());
+    std::vector<int> counts(ranks), displacements(ranks);
+    MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+    int total = 0;
+    for (int r = 0; r < ranks; ++r) {
+      displacements[r] = total;
+      total += counts[r];
+    }
+    std::vector<uint64_t> all(static_cast<size_t>(total));
+    MPI_Gatherv(mine.data(), count, MPI_UINT64_T, all.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
+                MPI_COMM_WORLD);
+    if (ranks > 1) {
+      EXPECT_GT(walks.walker_moves_sent, 0u);
+      EXPECT_GT(walks.supersteps, 0u);
+    }
+    if (Rank(MPI_COMM_WORLD) != 0) continue;
+    std::map<uint64_t, std::vector<VertexId>> distributed;
+    for (size_t at = 0; at < all.size();) {
+      const uint64_t key = all[at], length = all[at + 1];
+      ASSERT_TRUE(distributed.emplace(key, std::vector<VertexId>(all.begin() + static_cast<int64_t>(at + 2),
+                                                                  all.begin() + static_cast<int64_t>(at + 2 + length)))
+                      .second)
+          << "walk " << key << " assembled twice";
+      at += 2 + length;
+    }
+    const graph::SocialGraph g = graph::Ingest({.follows = follows}, {});
+    walk::WalkConfig single;
+    single.walks_per_vertex = config.walks_per_vertex;
+    single.walk_length = config.walk_length;
+    single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
+    single.seed = config.seed;
+    const walk::RandomWalker walker(g, single);
+    ASSERT_EQ(distributed.size(), uint64_t{g.num_accounts()} * config.walks_per_vertex);
+    std::vector<VertexId> buffer(config.walk_length);
+    uint64_t longer_than_one = 0;
+    for (VertexId start = 0; start < g.num_accounts(); ++start)
+      for (uint32_t round = 0; round < config.walks_per_vertex; ++round) {
+        walk::WalkStats stats;
+        const size_t n = walker.WalkFrom(start, round, buffer, &stats);
+        const std::vector<VertexId> expected(buffer.begin(), buffer.begin() + static_cast<int64_t>(n));
+        ASSERT_EQ(distributed.at(uint64_t{start} * config.walks_per_vertex + round), expected)
+            << "start " << start << " round " << round;
+        longer_than_one += n > 1;
+      }
+    EXPECT_GT(longer_than_one, distributed.size() / 2);
+  }
 }
 
 TEST(PartitionedFollows, AMalformedLineFailsEveryRankNamingFileAndByte) {
