@@ -40,16 +40,8 @@ std::string SharedDir(const std::string& name) {
   return buffer;
 }
 
-// Every rank's (account, neighbour) pairs, gathered on rank 0.
-std::vector<std::pair<ExternalId, ExternalId>> Gather(const std::vector<ExternalId>& accounts,
-                                                      const std::vector<uint64_t>& offsets,
-                                                      const std::vector<ExternalId>& neighbours) {
-  std::vector<uint64_t> mine;
-  for (size_t a = 0; a < accounts.size(); ++a)
-    for (uint64_t e = offsets[a]; e < offsets[a + 1]; ++e) {
-      mine.push_back(accounts[a]);
-      mine.push_back(neighbours[e]);
-    }
+// Every rank's values, concatenated in rank order on rank 0 (empty elsewhere).
+std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& mine) {
   const int ranks = Size(MPI_COMM_WORLD);
   int count = static_cast<int>(mine.size());
   std::vector<int> counts(ranks), displacements(ranks);
@@ -62,6 +54,20 @@ std::vector<std::pair<ExternalId, ExternalId>> Gather(const std::vector<External
   std::vector<uint64_t> all(static_cast<size_t>(total));
   MPI_Gatherv(mine.data(), count, MPI_UINT64_T, all.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
               MPI_COMM_WORLD);
+  return all;
+}
+
+// Every rank's (account, neighbour) pairs, gathered on rank 0.
+std::vector<std::pair<ExternalId, ExternalId>> Gather(const std::vector<ExternalId>& accounts,
+                                                      const std::vector<uint64_t>& offsets,
+                                                      const std::vector<ExternalId>& neighbours) {
+  std::vector<uint64_t> mine;
+  for (size_t a = 0; a < accounts.size(); ++a)
+    for (uint64_t e = offsets[a]; e < offsets[a + 1]; ++e) {
+      mine.push_back(accounts[a]);
+      mine.push_back(neighbours[e]);
+    }
+  const std::vector<uint64_t> all = GatherOnRoot(mine);
   std::vector<std::pair<ExternalId, ExternalId>> pairs;
   for (size_t i = 0; i + 1 < all.size(); i += 2) pairs.emplace_back(all[i], all[i + 1]);
   std::sort(pairs.begin(), pairs.end());
@@ -178,19 +184,8 @@ TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
       mine.insert(mine.end(), walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i]),
                   walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i + 1]));
     }
-    const int ranks = Size(MPI_COMM_WORLD);
-    int count = static_cast<int>(mine.size());
-    std::vector<int> counts(ranks), displacements(ranks);
-    MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-    int total = 0;
-    for (int r = 0; r < ranks; ++r) {
-      displacements[r] = total;
-      total += counts[r];
-    }
-    std::vector<uint64_t> all(static_cast<size_t>(total));
-    MPI_Gatherv(mine.data(), count, MPI_UINT64_T, all.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
-                MPI_COMM_WORLD);
-    if (ranks > 1) {
+    const std::vector<uint64_t> all = GatherOnRoot(mine);
+    if (Size(MPI_COMM_WORLD) > 1) {
       EXPECT_GT(walks.walker_moves_sent, 0u);
       EXPECT_GT(walks.supersteps, 0u);
     }
