@@ -129,11 +129,6 @@ size_t PartitionedFollows::MemoryBytes() const {
          (following_offsets.size() + followers_offsets.size()) * sizeof(uint64_t);
 }
 
-int64_t PartitionedFollows::Find(ExternalId account) const {
-  const auto it = std::lower_bound(accounts.begin(), accounts.end(), account);
-  return it == accounts.end() || *it != account ? -1 : it - accounts.begin();
-}
-
 PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm) {
   const int ranks = Size(comm), me = Rank(comm);
   PartitionedFollows out;

@@ -37,8 +37,6 @@ struct PartitionedFollows {
   uint64_t bytes_sent = 0;   // edge records sent to other ranks
 
   size_t MemoryBytes() const;  // of the arrays above
-  // The account's position in `accounts`, or -1.
-  int64_t Find(ExternalId account) const;
 };
 
 // Collective over `comm`: every rank must call it with the same path. Reads a

@@ -40,6 +40,19 @@ std::string SharedDir(const std::string& name) {
   return buffer;
 }
 
+// The follows file of a generated world (rank 0 writes it, all ranks wait).
+std::string SharedWorldFollows(const std::string& name, uint32_t accounts) {
+  const std::string dir = SharedDir(name);
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    synth::WorldConfig config;
+    config.accounts = accounts;
+    config.days = 2;
+    synth::GenerateWorld(config, dir);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return dir + "/follows.tsv";
+}
+
 // Every rank's values, concatenated in rank order on rank 0 (empty elsewhere).
 std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& mine) {
   const int ranks = Size(MPI_COMM_WORLD);
@@ -75,15 +88,7 @@ std::vector<std::pair<ExternalId, ExternalId>> Gather(const std::vector<External
 }
 
 TEST(PartitionedFollows, RanksTogetherHoldTheSingleProcessGraph) {
-  const std::string dir = SharedDir("dist_world");
-  if (Rank(MPI_COMM_WORLD) == 0) {
-    synth::WorldConfig config;
-    config.accounts = 2000;
-    config.days = 2;
-    synth::GenerateWorld(config, dir);
-  }
-  MPI_Barrier(MPI_COMM_WORLD);
-  const std::string follows = dir + "/follows.tsv";
+  const std::string follows = SharedWorldFollows("dist_world", 2000);
   const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
   const int ranks = Size(MPI_COMM_WORLD), me = Rank(MPI_COMM_WORLD);
   for (const ExternalId a : part.accounts) ASSERT_EQ(OwnerOf(a, ranks), me) << a;
@@ -158,15 +163,7 @@ TEST(GlobalDenseIds, NumberAllRanksIdsInAscendingOrder) {
 // The distributed walk corpus is the single-process engine's, walk for walk
 // (same seed, start and round), for out and both directions.
 TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
-  const std::string dir = SharedDir("dist_walks");
-  if (Rank(MPI_COMM_WORLD) == 0) {
-    synth::WorldConfig config;
-    config.accounts = 1500;
-    config.days = 2;
-    synth::GenerateWorld(config, dir);
-  }
-  MPI_Barrier(MPI_COMM_WORLD);
-  const std::string follows = dir + "/follows.tsv";
+  const std::string follows = SharedWorldFollows("dist_walks", 1500);
   const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
   for (const bool both : {true, false}) {
     SCOPED_TRACE(both);
