@@ -94,6 +94,9 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--min-hnsw-recall", c.min_hnsw_recall, "gate: HNSW recall@10 against exact")->capture_default_str();
   cmd->add_option("--min-neighbour-overlap", c.min_neighbour_overlap,
                   "gate: top-10 similar-account overlap with the live version (0 = off)")->capture_default_str();
+  cmd->add_option("--index-shards", c.index_shards,
+                  "also write the recall indices split into N shards by id, for serve --shard K/N behind serve --front "
+                  "(0 = none)")->capture_default_str();
   cmd->add_option("--recall-sample", c.recall_sample, "accounts queried for the HNSW recall check")->capture_default_str();
   cmd->add_option("--drift-sample", c.drift_sample, "accounts compared with the live version")->capture_default_str();
   cmd->add_option("--keep-versions", c.keep_versions, "version directories kept (the live one always)")

@@ -11,6 +11,7 @@
 #include "apps/rpc_client.h"
 #include "core/error.h"
 #include "proto/graphrec.grpc.pb.h"
+#include "service/front.h"
 #include "service/server.h"
 
 namespace gr::apps {
@@ -29,7 +30,8 @@ sigset_t BlockStopSignals() {
   return signals;
 }
 
-void ServeUntilSignalled(service::Server& server, sigset_t signals) {
+template <typename AnyServer>
+void ServeUntilSignalled(AnyServer& server, sigset_t signals) {
   std::thread waiter([&server, signals] {
     int signal = 0;
     sigwait(&signals, &signal);
@@ -94,8 +96,21 @@ uint64_t OneId(const QueryArgs& args) {
 void AddServeCommands(CLI::App& app) {
   auto so = std::make_shared<service::ServerOptions>();
   auto* serve = app.add_subcommand("serve", "Answer gRPC queries from the live artifact version, reloading new ones");
-  serve->add_option("--artifacts", so->artifacts, "artifact directory (CURRENT and version directories)")
-      ->required()->check(CLI::ExistingDirectory);
+  auto front = std::make_shared<service::FrontOptions>();
+  auto shard = std::make_shared<std::string>();
+  auto is_front = std::make_shared<bool>(false);
+  serve->add_option("--artifacts", so->artifacts, "artifact directory (CURRENT and version directories); required "
+                    "unless --front")->check(CLI::ExistingDirectory);
+  serve->add_option("--shard", *shard,
+                    "K/N: serve index shard K of N of each version (written by batch --index-shards N) behind a "
+                    "--front; the recall rpcs answer from that shard's ids only, and no event log is kept");
+  serve->add_flag("--front", *is_front,
+                  "serve as the front of index shards: fan recall out to --shards and merge the top k, route the "
+                  "other rpcs to the shard of their account");
+  serve->add_option("--shards", front->shards,
+                    "with --front: the shards' addresses in shard order, comma-separated or repeated; replicas of "
+                    "one shard joined with '|' (IP literals) or one dns:///NAME:PORT target, balanced round robin")
+      ->delimiter(',');
   serve->add_option("--address", so->address, "host:port to listen on (port 0 = any free port)")->capture_default_str();
   serve->add_option("--max-k", so->max_k, "largest k a recall request may ask for")->capture_default_str();
   serve->add_option("--max-ids", so->max_ids, "largest id list in GetEmbeddings and Rank")->capture_default_str();
@@ -146,8 +161,22 @@ void AddServeCommands(CLI::App& app) {
                     "rebuilt (0 = off)")->capture_default_str();
   serve->add_option("--memory-quota-bytes", so->memory_quota_bytes,
                     "memory gRPC may hold for connections and messages in flight")->capture_default_str();
-  serve->callback([so] {
+  serve->callback([so, front, shard, is_front] {
     const sigset_t signals = BlockStopSignals();
+    if (*is_front) {
+      GR_CHECK(so->artifacts.empty() && shard->empty(), "--front reads no artifacts and serves no shard: give it "
+               "--shards, and --artifacts/--shard to the shard servers");
+      front->address = so->address;
+      front->max_message_bytes = so->max_message_bytes;
+      service::FrontServer server(*front);
+      std::printf("graphrec serve: front listening on port %d\n", server.port());
+      std::fflush(stdout);
+      ServeUntilSignalled(server, signals);
+      return;
+    }
+    GR_CHECK(front->shards.empty(), "--shards needs --front");
+    GR_CHECK(!so->artifacts.empty(), "--artifacts is required (unless --front)");
+    if (!shard->empty()) so->shard = Shard::Parse(*shard);
     service::Server server(*so);
     std::printf("graphrec serve: listening on port %d\n", server.port());
     if (server.metrics_port() > 0) std::printf("graphrec serve: metrics on port %d\n", server.metrics_port());

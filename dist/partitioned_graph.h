@@ -2,9 +2,10 @@
 // disjoint byte range of the follows file and keeps only the adjacency of the
 // accounts it owns, so graph memory per rank is about 1/N of the whole.
 //
-// Ownership is by hash of the external id (OwnerOf), not by id range: it
-// needs no coordination (a rank knows any account's owner from its id alone,
-// which walkers moving between ranks ask at every step) and spreads the
+// Ownership is by hash of the external id (OwnerOf, core/shard.h's rule, so
+// that rank K's accounts are index shard K of N), not by id range: it needs
+// no coordination (a rank knows any account's owner from its id alone, which
+// walkers moving between ranks ask at every step) and spreads the
 // high-degree accounts evenly whatever order ids were issued in. The price is
 // no locality: a walk step leaves the rank with probability (N-1)/N.
 #pragma once
@@ -16,13 +17,13 @@
 #include <vector>
 
 #include "core/ids.h"
-#include "core/rng.h"
+#include "core/shard.h"
 
 namespace gr::dist {
 
 // The rank that owns `account` among `ranks`.
 inline int OwnerOf(ExternalId account, int ranks) {
-  return static_cast<int>(MixSeed(account) % static_cast<uint64_t>(ranks));
+  return static_cast<int>(ShardOf(account, static_cast<uint32_t>(ranks)));
 }
 
 // One rank's part: its accounts (every account of the follows file it owns,

@@ -74,6 +74,10 @@ struct BatchConfig {
   // default until a held-out study has chosen its settings (bench/README.md).
   bool fold_in_held_out = false;
   embed::RowRefreshConfig fold_in{.walks_per_row = 100};
+  // Also write the accounts, authors and posts indices split into this many
+  // shards by id (version/layout.h), for `graphrec serve --shard K/N`
+  // behind `graphrec serve --front`; 0 or 1 = no shards.
+  uint32_t index_shards = 0;
   uint32_t recall_sample = 1000;    // accounts queried for HNSW recall@10 vs exact
   uint32_t drift_sample = 1000;     // common accounts compared with the live version
   // Quality gate: a run below any threshold is not published.

@@ -15,6 +15,7 @@ void BatchConfig::Validate() const {
            holdout_fraction);
   GR_CHECK(keep_versions >= 1, "keep_versions must be >= 1");
   GR_CHECK(recall_sample >= 1 && drift_sample >= 1, "samples must be >= 1");
+  GR_CHECK(index_shards <= 4096, "index_shards must be <= 4096, got ", index_shards);
   GR_CHECK(warm_learning_rate_scale > 0 && warm_learning_rate_scale <= 1,
            "warm_learning_rate_scale must be in (0, 1], got ", warm_learning_rate_scale);
   GR_CHECK(ranker_test_days >= 1, "ranker_test_days must be >= 1");
@@ -65,6 +66,7 @@ std::string BatchConfig::ToJson() const {
                 {"negatives", fold_in.negatives},
                 {"passes", fold_in.passes},
                 {"learning_rate", fold_in.learning_rate}}},
+              {"index_shards", index_shards},
               {"recall_sample", recall_sample},
               {"drift_sample", drift_sample},
               {"consistency", json::parse(consistency.ToJson())},

@@ -228,6 +228,7 @@ recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_
   run.Stage("index", [&] {
     indexes = recall::BuildRecallIndexes(train_graph, table, run.c.index);
     version::SaveIndexes(indexes, run.work.dir());
+    if (run.c.index_shards > 1) version::SaveIndexShards(train_graph, table, run.c.index, run.c.index_shards, run.work.dir());
     run.AfterStageWork("index");
     run.work.MarkDone("index", nlohmann::json::object());
   });

@@ -67,7 +67,7 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
   const FloatMatrix input = AccountVectors(g, table, false, &has_vector);
   std::vector<VertexId> with_vector, authors;
   for (VertexId v = 0; v < g.num_accounts(); ++v) {
-    if (!has_vector[v]) continue;
+    if (!has_vector[v] || !kinds.shard.Holds(g.accounts.ToExternal(v))) continue;
     with_vector.push_back(v);
     // Authors: accounts that posted, or every account when posts are unknown.
     if (g.num_posts() == 0 || g.authored.Degree(v) > 0) authors.push_back(v);
@@ -78,6 +78,19 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
         AccountIndex(g, AccountVectors(g, table, true), authors, config, Metric::kInnerProduct);
   if (kinds.posts && g.num_posts() > 0) {
     embed::PostVectors posts = embed::BuildPostVectors(g, table, rule);
+    if (!kinds.shard.whole()) {
+      std::vector<size_t> kept;
+      for (size_t i = 0; i < posts.ids.size(); ++i)
+        if (kinds.shard.Holds(posts.ids[i])) kept.push_back(i);
+      FloatMatrix rows(kept.size(), posts.vectors.cols());
+      std::vector<ExternalId> ids;
+      for (size_t i = 0; i < kept.size(); ++i) {
+        ids.push_back(posts.ids[kept[i]]);
+        std::copy_n(posts.vectors.Row(kept[i]).data(), rows.cols(), rows.Row(i).data());
+      }
+      posts.ids = std::move(ids);
+      posts.vectors = std::move(rows);
+    }
     IndexConfig c = config;
     c.metric = Metric::kCosine;
     if (!posts.ids.empty())

@@ -25,6 +25,7 @@
 #include <span>
 #include <vector>
 
+#include "core/shard.h"
 #include "embed/embedding_table.h"
 #include "embed/graph_vectors.h"
 #include "graph/social_graph.h"
@@ -48,10 +49,13 @@ struct RecallIndexes {
 };
 
 // Which indices to build (the accounts index is always built: it is the
-// one every version must have).
+// one every version must have), and over which items: a shard other than
+// the whole keeps the accounts, authors and posts whose ids fall in it
+// (core/shard.h), for `graphrec serve --shard K/N`.
 struct RecallIndexKinds {
   bool authors = true;
   bool posts = true;
+  Shard shard;
 };
 
 // Builds the indices. `config`'s metric is overridden per kind as described

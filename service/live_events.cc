@@ -11,9 +11,9 @@
 
 namespace gr::service {
 
-LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options)
-    : log_(version::PathIn(artifacts_dir, version::kEventLogDir), options) {
-  applied_end_ = log_.end();
+LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options, bool with_log) {
+  if (with_log) log_.emplace(version::PathIn(artifacts_dir, version::kEventLogDir), options);
+  applied_end_ = log_end();
   applied_events_ = applied_end_;
 }
 
@@ -51,17 +51,19 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
   // reach this graph when drained. A version older than the retained log
   // (a rollback far back) goes live without the dropped events.
   uint64_t from = std::min(watermark, applied_end_);
-  if (from < log_.begin()) {
-    spdlog::warn("version {} contains the event log up to sequence {}, but the log now starts at {}: the events "
-                 "between were dropped by retention and are missing from its live graph",
-                 model->version, watermark, log_.begin());
-    from = log_.begin();
-  }
   Touched replayed;
-  const uint64_t end = stream::ReadEventLog(log_.dir(), from, applied_end_,
-                                            [&](uint64_t, const stream::Event& e) { Apply(*graph, e, replayed); });
-  GR_CHECK_CODE(end == applied_end_, ErrorCode::kCorruption, "event log ", log_.dir(), " ends at sequence ", end,
-                " but events up to ", applied_end_, " were acknowledged");
+  if (log_) {
+    if (from < log_->begin()) {
+      spdlog::warn("version {} contains the event log up to sequence {}, but the log now starts at {}: the events "
+                   "between were dropped by retention and are missing from its live graph",
+                   model->version, watermark, log_->begin());
+      from = log_->begin();
+    }
+    const uint64_t end = stream::ReadEventLog(log_->dir(), from, applied_end_,
+                                              [&](uint64_t, const stream::Event& e) { Apply(*graph, e, replayed); });
+    GR_CHECK_CODE(end == applied_end_, ErrorCode::kCorruption, "event log ", log_->dir(), " ends at sequence ", end,
+                  " but events up to ", applied_end_, " were acknowledged");
+  }
   auto state = std::make_shared<LiveState>();
   state->model = model;
   state->graph = std::move(graph);
@@ -70,8 +72,8 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
   touched_ = std::move(replayed);  // what was touched before is superseded by the new version
   // Retention: the segments neither this version nor the one before it
   // (kept for a rollback) still needs.
-  if (old != nullptr) {
-    const size_t dropped = log_.DropSegmentsBefore(std::min(old->watermark, watermark));
+  if (old != nullptr && log_) {
+    const size_t dropped = log_->DropSegmentsBefore(std::min(old->watermark, watermark));
     if (dropped > 0) spdlog::info("event log: {} old segments dropped (before sequence {})", dropped,
                                   std::min(old->watermark, watermark));
   }
@@ -84,7 +86,8 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
 }
 
 uint64_t LiveEvents::Push(std::span<const stream::Event> events) {
-  const uint64_t first = log_.Append(events);  // durable from here
+  GR_CHECK(log_.has_value(), "this server keeps no event log");
+  const uint64_t first = log_->Append(events);  // durable from here
   last_push_time_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (events.empty()) return first;
   std::lock_guard lock(mutex_);

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_set>
@@ -50,11 +51,12 @@ struct Touched {
 class LiveEvents {
  public:
   // Opens (recovering) the log in artifacts_dir/events; the first Rebuild
-  // builds a live graph.
-  LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options);
+  // builds a live graph. Without a log (a shard server: the log has one
+  // writer) the live graph is the version's graph and Push is refused.
+  LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options, bool with_log = true);
 
   // Logs `events` durably (after the first Rebuild), then applies them (and any earlier batches now
-  // complete). Returns the sequence of the first. Thread-safe.
+  // complete). Returns the sequence of the first. Thread-safe. Requires has_log().
   uint64_t Push(std::span<const stream::Event> events);
 
   // Builds the live graph of a version about to go live: its base plus the
@@ -65,7 +67,8 @@ class LiveEvents {
 
   // The current live graph; null before the first Rebuild.
   std::shared_ptr<const LiveState> state() const { return state_.load(); }
-  uint64_t log_end() const { return log_.end(); }
+  bool has_log() const { return log_.has_value(); }
+  uint64_t log_end() const { return log_ ? log_->end() : 0; }
   // Events the live graph could not take (an id space overflow); logged.
   uint64_t failed_applies() const { return failed_applies_.load(); }
   // Events in the live graph (log sequence; log_end() - this are logged,
@@ -89,7 +92,7 @@ class LiveEvents {
   void Apply(graph::LiveGraph& graph, const stream::Event& event, Touched& touched);
   void DrainLocked();
 
-  stream::EventLog log_;
+  std::optional<stream::EventLog> log_;
   std::atomic<std::shared_ptr<const LiveState>> state_;
   std::mutex mutex_;  // the single writer of the live graph: guards applied_end_, pending_, rebuilds
   uint64_t applied_end_ = 0;  // events before this sequence are in the live graph

@@ -8,8 +8,8 @@
 namespace gr::service {
 
 std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const std::string& version,
-                                         uint32_t ef_search) {
-  version::LoadedVersion loaded = version::LoadVersion(artifacts_dir, version);
+                                         uint32_t ef_search, Shard shard) {
+  version::LoadedVersion loaded = version::LoadVersion(artifacts_dir, version, shard);
   auto model = std::make_shared<Model>();
   model->version = std::move(loaded.version);
   model->manifest_json = std::move(loaded.manifest_json);
@@ -33,8 +33,9 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
   return model;
 }
 
-ModelSource::ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search)
-    : artifacts_dir_(std::move(artifacts_dir)), poll_interval_(poll_interval), ef_search_(ef_search) {}
+ModelSource::ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search,
+                         Shard shard)
+    : artifacts_dir_(std::move(artifacts_dir)), poll_interval_(poll_interval), ef_search_(ef_search), shard_(shard) {}
 
 void ModelSource::LoadFirst() {
   std::lock_guard lock(poll_mutex_);
@@ -42,7 +43,7 @@ void ModelSource::LoadFirst() {
   const std::string version = version::ReadCurrentVersion(artifacts_dir_);
   GR_CHECK_CODE(!version.empty(), ErrorCode::kNotFound, "no ", version::kCurrentFile, " in ", artifacts_dir_,
                 ": nothing is published yet (run graphrec batch)");
-  std::shared_ptr<const Model> model = Model::Load(artifacts_dir_, version, ef_search_);
+  std::shared_ptr<const Model> model = Model::Load(artifacts_dir_, version, ef_search_, shard_);
   if (prepare_) prepare_(model);
   live_.store(std::move(model));
   spdlog::info("serving version {} from {}, loaded in {:.2f} s", version, artifacts_dir_,
@@ -82,7 +83,7 @@ bool ModelSource::Poll() {
     return false;
   const auto start = std::chrono::steady_clock::now();
   try {
-    std::shared_ptr<const Model> model = Model::Load(artifacts_dir_, version, ef_search_);
+    std::shared_ptr<const Model> model = Model::Load(artifacts_dir_, version, ef_search_, shard_);
     if (prepare_) prepare_(model);
     const std::string old = live_.load()->version;
     live_.store(std::move(model));

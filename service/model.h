@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/shard.h"
 #include "embed/embedding_table.h"
 #include "graph/social_graph.h"
 #include "ranking/consistent_recall.h"
@@ -47,14 +48,16 @@ struct Model {
   // 0 overrides the HNSW search depth stored in the indices. Throws
   // gr::Error naming the file that is missing or damaged.
   static std::shared_ptr<const Model> Load(const std::string& artifacts_dir, const std::string& version,
-                                           uint32_t ef_search = 0);
+                                           uint32_t ef_search = 0, Shard shard = {});
 };
 
 class ModelSource {
  public:
   // Loads nothing yet: LoadFirst does (the server listens, NOT_SERVING,
   // while it loads).
-  ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search = 0);
+  // A shard other than the whole loads that index shard of each version.
+  ModelSource(std::string artifacts_dir, std::chrono::milliseconds poll_interval, uint32_t ef_search = 0,
+              Shard shard = {});
   ~ModelSource();  // stops the watcher
   ModelSource(const ModelSource&) = delete;
   ModelSource& operator=(const ModelSource&) = delete;
@@ -87,6 +90,7 @@ class ModelSource {
   const std::string artifacts_dir_;
   const std::chrono::milliseconds poll_interval_;
   const uint32_t ef_search_;
+  const Shard shard_;
   std::atomic<std::shared_ptr<const Model>> live_;
   std::function<void(const std::shared_ptr<const Model>&)> prepare_;
   std::string failed_version_;  // last version that failed; not retried until CURRENT changes

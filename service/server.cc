@@ -46,10 +46,11 @@ void RaiseOpenFileLimit() {
 struct Server::Impl {
   explicit Impl(const ServerOptions& o)
       : options(o),
-        source(o.artifacts, std::chrono::milliseconds(o.poll_ms), o.ef_search),
+        source(o.artifacts, std::chrono::milliseconds(o.poll_ms), o.ef_search, o.shard),
         live(o.artifacts,
              {.segment_bytes = o.event_segment_bytes,
-              .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone}),
+              .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
+             /*with_log=*/o.shard.whole()),
         tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
         refresher(embed::RowRefreshConfig{.walks_per_row = 50}),
         service(options, source, live, refresher, tokens ? &*tokens : nullptr) {

@@ -15,6 +15,8 @@
 #include <functional>
 #include <string>
 
+#include "core/shard.h"
+
 namespace gr::service {
 
 struct ServerOptions {
@@ -38,6 +40,13 @@ struct ServerOptions {
   int max_message_bytes = 16 << 20;         // receive and send limit
   int poll_ms = 1000;                       // how often CURRENT is checked
   uint32_t ef_search = 0;                   // > 0: overrides the indices' stored HNSW ef_search
+  // Serve one index shard of the version (its shard-K-of-N directory): the
+  // recall rpcs answer from that shard's accounts, authors and posts only,
+  // for a front (service/front.h) that merges the shards. The whole
+  // embedding table and graph are loaded (GetEmbeddings, Rank and the
+  // filters answer as an unsharded server does); no event log is kept and
+  // PushEvents answers UNIMPLEMENTED.
+  Shard shard;
   int stats_log_seconds = 60;               // 0 = never log stats
   // Every this many seconds the accounts whose follows or followers changed
   // since the version get their vectors refreshed over the live graph

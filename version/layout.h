@@ -16,6 +16,9 @@
 //       consistent_recall.bin, consistent_posts.hnsw   ranker-consistent recall
 //                        towers and their post index (ranking/consistent_recall.h)
 //       report.html      the nightly report (pipeline/nightly_report.h)
+//       shard-K-of-N/    accounts.hnsw, authors.hnsw, posts.hnsw over the ids of
+//                        shard K (core/shard.h), for `serve --shard K/N`;
+//                        present when the batch ran with --index-shards N
 //     history.jsonl      one line per batch run: the report's history
 //
 // An index directory written by `graphrec index` holds the same *.hnsw names.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -82,9 +83,11 @@ void SaveIndexes(const recall::RecallIndexes& indexes, const std::string& dir) {
   }
 }
 
-recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim) {
+namespace {
+
+recall::RecallIndexes LoadIndexFiles(const std::string& dir, size_t dim, std::span<const IndexFile> files) {
   recall::RecallIndexes indexes;
-  for (const IndexFile file : kIndexFiles) {
+  for (const IndexFile file : files) {
     const std::string path = PathIn(dir, IndexFileName(file));
     // The consistent posts' rows carry one more dimension: the popularity term.
     const size_t file_dim = dim > 0 && file == IndexFile::kConsistentPosts ? dim + 1 : dim;
@@ -93,6 +96,18 @@ recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim) {
   GR_CHECK_CODE(indexes.accounts != nullptr, ErrorCode::kNotFound, "no ",
                 IndexFileName(IndexFile::kAccounts), " in ", dir);
   return indexes;
+}
+
+}  // namespace
+
+recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim) { return LoadIndexFiles(dir, dim, kIndexFiles); }
+
+void SaveIndexShards(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                     const recall::IndexConfig& config, uint32_t count, const std::string& dir) {
+  for (uint32_t k = 0; k < count; ++k) {
+    const Shard shard{.index = k, .count = count};
+    SaveIndexes(recall::BuildRecallIndexes(g, table, config, {}, {.shard = shard}), PathIn(dir, shard.Name()));
+  }
 }
 
 LoadedVersion::LoadedVersion() = default;
@@ -108,7 +123,7 @@ std::string ReadManifest(const std::string& artifacts_dir, const std::string& ve
   return text.str();
 }
 
-LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version) {
+LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version, Shard shard) {
   const std::string dir = VersionDir(artifacts_dir, version);
   GR_CHECK_CODE(fs::is_directory(dir), ErrorCode::kNotFound, "version directory ", dir,
                 " does not exist");
@@ -117,7 +132,18 @@ LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& v
   loaded.manifest_json = ReadManifest(artifacts_dir, version);
   loaded.graph = graph::LoadSnapshot(PathIn(dir, kGraphFile));
   loaded.table = embed::LoadEmbeddings(PathIn(dir, kAccountsEmbeddingFile));
-  loaded.indexes = LoadIndexes(dir, loaded.table.dim());
+  if (shard.whole()) {
+    loaded.indexes = LoadIndexes(dir, loaded.table.dim());
+  } else {
+    const std::string shard_dir = PathIn(dir, shard.Name());
+    GR_CHECK_CODE(fs::is_directory(shard_dir), ErrorCode::kNotFound, "version ", version, " has no ", shard.Name(),
+                  " (", shard_dir, "): run the batch with --index-shards ", shard.count);
+    constexpr IndexFile kSharded[] = {IndexFile::kAccounts, IndexFile::kAuthors, IndexFile::kPosts};
+    loaded.indexes = LoadIndexFiles(shard_dir, loaded.table.dim(), kSharded);
+    // The ranker-consistent index is not sharded: every shard answers it whole.
+    if (const std::string path = PathIn(dir, IndexFileName(IndexFile::kConsistentPosts)); fs::exists(path))
+      loaded.indexes.consistent_posts = recall::LoadIndex(path, loaded.table.dim() + 1);
+  }
   if (const std::string ranker = PathIn(dir, kRankerFile); fs::exists(ranker))
     loaded.ranker = std::make_unique<ranking::Ranker>(ranking::Ranker::Load(ranker));
   if (const std::string towers = PathIn(dir, kConsistentRecallFile); fs::exists(towers))

@@ -46,6 +46,11 @@ void SaveIndexes(const recall::RecallIndexes& indexes, const std::string& dir);
 // missing and kInvalidArgument if a dimension differs from `dim` (0 = any).
 recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim = 0);
 
+// The index shards of a version: for each K < count, the accounts, authors
+// and posts indices over shard K's ids, written to dir/shard-K-of-N.
+void SaveIndexShards(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                     const recall::IndexConfig& config, uint32_t count, const std::string& dir);
+
 // One version as read from disk.
 struct LoadedVersion {
   std::string version;
@@ -65,8 +70,10 @@ struct LoadedVersion {
 };
 
 // Reads artifacts_dir/version. Throws kNotFound if the directory is missing,
-// or gr::Error naming the file that is missing or damaged.
-LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version);
+// or gr::Error naming the file that is missing or damaged. A shard other
+// than the whole takes the accounts, authors and posts indices from the
+// version's shard directory (kNotFound, saying how to write it, if absent).
+LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version, Shard shard = {});
 
 // The text of artifacts_dir/version/manifest.json, "" if there is none.
 std::string ReadManifest(const std::string& artifacts_dir, const std::string& version);

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/shard.h"
 #include "embed/embedding_io.h"
 #include "graph/snapshot.h"
 #include "version/version_store.h"
@@ -131,8 +132,28 @@ TEST(BatchTest, PublishesThenWarmStartsAndReportsDrift) {
   ExpectConsistencyMeasured(first, c.consistency.metric.ks);
 
   c.version = "day2";
+  c.index_shards = 2;  // this version also holds its recall indices in two shards
   const BatchReport second = RunBatch(c);
   ASSERT_TRUE(second.published) << second.ToText();
+  {
+    const version::LoadedVersion whole = version::LoadVersion(artifacts, "day2");
+    size_t sharded_accounts = 0, sharded_posts = 0;
+    for (uint32_t k = 0; k < 2; ++k) {
+      const version::LoadedVersion shard = version::LoadVersion(artifacts, "day2", {.index = k, .count = 2});
+      for (const auto* index : {shard.indexes.accounts.get(), shard.indexes.authors.get(), shard.indexes.posts.get()}) {
+        ASSERT_NE(index, nullptr);
+        for (const ExternalId id : index->ids()) ASSERT_EQ(ShardOf(id, 2), k) << id;
+      }
+      EXPECT_NE(shard.indexes.consistent_posts, nullptr);  // not sharded: every shard has it whole
+      sharded_accounts += shard.indexes.accounts->size();
+      sharded_posts += shard.indexes.posts->size();
+    }
+    EXPECT_EQ(sharded_accounts, whole.indexes.accounts->size());
+    EXPECT_EQ(sharded_posts, whole.indexes.posts->size());
+    EXPECT_EQ(::gr::testing::CodeOf([&] { version::LoadVersion(artifacts, "day2", {.index = 0, .count = 3}); }),
+              ErrorCode::kNotFound);
+  }
+  c.index_shards = 0;
   EXPECT_EQ(second.previous_version, "day1");
   EXPECT_EQ(second.warm_started_accounts, second.accounts);
   EXPECT_GT(second.drift_mean_cosine, 0.8);        // warm start keeps the vectors close

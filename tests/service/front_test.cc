@@ -1,0 +1,216 @@
+// Sharded serving: index shards written beside a version, shard servers
+// (`serve --shard K/N`) and the front that merges them, all real servers on
+// loopback ports, compared with one unsharded server on the same version.
+#include "service/front.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/shard.h"
+#include "tests/service/service_fixture.h"
+#include "tests/test_util.h"
+#include "version/version_store.h"
+
+namespace gr::service {
+namespace {
+
+using testing::CodeOf;
+
+TEST(ShardTest, ParseNamesAndOwnership) {
+  EXPECT_EQ(Shard::Parse("1/4").index, 1u);
+  EXPECT_EQ(Shard::Parse("1/4").count, 4u);
+  EXPECT_EQ(Shard::Parse("0/1").Name(), "shard-0-of-1");
+  for (const char* bad : {"", "1", "4/4", "1/0", "-1/2", "1/2x", "a/2", "1/5000", " 1/2"})
+    EXPECT_EQ(CodeOf([&] { Shard::Parse(bad); }), ErrorCode::kInvalidArgument) << bad;
+  // Every id has exactly one shard, and the shards are about even.
+  std::vector<int> counts(3);
+  for (ExternalId id = 1000; id < 4000; ++id) {
+    int holders = 0;
+    for (uint32_t k = 0; k < 3; ++k) holders += Shard{k, 3}.Holds(id);
+    ASSERT_EQ(holders, 1) << id;
+    ++counts[ShardOf(id, 3)];
+  }
+  for (const int c : counts) EXPECT_NEAR(c, 1000, 100);
+  EXPECT_TRUE(Shard{}.Holds(12345));
+}
+
+TEST(ShardTest, ShardTargetsJoinReplicasForRoundRobin) {
+  EXPECT_EQ(ShardTarget("shard0.internal:50051"), "shard0.internal:50051");
+  EXPECT_EQ(ShardTarget("10.0.0.1:1|10.0.0.2:2"), "ipv4:10.0.0.1:1,10.0.0.2:2");
+  EXPECT_EQ(ShardTarget("[::1]:1|[::1]:2"), "ipv6:[::1]:1,[::1]:2");
+  for (const char* bad : {"", "10.0.0.1:1|", "10.0.0.1|10.0.0.2:2", "10.0.0.1:1|[::1]:2", "a:1|dns:///b:2"})
+    EXPECT_EQ(CodeOf([&] { ShardTarget(bad); }), ErrorCode::kInvalidArgument) << bad;
+  FrontOptions options;
+  EXPECT_EQ(CodeOf([&] { options.Validate(); }), ErrorCode::kInvalidArgument);  // no shards
+}
+
+class FrontTest : public ServiceTest {
+ protected:
+  static std::string Address(const Server& server) { return "127.0.0.1:" + std::to_string(server.port()); }
+
+  // Shard servers 0..count-1 of the fixture's version (its shards written first).
+  std::vector<std::unique_ptr<Server>> StartShards(uint32_t count) {
+    version::SaveIndexShards(built_->g, built_->table, {.kind = recall::IndexKind::kExact}, count,
+                             version::VersionDir(*root_ + "/artifacts", "v1"));
+    std::vector<std::unique_ptr<Server>> shards;
+    for (uint32_t k = 0; k < count; ++k) {
+      ServerOptions options = BaseOptions();
+      options.shard = {.index = k, .count = count};
+      shards.push_back(std::make_unique<Server>(options));
+    }
+    return shards;
+  }
+
+  static std::unique_ptr<pb::Graphrec::Stub> StubOf(int port) {
+    return pb::Graphrec::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  }
+
+  static void ExpectSameList(const pb::RecallResponse& front, const pb::RecallResponse& whole, ExternalId id) {
+    ASSERT_EQ(front.ids_size(), whole.ids_size()) << id;
+    for (int i = 0; i < whole.ids_size(); ++i) {
+      EXPECT_EQ(front.ids(i), whole.ids(i)) << id << " rank " << i;
+      EXPECT_FLOAT_EQ(front.scores(i), whole.scores(i)) << id << " rank " << i;
+    }
+    EXPECT_EQ(front.version(), "v1");
+  }
+};
+
+TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
+  std::vector<std::unique_ptr<Server>> shards = StartShards(2);
+  ServerOptions replica_options = BaseOptions();
+  replica_options.shard = {.index = 1, .count = 2};
+  Server replica(replica_options);  // a second replica of shard 1, behind round_robin
+  FrontServer front({.address = "127.0.0.1:0",
+                     .shards = {Address(*shards[0]), Address(*shards[1]) + "|" + Address(replica)}});
+  auto front_stub = StubOf(front.port());
+
+  // Each shard indexes its own accounts only; together, every account once.
+  uint64_t indexed = 0;
+  for (uint32_t k = 0; k < 2; ++k) {
+    pb::ModelInfoResponse info;
+    ASSERT_TRUE(StubOf(shards[k]->port())->ModelInfo(Context().get(), {}, &info).ok());
+    EXPECT_GT(info.indexed_accounts(), built_->g.num_accounts() / 4) << k;
+    indexed += info.indexed_accounts();
+    pb::SimilarAccountsRequest r;
+    r.set_account_id(built_->g.accounts.ToExternal(0));
+    r.set_k(20);
+    pb::RecallResponse a;
+    ASSERT_TRUE(StubOf(shards[k]->port())->SimilarAccounts(Context().get(), r, &a).ok());
+    for (const uint64_t id : a.ids()) EXPECT_EQ(ShardOf(id, 2), k) << id;
+  }
+  EXPECT_EQ(indexed, built_->g.num_accounts());
+
+  // 100 accounts: the front's answers equal the unsharded server's, id for id.
+  int compared = 0;
+  for (VertexId u = 0; u < built_->g.num_accounts() && compared < 100; u += 5, ++compared) {
+    const ExternalId id = built_->g.accounts.ToExternal(u);
+    const bool exclude = u % 2 == 0;
+    pb::SimilarAccountsRequest similar;
+    similar.set_account_id(id);
+    similar.set_k(10);
+    similar.set_exclude_followed(exclude);
+    pb::RecallResponse from_front, from_whole;
+    ASSERT_TRUE(front_stub->SimilarAccounts(Context().get(), similar, &from_front).ok()) << id;
+    ASSERT_TRUE(stub_->SimilarAccounts(Context().get(), similar, &from_whole).ok()) << id;
+    ExpectSameList(from_front, from_whole, id);
+
+    pb::RecallPostsRequest posts;
+    posts.set_user_id(id);
+    posts.set_k(10);
+    posts.set_exclude_seen(exclude);
+    from_front.Clear();
+    from_whole.Clear();
+    ASSERT_TRUE(front_stub->RecallPosts(Context().get(), posts, &from_front).ok()) << id;
+    ASSERT_TRUE(stub_->RecallPosts(Context().get(), posts, &from_whole).ok()) << id;
+    ExpectSameList(from_front, from_whole, id);
+
+    pb::RecallAuthorsRequest authors;
+    authors.set_user_id(id);
+    authors.set_k(10);
+    from_front.Clear();
+    from_whole.Clear();
+    ASSERT_TRUE(front_stub->RecallAuthors(Context().get(), authors, &from_front).ok()) << id;
+    ASSERT_TRUE(stub_->RecallAuthors(Context().get(), authors, &from_whole).ok()) << id;
+    ExpectSameList(from_front, from_whole, id);
+  }
+  EXPECT_EQ(compared, 100);
+  // round_robin spread shard 1's calls over both of its replicas.
+  for (const Server* server : {shards[1].get(), &replica}) {
+    pb::StatsResponse stats;
+    ASSERT_TRUE(StubOf(server->port())->Stats(Context().get(), {}, &stats).ok());
+    uint64_t similar_requests = 0;
+    for (const pb::MethodStats& m : stats.methods())
+      if (m.method() == "SimilarAccounts") similar_requests = m.requests();
+    EXPECT_GT(similar_requests, 20u) << server->port();
+  }
+
+  // Routed rpcs answer as the whole server does.
+  pb::GetEmbeddingsRequest embeddings;
+  embeddings.add_ids(built_->g.accounts.ToExternal(7));
+  pb::GetEmbeddingsResponse e_front, e_whole;
+  ASSERT_TRUE(front_stub->GetEmbeddings(Context().get(), embeddings, &e_front).ok());
+  ASSERT_TRUE(stub_->GetEmbeddings(Context().get(), embeddings, &e_whole).ok());
+  EXPECT_EQ(e_front.SerializeAsString(), e_whole.SerializeAsString());
+  pb::RankRequest rank;
+  rank.set_user_id(built_->g.accounts.ToExternal(7));
+  for (VertexId p = 0; p < 5; ++p) rank.add_post_ids(built_->g.posts.ToExternal(p));
+  pb::RankResponse r_front, r_whole;
+  ASSERT_TRUE(front_stub->Rank(Context().get(), rank, &r_front).ok());
+  ASSERT_TRUE(stub_->Rank(Context().get(), rank, &r_whole).ok());
+  EXPECT_EQ(r_front.SerializeAsString(), r_whole.SerializeAsString());
+
+  // Errors keep their codes and name the shard; what is not routed says so.
+  pb::SimilarAccountsRequest unknown;
+  unknown.set_account_id(999999999999ull);
+  unknown.set_k(5);
+  pb::RecallResponse ignored;
+  const grpc::Status not_found = front_stub->SimilarAccounts(Context().get(), unknown, &ignored);
+  EXPECT_EQ(not_found.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(not_found.error_message().find("shard "), std::string::npos) << not_found.error_message();
+  pb::PushEventsRequest push;
+  auto* event = push.add_events();
+  event->set_kind(pb::EVENT_ACCOUNT);
+  event->set_actor(5);
+  pb::PushEventsResponse pushed;
+  EXPECT_EQ(front_stub->PushEvents(Context().get(), push, &pushed).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(StubOf(shards[0]->port())->PushEvents(Context().get(), push, &pushed).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  pb::RecallPostsRequest mixed;
+  mixed.set_user_id(built_->g.accounts.ToExternal(7));
+  mixed.set_k(5);
+  mixed.set_source(pb::RECALL_SOURCE_MIXED);
+  EXPECT_EQ(front_stub->RecallPosts(Context().get(), mixed, &ignored).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+
+  // A shard down: the front fails the request, naming the shard, rather
+  // than answer from half the accounts.
+  shards[0]->Shutdown();
+  pb::SimilarAccountsRequest similar;
+  similar.set_account_id(built_->g.accounts.ToExternal(1));
+  similar.set_k(5);
+  auto context = Context();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  const grpc::Status down = front_stub->SimilarAccounts(context.get(), similar, &ignored);
+  EXPECT_FALSE(down.ok());
+  EXPECT_NE(down.error_message().find("shard 0"), std::string::npos) << down.error_message();
+}
+
+TEST_F(FrontTest, AShardTheVersionDoesNotHoldIsNamed) {
+  StartShards(2);
+  ServerOptions options = BaseOptions();
+  options.shard = {.index = 0, .count = 3};
+  try {
+    Server server(options);
+    FAIL() << "a server started on a shard the version does not have";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--index-shards 3"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace gr::service
