@@ -1,6 +1,7 @@
 #include "dist/walks.h"
 
 #include <algorithm>
+#include <bit>
 #include <climits>
 #include <utility>
 
@@ -20,6 +21,7 @@ struct Walker {
   ExternalId at;      // current account, owned by the rank that holds the walker
 };
 constexpr size_t kWalkerValues = 4, kPieceValues = 2;  // a piece: key, position << 32 | token
+constexpr size_t kAhead = 16;  // walkers ahead whose memory is requested
 
 // The local index of an owned account: open addressing over a power-of-two
 // table (a binary search of the sorted ids costs ~17 cache misses a step at
@@ -54,14 +56,57 @@ class LocalIndex {
 
 }  // namespace
 
+namespace {
+
+// The ranks' walkers that leave, in one all-to-all: `leaving[r]` holds the
+// flattened walkers for rank r; returns the ones that arrive here.
+std::vector<uint64_t> ExchangeWalkers(std::vector<std::vector<uint64_t>>& leaving, int me, MPI_Comm comm,
+                                      uint64_t* bytes_sent) {
+  std::vector<uint64_t> flat, counts;
+  for (size_t r = 0; r < leaving.size(); ++r) {
+    counts.push_back(leaving[r].size());
+    flat.insert(flat.end(), leaving[r].begin(), leaving[r].end());
+    if (static_cast<int>(r) != me) *bytes_sent += leaving[r].size() * sizeof(uint64_t);
+    leaving[r].clear();
+  }
+  return ExchangeValues(flat, counts, comm);
+}
+
+// True while any rank has walkers to move or walkers that arrive.
+bool AnyActive(uint64_t active, MPI_Comm comm) {
+  uint64_t anywhere = 0;
+  MPI_Allreduce(&active, &anywhere, 1, MPI_UINT64_T, MPI_SUM, comm);
+  return anywhere > 0;
+}
+
+// Sends each (key, position << 32 | token) piece to the rank that assembles
+// its walk (key modulo ranks) and assembles this rank's walks into `out`.
+void AssembleWalks(std::vector<uint64_t>& pieces, uint64_t accounts_in_all, const DistributedWalkConfig& config,
+                   MPI_Comm comm, DistributedWalks& out);
 DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                         MPI_Comm comm) {
+                                         MPI_Comm comm);
+DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
+                                          MPI_Comm comm);
+
+}  // namespace
+
+DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
+                                        MPI_Comm comm) {
   GR_CHECK(config.walks_per_vertex > 0 && config.walk_length > 0,
            "distributed walks: walks_per_vertex and walk_length must be > 0");
+  GR_CHECK(config.p > 0 && config.q > 0, "distributed walks: p and q must be > 0");
+  GR_CHECK(config.walk_length <= UINT32_MAX / 2, "distributed walks: walk_length too large");
+  return config.p == 1 && config.q == 1 ? DistributedUniformWalks(graph, config, comm)
+                                        : DistributedNode2vecWalks(graph, config, comm);
+}
+
+namespace {
+
+DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
+                                         MPI_Comm comm) {
   const int ranks = Size(comm), me = Rank(comm);
   uint64_t accounts_in_all = 0;
   const std::vector<VertexId> dense = GlobalDenseIds(graph.accounts, comm, &accounts_in_all);
-  GR_CHECK(config.walk_length <= UINT32_MAX / 2, "distributed walks: walk_length too large");
   const LocalIndex local(graph.accounts);
   DistributedWalks out;
 
@@ -78,9 +123,8 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
   // its chain of cache misses).
   std::vector<uint64_t> pieces;  // (key, position << 32 | token) of each step taken here
   std::vector<int64_t> index_of;
-  constexpr size_t kAhead = 16;
+  std::vector<std::vector<uint64_t>> leaving(ranks);
   for (;;) {
-    std::vector<std::vector<uint64_t>> leaving(ranks);
     std::vector<Walker> staying;
     index_of.resize(here.size());
     for (size_t k = 0; k < here.size(); ++k) {
@@ -119,21 +163,221 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
     }
     here.swap(staying);
     // One superstep's moves in one exchange; done when no rank sends any.
-    std::vector<uint64_t> flat, counts;
-    for (int r = 0; r < ranks; ++r) {
-      counts.push_back(leaving[r].size());
-      flat.insert(flat.end(), leaving[r].begin(), leaving[r].end());
-      if (r != me) out.bytes_sent += leaving[r].size() * sizeof(uint64_t);
-    }
-    uint64_t active = flat.size() + here.size(), active_anywhere = 0;
-    MPI_Allreduce(&active, &active_anywhere, 1, MPI_UINT64_T, MPI_SUM, comm);
-    if (active_anywhere == 0) break;
+    uint64_t moving = here.size();
+    for (const auto& to : leaving) moving += to.size();
+    if (!AnyActive(moving, comm)) break;
     ++out.supersteps;
-    const std::vector<uint64_t> arrived = ExchangeValues(flat, counts, comm);
+    const std::vector<uint64_t> arrived = ExchangeWalkers(leaving, me, comm, &out.bytes_sent);
     for (size_t i = 0; i < arrived.size(); i += kWalkerValues)
       here.push_back({arrived[i], arrived[i + 1], arrived[i + 2], arrived[i + 3]});
   }
+  AssembleWalks(pieces, accounts_in_all, config, comm, out);
+  return out;
+}
 
+// node2vec (p, q) as walk::RandomWalker draws it, step for step: the return
+// to prev as an outlier drawn first (its excess mass bounded by 1 or 2 edges
+// back, counted on cur's lists when the draw falls between the bounds), then
+// a uniform candidate x accepted with probability bias / envelope. Only the
+// test "is x adjacent to prev" needs another rank's lists: the walker goes to
+// prev's owner with its candidate and draw (KnightKing routes the query the
+// same way), which accepts (the walker goes on to x's owner) or rejects (it
+// returns to cur's owner and proposes again). Draws the test cannot change
+// (below min(1, 1/q), or above 1 for x != prev) never travel.
+struct Node2vecWalker {
+  enum Phase : uint64_t { kArrive, kResume, kTest };
+  uint64_t key, position, rng_state;
+  ExternalId at, prev;  // cur and the account before it (at == start, prev unused, at position 0)
+  ExternalId candidate; // kTest: proposed next account
+  uint64_t draw_bits;   // kTest: its acceptance draw
+  uint64_t phase;
+};
+constexpr size_t kNode2vecWalkerValues = 8;
+
+// The parts of walk/'s node2vec rule the walk needs, from p and q (walker_impl.h).
+struct Node2vecRule {
+  double inv_p, inv_q, envelope, lower, return_excess;
+  uint32_t back_min, back_max;  // edges from cur back to prev: 1-2 in the both view, 0-1 along followees
+  explicit Node2vecRule(const DistributedWalkConfig& c)
+      : inv_p(1.0 / c.p),
+        inv_q(1.0 / c.q),
+        envelope(std::max(1.0, inv_q)),
+        lower(std::min(1.0, inv_q)),
+        return_excess(std::max(0.0, inv_p - envelope)),
+        back_min(c.both_directions ? 1 : 0),
+        back_max(c.both_directions ? 2 : 1) {}
+  double BackExcess(uint64_t back_edges, uint64_t degree) const {
+    return static_cast<double>(back_edges) * (return_excess / static_cast<double>(degree));
+  }
+};
+
+// Account a's view of the follow graph (followees, then followers for both).
+struct LocalLists {
+  const PartitionedFollows& g;
+  bool both;
+  uint64_t OutDegree(size_t a) const { return g.following_offsets[a + 1] - g.following_offsets[a]; }
+  uint64_t InDegree(size_t a) const { return both ? g.followers_offsets[a + 1] - g.followers_offsets[a] : 0; }
+  ExternalId Neighbour(size_t a, uint64_t i) const {
+    const uint64_t out_degree = OutDegree(a);
+    return i < out_degree ? g.followees[g.following_offsets[a] + i] : g.followers[g.followers_offsets[a] + i - out_degree];
+  }
+  // The number of a's lists that hold x (each sorted, without repeats).
+  uint64_t Count(size_t a, ExternalId x) const {
+    auto holds = [x](auto first, auto last) { return std::binary_search(first, last, x); };
+    const auto followees = g.followees.begin();
+    uint64_t n = holds(followees + static_cast<int64_t>(g.following_offsets[a]),
+                       followees + static_cast<int64_t>(g.following_offsets[a + 1]));
+    if (both) {
+      const auto followers = g.followers.begin();
+      n += holds(followers + static_cast<int64_t>(g.followers_offsets[a]),
+                 followers + static_cast<int64_t>(g.followers_offsets[a + 1]));
+    }
+    return n;
+  }
+};
+
+DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
+                                          MPI_Comm comm) {
+  const int ranks = Size(comm), me = Rank(comm);
+  uint64_t accounts_in_all = 0;
+  const std::vector<VertexId> dense = GlobalDenseIds(graph.accounts, comm, &accounts_in_all);
+  const LocalIndex local(graph.accounts);
+  const Node2vecRule rule(config);
+  const LocalLists lists{graph, config.both_directions};
+  DistributedWalks out;
+  // The alternative to routing the test: each walker carries prev's 384-bit
+  // neighbour filter (walk/'s record filter, 48 bytes). Not used, only
+  // counted: which routed tests such a filter would have settled at cur.
+  constexpr uint32_t kFilterWords = 6;
+  auto filter_bit = [](ExternalId x) { return static_cast<uint32_t>((MixSeed(x, 0xf1) % (kFilterWords * 64))); };
+  std::vector<uint64_t> filters(graph.accounts.size() * kFilterWords, 0);
+  for (size_t a = 0; a < graph.accounts.size(); ++a)
+    for (uint64_t i = 0; i < lists.OutDegree(a) + lists.InDegree(a); ++i) {
+      const uint32_t bit = filter_bit(lists.Neighbour(a, i));
+      filters[a * kFilterWords + bit / 64] |= uint64_t{1} << (bit % 64);
+    }
+
+  std::vector<Node2vecWalker> here;
+  here.reserve(graph.accounts.size() * config.walks_per_vertex);
+  for (size_t a = 0; a < graph.accounts.size(); ++a)
+    for (uint32_t round = 0; round < config.walks_per_vertex; ++round)
+      here.push_back({.key = uint64_t{dense[a]} * config.walks_per_vertex + round,
+                      .position = 0,
+                      .rng_state = FastRng::ForItem(config.seed, dense[a], round).state(),
+                      .at = graph.accounts[a],
+                      .prev = 0,
+                      .candidate = 0,
+                      .draw_bits = 0,
+                      .phase = Node2vecWalker::kArrive});
+
+  auto owned = [&](ExternalId account) {
+    const int64_t a = local.Find(account);
+    GR_CHECK_CODE(a >= 0, ErrorCode::kInternal, "distributed walks: account ", account, " came to rank ", me,
+                  ", which does not own it");
+    return static_cast<size_t>(a);
+  };
+  std::vector<uint64_t> pieces;
+  std::vector<std::vector<uint64_t>> leaving(ranks);
+  for (;;) {
+    std::vector<Node2vecWalker> staying;
+    auto send = [&](const Node2vecWalker& w, ExternalId to) {
+      const int owner = OwnerOf(to, ranks);
+      if (owner == me) return staying.push_back(w);
+      leaving[owner].insert(leaving[owner].end(),
+                            {w.key, w.position, w.rng_state, w.at, w.prev, w.candidate, w.draw_bits, w.phase});
+      ++out.walker_moves_sent;
+      if (w.phase == Node2vecWalker::kTest) ++out.adjacency_tests_sent;
+    };
+    auto step_to = [&](Node2vecWalker w, ExternalId next) {
+      w.prev = w.at;
+      w.at = next;
+      ++w.position;
+      w.phase = Node2vecWalker::kArrive;
+      send(w, next);
+    };
+    for (Node2vecWalker w : here) {
+      if (w.phase == Node2vecWalker::kTest) {  // here: prev's owner
+        const size_t p = owned(w.prev);
+        const bool adjacent = lists.Count(p, w.candidate) > 0;
+        const uint32_t bit = filter_bit(w.candidate);
+        out.tests_a_filter_would_settle += (filters[p * kFilterWords + bit / 64] >> (bit % 64) & 1) == 0;
+        if (std::bit_cast<double>(w.draw_bits) < (adjacent ? 1.0 : rule.inv_q)) {
+          step_to(w, w.candidate);
+        } else {
+          ++out.rejected_proposals;
+          w.phase = Node2vecWalker::kResume;
+          send(w, w.at);
+        }
+        continue;
+      }
+      const size_t a = owned(w.at);
+      if (w.phase == Node2vecWalker::kArrive) {
+        pieces.insert(pieces.end(), {w.key, w.position << 32 | dense[a]});
+        ++out.steps;
+        if (w.position + 1 >= config.walk_length) continue;
+      }
+      const uint64_t degree = lists.OutDegree(a) + lists.InDegree(a);
+      if (degree == 0) continue;  // a dead end: the walk ends here
+      FastRng rng(w.rng_state);
+      if (w.position == 0) {  // the first step is first-order
+        const ExternalId next = lists.Neighbour(a, rng.Uniform(degree));
+        w.rng_state = rng.state();
+        step_to(w, next);
+        continue;
+      }
+      for (;;) {
+        if (rule.return_excess > 0) {
+          const double low = rule.BackExcess(rule.back_min, degree), high = rule.BackExcess(rule.back_max, degree);
+          const double u = rng.UniformDouble() * (rule.envelope + high);
+          if (u < high && (u < low || u < rule.BackExcess(lists.Count(a, w.prev), degree))) {
+            w.rng_state = rng.state();
+            step_to(w, w.prev);
+            break;
+          }
+          if (u < high) continue;  // between the bounds and above the exact excess: drawn again
+        }
+        const ExternalId x = lists.Neighbour(a, rng.Uniform(degree));
+        const double draw = rng.UniformDouble() * rule.envelope;
+        bool accepted;
+        if (x == w.prev) {
+          accepted = draw < std::min(rule.inv_p, rule.envelope);
+        } else if (draw < rule.lower) {
+          accepted = true;
+        } else if (OwnerOf(w.prev, ranks) == me) {
+          accepted = draw < (lists.Count(owned(w.prev), x) > 0 ? 1.0 : rule.inv_q);
+        } else {  // the test needs prev's lists, on another rank
+          w.rng_state = rng.state();
+          w.candidate = x;
+          w.draw_bits = std::bit_cast<uint64_t>(draw);
+          w.phase = Node2vecWalker::kTest;
+          send(w, w.prev);
+          break;
+        }
+        if (accepted) {
+          w.rng_state = rng.state();
+          step_to(w, x);
+          break;
+        }
+        ++out.rejected_proposals;
+      }
+    }
+    here.swap(staying);
+    uint64_t moving = here.size();
+    for (const auto& to : leaving) moving += to.size();
+    if (!AnyActive(moving, comm)) break;
+    ++out.supersteps;
+    const std::vector<uint64_t> arrived = ExchangeWalkers(leaving, me, comm, &out.bytes_sent);
+    for (size_t i = 0; i < arrived.size(); i += kNode2vecWalkerValues)
+      here.push_back({arrived[i], arrived[i + 1], arrived[i + 2], arrived[i + 3], arrived[i + 4], arrived[i + 5],
+                      arrived[i + 6], arrived[i + 7]});
+  }
+  AssembleWalks(pieces, accounts_in_all, config, comm, out);
+  return out;
+}
+
+void AssembleWalks(std::vector<uint64_t>& pieces, uint64_t accounts_in_all, const DistributedWalkConfig& config,
+                   MPI_Comm comm, DistributedWalks& out) {
+  const int ranks = Size(comm), me = Rank(comm);
   // Pieces to the rank that assembles their walk.
   std::vector<std::vector<uint64_t>> by_rank(ranks);
   for (size_t i = 0; i < pieces.size(); i += kPieceValues) {
@@ -171,7 +415,8 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
     out.offsets.push_back(out.tokens.size());
     out.keys.push_back(walk * ranks + me);
   }
-  return out;
 }
+
+}  // namespace
 
 }  // namespace gr::dist

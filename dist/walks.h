@@ -1,4 +1,4 @@
-// Distributed uniform random walks (issue 20): KnightKing's walker-centric
+// Distributed random walks (issue 20), uniform and node2vec: KnightKing's walker-centric
 // model over the partitioned follow graph. A walker lives on the rank that
 // owns its current account; each superstep every rank advances its walkers
 // until they end or step onto another rank's account, then the walkers that
@@ -11,7 +11,9 @@
 // by FastRng::ForItem(seed, start's dense id, round) and picks neighbour i of
 // the list (followees, then followers for both directions) with the same
 // draws, the lists sorted by external id as the engine's are by dense id.
-// Not built yet: weighted, node2vec and metapath walks.
+// node2vec draws as the engine does too; its test "is x adjacent to prev"
+// travels to prev's owner (walks.cc says how). Not built yet: weighted and
+// metapath walks.
 #pragma once
 
 #include <mpi.h>
@@ -29,6 +31,7 @@ struct DistributedWalkConfig {
   uint32_t walk_length = 80;
   bool both_directions = true;  // followees and followers (walk/'s kBoth); false: followees only (kOut)
   uint64_t seed = 1;
+  double p = 1, q = 1;          // node2vec return and in-out parameters; both 1: uniform walks
 };
 
 // The walks this rank assembled: walk i is tokens[offsets[i] .. offsets[i+1])
@@ -41,14 +44,20 @@ struct DistributedWalks {
   // This rank's share of the traffic.
   uint64_t steps = 0;             // steps taken on this rank's accounts (tokens recorded)
   uint64_t walker_moves_sent = 0; // walkers sent to another rank
+  uint64_t adjacency_tests_sent = 0;  // node2vec: of those, walkers sent to prev's owner for its lists
+  uint64_t rejected_proposals = 0;    // node2vec rejection-sampling misses (as walk::WalkStats counts them)
+  // node2vec: adjacency tests sent that a 384-bit neighbour filter of prev
+  // carried by the walker (48 bytes a move) would have settled without
+  // travelling; counted to weigh that design against routing the test.
+  uint64_t tests_a_filter_would_settle = 0;
   uint64_t bytes_sent = 0;        // walkers and token pieces sent to other ranks
   uint32_t supersteps = 0;
 };
 
 // Collective over `comm`: walks from every account of `graph` (each rank's
 // part, as LoadPartitionedFollows gave it). Throws kInvalidArgument for a
-// zero walk count or length.
-DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                         MPI_Comm comm);
+// zero walk count or length, or p or q not > 0.
+DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
+                                        MPI_Comm comm);
 
 }  // namespace gr::dist

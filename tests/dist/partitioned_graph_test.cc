@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "core/error.h"
@@ -161,18 +162,25 @@ TEST(GlobalDenseIds, NumberAllRanksIdsInAscendingOrder) {
 }
 
 // The distributed walk corpus is the single-process engine's, walk for walk
-// (same seed, start and round), for out and both directions.
+// (same seed, start and round), for out and both directions, uniform and
+// node2vec (p 0.5, q 2: the return step drawn as an outlier; p 2, q 0.5:
+// no outlier, every x != prev tested).
 TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
   const std::string follows = SharedWorldFollows("dist_walks", 1500);
   const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
-  for (const bool both : {true, false}) {
-    SCOPED_TRACE(both);
+  const graph::SocialGraph g = graph::Ingest({.follows = follows}, {});
+  for (const auto& [both, p, q] : {std::tuple{true, 1.0, 1.0}, std::tuple{false, 1.0, 1.0},
+                                   std::tuple{true, 0.5, 2.0}, std::tuple{false, 0.5, 2.0},
+                                   std::tuple{true, 2.0, 0.5}}) {
+    SCOPED_TRACE(::testing::Message() << "both " << both << " p " << p << " q " << q);
     DistributedWalkConfig config;
     config.walks_per_vertex = 3;
     config.walk_length = 20;
     config.both_directions = both;
     config.seed = 7;
-    const DistributedWalks walks = DistributedUniformWalks(part, config, MPI_COMM_WORLD);
+    config.p = p;
+    config.q = q;
+    const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
     // [key, length, tokens...] per walk, gathered on rank 0.
     std::vector<uint64_t> mine;
     for (size_t i = 0; i < walks.keys.size(); ++i) {
@@ -185,37 +193,52 @@ TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
     if (Size(MPI_COMM_WORLD) > 1) {
       EXPECT_GT(walks.walker_moves_sent, 0u);
       EXPECT_GT(walks.supersteps, 0u);
-    }
-    if (Rank(MPI_COMM_WORLD) != 0) continue;
-    std::map<uint64_t, std::vector<VertexId>> distributed;
-    for (size_t at = 0; at < all.size();) {
-      const uint64_t key = all[at], length = all[at + 1];
-      ASSERT_TRUE(distributed.emplace(key, std::vector<VertexId>(all.begin() + static_cast<int64_t>(at + 2),
-                                                                  all.begin() + static_cast<int64_t>(at + 2 + length)))
-                      .second)
-          << "walk " << key << " assembled twice";
-      at += 2 + length;
-    }
-    const graph::SocialGraph g = graph::Ingest({.follows = follows}, {});
-    walk::WalkConfig single;
-    single.walks_per_vertex = config.walks_per_vertex;
-    single.walk_length = config.walk_length;
-    single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
-    single.seed = config.seed;
-    const walk::RandomWalker walker(g, single);
-    ASSERT_EQ(distributed.size(), uint64_t{g.num_accounts()} * config.walks_per_vertex);
-    std::vector<VertexId> buffer(config.walk_length);
-    uint64_t longer_than_one = 0;
-    for (VertexId start = 0; start < g.num_accounts(); ++start)
-      for (uint32_t round = 0; round < config.walks_per_vertex; ++round) {
-        walk::WalkStats stats;
-        const size_t n = walker.WalkFrom(start, round, buffer, &stats);
-        const std::vector<VertexId> expected(buffer.begin(), buffer.begin() + static_cast<int64_t>(n));
-        ASSERT_EQ(distributed.at(uint64_t{start} * config.walks_per_vertex + round), expected)
-            << "start " << start << " round " << round;
-        longer_than_one += n > 1;
+      if (p != 1) {
+        EXPECT_GT(walks.adjacency_tests_sent, 0u);
       }
-    EXPECT_GT(longer_than_one, distributed.size() / 2);
+    }
+    uint64_t rejected = walks.rejected_proposals, rejected_in_all = 0;
+    MPI_Allreduce(&rejected, &rejected_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    if (Rank(MPI_COMM_WORLD) != 0) continue;
+    // In a lambda so that a failed ASSERT ends this case only: rank 0 must go
+    // on to the next case's collectives with the others.
+    [&] {
+      std::map<uint64_t, std::vector<VertexId>> distributed;
+      for (size_t at = 0; at < all.size();) {
+        const uint64_t key = all[at], length = all[at + 1];
+        ASSERT_TRUE(distributed.emplace(key, std::vector<VertexId>(all.begin() + static_cast<int64_t>(at + 2),
+                                                                    all.begin() + static_cast<int64_t>(at + 2 + length)))
+                        .second)
+            << "walk " << key << " assembled twice";
+        at += 2 + length;
+      }
+      walk::WalkConfig single;
+      single.walks_per_vertex = config.walks_per_vertex;
+      single.walk_length = config.walk_length;
+      single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
+      single.seed = config.seed;
+      single.p = p;
+      single.q = q;
+      single.kind = p == 1 && q == 1 ? walk::WalkKind::kUniform : walk::WalkKind::kNode2vec;
+      const walk::RandomWalker walker(g, single);
+      ASSERT_EQ(distributed.size(), uint64_t{g.num_accounts()} * config.walks_per_vertex);
+      std::vector<VertexId> buffer(config.walk_length);
+      uint64_t longer_than_one = 0;
+      walk::WalkStats stats;
+      for (VertexId start = 0; start < g.num_accounts(); ++start)
+        for (uint32_t round = 0; round < config.walks_per_vertex; ++round) {
+          const size_t n = walker.WalkFrom(start, round, buffer, &stats);
+          const std::vector<VertexId> expected(buffer.begin(), buffer.begin() + static_cast<int64_t>(n));
+          ASSERT_EQ(distributed.at(uint64_t{start} * config.walks_per_vertex + round), expected)
+              << "start " << start << " round " << round;
+          longer_than_one += n > 1;
+        }
+      EXPECT_GT(longer_than_one, distributed.size() / 2);
+      EXPECT_EQ(rejected_in_all, stats.rejected_proposals);  // the same proposals were drawn and refused
+      if (p != 1) {
+        EXPECT_GT(stats.rejected_proposals, 0u);
+      }
+    }();
   }
 }
 
