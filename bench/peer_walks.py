@@ -40,6 +40,23 @@ def _has_edge(indptr, indices, u, x):
     return lo < indptr[u + 1] and indices[lo] == x
 
 
+@njit(cache=False)
+def _node2vec_next(indptr, indices, prev, cur, deg, inv_p, inv_q, max_bias):
+    """One node2vec step from cur (degree deg > 0) after prev (-1: none) by rejection sampling."""
+    while True:
+        nxt = indices[indptr[cur] + np.random.randint(deg)]
+        if prev < 0:
+            return nxt
+        if nxt == prev:
+            bias = inv_p
+        elif _has_edge(indptr, indices, prev, nxt):
+            bias = 1.0
+        else:
+            bias = inv_q
+        if np.random.random() * max_bias < bias:
+            return nxt
+
+
 @njit(parallel=True, cache=False)
 def uniform_walks(indptr, indices, starts, walk_length, seed):
     n = starts.shape[0]
@@ -73,18 +90,7 @@ def node2vec_walks(indptr, indices, starts, walk_length, p, q, seed):
             deg = indptr[cur + 1] - indptr[cur]
             if deg == 0:
                 break
-            while True:
-                nxt = indices[indptr[cur] + np.random.randint(deg)]
-                if prev < 0:
-                    break
-                if nxt == prev:
-                    bias = inv_p
-                elif _has_edge(indptr, indices, prev, nxt):
-                    bias = 1.0
-                else:
-                    bias = inv_q
-                if np.random.random() * max_bias < bias:
-                    break
+            nxt = _node2vec_next(indptr, indices, prev, cur, deg, inv_p, inv_q, max_bias)
             prev = cur
             cur = nxt
             k += 1
@@ -123,18 +129,7 @@ def node2vec_walks_kept(indptr, indices, starts, walk_length, p, q, seed, out, l
             deg = indptr[cur + 1] - indptr[cur]
             if deg == 0:
                 break
-            while True:
-                nxt = indices[indptr[cur] + np.random.randint(deg)]
-                if prev < 0:
-                    break
-                if nxt == prev:
-                    bias = inv_p
-                elif _has_edge(indptr, indices, prev, nxt):
-                    bias = 1.0
-                else:
-                    bias = inv_q
-                if np.random.random() * max_bias < bias:
-                    break
+            nxt = _node2vec_next(indptr, indices, prev, cur, deg, inv_p, inv_q, max_bias)
             prev = cur
             cur = nxt
             out[i, k] = cur

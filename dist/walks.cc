@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <climits>
+#include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "core/bulk_vector.h"
@@ -21,7 +23,7 @@ struct Walker {
   uint64_t rng_state;
   ExternalId at;      // current account, owned by the rank that holds the walker
 };
-constexpr size_t kWalkerValues = 4, kPieceValues = 2;  // a piece: key, position << 32 | token
+constexpr size_t kPieceValues = 2;  // a piece: key, position << 32 | token
 constexpr size_t kAhead = 16;  // walkers ahead whose memory is requested
 
 // The local index of an owned account: open addressing over a power-of-two
@@ -59,29 +61,46 @@ class LocalIndex {
 
 namespace {
 
-// The ranks' walkers that leave, in one all-to-all: `leaving[r]` holds the
-// flattened walkers for rank r; returns the ones that arrive here.
-std::vector<uint64_t> ExchangeWalkers(std::vector<std::vector<uint64_t>>& leaving, int me, MPI_Comm comm,
-                                      uint64_t* bytes_sent) {
+// Walkers travel as their uint64 fields, in declaration order.
+template <typename Walker>
+void Pack(const Walker& w, std::vector<uint64_t>& to) {
+  static_assert(std::is_trivially_copyable_v<Walker> && sizeof(Walker) % sizeof(uint64_t) == 0);
+  const size_t at = to.size();
+  to.resize(at + sizeof(Walker) / sizeof(uint64_t));
+  std::memcpy(to.data() + at, &w, sizeof(Walker));
+}
+
+// Ends a superstep: `here` holds the walkers that stayed, `leaving[r]` those
+// packed for rank r. False once no rank has a walker left; otherwise the
+// leaving walkers are exchanged in one all-to-all and those that arrive
+// appended to `here`.
+template <typename Walker>
+bool NextSuperstep(std::vector<Walker>& here, std::vector<std::vector<uint64_t>>& leaving, MPI_Comm comm,
+                   DistributedWalks& out) {
+  const int me = Rank(comm);
   std::vector<uint64_t> flat, counts;
+  uint64_t moving = here.size();
   for (size_t r = 0; r < leaving.size(); ++r) {
+    moving += leaving[r].size();
     counts.push_back(leaving[r].size());
     flat.insert(flat.end(), leaving[r].begin(), leaving[r].end());
-    if (static_cast<int>(r) != me) *bytes_sent += leaving[r].size() * sizeof(uint64_t);
+    if (static_cast<int>(r) != me) out.bytes_sent += leaving[r].size() * sizeof(uint64_t);
     leaving[r].clear();
   }
-  return ExchangeValues(flat, counts, comm);
+  uint64_t moving_anywhere = 0;
+  MPI_Allreduce(&moving, &moving_anywhere, 1, MPI_UINT64_T, MPI_SUM, comm);
+  if (moving_anywhere == 0) return false;
+  ++out.supersteps;
+  const std::vector<uint64_t> arrived = ExchangeValues(flat, counts, comm);
+  constexpr size_t kValues = sizeof(Walker) / sizeof(uint64_t);
+  for (size_t i = 0; i < arrived.size(); i += kValues) {
+    Walker w;
+    std::memcpy(&w, arrived.data() + i, sizeof(Walker));
+    here.push_back(w);
+  }
+  return true;
 }
 
-// True while any rank has walkers to move or walkers that arrive.
-bool AnyActive(uint64_t active, MPI_Comm comm) {
-  uint64_t anywhere = 0;
-  MPI_Allreduce(&active, &anywhere, 1, MPI_UINT64_T, MPI_SUM, comm);
-  return anywhere > 0;
-}
-
-// Sends each (key, position << 32 | token) piece to the rank that assembles
-// its walk (key modulo ranks) and assembles this rank's walks into `out`.
 // The tokens of the steps taken here, 2 values a step: about the rank's
 // share of all steps, reserved at once (growing it copied ~10 % of the
 // walk time) on huge pages.
@@ -185,19 +204,12 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
       if (owner == me) {
         staying.push_back(w);
       } else {
-        leaving[owner].insert(leaving[owner].end(), {w.key, w.position, w.rng_state, w.at});
+        Pack(w, leaving[owner]);
         ++out.walker_moves_sent;
       }
     }
     here.swap(staying);
-    // One superstep's moves in one exchange; done when no rank sends any.
-    uint64_t moving = here.size();
-    for (const auto& to : leaving) moving += to.size();
-    if (!AnyActive(moving, comm)) break;
-    ++out.supersteps;
-    const std::vector<uint64_t> arrived = ExchangeWalkers(leaving, me, comm, &out.bytes_sent);
-    for (size_t i = 0; i < arrived.size(); i += kWalkerValues)
-      here.push_back({arrived[i], arrived[i + 1], arrived[i + 2], arrived[i + 3]});
+    if (!NextSuperstep(here, leaving, comm, out)) break;  // one superstep's moves in one exchange
   }
   AssembleWalks(pieces, accounts_in_all, config, comm, out);
   return out;
@@ -220,7 +232,6 @@ struct Node2vecWalker {
   uint64_t draw_bits;   // kTest: its acceptance draw
   uint64_t phase;
 };
-constexpr size_t kNode2vecWalkerValues = 8;
 
 // The parts of walk/'s node2vec rule the walk needs, from p and q (walker_impl.h).
 struct Node2vecRule {
@@ -311,8 +322,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
     auto send = [&](const Node2vecWalker& w, ExternalId to) {
       const int owner = OwnerOf(to, ranks);
       if (owner == me) return staying.push_back(w);
-      leaving[owner].insert(leaving[owner].end(),
-                            {w.key, w.position, w.rng_state, w.at, w.prev, w.candidate, w.draw_bits, w.phase});
+      Pack(w, leaving[owner]);
       ++out.walker_moves_sent;
       if (w.phase == Node2vecWalker::kTest) ++out.adjacency_tests_sent;
     };
@@ -390,14 +400,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
       }
     }
     here.swap(staying);
-    uint64_t moving = here.size();
-    for (const auto& to : leaving) moving += to.size();
-    if (!AnyActive(moving, comm)) break;
-    ++out.supersteps;
-    const std::vector<uint64_t> arrived = ExchangeWalkers(leaving, me, comm, &out.bytes_sent);
-    for (size_t i = 0; i < arrived.size(); i += kNode2vecWalkerValues)
-      here.push_back({arrived[i], arrived[i + 1], arrived[i + 2], arrived[i + 3], arrived[i + 4], arrived[i + 5],
-                      arrived[i + 6], arrived[i + 7]});
+    if (!NextSuperstep(here, leaving, comm, out)) break;
   }
   AssembleWalks(pieces, accounts_in_all, config, comm, out);
   return out;
