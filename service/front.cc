@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/shard.h"
 #include "proto/graphrec.grpc.pb.h"
+#include "recall/walk_recall.h"
 #include "service/server.h"
 
 namespace gr::service {
@@ -58,6 +59,10 @@ void MergeTopK(const std::vector<pb::RecallResponse>& answers, uint32_t k, pb::R
   merged->set_version(version);
 }
 
+uint64_t UserOf(const pb::SimilarAccountsRequest& r) { return r.account_id(); }
+uint64_t UserOf(const pb::RecallAuthorsRequest& r) { return r.user_id(); }
+uint64_t UserOf(const pb::RecallPostsRequest& r) { return r.user_id(); }
+
 class FrontService final : public pb::Graphrec::CallbackService {
  public:
   explicit FrontService(const FrontOptions& options) {
@@ -83,7 +88,8 @@ class FrontService final : public pb::Graphrec::CallbackService {
     switch (req->source()) {
       case pb::RECALL_SOURCE_EMBEDDING: return FanOut(ctx, req, resp, req->k(), call);
       case pb::RECALL_SOURCE_WALKS: return Route(ctx, req, resp, ShardOf(req->user_id()), call);
-      default: return Refuse(ctx, "the front answers RecallAuthors from EMBEDDING or WALKS only");
+      case pb::RECALL_SOURCE_MIXED: return Mixed(ctx, req, resp, call);
+      default: return Refuse(ctx, "the front answers RecallAuthors from EMBEDDING, WALKS or MIXED only");
     }
   }
 
@@ -94,7 +100,8 @@ class FrontService final : public pb::Graphrec::CallbackService {
       case pb::RECALL_SOURCE_EMBEDDING: return FanOut(ctx, req, resp, req->k(), call);
       case pb::RECALL_SOURCE_WALKS:
       case pb::RECALL_SOURCE_CONSISTENT: return Route(ctx, req, resp, ShardOf(req->user_id()), call);
-      default: return Refuse(ctx, "the front answers RecallPosts from EMBEDDING, WALKS or CONSISTENT only");
+      case pb::RECALL_SOURCE_MIXED: return Mixed(ctx, req, resp, call);
+      default: return Refuse(ctx, "unknown recall source");
     }
   }
 
@@ -151,35 +158,98 @@ class FrontService final : public pb::Graphrec::CallbackService {
   template <typename Request, typename Call>
   grpc::ServerUnaryReactor* FanOut(grpc::CallbackServerContext* ctx, const Request* req, pb::RecallResponse* resp,
                                    uint32_t k, Call call) {
-    struct Gather {
+    auto* reactor = ctx->DefaultReactor();
+    Gather(*ctx, std::vector<const Request*>(stubs_.size(), req), call, [reactor, resp, k](const std::vector<pb::RecallResponse>& answers,
+                                                 const std::vector<grpc::Status>& statuses) {
+      if (const grpc::Status failed = FirstFailure(statuses, 0, statuses.size()); !failed.ok())
+        return reactor->Finish(failed);
+      MergeTopK(answers, k, resp);
+      reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+
+  // MIXED recall as one server answers it: the shards' embedding lists
+  // merged, fused by reciprocal rank with the walks of the account's shard
+  // (walks alone for an account without a vector).
+  template <typename Request, typename Call>
+  grpc::ServerUnaryReactor* Mixed(grpc::CallbackServerContext* ctx, const Request* req, pb::RecallResponse* resp,
+                                  Call call) {
+    auto* reactor = ctx->DefaultReactor();
+    auto embedding = std::make_shared<Request>(*req), walks = std::make_shared<Request>(*req);
+    embedding->set_source(pb::RECALL_SOURCE_EMBEDDING);
+    walks->set_source(pb::RECALL_SOURCE_WALKS);
+    std::vector<const Request*> requests(stubs_.size(), embedding.get());
+    requests.push_back(walks.get());  // last: to the account's shard
+    const uint32_t k = req->k();
+    Gather(*ctx, requests, call,
+           [reactor, resp, k, embedding, walks](const std::vector<pb::RecallResponse>& answers,
+                                                const std::vector<grpc::Status>& statuses) {
+             const size_t shards = answers.size() - 1;
+             if (!statuses[shards].ok()) return reactor->Finish(statuses[shards]);
+             std::vector<std::vector<recall::RecallResult>> lists{ResultsOf(answers[shards])};
+             bool without_vector = true;
+             for (size_t s = 0; s < shards; ++s)
+               without_vector &= statuses[s].error_code() == grpc::StatusCode::NOT_FOUND;
+             if (!without_vector) {
+               if (const grpc::Status failed = FirstFailure(statuses, 0, shards); !failed.ok())
+                 return reactor->Finish(failed);
+               pb::RecallResponse merged;
+               MergeTopK({answers.begin(), answers.begin() + static_cast<std::ptrdiff_t>(shards)}, k, &merged);
+               lists.push_back(ResultsOf(merged));
+             }
+             for (const recall::RecallResult& r : recall::FuseByReciprocalRank(lists, k)) {
+               resp->add_ids(r.id);
+               resp->add_scores(r.score);
+             }
+             resp->set_version(answers[shards].version());
+             reactor->Finish(grpc::Status::OK);
+           });
+    return reactor;
+  }
+
+  static std::vector<recall::RecallResult> ResultsOf(const pb::RecallResponse& answer) {
+    std::vector<recall::RecallResult> results;
+    for (int i = 0; i < answer.ids_size(); ++i) results.push_back({answer.ids(i), answer.scores(i)});
+    return results;
+  }
+
+  // The first failed status among [begin, end), named by its shard; OK if none.
+  static grpc::Status FirstFailure(const std::vector<grpc::Status>& statuses, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i)
+      if (!statuses[i].ok())
+        return {statuses[i].error_code(), "shard " + std::to_string(i) + ": " + statuses[i].error_message()};
+    return grpc::Status::OK;
+  }
+
+  // Sends requests[s] to shard s for s < shards, and a last extra request
+  // (if any) to the shard of the request's user; `done` gets every answer
+  // and status once the last call completed.
+  template <typename Request, typename Call, typename Done>
+  void Gather(const grpc::CallbackServerContext& ctx, const std::vector<const Request*>& requests, Call call,
+              Done done) {
+    struct State {
+      explicit State(Done d) : done(std::move(d)) {}
       std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
       std::vector<pb::RecallResponse> answers;
       std::vector<grpc::Status> statuses;
       std::atomic<size_t> left;
+      Done done;
     };
-    auto* reactor = ctx->DefaultReactor();
-    const size_t shards = stubs_.size();
-    auto gather = std::make_shared<Gather>();
-    gather->answers.resize(shards);
-    gather->statuses.resize(shards);
-    gather->left = shards;
-    for (size_t s = 0; s < shards; ++s) gather->contexts.push_back(ShardContext(*ctx));
-    for (size_t s = 0; s < shards; ++s) {
-      call(stubs_[s]->async(), gather->contexts[s].get(), req, &gather->answers[s],
-           [gather, s, reactor, resp, k](grpc::Status status) {
-             gather->statuses[s] = std::move(status);
-             if (gather->left.fetch_sub(1) != 1) return;
-             for (size_t i = 0; i < gather->statuses.size(); ++i) {
-               const grpc::Status& failed = gather->statuses[i];
-               if (failed.ok()) continue;
-               reactor->Finish({failed.error_code(), "shard " + std::to_string(i) + ": " + failed.error_message()});
-               return;
-             }
-             MergeTopK(gather->answers, k, resp);
-             reactor->Finish(grpc::Status::OK);
+    const size_t calls = requests.size();
+    auto state = std::make_shared<State>(std::move(done));
+    state->answers.resize(calls);
+    state->statuses.resize(calls);
+    state->left = calls;
+    for (size_t i = 0; i < calls; ++i) state->contexts.push_back(ShardContext(ctx));
+    for (size_t i = 0; i < calls; ++i) {
+      const size_t shard = i < stubs_.size() ? i : ShardOf(UserOf(*requests[i]));
+      call(stubs_[shard]->async(), state->contexts[i].get(), requests[i], &state->answers[i],
+           [state, i](grpc::Status status) {
+             state->statuses[i] = std::move(status);
+             if (state->left.fetch_sub(1) == 1) state->done(state->answers, state->statuses);
            });
     }
-    return reactor;
   }
 
   std::vector<std::unique_ptr<Stub>> stubs_;

@@ -140,6 +140,30 @@ TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
     ExpectSameList(from_front, from_whole, id);
   }
   EXPECT_EQ(compared, 100);
+  // Walk and mixed recall (the walks of the account's shard, fused with the
+  // merged embedding list) answer as the whole server's.
+  for (VertexId u = 0; u < built_->g.num_accounts(); u += 37) {
+    const ExternalId id = built_->g.accounts.ToExternal(u);
+    for (const pb::RecallSource source : {pb::RECALL_SOURCE_WALKS, pb::RECALL_SOURCE_MIXED}) {
+      pb::RecallPostsRequest posts;
+      posts.set_user_id(id);
+      posts.set_k(10);
+      posts.set_source(source);
+      pb::RecallResponse from_front, from_whole;
+      ASSERT_TRUE(front_stub->RecallPosts(Context().get(), posts, &from_front).ok()) << id;
+      ASSERT_TRUE(stub_->RecallPosts(Context().get(), posts, &from_whole).ok()) << id;
+      ExpectSameList(from_front, from_whole, id);
+      pb::RecallAuthorsRequest authors;
+      authors.set_user_id(id);
+      authors.set_k(10);
+      authors.set_source(source);
+      from_front.Clear();
+      from_whole.Clear();
+      ASSERT_TRUE(front_stub->RecallAuthors(Context().get(), authors, &from_front).ok()) << id;
+      ASSERT_TRUE(stub_->RecallAuthors(Context().get(), authors, &from_whole).ok()) << id;
+      ExpectSameList(from_front, from_whole, id);
+    }
+  }
   // round_robin spread shard 1's calls over both of its replicas.
   for (const Server* server : {shards[1].get(), &replica}) {
     pb::StatsResponse stats;
@@ -181,11 +205,8 @@ TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
   EXPECT_EQ(front_stub->PushEvents(Context().get(), push, &pushed).error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_EQ(StubOf(shards[0]->port())->PushEvents(Context().get(), push, &pushed).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
-  pb::RecallPostsRequest mixed;
-  mixed.set_user_id(built_->g.accounts.ToExternal(7));
-  mixed.set_k(5);
-  mixed.set_source(pb::RECALL_SOURCE_MIXED);
-  EXPECT_EQ(front_stub->RecallPosts(Context().get(), mixed, &ignored).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  pb::StatsResponse stats;
+  EXPECT_EQ(front_stub->Stats(Context().get(), {}, &stats).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 
   // A shard down: the front fails the request, naming the shard, rather
   // than answer from half the accounts.
