@@ -316,9 +316,11 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
     return static_cast<size_t>(a);
   };
   Pieces pieces = ReservePieces(graph, config);
+  std::vector<int64_t> index_of;
   std::vector<std::vector<uint64_t>> leaving(ranks);
+  std::vector<Node2vecWalker> staying;
   for (;;) {
-    std::vector<Node2vecWalker> staying;
+    staying.clear();
     auto send = [&](const Node2vecWalker& w, ExternalId to) {
       const int owner = OwnerOf(to, ranks);
       if (owner == me) return staying.push_back(w);
@@ -333,9 +335,26 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
       w.phase = Node2vecWalker::kArrive;
       send(w, next);
     };
-    for (Node2vecWalker w : here) {
+    // The account each walker works on here (prev for a test), looked up
+    // with the hash slots requested kAhead walkers before; the list offsets
+    // and dense id requested kAhead walkers before the step.
+    const size_t n = here.size();
+    auto subject = [&](size_t k) { return here[k].phase == Node2vecWalker::kTest ? here[k].prev : here[k].at; };
+    index_of.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) local.Prefetch(subject(k + kAhead));
+      index_of[k] = static_cast<int64_t>(owned(subject(k)));
+    }
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) {
+        const auto ahead = static_cast<size_t>(index_of[k + kAhead]);
+        Prefetch(&graph.following_offsets[ahead]);
+        Prefetch(&graph.followers_offsets[ahead]);
+        Prefetch(&dense[ahead]);
+      }
+      Node2vecWalker w = here[k];
       if (w.phase == Node2vecWalker::kTest) {  // here: prev's owner
-        const size_t p = owned(w.prev);
+        const auto p = static_cast<size_t>(index_of[k]);
         const bool adjacent = lists.Count(p, w.candidate) > 0;
         const uint32_t bit = filter_bit(w.candidate);
         out.tests_a_filter_would_settle += (filters[p * kFilterWords + bit / 64] >> (bit % 64) & 1) == 0;
@@ -348,7 +367,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
         }
         continue;
       }
-      const size_t a = owned(w.at);
+      const auto a = static_cast<size_t>(index_of[k]);
       if (w.phase == Node2vecWalker::kArrive) {
         pieces.insert(pieces.end(), {w.key, w.position << 32 | dense[a]});
         ++out.steps;
