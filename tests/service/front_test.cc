@@ -106,7 +106,23 @@ TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
   }
   EXPECT_EQ(indexed, built_->g.num_accounts());
 
-  // 100 accounts: the front's answers equal the unsharded server's, id for id.
+  // The front's answer to `request` equals the unsharded server's.
+  auto same_answer = [&](const auto& request, ExternalId id, auto rpc) {
+    pb::RecallResponse from_front, from_whole;
+    ASSERT_TRUE(rpc(*front_stub, request, &from_front).ok()) << id;
+    ASSERT_TRUE(rpc(*stub_, request, &from_whole).ok()) << id;
+    ExpectSameList(from_front, from_whole, id);
+  };
+  auto similar_rpc = [&](pb::Graphrec::Stub& s, const pb::SimilarAccountsRequest& r, pb::RecallResponse* a) {
+    return s.SimilarAccounts(Context().get(), r, a);
+  };
+  auto posts_rpc = [&](pb::Graphrec::Stub& s, const pb::RecallPostsRequest& r, pb::RecallResponse* a) {
+    return s.RecallPosts(Context().get(), r, a);
+  };
+  auto authors_rpc = [&](pb::Graphrec::Stub& s, const pb::RecallAuthorsRequest& r, pb::RecallResponse* a) {
+    return s.RecallAuthors(Context().get(), r, a);
+  };
+  // 100 accounts: the front's embedding answers equal the unsharded server's, id for id.
   int compared = 0;
   for (VertexId u = 0; u < built_->g.num_accounts() && compared < 100; u += 5, ++compared) {
     const ExternalId id = built_->g.accounts.ToExternal(u);
@@ -115,29 +131,16 @@ TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
     similar.set_account_id(id);
     similar.set_k(10);
     similar.set_exclude_followed(exclude);
-    pb::RecallResponse from_front, from_whole;
-    ASSERT_TRUE(front_stub->SimilarAccounts(Context().get(), similar, &from_front).ok()) << id;
-    ASSERT_TRUE(stub_->SimilarAccounts(Context().get(), similar, &from_whole).ok()) << id;
-    ExpectSameList(from_front, from_whole, id);
-
+    same_answer(similar, id, similar_rpc);
     pb::RecallPostsRequest posts;
     posts.set_user_id(id);
     posts.set_k(10);
     posts.set_exclude_seen(exclude);
-    from_front.Clear();
-    from_whole.Clear();
-    ASSERT_TRUE(front_stub->RecallPosts(Context().get(), posts, &from_front).ok()) << id;
-    ASSERT_TRUE(stub_->RecallPosts(Context().get(), posts, &from_whole).ok()) << id;
-    ExpectSameList(from_front, from_whole, id);
-
+    same_answer(posts, id, posts_rpc);
     pb::RecallAuthorsRequest authors;
     authors.set_user_id(id);
     authors.set_k(10);
-    from_front.Clear();
-    from_whole.Clear();
-    ASSERT_TRUE(front_stub->RecallAuthors(Context().get(), authors, &from_front).ok()) << id;
-    ASSERT_TRUE(stub_->RecallAuthors(Context().get(), authors, &from_whole).ok()) << id;
-    ExpectSameList(from_front, from_whole, id);
+    same_answer(authors, id, authors_rpc);
   }
   EXPECT_EQ(compared, 100);
   // Walk and mixed recall (the walks of the account's shard, fused with the
@@ -149,19 +152,12 @@ TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
       posts.set_user_id(id);
       posts.set_k(10);
       posts.set_source(source);
-      pb::RecallResponse from_front, from_whole;
-      ASSERT_TRUE(front_stub->RecallPosts(Context().get(), posts, &from_front).ok()) << id;
-      ASSERT_TRUE(stub_->RecallPosts(Context().get(), posts, &from_whole).ok()) << id;
-      ExpectSameList(from_front, from_whole, id);
+      same_answer(posts, id, posts_rpc);
       pb::RecallAuthorsRequest authors;
       authors.set_user_id(id);
       authors.set_k(10);
       authors.set_source(source);
-      from_front.Clear();
-      from_whole.Clear();
-      ASSERT_TRUE(front_stub->RecallAuthors(Context().get(), authors, &from_front).ok()) << id;
-      ASSERT_TRUE(stub_->RecallAuthors(Context().get(), authors, &from_whole).ok()) << id;
-      ExpectSameList(from_front, from_whole, id);
+      same_answer(authors, id, authors_rpc);
     }
   }
   // round_robin spread shard 1's calls over both of its replicas.
