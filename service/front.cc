@@ -147,10 +147,8 @@ class FrontService final : public pb::Graphrec::CallbackService {
                                   uint32_t shard, Call call) {
     auto* reactor = ctx->DefaultReactor();
     std::shared_ptr<grpc::ClientContext> context = ShardContext(*ctx);
-    call(stubs_[shard]->async(), context.get(), req, resp, [reactor, context, shard](grpc::Status status) {
-      if (!status.ok()) status = {status.error_code(), "shard " + std::to_string(shard) + ": " + status.error_message()};
-      reactor->Finish(status);
-    });
+    call(stubs_[shard]->async(), context.get(), req, resp,
+         [reactor, context, shard](const grpc::Status& status) { reactor->Finish(NamedByShard(status, shard)); });
     return reactor;
   }
 
@@ -159,13 +157,14 @@ class FrontService final : public pb::Graphrec::CallbackService {
   grpc::ServerUnaryReactor* FanOut(grpc::CallbackServerContext* ctx, const Request* req, pb::RecallResponse* resp,
                                    uint32_t k, Call call) {
     auto* reactor = ctx->DefaultReactor();
-    Gather(*ctx, std::vector<const Request*>(stubs_.size(), req), call, [reactor, resp, k](const std::vector<pb::RecallResponse>& answers,
-                                                 const std::vector<grpc::Status>& statuses) {
-      if (const grpc::Status failed = FirstFailure(statuses, 0, statuses.size()); !failed.ok())
-        return reactor->Finish(failed);
-      MergeTopK(answers, k, resp);
-      reactor->Finish(grpc::Status::OK);
-    });
+    Gather(*ctx, std::vector<const Request*>(stubs_.size(), req), call,
+           [reactor, resp, k](const std::vector<pb::RecallResponse>& answers,
+                              const std::vector<grpc::Status>& statuses) {
+             if (const grpc::Status failed = FirstFailure(statuses, 0, statuses.size()); !failed.ok())
+               return reactor->Finish(failed);
+             MergeTopK(answers, k, resp);
+             reactor->Finish(grpc::Status::OK);
+           });
     return reactor;
   }
 
@@ -181,12 +180,12 @@ class FrontService final : public pb::Graphrec::CallbackService {
     walks->set_source(pb::RECALL_SOURCE_WALKS);
     std::vector<const Request*> requests(stubs_.size(), embedding.get());
     requests.push_back(walks.get());  // last: to the account's shard
-    const uint32_t k = req->k();
+    const uint32_t k = req->k(), walk_shard = ShardOf(req->user_id());
     Gather(*ctx, requests, call,
-           [reactor, resp, k, embedding, walks](const std::vector<pb::RecallResponse>& answers,
-                                                const std::vector<grpc::Status>& statuses) {
+           [reactor, resp, k, walk_shard, embedding, walks](const std::vector<pb::RecallResponse>& answers,
+                                                            const std::vector<grpc::Status>& statuses) {
              const size_t shards = answers.size() - 1;
-             if (!statuses[shards].ok()) return reactor->Finish(statuses[shards]);
+             if (!statuses[shards].ok()) return reactor->Finish(NamedByShard(statuses[shards], walk_shard));
              std::vector<std::vector<recall::RecallResult>> lists{ResultsOf(answers[shards])};
              bool without_vector = true;
              for (size_t s = 0; s < shards; ++s)
@@ -214,11 +213,16 @@ class FrontService final : public pb::Graphrec::CallbackService {
     return results;
   }
 
+  // A shard's failure as the front reports it: same code, "shard K: " first.
+  static grpc::Status NamedByShard(const grpc::Status& status, size_t shard) {
+    if (status.ok()) return status;
+    return {status.error_code(), "shard " + std::to_string(shard) + ": " + status.error_message()};
+  }
+
   // The first failed status among [begin, end), named by its shard; OK if none.
   static grpc::Status FirstFailure(const std::vector<grpc::Status>& statuses, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
-      if (!statuses[i].ok())
-        return {statuses[i].error_code(), "shard " + std::to_string(i) + ": " + statuses[i].error_message()};
+      if (!statuses[i].ok()) return NamedByShard(statuses[i], i);
     return grpc::Status::OK;
   }
 
