@@ -1,214 +1,14 @@
 #include "embed/skip_gram.h"
 
-#include "embed/warm_start.h"
-
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cmath>
 #include <vector>
 
-#include "core/alias_table.h"
 #include "core/error.h"
-#include "core/parallel.h"
-#include "core/prefetch.h"
-#include "core/rng.h"
+#include "embed/skip_gram_trainer.h"
+#include "embed/warm_start.h"
 
 namespace gr::embed {
-namespace {
-
-// Pairs scoring beyond +-6 are not updated (word2vec's MAX_EXP; gensim skips
-// them, word2vec.c clips). Skipping spares a negative that is in fact close
-// to the context (a hub drawn from its own community) the push away: +0.5
-// point Micro-F1 on citeseer, neutral on email-eu-core.
-constexpr float kSaturatedScore = 6.0f;
-
-float Sigmoid(float x) {
-  if (x > 12.0f) return 1.0f;
-  if (x < -12.0f) return 0.0f;
-  return 1.0f / (1.0f + std::exp(-x));
-}
-
-// Scratch space of one thread.
-// One centre's random draws: its window and its output rows.
-struct CentreDraw {
-  size_t window = 0;              // context distance drawn in [1, config window]
-  std::vector<VertexId> outputs;  // the centre, then its negatives
-};
-
-struct Scratch {
-  std::vector<VertexId> kept;       // the walk after subsampling
-  std::vector<VertexId> contexts;   // context tokens of one centre
-  CentreDraw current, next;         // draws of the centre being trained and the next one
-  std::vector<float> input_update;  // accumulated update of one context's input vector
-};
-
-class Trainer {
- public:
-  Trainer(size_t vocabulary, const SkipGramConfig& config, std::vector<uint64_t> counts,
-          const WarmStart* warm)
-      : config_(config), d_(config.dim) {
-    result_.input = FloatMatrix(vocabulary, d_);
-    result_.output = FloatMatrix(vocabulary, d_);
-    // gensim 4's initialisation: input uniform in [-1/d, 1/d) (word2vec.c used half
-    // that; bench/README.md compares them), output 0.
-    ParallelFor(static_cast<int64_t>(vocabulary), config.threads, 4096, [&](int64_t v) {
-      Rng rng = Rng::ForItem(config_.seed, static_cast<uint64_t>(v), 0x1d17);
-      for (float& x : result_.input.Row(static_cast<size_t>(v)))
-        x = (2.0f * rng.UniformFloat() - 1.0f) / static_cast<float>(d_);
-      if (warm != nullptr && warm->known[static_cast<size_t>(v)]) {
-        std::copy_n(warm->input.Row(static_cast<size_t>(v)).data(), d_, result_.input.Row(static_cast<size_t>(v)).data());
-        std::copy_n(warm->output.Row(static_cast<size_t>(v)).data(), d_, result_.output.Row(static_cast<size_t>(v)).data());
-      }
-    });
-    for (uint64_t c : counts) total_ += c;
-    std::vector<double> weights(vocabulary, 0.0);
-    keep_.assign(vocabulary, 1.0f);
-    for (size_t v = 0; v < vocabulary; ++v) {
-      weights[v] = std::pow(static_cast<double>(counts[v]), 0.75);
-      if (config.subsample > 0 && counts[v] > 0) {
-        const double threshold = config.subsample * static_cast<double>(total_);
-        const double f = static_cast<double>(counts[v]);
-        keep_[v] = static_cast<float>(std::min(1.0, (std::sqrt(f / threshold) + 1.0) * threshold / f));
-      }
-    }
-    GR_CHECK(total_ > 0, "the walk corpus is empty");
-    negatives_ = AliasTable(weights);
-    training_start_ = last_progress_ = std::chrono::steady_clock::now();
-  }
-
-  void TrainEpoch(const CorpusSource& corpus, uint32_t epoch) {
-    uint64_t walk_base = 0;
-    corpus([&](const walk::WalkCorpus& batch) {
-      const auto n = static_cast<int64_t>(batch.num_walks());
-#pragma omp parallel num_threads(ResolveThreads(config_.threads))
-      {
-        Scratch scratch;
-        uint64_t trained = 0;
-#pragma omp for schedule(dynamic, 16)
-        for (int64_t w = 0; w < n; ++w) {
-          Rng rng = Rng::ForItem(config_.seed ^ 0x5eed, walk_base + static_cast<uint64_t>(w), epoch);
-          trained += TrainWalk(batch.Walk(static_cast<size_t>(w)), rng, scratch);
-        }
-        trained_ += trained;
-      }
-      walk_base += static_cast<uint64_t>(n);
-      if (config_.on_progress) {
-        const auto now = std::chrono::steady_clock::now();
-        if (std::chrono::duration<double>(now - last_progress_).count() >= config_.progress_seconds) {
-          last_progress_ = now;
-          config_.on_progress({processed_.load(), total_ * config_.epochs,
-                               std::chrono::duration<double>(now - training_start_).count()});
-        }
-      }
-    });
-  }
-
-  SkipGramResult&& Take() { return std::move(result_); }
-  uint64_t total() const { return total_; }
-  uint64_t trained() const { return trained_.load(); }
-
- private:
-  float LearningRate() const {
-    const double progress = static_cast<double>(processed_.load(std::memory_order_relaxed)) /
-                            (static_cast<double>(total_) * config_.epochs);
-    return config_.learning_rate * static_cast<float>(std::max(1e-4, 1.0 - progress));
-  }
-
-  // Returns the number of centre tokens trained.
-  uint64_t TrainWalk(std::span<const VertexId> walk, Rng& rng, Scratch& s) {
-    processed_.fetch_add(walk.size(), std::memory_order_relaxed);
-    s.kept.clear();
-    for (VertexId t : walk) {  // tokens were range-checked by the counting pass
-      if (keep_[t] >= 1.0f || rng.UniformFloat() < keep_[t]) s.kept.push_back(t);
-    }
-    const float lr = LearningRate();
-    const size_t n = s.kept.size();
-    if (n < 2) {  // a lone token has no context: its window is drawn, nothing trains
-      if (n == 1) rng.Uniform(config_.window);
-      return n;
-    }
-    // Each centre's window and negatives are drawn one centre ahead, in the
-    // same order as drawing them just before training it (the trainer draws
-    // nothing else), so the vectors are the same; meanwhile the rows the next
-    // centre will read are requested from memory.
-    DrawCentre(0, rng, s.current, s);
-    for (size_t c = 0; c < n; ++c) {
-      if (c + 1 < n) {
-        DrawCentre(c + 1, rng, s.next, s);
-        PrefetchRows(c + 1, s.next, s);
-      }
-      const size_t b = s.current.window;
-      s.contexts.clear();
-      for (size_t j = c >= b ? c - b : 0; j <= std::min(n - 1, c + b); ++j)
-        if (j != c) s.contexts.push_back(s.kept[j]);
-      for (VertexId context : s.contexts) TrainPair(context, s.current.outputs, s, lr);
-      std::swap(s.current, s.next);
-    }
-    return n;
-  }
-
-  // Centre c's window and outputs (the centre, then the negatives that differ from it).
-  void DrawCentre(size_t c, Rng& rng, CentreDraw& draw, const Scratch& s) const {
-    draw.window = static_cast<size_t>(1 + rng.Uniform(config_.window));
-    draw.outputs.assign(1, s.kept[c]);
-    for (uint32_t k = 0; k < config_.negatives; ++k) {
-      const VertexId neg = negatives_.Sample(rng);
-      if (neg != s.kept[c]) draw.outputs.push_back(neg);
-    }
-  }
-
-  // Requests centre c's output rows and the input row entering its window.
-  void PrefetchRows(size_t c, const CentreDraw& draw, const Scratch& s) const {
-    const size_t row_bytes = d_ * sizeof(float);
-    const auto prefetch_row = [&](const float* row) {
-      for (size_t line = 0; line < row_bytes; line += 64) Prefetch(reinterpret_cast<const char*>(row) + line);
-    };
-    for (const VertexId t : draw.outputs) prefetch_row(result_.output.Row(t).data());
-    if (c + draw.window < s.kept.size()) prefetch_row(result_.input.Row(s.kept[c + draw.window]).data());
-  }
-
-  // One context's input vector against the outputs (label 1 for the first,
-  // the centre; 0 for the negatives), as word2vec and gensim do it: each
-  // output vector is updated at once, so the next context of the window sees
-  // it, and the input vector after all outputs. Updating the whole window
-  // from one stale copy instead (pWord2Vec's matrix form) overshoots: windows
-  // of walks repeat tokens, and it cost 9 points of dot-product link AUC on
-  // ca-grqc (0.80 vs 0.89).
-  void TrainPair(VertexId context, const std::vector<VertexId>& outputs, Scratch& s, float lr) {
-    const size_t d = d_;
-    float* input = result_.input.Row(context).data();
-    s.input_update.assign(d, 0.0f);
-    float* update = s.input_update.data();
-    for (size_t j = 0; j < outputs.size(); ++j) {
-      float* output = result_.output.Row(outputs[j]).data();
-      const float label = j == 0 ? 1.0f : 0.0f;
-      const float score = Dot(input, output, d);
-      if (std::abs(score) >= kSaturatedScore) continue;
-      const float g = lr * (label - Sigmoid(score));
-#pragma omp simd  // rows of different matrices never overlap
-      for (size_t x = 0; x < d; ++x) {
-        update[x] += g * output[x];
-        output[x] += g * input[x];
-      }
-    }
-#pragma omp simd
-    for (size_t x = 0; x < d; ++x) input[x] += update[x];
-  }
-
-  const SkipGramConfig& config_;
-  const size_t d_;
-  SkipGramResult result_;
-  std::vector<float> keep_;  // subsampling: probability of keeping each token
-  AliasTable negatives_;
-  uint64_t total_ = 0;
-  std::atomic<uint64_t> processed_{0};
-  // Both set when the trainer is ready (after the counting pass and the initialisation).
-  std::chrono::steady_clock::time_point training_start_, last_progress_;
-  std::atomic<uint64_t> trained_{0};
-};
-
-}  // namespace
 
 SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
                              const SkipGramConfig& config, SkipGramStats* stats, const WarmStart* warm) {
@@ -228,24 +28,32 @@ SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
       ++counts[t];
     }
   });
-  Trainer trainer(vocabulary, config, std::move(counts), warm);
+  uint64_t corpus_tokens = 0;
+  for (uint64_t c : counts) corpus_tokens += c;
+  SkipGramTrainer trainer(counts, corpus_tokens * config.epochs, config, warm);
   const auto start = std::chrono::steady_clock::now();
-  for (uint32_t epoch = 0; epoch < config.epochs; ++epoch) trainer.TrainEpoch(corpus, epoch);
+  auto last_progress = start;
+  for (uint32_t epoch = 0; epoch < config.epochs; ++epoch) {
+    uint64_t walk_base = 0;
+    corpus([&](const walk::WalkCorpus& batch) {
+      trainer.Train({.tokens = batch.tokens, .offsets = batch.offsets, .first_number = walk_base}, epoch);
+      walk_base += batch.num_walks();
+      if (!config.on_progress) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(now - last_progress).count() < config.progress_seconds) return;
+      last_progress = now;
+      config.on_progress({trainer.processed(), corpus_tokens * config.epochs,
+                          std::chrono::duration<double>(now - start).count()});
+    });
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (stats != nullptr) {
-    stats->corpus_tokens = trainer.total();
+    stats->corpus_tokens = corpus_tokens;
     stats->trained_tokens = trainer.trained();
     stats->seconds = seconds;
-    stats->tokens_per_second = static_cast<double>(trainer.total()) * config.epochs / std::max(seconds, 1e-9);
+    stats->tokens_per_second = static_cast<double>(corpus_tokens) * config.epochs / std::max(seconds, 1e-9);
   }
-  SkipGramResult result = trainer.Take();
-  for (const FloatMatrix* m : {&result.input, &result.output}) {
-    for (float x : m->Data())
-      GR_CHECK_CODE(std::isfinite(x), ErrorCode::kInternal,
-                    "skip-gram training diverged (NaN or infinite vectors): check the warm-start ",
-                    "vectors for non-finite values, or lower the learning rate (", config.learning_rate, ")");
-  }
-  return result;
+  return trainer.Take();
 }
 
 CorpusSource WalkerSource(const walk::RandomWalker& walker, uint64_t batch_walks) {
