@@ -1,5 +1,6 @@
 #include "dist/mpi_session.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "core/error.h"
@@ -56,6 +57,41 @@ std::vector<uint64_t> ExchangeValues(const std::vector<uint64_t>& values, const 
                 receive_counts.data(), receive_offsets.data(), MPI_UINT64_T, comm);
   if (received != nullptr) received->assign(receive_counts.begin(), receive_counts.end());
   return out;
+}
+
+namespace {
+
+constexpr size_t kReducePiece = size_t{1} << 28;
+
+template <typename T>
+void AllReduceInPieces(std::span<T> values, MPI_Datatype type, MPI_Op op, MPI_Comm comm) {
+  for (size_t at = 0; at < values.size(); at += kReducePiece) {
+    const size_t n = std::min(kReducePiece, values.size() - at);
+    MPI_Allreduce(MPI_IN_PLACE, values.data() + at, static_cast<int>(n), type, op, comm);
+  }
+}
+
+}  // namespace
+
+void AllReduceSum(std::span<uint64_t> values, MPI_Comm comm) { AllReduceInPieces(values, MPI_UINT64_T, MPI_SUM, comm); }
+void AllReduceSum(std::span<uint16_t> values, MPI_Comm comm) { AllReduceInPieces(values, MPI_UINT16_T, MPI_SUM, comm); }
+void AllReduceSum(std::span<float> values, MPI_Comm comm) { AllReduceInPieces(values, MPI_FLOAT, MPI_SUM, comm); }
+void AllReduceOr(std::span<uint64_t> values, MPI_Comm comm) { AllReduceInPieces(values, MPI_UINT64_T, MPI_BOR, comm); }
+
+void OnEveryRankIfAnyFails(MPI_Comm comm, const std::string& what, const std::function<void()>& body) {
+  std::string error;
+  ErrorCode code = ErrorCode::kInvalidArgument;
+  try {
+    body();
+  } catch (const Error& e) {
+    error = e.what();
+    code = e.code();
+  }
+  int failed = error.empty() ? 0 : 1, any_failed = 0;
+  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
+  if (!any_failed) return;
+  if (!error.empty()) throw Error(code, error);
+  throw Error(ErrorCode::kInvalidArgument, "another rank failed: " + what);
 }
 
 }  // namespace gr::dist

@@ -6,6 +6,9 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
 #include <vector>
 
 namespace gr::dist {
@@ -38,5 +41,18 @@ int Size(MPI_Comm comm);
 // kInvalidArgument beyond 2^31 - 1 values sent or received (not chunked yet).
 std::vector<uint64_t> ExchangeValues(const std::vector<uint64_t>& values, const std::vector<uint64_t>& counts,
                                      MPI_Comm comm, std::vector<uint64_t>* received = nullptr);
+
+// In-place all-reduces over every rank's `values` (the same length on every
+// rank), in pieces of at most 2^28 values, so any length works.
+void AllReduceSum(std::span<uint64_t> values, MPI_Comm comm);
+void AllReduceSum(std::span<uint16_t> values, MPI_Comm comm);
+void AllReduceSum(std::span<float> values, MPI_Comm comm);
+void AllReduceOr(std::span<uint64_t> values, MPI_Comm comm);
+
+// Collective: runs `body`; if it throws gr::Error on any rank, every rank
+// throws (the failing rank its own error, the others kInvalidArgument
+// "another rank failed: `what`"), so no rank is left waiting in a later
+// collective for one that gave up.
+void OnEveryRankIfAnyFails(MPI_Comm comm, const std::string& what, const std::function<void()>& body);
 
 }  // namespace gr::dist

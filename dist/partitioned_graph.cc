@@ -135,9 +135,7 @@ PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm
   // Read and parse this rank's lines; every rank learns whether any failed
   // before the collective exchange (a rank that threw alone would hang the rest).
   std::vector<std::vector<Edge>> following(ranks), followers(ranks);
-  std::string error;
-  ErrorCode error_code = ErrorCode::kInvalidArgument;
-  try {
+  OnEveryRankIfAnyFails(comm, "reading " + path, [&] {
     const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     GR_CHECK_CODE(fd >= 0, ErrorCode::kIo, path, ": cannot open: ", std::strerror(errno));
     struct stat st {};
@@ -175,20 +173,14 @@ PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm
       GR_CHECK(parsed, path, ": line at byte ", line_offset, ": expected follower_id, followee_id[, timestamp], got '",
                std::string(line.substr(0, 80)), "'");
       ++out.lines_read;
-      if (follower == followee) continue;
+      if (follower == followee) {  // dropped as graph::Ingest does, but the account exists
+        following[OwnerOf(follower, ranks)].emplace_back(follower, follower);
+        continue;
+      }
       following[OwnerOf(follower, ranks)].emplace_back(follower, followee);
       followers[OwnerOf(followee, ranks)].emplace_back(followee, follower);
     }
-  } catch (const Error& e) {
-    error = e.what();
-    error_code = e.code();
-  }
-  int failed = error.empty() ? 0 : 1, any_failed = 0;
-  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, comm);
-  if (any_failed) {
-    if (!error.empty()) throw Error(error_code, error);
-    throw Error(ErrorCode::kInvalidArgument, "another rank failed to read " + path);
-  }
+  });
 
   std::vector<Edge> out_edges = Exchange(following, comm, &out.bytes_sent);
   std::vector<Edge> in_edges = Exchange(followers, comm, &out.bytes_sent);
@@ -196,6 +188,7 @@ PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm
   for (const Edge& e : in_edges) out.accounts.push_back(e.first);
   std::sort(out.accounts.begin(), out.accounts.end());
   out.accounts.erase(std::unique(out.accounts.begin(), out.accounts.end()), out.accounts.end());
+  std::erase_if(out_edges, [](const Edge& e) { return e.first == e.second; });
   BuildCsr(out_edges, out.accounts, out.following_offsets, out.followees);
   BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers);
   return out;

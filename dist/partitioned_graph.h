@@ -29,7 +29,7 @@ inline int OwnerOf(ExternalId account, int ranks) {
 // One rank's part: its accounts (every account of the follows file it owns,
 // with or without edges of its own), sorted, with their followees and
 // followers (CSR over the same account order, each list sorted, duplicates
-// merged; self-follows dropped, as graph::Ingest's defaults do).
+// merged; self-follows dropped but their account kept, as graph::Ingest's defaults do).
 struct PartitionedFollows {
   std::vector<ExternalId> accounts;
   std::vector<uint64_t> following_offsets, followers_offsets;  // accounts.size() + 1 each

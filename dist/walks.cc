@@ -428,6 +428,8 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
 void AssembleWalks(Pieces& pieces, uint64_t accounts_in_all, const DistributedWalkConfig& config, MPI_Comm comm,
                    DistributedWalks& out) {
   const int ranks = Size(comm), me = Rank(comm);
+  out.accounts = accounts_in_all;
+  out.walks_per_vertex = config.walks_per_vertex;
   // Pieces to the rank that assembles their walk, placed by destination in one pass.
   std::vector<uint64_t> counts(ranks, 0), at(ranks, 0);
   for (size_t i = 0; i < pieces.size(); i += kPieceValues) counts[pieces[i] % static_cast<uint64_t>(ranks)] += kPieceValues;

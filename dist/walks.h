@@ -41,6 +41,8 @@ struct DistributedWalks {
   std::vector<VertexId> tokens;
   std::vector<uint64_t> offsets{0};
   std::vector<uint64_t> keys;
+  uint64_t accounts = 0;  // accounts on all ranks: tokens are dense ids below it
+  uint32_t walks_per_vertex = 0;  // as configured: key = start x walks_per_vertex + round
   // This rank's share of the traffic.
   uint64_t steps = 0;             // steps taken on this rank's accounts (tokens recorded)
   uint64_t walker_moves_sent = 0; // walkers sent to another rank

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "dist/dense_ids.h"
 #include "dist/mpi_session.h"
+#include "tests/dist/dist_test_util.h"
 #include "dist/walks.h"
 #include "graph/ingest.h"
 #include "synth/world.h"
@@ -25,51 +26,6 @@
 
 namespace gr::dist {
 namespace {
-
-// A directory all ranks share: rank 0 names it.
-std::string SharedDir(const std::string& name) {
-  char buffer[512] = {};
-  if (Rank(MPI_COMM_WORLD) == 0) {
-    const std::string dir = (std::filesystem::temp_directory_path() /
-                             (name + "_" + std::to_string(getpid())))
-                                .string();
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    std::snprintf(buffer, sizeof buffer, "%s", dir.c_str());
-  }
-  MPI_Bcast(buffer, sizeof buffer, MPI_CHAR, 0, MPI_COMM_WORLD);
-  return buffer;
-}
-
-// The follows file of a generated world (rank 0 writes it, all ranks wait).
-std::string SharedWorldFollows(const std::string& name, uint32_t accounts) {
-  const std::string dir = SharedDir(name);
-  if (Rank(MPI_COMM_WORLD) == 0) {
-    synth::WorldConfig config;
-    config.accounts = accounts;
-    config.days = 2;
-    synth::GenerateWorld(config, dir);
-  }
-  MPI_Barrier(MPI_COMM_WORLD);
-  return dir + "/follows.tsv";
-}
-
-// Every rank's values, concatenated in rank order on rank 0 (empty elsewhere).
-std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& mine) {
-  const int ranks = Size(MPI_COMM_WORLD);
-  int count = static_cast<int>(mine.size());
-  std::vector<int> counts(ranks), displacements(ranks);
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-  int total = 0;
-  for (int r = 0; r < ranks; ++r) {
-    displacements[r] = total;
-    total += counts[r];
-  }
-  std::vector<uint64_t> all(static_cast<size_t>(total));
-  MPI_Gatherv(mine.data(), count, MPI_UINT64_T, all.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
-              MPI_COMM_WORLD);
-  return all;
-}
 
 // Every rank's (account, neighbour) pairs, gathered on rank 0.
 std::vector<std::pair<ExternalId, ExternalId>> Gather(const std::vector<ExternalId>& accounts,
@@ -255,7 +211,7 @@ TEST(PartitionedFollows, AMalformedLineFailsEveryRankNamingFileAndByte) {
     const std::string message = e.what();
     // The rank that read the line names it; the others say another rank failed.
     const bool named = message.find(path + ": line at byte " + std::to_string(good.size())) != std::string::npos;
-    EXPECT_TRUE(named || message.find("another rank failed to read " + path) != std::string::npos) << message;
+    EXPECT_TRUE(named || message.find("another rank failed: reading " + path) != std::string::npos) << message;
     int mine = named ? 1 : 0, namers = 0;
     MPI_Allreduce(&mine, &namers, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     EXPECT_EQ(namers, 1);
