@@ -1,5 +1,6 @@
 // The partitioned follow graph's cost per rank (issue 20):
 //   mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]]
+//          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--score EDGES NON_EDGES]
 // Prints one JSON line per rank: accounts and follow edges held, graph bytes
 // (dist::PartitionedFollows::MemoryBytes), bytes sent in the edge exchange,
 // lines read and seconds; then the time to give every account its global
@@ -7,25 +8,110 @@
 // walks in both directions (dist/walks.h), node2vec with P and Q: steps
 // taken on the rank, walkers sent away (of them, node2vec adjacency tests
 // sent to prev's owner), bytes sent (walkers and the tokens going to their
-// assembler), supersteps and seconds.
+// assembler), supersteps and seconds. With --train, skip-gram of DIM
+// dimensions on those walks (dist/skip_gram.h; T threads a rank, default
+// all cores; synchronising every X x vocabulary tokens, default 1.5;
+// --average: averaging the changes instead of summing them): tokens,
+// synchronisations, rows synchronised, bytes all-reduced (per token of the
+// rank too), seconds training and of them synchronising; --score: the dot
+// product AUC of the trained input vectors on the two pair files (external
+// ids; pairs with an unknown account skipped), e.g. ca-grqc's GraphGAN split.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
+#include <utility>
 #include <nlohmann/json.hpp>
+
+#include <vector>
 
 #include "dist/dense_ids.h"
 #include "dist/mpi_session.h"
-#include "dist/walks.h"
 #include "dist/partitioned_graph.h"
+#include "dist/skip_gram.h"
+#include "dist/walks.h"
+#include "embed/evaluation.h"
+
+namespace {
+
+// Every rank's ids on rank 0, ascending (the dense order); empty elsewhere.
+std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& mine, MPI_Comm comm) {
+  const int ranks = gr::dist::Size(comm);
+  int count = static_cast<int>(mine.size());
+  std::vector<int> counts(ranks), displacements(ranks);
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+  int all = 0;
+  for (int r = 0; r < ranks; ++r) {
+    displacements[r] = all;
+    all += counts[r];
+  }
+  std::vector<uint64_t> out(static_cast<size_t>(gr::dist::Rank(comm) == 0 ? all : 0));
+  MPI_Gatherv(mine.data(), count, MPI_UINT64_T, out.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
+              comm);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+double DotAuc(const std::string& edges, const std::string& non_edges, const std::vector<uint64_t>& accounts,
+              const gr::FloatMatrix& input) {
+  std::vector<double> scores;
+  std::vector<uint8_t> labels;
+  const auto row = [&](uint64_t id) -> int64_t {
+    const auto it = std::lower_bound(accounts.begin(), accounts.end(), id);
+    return it != accounts.end() && *it == id ? it - accounts.begin() : -1;
+  };
+  for (const auto& [file, label] : {std::pair{edges, 1}, std::pair{non_edges, 0}}) {
+    std::ifstream in(file);
+    uint64_t u = 0, v = 0;
+    while (in >> u >> v) {
+      const int64_t a = row(u), b = row(v);
+      if (a < 0 || b < 0) continue;
+      scores.push_back(gr::Dot(input.Row(static_cast<size_t>(a)).data(), input.Row(static_cast<size_t>(b)).data(),
+                               input.cols()));
+      labels.push_back(static_cast<uint8_t>(label));
+    }
+  }
+  return gr::embed::RocAuc(scores, labels);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   gr::dist::MpiSession mpi(&argc, &argv);
-  if (argc != 2 && argc != 4 && argc != 6) {
+  std::vector<std::string> positional;
+  uint32_t train_dim = 0;
+  std::string score_edges, score_non_edges;
+  gr::embed::SkipGramConfig training;
+  gr::dist::DistributedTrainingConfig sync;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--train" && has_value) {
+      train_dim = static_cast<uint32_t>(std::stoul(argv[++i]));
+    } else if (arg == "--threads" && has_value) {
+      training.threads = std::stoi(argv[++i]);
+    } else if (arg == "--tokens-per-row" && has_value) {
+      sync.tokens_per_row_between_syncs = std::stod(argv[++i]);
+    } else if (arg == "--score" && i + 2 < argc) {
+      score_edges = argv[++i];
+      score_non_edges = argv[++i];
+    } else if (arg == "--average") {
+      sync.rule = gr::dist::SyncRule::kAverageChanges;
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  const size_t n = positional.size();
+  if ((n != 1 && n != 3 && n != 5) || (train_dim > 0 && n < 3)) {
     if (mpi.rank() == 0)
       std::fprintf(stderr,
-                   "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]]\n");
+                   "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]] "
+                   "[--train DIM] [--threads T] [--tokens-per-row X] [--average]\n");
     return 2;
   }
+  argc = static_cast<int>(n) + 1;
+  for (size_t i = 0; i < n; ++i) argv[i + 1] = positional[i].data();
   MPI_Barrier(mpi.comm());
   const auto start = std::chrono::steady_clock::now();
   const gr::dist::PartitionedFollows part = gr::dist::LoadPartitionedFollows(argv[1], mpi.comm());
@@ -58,6 +144,28 @@ int main(int argc, char** argv) {
                   {"bytes_sent", walks.bytes_sent},
                   {"supersteps", walks.supersteps},
                   {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - walking).count()}};
+    if (train_dim > 0) {
+      training.dim = train_dim;
+      gr::dist::DistributedTrainingStats stats;
+      MPI_Barrier(mpi.comm());
+      const auto train_start = std::chrono::steady_clock::now();
+      const gr::embed::SkipGramResult vectors = gr::dist::DistributedSkipGram(walks, training, sync, mpi.comm(), &stats);
+      MPI_Barrier(mpi.comm());
+      const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+      const std::vector<uint64_t> accounts = GatherOnRoot(part.accounts, mpi.comm());
+      walks_json["training"] = {
+          {"corpus_tokens", stats.training.corpus_tokens},
+          {"local_tokens", stats.local_tokens},
+          {"syncs", stats.syncs},
+          {"rows_synced", stats.rows_synced},
+          {"reduced_bytes", stats.reduced_bytes},
+          {"reduced_bytes_per_token", static_cast<double>(stats.reduced_bytes) /
+                                          static_cast<double>(std::max<uint64_t>(stats.local_tokens, 1))},
+          {"sync_seconds", stats.sync_seconds},
+          {"seconds", train_seconds}};
+      if (!score_edges.empty() && mpi.rank() == 0)
+        walks_json["training"]["dot_auc"] = DotAuc(score_edges, score_non_edges, accounts, vectors.input);
+    }
   }
   const std::string line = nlohmann::json{{"rank", mpi.rank()},
                                           {"ranks", mpi.size()},

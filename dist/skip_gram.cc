@@ -169,7 +169,13 @@ embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const e
   local.local_tokens = walks.tokens.size();
   embed::SkipGramTrainer trainer(counts, local.local_tokens * config.epochs, config, warm);
   local.training.corpus_tokens = trainer.corpus_tokens();
-  SyncedMatrix input(trainer.input(), config.threads), output(trainer.output(), config.threads);
+  // One rank has nothing to synchronise (nor a shared copy to keep).
+  std::vector<SyncedMatrix> synced;
+  if (Size(comm) > 1) {
+    synced.reserve(2);
+    synced.emplace_back(trainer.input(), config.threads);
+    synced.emplace_back(trainer.output(), config.threads);
+  }
   const std::vector<uint32_t> order = TrainingOrder(walks, config.seed);
   ChunkOfWalks chunk_walks;
   const size_t num_walks = order.size();
@@ -181,8 +187,7 @@ embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const e
       chunk_walks.Gather(walks, std::span(order).subspan(first, end - first));
       trainer.Train(chunk_walks.Batch(), epoch);
       const auto sync_start = Clock::now();
-      input.Synchronise(sync.rule, comm, local);
-      output.Synchronise(sync.rule, comm, local);
+      for (SyncedMatrix& matrix : synced) matrix.Synchronise(sync.rule, comm, local);
       ++local.syncs;
       local.sync_seconds += SecondsSince(sync_start);
     }
