@@ -151,13 +151,7 @@ embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const e
     GR_CHECK(vocabulary > 0, "empty vocabulary (no accounts on any rank)");
     GR_CHECK(walks.offsets.size() == walks.keys.size() + 1 && walks.offsets.back() == walks.tokens.size(),
              "the walks' offsets, keys and tokens do not match");
-    if (warm != nullptr) {
-      GR_CHECK(warm->input.rows() == vocabulary && warm->output.rows() == vocabulary &&
-                   warm->known.size() == vocabulary,
-               "warm start has ", warm->input.rows(), " rows for a vocabulary of ", vocabulary);
-      GR_CHECK(warm->input.cols() == config.dim, "warm start vectors have ", warm->input.cols(),
-               " dimensions, training asks for ", config.dim);
-    }
+    embed::CheckWarmStartShape(warm, vocabulary, config.dim);
     for (VertexId t : walks.tokens) {
       GR_CHECK(t < vocabulary, "token ", t, " outside the vocabulary of ", vocabulary);
       ++counts[t];

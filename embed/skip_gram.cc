@@ -14,13 +14,7 @@ SkipGramResult TrainSkipGram(const CorpusSource& corpus, size_t vocabulary,
                              const SkipGramConfig& config, SkipGramStats* stats, const WarmStart* warm) {
   config.Validate();
   GR_CHECK(vocabulary > 0, "empty vocabulary");
-  if (warm != nullptr) {
-    GR_CHECK(warm->input.rows() == vocabulary && warm->output.rows() == vocabulary &&
-                 warm->known.size() == vocabulary,
-             "warm start has ", warm->input.rows(), " rows for a vocabulary of ", vocabulary);
-    GR_CHECK(warm->input.cols() == config.dim, "warm start vectors have ", warm->input.cols(),
-             " dimensions, training asks for ", config.dim);
-  }
+  CheckWarmStartShape(warm, vocabulary, config.dim);
   std::vector<uint64_t> counts(vocabulary, 0);
   corpus([&](const walk::WalkCorpus& batch) {
     for (VertexId t : batch.tokens) {

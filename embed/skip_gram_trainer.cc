@@ -201,6 +201,14 @@ class SkipGramTrainer::Impl {
 };
 
 
+void CheckWarmStartShape(const WarmStart* warm, size_t vocabulary, uint32_t dim) {
+  if (warm == nullptr) return;
+  GR_CHECK(warm->input.rows() == vocabulary && warm->output.rows() == vocabulary && warm->known.size() == vocabulary,
+           "warm start has ", warm->input.rows(), " rows for a vocabulary of ", vocabulary);
+  GR_CHECK(warm->input.cols() == dim, "warm start vectors have ", warm->input.cols(), " dimensions, training asks for ",
+           dim);
+}
+
 SkipGramTrainer::SkipGramTrainer(std::span<const uint64_t> counts, uint64_t scheduled_tokens,
                                  const SkipGramConfig& config, const WarmStart* warm)
     : impl_(std::make_unique<Impl>(counts, scheduled_tokens, config, warm)) {}

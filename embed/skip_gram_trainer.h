@@ -25,6 +25,10 @@ struct WalkBatch {
   size_t num_walks() const { return offsets.empty() ? 0 : offsets.size() - 1; }
 };
 
+// Throws kInvalidArgument unless `warm` (if given) has `vocabulary` rows of
+// `dim` values.
+void CheckWarmStartShape(const WarmStart* warm, size_t vocabulary, uint32_t dim);
+
 class SkipGramTrainer {
  public:
   // `counts[t]`: token t's occurrences in one pass over the whole corpus

@@ -15,6 +15,7 @@
 #include "embed/skip_gram.h"
 #include "embed/evaluation.h"
 #include "graph/ingest.h"
+#include "tests/ca_grqc_split.h"
 #include "tests/dist/dist_test_util.h"
 #include "tests/test_util.h"
 
@@ -45,24 +46,6 @@ bool SameOnEveryRank(FloatMatrix m) {
   int same = std::equal(root.begin(), root.end(), m.Data().begin()) ? 1 : 0, all = 0;
   MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   return all == 1;
-}
-
-// Dot-product AUC of ca-grqc's fixed GraphGAN test edges against its test
-// non-edges (pairs with a vertex that has no train edge are skipped).
-double CaGrQcDotAuc(const std::string& split_dir, const graph::IdMap& accounts, const FloatMatrix& input) {
-  std::vector<double> scores;
-  std::vector<uint8_t> labels;
-  for (const auto& [file, label] : {std::pair{"/CA-GrQc_test.txt", 1}, std::pair{"/CA-GrQc_test_neg.txt", 0}}) {
-    std::ifstream in(split_dir + file);
-    uint64_t u = 0, v = 0;
-    while (in >> u >> v) {
-      const VertexId a = accounts.Find(u), b = accounts.Find(v);
-      if (a == kNoVertex || b == kNoVertex) continue;
-      scores.push_back(Dot(input.Row(a).data(), input.Row(b).data(), input.cols()));
-      labels.push_back(static_cast<uint8_t>(label));
-    }
-  }
-  return embed::RocAuc(scores, labels);
 }
 
 // Real data, so the comparison is not at the mercy of a small generated
@@ -100,8 +83,8 @@ TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   embed::SkipGramStats single_stats;
   const embed::EmbeddingTable single = embed::EmbedWalks(g, walk_config, SmallTraining(), &single_stats);
   EXPECT_EQ(stats.training.corpus_tokens, single_stats.corpus_tokens) << "every rank's tokens counted once";
-  const double one = CaGrQcDotAuc(split_dir, g.accounts, single.input);
-  const double many = CaGrQcDotAuc(split_dir, g.accounts, distributed.input);
+  const double one = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, single.input).dot_auc;
+  const double many = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, distributed.input).dot_auc;
   std::printf("ranks %d: ca-grqc dot AUC %.4f, single process %.4f\n", Size(MPI_COMM_WORLD), many, one);
   EXPECT_GT(one, 0.9);  // the single-process vectors learned the graph
   EXPECT_NEAR(many, one, 0.01);

@@ -12,6 +12,7 @@
 #include "embed/warm_start.h"
 #include "graph/edge_split.h"
 #include "graph/ingest.h"
+#include "tests/ca_grqc_split.h"
 #include "tests/test_util.h"
 
 namespace gr::embed {
@@ -207,20 +208,9 @@ TEST(EmbedWalksTest, DotProductLinkPredictionOnCaGrQc) {
   SkipGramConfig config;
   config.dim = 32;
   const EmbeddingTable table = EmbedWalks(g, walks, config);
-  std::vector<double> scores;
-  std::vector<uint8_t> labels;
-  for (const auto& [file, label] : {std::pair{"/CA-GrQc_test.txt", 1}, std::pair{"/CA-GrQc_test_neg.txt", 0}}) {
-    std::ifstream in(split_dir + file);
-    uint64_t u = 0, v = 0;
-    while (in >> u >> v) {
-      const VertexId a = g.accounts.Find(u), b = g.accounts.Find(v);
-      if (a == kNoVertex || b == kNoVertex) continue;  // a test vertex without train edges
-      scores.push_back(Dot(table.input.Row(a).data(), table.input.Row(b).data(), config.dim));
-      labels.push_back(static_cast<uint8_t>(label));
-    }
-  }
-  ASSERT_GT(scores.size(), 2500u);
-  EXPECT_GT(RocAuc(scores, labels), 0.925);
+  const ::gr::testing::CaGrQcScore score = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, table.input);
+  ASSERT_GT(score.pairs, 2500u);
+  EXPECT_GT(score.dot_auc, 0.925);
 }
 
 TEST(EmbedWalksTest, MetapathTableHoldsAccountsThenPosts) {
