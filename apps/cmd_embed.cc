@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,13 @@
 #include "embed/embedding_io.h"
 #include "embed/skip_gram.h"
 #include "embed/warm_start.h"
+#ifdef GR_WITH_MPI
+#include "dist/dense_ids.h"
+#include "dist/mpi_session.h"
+#include "dist/partitioned_graph.h"
+#include "dist/skip_gram.h"
+#include "dist/walks.h"
+#endif
 
 namespace gr::apps {
 namespace {
@@ -37,7 +45,95 @@ void WarnIfWalksEndedEarly(const graph::SocialGraph& g, const walk::WalkConfig& 
                tokens / walks, config.walk_length);
 }
 
+// Writes the vectors in the chosen format (native keeps the settings).
+void SaveTable(const EmbedArgs& args, const walk::WalkConfig& walk_config, const embed::EmbeddingTable& table,
+               int ranks = 1) {
+  if (args.format == "text") {
+    embed::SaveWord2VecText(table, args.output);
+  } else if (args.format == "binary") {
+    embed::SaveWord2VecBinary(table, args.output);
+  } else {
+    embed::SkipGramConfig trained_with = args.train;
+    trained_with.seed = walk_config.seed;  // EmbedWalks trains with the walk seed
+    nlohmann::json meta = {{"walk", nlohmann::json::parse(walk_config.ToJson())},
+                           {"train", nlohmann::json::parse(trained_with.ToJson())},
+                           {"input", args.walk.input}};
+    if (ranks > 1) meta["mpi_ranks"] = ranks;
+    embed::SaveEmbeddings(table, args.output, meta.dump());
+  }
+}
+
+// Prints the result line (or JSON object) of a run.
+void PrintSummary(const EmbedArgs& args, size_t rows, const embed::SkipGramStats& stats, double seconds) {
+  if (JsonOutput()) {
+    PrintJson({{"vectors", rows}, {"dim", args.train.dim}, {"output", args.output}, {"format", args.format},
+               {"corpus_tokens_per_epoch", stats.corpus_tokens}, {"trained_tokens", stats.trained_tokens},
+               {"training_seconds", stats.seconds}, {"tokens_per_second", stats.tokens_per_second},
+               {"seconds", seconds}});
+    return;
+  }
+  std::printf("vectors: %zu x %u -> %s (%s)\ncorpus tokens per epoch: %llu; trained centre tokens: %llu\n"
+              "training: %.1f s, %.0f tokens/s; total %.1f s\n",
+              rows, args.train.dim, args.output.c_str(), args.format.c_str(),
+              static_cast<unsigned long long>(stats.corpus_tokens),
+              static_cast<unsigned long long>(stats.trained_tokens), stats.seconds, stats.tokens_per_second,
+              seconds);
+}
+
+#ifdef GR_WITH_MPI
+// Under mpirun with more than one rank: the follows partitioned by account,
+// walks and training over MPI (dist/), rank 0 writes the vectors.
+void RunEmbedOnRanks(EmbedArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
+  GR_CHECK(walk_config.kind == walk::WalkKind::kUniform || walk_config.kind == walk::WalkKind::kNode2vec,
+           "under mpirun, embed walks uniform or node2vec walks only (", walk::WalkKindName(walk_config.kind),
+           " walks are not distributed yet); run without mpirun");
+  GR_CHECK(walk_config.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
+  GR_CHECK(args.init.empty(), "under mpirun, --init (warm start) is not supported yet; run without mpirun");
+  GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
+  const dist::PartitionedFollows part = dist::LoadPartitionedFollows(args.walk.input, comm);
+  dist::DistributedWalkConfig walks_config;
+  walks_config.walks_per_vertex = walk_config.walks_per_vertex;
+  walks_config.walk_length = walk_config.walk_length;
+  // An undirected graph's neighbours are an account's followees and followers together.
+  walks_config.both_directions = !args.walk.directed || walk_config.direction == walk::Direction::kBoth;
+  walks_config.seed = walk_config.seed;
+  walks_config.p = walk_config.p;
+  walks_config.q = walk_config.q;
+  spdlog::info("{} ranks: {} accounts here; walking {} x {} from each account", dist::Size(comm),
+               part.accounts.size(), walks_config.walks_per_vertex, walks_config.walk_length);
+  const dist::DistributedWalks walks = dist::DistributedRandomWalks(part, walks_config, comm);
+  embed::SkipGramConfig train = args.train;
+  train.seed = walk_config.seed;  // as EmbedWalks
+  train.threads = walk_config.threads;
+  dist::DistributedTrainingStats stats;
+  embed::SkipGramResult vectors = dist::DistributedSkipGram(walks, train, {}, comm, &stats);
+  spdlog::info("trained {} tokens here in {:.1f} s ({:.1f} s synchronising {} times)", stats.local_tokens,
+               stats.training.seconds, stats.sync_seconds, stats.syncs);
+  std::vector<ExternalId> accounts = dist::GatherAccountsOnRoot(part.accounts, comm);
+  uint64_t trained_tokens = stats.training.trained_tokens;  // this rank's; the summary reports all ranks'
+  dist::AllReduceSum(std::span(&trained_tokens, 1), comm);
+  stats.training.trained_tokens = trained_tokens;
+  if (dist::Rank(comm) != 0) return;
+  embed::EmbeddingTable table;
+  table.ids = std::move(accounts);
+  table.kinds.assign(table.ids.size(), embed::TokenKind::kAccount);
+  table.input = std::move(vectors.input);
+  table.output = std::move(vectors.output);
+  SaveTable(args, walk_config, table, dist::Size(comm));
+  stats.training.tokens_per_second = static_cast<double>(stats.training.corpus_tokens) * train.epochs /
+                                     std::max(stats.training.seconds, 1e-9);
+  PrintSummary(args, table.rows(), stats.training,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+#endif
+
 void RunEmbed(EmbedArgs& args) {
+#ifdef GR_WITH_MPI
+  if (dist::WorldSizeIfStarted() > 1) return RunEmbedOnRanks(args);
+#endif
   const auto start = std::chrono::steady_clock::now();
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
   std::vector<std::string> names;  // by external id, with --ids string
@@ -64,32 +160,9 @@ void RunEmbed(EmbedArgs& args) {
     for (const ExternalId id : table.ids) table.names.push_back(names[id]);
   }
   WarnIfWalksEndedEarly(g, walk_config, stats);
-  if (args.format == "text") {
-    embed::SaveWord2VecText(table, args.output);
-  } else if (args.format == "binary") {
-    embed::SaveWord2VecBinary(table, args.output);
-  } else {
-    embed::SkipGramConfig trained_with = args.train;
-    trained_with.seed = walk_config.seed;  // EmbedWalks trains with the walk seed
-    const nlohmann::json meta = {{"walk", nlohmann::json::parse(walk_config.ToJson())},
-                                 {"train", nlohmann::json::parse(trained_with.ToJson())},
-                                 {"input", args.walk.input}};
-    embed::SaveEmbeddings(table, args.output, meta.dump());
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (JsonOutput()) {
-    PrintJson({{"vectors", table.rows()}, {"dim", args.train.dim}, {"output", args.output}, {"format", args.format},
-               {"corpus_tokens_per_epoch", stats.corpus_tokens}, {"trained_tokens", stats.trained_tokens},
-               {"training_seconds", stats.seconds}, {"tokens_per_second", stats.tokens_per_second},
-               {"seconds", seconds}});
-    return;
-  }
-  std::printf("vectors: %zu x %u -> %s (%s)\ncorpus tokens per epoch: %llu; trained centre tokens: %llu\n"
-              "training: %.1f s, %.0f tokens/s; total %.1f s\n",
-              table.rows(), args.train.dim, args.output.c_str(), args.format.c_str(),
-              static_cast<unsigned long long>(stats.corpus_tokens),
-              static_cast<unsigned long long>(stats.trained_tokens), stats.seconds, stats.tokens_per_second,
-              seconds);
+  SaveTable(args, walk_config, table);
+  PrintSummary(args, table.rows(), stats,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,11 +16,24 @@
 #include "apps/output.h"
 #include "apps/usage_hints.h"
 #include "core/error.h"
+#ifdef GR_WITH_MPI
+#include "dist/mpi_session.h"
+#endif
 
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("graphrec"));
   gr::apps::SetLogFormat("text");
   gr::apps::SetProgressMode("auto");
+#ifdef GR_WITH_MPI
+  // MPI starts only under mpirun (Open MPI sets OMPI_COMM_WORLD_SIZE), so a
+  // plain run neither pays for it nor depends on it. Ranks after the first
+  // log warnings and errors only.
+  std::unique_ptr<gr::dist::MpiSession> mpi;
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr) {
+    mpi = std::make_unique<gr::dist::MpiSession>(&argc, &argv);
+    if (mpi->rank() > 0) gr::apps::SetLogLevel("warn");
+  }
+#endif
   CLI::App app{"graphrec: graph embeddings and recall for a social feed"};
   app.require_subcommand(1);
   // Anywhere on the command line (a subcommand passes them up); applied as

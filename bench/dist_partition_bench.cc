@@ -35,24 +35,6 @@
 
 namespace {
 
-// Every rank's ids on rank 0, ascending (the dense order); empty elsewhere.
-std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& mine, MPI_Comm comm) {
-  const int ranks = gr::dist::Size(comm);
-  int count = static_cast<int>(mine.size());
-  std::vector<int> counts(ranks), displacements(ranks);
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
-  int all = 0;
-  for (int r = 0; r < ranks; ++r) {
-    displacements[r] = all;
-    all += counts[r];
-  }
-  std::vector<uint64_t> out(static_cast<size_t>(gr::dist::Rank(comm) == 0 ? all : 0));
-  MPI_Gatherv(mine.data(), count, MPI_UINT64_T, out.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
-              comm);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 double DotAuc(const std::string& edges, const std::string& non_edges, const std::vector<uint64_t>& accounts,
               const gr::FloatMatrix& input) {
   std::vector<double> scores;
@@ -152,7 +134,7 @@ int main(int argc, char** argv) {
       const gr::embed::SkipGramResult vectors = gr::dist::DistributedSkipGram(walks, training, sync, mpi.comm(), &stats);
       MPI_Barrier(mpi.comm());
       const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
-      const std::vector<uint64_t> accounts = GatherOnRoot(part.accounts, mpi.comm());
+      const std::vector<uint64_t> accounts = gr::dist::GatherAccountsOnRoot(part.accounts, mpi.comm());
       walks_json["training"] = {
           {"corpus_tokens", stats.training.corpus_tokens},
           {"local_tokens", stats.local_tokens},

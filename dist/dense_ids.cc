@@ -1,6 +1,7 @@
 #include "dist/dense_ids.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "core/error.h"
 #include "dist/mpi_session.h"
@@ -56,6 +57,25 @@ std::vector<VertexId> GlobalDenseIds(std::span<const ExternalId> accounts, MPI_C
   const std::vector<uint64_t> back = ExchangeValues(numbers, from_counts, comm);
   if (total != nullptr) *total = all;
   return std::vector<VertexId>(back.begin(), back.end());
+}
+
+std::vector<ExternalId> GatherAccountsOnRoot(std::span<const ExternalId> accounts, MPI_Comm comm) {
+  const int ranks = Size(comm);
+  GR_CHECK(accounts.size() < INT_MAX, "dist: ", accounts.size(), " accounts on one rank (at most 2^31 - 1)");
+  int count = static_cast<int>(accounts.size());
+  std::vector<int> counts(ranks), displacements(ranks);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);  // so every rank checks the total
+  int64_t all = 0;
+  for (int r = 0; r < ranks; ++r) {
+    displacements[r] = static_cast<int>(all);
+    all += counts[r];
+  }
+  GR_CHECK(all < INT_MAX, "dist: ", all, " accounts to gather (at most 2^31 - 1)");
+  std::vector<ExternalId> out(Rank(comm) == 0 ? static_cast<size_t>(all) : 0);
+  MPI_Gatherv(accounts.data(), count, MPI_UINT64_T, out.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
+              comm);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace gr::dist

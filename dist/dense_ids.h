@@ -26,4 +26,8 @@ namespace gr::dist {
 // 2^32 - 1 accounts in all (VertexId's range).
 std::vector<VertexId> GlobalDenseIds(std::span<const ExternalId> accounts, MPI_Comm comm, uint64_t* total = nullptr);
 
+// Collective over `comm`: every rank's `accounts` on rank 0, ascending (the
+// dense order: row i of a distributed table is account i); empty elsewhere.
+std::vector<ExternalId> GatherAccountsOnRoot(std::span<const ExternalId> accounts, MPI_Comm comm);
+
 }  // namespace gr::dist

@@ -19,6 +19,12 @@ MpiSession::MpiSession(int* argc, char*** argv) {
 
 MpiSession::~MpiSession() { MPI_Finalize(); }
 
+int WorldSizeIfStarted() {
+  int started = 0;
+  MPI_Initialized(&started);
+  return started ? Size(MPI_COMM_WORLD) : 1;
+}
+
 int Rank(MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);

@@ -30,6 +30,10 @@ class MpiSession {
   int rank_ = 0, size_ = 1;
 };
 
+// Ranks in MPI_COMM_WORLD, or 1 when MPI was not started (a plain run of
+// a program that starts it only under mpirun).
+int WorldSizeIfStarted();
+
 // Rank and size of `comm`.
 int Rank(MPI_Comm comm);
 int Size(MPI_Comm comm);

@@ -27,7 +27,7 @@ LAYERS = {
     "pipeline": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "eval", "version"},
     "service": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "version", "proto"},
     "apps": {"core", "graph", "synth", "stream", "walk", "embed", "recall", "ranking", "eval", "version",
-             "pipeline", "proto", "service"},
+             "pipeline", "proto", "service", "dist"},
     # libFuzzer targets: the readers below the service, and the CLI's config file expansion.
     "fuzz": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "version", "apps"},
 }
