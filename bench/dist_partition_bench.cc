@@ -1,6 +1,6 @@
 // The partitioned follow graph's cost per rank (issue 20):
 //   mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]]
-//          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--score EDGES NON_EDGES]
+//          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--seed S] [--score EDGES NON_EDGES]
 // Prints one JSON line per rank: accounts and follow edges held, graph bytes
 // (dist::PartitionedFollows::MemoryBytes), bytes sent in the edge exchange,
 // lines read and seconds; then the time to give every account its global
@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   gr::dist::MpiSession mpi(&argc, &argv);
   std::vector<std::string> positional;
   uint32_t train_dim = 0;
+  uint64_t seed = 1;  // walks and training
   std::string score_edges, score_non_edges;
   gr::embed::SkipGramConfig training;
   gr::dist::DistributedTrainingConfig sync;
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--score" && i + 2 < argc) {
       score_edges = argv[++i];
       score_non_edges = argv[++i];
+    } else if (arg == "--seed" && has_value) {
+      seed = std::stoull(argv[++i]);
     } else if (arg == "--average") {
       sync.rule = gr::dist::SyncRule::kAverageChanges;
     } else {
@@ -89,7 +92,7 @@ int main(int argc, char** argv) {
     if (mpi.rank() == 0)
       std::fprintf(stderr,
                    "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]] "
-                   "[--train DIM] [--threads T] [--tokens-per-row X] [--average]\n");
+                   "[--train DIM] [--threads T] [--tokens-per-row X] [--average] [--seed S] [--score EDGES NON_EDGES]\n");
     return 2;
   }
   argc = static_cast<int>(n) + 1;
@@ -109,6 +112,7 @@ int main(int argc, char** argv) {
     gr::dist::DistributedWalkConfig config;
     config.walks_per_vertex = static_cast<uint32_t>(std::stoul(argv[2]));
     config.walk_length = static_cast<uint32_t>(std::stoul(argv[3]));
+    config.seed = seed;
     if (argc == 6) {
       config.p = std::stod(argv[4]);
       config.q = std::stod(argv[5]);
@@ -128,6 +132,7 @@ int main(int argc, char** argv) {
                   {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - walking).count()}};
     if (train_dim > 0) {
       training.dim = train_dim;
+      training.seed = seed;
       gr::dist::DistributedTrainingStats stats;
       MPI_Barrier(mpi.comm());
       const auto train_start = std::chrono::steady_clock::now();

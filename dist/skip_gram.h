@@ -38,10 +38,10 @@ enum class SyncRule { kSumChanges, kAverageChanges };
 
 struct DistributedTrainingConfig {
   // Tokens of the whole corpus trained between two synchronisations, per
-  // row of the vocabulary: the staleness. On ca-grqc with window 5
-  // (bench/README.md) 1.5 kept 2 and 4 ranks within 0.002 of one process's
-  // link AUC, 6 lost 0.005 (2 ranks) and 0.019 (4); with window 10, 1.5
-  // lost 0.017 and 0.028, and even 0.375 lost 0.009 and 0.011.
+  // row of the vocabulary: the staleness. On ca-grqc (bench/README.md) 1.5
+  // kept 2 and 4 ranks within 0.005 of one process's link AUC with window 5
+  // but lost ~0.012 and ~0.025 with window 10; 0.375 still lost 0.004 and
+  // 0.007 there.
   double tokens_per_row_between_syncs = 1.5;
   uint32_t syncs_per_epoch = 0;  // > 0: this many instead (the last of the last epoch leaves every replica equal)
   SyncRule rule = SyncRule::kSumChanges;

@@ -52,7 +52,7 @@ bool SameOnEveryRank(FloatMatrix m) {
 // world's noise: ca-grqc's train edges, walked and trained across the ranks,
 // against the same walks and training in one process. Window 5; with the
 // default window of 10 the gap is larger at this synchronisation interval
-// (bench/README.md: 0.017 with 2 ranks, 0.028 with 4).
+// (bench/README.md: ~0.012 with 2 ranks, ~0.025 with 4).
 TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   GR_REQUIRE_SHARED_DATA(split_dir, "ca-grqc/graphgan-split");
   const std::string train_file = split_dir + "/CA-GrQc_train.txt";
