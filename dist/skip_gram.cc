@@ -176,12 +176,13 @@ embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const e
   ChunkOfWalks chunk_walks;
   const size_t num_walks = order.size();
   const auto start = Clock::now();
-  const uint64_t syncs_per_epoch = SyncsPerEpoch(sync, trainer.corpus_tokens(), vocabulary);
+  const uint64_t chunks = synced.empty() ? 1 : SyncsPerEpoch(sync, trainer.corpus_tokens(), vocabulary);
   for (uint32_t epoch = 0; epoch < config.epochs; ++epoch) {
-    for (uint64_t chunk = 0; chunk < syncs_per_epoch; ++chunk) {
-      const size_t first = num_walks * chunk / syncs_per_epoch, end = num_walks * (chunk + 1) / syncs_per_epoch;
+    for (uint64_t chunk = 0; chunk < chunks; ++chunk) {
+      const size_t first = num_walks * chunk / chunks, end = num_walks * (chunk + 1) / chunks;
       chunk_walks.Gather(walks, std::span(order).subspan(first, end - first));
       trainer.Train(chunk_walks.Batch(), epoch);
+      if (synced.empty()) continue;
       const auto sync_start = Clock::now();
       for (SyncedMatrix& matrix : synced) matrix.Synchronise(sync.rule, comm, local);
       ++local.syncs;

@@ -50,7 +50,7 @@ struct DistributedTrainingConfig {
 struct DistributedTrainingStats {
   embed::SkipGramStats training;  // corpus_tokens: every rank's; trained_tokens, seconds: this rank's
   uint64_t local_tokens = 0;      // this rank's walk tokens, one pass
-  uint32_t syncs = 0;
+  uint32_t syncs = 0;             // 0 on one rank (it trains its walks in one go)
   uint64_t rows_synced = 0;       // input + output rows exchanged, all synchronisations
   // Values this rank contributed to the all-reduces (changed-row bitsets and
   // row changes), in bytes; a ring all-reduce sends 2 (N-1)/N of it.
