@@ -95,8 +95,13 @@ TEST(DistributedSkipGram, SameSeedSameVectors) {
   const std::string follows = SharedWorldFollows("dist_skip_gram_seed", 800);
   const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
   const DistributedWalks walks = DistributedRandomWalks(part, SmallWalks(), MPI_COMM_WORLD);
-  const auto first = DistributedSkipGram(walks, SmallTraining(), {.syncs_per_epoch = 3}, MPI_COMM_WORLD);
+  DistributedTrainingStats stats;
+  const auto first = DistributedSkipGram(walks, SmallTraining(), {.syncs_per_epoch = 3}, MPI_COMM_WORLD, &stats);
   const auto second = DistributedSkipGram(walks, SmallTraining(), {.syncs_per_epoch = 3}, MPI_COMM_WORLD);
+  // Without the shared data as well: the replicas end equal, after the syncs asked for.
+  EXPECT_EQ(stats.syncs, Size(MPI_COMM_WORLD) > 1 ? 3u : 0u);
+  EXPECT_TRUE(SameOnEveryRank(first.input));
+  EXPECT_TRUE(SameOnEveryRank(first.output));
   EXPECT_TRUE(first.input == second.input);
   EXPECT_TRUE(first.output == second.output);
   embed::SkipGramConfig other_seed = SmallTraining();
