@@ -48,7 +48,8 @@ struct DistributedTrainingConfig {
 };
 
 struct DistributedTrainingStats {
-  embed::SkipGramStats training;  // corpus_tokens: every rank's; trained_tokens, seconds: this rank's
+  // corpus_tokens: every rank's; trained_tokens, seconds and tokens_per_second (its own tokens): this rank's
+  embed::SkipGramStats training;
   uint64_t local_tokens = 0;      // this rank's walk tokens, one pass
   uint32_t syncs = 0;             // 0 on one rank (it trains its walks in one go)
   uint64_t rows_synced = 0;       // input + output rows exchanged, all synchronisations
