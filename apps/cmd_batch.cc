@@ -15,6 +15,10 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "pipeline/batch.h"
+#ifdef GR_WITH_MPI
+#include "dist/mpi_session.h"
+#include "dist/root_training.h"
+#endif
 
 namespace gr::apps {
 namespace {
@@ -24,6 +28,7 @@ struct BatchArgs {
   pipeline::BatchConfig config;
   bool no_warm_start = false, no_ranker = false, no_consistent_recall = false;
   std::string report, metrics_file, ranker_features = "all", index_precision = "float32";
+  double sync_tokens_per_row = 1.5;  // under mpirun; dist::DistributedTrainingConfig's default
 };
 
 // Exit code of a run whose quality gate failed (not published).
@@ -59,6 +64,61 @@ void WriteFailedRunMetrics(const std::string& path) {
   }
 }
 
+// Runs the batch and prints its report; false if the gate kept it from being published.
+bool RunAndReport(const pipeline::BatchConfig& config, const BatchArgs& args, const pipeline::BatchHooks& hooks) {
+  const std::string metrics_file =
+      args.metrics_file.empty() ? (std::filesystem::path(config.artifacts_dir) / "batch.prom").string()
+                                : args.metrics_file;
+  pipeline::BatchReport report;
+  try {
+    report = pipeline::RunBatch(config, hooks);
+  } catch (const std::exception&) {
+    WriteFailedRunMetrics(metrics_file);
+    throw;
+  }
+  WriteFileAtomically(metrics_file, [&](std::FILE* out) { std::fputs(report.ToPrometheus(UnixNow()).c_str(), out); });
+  std::printf("%s", JsonOutput() ? (report.ToJson() + "\n").c_str() : report.ToText().c_str());
+  if (!args.report.empty())
+    WriteFileAtomically(args.report, [&](std::FILE* out) { std::fprintf(out, "%s\n", report.ToJson().c_str()); });
+  return report.published;
+}
+
+#ifdef GR_WITH_MPI
+// Under mpirun: rank 0 runs the batch as a plain run does but for its walks
+// and training, which every rank shares (dist/root_training.h); the other
+// ranks serve those until rank 0 is done, however it ends.
+void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  // Checked on every rank (they parsed the same flags), so all stop together.
+  GR_CHECK((config.walk.kind == walk::WalkKind::kUniform || config.walk.kind == walk::WalkKind::kNode2vec) &&
+               !config.walk.weighted,
+           "under mpirun, batch walks uniform or unweighted node2vec walks only (", walk::WalkKindName(config.walk.kind),
+           config.walk.weighted ? ", weighted" : "", " walks are not distributed yet); run without mpirun");
+  GR_CHECK(config.walk.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
+  if (dist::Rank(comm) != 0) return dist::FollowRootTraining(comm);
+  pipeline::BatchConfig recorded = config;
+  recorded.training_ranks = static_cast<uint32_t>(dist::Size(comm));
+  recorded.sync_tokens_per_row = args.sync_tokens_per_row;
+  pipeline::BatchHooks hooks = CrashTestHooks();
+  dist::DistributedTrainingConfig sync;
+  sync.tokens_per_row_between_syncs = args.sync_tokens_per_row;
+  hooks.train_account_vectors = [comm, sync](const graph::SocialGraph& g, const walk::WalkConfig& walk,
+                                             const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
+                                             const embed::WarmStart* warm) {
+    return dist::TrainOnEveryRank(g, walk, train, stats, warm, sync, comm);
+  };
+  bool published = false;
+  try {
+    published = RunAndReport(recorded, args, hooks);
+  } catch (...) {
+    dist::StopRanks(comm);
+    throw;
+  }
+  dist::StopRanks(comm);
+  if (!published) throw ExitStatus{kGateFailedExit};
+}
+#endif
+
 }  // namespace
 
 void AddBatchCommand(CLI::App& app) {
@@ -73,6 +133,7 @@ void AddBatchCommand(CLI::App& app) {
   args->walk.config = c.walk;  // the batch's own walk defaults, shown by --help
   AddWalkFlags(cmd, args->walk, /*with_input=*/false);
   AddTrainingFlags(cmd, c.train);
+  AddDistributedTrainingFlags(cmd, args->sync_tokens_per_row);
   cmd->add_flag("--no-warm-start", args->no_warm_start, "train from random vectors even when a version is live");
   cmd->add_option("--warm-learning-rate-scale", c.warm_learning_rate_scale,
                   "warm-started training runs at learning-rate x this")->capture_default_str();
@@ -150,21 +211,10 @@ void AddBatchCommand(CLI::App& app) {
     config.train_consistent_recall = !args->no_consistent_recall;
     config.ranker.features.groups = ranking::ParseFeatureGroups(args->ranker_features);
     ReportTrainingProgress(config.train);
-    const std::string metrics_file =
-        args->metrics_file.empty() ? (std::filesystem::path(config.artifacts_dir) / "batch.prom").string()
-                                   : args->metrics_file;
-    pipeline::BatchReport report;
-    try {
-      report = pipeline::RunBatch(config, CrashTestHooks());
-    } catch (const std::exception&) {
-      WriteFailedRunMetrics(metrics_file);
-      throw;
-    }
-    WriteFileAtomically(metrics_file, [&](std::FILE* out) { std::fputs(report.ToPrometheus(UnixNow()).c_str(), out); });
-    std::printf("%s", JsonOutput() ? (report.ToJson() + "\n").c_str() : report.ToText().c_str());
-    if (!args->report.empty())
-      WriteFileAtomically(args->report, [&](std::FILE* out) { std::fprintf(out, "%s\n", report.ToJson().c_str()); });
-    if (!report.published) std::exit(kGateFailedExit);
+#ifdef GR_WITH_MPI
+    if (dist::WorldSizeIfStarted() > 1) return RunBatchOnRanks(config, *args);
+#endif
+    if (!RunAndReport(config, *args, CrashTestHooks())) throw ExitStatus{kGateFailedExit};
   });
 }
 

@@ -30,6 +30,7 @@ struct EmbedArgs {
   std::string format = "text";
   std::string init;  // previous vectors to warm-start from
   embed::SkipGramConfig train;
+  double sync_tokens_per_row = 1.5;  // under mpirun; dist::DistributedTrainingConfig's default
 };
 
 // Directed walks stop at accounts that follow nobody; on many graphs most of
@@ -109,7 +110,9 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   train.seed = walk_config.seed;  // as EmbedWalks
   train.threads = walk_config.threads;
   dist::DistributedTrainingStats stats;
-  embed::SkipGramResult vectors = dist::DistributedSkipGram(walks, train, {}, comm, &stats);
+  dist::DistributedTrainingConfig sync;
+  sync.tokens_per_row_between_syncs = args.sync_tokens_per_row;
+  embed::SkipGramResult vectors = dist::DistributedSkipGram(walks, train, sync, comm, &stats);
   spdlog::info("trained {} tokens here in {:.1f} s ({:.1f} s synchronising {} times)", stats.local_tokens,
                stats.training.seconds, stats.sync_seconds, stats.syncs);
   std::vector<ExternalId> accounts = dist::GatherAccountsOnRoot(part.accounts, comm);
@@ -181,6 +184,7 @@ void AddEmbedCommand(CLI::App& app) {
                   "them, new ones from the mean of their known neighbours")
       ->check(CLI::ExistingFile);
   AddTrainingFlags(cmd, args->train);
+  AddDistributedTrainingFlags(cmd, args->sync_tokens_per_row);
   cmd->callback([args] { RunEmbed(*args); });
 }
 

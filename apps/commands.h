@@ -20,4 +20,10 @@ void AddExportCommand(CLI::App& app);
 void AddReportCommand(CLI::App& app);
 void AddRankCommands(CLI::App& app);   // rank-train, rank-eval, rank
 
+// Thrown by a command that finished but must exit with this status (main
+// returns it, so destructors run: under mpirun, MPI is finalised).
+struct ExitStatus {
+  int code;
+};
+
 }  // namespace gr::apps

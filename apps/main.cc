@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
     if (hint.empty()) return app.exit(e) == 0 ? 0 : 2;
     std::fprintf(stderr, "graphrec: %s\nRun with --help for more information.\n", hint.c_str());
     return 2;
+  } catch (const gr::apps::ExitStatus& status) {
+    return status.code;
   } catch (const gr::Error& e) {
     std::fprintf(stderr, "graphrec: %s: %s\n", std::string(gr::ErrorCodeName(e.code())).c_str(),
                  e.what());

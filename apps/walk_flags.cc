@@ -66,6 +66,14 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
   cmd->add_option("--subsample", t.subsample, "frequent-token subsampling threshold, 0 = off")->capture_default_str();
 }
 
+void AddDistributedTrainingFlags(CLI::App* cmd, double& tokens_per_row_between_syncs) {
+  cmd->add_option("--sync-tokens-per-row", tokens_per_row_between_syncs,
+                  "under mpirun: tokens of the whole corpus trained between two synchronisations of the ranks' "
+                  "model replicas, per account; smaller is closer to one process and costs more traffic "
+                  "(bench/README.md)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+}
+
 void ReportTrainingProgress(embed::SkipGramConfig& config) {
   config.progress_seconds = ProgressIntervalSeconds();
   config.on_progress = [](const embed::TrainingProgress& p) {

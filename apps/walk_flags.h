@@ -35,6 +35,10 @@ void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input = true);
 // --epochs (node2vec's --iter), --learning-rate, --subsample) on cmd. Shared by embed and eval.
 void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 
+// Registers --sync-tokens-per-row (training under mpirun: dist/skip_gram.h)
+// on cmd. Shared by embed and batch.
+void AddDistributedTrainingFlags(CLI::App* cmd, double& tokens_per_row_between_syncs);
+
 // Makes training report its progress (share done, tokens/s, ETA) as every
 // long step does (core/progress.h).
 void ReportTrainingProgress(embed::SkipGramConfig& config);

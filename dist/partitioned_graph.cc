@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "dist/mpi_session.h"
+#include "graph/social_graph.h"
 
 namespace gr::dist {
 namespace {
@@ -122,6 +123,21 @@ std::vector<Edge> Exchange(std::vector<std::vector<Edge>>& outgoing, MPI_Comm co
   return edges;
 }
 
+// Sends every rank its (account, neighbour) records, (a, a) for an account
+// with no edges of its own, and builds its part from what arrives.
+void ExchangeAndBuild(std::vector<std::vector<Edge>>& following, std::vector<std::vector<Edge>>& followers,
+                      MPI_Comm comm, PartitionedFollows& out) {
+  std::vector<Edge> out_edges = Exchange(following, comm, &out.bytes_sent);
+  std::vector<Edge> in_edges = Exchange(followers, comm, &out.bytes_sent);
+  for (const Edge& e : out_edges) out.accounts.push_back(e.first);
+  for (const Edge& e : in_edges) out.accounts.push_back(e.first);
+  std::sort(out.accounts.begin(), out.accounts.end());
+  out.accounts.erase(std::unique(out.accounts.begin(), out.accounts.end()), out.accounts.end());
+  std::erase_if(out_edges, [](const Edge& e) { return e.first == e.second; });
+  BuildCsr(out_edges, out.accounts, out.following_offsets, out.followees);
+  BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers);
+}
+
 }  // namespace
 
 size_t PartitionedFollows::MemoryBytes() const {
@@ -182,15 +198,28 @@ PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm
     }
   });
 
-  std::vector<Edge> out_edges = Exchange(following, comm, &out.bytes_sent);
-  std::vector<Edge> in_edges = Exchange(followers, comm, &out.bytes_sent);
-  for (const Edge& e : out_edges) out.accounts.push_back(e.first);
-  for (const Edge& e : in_edges) out.accounts.push_back(e.first);
-  std::sort(out.accounts.begin(), out.accounts.end());
-  out.accounts.erase(std::unique(out.accounts.begin(), out.accounts.end()), out.accounts.end());
-  std::erase_if(out_edges, [](const Edge& e) { return e.first == e.second; });
-  BuildCsr(out_edges, out.accounts, out.following_offsets, out.followees);
-  BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers);
+  ExchangeAndBuild(following, followers, comm, out);
+  return out;
+}
+
+PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm comm) {
+  const int ranks = Size(comm);
+  PartitionedFollows out;
+  std::vector<std::vector<Edge>> following(ranks), followers(ranks);
+  if (Rank(comm) == 0) {
+    GR_CHECK(g != nullptr, "ScatterFollowsFromRoot: rank 0 needs the graph");
+    const std::span<const ExternalId> ids = g->accounts.external_ids();
+    for (VertexId v = 0; v < ids.size(); ++v) {
+      std::vector<Edge>& mine = following[OwnerOf(ids[v], ranks)];
+      mine.emplace_back(ids[v], ids[v]);  // the account exists, with or without edges
+      out.lines_read += g->following.Degree(v);
+      for (const VertexId u : g->following.Neighbors(v)) {
+        mine.emplace_back(ids[v], ids[u]);
+        followers[OwnerOf(ids[u], ranks)].emplace_back(ids[u], ids[v]);
+      }
+    }
+  }
+  ExchangeAndBuild(following, followers, comm, out);
   return out;
 }
 

@@ -19,6 +19,10 @@
 #include "core/ids.h"
 #include "core/shard.h"
 
+namespace gr::graph {
+struct SocialGraph;
+}
+
 namespace gr::dist {
 
 // The rank that owns `account` among `ranks`.
@@ -48,5 +52,12 @@ struct PartitionedFollows {
 // kIo for an unreadable file, kInvalidArgument for a gzip file (a compressed
 // stream cannot be split by byte ranges: decompress it first).
 PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm);
+
+// Collective over `comm`: rank 0 sends every rank its part of `g`'s follow
+// graph (every account of g, with or without follows; `g` is read on rank 0
+// only and may be null elsewhere). For a driver that already holds the
+// graph on rank 0 (graphrec batch under mpirun); lines_read counts rank 0's
+// edges.
+PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm comm);
 
 }  // namespace gr::dist

@@ -78,6 +78,11 @@ struct BatchConfig {
   // shards by id (version/layout.h), for `graphrec serve --shard K/N`
   // behind `graphrec serve --front`; 0 or 1 = no shards.
   uint32_t index_shards = 0;
+  // How the account vectors were trained, recorded in the manifest: set by
+  // `graphrec batch` under mpirun (with BatchHooks::train_account_vectors);
+  // 1 = one process.
+  uint32_t training_ranks = 1;
+  double sync_tokens_per_row = 0;  // with training_ranks > 1 (dist/skip_gram.h)
   uint32_t recall_sample = 1000;    // accounts queried for HNSW recall@10 vs exact
   uint32_t drift_sample = 1000;     // common accounts compared with the live version
   // Quality gate: a run below any threshold is not published.
@@ -139,6 +144,13 @@ struct BatchConfig {
 // and before it is recorded as done (the crash tests kill the process there).
 struct BatchHooks {
   std::function<void(std::string_view stage)> after_stage_work;
+  // Trains the account vectors in place of embed::EmbedWalks (same
+  // arguments, same result): `graphrec batch` under mpirun spreads the walks
+  // and training over the ranks with it (dist/root_training.h).
+  std::function<embed::EmbeddingTable(const graph::SocialGraph& train_graph, const walk::WalkConfig& walk,
+                                      const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
+                                      const embed::WarmStart* warm)>
+      train_account_vectors;
 };
 
 struct StageTime {

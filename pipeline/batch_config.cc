@@ -67,6 +67,8 @@ std::string BatchConfig::ToJson() const {
                 {"passes", fold_in.passes},
                 {"learning_rate", fold_in.learning_rate}}},
               {"index_shards", index_shards},
+              {"training_ranks", training_ranks},
+              {"sync_tokens_per_row", sync_tokens_per_row},
               {"recall_sample", recall_sample},
               {"drift_sample", drift_sample},
               {"consistency", json::parse(consistency.ToJson())},

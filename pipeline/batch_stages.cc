@@ -189,7 +189,9 @@ embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, 
       train.learning_rate *= c.warm_learning_rate_scale;
     }
     embed::SkipGramStats stats;
-    table = embed::EmbedWalks(split.train, c.walk, train, &stats, warm.get());
+    table = run.hooks.train_account_vectors
+                ? run.hooks.train_account_vectors(split.train, c.walk, train, &stats, warm.get())
+                : embed::EmbedWalks(split.train, c.walk, train, &stats, warm.get());
     r.train_tokens = stats.corpus_tokens * train.epochs;
     r.train_seconds = stats.seconds;
     r.train_tokens_per_second = stats.tokens_per_second;

@@ -92,6 +92,27 @@ TEST(PartitionedFollows, RanksTogetherHoldTheSingleProcessGraph) {
   EXPECT_EQ(all_lines, expected.size());
 }
 
+// The parts rank 0 sends out of a graph it holds are the parts the ranks
+// load from its follows file (graphrec batch under mpirun trains on them).
+TEST(PartitionedFollows, ScatteredFromRootEqualsLoaded) {
+  const std::string follows = SharedWorldFollows("dist_scatter", 1500);
+  const PartitionedFollows loaded = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
+  graph::SocialGraph g;
+  if (Rank(MPI_COMM_WORLD) == 0) g = graph::Ingest({.follows = follows}, {});
+  const PartitionedFollows scattered =
+      ScatterFollowsFromRoot(Rank(MPI_COMM_WORLD) == 0 ? &g : nullptr, MPI_COMM_WORLD);
+  EXPECT_EQ(scattered.accounts, loaded.accounts);
+  EXPECT_EQ(scattered.following_offsets, loaded.following_offsets);
+  EXPECT_EQ(scattered.followees, loaded.followees);
+  EXPECT_EQ(scattered.followers_offsets, loaded.followers_offsets);
+  EXPECT_EQ(scattered.followers, loaded.followers);
+  uint64_t accounts = scattered.accounts.size(), total = 0;
+  MPI_Allreduce(&accounts, &total, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    EXPECT_EQ(total, g.num_accounts());
+  }
+}
+
 // Dense ids whatever the spread: every rank's share, one rank holding all, and
 // ranks holding none.
 TEST(GlobalDenseIds, NumberAllRanksIdsInAscendingOrder) {

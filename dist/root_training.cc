@@ -1,0 +1,188 @@
+#include "dist/root_training.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
+#include "core/error.h"
+#include "dist/mpi_session.h"
+#include "dist/partitioned_graph.h"
+#include "dist/skip_gram.h"
+#include "dist/walks.h"
+#include "embed/warm_start.h"
+#include "graph/social_graph.h"
+
+namespace gr::dist {
+namespace {
+
+enum class Command : uint32_t { kTrain = 1, kStop = 2 };
+
+// What rank 0 broadcasts before each job: the settings the other ranks need
+// (they never see rank 0's configuration objects) and the warm start's shape.
+struct Request {
+  Command command = Command::kStop;
+  uint32_t walks_per_vertex = 0, walk_length = 0, both_directions = 0;
+  uint64_t walk_seed = 0;
+  double p = 1, q = 1;
+  uint32_t dim = 0, window = 0, negatives = 0, epochs = 0;
+  float learning_rate = 0;
+  double subsample = 0;
+  int32_t threads = 0;
+  double tokens_per_row_between_syncs = 0;
+  uint64_t warm_rows = 0, warm_output_rows = 0;  // 0: no warm start / no output rows in it
+  uint64_t warm_cols = 0;
+};
+static_assert(std::is_trivially_copyable_v<Request>);
+
+void Broadcast(Request& request, MPI_Comm comm) { MPI_Bcast(&request, sizeof request, MPI_BYTE, 0, comm); }
+
+void Broadcast(std::span<float> values, MPI_Comm comm) {
+  constexpr size_t kPiece = size_t{1} << 28;
+  for (size_t at = 0; at < values.size(); at += kPiece)
+    MPI_Bcast(values.data() + at, static_cast<int>(std::min(kPiece, values.size() - at)), MPI_FLOAT, 0, comm);
+}
+
+// Rank 0's warm start on every rank (the same rows everywhere, as
+// DistributedSkipGram needs); null when the request has none.
+std::unique_ptr<embed::WarmStart> BroadcastWarmStart(const embed::WarmStart* root_warm, const Request& request,
+                                                     MPI_Comm comm) {
+  if (request.warm_rows == 0) return nullptr;
+  auto warm = std::make_unique<embed::WarmStart>();
+  if (Rank(comm) == 0) {
+    *warm = *root_warm;
+  } else {
+    warm->input = FloatMatrix(request.warm_rows, request.warm_cols);
+    if (request.warm_output_rows > 0) warm->output = FloatMatrix(request.warm_output_rows, request.warm_cols);
+  }
+  std::vector<uint8_t> known(request.warm_rows);
+  if (Rank(comm) == 0) std::ranges::copy(root_warm->known, known.begin());
+  constexpr size_t kPiece = size_t{1} << 30;
+  for (size_t at = 0; at < known.size(); at += kPiece)
+    MPI_Bcast(known.data() + at, static_cast<int>(std::min(kPiece, known.size() - at)), MPI_UINT8_T, 0, comm);
+  warm->known.assign(known.begin(), known.end());
+  Broadcast(warm->input.Data(), comm);
+  Broadcast(warm->output.Data(), comm);
+  return warm;
+}
+
+// The part every rank plays in one job: its part of the graph, its walks,
+// its replica of the model. Rank 0 passes the graph and warm start.
+embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g, const embed::WarmStart* root_warm,
+                            MPI_Comm comm, DistributedTrainingStats* stats, uint64_t* accounts) {
+  const PartitionedFollows part = ScatterFollowsFromRoot(g, comm);
+  const std::unique_ptr<embed::WarmStart> warm = BroadcastWarmStart(root_warm, request, comm);
+  const DistributedWalkConfig walk_config{.walks_per_vertex = request.walks_per_vertex,
+                                          .walk_length = request.walk_length,
+                                          .both_directions = request.both_directions != 0,
+                                          .seed = request.walk_seed,
+                                          .p = request.p,
+                                          .q = request.q};
+  spdlog::info("rank {} of {}: {} accounts ({:.1f} MB of graph) here; walking {} x {} from each", Rank(comm),
+               Size(comm), part.accounts.size(), static_cast<double>(part.MemoryBytes()) / 1e6,
+               walk_config.walks_per_vertex, walk_config.walk_length);
+  const DistributedWalks walks = DistributedRandomWalks(part, walk_config, comm);
+  *accounts = walks.accounts;
+  embed::SkipGramConfig train;
+  train.dim = request.dim;
+  train.window = request.window;
+  train.negatives = request.negatives;
+  train.epochs = request.epochs;
+  train.learning_rate = request.learning_rate;
+  train.subsample = request.subsample;
+  train.seed = request.walk_seed;  // as embed::EmbedWalks
+  train.threads = request.threads;
+  DistributedTrainingConfig sync;
+  sync.tokens_per_row_between_syncs = request.tokens_per_row_between_syncs;
+  return DistributedSkipGram(walks, train, sync, comm, stats, warm.get());
+}
+
+}  // namespace
+
+embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::WalkConfig& walk,
+                                       const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
+                                       const embed::WarmStart* warm, const DistributedTrainingConfig& sync,
+                                       MPI_Comm comm) {
+  GR_CHECK_CODE(Rank(comm) == 0, ErrorCode::kInternal, "TrainOnEveryRank runs on rank 0");
+  GR_CHECK((walk.kind == walk::WalkKind::kUniform || walk.kind == walk::WalkKind::kNode2vec) && !walk.weighted,
+           "under mpirun, walks are uniform or node2vec, unweighted (", walk::WalkKindName(walk.kind),
+           walk.weighted ? ", weighted" : "", " walks are not distributed yet); run without mpirun");
+  GR_CHECK(walk.direction != walk::Direction::kIn, "under mpirun, the walk direction is out or both");
+  walk.Validate();
+  train.Validate();
+  GR_CHECK(sync.tokens_per_row_between_syncs > 0 && sync.syncs_per_epoch == 0 && sync.rule == SyncRule::kSumChanges,
+           "the tokens per row between synchronisations must be > 0, got ", sync.tokens_per_row_between_syncs);
+  Request request{.command = Command::kTrain,
+                  .walks_per_vertex = walk.walks_per_vertex,
+                  .walk_length = walk.walk_length,
+                  .both_directions = walk.direction == walk::Direction::kBoth ? 1u : 0u,
+                  .walk_seed = walk.seed,
+                  .p = walk.p,
+                  .q = walk.q,
+                  .dim = train.dim,
+                  .window = train.window,
+                  .negatives = train.negatives,
+                  .epochs = train.epochs,
+                  .learning_rate = train.learning_rate,
+                  .subsample = train.subsample,
+                  .threads = walk.threads,
+                  .tokens_per_row_between_syncs = sync.tokens_per_row_between_syncs};
+  if (warm != nullptr) {
+    GR_CHECK(warm->input.rows() == g.num_accounts() && warm->known.size() == g.num_accounts() &&
+                 (warm->output.empty() || warm->output.rows() == g.num_accounts()) &&
+                 (warm->output.empty() || warm->output.cols() == warm->input.cols()),
+             "warm start of ", warm->input.rows(), " rows for ", g.num_accounts(), " accounts");
+    request.warm_rows = warm->input.rows();
+    request.warm_cols = warm->input.cols();
+    request.warm_output_rows = warm->output.rows();
+  }
+  Broadcast(request, comm);
+  DistributedTrainingStats dstats;
+  uint64_t accounts = 0;
+  embed::SkipGramResult trained = Train(request, &g, warm, comm, &dstats, &accounts);
+  uint64_t trained_tokens = dstats.training.trained_tokens;  // this rank's
+  AllReduceSum(std::span(&trained_tokens, 1), comm);
+  GR_CHECK_CODE(accounts == g.num_accounts(), ErrorCode::kInternal, "distributed walks saw ", accounts,
+                " accounts, the graph has ", g.num_accounts());
+  spdlog::info("trained on {} ranks: {} tokens here in {:.1f} s ({:.1f} s synchronising {} times)", Size(comm),
+               dstats.local_tokens, dstats.training.seconds, dstats.sync_seconds, dstats.syncs);
+  if (stats != nullptr) {
+    *stats = dstats.training;
+    stats->trained_tokens = trained_tokens;
+    stats->tokens_per_second = static_cast<double>(stats->corpus_tokens) * train.epochs /
+                               std::max(stats->seconds, 1e-9);
+  }
+  embed::EmbeddingTable table;
+  table.ids.assign(g.accounts.external_ids().begin(), g.accounts.external_ids().end());
+  table.kinds.assign(table.ids.size(), embed::TokenKind::kAccount);
+  table.input = std::move(trained.input);
+  table.output = std::move(trained.output);
+  return table;
+}
+
+void StopRanks(MPI_Comm comm) {
+  Request request{.command = Command::kStop};
+  Broadcast(request, comm);
+}
+
+void FollowRootTraining(MPI_Comm comm) {
+  for (;;) {
+    Request request;
+    Broadcast(request, comm);
+    if (request.command == Command::kStop) return;
+    DistributedTrainingStats stats;
+    uint64_t accounts = 0;
+    try {
+      Train(request, nullptr, nullptr, comm, &stats, &accounts);
+      uint64_t trained_tokens = stats.training.trained_tokens;
+      AllReduceSum(std::span(&trained_tokens, 1), comm);
+      spdlog::info("rank {}: trained {} tokens in {:.1f} s ({:.1f} s synchronising)", Rank(comm), stats.local_tokens,
+                   stats.training.seconds, stats.sync_seconds);
+    } catch (const Error& e) {
+      spdlog::warn("rank {}: training failed on every rank: {}", Rank(comm), e.what());
+    }
+  }
+}
+
+}  // namespace gr::dist

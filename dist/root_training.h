@@ -1,0 +1,52 @@
+// Account vectors for a driver that runs on rank 0 (issue 20): `graphrec
+// batch` under mpirun ingests, holds out, evaluates, indexes and publishes on
+// rank 0 as a plain run does, and hands its walks and training to every
+// rank. Rank 0 sends each rank its accounts' part of the training graph
+// (dist::ScatterFollowsFromRoot), the walk and training settings and the
+// warm start; every rank then walks (DistributedRandomWalks) and trains
+// (DistributedSkipGram) and rank 0 gets the table. The other ranks wait in
+// FollowRootTraining until rank 0 says stop.
+//
+// Uniform and node2vec walks over followees (out) or followees and
+// followers (both) only, as the distributed walks; anything else is refused
+// on rank 0 before the other ranks are asked.
+#pragma once
+
+#include <mpi.h>
+
+#include "dist/skip_gram.h"
+#include "embed/embedding_table.h"
+#include "embed/skip_gram.h"
+#include "walk/walk_config.h"
+
+namespace gr::graph {
+struct SocialGraph;
+}
+namespace gr::embed {
+struct WarmStart;
+}
+
+namespace gr::dist {
+
+// Rank 0: embed::EmbedWalks(g, walk, train, stats, warm) on every rank of
+// `comm` (the others in FollowRootTraining), synchronised every
+// sync.tokens_per_row_between_syncs (summing the changes; the other fields
+// at their defaults). The same table shape and row order (g's accounts);
+// stats count the whole corpus. Throws
+// kInvalidArgument (before any other rank is involved) for walks the
+// distributed engine does not run, and on every rank if a rank fails.
+embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::WalkConfig& walk,
+                                       const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
+                                       const embed::WarmStart* warm, const DistributedTrainingConfig& sync,
+                                       MPI_Comm comm);
+
+// Rank 0: the other ranks' FollowRootTraining returns. Call exactly once,
+// also when the driver failed.
+void StopRanks(MPI_Comm comm);
+
+// Ranks other than 0: take part in each TrainOnEveryRank of rank 0 until
+// StopRanks. A training that failed on every rank is logged here (rank 0
+// reports it) and the rank waits for the next request.
+void FollowRootTraining(MPI_Comm comm);
+
+}  // namespace gr::dist

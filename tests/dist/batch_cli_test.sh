@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `mpirun -np N graphrec batch` (N = 2 and 4) on a generated world publishes
+# a version whose held-out link AUC (dot and Hadamard) and HNSW recall@10 are
+# within 0.01 of a plain batch's with the same seed; its manifest records the
+# ranks; a second run over the same artifacts warm-starts from the first and
+# publishes; walks the ranks cannot share are refused on every rank.
+# One thread a rank and in the plain run: each figure is deterministic.
+# Usage: batch_cli_test.sh GRAPHREC MPIEXEC
+set -euo pipefail
+graphrec=$1
+mpiexec=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+mpirun() { local n=$1; shift; "$mpiexec" --allow-run-as-root --oversubscribe --bind-to none -np "$n" "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# 20k accounts: on smaller worlds the held-out AUC is low and moves with any
+# change of the effective learning rate (bench/README.md).
+"$graphrec" generate --out "$dir/w" --accounts 20000 --days 2 --seed 3 > /dev/null
+flags=(--input "$dir/w" --no-ranker --seed 5 --workers 1 --log-level warn --json)
+"$graphrec" batch "${flags[@]}" --artifacts "$dir/plain" > "$dir/plain.json"
+for ranks in 2 4; do
+  # Synchronising every 0.1 tokens a row: the default 1.5 loses 0.013-0.018
+  # of Hadamard AUC at 2 ranks here (bench/README.md).
+  mpirun "$ranks" "$graphrec" batch "${flags[@]}" --artifacts "$dir/r$ranks" --sync-tokens-per-row 0.1 \
+    > "$dir/r$ranks.json"
+  [[ $(wc -l < "$dir/r$ranks.json") == 1 ]] || fail "$ranks ranks: the report was not printed once"
+  python3 - "$dir/plain.json" "$dir/r$ranks.json" "$ranks" <<'PY' || fail "$ranks ranks: see above"
+import json, sys
+plain, ranks = (json.load(open(p)) for p in sys.argv[1:3])
+n = sys.argv[3]
+assert ranks["published"], f"{n} ranks: not published: {ranks['gate_failures']}"
+for key in ("link_auc_dot", "link_auc_hadamard", "hnsw_recall_at_10"):
+    a, b = plain["metrics"][key], ranks["metrics"][key]
+    print(f"{n} ranks: {key} {b:.4f} (one process {a:.4f})")
+    assert abs(a - b) <= 0.01, f"{key}: {b:.4f} on {n} ranks, {a:.4f} in one process"
+assert ranks["counts"] == plain["counts"], f"counts {ranks['counts']} vs {plain['counts']}"
+PY
+  manifest=$dir/r$ranks/$(cat "$dir/r$ranks/CURRENT")/manifest.json
+  grep -q "\"training_ranks\": $ranks" "$manifest" || fail "$ranks ranks: the manifest does not record them"
+done
+
+# Warm start: the second run's accounts start from the first's vectors.
+mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/r2" --sync-tokens-per-row 0.1 > "$dir/warm.json"
+python3 - "$dir/warm.json" <<'PY' || fail "warm start under mpirun"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["published"], r["gate_failures"]
+assert r["counts"]["warm_started_accounts"] == r["counts"]["accounts"], r["counts"]
+print("warm start:", r["counts"]["warm_started_accounts"], "accounts, Hadamard AUC", r["metrics"]["link_auc_hadamard"])
+PY
+
+status=0
+mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/weighted" --kind weighted 2> "$dir/weighted.err" || status=$?
+[[ $status == 2 ]] || fail "weighted walks under mpirun: exit $status, expected 2"
+grep -q "weighted walks are not distributed yet" "$dir/weighted.err" || fail "unclear refusal: $(cat "$dir/weighted.err")"
+[[ ! -e "$dir/weighted/CURRENT" ]] || fail "a refused run published"
+echo "PASS"
