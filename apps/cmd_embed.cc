@@ -30,7 +30,7 @@ struct EmbedArgs {
   std::string format = "text";
   std::string init;  // previous vectors to warm-start from
   embed::SkipGramConfig train;
-  double sync_tokens_per_row = 1.5;  // under mpirun; dist::DistributedTrainingConfig's default
+  double sync_tokens_per_row = 0.1;  // under mpirun; dist::DistributedTrainingConfig's default
 };
 
 // Directed walks stop at accounts that follow nobody; on many graphs most of

@@ -10,7 +10,7 @@
 // sent to prev's owner), bytes sent (walkers and the tokens going to their
 // assembler), supersteps and seconds. With --train, skip-gram of DIM
 // dimensions on those walks (dist/skip_gram.h; T threads a rank, default
-// all cores; synchronising every X x vocabulary tokens, default 1.5;
+// all cores; synchronising every X x vocabulary tokens, default 0.1;
 // --average: averaging the changes instead of summing them): tokens,
 // synchronisations, rows synchronised, bytes all-reduced (per token of the
 // rank too), seconds training and of them synchronising; --score: the dot

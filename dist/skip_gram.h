@@ -38,11 +38,12 @@ enum class SyncRule { kSumChanges, kAverageChanges };
 
 struct DistributedTrainingConfig {
   // Tokens of the whole corpus trained between two synchronisations, per
-  // row of the vocabulary: the staleness. On ca-grqc (bench/README.md) 1.5
-  // kept 2 and 4 ranks within 0.005 of one process's link AUC with window 5
-  // but lost ~0.012 and ~0.025 with window 10; 0.375 still lost 0.004 and
-  // 0.007 there.
-  double tokens_per_row_between_syncs = 1.5;
+  // row of the vocabulary: the staleness. 1.5 lost 0.013-0.018 of held-out
+  // link AUC with 2 ranks on generated worlds and broke the HNSW recall gate
+  // with 4 at 100k accounts; 0.1 kept 2 and 4 ranks within 0.005 of one
+  // process and cost ~2x the synchronising time, not 15x: fewer rows change
+  // between closer synchronisations (bench/README.md).
+  double tokens_per_row_between_syncs = 0.1;
   uint32_t syncs_per_epoch = 0;  // > 0: this many instead (the last of the last epoch leaves every replica equal)
   SyncRule rule = SyncRule::kSumChanges;
 };

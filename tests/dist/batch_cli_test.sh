@@ -20,10 +20,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 flags=(--input "$dir/w" --no-ranker --seed 5 --workers 1 --log-level warn --json)
 "$graphrec" batch "${flags[@]}" --artifacts "$dir/plain" > "$dir/plain.json"
 for ranks in 2 4; do
-  # Synchronising every 0.1 tokens a row: the default 1.5 loses 0.013-0.018
-  # of Hadamard AUC at 2 ranks here (bench/README.md).
-  mpirun "$ranks" "$graphrec" batch "${flags[@]}" --artifacts "$dir/r$ranks" --sync-tokens-per-row 0.1 \
-    > "$dir/r$ranks.json"
+  # At the default interval (0.1 tokens a row); 1.5 lost 0.013-0.018 of
+  # Hadamard AUC with 2 ranks here (bench/README.md).
+  mpirun "$ranks" "$graphrec" batch "${flags[@]}" --artifacts "$dir/r$ranks" > "$dir/r$ranks.json"
   [[ $(wc -l < "$dir/r$ranks.json") == 1 ]] || fail "$ranks ranks: the report was not printed once"
   python3 - "$dir/plain.json" "$dir/r$ranks.json" "$ranks" <<'PY' || fail "$ranks ranks: see above"
 import json, sys
@@ -41,7 +40,7 @@ PY
 done
 
 # Warm start: the second run's accounts start from the first's vectors.
-mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/r2" --sync-tokens-per-row 0.1 > "$dir/warm.json"
+mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/r2" > "$dir/warm.json"
 python3 - "$dir/warm.json" <<'PY' || fail "warm start under mpirun"
 import json, sys
 r = json.load(open(sys.argv[1]))

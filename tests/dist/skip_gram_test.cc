@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <fstream>
 #include <string>
 #include <vector>
@@ -50,9 +52,8 @@ bool SameOnEveryRank(FloatMatrix m) {
 
 // Real data, so the comparison is not at the mercy of a small generated
 // world's noise: ca-grqc's train edges, walked and trained across the ranks,
-// against the same walks and training in one process. Window 5; with the
-// default window of 10 the gap is larger at this synchronisation interval
-// (bench/README.md: ~0.012 with 2 ranks, ~0.025 with 4).
+// against the same walks and training in one process (window 5; window 10:
+// bench/README.md).
 TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   GR_REQUIRE_SHARED_DATA(split_dir, "ca-grqc/graphgan-split");
   const std::string train_file = split_dir + "/CA-GrQc_train.txt";
@@ -62,8 +63,9 @@ TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   const embed::SkipGramResult distributed =
       DistributedSkipGram(walks, SmallTraining(), {}, MPI_COMM_WORLD, &stats);
   if (Size(MPI_COMM_WORLD) > 1) {
-    // One synchronisation per 1.5 x vocabulary tokens of the whole corpus.
-    EXPECT_EQ(stats.syncs, (stats.training.corpus_tokens + walks.accounts * 3 / 2 - 1) / (walks.accounts * 3 / 2));
+    // One synchronisation per 0.1 x vocabulary tokens of the whole corpus.
+    const double between = 0.1 * static_cast<double>(walks.accounts);
+    EXPECT_EQ(stats.syncs, static_cast<uint32_t>(std::ceil(static_cast<double>(stats.training.corpus_tokens) / between)));
     EXPECT_GT(stats.rows_synced, 0u);
   } else {
     EXPECT_EQ(stats.syncs, 0u) << "one rank has nothing to synchronise";
