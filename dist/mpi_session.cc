@@ -38,30 +38,72 @@ int Size(MPI_Comm comm) {
 }
 
 std::vector<uint64_t> ExchangeValues(const std::vector<uint64_t>& values, const std::vector<uint64_t>& counts,
-                                     MPI_Comm comm, std::vector<uint64_t>* received) {
+                                     MPI_Comm comm, std::vector<uint64_t>* received, uint64_t max_values_per_round) {
   const int ranks = Size(comm);
   GR_CHECK(static_cast<int>(counts.size()) == ranks, "ExchangeValues: ", counts.size(), " counts for ", ranks,
            " ranks");
-  GR_CHECK(values.size() < INT_MAX, "dist: ", values.size(), " values for one exchange (at most 2^31 - 1; not chunked yet)");
-  std::vector<int> send_counts(ranks), receive_counts(ranks), send_offsets(ranks), receive_offsets(ranks);
+  GR_CHECK(max_values_per_round > 0 && max_values_per_round < INT_MAX, "ExchangeValues: ", max_values_per_round,
+           " values a round");
   uint64_t sent = 0;
-  for (int r = 0; r < ranks; ++r) {
-    send_offsets[r] = static_cast<int>(sent);
-    send_counts[r] = static_cast<int>(counts[r]);
-    sent += counts[r];
-  }
+  for (const uint64_t c : counts) sent += c;
   GR_CHECK(sent == values.size(), "ExchangeValues: counts add up to ", sent, ", ", values.size(), " values");
-  MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT, comm);
-  int64_t total = 0;
+  std::vector<uint64_t> receive_counts(ranks);
+  MPI_Alltoall(counts.data(), 1, MPI_UINT64_T, receive_counts.data(), 1, MPI_UINT64_T, comm);
+  // A round sends at most `per_peer` values to each rank, so that no rank
+  // sends or receives more than max_values_per_round (MPI's counts and
+  // offsets are ints); as many rounds as the largest count needs anywhere.
+  const uint64_t per_peer = std::max<uint64_t>(1, max_values_per_round / static_cast<uint64_t>(ranks));
+  uint64_t rounds = 0;
+  for (const uint64_t c : counts) rounds = std::max(rounds, (c + per_peer - 1) / per_peer);
+  MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, comm);
+  std::vector<uint64_t> send_at(ranks), receive_at(ranks);  // next value to send to / place from each rank
+  uint64_t total = 0;
   for (int r = 0; r < ranks; ++r) {
-    receive_offsets[r] = static_cast<int>(total);
+    send_at[r] = r == 0 ? 0 : send_at[r - 1] + counts[r - 1];
+    receive_at[r] = total;
     total += receive_counts[r];
   }
-  GR_CHECK(total < INT_MAX, "dist: ", total, " values received in one exchange (at most 2^31 - 1; not chunked yet)");
-  std::vector<uint64_t> out(static_cast<size_t>(total));
-  MPI_Alltoallv(values.data(), send_counts.data(), send_offsets.data(), MPI_UINT64_T, out.data(),
-                receive_counts.data(), receive_offsets.data(), MPI_UINT64_T, comm);
-  if (received != nullptr) received->assign(receive_counts.begin(), receive_counts.end());
+  std::vector<uint64_t> out(total);
+  std::vector<int> send_counts(ranks), receive_sizes(ranks), send_offsets(ranks), receive_offsets(ranks);
+  if (rounds <= 1) {  // everything fits one round: no copies
+    for (int r = 0; r < ranks; ++r) {
+      send_counts[r] = static_cast<int>(counts[r]);
+      receive_sizes[r] = static_cast<int>(receive_counts[r]);
+      send_offsets[r] = static_cast<int>(send_at[r]);
+      receive_offsets[r] = static_cast<int>(receive_at[r]);
+    }
+    MPI_Alltoallv(values.data(), send_counts.data(), send_offsets.data(), MPI_UINT64_T, out.data(),
+                  receive_sizes.data(), receive_offsets.data(), MPI_UINT64_T, comm);
+    if (received != nullptr) *received = receive_counts;
+    return out;
+  }
+  std::vector<uint64_t> send_buffer, receive_buffer;
+  std::vector<uint64_t> sent_to(ranks, 0), received_from(ranks, 0);
+  for (uint64_t round = 0; round < rounds; ++round) {
+    int send_total = 0, receive_total = 0;
+    for (int r = 0; r < ranks; ++r) {
+      send_counts[r] = static_cast<int>(std::min(per_peer, counts[r] - sent_to[r]));
+      receive_sizes[r] = static_cast<int>(std::min(per_peer, receive_counts[r] - received_from[r]));
+      send_offsets[r] = send_total;
+      receive_offsets[r] = receive_total;
+      send_total += send_counts[r];
+      receive_total += receive_sizes[r];
+    }
+    send_buffer.resize(static_cast<size_t>(send_total));
+    receive_buffer.resize(static_cast<size_t>(receive_total));
+    for (int r = 0; r < ranks; ++r)
+      std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(send_at[r] + sent_to[r]), send_counts[r],
+                  send_buffer.begin() + send_offsets[r]);
+    MPI_Alltoallv(send_buffer.data(), send_counts.data(), send_offsets.data(), MPI_UINT64_T, receive_buffer.data(),
+                  receive_sizes.data(), receive_offsets.data(), MPI_UINT64_T, comm);
+    for (int r = 0; r < ranks; ++r) {
+      std::copy_n(receive_buffer.begin() + receive_offsets[r], receive_sizes[r],
+                  out.begin() + static_cast<std::ptrdiff_t>(receive_at[r] + received_from[r]));
+      sent_to[r] += static_cast<uint64_t>(send_counts[r]);
+      received_from[r] += static_cast<uint64_t>(receive_sizes[r]);
+    }
+  }
+  if (received != nullptr) *received = receive_counts;
   return out;
 }
 

@@ -41,10 +41,12 @@ int Size(MPI_Comm comm);
 // Collective all-to-all of 64-bit values: `values` holds the values for rank
 // 0, then rank 1, ... (`counts[r]` of them for rank r). Returns what the
 // other ranks sent here, grouped by source rank in rank order; `received`
-// (if given) gets the count from each. One MPI_Alltoallv: throws
-// kInvalidArgument beyond 2^31 - 1 values sent or received (not chunked yet).
+// (if given) gets the count from each. Any sizes: in rounds of at most
+// `max_values_per_round` values sent or received per rank (MPI counts are
+// ints; the buffers of a round are copies).
 std::vector<uint64_t> ExchangeValues(const std::vector<uint64_t>& values, const std::vector<uint64_t>& counts,
-                                     MPI_Comm comm, std::vector<uint64_t>* received = nullptr);
+                                     MPI_Comm comm, std::vector<uint64_t>* received = nullptr,
+                                     uint64_t max_values_per_round = uint64_t{1} << 27);
 
 // In-place all-reduces over every rank's `values` (the same length on every
 // rank), in pieces of at most 2^28 values, so any length works.

@@ -92,6 +92,28 @@ TEST(PartitionedFollows, RanksTogetherHoldTheSingleProcessGraph) {
   EXPECT_EQ(all_lines, expected.size());
 }
 
+// An exchange in rounds of a few values delivers what one round does, in
+// the same order (beyond 2^31 values MPI's int counts need the rounds).
+TEST(ExchangeValues, InRoundsEqualsOneRound) {
+  const int ranks = Size(MPI_COMM_WORLD), me = Rank(MPI_COMM_WORLD);
+  std::vector<uint64_t> values, counts(ranks);
+  for (int r = 0; r < ranks; ++r) {
+    counts[r] = static_cast<uint64_t>((me * 7 + r * 3) % 11);  // 0 to 10 values, some pairs none
+    for (uint64_t i = 0; i < counts[r]; ++i) values.push_back(uint64_t(me) << 32 | uint64_t(r) << 16 | i);
+  }
+  std::vector<uint64_t> received_once, received_in_rounds;
+  const std::vector<uint64_t> once = ExchangeValues(values, counts, MPI_COMM_WORLD, &received_once);
+  const std::vector<uint64_t> in_rounds =
+      ExchangeValues(values, counts, MPI_COMM_WORLD, &received_in_rounds, /*max_values_per_round=*/3);
+  EXPECT_EQ(in_rounds, once);
+  EXPECT_EQ(received_in_rounds, received_once);
+  size_t at = 0;
+  for (int r = 0; r < ranks; ++r)
+    for (uint64_t i = 0; i < received_once[r]; ++i, ++at)
+      ASSERT_EQ(once[at], uint64_t(r) << 32 | uint64_t(me) << 16 | i) << "from rank " << r;
+  EXPECT_EQ(at, once.size());
+}
+
 // The parts rank 0 sends out of a graph it holds are the parts the ranks
 // load from its follows file (graphrec batch under mpirun trains on them).
 TEST(PartitionedFollows, ScatteredFromRootEqualsLoaded) {
