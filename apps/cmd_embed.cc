@@ -19,6 +19,7 @@
 #include "dist/partitioned_graph.h"
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
+#include "dist/warm_start.h"
 #endif
 
 namespace gr::apps {
@@ -92,7 +93,6 @@ void RunEmbedOnRanks(EmbedArgs& args) {
            "under mpirun, embed walks uniform or node2vec walks only (", walk::WalkKindName(walk_config.kind),
            " walks are not distributed yet); run without mpirun");
   GR_CHECK(walk_config.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
-  GR_CHECK(args.init.empty(), "under mpirun, --init (warm start) is not supported yet; run without mpirun");
   GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
   const dist::PartitionedFollows part = dist::LoadPartitionedFollows(args.walk.input, comm);
   dist::DistributedWalkConfig walks_config;
@@ -106,13 +106,24 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   spdlog::info("{} ranks: {} accounts here; walking {} x {} from each account", dist::Size(comm),
                part.accounts.size(), walks_config.walks_per_vertex, walks_config.walk_length);
   const dist::DistributedWalks walks = dist::DistributedRandomWalks(part, walks_config, comm);
+  std::unique_ptr<embed::WarmStart> warm;
+  if (!args.init.empty()) {
+    embed::EmbeddingTable previous;  // read on rank 0, sent to the others
+    dist::OnEveryRankIfAnyFails(comm, "reading " + args.init, [&] {
+      if (dist::Rank(comm) == 0) previous = embed::LoadAnyEmbeddings(args.init);
+    });
+    warm = std::make_unique<embed::WarmStart>(
+        dist::DistributedWarmStart(dist::Rank(comm) == 0 ? &previous : nullptr, part, comm));
+    spdlog::info("warm start from {}: {} accounts copied, {} new accounts from their neighbours, {} random", args.init,
+                 warm->copied, warm->averaged, walks.accounts - warm->copied - warm->averaged);
+  }
   embed::SkipGramConfig train = args.train;
   train.seed = walk_config.seed;  // as EmbedWalks
   train.threads = walk_config.threads;
   dist::DistributedTrainingStats stats;
   dist::DistributedTrainingConfig sync;
   sync.tokens_per_row_between_syncs = args.sync_tokens_per_row;
-  embed::SkipGramResult vectors = dist::DistributedSkipGram(walks, train, sync, comm, &stats);
+  embed::SkipGramResult vectors = dist::DistributedSkipGram(walks, train, sync, comm, &stats, warm.get());
   spdlog::info("trained {} tokens here in {:.1f} s ({:.1f} s synchronising {} times)", stats.local_tokens,
                stats.training.seconds, stats.sync_seconds, stats.syncs);
   std::vector<ExternalId> accounts = dist::GatherAccountsOnRoot(part.accounts, comm);

@@ -126,6 +126,20 @@ void AllReduceSum(std::span<uint16_t> values, MPI_Comm comm) { AllReduceInPieces
 void AllReduceSum(std::span<float> values, MPI_Comm comm) { AllReduceInPieces(values, MPI_FLOAT, MPI_SUM, comm); }
 void AllReduceOr(std::span<uint64_t> values, MPI_Comm comm) { AllReduceInPieces(values, MPI_UINT64_T, MPI_BOR, comm); }
 
+namespace {
+
+template <typename T>
+void BroadcastInPieces(std::span<T> values, MPI_Datatype type, MPI_Comm comm) {
+  for (size_t at = 0; at < values.size(); at += kReducePiece)
+    MPI_Bcast(values.data() + at, static_cast<int>(std::min(kReducePiece, values.size() - at)), type, 0, comm);
+}
+
+}  // namespace
+
+void BroadcastFromRoot(std::span<float> values, MPI_Comm comm) { BroadcastInPieces(values, MPI_FLOAT, comm); }
+void BroadcastFromRoot(std::span<uint64_t> values, MPI_Comm comm) { BroadcastInPieces(values, MPI_UINT64_T, comm); }
+void BroadcastFromRoot(std::span<uint8_t> values, MPI_Comm comm) { BroadcastInPieces(values, MPI_UINT8_T, comm); }
+
 void OnEveryRankIfAnyFails(MPI_Comm comm, const std::string& what, const std::function<void()>& body) {
   std::string error;
   ErrorCode code = ErrorCode::kInvalidArgument;

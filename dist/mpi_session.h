@@ -55,6 +55,11 @@ void AllReduceSum(std::span<uint16_t> values, MPI_Comm comm);
 void AllReduceSum(std::span<float> values, MPI_Comm comm);
 void AllReduceOr(std::span<uint64_t> values, MPI_Comm comm);
 
+// Rank 0's `values` on every rank (the same length everywhere), in pieces.
+void BroadcastFromRoot(std::span<float> values, MPI_Comm comm);
+void BroadcastFromRoot(std::span<uint64_t> values, MPI_Comm comm);
+void BroadcastFromRoot(std::span<uint8_t> values, MPI_Comm comm);
+
 // Collective: runs `body`; if it throws gr::Error on any rank, every rank
 // throws (the failing rank its own error, the others kInvalidArgument
 // "another rank failed: `what`"), so no rank is left waiting in a later

@@ -38,12 +38,6 @@ static_assert(std::is_trivially_copyable_v<Request>);
 
 void Broadcast(Request& request, MPI_Comm comm) { MPI_Bcast(&request, sizeof request, MPI_BYTE, 0, comm); }
 
-void Broadcast(std::span<float> values, MPI_Comm comm) {
-  constexpr size_t kPiece = size_t{1} << 28;
-  for (size_t at = 0; at < values.size(); at += kPiece)
-    MPI_Bcast(values.data() + at, static_cast<int>(std::min(kPiece, values.size() - at)), MPI_FLOAT, 0, comm);
-}
-
 // Rank 0's warm start on every rank (the same rows everywhere, as
 // DistributedSkipGram needs); null when the request has none.
 std::unique_ptr<embed::WarmStart> BroadcastWarmStart(const embed::WarmStart* root_warm, const Request& request,
@@ -58,12 +52,10 @@ std::unique_ptr<embed::WarmStart> BroadcastWarmStart(const embed::WarmStart* roo
   }
   std::vector<uint8_t> known(request.warm_rows);
   if (Rank(comm) == 0) std::ranges::copy(root_warm->known, known.begin());
-  constexpr size_t kPiece = size_t{1} << 30;
-  for (size_t at = 0; at < known.size(); at += kPiece)
-    MPI_Bcast(known.data() + at, static_cast<int>(std::min(kPiece, known.size() - at)), MPI_UINT8_T, 0, comm);
+  BroadcastFromRoot(std::span(known), comm);
   warm->known.assign(known.begin(), known.end());
-  Broadcast(warm->input.Data(), comm);
-  Broadcast(warm->output.Data(), comm);
+  BroadcastFromRoot(warm->input.Data(), comm);
+  BroadcastFromRoot(warm->output.Data(), comm);
   return warm;
 }
 

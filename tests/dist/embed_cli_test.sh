@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `mpirun -np 2 graphrec embed`: vectors for exactly the accounts a plain run
-# gives vectors to, written once (by rank 0), finite; kinds of walks that are
-# not distributed yet are refused with a usage error naming them.
+# gives vectors to, written once (by rank 0), finite; --init starts them as a
+# plain run does; kinds of walks that are not distributed yet are refused
+# with a usage error naming them.
 # Usage: embed_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
 graphrec=$1
@@ -25,6 +26,30 @@ diff <(tail -n +2 "$dir/ranks.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/pl
 ! grep -qi 'nan\|inf' "$dir/ranks.txt" || fail "non-finite vectors"
 [[ $(tail -n +2 "$dir/ranks.txt" | awk '{ for (i = 2; i <= NF; ++i) if ($i != 0) { print "set"; exit } }') == set ]] ||
   fail "all vectors are zero"
+
+# --init: the ranks' warm start is a plain run's (accounts copied, those
+# missing from the file from their neighbours): at a learning rate too small
+# to move anything, both runs' vectors are their starts.
+{ head -1 "$dir/plain.txt" | awk '{ print $1 - 100, $2 }'; tail -n +102 "$dir/plain.txt"; } > "$dir/init.txt"
+"$graphrec" embed "${flags[@]}" --init "$dir/init.txt" --learning-rate 1e-7 --output "$dir/plain_warm.txt" > /dev/null
+mpirun "$graphrec" embed "${flags[@]}" --init "$dir/init.txt" --learning-rate 1e-7 --output "$dir/ranks_warm.txt" \
+  > /dev/null
+python3 - "$dir/plain_warm.txt" "$dir/ranks_warm.txt" "$dir/init.txt" <<'PY' || fail "warm start under mpirun"
+import sys
+def load(path):
+    rows = [line.split() for line in open(path).read().splitlines()[1:]]
+    return {r[0]: [float(x) for x in r[1:]] for r in rows}
+plain, ranks, init = (load(p) for p in sys.argv[1:4])
+assert plain.keys() == ranks.keys(), "different accounts"
+new = [a for a in plain if a not in init]
+assert len(new) == 100, len(new)
+worst = max(abs(a - b) for k in plain for a, b in zip(plain[k], ranks[k]))
+scale = max(abs(x) for v in plain.values() for x in v)
+assert worst < 1e-3 * scale, f"largest difference {worst} (vectors up to {scale})"
+moved = max(abs(a - b) for k in init for a, b in zip(init[k], ranks[k]))
+assert moved < 1e-3 * scale, f"copied accounts moved by {moved}"
+print(f"warm start: {len(init)} copied, {len(new)} from neighbours; largest difference {worst:.2e} of {scale:.2f}")
+PY
 
 status=0
 mpirun "$graphrec" embed "${flags[@]}" --kind weighted --output "$dir/weighted.txt" 2> "$dir/weighted.err" || status=$?
