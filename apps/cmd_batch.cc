@@ -90,11 +90,7 @@ bool RunAndReport(const pipeline::BatchConfig& config, const BatchArgs& args, co
 void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   // Checked on every rank (they parsed the same flags), so all stop together.
-  GR_CHECK((config.walk.kind == walk::WalkKind::kUniform || config.walk.kind == walk::WalkKind::kNode2vec) &&
-               !config.walk.weighted,
-           "under mpirun, batch walks uniform or unweighted node2vec walks only (", walk::WalkKindName(config.walk.kind),
-           config.walk.weighted ? ", weighted" : "", " walks are not distributed yet); run without mpirun");
-  GR_CHECK(config.walk.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
+  dist::CheckWalksAreDistributed(config.walk);
   if (dist::Rank(comm) != 0) return dist::FollowRootTraining(comm);
   pipeline::BatchConfig recorded = config;
   recorded.training_ranks = static_cast<uint32_t>(dist::Size(comm));

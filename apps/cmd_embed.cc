@@ -17,6 +17,7 @@
 #include "dist/dense_ids.h"
 #include "dist/mpi_session.h"
 #include "dist/partitioned_graph.h"
+#include "dist/root_training.h"
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
 #include "dist/warm_start.h"
@@ -89,10 +90,7 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const MPI_Comm comm = MPI_COMM_WORLD;
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
-  GR_CHECK(walk_config.kind == walk::WalkKind::kUniform || walk_config.kind == walk::WalkKind::kNode2vec,
-           "under mpirun, embed walks uniform or node2vec walks only (", walk::WalkKindName(walk_config.kind),
-           " walks are not distributed yet); run without mpirun");
-  GR_CHECK(walk_config.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
+  dist::CheckWalksAreDistributed(walk_config);
   GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
   const dist::PartitionedFollows part = dist::LoadPartitionedFollows(args.walk.input, comm);
   dist::DistributedWalkConfig walks_config;

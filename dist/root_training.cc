@@ -39,24 +39,26 @@ static_assert(std::is_trivially_copyable_v<Request>);
 void Broadcast(Request& request, MPI_Comm comm) { MPI_Bcast(&request, sizeof request, MPI_BYTE, 0, comm); }
 
 // Rank 0's warm start on every rank (the same rows everywhere, as
-// DistributedSkipGram needs); null when the request has none.
-std::unique_ptr<embed::WarmStart> BroadcastWarmStart(const embed::WarmStart* root_warm, const Request& request,
-                                                     MPI_Comm comm) {
+// DistributedSkipGram needs): rank 0's own, a received copy (in `received`)
+// elsewhere; null when the request has none.
+const embed::WarmStart* ShareWarmStart(const embed::WarmStart* root_warm, const Request& request, MPI_Comm comm,
+                                       embed::WarmStart& received) {
   if (request.warm_rows == 0) return nullptr;
-  auto warm = std::make_unique<embed::WarmStart>();
-  if (Rank(comm) == 0) {
-    *warm = *root_warm;
-  } else {
-    warm->input = FloatMatrix(request.warm_rows, request.warm_cols);
-    if (request.warm_output_rows > 0) warm->output = FloatMatrix(request.warm_output_rows, request.warm_cols);
+  const bool root = Rank(comm) == 0;
+  if (!root) {
+    received.input = FloatMatrix(request.warm_rows, request.warm_cols);
+    if (request.warm_output_rows > 0) received.output = FloatMatrix(request.warm_output_rows, request.warm_cols);
   }
   std::vector<uint8_t> known(request.warm_rows);
-  if (Rank(comm) == 0) std::ranges::copy(root_warm->known, known.begin());
+  if (root) std::ranges::copy(root_warm->known, known.begin());
   BroadcastFromRoot(std::span(known), comm);
-  warm->known.assign(known.begin(), known.end());
-  BroadcastFromRoot(warm->input.Data(), comm);
-  BroadcastFromRoot(warm->output.Data(), comm);
-  return warm;
+  // The root only reads its buffers in a broadcast.
+  embed::WarmStart& rows = root ? const_cast<embed::WarmStart&>(*root_warm) : received;
+  BroadcastFromRoot(rows.input.Data(), comm);
+  BroadcastFromRoot(rows.output.Data(), comm);
+  if (root) return root_warm;
+  received.known.assign(known.begin(), known.end());
+  return &received;
 }
 
 // The part every rank plays in one job: its part of the graph, its walks,
@@ -64,7 +66,8 @@ std::unique_ptr<embed::WarmStart> BroadcastWarmStart(const embed::WarmStart* roo
 embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g, const embed::WarmStart* root_warm,
                             MPI_Comm comm, DistributedTrainingStats* stats, uint64_t* accounts) {
   const PartitionedFollows part = ScatterFollowsFromRoot(g, comm);
-  const std::unique_ptr<embed::WarmStart> warm = BroadcastWarmStart(root_warm, request, comm);
+  embed::WarmStart received;
+  const embed::WarmStart* warm = ShareWarmStart(root_warm, request, comm, received);
   const DistributedWalkConfig walk_config{.walks_per_vertex = request.walks_per_vertex,
                                           .walk_length = request.walk_length,
                                           .both_directions = request.both_directions != 0,
@@ -87,20 +90,24 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
   train.threads = request.threads;
   DistributedTrainingConfig sync;
   sync.tokens_per_row_between_syncs = request.tokens_per_row_between_syncs;
-  return DistributedSkipGram(walks, train, sync, comm, stats, warm.get());
+  return DistributedSkipGram(walks, train, sync, comm, stats, warm);
 }
 
 }  // namespace
+
+void CheckWalksAreDistributed(const walk::WalkConfig& walk) {
+  GR_CHECK((walk.kind == walk::WalkKind::kUniform || walk.kind == walk::WalkKind::kNode2vec) && !walk.weighted,
+           "under mpirun, walks are uniform or unweighted node2vec walks (", walk::WalkKindName(walk.kind),
+           walk.weighted ? ", weighted" : "", " walks are not distributed yet); run without mpirun");
+  GR_CHECK(walk.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
+}
 
 embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::WalkConfig& walk,
                                        const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
                                        const embed::WarmStart* warm, const DistributedTrainingConfig& sync,
                                        MPI_Comm comm) {
   GR_CHECK_CODE(Rank(comm) == 0, ErrorCode::kInternal, "TrainOnEveryRank runs on rank 0");
-  GR_CHECK((walk.kind == walk::WalkKind::kUniform || walk.kind == walk::WalkKind::kNode2vec) && !walk.weighted,
-           "under mpirun, walks are uniform or node2vec, unweighted (", walk::WalkKindName(walk.kind),
-           walk.weighted ? ", weighted" : "", " walks are not distributed yet); run without mpirun");
-  GR_CHECK(walk.direction != walk::Direction::kIn, "under mpirun, the walk direction is out or both");
+  CheckWalksAreDistributed(walk);
   walk.Validate();
   train.Validate();
   GR_CHECK(sync.tokens_per_row_between_syncs > 0 && sync.syncs_per_epoch == 0 && sync.rule == SyncRule::kSumChanges,

@@ -28,6 +28,10 @@ struct WarmStart;
 
 namespace gr::dist {
 
+// Throws kInvalidArgument naming the walks unless the distributed engine
+// runs them: uniform or unweighted node2vec, direction out or both.
+void CheckWalksAreDistributed(const walk::WalkConfig& walk);
+
 // Rank 0: embed::EmbedWalks(g, walk, train, stats, warm) on every rank of
 // `comm` (the others in FollowRootTraining), synchronised every
 // sync.tokens_per_row_between_syncs (summing the changes; the other fields
