@@ -28,7 +28,7 @@ struct BatchArgs {
   pipeline::BatchConfig config;
   bool no_warm_start = false, no_ranker = false, no_consistent_recall = false;
   std::string report, metrics_file, ranker_features = "all", index_precision = "float32";
-  double sync_tokens_per_row = 0.1;  // under mpirun; dist::DistributedTrainingConfig's default
+  double sync_tokens_per_row = kDefaultSyncTokensPerRow;  // under mpirun
 };
 
 // Exit code of a run whose quality gate failed (not published).

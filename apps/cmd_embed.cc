@@ -21,6 +21,8 @@
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
 #include "dist/warm_start.h"
+static_assert(gr::apps::kDefaultSyncTokensPerRow == gr::dist::DistributedTrainingConfig{}.tokens_per_row_between_syncs,
+              "the CLI's default synchronisation interval is the library's");
 #endif
 
 namespace gr::apps {
@@ -32,7 +34,7 @@ struct EmbedArgs {
   std::string format = "text";
   std::string init;  // previous vectors to warm-start from
   embed::SkipGramConfig train;
-  double sync_tokens_per_row = 0.1;  // under mpirun; dist::DistributedTrainingConfig's default
+  double sync_tokens_per_row = kDefaultSyncTokensPerRow;  // under mpirun
 };
 
 // Directed walks stop at accounts that follow nobody; on many graphs most of

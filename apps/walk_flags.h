@@ -35,6 +35,10 @@ void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input = true);
 // --epochs (node2vec's --iter), --learning-rate, --subsample) on cmd. Shared by embed and eval.
 void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 
+// --sync-tokens-per-row's default: dist::DistributedTrainingConfig's
+// (checked where dist/ is built, apps/cmd_embed.cc).
+inline constexpr double kDefaultSyncTokensPerRow = 0.1;
+
 // Registers --sync-tokens-per-row (training under mpirun: dist/skip_gram.h)
 // on cmd. Shared by embed and batch.
 void AddDistributedTrainingFlags(CLI::App* cmd, double& tokens_per_row_between_syncs);
