@@ -31,6 +31,23 @@ FloatMatrix AccountVectors(const graph::SocialGraph& g, const embed::EmbeddingTa
   return vectors;
 }
 
+bool ColdPostVector(const float* author, std::span<const float* const> engagers, const PostVectorRule& rule,
+                    std::span<float> out) {
+  std::fill(out.begin(), out.end(), 0.0f);
+  double weight = 0;
+  const auto add = [&](const float* v, float w) {
+    if (w <= 0 || v == nullptr) return;
+    for (size_t x = 0; x < out.size(); ++x) out[x] += w * v[x];
+    weight += w;
+  };
+  add(author, rule.author_weight);
+  for (const float* engager : engagers) add(engager, 1.0f);
+  if (weight == 0) return false;
+  for (float& x : out) x = static_cast<float>(x / weight);
+  // A sum that cancels out has no direction.
+  return std::any_of(out.begin(), out.end(), [](float x) { return x != 0.0f; });
+}
+
 PostVectors BuildPostVectors(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
                              const PostVectorRule& rule) {
   GR_CHECK(rule.author_weight >= 0, "author_weight must be >= 0, got ", rule.author_weight);
@@ -53,34 +70,21 @@ PostVectors BuildPostVectors(const graph::SocialGraph& g, const embed::Embedding
         return;
       }
     }
-    double weight = 0;
-    auto add = [&](VertexId account, float w) {
-      if (w <= 0 || !has_account[account]) return;
-      const float* v = accounts.Row(account).data();
-      for (size_t x = 0; x < d; ++x) out[x] += w * v[x];
-      weight += w;
-    };
     const VertexId author = g.post_author.empty() ? kNoVertex : g.post_author[p];
-    if (author != kNoVertex) add(author, rule.author_weight);
     // The earliest engagers (ties and untimed edges by account id).
     std::vector<std::pair<uint32_t, VertexId>> engagers;
     for (EdgeIndex e = g.engagers.Begin(p); e < g.engagers.End(p); ++e)
-      engagers.emplace_back(g.engagers.times.empty() ? 0u : g.engagers.times[e],
-                            g.engagers.targets[e]);
+      engagers.emplace_back(g.engagers.times.empty() ? 0u : g.engagers.times[e], g.engagers.targets[e]);
     const size_t take = std::min<size_t>(rule.first_engagers, engagers.size());
-    std::partial_sort(engagers.begin(), engagers.begin() + static_cast<int64_t>(take),
-                      engagers.end());
-    for (size_t i = 0; i < take; ++i) add(engagers[i].second, 1.0f);
-    if (weight > 0) {
-      for (size_t x = 0; x < d; ++x) out[x] = static_cast<float>(out[x] / weight);
+    std::partial_sort(engagers.begin(), engagers.begin() + static_cast<int64_t>(take), engagers.end());
+    const auto vector_of = [&](VertexId account) -> const float* {
+      return has_account[account] ? accounts.Row(account).data() : nullptr;
+    };
+    std::vector<const float*> engager_vectors;
+    for (size_t i = 0; i < take; ++i) engager_vectors.push_back(vector_of(engagers[i].second));
+    if (ColdPostVector(author == kNoVertex ? nullptr : vector_of(author), engager_vectors, rule, {out, d}))
       source[p] = 2;
-    }
   });
-  for (VertexId p = 0; p < n; ++p) {  // vectors that cancel out have no direction
-    if (source[p] == 0) continue;
-    const auto row = all.Row(p);
-    if (std::all_of(row.begin(), row.end(), [](float x) { return x == 0.0f; })) source[p] = 0;
-  }
   PostVectors result;
   for (VertexId p = 0; p < n; ++p) {
     result.trained += source[p] == 1;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/matrix.h"
@@ -41,6 +42,13 @@ struct PostVectors {
 // output vectors when asked, or misses more than half of g's accounts.
 FloatMatrix AccountVectors(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
                            bool output, std::vector<uint8_t>* has_vector = nullptr);
+
+// One cold post's vector by the rule, into `out`: the author's vector
+// (null = none) at rule.author_weight and each engager's (the caller picks
+// the earliest rule.first_engagers; nulls skipped) at 1, divided by the
+// weights. False when nothing had a vector or the sum is zero.
+bool ColdPostVector(const float* author, std::span<const float* const> engagers, const PostVectorRule& rule,
+                    std::span<float> out);
 
 PostVectors BuildPostVectors(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
                              const PostVectorRule& rule = {});

@@ -1,6 +1,7 @@
 #include "recall/recall.h"
 
 #include <algorithm>
+#include <mutex>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -99,8 +100,52 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
   return indexes;
 }
 
-Recaller::Recaller(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                   const RecallIndexes& indexes)
+namespace {
+
+// The n best of (count, id) pairs: count descending, id ascending.
+std::vector<RecallResult> MostPopular(std::vector<std::pair<uint64_t, ExternalId>> counted, size_t n) {
+  const size_t take = std::min(n, counted.size());
+  std::partial_sort(counted.begin(), counted.begin() + static_cast<int64_t>(take), counted.end(),
+                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::vector<RecallResult> items;
+  for (size_t i = 0; i < take; ++i) items.push_back({counted[i].second, static_cast<float>(counted[i].first)});
+  return items;
+}
+
+}  // namespace
+
+const std::vector<RecallResult>& PopularItems::For(RecallKind kind) const {
+  switch (kind) {
+    case RecallKind::kSimilarAccounts:
+      return accounts;
+    case RecallKind::kAuthors:
+      return authors;
+    case RecallKind::kPosts:
+    case RecallKind::kConsistentPosts:
+      break;
+  }
+  return posts;
+}
+
+PopularItems FindPopularItems(const graph::SocialGraph& g, size_t n, uint32_t post_days) {
+  PopularItems popular;
+  std::vector<std::pair<uint64_t, ExternalId>> accounts, authors, posts;
+  for (VertexId v = 0; v < g.num_accounts(); ++v) {
+    accounts.emplace_back(g.followers.Degree(v), g.accounts.ToExternal(v));
+    if (g.num_posts() == 0 || g.authored.Degree(v) > 0) authors.push_back(accounts.back());
+  }
+  uint32_t newest = 0;
+  for (const uint32_t t : g.post_time) newest = std::max(newest, t);
+  const uint64_t since = newest > uint64_t{post_days} * 86400 ? newest - uint64_t{post_days} * 86400 : 0;
+  for (VertexId p = 0; p < g.num_posts(); ++p)
+    if (g.post_time.empty() || g.post_time[p] >= since) posts.emplace_back(g.engagers.Degree(p), g.posts.ToExternal(p));
+  popular.accounts = MostPopular(std::move(accounts), n);
+  popular.authors = MostPopular(std::move(authors), n);
+  popular.posts = MostPopular(std::move(posts), n);
+  return popular;
+}
+
+Recaller::Recaller(const graph::SocialGraph& g, const embed::EmbeddingTable& table, RecallIndexes& indexes)
     : g_(g),
       indexes_(indexes),
       user_vectors_(embed::AccountVectors(g, table, false, &has_vector_)) {
@@ -110,18 +155,18 @@ Recaller::Recaller(const graph::SocialGraph& g, const embed::EmbeddingTable& tab
              " does not match the embedding's ", table.dim());
 }
 
-std::vector<uint32_t> Recaller::Exclusions(RecallKind kind, VertexId user, const VectorIndex& index,
-                                           bool exclude_known) const {
+std::vector<uint32_t> Recaller::Exclusions(RecallKind kind, ExternalId account, VertexId user,
+                                           const VectorIndex& index, bool exclude_known) const {
   std::vector<uint32_t> excluded;
   auto exclude = [&](ExternalId id) {
     if (const uint32_t item = index.Find(id); item != kNoVertex) excluded.push_back(item);
   };
   if (kind == RecallKind::kPosts || kind == RecallKind::kConsistentPosts) {
-    if (exclude_known)
+    if (exclude_known && user != kNoVertex)
       for (VertexId p : g_.engagements.Neighbors(user)) exclude(g_.posts.ToExternal(p));
   } else {
-    exclude(g_.accounts.ToExternal(user));
-    if (exclude_known)
+    exclude(account);
+    if (exclude_known && user != kNoVertex)
       for (VertexId v : g_.following.Neighbors(user)) exclude(g_.accounts.ToExternal(v));
   }
   std::sort(excluded.begin(), excluded.end());
@@ -133,21 +178,49 @@ std::vector<RecallResult> Recaller::Recall(RecallKind kind, ExternalId account, 
                                            bool exclude_known, std::span<const float> query) const {
   GR_CHECK(k > 0, "k must be > 0");
   const VertexId user = g_.accounts.Find(account);
-  GR_CHECK_CODE(user != kNoVertex, ErrorCode::kNotFound, "account ", account,
-                " is not in the graph");
-  GR_CHECK_CODE(has_vector_[user], ErrorCode::kNotFound, "account ", account, " has no vector");
+  if (query.empty()) {
+    GR_CHECK_CODE(user != kNoVertex, ErrorCode::kNotFound, "account ", account, " is not in the graph");
+    GR_CHECK_CODE(has_vector_[user], ErrorCode::kNotFound, "account ", account, " has no vector");
+  }
   const VectorIndex* index = indexes_.For(kind);
   GR_CHECK(index != nullptr, "no ", RecallKindName(kind), " index in this model");
   GR_CHECK(query.empty() || query.size() == index->dim(), "query vector of dimension ", query.size(), ", the index ",
            index->dim());
   GR_CHECK(kind != RecallKind::kConsistentPosts || !query.empty(),
            "consistent posts recall needs the user tower's query vector");
+  const std::shared_lock lock(update_mutex_);
   const auto found = index->Search(query.empty() ? user_vectors_.Row(user) : query, k,
-                                   Exclusions(kind, user, *index, exclude_known));
+                                   Exclusions(kind, account, user, *index, exclude_known));
   std::vector<RecallResult> results;
   results.reserve(found.size());
   for (const ScoredItem& s : found) results.push_back({index->id(s.item), s.score});
   return results;
+}
+
+void Recaller::Update(RecallKind kind, std::span<const ExternalId> ids, const FloatMatrix& vectors) {
+  GR_CHECK(ids.size() == vectors.rows(), ids.size(), " ids for ", vectors.rows(), " vectors");
+  VectorIndex* index = indexes_.For(kind);
+  GR_CHECK(index != nullptr, "no ", RecallKindName(kind), " index in this model");
+  GR_CHECK(vectors.cols() == index->dim(), "vectors of dimension ", vectors.cols(), ", the index ", index->dim());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::unique_lock lock(update_mutex_);  // one item at a time: searches wait one insert at most
+    index->AddOrUpdate(ids[i], vectors.Row(i));
+  }
+}
+
+size_t Recaller::IndexSize(RecallKind kind) const {
+  const std::shared_lock lock(update_mutex_);
+  const VectorIndex* index = indexes_.For(kind);
+  return index == nullptr ? 0 : index->size();
+}
+
+std::optional<std::vector<float>> Recaller::IndexedVector(RecallKind kind, ExternalId id) const {
+  const std::shared_lock lock(update_mutex_);
+  const VectorIndex* index = indexes_.For(kind);
+  if (index == nullptr) return std::nullopt;
+  const uint32_t item = index->Find(id);
+  if (item == kNoVertex) return std::nullopt;
+  return index->Vector(item);
 }
 
 }  // namespace gr::recall

@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <span>
 #include <vector>
@@ -44,6 +46,9 @@ struct RecallIndexes {
 
   // The index answering `kind`, or null if absent.
   const VectorIndex* For(RecallKind kind) const;
+  VectorIndex* For(RecallKind kind) {
+    return const_cast<VectorIndex*>(static_cast<const RecallIndexes*>(this)->For(kind));
+  }
   // Sets ef_search on every present index (not while searches run).
   void SetEfSearch(uint32_t ef);
 };
@@ -69,29 +74,61 @@ struct RecallResult {
   float score;
 };
 
+// What recall answers for an account that has no vector yet (the
+// server's popularity fallback): per kind the `n` most popular items, most
+// first, scored by their counts: accounts by followers, authors (accounts
+// that posted; every account when there are no posts) by followers, posts
+// created in the last `post_days` days before the newest post by
+// interactions. Ties by id.
+struct PopularItems {
+  std::vector<RecallResult> accounts, authors, posts;
+  const std::vector<RecallResult>& For(RecallKind kind) const;  // consistent posts: posts
+};
+PopularItems FindPopularItems(const graph::SocialGraph& g, size_t n, uint32_t post_days = 3);
+
 // Answers recall queries. Holds references: the graph, the table and the
 // indices must outlive it. Safe for concurrent queries.
+//
+// The indices are the one part of a served version that changes while it
+// is live: the server's refresher sets vectors in place (Update), and
+// searches exclude updates (a shared lock; an update holds it exclusively
+// for one item at a time, since hnswlib searches are not safe beside its
+// inserts), so a search never sees half an update.
 class Recaller {
  public:
-  Recaller(const graph::SocialGraph& g, const embed::EmbeddingTable& table, const RecallIndexes& indexes);
+  Recaller(const graph::SocialGraph& g, const embed::EmbeddingTable& table, RecallIndexes& indexes);
 
-  // Throws kNotFound for an unknown account (or one without a vector),
-  // kInvalidArgument for k == 0 or when the index for the kind is absent. `exclude_known` = exclude followed accounts (similar,
-  // authors) or posts interacted with (posts). A non-empty `query` is
-  // searched with instead of the account's own vector (a vector refreshed
-  // since the version); it must have the index's dimension. Consistent
-  // posts always need the query (the user tower's output).
+  // Throws kNotFound for an account neither in the graph nor given a
+  // `query` (or one without a vector), kInvalidArgument for k == 0 or when
+  // the index for the kind is absent. `exclude_known` = exclude followed
+  // accounts (similar, authors) or posts interacted with (posts), as the
+  // graph knows them. A non-empty `query` is searched with instead of the
+  // account's own vector (a vector refreshed since the version; then the
+  // account may be new to the graph); it must have the index's dimension.
+  // Consistent posts always need the query (the user tower's output).
   std::vector<RecallResult> Recall(RecallKind kind, ExternalId account, size_t k, bool exclude_known,
                                    std::span<const float> query = {}) const;
+
+  // Sets the vectors (rows of `vectors`) of `ids` in the index answering
+  // `kind`: replaced in place if indexed, added otherwise. Throws
+  // kInvalidArgument when that index is absent or a vector is bad (a zero
+  // cosine vector, a wrong dimension); items before it stay updated.
+  void Update(RecallKind kind, std::span<const ExternalId> ids, const FloatMatrix& vectors);
+
+  // Items in the index answering `kind` (0 when absent), and the vector it
+  // holds for `id` (normalised for cosine), if any.
+  size_t IndexSize(RecallKind kind) const;
+  std::optional<std::vector<float>> IndexedVector(RecallKind kind, ExternalId id) const;
 
   const graph::SocialGraph& graph() const { return g_; }
 
  private:
-  std::vector<uint32_t> Exclusions(RecallKind kind, VertexId user, const VectorIndex& index,
+  std::vector<uint32_t> Exclusions(RecallKind kind, ExternalId account, VertexId user, const VectorIndex& index,
                                    bool exclude_known) const;
 
   const graph::SocialGraph& g_;
-  const RecallIndexes& indexes_;
+  RecallIndexes& indexes_;
+  mutable std::shared_mutex update_mutex_;  // searches shared, Update exclusive
   std::vector<uint8_t> has_vector_;   // per account (declared first: user_vectors_' initializer fills it)
   FloatMatrix user_vectors_;          // input vectors, g's dense order
 };

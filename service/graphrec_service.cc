@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <optional>
+#include <vector>
 #include <chrono>
 
 #include "core/error.h"
@@ -164,9 +166,9 @@ grpc::ServerUnaryReactor* GraphrecService::ModelInfo(grpc::CallbackServerContext
     resp->set_posts(m.graph.num_posts());
     resp->set_follow_edges(m.graph.following.num_edges());
     resp->set_dimension(static_cast<uint32_t>(m.table.dim()));
-    resp->set_indexed_accounts(m.indexes.accounts ? m.indexes.accounts->size() : 0);
-    resp->set_indexed_authors(m.indexes.authors ? m.indexes.authors->size() : 0);
-    resp->set_indexed_posts(m.indexes.posts ? m.indexes.posts->size() : 0);
+    resp->set_indexed_accounts(m.recaller->IndexSize(recall::RecallKind::kSimilarAccounts));
+    resp->set_indexed_authors(m.recaller->IndexSize(recall::RecallKind::kAuthors));
+    resp->set_indexed_posts(m.recaller->IndexSize(recall::RecallKind::kPosts));
     resp->set_loaded_at_unix_ms(m.loaded_at_unix_ms);
     resp->set_manifest_json(m.manifest_json);
     resp->set_has_ranker(m.ranker != nullptr);
@@ -289,9 +291,21 @@ grpc::Status GraphrecService::Recall(const Model& m, recall::RecallKind kind, ui
   const std::vector<float>* refreshed = refreshed_vectors->Find(m.version, id);
   const std::span<const float> query =
       refreshed == nullptr ? std::span<const float>() : std::span<const float>(*refreshed);
+  const std::shared_ptr<const LiveState> live = live_.state();
+  if (refreshed == nullptr && !m.account_row.contains(id) && source != pb::RECALL_SOURCE_WALKS &&
+      source != pb::RECALL_SOURCE_MIXED && live->graph->FindAccount(id) != kNoVertex) {
+    // Known from events, no vector until a refresh pass reaches it.
+    for (const auto& r : PopularFallback(m, *live, kind, id, k, exclude)) {
+      resp->add_ids(r.id);
+      resp->add_scores(r.score);
+    }
+    resp->set_popularity_fallback(true);
+    resp->set_version(m.version);
+    return grpc::Status::OK;
+  }
   const auto results = kind == recall::RecallKind::kSimilarAccounts
                            ? m.recaller->Recall(kind, id, k, exclude, query)
-                           : RecallBySource(m, *live_.state(), kind, id, k, exclude,
+                           : RecallBySource(m, *live, kind, id, k, exclude,
                                             static_cast<RecallSource>(source),
                                             {.max_steps = options_.walk_max_steps}, query);
   for (const auto& r : results) {
@@ -319,10 +333,9 @@ grpc::Status GraphrecService::Embeddings(const Model& m, const pb::GetEmbeddings
     auto* e = resp->add_embeddings();
     e->set_id(id);
     if (req.kind() == pb::POST) {
-      const uint32_t item = m.indexes.posts->Find(id);
-      if (item == kNoVertex)
-        return {grpc::StatusCode::NOT_FOUND, StrCat("post ", id, " has no vector")};
-      for (float x : m.indexes.posts->Vector(item)) e->add_values(x);
+      const std::optional<std::vector<float>> vector = m.recaller->IndexedVector(recall::RecallKind::kPosts, id);
+      if (!vector) return {grpc::StatusCode::NOT_FOUND, StrCat("post ", id, " has no vector")};
+      for (float x : *vector) e->add_values(x);
     } else if (const std::vector<float>* refreshed = output ? nullptr : refreshed_vectors->Find(m.version, id)) {
       for (float x : *refreshed) e->add_values(x);  // refreshed since the version by the events
     } else {

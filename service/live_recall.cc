@@ -77,4 +77,26 @@ std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveS
   return recall::FuseByReciprocalRank(lists, k);
 }
 
+std::vector<recall::RecallResult> PopularFallback(const Model& model, const LiveState& live, recall::RecallKind kind,
+                                                  ExternalId user, size_t k, bool exclude_known) {
+  const graph::LiveGraph& g = *live.graph;
+  std::unordered_set<ExternalId> known;
+  const bool posts = kind == recall::RecallKind::kPosts || kind == recall::RecallKind::kConsistentPosts;
+  if (!posts) known.insert(user);
+  if (const VertexId u = g.FindAccount(user); exclude_known && u != kNoVertex) {
+    if (posts) {
+      for (uint64_t i = 0; i < g.EngagementCount(u); ++i) known.insert(g.PostId(g.EngagedPostAt(u, i)));
+    } else {
+      for (uint64_t i = 0; i < g.FolloweeCount(u); ++i)
+        if (const VertexId v = g.FolloweeAt(u, i); v != kNoVertex) known.insert(g.AccountId(v));
+    }
+  }
+  std::vector<recall::RecallResult> results;
+  for (const recall::RecallResult& item : model.popular.For(kind)) {
+    if (results.size() == k) break;
+    if (!known.contains(item.id)) results.push_back(item);
+  }
+  return results;
+}
+
 }  // namespace gr::service

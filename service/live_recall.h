@@ -27,4 +27,11 @@ std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveS
                                                  const recall::WalkRecallConfig& walks = {},
                                                  std::span<const float> query = {});
 
+// The popularity fallback (Model::popular) for `user`, an account the live
+// graph knows without a vector yet: the most popular items of `kind` but
+// the user itself and, with exclude_known, what it follows or has engaged
+// with. Fewer than k when the list runs out.
+std::vector<recall::RecallResult> PopularFallback(const Model& model, const LiveState& live, recall::RecallKind kind,
+                                                  ExternalId user, size_t k, bool exclude_known);
+
 }  // namespace gr::service

@@ -22,6 +22,7 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
   model->recaller = std::make_unique<recall::Recaller>(model->graph, model->table, model->indexes);
   for (size_t r = 0; r < model->table.rows(); ++r)
     if (model->table.kinds[r] == embed::TokenKind::kAccount) model->account_row.emplace(model->table.ids[r], r);
+  model->popular = recall::FindPopularItems(model->graph, Model::kPopularItems);
   if (model->ranker != nullptr) {
     model->features = std::make_unique<ranking::FeatureSource>(model->graph, model->table,
                                                                model->ranker->feature_config(),

@@ -36,6 +36,10 @@ struct Model {
   recall::RecallIndexes indexes;
   std::unique_ptr<recall::Recaller> recaller;
   std::unordered_map<ExternalId, size_t> account_row;  // table row of each account
+  // The popularity fallback's lists (kPopularItems each) for accounts
+  // without a vector yet.
+  recall::PopularItems popular;
+  static constexpr size_t kPopularItems = 4096;
   // The version's ranker (ranker.bin) and the features it reads; both null
   // when the version has none (Rank answers UNIMPLEMENTED).
   std::unique_ptr<ranking::Ranker> ranker;

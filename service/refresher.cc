@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/rng.h"
 #include "graph/live_graph.h"
+#include "recall/recall.h"
 
 namespace gr::service {
 
@@ -15,8 +18,51 @@ const std::vector<float>* RefreshedVectors::Find(const std::string& model_versio
   return it == input.end() ? nullptr : it->second.get();
 }
 
-Refresher::Refresher(const embed::RowRefreshConfig& config, uint32_t walk_length)
-    : config_(config), walk_length_(walk_length), vectors_(std::make_shared<const RefreshedVectors>()) {
+namespace {
+
+FloatMatrix RowsOf(const std::vector<float>& values, size_t dim) {
+  FloatMatrix rows(values.size() / dim, dim);
+  std::copy(values.begin(), values.end(), rows.Data().begin());
+  return rows;
+}
+
+double Cosine(std::span<const float> a, std::span<const float> b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return aa == 0 || bb == 0 ? 0 : ab / std::sqrt(aa * bb);
+}
+
+// How far the vectors refreshed over `old` are from `model`'s (the version
+// that supersedes them), and how far the old version's own were.
+RefreshDrift DriftOf(const RefreshedVectors& old, const Model& model) {
+  RefreshDrift drift{.from_version = old.version, .to_version = model.version};
+  for (const auto& [account, refreshed] : old.input) {
+    const auto row = model.account_row.find(account);
+    if (row == model.account_row.end()) continue;
+    const auto nightly = model.table.input.Row(row->second);
+    ++drift.accounts;
+    drift.refreshed_cosine += Cosine(*refreshed, nightly);
+    if (const auto stale = old.version_input.find(account); stale != old.version_input.end()) {
+      ++drift.stale_accounts;
+      drift.stale_cosine += Cosine(*stale->second, nightly);
+    }
+  }
+  if (drift.accounts > 0) drift.refreshed_cosine /= static_cast<double>(drift.accounts);
+  if (drift.stale_accounts > 0) drift.stale_cosine /= static_cast<double>(drift.stale_accounts);
+  return drift;
+}
+
+}  // namespace
+
+Refresher::Refresher(const embed::RowRefreshConfig& config, uint32_t walk_length, const embed::PostVectorRule& post_rule)
+    : config_(config),
+      walk_length_(walk_length),
+      post_rule_(post_rule),
+      vectors_(std::make_shared<const RefreshedVectors>()) {
   config_.Validate();
 }
 
@@ -36,20 +82,34 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
   report.touched = touched.accounts.size();
   std::shared_ptr<const RefreshedVectors> current = vectors_.load();
   if (current->version != model.version) {  // a new version supersedes what was refreshed
+    if (!current->input.empty()) {
+      report.drift = DriftOf(*current, model);
+      last_drift_.store(std::make_shared<const RefreshDrift>(*report.drift));
+      spdlog::info("version {} supersedes {} refreshed vectors of {}: mean cosine to its vectors {:.4f} refreshed, "
+                   "{:.4f} as the old version had them ({} accounts)",
+                   model.version, report.drift->accounts, current->version, report.drift->refreshed_cosine,
+                   report.drift->stale_cosine, report.drift->stale_accounts);
+    }
     auto fresh = std::make_shared<RefreshedVectors>();
     fresh->version = model.version;
     current = fresh;
   }
-  if (touched.accounts.empty() || model.table.output.rows() != model.table.rows()) {
+  if (negatives_version_ != model.version) {
+    negatives_ = AliasTable(embed::DegreeNegativeWeights(model.graph, walk::Direction::kBoth));
+    version_has_post_rows_ = std::ranges::any_of(model.table.kinds, [](embed::TokenKind k) { return k == embed::TokenKind::kPost; });
+    negatives_version_ = model.version;
+  }
+  if (touched.accounts.empty() && touched.posts.empty()) {
     if (current != vectors_.load()) vectors_.store(current);  // a new version: drop the old one's vectors
     RecordPass(report, start);
     return report;
   }
-  const size_t dim = model.table.dim();
-  if (negatives_version_ != model.version) {
-    negatives_ = AliasTable(embed::DegreeNegativeWeights(model.graph, walk::Direction::kBoth));
-    negatives_version_ = model.version;
+  if (model.table.output.rows() != model.table.rows()) {  // skip-gram needs the output vectors
+    if (current != vectors_.load()) vectors_.store(current);
+    RecordPass(report, start);
+    return report;
   }
+  const size_t dim = model.table.dim();
   // A token is a live-graph account id (the version's accounts keep theirs).
   const auto row_of = [&](VertexId token) -> const size_t* {
     const auto it = model.account_row.find(graph.AccountId(token));
@@ -64,6 +124,7 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
   std::vector<std::vector<float>> buffers;
   std::vector<embed::RowToRefresh> rows;
   std::vector<ExternalId> ids;
+  std::vector<std::shared_ptr<const std::vector<float>>> version_vectors;  // parallel to ids; null if new
   buffers.reserve(touched.accounts.size());
   for (const ExternalId account : touched.accounts) {
     const VertexId v = graph.FindAccount(account);
@@ -77,8 +138,15 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
       continue;
     }
     std::vector<float> vector(dim, 0.0f);
-    if (const float* known = input_of(v)) {
-      std::copy_n(known, dim, vector.begin());
+    std::shared_ptr<const std::vector<float>> version_vector;
+    if (const std::vector<float>* earlier = current->Find(model.version, account)) {
+      vector = *earlier;
+      const auto it = current->version_input.find(account);
+      if (it != current->version_input.end()) version_vector = it->second;
+    } else if (const size_t* row = row_of(v)) {
+      const auto version_row = model.table.input.Row(*row);
+      std::copy(version_row.begin(), version_row.end(), vector.begin());
+      version_vector = std::make_shared<const std::vector<float>>(vector);
     } else {
       // A new account: the mean of its neighbours' vectors.
       size_t known_neighbours = 0;
@@ -99,6 +167,7 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
     }
     buffers.push_back(std::move(vector));
     ids.push_back(account);
+    version_vectors.push_back(std::move(version_vector));
   }
   for (size_t i = 0; i < buffers.size(); ++i) rows.push_back({graph.FindAccount(ids[i]), buffers[i].data()});
   // Uniform walks along follows, both directions, over the live graph, as
@@ -126,16 +195,111 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
   };
   const embed::RowRefreshStats stats =
       embed::RefreshRows(walk_from, walk_length_, rows, negatives_, config_, dim, output_of);
+  if (!ids.empty()) {  // others find the refreshed accounts by their new vectors
+    FloatMatrix refreshed(ids.size(), dim);
+    for (size_t i = 0; i < ids.size(); ++i) std::copy_n(buffers[i].data(), dim, refreshed.Row(i).data());
+    model.recaller->Update(recall::RecallKind::kSimilarAccounts, ids, refreshed);
+  }
   auto next = std::make_shared<RefreshedVectors>(*current);
-  for (size_t i = 0; i < ids.size(); ++i)
+  for (size_t i = 0; i < ids.size(); ++i) {
     next->input[ids[i]] = std::make_shared<const std::vector<float>>(std::move(buffers[i]));
+    if (version_vectors[i] != nullptr) next->version_input[ids[i]] = version_vectors[i];
+  }
   ++next->passes;
+  UpdateAuthorsAndPosts(live, touched, *next, report);
   vectors_.store(std::move(next));
   report.refreshed = ids.size();
   RecordPass(report, start);
-  spdlog::debug("refresh pass: {} accounts touched, {} refreshed ({} new), {} pairs in {:.3f} s", report.touched,
-                report.refreshed, report.new_accounts, stats.pairs, report.seconds);
+  spdlog::debug("refresh pass: {} accounts touched, {} refreshed ({} new), {} pairs, {} new authors, {} posts "
+                "indexed in {:.3f} s",
+                report.touched, report.refreshed, report.new_accounts, stats.pairs, report.new_authors,
+                report.posts_indexed, report.seconds);
   return report;
+}
+
+void Refresher::UpdateAuthorsAndPosts(const LiveState& live, const Touched& touched, const RefreshedVectors& vectors,
+                                      RefreshPassReport& report) {
+  const Model& model = *live.model;
+  const graph::LiveGraph& graph = *live.graph;
+  recall::Recaller& recaller = *model.recaller;
+  const size_t dim = model.table.dim();
+  const auto row_of = [&](ExternalId account) -> const size_t* {
+    const auto it = model.account_row.find(account);
+    return it == model.account_row.end() ? nullptr : &it->second;
+  };
+  const auto input_of = [&](VertexId v) -> const float* {
+    const ExternalId account = graph.AccountId(v);
+    if (const std::vector<float>* refreshed = vectors.Find(model.version, account)) return refreshed->data();
+    const size_t* row = row_of(account);
+    return row == nullptr ? nullptr : model.table.input.Row(*row).data();
+  };
+
+  // Accounts that post and are not authors in the index yet: their output
+  // vector, or a new account's neighbours' mean (it has none of its own).
+  if (recaller.IndexSize(recall::RecallKind::kAuthors) > 0) {
+    std::vector<ExternalId> authors;
+    std::vector<float> rows;
+    for (const ExternalId account : touched.accounts) {
+      const VertexId v = graph.FindAccount(account);
+      if (v == kNoVertex || graph.AuthoredCount(v) == 0 ||
+          recaller.IndexedVector(recall::RecallKind::kAuthors, account))
+        continue;
+      std::vector<float> output(dim, 0.0f);
+      if (const size_t* row = row_of(account)) {
+        const auto own = model.table.output.Row(*row);
+        std::copy(own.begin(), own.end(), output.begin());
+      } else {
+        size_t known = 0;
+        for (const auto& neighbours : {graph.Followees(v), graph.Followers(v)})
+          for (const graph::LiveEdge& e : neighbours) {
+            const size_t* neighbour = e.target == kNoVertex ? nullptr : row_of(graph.AccountId(e.target));
+            if (neighbour == nullptr) continue;
+            const auto x = model.table.output.Row(*neighbour);
+            for (size_t i = 0; i < dim; ++i) output[i] += x[i];
+            ++known;
+          }
+        if (known == 0) continue;
+        for (float& x : output) x /= static_cast<float>(known);
+      }
+      authors.push_back(account);
+      rows.insert(rows.end(), output.begin(), output.end());
+    }
+    if (!authors.empty()) {
+      recaller.Update(recall::RecallKind::kAuthors, authors, RowsOf(rows, dim));
+      report.new_authors = authors.size();
+    }
+  }
+
+  // Posts without a trained row: the rule over the live graph. A version
+  // with post rows trained those with min_interactions engagers then (kept).
+  if (recaller.IndexSize(recall::RecallKind::kPosts) == 0) return;  // a version without posts has no index
+  std::vector<ExternalId> posts;
+  std::vector<float> rows;
+  std::vector<float> vector(dim);
+  for (const ExternalId post : touched.posts) {
+    const VertexId p = graph.FindPost(post);
+    if (p == kNoVertex) continue;
+    if (version_has_post_rows_ && p < model.graph.num_posts() &&
+        model.graph.engagers.Degree(p) >= post_rule_.min_interactions)
+      continue;
+    std::vector<graph::LiveEdge> engagers = graph.Engagers(p);
+    const size_t take = std::min<size_t>(post_rule_.first_engagers, engagers.size());
+    std::partial_sort(engagers.begin(), engagers.begin() + static_cast<int64_t>(take), engagers.end(),
+                      [](const graph::LiveEdge& a, const graph::LiveEdge& b) {
+                        return std::pair(a.time, a.target) < std::pair(b.time, b.target);
+                      });
+    std::vector<const float*> engager_vectors;
+    for (size_t i = 0; i < take; ++i) engager_vectors.push_back(input_of(engagers[i].target));
+    const VertexId author = graph.PostAuthor(p);
+    if (!embed::ColdPostVector(author == kNoVertex ? nullptr : input_of(author), engager_vectors, post_rule_, vector))
+      continue;
+    posts.push_back(post);
+    rows.insert(rows.end(), vector.begin(), vector.end());
+  }
+  if (posts.empty()) return;
+  recaller.Update(recall::RecallKind::kPosts, posts, RowsOf(rows, dim));
+  report.posts_indexed = posts.size();
+  indexed_posts_ += posts.size();
 }
 
 }  // namespace gr::service

@@ -61,11 +61,11 @@ struct Server::Impl {
     source.OnNewModel([this](const std::shared_ptr<const Model>& model) { live.Rebuild(model); });
   }
 
-  uint64_t RefreshPass() {
+  RefreshPassReport RefreshPass() {
     std::lock_guard lock(refresh_mutex);
     const std::shared_ptr<const LiveState> state = live.state();
-    if (state == nullptr) return 0;
-    return refresher.Pass(*state, live.TakeTouched()).refreshed;
+    if (state == nullptr) return {};
+    return refresher.Pass(*state, live.TakeTouched());
   }
 
   // Health, for "" and for the service's name: SERVING once a version is
@@ -248,7 +248,7 @@ int Server::listener_restarts() const {
 
 bool Server::PollNow() { return impl_->source.Poll(); }
 
-uint64_t Server::RefreshNow() { return impl_->RefreshPass(); }
+RefreshPassReport Server::RefreshNow() { return impl_->RefreshPass(); }
 
 void Server::Shutdown() {
   {

@@ -19,6 +19,8 @@
 
 namespace gr::service {
 
+struct RefreshPassReport;  // service/refresher.h
+
 struct ServerOptions {
   std::string address = "127.0.0.1:50051";  // host:port; port 0 picks a free one
   std::string artifacts;                    // artifact directory (CURRENT + versions)
@@ -101,8 +103,8 @@ class Server {
   // Checks CURRENT now (tests; the watcher does it every poll_ms).
   bool PollNow();
   // Runs a refresh pass now (tests; the refresher does it every
-  // refresh_seconds). Returns the accounts refreshed.
-  uint64_t RefreshNow();
+  // refresh_seconds) and returns its report.
+  RefreshPassReport RefreshNow();
   // How often the listener watchdog rebuilt the gRPC server.
   int listener_restarts() const;
 

@@ -67,6 +67,19 @@ std::string RenderServerMetrics(const RequestStats& requests, const ModelSource&
   out.Sample("graphrec_refresh_passes_total", {}, static_cast<double>(refresher.passes()));
   out.Family("graphrec_refreshed_accounts_total", "counter", "Account vectors the refresher refreshed.");
   out.Sample("graphrec_refreshed_accounts_total", {}, static_cast<double>(refresher.refreshed_accounts()));
+  out.Family("graphrec_refreshed_posts_total", "counter",
+             "Post vectors the refresher set by the post-vector rule (new posts, cold posts with new engagers).");
+  out.Sample("graphrec_refreshed_posts_total", {}, static_cast<double>(refresher.indexed_posts()));
+  if (const std::shared_ptr<const RefreshDrift> drift = refresher.last_drift()) {
+    out.Family("graphrec_refresh_drift_cosine", "gauge",
+               "When a new version superseded the refreshed vectors: mean cosine of its vectors to the refreshed "
+               "ones and to the old version's, over the refreshed accounts (refreshed above old = moved the right "
+               "way).");
+    out.Sample("graphrec_refresh_drift_cosine", {{"vectors", "refreshed"}}, drift->refreshed_cosine);
+    out.Sample("graphrec_refresh_drift_cosine", {{"vectors", "old_version"}}, drift->stale_cosine);
+    out.Gauge("graphrec_refresh_drift_accounts", "Accounts the last drift figure averages over.",
+              static_cast<double>(drift->accounts));
+  }
   if (refresher.last_pass_end() > 0) {
     out.Gauge("graphrec_refresh_last_pass_timestamp_seconds",
               "When the last refresh pass ended (Unix time); time() minus it is the refresh lag.",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <unistd.h>
 #include <unordered_map>
@@ -56,7 +57,7 @@ using ::gr::testing::CodeOf;
 
 TEST(RecallTest, FiltersNeverReturnSelfFollowedOrSeen) {
   const World& w = SmallWorld();
-  const RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {});
+  RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {});
   ASSERT_TRUE(indexes.accounts && indexes.authors && indexes.posts);
   EXPECT_EQ(indexes.accounts->size(), w.g.num_accounts());
   const Recaller recaller(w.g, w.table, indexes);
@@ -117,7 +118,7 @@ TEST(RecallTest, SimilarAccountsShareTheHiddenTopic) {
   int t;
   while (in >> id >> t) topic[id] = t;
   ASSERT_EQ(topic.size(), w.g.num_accounts());
-  const RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {.kind = IndexKind::kExact});
+  RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {.kind = IndexKind::kExact});
   const Recaller recaller(w.g, w.table, indexes);
   size_t same = 0, total = 0;
   for (VertexId u = 0; u < w.g.num_accounts(); u += 7) {
@@ -133,7 +134,7 @@ TEST(RecallTest, SimilarAccountsShareTheHiddenTopic) {
 
 TEST(RecallTest, ErrorsHaveTheRightCodes) {
   const World& w = SmallWorld();
-  const RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {.kind = IndexKind::kExact});
+  RecallIndexes indexes = BuildRecallIndexes(w.g, w.table, {.kind = IndexKind::kExact});
   const Recaller recaller(w.g, w.table, indexes);
   const ExternalId known = w.g.accounts.ToExternal(0);
   EXPECT_EQ(CodeOf([&] { recaller.Recall(RecallKind::kAuthors, 999999999999999ull, 5, false); }),
@@ -145,6 +146,46 @@ TEST(RecallTest, ErrorsHaveTheRightCodes) {
   no_posts.accounts = VectorIndex::Build({known}, one, {.kind = IndexKind::kExact});
   const Recaller partial(w.g, w.table, no_posts);
   EXPECT_EQ(CodeOf([&] { partial.Recall(RecallKind::kPosts, known, 5, false); }), ErrorCode::kInvalidArgument);
+}
+
+TEST(PopularItems, AreTheMostFollowedAccountsAndAuthorsAndTheRecentlyMostEngagedPosts) {
+  const World& w = SmallWorld();
+  const graph::SocialGraph& g = w.g;
+  const PopularItems popular = FindPopularItems(g, 30, 1);
+  ASSERT_EQ(popular.accounts.size(), 30u);
+  ASSERT_EQ(popular.authors.size(), 30u);
+  ASSERT_EQ(popular.posts.size(), 30u);
+  // Each list is in descending count order (ties by id), and no item left
+  // out has a higher count than the last one in.
+  const auto check = [](const std::vector<RecallResult>& list, const std::vector<std::pair<float, ExternalId>>& all) {
+    for (size_t i = 1; i < list.size(); ++i)
+      EXPECT_TRUE(list[i - 1].score > list[i].score || (list[i - 1].score == list[i].score && list[i - 1].id < list[i].id));
+    std::set<ExternalId> in;
+    for (const RecallResult& r : list) in.insert(r.id);
+    for (const auto& [count, id] : all)
+      if (!in.contains(id)) { EXPECT_LE(count, list.back().score) << id; }
+  };
+  std::vector<std::pair<float, ExternalId>> accounts, authors, recent_posts;
+  std::map<ExternalId, float> followers;
+  for (VertexId v = 0; v < g.num_accounts(); ++v) {
+    const auto count = static_cast<float>(g.followers.Degree(v));
+    accounts.emplace_back(count, g.accounts.ToExternal(v));
+    followers[g.accounts.ToExternal(v)] = count;
+    if (g.authored.Degree(v) > 0) authors.emplace_back(count, g.accounts.ToExternal(v));
+  }
+  const uint32_t newest = *std::max_element(g.post_time.begin(), g.post_time.end());
+  for (VertexId p = 0; p < g.num_posts(); ++p)
+    if (g.post_time[p] + 86400 >= newest)
+      recent_posts.emplace_back(static_cast<float>(g.engagers.Degree(p)), g.posts.ToExternal(p));
+  ASSERT_LT(recent_posts.size(), g.num_posts());  // the window leaves older posts out
+  check(popular.accounts, accounts);
+  check(popular.authors, authors);
+  check(popular.posts, recent_posts);
+  for (const RecallResult& r : popular.accounts) EXPECT_EQ(r.score, followers[r.id]);
+  std::set<ExternalId> recent;
+  for (const auto& [count, id] : recent_posts) recent.insert(id);
+  for (const RecallResult& r : popular.posts) EXPECT_TRUE(recent.contains(r.id)) << r.id;
+  EXPECT_EQ(&popular.For(RecallKind::kConsistentPosts), &popular.posts);
 }
 
 }  // namespace

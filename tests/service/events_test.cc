@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "core/error.h"
 #include "service/live_events.h"
 #include "service/model.h"
+#include "service/refresher.h"
 #include "stream/event_log.h"
 #include "tests/service/service_fixture.h"
 
@@ -120,7 +122,20 @@ TEST_F(EventsTest, ANewAccountGetsWalkRecallFromItsEventsAndAnUnfollowTakesEffec
   auto [mixed_status, mixed] = recall(pb::RECALL_SOURCE_MIXED);  // no vector yet: walks alone
   ASSERT_TRUE(mixed_status.ok()) << mixed_status.error_message();
   EXPECT_TRUE(mixed.contains(kNewPost));
-  EXPECT_EQ(recall(pb::RECALL_SOURCE_EMBEDDING).first.error_code(), grpc::StatusCode::NOT_FOUND);
+  {  // The embedding has no vector for it before a refresh pass: the popularity fallback answers.
+    pb::RecallPostsRequest request;
+    request.set_user_id(kNewAccount);
+    request.set_k(50);
+    pb::RecallResponse answer;
+    ASSERT_TRUE(stub_->RecallPosts(Context().get(), request, &answer).ok());
+    EXPECT_TRUE(answer.popularity_fallback());
+    const recall::PopularItems popular = recall::FindPopularItems(g, 50);
+    ASSERT_EQ(answer.ids_size(), 50);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(answer.ids(i), popular.posts[static_cast<size_t>(i)].id) << i;
+    // One that nobody knows is still NOT_FOUND.
+    request.set_user_id(123456789012345ULL);
+    EXPECT_EQ(stub_->RecallPosts(Context().get(), request, &answer).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
   // The author is unfollowed: the post has no other way in.
   ASSERT_TRUE(Push({Make(pb::EVENT_UNFOLLOW, kNewAccount, authors[2])}, &response).ok());
   EXPECT_FALSE(recall(pb::RECALL_SOURCE_WALKS).second.contains(kNewPost));
@@ -287,9 +302,24 @@ TEST_F(EventsTest, TouchedAccountsAndPostsAreTakenOnceAndReplayedWithANewVersion
 // someone, gives a new account a vector,
 // and to the accounts it followed (they gained a follower), and leaves the
 // rest alone.
-TEST_F(EventsTest, ARefreshPassMovesVectorsTowardNewFollowsAndGivesNewAccountsOne) {
+// The cosine of two vectors (the indices' similar-accounts score).
+double CosineOf(const std::vector<float>& a, const std::vector<float>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+TEST_F(EventsTest, ARefreshPassRefreshesVectorsAndUpdatesTheIndicesInPlace) {
+  ServerOptions options = BaseOptions();
+  options.max_k = 1000;  // answers over every account
+  Start(options);
   const graph::SocialGraph& g = built_->g;
   const ExternalId a = g.accounts.ToExternal(0);
+  const bool a_was_author = g.authored.Degree(0) > 0;
   std::vector<ExternalId> followed;
   for (VertexId v = 1; v < g.num_accounts() && followed.size() < 3; ++v) {
     const auto followees = g.following.Neighbors(0);
@@ -311,41 +341,138 @@ TEST_F(EventsTest, ARefreshPassMovesVectorsTowardNewFollowsAndGivesNewAccountsOn
   const std::vector<float> before_followee = embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0];
   const ExternalId untouched = g.accounts.ToExternal(static_cast<VertexId>(g.num_accounts() - 1));
   const std::vector<float> before_untouched = embeddings({untouched}, pb::ACCOUNT_INPUT)[0];
+  const pb::ModelInfoResponse info_before = Info();
+  // a follows three accounts and posts; a new account follows the same three and posts too.
+  constexpr ExternalId kSecondPost = kNewPost + 1;
   std::vector<pb::Event> events;
   for (const ExternalId b : followed) events.push_back(Make(pb::EVENT_FOLLOW, a, b));
   events.push_back(Make(pb::EVENT_ACCOUNT, kNewAccount, 0));
   for (const ExternalId b : followed) events.push_back(Make(pb::EVENT_FOLLOW, kNewAccount, b));
+  events.push_back(Make(pb::EVENT_POST, a, kNewPost));
+  events.push_back(Make(pb::EVENT_POST, kNewAccount, kSecondPost));
   pb::PushEventsResponse pushed;
   ASSERT_TRUE(Push(events, &pushed).ok());
-  // Before a pass the new account has no vector.
+  // Before a pass the new account has no vector: NOT_FOUND for its vector,
+  // the popularity fallback for its recall.
   {
     pb::GetEmbeddingsRequest request;
     request.add_ids(kNewAccount);
     pb::GetEmbeddingsResponse response;
     EXPECT_EQ(stub_->GetEmbeddings(Context().get(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
   }
-  const auto similar = [&](ExternalId account) {
+  const auto similar = [&](ExternalId account, uint32_t k = 20, bool exclude_followed = false) {
     pb::SimilarAccountsRequest request;
     request.set_account_id(account);
-    request.set_k(20);
+    request.set_k(k);
+    request.set_exclude_followed(exclude_followed);
     pb::RecallResponse response;
-    EXPECT_TRUE(stub_->SimilarAccounts(Context().get(), request, &response).ok());
-    return std::vector<float>(response.scores().begin(), response.scores().end());
+    const grpc::Status status = stub_->SimilarAccounts(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
   };
-  const std::vector<float> similar_before = similar(a);
-  EXPECT_EQ(server_->RefreshNow(), 5u);  // a, its three new followees, the new account
-  EXPECT_NE(similar(a), similar_before);  // searched with the refreshed vector
+  {
+    const pb::RecallResponse fallback = similar(kNewAccount, 10, true);
+    EXPECT_TRUE(fallback.popularity_fallback());
+    ASSERT_EQ(fallback.ids_size(), 10);
+    const recall::PopularItems popular = recall::FindPopularItems(g, 20);
+    size_t next = 0;  // the most followed accounts in order, but those it follows
+    for (const ExternalId id : fallback.ids()) {
+      while (std::find(followed.begin(), followed.end(), popular.accounts[next].id) != followed.end()) ++next;
+      EXPECT_EQ(id, popular.accounts[next++].id);
+    }
+  }
+  const pb::RecallResponse similar_before = similar(a);
+
+  const RefreshPassReport report = server_->RefreshNow();
+  EXPECT_EQ(report.refreshed, 5u);  // a, its three new followees, the new account
+  EXPECT_EQ(report.new_accounts, 1u);
+  EXPECT_EQ(report.new_authors, a_was_author ? 1u : 2u);  // the new account posted (and a)
+  EXPECT_EQ(report.posts_indexed, 2u);  // both new posts
+  EXPECT_FALSE(report.drift.has_value());
+  const pb::RecallResponse similar_after = similar(a);
+  EXPECT_NE(std::vector<float>(similar_after.scores().begin(), similar_after.scores().end()),
+            std::vector<float>(similar_before.scores().begin(), similar_before.scores().end()));
   const std::vector<float> after = embeddings({a}, pb::ACCOUNT_INPUT)[0];
   EXPECT_NE(after, before);
-  EXPECT_NE(embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0], before_followee);  // it gained followers
+  const std::vector<float> followee_after = embeddings({followed[0]}, pb::ACCOUNT_INPUT)[0];
+  EXPECT_NE(followee_after, before_followee);  // it gained followers
   EXPECT_EQ(embeddings({untouched}, pb::ACCOUNT_INPUT)[0], before_untouched);
-  EXPECT_EQ(embeddings({kNewAccount}, pb::ACCOUNT_INPUT)[0].size(), before.size());
-  EXPECT_EQ(server_->RefreshNow(), 0u);  // nothing new since
+  const std::vector<float> new_account = embeddings({kNewAccount}, pb::ACCOUNT_INPUT)[0];
+  EXPECT_EQ(new_account.size(), before.size());
+
+  // The indices hold the refreshed vectors: others find a and the new
+  // account by them (scores are the cosines of the served vectors).
+  const pb::ModelInfoResponse info_after = Info();
+  EXPECT_EQ(info_after.indexed_accounts(), info_before.indexed_accounts() + 1);
+  EXPECT_EQ(info_after.indexed_authors(), info_before.indexed_authors() + report.new_authors);
+  EXPECT_EQ(info_after.indexed_posts(), info_before.indexed_posts() + 2);
+  const pb::RecallResponse everyone = similar(followed[0], static_cast<uint32_t>(g.num_accounts() + 1));
+  std::map<ExternalId, float> score_of;
+  for (int i = 0; i < everyone.ids_size(); ++i) score_of[everyone.ids(i)] = everyone.scores(i);
+  ASSERT_TRUE(score_of.contains(a) && score_of.contains(kNewAccount));
+  EXPECT_NEAR(score_of[a], CosineOf(followee_after, after), 1e-5);
+  EXPECT_NEAR(score_of[kNewAccount], CosineOf(followee_after, new_account), 1e-5);
+  {
+    const pb::RecallResponse own = similar(kNewAccount, 10);
+    EXPECT_FALSE(own.popularity_fallback());
+    EXPECT_EQ(own.ids_size(), 10);
+    for (const ExternalId id : own.ids()) EXPECT_NE(id, kNewAccount);
+  }
+  // A new post without engagers has its author's vector: a's own top post.
+  {
+    const std::vector<float> post = embeddings({kNewPost}, pb::POST)[0];
+    EXPECT_NEAR(CosineOf(post, after), 1.0, 1e-5);
+    pb::RecallPostsRequest request;
+    request.set_user_id(a);
+    request.set_k(5);
+    request.set_source(pb::RECALL_SOURCE_EMBEDDING);
+    pb::RecallResponse answer;
+    ASSERT_TRUE(stub_->RecallPosts(Context().get(), request, &answer).ok());
+    ASSERT_GT(answer.ids_size(), 0);
+    EXPECT_EQ(answer.ids(0), kNewPost);
+  }
+  {  // The new author is recallable.
+    pb::RecallAuthorsRequest request;
+    request.set_user_id(a);
+    request.set_k(static_cast<uint32_t>(info_after.indexed_authors()));
+    pb::RecallResponse answer;
+    ASSERT_TRUE(stub_->RecallAuthors(Context().get(), request, &answer).ok());
+    EXPECT_TRUE(std::find(answer.ids().begin(), answer.ids().end(), kNewAccount) != answer.ids().end());
+  }
+  EXPECT_EQ(server_->RefreshNow().refreshed, 0u);  // nothing new since
+
+  // A new version supersedes the refreshed vectors; the first pass over it
+  // reports how far they were from its own. Here it has the same vectors as
+  // the old one: the old version's are at cosine 1, the refreshed ones below.
+  version::WriteVersion(*root_ + "/artifacts", "v2", g, built_->table, built_->indexes, R"({"version": "v2"})",
+                        built_->ranker.get());
+  version::PublishVersion(*root_ + "/artifacts", "v2");
+  ASSERT_TRUE(server_->PollNow());
+  const RefreshPassReport superseded = server_->RefreshNow();
+  ASSERT_TRUE(superseded.drift.has_value());
+  EXPECT_EQ(superseded.drift->from_version, "v1");
+  EXPECT_EQ(superseded.drift->to_version, "v2");
+  EXPECT_EQ(superseded.drift->accounts, 4u);  // the new account is not in v2
+  EXPECT_EQ(superseded.drift->stale_accounts, 4u);
+  EXPECT_NEAR(superseded.drift->stale_cosine, 1.0, 1e-9);
+  EXPECT_LT(superseded.drift->refreshed_cosine, 0.9999);
+  EXPECT_GT(superseded.drift->refreshed_cosine, 0.0);
+  // v2 replayed the events: the same accounts are refreshed again over it.
+  EXPECT_EQ(superseded.refreshed, 5u);
+  EXPECT_EQ(Info().indexed_accounts(), info_before.indexed_accounts() + 1);
+  version::PublishVersion(*root_ + "/artifacts", "v1");
+  ASSERT_TRUE(server_->PollNow());
+
   // An account nobody knows is still NOT_FOUND.
   pb::GetEmbeddingsRequest unknown;
   unknown.add_ids(123456789012345ULL);
   pb::GetEmbeddingsResponse response;
   EXPECT_EQ(stub_->GetEmbeddings(Context().get(), unknown, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  pb::SimilarAccountsRequest request;
+  request.set_account_id(123456789012345ULL);
+  request.set_k(5);
+  pb::RecallResponse answer;
+  EXPECT_EQ(stub_->SimilarAccounts(Context().get(), request, &answer).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "service/refresher.h"
 #include "tests/service/service_fixture.h"
 #include "tests/test_util.h"
 
@@ -156,7 +157,7 @@ TEST_F(MetricsTest, PushedEventsShowInTheLogAndLiveGraphFigures) {
   EXPECT_EQ(samples.at("graphrec_refresh_passes_total"), 0);
   EXPECT_EQ(samples.count("graphrec_refresh_last_pass_timestamp_seconds"), 0u);
   // A refresh pass: the follower and the new account it followed.
-  EXPECT_EQ(server_->RefreshNow(), 2u);
+  EXPECT_EQ(server_->RefreshNow().refreshed, 2u);
   const auto refreshed = Samples(Body(HttpGet(server_->metrics_port(), "/metrics")));
   EXPECT_EQ(refreshed.at("graphrec_refresh_passes_total"), 1);
   EXPECT_EQ(refreshed.at("graphrec_refreshed_accounts_total"), 2);
