@@ -145,9 +145,20 @@ void AddServeCommands(CLI::App& app) {
   serve->add_option("--metrics-address", so->metrics_address,
                     "HOST:PORT to serve Prometheus metrics on (HTTP GET /metrics; port 0 picks one); none by default");
   serve->add_option("--refresh-seconds", so->refresh_seconds,
-                    "experimental: every N s refresh the vectors of accounts that followed someone since the "
-                    "version (GetEmbeddings serves them), 0 = never")
+                    "every N s refresh the vectors of accounts whose follows changed since the version, index "
+                    "new posts and authors, and update the indices in place; 0 = never")
       ->capture_default_str();
+  serve->add_option("--refresh-walks", so->refresh_walks, "walks over the live graph from each refreshed account")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100000u));
+  serve->add_option("--refresh-new-follow-share", so->refresh_new_follow_share,
+                    "share of those walks whose first hop is one of the account's new follows")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  serve->add_option("--refresh-learning-rate", so->refresh_learning_rate,
+                    "learning rate of the refresh's skip-gram updates")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 1.0));
   serve->add_option("--stats-log-seconds", so->stats_log_seconds, "log per-method latency every N s, 0 = never")
       ->capture_default_str();
   serve->add_option("--max-streams-per-connection", so->max_streams_per_connection,

@@ -7,8 +7,9 @@
 // link AUC on B of: the vectors trained on the 90 % ("trained"), those
 // vectors with A folded in at each WALKS_PER_ROW (default 20 100 300), the
 // same refresh over the graph without A (the control: how much is only
-// extra training of those rows), the server refresher's variant (only the
-// followers in A, each walk starting along a new follow), and
+// extra training of those rows), the server refresher's rule (a share of
+// each row's walks starting along one of its new follows; shares 0.1 to 1),
+// and
 // vectors retrained from scratch on the 95 % ("retrained", the cost the
 // fold-in avoids).
 #include <cstdio>
@@ -88,29 +89,37 @@ int main(int argc, char** argv) {
       Print("refreshed without A (control)", walks_per_row, eval::ScoreHeldOutFollows(g, b, same_graph, kPairs, 7),
             c.seconds);
     }
-    // The server's refresher (service/refresher.h): only the accounts that
-    // follow someone in A are refreshed, each walk's first hop along one of
-    // those follows (then on as the batch walks).
-    std::unordered_map<VertexId, std::vector<VertexId>> new_followees;
-    for (const auto& [u, v] : a.test_edges) new_followees[u].push_back(v);
+    // The server's refresher (service/refresher.h): both ends of each
+    // follow in A, a share of each row's walks taking a new follow (of A) as
+    // their first hop, the rest walking as the batch does. Share 0 is the
+    // "folded in" rows above; share 1 over-fits the rows to their new
+    // follows (bench/README.md).
+    std::unordered_map<VertexId, std::vector<VertexId>> new_neighbours;
+    for (const auto& [u, v] : a.test_edges) {
+      new_neighbours[u].push_back(v);
+      new_neighbours[v].push_back(u);
+    }
     const AliasTable negatives(weights);
     const auto output_of = [&](VertexId token) { return trained.output.Row(token).data(); };
     for (const uint32_t walks_per_row : settings) {
       refresh.walks_per_row = walks_per_row;
-      FloatMatrix input = trained.input;
-      std::vector<embed::RowToRefresh> followers;
-      for (const auto& [u, unused] : new_followees) followers.push_back({u, input.Row(u).data()});
-      const auto walk_from = [&](VertexId first, uint64_t round, std::span<VertexId> out) -> size_t {
-        const std::vector<VertexId>& fresh = new_followees.at(first);
-        out[0] = first;
-        const VertexId next = fresh[MixSeed(first, round) % fresh.size()];
-        walk::WalkStats unused;
-        return 1 + walker.WalkFrom(next, round, out.subspan(1), &unused);
-      };
-      const embed::RowRefreshStats s = embed::RefreshRows(walk_from, refresh.window + 1, followers, negatives, refresh,
-                                                          trained.dim(), output_of);
-      Print("followers refreshed along new follows", walks_per_row, eval::ScoreHeldOutFollows(g, b, input, kPairs, 7),
-            s.seconds);
+      for (const double share : {0.1, 0.2, 0.3, 0.6, 1.0}) {
+        FloatMatrix input = trained.input;
+        std::vector<embed::RowToRefresh> endpoints;
+        for (const VertexId u : rows) endpoints.push_back({u, input.Row(u).data()});
+        const auto walk_from = [&](VertexId first, uint64_t round, std::span<VertexId> out) -> size_t {
+          walk::WalkStats unused;
+          if (static_cast<double>(round) >= share * walks_per_row) return walker.WalkFrom(first, round, out, &unused);
+          const std::vector<VertexId>& fresh = new_neighbours.at(first);
+          out[0] = first;
+          const VertexId next = fresh[MixSeed(first, round) % fresh.size()];
+          return 1 + walker.WalkFrom(next, round, out.subspan(1), &unused);
+        };
+        const embed::RowRefreshStats s = embed::RefreshRows(walk_from, refresh.window + 1, endpoints, negatives,
+                                                            refresh, trained.dim(), output_of);
+        const std::string what = "folded in, share " + std::to_string(share).substr(0, 3) + " along new follows";
+        Print(what.c_str(), walks_per_row, eval::ScoreHeldOutFollows(g, b, input, kPairs, 7), s.seconds);
+      }
     }
     const embed::EmbeddingTable retrained = embed::EmbedWalks(b.train, walks, train, &stats);
     Print("retrained", 0, eval::ScoreHeldOutFollows(g, b, retrained.input, kPairs, 7), stats.seconds);

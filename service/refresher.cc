@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/error.h"
 #include "core/rng.h"
 #include "graph/live_graph.h"
 #include "recall/recall.h"
@@ -58,12 +59,16 @@ RefreshDrift DriftOf(const RefreshedVectors& old, const Model& model) {
 
 }  // namespace
 
-Refresher::Refresher(const embed::RowRefreshConfig& config, uint32_t walk_length, const embed::PostVectorRule& post_rule)
+Refresher::Refresher(const embed::RowRefreshConfig& config, double new_follow_share, uint32_t walk_length,
+                     const embed::PostVectorRule& post_rule)
     : config_(config),
+      new_follow_share_(new_follow_share),
       walk_length_(walk_length),
       post_rule_(post_rule),
       vectors_(std::make_shared<const RefreshedVectors>()) {
   config_.Validate();
+  GR_CHECK(new_follow_share >= 0 && new_follow_share <= 1, "new_follow_share must be in [0, 1], got ",
+           new_follow_share);
 }
 
 void Refresher::RecordPass(RefreshPassReport& report, std::chrono::steady_clock::time_point start) {
@@ -170,9 +175,11 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
     version_vectors.push_back(std::move(version_vector));
   }
   for (size_t i = 0; i < buffers.size(); ++i) rows.push_back({graph.FindAccount(ids[i]), buffers[i].data()});
-  // Uniform walks along follows, both directions, over the live graph, as
-  // the batch's walks (a first hop only along new follows over-fitted the
-  // rows to them: bench/README.md).
+  // Walks along follows, both directions, over the live graph, as the
+  // batch's walks, except that a share of each row's walks takes one of the
+  // row's new follows as its first hop (new_follow_share; all of them
+  // over-fitted the rows to their new follows, none barely moved them:
+  // bench/README.md).
   const auto walk_from = [&](VertexId first, uint64_t round, std::span<VertexId> out) -> size_t {
     Rng rng = Rng::ForItem(config_.seed ^ 0x7e57, first, round);
     out[0] = first;
@@ -181,7 +188,19 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
       const VertexId at = out[n - 1];
       const uint64_t followees = graph.FolloweeCount(at), degree = followees + graph.FollowerCount(at);
       if (degree == 0) break;
-      const uint64_t pick = rng.Uniform(degree);
+      uint64_t pick = rng.Uniform(degree);
+      if (n == 1 && static_cast<double>(round) < new_follow_share_ * config_.walks_per_row) {
+        // The first hop along a follow made since the version (lists keep
+        // the version's entries first).
+        const bool in_version = first < model.graph.num_accounts();
+        const uint64_t old_followees = in_version ? model.graph.following.Degree(first) : 0;
+        const uint64_t old_followers = in_version ? model.graph.followers.Degree(first) : 0;
+        const uint64_t new_followees = followees - old_followees, new_followers = degree - followees - old_followers;
+        if (new_followees + new_followers > 0) {
+          const uint64_t k = rng.Uniform(new_followees + new_followers);
+          pick = k < new_followees ? old_followees + k : followees + old_followers + (k - new_followees);
+        }
+      }
       const VertexId next = pick < followees ? graph.FolloweeAt(at, pick) : graph.FollowerAt(at, pick - followees);
       if (next == kNoVertex) break;  // an unfollowed entry: end the walk here
       out[n] = next;

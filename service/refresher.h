@@ -2,8 +2,9 @@
 // each pass takes the accounts events touched since the last one
 // (LiveEvents::TakeTouched) and, for those whose follows or followers
 // changed since the version, refreshes their input vectors with short
-// uniform walks over the live graph (along follows, both directions, as the
-// batch's walks) and skip-gram updates of those rows only
+// walks over the live graph (along follows, both directions, as the batch's
+// walks; a share of them starting along the row's new follows) and
+// skip-gram updates of those rows only
 // (embed/row_refresh.h; contexts and negatives are the version's output
 // vectors, frozen). A new account starts from the mean of its neighbours'
 // vectors. Each pass publishes a new immutable set of vectors, so readers
@@ -79,8 +80,10 @@ struct RefreshPassReport {
 
 class Refresher {
  public:
-  explicit Refresher(const embed::RowRefreshConfig& config, uint32_t walk_length = 11,
-                     const embed::PostVectorRule& post_rule = {});
+  // new_follow_share: the share of each row's walks whose first hop is one
+  // of its follows made since the version (in [0, 1]).
+  Refresher(const embed::RowRefreshConfig& config, double new_follow_share, uint32_t walk_length = 11,
+            const embed::PostVectorRule& post_rule = {});
 
   // One pass over `touched` on `live` (the live graph of its model);
   // updates live.model's indices in place. Call from one thread at a time.
@@ -106,6 +109,7 @@ class Refresher {
                              RefreshPassReport& report);
 
   const embed::RowRefreshConfig config_;
+  const double new_follow_share_;
   const uint32_t walk_length_;
   const embed::PostVectorRule post_rule_;  // the batch's (it builds the posts index with the default)
   std::atomic<std::shared_ptr<const RefreshedVectors>> vectors_;

@@ -52,7 +52,8 @@ struct Server::Impl {
               .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
              /*with_log=*/o.shard.whole()),
         tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
-        refresher(embed::RowRefreshConfig{.walks_per_row = 50}),
+        refresher(embed::RowRefreshConfig{.walks_per_row = o.refresh_walks, .learning_rate = o.refresh_learning_rate},
+                  o.refresh_new_follow_share),
         service(options, source, live, refresher, tokens ? &*tokens : nullptr) {
     if (tokens)
       spdlog::log(o.tls_cert.empty() ? spdlog::level::warn : spdlog::level::info,

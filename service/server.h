@@ -51,10 +51,15 @@ struct ServerOptions {
   Shard shard;
   int stats_log_seconds = 60;               // 0 = never log stats
   // Every this many seconds the accounts whose follows or followers changed
-  // since the version get their vectors refreshed over the live graph
-  // (service/refresher.h; GetEmbeddings serves them); 0 = never. Off by
-  // default until a replay shows it improves recall (issue 19).
-  int refresh_seconds = 0;
+  // since the version get their vectors refreshed over the live graph, and
+  // the indices follow (service/refresher.h); 0 = never.
+  int refresh_seconds = 30;
+  // Each refreshed account's walks over the live graph, the share of them
+  // whose first hop is one of its new follows (service/refresher.h), and
+  // the learning rate of its skip-gram updates (embed/row_refresh.h).
+  uint32_t refresh_walks = 50;
+  double refresh_new_follow_share = 0.3;
+  float refresh_learning_rate = 0.025f;
   // On shutdown, health turns NOT_SERVING this long before the server stops
   // taking requests (give load balancers one health-check interval).
   int drain_ms = 0;

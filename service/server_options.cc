@@ -39,6 +39,11 @@ void ServerOptions::Validate() const {
   GR_CHECK(poll_ms >= 10, "poll_ms must be >= 10, got ", poll_ms);
   GR_CHECK(stats_log_seconds >= 0, "stats_log_seconds must be >= 0");
   GR_CHECK(refresh_seconds >= 0, "refresh_seconds must be >= 0");
+  GR_CHECK(refresh_walks >= 1, "refresh_walks must be >= 1, got ", refresh_walks);
+  GR_CHECK(refresh_new_follow_share >= 0 && refresh_new_follow_share <= 1,
+           "refresh_new_follow_share must be in [0, 1], got ", refresh_new_follow_share);
+  GR_CHECK(refresh_learning_rate > 0 && refresh_learning_rate <= 1, "refresh_learning_rate must be in (0, 1], got ",
+           refresh_learning_rate);
   GR_CHECK(drain_ms >= 0 && drain_ms <= 600000, "drain_ms must be in 0..600000, got ", drain_ms);
   GR_CHECK(max_streams_per_connection >= 1, "max_streams_per_connection must be >= 1");
   GR_CHECK(idle_timeout_ms >= 1000, "idle_timeout_ms must be >= 1000, got ", idle_timeout_ms);

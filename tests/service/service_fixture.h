@@ -93,6 +93,7 @@ class ServiceTest : public ::testing::Test {
     options.address = "127.0.0.1:0";
     options.artifacts = *root_ + "/artifacts";
     options.stats_log_seconds = 0;
+    options.refresh_seconds = 0;  // passes only when a test asks (RefreshNow)
     return options;
   }
   // (Re)starts server_ with `options` and connects channel_ and stub_ to it.
