@@ -52,7 +52,9 @@ struct Server::Impl {
               .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
              /*with_log=*/o.shard.whole()),
         tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
-        refresher(embed::RowRefreshConfig{.walks_per_row = o.refresh_walks, .learning_rate = o.refresh_learning_rate},
+        refresher(embed::RowRefreshConfig{.walks_per_row = o.refresh_walks,
+                                          .learning_rate = o.refresh_learning_rate,
+                                          .threads = 1},  // a pass takes one core, whatever it refreshes
                   o.refresh_new_follow_share),
         service(options, source, live, refresher, tokens ? &*tokens : nullptr) {
     if (tokens)
