@@ -141,10 +141,18 @@ void AddBatchCommand(CLI::App& app) {
       ->check(CLI::IsMember({"float32", "float16"}))->capture_default_str();
   cmd->add_option("--holdout-fraction", c.holdout_fraction, "newest follows held out for the link-prediction check")
       ->capture_default_str();
-  cmd->add_flag("--fold-in", c.fold_in_held_out,
-                "after the link-prediction check, refresh the vectors of the accounts at either end of the held-out "
-                "follows with short walks over the full graph (experimental)");
+  cmd->add_flag("--fold-in,!--no-fold-in", c.fold_in_held_out,
+                "after the link-prediction check, fold the held-out follows into the published vectors (the accounts "
+                "at either end get short walks over the full graph), so they contain every follow; on by default")
+      ->capture_default_str();
   cmd->add_option("--fold-in-walks", c.fold_in.walks_per_row, "fold-in: walks from each refreshed account")
+      ->capture_default_str();
+  cmd->add_option("--fold-in-new-follow-share", c.fold_in.new_edge_share,
+                  "fold-in: share of those walks whose first hop is one of the account's held-out follows")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--min-fold-in-cosine", c.min_fold_in_cosine,
+                  "gate: the fold-in's refreshed rows must keep at least this mean cosine to what they were")
       ->capture_default_str();
   cmd->add_option("--min-link-auc", c.min_link_auc, "gate: Hadamard link-prediction AUC on the newest follows")
       ->capture_default_str();

@@ -16,12 +16,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "core/alias_table.h"
 #include "core/error.h"
-#include "core/rng.h"
 #include "embed/row_refresh.h"
 #include "embed/skip_gram.h"
 #include "eval/link_holdout.h"
@@ -71,6 +68,7 @@ int main(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) settings.push_back(static_cast<uint32_t>(std::atoi(argv[i])));
     if (settings.empty()) settings = {20, 100, 300};
     embed::RowRefreshConfig refresh;
+    refresh.new_edge_share = 0;  // uniform walks from each row, the first rows below
     walk::WalkConfig short_walks = walks;
     short_walks.walk_length = refresh.window + 1;
     const walk::RandomWalker walker(b.train, short_walks);
@@ -89,34 +87,16 @@ int main(int argc, char** argv) {
       Print("refreshed without A (control)", walks_per_row, eval::ScoreHeldOutFollows(g, b, same_graph, kPairs, 7),
             c.seconds);
     }
-    // The server's refresher (service/refresher.h): both ends of each
-    // follow in A, a share of each row's walks taking a new follow (of A) as
-    // their first hop, the rest walking as the batch does. Share 0 is the
-    // "folded in" rows above; share 1 over-fits the rows to their new
-    // follows (bench/README.md).
-    std::unordered_map<VertexId, std::vector<VertexId>> new_neighbours;
-    for (const auto& [u, v] : a.test_edges) {
-      new_neighbours[u].push_back(v);
-      new_neighbours[v].push_back(u);
-    }
-    const AliasTable negatives(weights);
-    const auto output_of = [&](VertexId token) { return trained.output.Row(token).data(); };
+    // The batch's fold-in and the server's refresher (embed/row_refresh.h):
+    // a share of each row's walks takes one of its new follows (A) as the
+    // first hop. Share 0 is "folded in" above.
     for (const uint32_t walks_per_row : settings) {
       refresh.walks_per_row = walks_per_row;
       for (const double share : {0.1, 0.2, 0.3, 0.6, 1.0}) {
+        refresh.new_edge_share = share;
         FloatMatrix input = trained.input;
-        std::vector<embed::RowToRefresh> endpoints;
-        for (const VertexId u : rows) endpoints.push_back({u, input.Row(u).data()});
-        const auto walk_from = [&](VertexId first, uint64_t round, std::span<VertexId> out) -> size_t {
-          walk::WalkStats unused;
-          if (static_cast<double>(round) >= share * walks_per_row) return walker.WalkFrom(first, round, out, &unused);
-          const std::vector<VertexId>& fresh = new_neighbours.at(first);
-          out[0] = first;
-          const VertexId next = fresh[MixSeed(first, round) % fresh.size()];
-          return 1 + walker.WalkFrom(next, round, out.subspan(1), &unused);
-        };
-        const embed::RowRefreshStats s = embed::RefreshRows(walk_from, refresh.window + 1, endpoints, negatives,
-                                                            refresh, trained.dim(), output_of);
+        const embed::RowRefreshStats s =
+            embed::RefreshRows(walker, rows, weights, refresh, input, trained.output, a.test_edges);
         const std::string what = "folded in, share " + std::to_string(share).substr(0, 3) + " along new follows";
         Print(what.c_str(), walks_per_row, eval::ScoreHeldOutFollows(g, b, input, kPairs, 7), s.seconds);
       }

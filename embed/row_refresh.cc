@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <unordered_map>
 #include <vector>
 
 #include "core/alias_table.h"
@@ -49,6 +50,7 @@ void RowRefreshConfig::Validate() const {
   GR_CHECK(passes >= 1, "passes must be >= 1");
   GR_CHECK(learning_rate > 0 && learning_rate <= 1, "learning_rate must be in (0, 1], got ", learning_rate);
   GR_CHECK(threads >= 0, "threads must be >= 0 (0 = all)");
+  GR_CHECK(new_edge_share >= 0 && new_edge_share <= 1, "new_edge_share must be in [0, 1], got ", new_edge_share);
 }
 
 RowRefreshStats RefreshRows(const WalkFromFn& walk_from, size_t walk_length, std::span<const RowToRefresh> rows,
@@ -109,7 +111,7 @@ RowRefreshStats RefreshRows(const WalkFromFn& walk_from, size_t walk_length, std
 
 RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const VertexId> rows,
                             std::span<const double> negative_weights, const RowRefreshConfig& config,
-                            FloatMatrix& input, const FloatMatrix& output) {
+                            FloatMatrix& input, const FloatMatrix& output, std::span<const graph::VertexPair> new_edges) {
   config.Validate();
   const size_t vocabulary = walker.vocabulary_size();
   GR_CHECK(input.rows() == vocabulary && output.rows() == vocabulary && input.cols() == output.cols(),
@@ -125,10 +127,21 @@ RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const Ve
     listed[row] = true;
     targets.push_back({row, input.Row(row).data()});
   }
+  // Each row's new neighbours, at either end of a new edge.
+  std::unordered_map<VertexId, std::vector<VertexId>> new_neighbours;
+  for (const auto& [u, v] : new_edges) {
+    new_neighbours[u].push_back(v);
+    new_neighbours[v].push_back(u);
+  }
+  const double along_new = config.new_edge_share * config.walks_per_row;
   return RefreshRows(
-      [&](VertexId start, uint64_t round, std::span<VertexId> out) {
+      [&](VertexId start, uint64_t round, std::span<VertexId> out) -> size_t {
         walk::WalkStats stats;  // per call: the walks run in parallel
-        return walker.WalkFrom(start, round, out, &stats);
+        const auto fresh = static_cast<double>(round) < along_new ? new_neighbours.find(start) : new_neighbours.end();
+        if (fresh == new_neighbours.end() || out.size() < 2) return walker.WalkFrom(start, round, out, &stats);
+        out[0] = start;
+        const VertexId next = fresh->second[MixSeed(start, round) % fresh->second.size()];
+        return 1 + walker.WalkFrom(next, round, out.subspan(1), &stats);
       },
       walker.config().walk_length, targets, AliasTable(negative_weights), config, input.cols(),
       [&](VertexId token) { return output.Row(token).data(); });

@@ -27,6 +27,12 @@ struct RowRefreshConfig {
   uint32_t negatives = 5;         // negatives per context
   uint32_t passes = 1;            // over each row's walks
   float learning_rate = 0.025f;   // constant (a refresh is short)
+  // The share of each row's walks (the first rounds) whose first hop is one
+  // of the row's new edges (RefreshRows' new_edges; the server: its follows
+  // made since the version), in [0, 1]. Walks only from the row barely move
+  // it toward its new neighbours; walks only along new edges over-fit it to
+  // them (bench/README.md, fold-in study).
+  double new_edge_share = 0.3;
   uint64_t seed = 1;
   int threads = 0;                // 0 = all cores
 
@@ -49,7 +55,9 @@ struct RowRefreshStats {
 
 // Updates the input vectors of `rows` (tokens of the walker's vocabulary,
 // distinct) in `input`: for each row, config.walks_per_row walks from it
-// (walker.WalkFrom; a walker with a short walk_length makes short walks),
+// (walker.WalkFrom; a walker with a short walk_length makes short walks;
+// config.new_edge_share of them first step to one of the row's neighbours
+// in `new_edges`, either end, then walk on from there),
 // and at each position of a walk holding the row's token, the row's input
 // vector is trained against the output vectors of the tokens within its
 // drawn window (label 1) and of negatives drawn with `negative_weights`
@@ -57,7 +65,8 @@ struct RowRefreshStats {
 // config, a row out of range or mismatched shapes.
 RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const VertexId> rows,
                             std::span<const double> negative_weights, const RowRefreshConfig& config,
-                            FloatMatrix& input, const FloatMatrix& output);
+                            FloatMatrix& input, const FloatMatrix& output,
+                            std::span<const graph::VertexPair> new_edges = {});
 
 // The same over any graph and row storage (the server refreshes rows of a
 // live graph into vectors of its own):

@@ -24,6 +24,8 @@ void BatchConfig::Validate() const {
   walk.Validate();
   train.Validate();
   fold_in.Validate();
+  GR_CHECK(min_fold_in_cosine >= -1 && min_fold_in_cosine <= 1, "min_fold_in_cosine must be in [-1, 1], got ",
+           min_fold_in_cosine);
   index.Validate();
   ranker.features.Validate();
   ranker.model.Validate();
@@ -65,7 +67,9 @@ std::string BatchConfig::ToJson() const {
                 {"window", fold_in.window},
                 {"negatives", fold_in.negatives},
                 {"passes", fold_in.passes},
-                {"learning_rate", fold_in.learning_rate}}},
+                {"learning_rate", fold_in.learning_rate},
+                {"new_edge_share", fold_in.new_edge_share},
+                {"min_mean_cosine", min_fold_in_cosine}}},
               {"index_shards", index_shards},
               {"training_ranks", training_ranks},
               {"sync_tokens_per_row", sync_tokens_per_row},

@@ -27,7 +27,8 @@ std::string BatchReport::ToJson() const {
                   {"warm_started_accounts", warm_started_accounts}}},
       {"metrics", {{"link_auc_dot", link_auc_dot}, {"link_auc_hadamard", link_auc_hadamard},
                    {"hnsw_recall_at_10", hnsw_recall_at_10}}},
-      {"fold_in", {{"accounts", fold_in_accounts}, {"mean_cosine", fold_in_mean_cosine}, {"seconds", fold_in_seconds}}},
+      {"fold_in", {{"accounts", fold_in_accounts}, {"mean_cosine", fold_in_mean_cosine}, {"seconds", fold_in_seconds},
+                   {"link_auc_hadamard", fold_in_link_auc_hadamard}}},
       {"training", {{"tokens", train_tokens}, {"seconds", train_seconds},
                     {"tokens_per_second", train_tokens_per_second}}},
       {"stage_seconds", stage_times},
@@ -68,8 +69,9 @@ std::string BatchReport::ToText() const {
   if (fold_in_accounts > 0) {
     char fold_in[200];
     std::snprintf(fold_in, sizeof fold_in,
-                  "fold-in: the held-out follows refreshed %llu accounts' vectors (mean cosine to before %.4f)\n",
-                  static_cast<unsigned long long>(fold_in_accounts), fold_in_mean_cosine);
+                  "fold-in: the held-out follows refreshed %llu accounts' vectors (mean cosine to before %.4f; "
+                  "Hadamard AUC on them after %.4f)\n",
+                  static_cast<unsigned long long>(fold_in_accounts), fold_in_mean_cosine, fold_in_link_auc_hadamard);
     text += fold_in;
   }
   char metrics[512];
@@ -164,6 +166,9 @@ std::string BatchReport::ToPrometheus(double finished_unix_seconds) const {
             static_cast<double>(fold_in_accounts));
   out.Gauge("graphrec_batch_fold_in_mean_cosine", "Mean cosine of those accounts' vectors before and after the fold-in.",
             fold_in_mean_cosine);
+  out.Gauge("graphrec_batch_fold_in_link_auc_hadamard",
+            "Hadamard link AUC of the published vectors on the held-out follows they took in (a check, not quality).",
+            fold_in_link_auc_hadamard);
   if (drift_mean_cosine > -2) {
     out.Gauge("graphrec_batch_drift_mean_cosine", "Mean cosine of account vectors to the previous version's.",
               drift_mean_cosine);

@@ -71,7 +71,8 @@ std::vector<graph::GraphChange> ReadEventsSincePrevious(BatchRun& run) {
 
 // Folds the held-out follows into `table`: the accounts at either end get
 // short walks over the full graph (the batch's walk settings, window + 1
-// long) and skip-gram updates of their rows; the rest stays as trained.
+// long; a share of them first along a held-out follow) and skip-gram
+// updates of their rows; the rest stays as trained.
 void FoldIn(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
             embed::EmbeddingTable& table) {
   const BatchConfig& c = run.c;
@@ -88,7 +89,8 @@ void FoldIn(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSpli
   const std::vector<double> weights = embed::DegreeNegativeWeights(full, c.walk.direction);
   FloatMatrix before(rows.size(), table.dim());
   for (size_t i = 0; i < rows.size(); ++i) std::ranges::copy(table.input.Row(rows[i]), before.Row(i).begin());
-  const embed::RowRefreshStats stats = embed::RefreshRows(walker, rows, weights, c.fold_in, table.input, table.output);
+  const embed::RowRefreshStats stats =
+      embed::RefreshRows(walker, rows, weights, c.fold_in, table.input, table.output, split.test_edges);
   double cosine = 0;
   for (size_t i = 0; i < rows.size(); ++i) cosine += Cosine(before.Row(i), table.input.Row(rows[i]));
   r.fold_in_accounts = rows.size();
@@ -178,6 +180,7 @@ embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, 
     r.link_auc_hadamard = done.value("link_auc_hadamard", 0.0);
     r.fold_in_accounts = done.value("fold_in_accounts", uint64_t{0});
     r.fold_in_mean_cosine = done.value("fold_in_mean_cosine", 1.0);
+    r.fold_in_link_auc_hadamard = done.value("fold_in_link_auc_hadamard", 0.0);
     return table;
   }
   run.Stage("walks + training", [&] {
@@ -206,8 +209,16 @@ embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, 
     r.link_auc_dot = lp.auc.dot_auc;
     r.link_auc_hadamard = lp.auc.hadamard_auc;
   });
-  if (c.fold_in_held_out && !split.test_edges.empty())
-    run.Stage("fold in held-out follows", [&] { FoldIn(run, full, split, table); });
+  if (c.fold_in_held_out && !split.test_edges.empty()) {
+    run.Stage("fold in held-out follows", [&] {
+      FoldIn(run, full, split, table);
+      if (r.fold_in_accounts == 0) return;
+      constexpr size_t kMaxPairs = 50000;
+      r.fold_in_link_auc_hadamard = eval::ScoreHeldOutFollows(full, split, table.input, kMaxPairs,
+                                                              c.run.SeedFor(SeedStream::kLinkEval))
+                                        .auc.hadamard_auc;
+    });
+  }
   run.Stage("save vectors", [&] {
     embed::SaveEmbeddings(table, run.work.Path(version::kAccountsEmbeddingFile), c.ToJson());
     run.AfterStageWork("train");
@@ -215,7 +226,8 @@ embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, 
                                 {"link_auc_dot", r.link_auc_dot},
                                 {"link_auc_hadamard", r.link_auc_hadamard},
                                 {"fold_in_accounts", r.fold_in_accounts},
-                                {"fold_in_mean_cosine", r.fold_in_mean_cosine}});
+                                {"fold_in_mean_cosine", r.fold_in_mean_cosine},
+                                {"fold_in_link_auc_hadamard", r.fold_in_link_auc_hadamard}});
   });
   return table;
 }
@@ -279,6 +291,9 @@ std::vector<std::string> GateFailures(const BatchConfig& c, const BatchReport& r
   std::vector<std::string> failures;
   if (r.link_auc_hadamard < c.min_link_auc)
     failures.push_back(StrCat("link-prediction AUC ", r.link_auc_hadamard, " < ", c.min_link_auc));
+  if (r.fold_in_accounts > 0 && r.fold_in_mean_cosine < c.min_fold_in_cosine)
+    failures.push_back(StrCat("the fold-in moved the rows it refreshed to a mean cosine of ", r.fold_in_mean_cosine,
+                              " to what they were (< ", c.min_fold_in_cosine, ")"));
   if (r.hnsw_recall_at_10 < c.min_hnsw_recall)
     failures.push_back(StrCat("HNSW recall@10 ", r.hnsw_recall_at_10, " < ", c.min_hnsw_recall));
   if (r.has_ranker && r.ranker_auc_click < c.min_ranker_click_auc)

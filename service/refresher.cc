@@ -59,16 +59,12 @@ RefreshDrift DriftOf(const RefreshedVectors& old, const Model& model) {
 
 }  // namespace
 
-Refresher::Refresher(const embed::RowRefreshConfig& config, double new_follow_share, uint32_t walk_length,
-                     const embed::PostVectorRule& post_rule)
+Refresher::Refresher(const embed::RowRefreshConfig& config, uint32_t walk_length, const embed::PostVectorRule& post_rule)
     : config_(config),
-      new_follow_share_(new_follow_share),
       walk_length_(walk_length),
       post_rule_(post_rule),
       vectors_(std::make_shared<const RefreshedVectors>()) {
   config_.Validate();
-  GR_CHECK(new_follow_share >= 0 && new_follow_share <= 1, "new_follow_share must be in [0, 1], got ",
-           new_follow_share);
 }
 
 void Refresher::RecordPass(RefreshPassReport& report, std::chrono::steady_clock::time_point start) {
@@ -177,9 +173,8 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
   for (size_t i = 0; i < buffers.size(); ++i) rows.push_back({graph.FindAccount(ids[i]), buffers[i].data()});
   // Walks along follows, both directions, over the live graph, as the
   // batch's walks, except that a share of each row's walks takes one of the
-  // row's new follows as its first hop (new_follow_share; all of them
-  // over-fitted the rows to their new follows, none barely moved them:
-  // bench/README.md).
+  // row's new follows as its first hop (config_.new_edge_share, as the
+  // batch's fold-in: embed/row_refresh.h).
   const auto walk_from = [&](VertexId first, uint64_t round, std::span<VertexId> out) -> size_t {
     Rng rng = Rng::ForItem(config_.seed ^ 0x7e57, first, round);
     out[0] = first;
@@ -189,7 +184,7 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
       const uint64_t followees = graph.FolloweeCount(at), degree = followees + graph.FollowerCount(at);
       if (degree == 0) break;
       uint64_t pick = rng.Uniform(degree);
-      if (n == 1 && static_cast<double>(round) < new_follow_share_ * config_.walks_per_row) {
+      if (n == 1 && static_cast<double>(round) < config_.new_edge_share * config_.walks_per_row) {
         // The first hop along a follow made since the version (lists keep
         // the version's entries first).
         const bool in_version = first < model.graph.num_accounts();

@@ -80,10 +80,10 @@ struct RefreshPassReport {
 
 class Refresher {
  public:
-  // new_follow_share: the share of each row's walks whose first hop is one
-  // of its follows made since the version (in [0, 1]).
-  Refresher(const embed::RowRefreshConfig& config, double new_follow_share, uint32_t walk_length = 11,
-            const embed::PostVectorRule& post_rule = {});
+  // config.new_edge_share: the share of each row's walks whose first hop is
+  // one of its follows made since the version.
+  explicit Refresher(const embed::RowRefreshConfig& config, uint32_t walk_length = 11,
+                     const embed::PostVectorRule& post_rule = {});
 
   // One pass over `touched` on `live` (the live graph of its model);
   // updates live.model's indices in place. Call from one thread at a time.
@@ -109,7 +109,6 @@ class Refresher {
                              RefreshPassReport& report);
 
   const embed::RowRefreshConfig config_;
-  const double new_follow_share_;
   const uint32_t walk_length_;
   const embed::PostVectorRule post_rule_;  // the batch's (it builds the posts index with the default)
   std::atomic<std::shared_ptr<const RefreshedVectors>> vectors_;

@@ -54,8 +54,8 @@ struct Server::Impl {
         tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
         refresher(embed::RowRefreshConfig{.walks_per_row = o.refresh_walks,
                                           .learning_rate = o.refresh_learning_rate,
-                                          .threads = 1},  // a pass takes one core, whatever it refreshes
-                  o.refresh_new_follow_share),
+                                          .new_edge_share = o.refresh_new_follow_share,
+                                          .threads = 1}),  // a pass takes one core, whatever it refreshes
         service(options, source, live, refresher, tokens ? &*tokens : nullptr) {
     if (tokens)
       spdlog::log(o.tls_cert.empty() ? spdlog::level::warn : spdlog::level::info,

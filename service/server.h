@@ -57,7 +57,7 @@ struct ServerOptions {
   // Each refreshed account's walks over the live graph, the share of them
   // whose first hop is one of its new follows (service/refresher.h), and
   // the learning rate of its skip-gram updates (embed/row_refresh.h).
-  uint32_t refresh_walks = 50;
+  uint32_t refresh_walks = 20;
   double refresh_new_follow_share = 0.3;
   float refresh_learning_rate = 0.025f;
   // On shutdown, health turns NOT_SERVING this long before the server stops

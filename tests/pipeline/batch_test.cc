@@ -281,6 +281,7 @@ TEST(BatchTest, ThePublishedVectorsContainTheHeldOutFollows) {
     c.version = name;
     c.train_ranker = false;
     c.fold_in_held_out = fold_in;
+    c.walk.walks_per_vertex = 20;  // trained well enough for the scores below to mean something
     const BatchReport report = RunBatch(c);
     EXPECT_TRUE(report.published) << report.ToText();
     return std::pair{report, embed::LoadEmbeddings(version::VersionDir(c.artifacts_dir, name) + "/" +
@@ -305,6 +306,31 @@ TEST(BatchTest, ThePublishedVectorsContainTheHeldOutFollows) {
     unchanged += std::equal(x.begin(), x.end(), y.begin());
   }
   EXPECT_EQ(unchanged, trained.rows() - with.fold_in_accounts);
+  // The published vectors score the held-out follows they took in higher
+  // than the gate's vectors, which had not seen them.
+  EXPECT_GT(with.fold_in_link_auc_hadamard, with.link_auc_hadamard + 0.005)
+      << with.fold_in_link_auc_hadamard << " vs " << with.link_auc_hadamard;
+  EXPECT_TRUE(with.gate_failures.empty());
+}
+
+// A fold-in that damages the vectors it refreshes (here a learning rate of
+// 1) is refused by the gate, whatever the gate's own link AUC said (its
+// link AUC on the held-out follows rises: it memorised them).
+TEST(BatchTest, AFoldInThatDamagesTheVectorsIsRefused) {
+  const std::string artifacts = Artifacts("broken_fold_in");
+  BatchConfig c = SmallConfig(artifacts);
+  c.version = "good";
+  c.train_ranker = false;
+  ASSERT_TRUE(RunBatch(c).published);
+  c.version = "broken";
+  c.fold_in.learning_rate = 1.0f;
+  c.fold_in.walks_per_row = 300;
+  const BatchReport r = RunBatch(c);
+  EXPECT_FALSE(r.published) << r.ToText();
+  EXPECT_LT(r.fold_in_mean_cosine, c.min_fold_in_cosine);
+  ASSERT_EQ(r.gate_failures.size(), 1u) << r.ToText();
+  EXPECT_NE(r.gate_failures[0].find("the fold-in moved the rows"), std::string::npos);
+  EXPECT_EQ(version::ReadCurrentVersion(artifacts), "good");
 }
 
 TEST(BatchTest, FailingGateLeavesThePreviousVersionLive) {
