@@ -302,17 +302,6 @@ TEST_F(EventsTest, TouchedAccountsAndPostsAreTakenOnceAndReplayedWithANewVersion
 // someone, gives a new account a vector,
 // and to the accounts it followed (they gained a follower), and leaves the
 // rest alone.
-// The cosine of two vectors (the indices' similar-accounts score).
-double CosineOf(const std::vector<float>& a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += static_cast<double>(a[i]) * b[i];
-    aa += static_cast<double>(a[i]) * a[i];
-    bb += static_cast<double>(b[i]) * b[i];
-  }
-  return ab / std::sqrt(aa * bb);
-}
-
 TEST_F(EventsTest, ARefreshPassRefreshesVectorsAndUpdatesTheIndicesInPlace) {
   ServerOptions options = BaseOptions();
   options.max_k = 1000;  // answers over every account

@@ -136,16 +136,6 @@ class RefreshTest : public ::testing::Test {
   std::unique_ptr<pb::Graphrec::Stub> stub_;
 };
 
-double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += static_cast<double>(a[i]) * b[i];
-    aa += static_cast<double>(a[i]) * a[i];
-    bb += static_cast<double>(b[i]) * b[i];
-  }
-  return ab / std::sqrt(aa * bb);
-}
-
 double Dot(const std::vector<float>& a, const std::vector<float>& b) {
   double ab = 0;
   for (size_t i = 0; i < a.size(); ++i) ab += static_cast<double>(a[i]) * b[i];
@@ -185,7 +175,7 @@ TEST_F(RefreshTest, ANewFollowMovesTheFollowerTowardTheNewAuthorAndChangesItsAns
   for (Pair& p : pairs) {
     p.after = Vector(p.follower);
     ASSERT_NE(p.after, p.before) << p.follower;
-    const double change = Cosine(p.after, p.author_input) - Cosine(p.before, p.author_input);
+    const double change = CosineOf(p.after, p.author_input) - CosineOf(p.before, p.author_input);
     gain += change / static_cast<double>(pairs.size());
     closer += change > 0;
     // The author's RecallAuthors score for the follower: input . output.
@@ -216,7 +206,7 @@ TEST_F(RefreshTest, ANewFollowMovesTheFollowerTowardTheNewAuthorAndChangesItsAns
   size_t closer_than_control = 0;
   double gain_over_control = 0;
   for (const Pair& p : pairs) {
-    const double d = Cosine(p.after, p.author_input) - Cosine(Vector(p.follower), p.author_input);
+    const double d = CosineOf(p.after, p.author_input) - CosineOf(Vector(p.follower), p.author_input);
     closer_than_control += d > 0;
     gain_over_control += d / static_cast<double>(pairs.size());
   }

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "embed/skip_gram.h"
 #include "graph/ingest.h"
@@ -54,6 +56,17 @@ inline Built Build(const std::string& world_dir, uint64_t seed, bool with_ranker
     b.ranker = std::make_unique<ranking::Ranker>(ranking::Ranker::Train(features, impressions, {}, config));
   }
   return b;
+}
+
+// The cosine of two vectors (the similar-accounts score).
+inline double CosineOf(const std::vector<float>& a, const std::vector<float>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return ab / std::sqrt(aa * bb);
 }
 
 class ServiceTest : public ::testing::Test {
