@@ -326,8 +326,10 @@ uint32_t HnswIndex::AddOrUpdate(ExternalId id, std::span<const float> vector) {
   const void* encoded = Encoded(v, &halves);
   uint32_t item = Find(id);
   if (item == kNoVertex) {
+    // Grown by an eighth: the server's refresher adds a few ids at a time to
+    // indices of millions, where doubling would double their memory.
     if (hnsw_->cur_element_count >= hnsw_->max_elements_)
-      hnsw_->resizeIndex(2 * hnsw_->max_elements_ + 16);
+      hnsw_->resizeIndex(hnsw_->max_elements_ + hnsw_->max_elements_ / 8 + 1024);
     item = AppendId(id);
   }
   hnsw_->addPoint(encoded, item);
