@@ -303,11 +303,8 @@ grpc::Status GraphrecService::Recall(const Model& m, recall::RecallKind kind, ui
     resp->set_version(m.version);
     return grpc::Status::OK;
   }
-  const auto results = kind == recall::RecallKind::kSimilarAccounts
-                           ? m.recaller->Recall(kind, id, k, exclude, query)
-                           : RecallBySource(m, *live, kind, id, k, exclude,
-                                            static_cast<RecallSource>(source),
-                                            {.max_steps = options_.walk_max_steps}, query);
+  const auto results = RecallBySource(m, *live, kind, id, k, exclude, static_cast<RecallSource>(source),
+                                      {.max_steps = options_.walk_max_steps}, query);
   for (const auto& r : results) {
     resp->add_ids(r.id);
     resp->add_scores(r.score);

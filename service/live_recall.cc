@@ -54,7 +54,10 @@ std::vector<float> ConsistentQuery(const Model& model, ExternalId user, std::spa
 std::vector<recall::RecallResult> RecallBySource(const Model& model, const LiveState& live, recall::RecallKind kind,
                                                  ExternalId user, size_t k, bool exclude_known, RecallSource source,
                                                  const recall::WalkRecallConfig& walks, std::span<const float> query) {
-  GR_CHECK(kind != recall::RecallKind::kSimilarAccounts, "similar accounts come from the embedding only");
+  if (kind == recall::RecallKind::kSimilarAccounts) {
+    GR_CHECK(source == RecallSource::kEmbedding, "similar accounts come from the embedding only");
+    return FromEmbedding(model, live, kind, user, k, exclude_known, query);
+  }
   const recall::WalkTarget target =
       kind == recall::RecallKind::kPosts ? recall::WalkTarget::kPosts : recall::WalkTarget::kAuthors;
   switch (source) {

@@ -16,7 +16,8 @@ namespace gr::service {
 
 enum class RecallSource { kEmbedding, kWalks, kMixed, kConsistent };
 
-// kind is kAuthors or kPosts. Throws kNotFound for a user the source does
+// kind is kAuthors or kPosts, or kSimilarAccounts from the embedding
+// (its "followed" filter reading the live graph too). Throws kNotFound for a user the source does
 // not know (MIXED needs only the live graph to know it). A non-empty
 // `query` replaces the user's vector in the embedding's search (a vector
 // refreshed since the version). kConsistent (posts only) searches the

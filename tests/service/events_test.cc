@@ -406,6 +406,15 @@ TEST_F(EventsTest, ARefreshPassRefreshesVectorsAndUpdatesTheIndicesInPlace) {
     EXPECT_FALSE(own.popularity_fallback());
     EXPECT_EQ(own.ids_size(), 10);
     for (const ExternalId id : own.ids()) EXPECT_NE(id, kNewAccount);
+    // Its follows (all made since the version) are left out on request.
+    const pb::RecallResponse unfollowed = similar(kNewAccount, 10, true);
+    EXPECT_EQ(unfollowed.ids_size(), 10);
+    for (const ExternalId id : unfollowed.ids())
+      EXPECT_TRUE(std::find(followed.begin(), followed.end(), id) == followed.end()) << id;
+    // So are an existing account's new follows.
+    const pb::RecallResponse from_a = similar(a, 50, true);
+    for (const ExternalId id : from_a.ids())
+      EXPECT_TRUE(std::find(followed.begin(), followed.end(), id) == followed.end()) << id;
   }
   // A new post without engagers has its author's vector: a's own top post.
   {
