@@ -65,7 +65,7 @@ struct BatchConfig {
   bool warm_start = true;           // start from the live version's vectors when there is one
   // Warm-started training uses learning_rate x this: restarting at the full
   // rate lowered the held-out AUC run after run (bench/README.md).
-  float warm_learning_rate_scale = 0.2f;
+  float warm_learning_rate_scale = 0.1f;
   double holdout_fraction = 0.05;   // newest follows held out for the link-prediction check
   // After the link-prediction check, fold the held-out follows into the
   // published vectors, so the published model contains every edge of its
