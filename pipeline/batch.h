@@ -80,7 +80,7 @@ struct BatchConfig {
   // they were before it must be at least this (a fold-in of a few percent
   // of the follows that turns the rows it refreshes around has damaged
   // them; its link AUC on the held-out follows cannot tell, as it trains on
-  // them). Measured: 0.87 on the generated 20k world, 0.99 on 800 accounts.
+  // them: bench/README.md).
   double min_fold_in_cosine = 0.5;
   // Also write the accounts, authors and posts indices split into this many
   // shards by id (version/layout.h), for `graphrec serve --shard K/N`
