@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -25,16 +24,6 @@ FloatMatrix RowsOf(const std::vector<float>& values, size_t dim) {
   FloatMatrix rows(values.size() / dim, dim);
   std::copy(values.begin(), values.end(), rows.Data().begin());
   return rows;
-}
-
-double Cosine(std::span<const float> a, std::span<const float> b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += static_cast<double>(a[i]) * b[i];
-    aa += static_cast<double>(a[i]) * a[i];
-    bb += static_cast<double>(b[i]) * b[i];
-  }
-  return aa == 0 || bb == 0 ? 0 : ab / std::sqrt(aa * bb);
 }
 
 // How far the vectors refreshed over `old` are from `model`'s (the version

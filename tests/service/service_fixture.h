@@ -7,12 +7,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/matrix.h"
 #include "embed/skip_gram.h"
 #include "graph/ingest.h"
 #include "proto/graphrec.grpc.pb.h"
@@ -59,15 +59,7 @@ inline Built Build(const std::string& world_dir, uint64_t seed, bool with_ranker
 }
 
 // The cosine of two vectors (the similar-accounts score).
-inline double CosineOf(const std::vector<float>& a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += static_cast<double>(a[i]) * b[i];
-    aa += static_cast<double>(a[i]) * a[i];
-    bb += static_cast<double>(b[i]) * b[i];
-  }
-  return ab / std::sqrt(aa * bb);
-}
+inline double CosineOf(const std::vector<float>& a, const std::vector<float>& b) { return Cosine(a, b); }
 
 class ServiceTest : public ::testing::Test {
  protected:
