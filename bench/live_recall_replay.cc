@@ -20,24 +20,13 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "bench/replay_events.h"
 #include "core/error.h"
-#include "graph/ingest.h"
 #include "graph/live_graph.h"
 #include "recall/walk_recall.h"
 #include "version/version_store.h"
 
-namespace {
-
 using gr::ExternalId;
-
-struct Event {
-  uint32_t time;
-  int kind;  // 0 post, 1 follow, 2 interaction
-  ExternalId actor, object;
-  uint8_t type;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) {
@@ -57,37 +46,25 @@ int main(int argc, char** argv) {
   gr::graph::LiveGraph live(std::shared_ptr<const gr::graph::SocialGraph>(loaded, &loaded->graph));
 
   // The world's events from the cut on, by period.
-  std::vector<std::vector<Event>> by_period(static_cast<size_t>(periods));
-  auto add = [&](uint32_t time, Event e) {
-    if (time < cut || uint64_t{time} >= cut + uint64_t{period_s} * static_cast<uint64_t>(periods)) return;
-    by_period[(time - cut) / period_s].push_back(e);
-  };
-  const gr::graph::IngestConfig config;
-  for (const auto& r : gr::graph::ReadPosts(world + "/posts.tsv", config)) add(r.time, {r.time, 0, r.author, r.post, 0});
-  for (const auto& r : gr::graph::ReadFollows(world + "/follows.tsv", config)) add(r.time, {r.time, 1, r.src, r.dst, 0});
-  std::vector<std::pair<uint32_t, ExternalId>> interaction_times;  // (time, post) of every interaction, for POPULAR
-  for (const auto& r : gr::graph::ReadInteractions(world + "/interactions.tsv", config)) {
-    add(r.time, {r.time, 2, r.account, r.post, r.type});
-    interaction_times.emplace_back(r.time, r.post);
-  }
-  std::sort(interaction_times.begin(), interaction_times.end());
-  for (auto& events : by_period)
-    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
+  const gr::bench::WorldEvents world_events = gr::bench::ReadWorldEvents(world, cut, periods, period_s);
+  const auto& by_period = world_events.by_period;
+  const auto& interaction_times = world_events.interaction_times;
 
   std::map<std::string, std::vector<double>> all;
   std::map<std::string, double> pooled;
   size_t pooled_users = 0;
   std::mt19937_64 rng(7);
   for (int h = 0; h + 1 < periods; ++h) {
-    for (const Event& e : by_period[static_cast<size_t>(h)]) {
-      if (e.kind == 0) live.AddPost(e.object, e.actor, e.time);
-      if (e.kind == 1) live.Follow(e.actor, e.object, e.time);
-      if (e.kind == 2) live.Interact(e.actor, e.object, static_cast<gr::graph::InteractionType>(e.type), e.time, 0);
+    for (const gr::stream::Event& e : by_period[static_cast<size_t>(h)]) {
+      if (e.kind == gr::stream::EventKind::kPost) live.AddPost(e.object, e.actor, e.time);
+      if (e.kind == gr::stream::EventKind::kFollow) live.Follow(e.actor, e.object, e.time);
+      if (e.kind == gr::stream::EventKind::kInteraction)
+        live.Interact(e.actor, e.object, static_cast<gr::graph::InteractionType>(e.interaction), e.time, e.dwell_ms);
     }
     // Next period's interactions, per user, of posts the user had not seen.
     std::map<ExternalId, std::set<ExternalId>> targets;
-    for (const Event& e : by_period[static_cast<size_t>(h + 1)]) {
-      if (e.kind != 2) continue;
+    for (const gr::stream::Event& e : by_period[static_cast<size_t>(h + 1)]) {
+      if (e.kind != gr::stream::EventKind::kInteraction) continue;
       const gr::VertexId u = live.FindAccount(e.actor);
       bool seen = false;
       if (u != gr::kNoVertex)

@@ -18,7 +18,7 @@
 // interactions and posts are not replayed here. One JSON line per hour,
 // then the means and the share of the stale-to-retrained gap the
 // incremental vectors recover. Training runs on one thread (repeatable).
-//   refresh_replay SNAPSHOT [HOURS [K [SAMPLE]]]
+//   refresh_replay SNAPSHOT [HOURS [K [SAMPLE [LEARNING_RATE [from_version|cumulative]]]]]
 // CUT is HOURS + 1 hours before the newest follow.
 #include <algorithm>
 #include <cmath>
@@ -92,7 +92,7 @@ nlohmann::json Json(const Scores& s) { return {{"hadamard", s.hadamard}, {"dot",
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: refresh_replay SNAPSHOT [HOURS [K [SAMPLE]]]\n");
+    std::fprintf(stderr, "usage: refresh_replay SNAPSHOT [HOURS [K [SAMPLE [LEARNING_RATE [from_version|cumulative]]]]]\n");
     return 2;
   }
   try {
@@ -100,6 +100,11 @@ int main(int argc, char** argv) {
     const int hours = argc > 2 ? std::stoi(argv[2]) : 24;
     const size_t k = argc > 3 ? std::stoul(argv[3]) : 50;
     const size_t sample_size = argc > 4 ? std::stoul(argv[4]) : 500;
+    const embed::RowRefreshConfig refresh{.walks_per_row = 20,
+                                          .learning_rate = argc > 5 ? std::stof(argv[5]) : 0.025f,
+                                          .new_edge_share = 0.3,
+                                          .threads = 1};
+    const bool from_version = argc <= 6 || std::string(argv[6]) != "cumulative";
     GR_CHECK(!g.following.times.empty(), "the snapshot's follows have no times");
     std::vector<uint32_t> times = g.following.times;
     std::sort(times.begin(), times.end());
@@ -119,7 +124,7 @@ int main(int argc, char** argv) {
     graph::EdgeSplit state = Before(g, times, cut);
     const embed::EmbeddingTable nightly = embed::EmbedWalks(state.train, walks, train);
     FloatMatrix incremental = nightly.input;
-    embed::RowRefreshConfig refresh{.walks_per_row = 20, .new_edge_share = 0.3, .threads = 1};
+    std::vector<graph::VertexPair> since_nightly;  // every follow folded in so far
     walk::WalkConfig short_walks = walks;
     short_walks.walk_length = refresh.window + 1;
     Scores sum_stale, sum_incremental, sum_retrained;
@@ -136,8 +141,11 @@ int main(int argc, char** argv) {
       // Fold them in over the graph as it now is.
       const walk::RandomWalker walker(next.train, short_walks);
       const std::vector<VertexId> rows = embed::EndpointsOf(hour);
+      since_nightly.insert(since_nightly.end(), hour.begin(), hour.end());
+      if (from_version)
+        for (const VertexId r : rows) std::ranges::copy(nightly.input.Row(r), incremental.Row(r).begin());
       embed::RefreshRows(walker, rows, embed::DegreeNegativeWeights(next.train, walk::Direction::kBoth), refresh,
-                         incremental, nightly.output, hour);
+                         incremental, nightly.output, from_version ? since_nightly : hour);
       const embed::EmbeddingTable retrained = embed::EmbedWalks(next.train, walks, train);
       // The next hour's follows: the test.
       const uint32_t test_end = hour_end + 3600;

@@ -15,6 +15,13 @@
 # the set has a few hundred ratings a day at its end). No follows, no authors.
 #   bench/run_live_recall_replay.sh movielens [DAYS] [K]
 #
+# Refresher (issue 19): the same world and version, the last day pushed hour
+# by hour through the server's event path and refresher; per hour, recall@K
+# and AUC of the next hour's interactions for the stale version, the version
+# refreshed after each hour, and a version rebuilt from every event before
+# the hour's end (23 more batches; bench/refresh_interaction_replay).
+#   bench/run_live_recall_replay.sh refresher [ACCOUNTS] [DAYS] [USERS] [K]
+#
 # GR_BUILD_DIR=build-dev uses an existing build instead of scripts/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,16 +52,30 @@ if [ "${1:-}" = movielens ]; then
   exit 0
 fi
 
+refresher=false
+if [ "${1:-}" = refresher ]; then refresher=true; shift; fi
 accounts="${1:-20000}"; days="${2:-7}"; users="${3:-300}"; k="${4:-50}"
 dir="${GR_BENCH_DIR:-/tmp/graphrec-bench}/replay-$accounts-$days"
 rm -rf "$dir"; mkdir -p "$dir"
 start=1767225600  # day 0: 2026-01-01
 "$bin/apps/graphrec" generate --out "$dir/world" --accounts "$accounts" --days "$days" --start-time "$start" >/dev/null
+cut_world() {  # into, before (Unix s): the world's rows before it
+  mkdir -p "$1"
+  for f in follows interactions posts; do
+    col=3; [ "$f" = interactions ] && col=4
+    awk -F'\t' -v c="$col" -v cut="$2" 'NR == 1 || $c < cut' "$dir/world/$f.tsv" >"$1/$f.tsv"
+  done
+}
 cut=$((start + (days - 1) * 86400))
-mkdir -p "$dir/before"
-for f in follows interactions posts; do
-  col=3; [ "$f" = interactions ] && col=4
-  awk -F'\t' -v c="$col" -v cut="$cut" 'NR == 1 || $c < cut' "$dir/world/$f.tsv" >"$dir/before/$f.tsv"
-done
+cut_world "$dir/before" "$cut"
 batch "$dir/before" "$dir/artifacts"
-"$bin/bench/live_recall_replay" "$dir/artifacts" "$dir/world" "$cut" 24 "$users" "$k"
+if ! $refresher; then
+  "$bin/bench/live_recall_replay" "$dir/artifacts" "$dir/world" "$cut" 24 "$users" "$k"
+  exit 0
+fi
+for hour in $(seq 1 23); do  # the ceiling: rebuilt from every event before each hour's end
+  cut_world "$dir/before-$hour" $((cut + hour * 3600))
+  batch "$dir/before-$hour" "$dir/retrained/$hour"
+  rm -rf "$dir/before-$hour"
+done
+"$bin/bench/refresh_interaction_replay" "$dir/artifacts" "$dir/world" "$cut" 24 "$users" "$k" "$dir/retrained"
