@@ -129,11 +129,11 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
     }
     std::vector<float> vector(dim, 0.0f);
     std::shared_ptr<const std::vector<float>> version_vector;
-    if (const std::vector<float>* earlier = current->Find(model.version, account)) {
-      vector = *earlier;
-      const auto it = current->version_input.find(account);
-      if (it != current->version_input.end()) version_vector = it->second;
-    } else if (const size_t* row = row_of(v)) {
+    // Every refresh starts from the version's vector (a new account's: its
+    // neighbours' mean), not from the last refresh: one refresh's noise at a
+    // constant learning rate is fine, a day of them piled up is not
+    // (bench/README.md, refresher replay).
+    if (const size_t* row = row_of(v)) {
       const auto version_row = model.table.input.Row(*row);
       std::copy(version_row.begin(), version_row.end(), vector.begin());
       version_vector = std::make_shared<const std::vector<float>>(vector);

@@ -1,13 +1,14 @@
 // Account vectors refreshed between nightly versions (real time, part 2):
 // each pass takes the accounts events touched since the last one
 // (LiveEvents::TakeTouched) and, for those whose follows or followers
-// changed since the version, refreshes their input vectors with short
-// walks over the live graph (along follows, both directions, as the batch's
+// changed since the version, refreshes their input vectors (each time from
+// the version's, over the neighbourhood as it now is) with short walks over
+// the live graph (along follows, both directions, as the batch's
 // walks; a share of them starting along the row's new follows) and
 // skip-gram updates of those rows only
 // (embed/row_refresh.h; contexts and negatives are the version's output
 // vectors, frozen). A new account starts from the mean of its neighbours'
-// vectors. Each pass publishes a new immutable set of vectors, so readers
+// vectors, every time. Each pass publishes a new immutable set of vectors, so readers
 // never see a half-written one; a new version starts an empty set (it
 // supersedes the refreshed state, and the events after its watermark are
 // replayed and touched again).

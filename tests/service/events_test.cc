@@ -438,6 +438,12 @@ TEST_F(EventsTest, ARefreshPassRefreshesVectorsAndUpdatesTheIndicesInPlace) {
     EXPECT_TRUE(std::find(answer.ids().begin(), answer.ids().end(), kNewAccount) != answer.ids().end());
   }
   EXPECT_EQ(server_->RefreshNow().refreshed, 0u);  // nothing new since
+  // Touched again (an interaction; its follows changed since the version),
+  // a is refreshed again from the version's vector over the same
+  // neighbourhood: the same vector, refreshes do not pile up on each other.
+  ASSERT_TRUE(Push({Make(pb::EVENT_INTERACTION, a, kSecondPost, 1)}, &pushed).ok());
+  EXPECT_EQ(server_->RefreshNow().refreshed, 1u);
+  EXPECT_EQ(embeddings({a}, pb::ACCOUNT_INPUT)[0], after);
 
   // A new version supersedes the refreshed vectors; the first pass over it
   // reports how far they were from its own. Here it has the same vectors as
