@@ -44,26 +44,45 @@ void RecallIndexes::SetEfSearch(uint32_t ef) {
 
 namespace {
 
-// An index over the given accounts' rows of `vectors` (g's dense order).
-std::unique_ptr<VectorIndex> AccountIndex(const graph::SocialGraph& g, const FloatMatrix& vectors,
-                                          const std::vector<VertexId>& accounts, IndexConfig config,
-                                          Metric metric) {
-  std::vector<ExternalId> ids;
-  FloatMatrix rows(accounts.size(), vectors.cols());
+// The given accounts' rows of `vectors` (g's dense order).
+IndexItems AccountItems(const graph::SocialGraph& g, const FloatMatrix& vectors, const std::vector<VertexId>& accounts) {
+  IndexItems items{.ids = {}, .vectors = FloatMatrix(accounts.size(), vectors.cols())};
   for (size_t i = 0; i < accounts.size(); ++i) {
-    ids.push_back(g.accounts.ToExternal(accounts[i]));
-    std::copy_n(vectors.Row(accounts[i]).data(), vectors.cols(), rows.Row(i).data());
+    items.ids.push_back(g.accounts.ToExternal(accounts[i]));
+    std::copy_n(vectors.Row(accounts[i]).data(), vectors.cols(), items.vectors.Row(i).data());
   }
+  return items;
+}
+
+std::unique_ptr<VectorIndex> BuildIndex(const IndexItems& items, IndexConfig config, Metric metric) {
   config.metric = metric;
-  return VectorIndex::Build(std::move(ids), rows, config);
+  return VectorIndex::Build(items.ids, items.vectors, config);
 }
 
 }  // namespace
 
-RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                                 const IndexConfig& config, const embed::PostVectorRule& rule,
-                                 RecallIndexKinds kinds) {
-  RecallIndexes indexes;
+IndexItems IndexItems::Shard(gr::Shard shard) const {
+  std::vector<size_t> kept;
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (shard.Holds(ids[i])) kept.push_back(i);
+  IndexItems part{.ids = {}, .vectors = FloatMatrix(kept.size(), vectors.cols())};
+  for (size_t i = 0; i < kept.size(); ++i) {
+    part.ids.push_back(ids[kept[i]]);
+    std::copy_n(vectors.Row(kept[i]).data(), vectors.cols(), part.vectors.Row(i).data());
+  }
+  return part;
+}
+
+RecallIndexItems RecallIndexItems::Shard(gr::Shard shard) const {
+  RecallIndexItems part{.accounts = accounts.Shard(shard), .authors = {}, .posts = {}};
+  if (authors) part.authors = authors->Shard(shard);
+  if (posts) part.posts = posts->Shard(shard);
+  return part;
+}
+
+RecallIndexItems CollectRecallIndexItems(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                                         const embed::PostVectorRule& rule, RecallIndexKinds kinds) {
+  RecallIndexItems items;
   std::vector<uint8_t> has_vector;
   const FloatMatrix input = AccountVectors(g, table, false, &has_vector);
   std::vector<VertexId> with_vector, authors;
@@ -73,31 +92,29 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
     // Authors: accounts that posted, or every account when posts are unknown.
     if (g.num_posts() == 0 || g.authored.Degree(v) > 0) authors.push_back(v);
   }
-  indexes.accounts = AccountIndex(g, input, with_vector, config, Metric::kCosine);
+  items.accounts = AccountItems(g, input, with_vector);
   if (kinds.authors && table.output.rows() == table.rows())
-    indexes.authors =
-        AccountIndex(g, AccountVectors(g, table, true), authors, config, Metric::kInnerProduct);
+    items.authors = AccountItems(g, AccountVectors(g, table, true), authors);
   if (kinds.posts && g.num_posts() > 0) {
     embed::PostVectors posts = embed::BuildPostVectors(g, table, rule);
-    if (!kinds.shard.whole()) {
-      std::vector<size_t> kept;
-      for (size_t i = 0; i < posts.ids.size(); ++i)
-        if (kinds.shard.Holds(posts.ids[i])) kept.push_back(i);
-      FloatMatrix rows(kept.size(), posts.vectors.cols());
-      std::vector<ExternalId> ids;
-      for (size_t i = 0; i < kept.size(); ++i) {
-        ids.push_back(posts.ids[kept[i]]);
-        std::copy_n(posts.vectors.Row(kept[i]).data(), rows.cols(), rows.Row(i).data());
-      }
-      posts.ids = std::move(ids);
-      posts.vectors = std::move(rows);
-    }
-    IndexConfig c = config;
-    c.metric = Metric::kCosine;
-    if (!posts.ids.empty())
-      indexes.posts = VectorIndex::Build(std::move(posts.ids), posts.vectors, c);
+    items.posts = IndexItems{.ids = std::move(posts.ids), .vectors = std::move(posts.vectors)};
+    if (!kinds.shard.whole()) items.posts = items.posts->Shard(kinds.shard);
   }
+  return items;
+}
+
+RecallIndexes BuildRecallIndexes(const RecallIndexItems& items, const IndexConfig& config) {
+  RecallIndexes indexes;
+  indexes.accounts = BuildIndex(items.accounts, config, Metric::kCosine);
+  if (items.authors) indexes.authors = BuildIndex(*items.authors, config, Metric::kInnerProduct);
+  if (items.posts && !items.posts->ids.empty()) indexes.posts = BuildIndex(*items.posts, config, Metric::kCosine);
   return indexes;
+}
+
+RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                                 const IndexConfig& config, const embed::PostVectorRule& rule,
+                                 RecallIndexKinds kinds) {
+  return BuildRecallIndexes(CollectRecallIndexItems(g, table, rule, kinds), config);
 }
 
 namespace {

@@ -69,6 +69,25 @@ RecallIndexes BuildRecallIndexes(const graph::SocialGraph& g, const embed::Embed
                                  const IndexConfig& config, const embed::PostVectorRule& rule = {},
                                  RecallIndexKinds kinds = {});
 
+// What BuildRecallIndexes indexes, before the indices are built: each
+// index's ids and their vectors (one row per id). A shard's indices can be
+// built elsewhere from them (the MPI batch builds each shard on its own
+// rank).
+struct IndexItems {
+  std::vector<ExternalId> ids;
+  FloatMatrix vectors;
+  IndexItems Shard(gr::Shard shard) const;  // the items whose ids fall in `shard`
+};
+struct RecallIndexItems {
+  IndexItems accounts;
+  std::optional<IndexItems> authors;  // absent: no authors index
+  std::optional<IndexItems> posts;    // absent or empty: no posts index
+  RecallIndexItems Shard(gr::Shard shard) const;
+};
+RecallIndexItems CollectRecallIndexItems(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                                         const embed::PostVectorRule& rule = {}, RecallIndexKinds kinds = {});
+RecallIndexes BuildRecallIndexes(const RecallIndexItems& items, const IndexConfig& config);
+
 struct RecallResult {
   ExternalId id;  // account or post id
   float score;

@@ -104,9 +104,10 @@ recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim) { return L
 
 void SaveIndexShards(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
                      const recall::IndexConfig& config, uint32_t count, const std::string& dir) {
+  const recall::RecallIndexItems items = recall::CollectRecallIndexItems(g, table);
   for (uint32_t k = 0; k < count; ++k) {
     const Shard shard{.index = k, .count = count};
-    SaveIndexes(recall::BuildRecallIndexes(g, table, config, {}, {.shard = shard}), PathIn(dir, shard.Name()));
+    SaveIndexes(recall::BuildRecallIndexes(items.Shard(shard), config), PathIn(dir, shard.Name()));
   }
 }
 
