@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
     const size_t k = argc > 3 ? std::stoul(argv[3]) : 50;
     const size_t sample_size = argc > 4 ? std::stoul(argv[4]) : 500;
     const embed::RowRefreshConfig refresh{.walks_per_row = 20,
-                                          .learning_rate = argc > 5 ? std::stof(argv[5]) : 0.025f,
+                                          .learning_rate = argc > 5 ? std::stof(argv[5]) : 0.01f,  // the server's
                                           .new_edge_share = 0.3,
                                           .threads = 1};
     const bool from_version = argc <= 6 || std::string(argv[6]) != "cumulative";

@@ -59,7 +59,7 @@ struct ServerOptions {
   // the learning rate of its skip-gram updates (embed/row_refresh.h).
   uint32_t refresh_walks = 20;
   double refresh_new_follow_share = 0.3;
-  float refresh_learning_rate = 0.025f;
+  float refresh_learning_rate = 0.01f;
   // On shutdown, health turns NOT_SERVING this long before the server stops
   // taking requests (give load balancers one health-check interval).
   int drain_ms = 0;
