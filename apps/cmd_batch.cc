@@ -29,6 +29,7 @@ struct BatchArgs {
   bool no_warm_start = false, no_ranker = false, no_consistent_recall = false;
   std::string report, metrics_file, ranker_features = "all", index_precision = "float32";
   double sync_tokens_per_row = kDefaultSyncTokensPerRow;  // under mpirun
+  bool index_shards_given = false;  // --index-shards (else one shard per rank under mpirun)
 };
 
 // Exit code of a run whose quality gate failed (not published).
@@ -94,6 +95,7 @@ void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args)
   if (dist::Rank(comm) != 0) return dist::FollowRootTraining(comm);
   pipeline::BatchConfig recorded = config;
   recorded.training_ranks = static_cast<uint32_t>(dist::Size(comm));
+  if (!args.index_shards_given) recorded.index_shards = recorded.training_ranks;
   recorded.sync_tokens_per_row = args.sync_tokens_per_row;
   pipeline::BatchHooks hooks = CrashTestHooks();
   dist::DistributedTrainingConfig sync;
@@ -102,6 +104,11 @@ void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args)
                                              const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
                                              const embed::WarmStart* warm) {
     return dist::TrainOnEveryRank(g, walk, train, stats, warm, sync, comm);
+  };
+  hooks.save_index_shards = [comm](const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                                   const recall::IndexConfig& index, uint32_t count, const std::string& dir,
+                                   const std::function<void()>& build_whole) {
+    dist::SaveIndexShardsOnEveryRank(g, table, index, count, dir, comm, build_whole);
   };
   bool published = false;
   try {
@@ -159,9 +166,9 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--min-hnsw-recall", c.min_hnsw_recall, "gate: HNSW recall@10 against exact")->capture_default_str();
   cmd->add_option("--min-neighbour-overlap", c.min_neighbour_overlap,
                   "gate: top-10 similar-account overlap with the live version (0 = off)")->capture_default_str();
-  cmd->add_option("--index-shards", c.index_shards,
+  auto* index_shards = cmd->add_option("--index-shards", c.index_shards,
                   "also write the recall indices split into N shards by id, for serve --shard K/N behind serve --front "
-                  "(0 = none)")->capture_default_str();
+                  "(0 = none; under mpirun one per rank unless given, each built on its rank)")->capture_default_str();
   cmd->add_option("--recall-sample", c.recall_sample, "accounts queried for the HNSW recall check")->capture_default_str();
   cmd->add_option("--drift-sample", c.drift_sample, "accounts compared with the live version")->capture_default_str();
   cmd->add_option("--keep-versions", c.keep_versions, "version directories kept (the live one always)")
@@ -205,7 +212,8 @@ void AddBatchCommand(CLI::App& app) {
   cmd->add_option("--metrics-file", args->metrics_file,
                   "the run's figures in Prometheus text format, for a node exporter's textfile collector "
                   "(default: ARTIFACTS/batch.prom; written also when the gate or the run fails)");
-  cmd->callback([args] {
+  cmd->callback([args, index_shards] {
+    args->index_shards_given = index_shards->count() > 0;
     pipeline::BatchConfig config = args->config;
     config.run = args->walk.run;
     config.walk = ResolveWalkConfig(args->walk);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "dist/index_shards.h"
 #include "dist/mpi_session.h"
 #include "dist/partitioned_graph.h"
 #include "dist/skip_gram.h"
@@ -17,7 +18,7 @@
 namespace gr::dist {
 namespace {
 
-enum class Command : uint32_t { kTrain = 1, kStop = 2 };
+enum class Command : uint32_t { kTrain = 1, kStop = 2, kIndexShards = 3 };
 
 // What rank 0 broadcasts before each job: the settings the other ranks need
 // (they never see rank 0's configuration objects) and the warm start's shape.
@@ -33,6 +34,8 @@ struct Request {
   double tokens_per_row_between_syncs = 0;
   uint64_t warm_rows = 0, warm_output_rows = 0;  // 0: no warm start / no output rows in it
   uint64_t warm_cols = 0;
+  uint32_t index_shards = 0;  // kIndexShards
+  recall::IndexConfig index;
 };
 static_assert(std::is_trivially_copyable_v<Request>);
 
@@ -160,6 +163,19 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
   return table;
 }
 
+void SaveIndexShardsOnEveryRank(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                                const recall::IndexConfig& config, uint32_t count, const std::string& dir,
+                                MPI_Comm comm, const std::function<void()>& meanwhile) {
+  GR_CHECK_CODE(Rank(comm) == 0, ErrorCode::kInternal, "SaveIndexShardsOnEveryRank runs on rank 0");
+  config.Validate();
+  GR_CHECK(count >= 1, "index shards must be >= 1, got ", count);
+  // Collected before any other rank is involved: a failure here is rank 0's alone.
+  const recall::RecallIndexItems items = recall::CollectRecallIndexItems(g, table);
+  Request request{.command = Command::kIndexShards, .index_shards = count, .index = config};
+  Broadcast(request, comm);
+  SaveIndexShardsFromRoot(items, config, count, dir, comm, meanwhile);
+}
+
 void StopRanks(MPI_Comm comm) {
   Request request{.command = Command::kStop};
   Broadcast(request, comm);
@@ -170,6 +186,10 @@ void FollowRootTraining(MPI_Comm comm) {
     Request request;
     Broadcast(request, comm);
     if (request.command == Command::kStop) return;
+    if (request.command == Command::kIndexShards) {
+      BuildIndexShardsForRoot(request.index, request.index_shards, comm);
+      continue;
+    }
     DistributedTrainingStats stats;
     uint64_t accounts = 0;
     try {

@@ -4,7 +4,8 @@
 // rank. Rank 0 sends each rank its accounts' part of the training graph
 // (dist::ScatterFollowsFromRoot), the walk and training settings and the
 // warm start; every rank then walks (DistributedRandomWalks) and trains
-// (DistributedSkipGram) and rank 0 gets the table. The other ranks wait in
+// (DistributedSkipGram) and rank 0 gets the table. The index shards are
+// built the same way (SaveIndexShardsOnEveryRank). The other ranks wait in
 // FollowRootTraining until rank 0 says stop.
 //
 // Uniform and node2vec walks over followees (out) or followees and
@@ -14,9 +15,14 @@
 
 #include <mpi.h>
 
+#include <cstdint>
+#include <functional>
+#include <string>
+
 #include "dist/skip_gram.h"
 #include "embed/embedding_table.h"
 #include "embed/skip_gram.h"
+#include "recall/vector_index.h"
 #include "walk/walk_config.h"
 
 namespace gr::graph {
@@ -44,12 +50,21 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
                                        const embed::WarmStart* warm, const DistributedTrainingConfig& sync,
                                        MPI_Comm comm);
 
+// Rank 0: version::SaveIndexShards(g, table, config, count, dir) with shard
+// K built on rank K mod N (dist/index_shards.h), running `meanwhile` (rank
+// 0's other work, e.g. the whole indices) while the other ranks build; only
+// rank 0 writes `dir`. Throws if a shard or `meanwhile` failed, after every
+// rank answered.
+void SaveIndexShardsOnEveryRank(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
+                                const recall::IndexConfig& config, uint32_t count, const std::string& dir,
+                                MPI_Comm comm, const std::function<void()>& meanwhile = {});
+
 // Rank 0: the other ranks' FollowRootTraining returns. Call exactly once,
 // also when the driver failed.
 void StopRanks(MPI_Comm comm);
 
-// Ranks other than 0: take part in each TrainOnEveryRank of rank 0 until
-// StopRanks. A training that failed on every rank is logged here (rank 0
+// Ranks other than 0: take part in each TrainOnEveryRank and
+// SaveIndexShardsOnEveryRank of rank 0 until StopRanks. A training that failed on every rank is logged here (rank 0
 // reports it) and the rank waits for the next request.
 void FollowRootTraining(MPI_Comm comm);
 

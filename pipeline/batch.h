@@ -159,6 +159,14 @@ struct BatchHooks {
                                       const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
                                       const embed::WarmStart* warm)>
       train_account_vectors;
+  // Writes the index shards (--index-shards) in place of
+  // version::SaveIndexShards (same arguments, same files), calling
+  // `build_whole` (the whole indices) while it waits: under mpirun every
+  // rank builds its shards (dist/root_training.h).
+  std::function<void(const graph::SocialGraph& train_graph, const embed::EmbeddingTable& table,
+                     const recall::IndexConfig& config, uint32_t count, const std::string& dir,
+                     const std::function<void()>& build_whole)>
+      save_index_shards;
 };
 
 struct StageTime {

@@ -240,9 +240,17 @@ recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_
     return indexes;
   }
   run.Stage("index", [&] {
-    indexes = recall::BuildRecallIndexes(train_graph, table, run.c.index);
-    version::SaveIndexes(indexes, run.work.dir());
-    if (run.c.index_shards > 1) version::SaveIndexShards(train_graph, table, run.c.index, run.c.index_shards, run.work.dir());
+    const auto build_whole = [&] {
+      indexes = recall::BuildRecallIndexes(train_graph, table, run.c.index);
+      version::SaveIndexes(indexes, run.work.dir());
+    };
+    if (run.c.index_shards > 1 && run.hooks.save_index_shards) {
+      run.hooks.save_index_shards(train_graph, table, run.c.index, run.c.index_shards, run.work.dir(), build_whole);
+    } else {
+      build_whole();
+      if (run.c.index_shards > 1)
+        version::SaveIndexShards(train_graph, table, run.c.index, run.c.index_shards, run.work.dir());
+    }
     run.AfterStageWork("index");
     run.work.MarkDone("index", nlohmann::json::object());
   });

@@ -2,7 +2,7 @@
 # `mpirun -np N graphrec batch` (N = 2 and 4) on a generated world publishes
 # a version whose held-out link AUC (dot and Hadamard) and HNSW recall@10 are
 # within 0.01 of a plain batch's with the same seed; its manifest records the
-# ranks; a second run over the same artifacts warm-starts from the first and
+# ranks and it holds one index shard per rank; a second run over the same artifacts warm-starts from the first and
 # publishes; walks the ranks cannot share are refused on every rank.
 # One thread a rank and in the plain run: each figure is deterministic.
 # Usage: batch_cli_test.sh GRAPHREC MPIEXEC
@@ -37,6 +37,13 @@ assert ranks["counts"] == plain["counts"], f"counts {ranks['counts']} vs {plain[
 PY
   manifest=$dir/r$ranks/$(cat "$dir/r$ranks/CURRENT")/manifest.json
   grep -q "\"training_ranks\": $ranks" "$manifest" || fail "$ranks ranks: the manifest does not record them"
+  # One index shard per rank by default, each built on its rank.
+  for ((k = 0; k < ranks; k++)); do
+    for index in accounts authors posts; do
+      [[ -s $(dirname "$manifest")/shard-$k-of-$ranks/$index.hnsw ]] || fail "$ranks ranks: no shard-$k-of-$ranks/$index.hnsw"
+    done
+  done
+  [[ ! -e $(dirname "$manifest")/shard-$ranks-of-$ranks ]] || fail "$ranks ranks: a shard too many"
 done
 
 # Warm start: the second run's accounts start from the first's vectors.
