@@ -176,11 +176,17 @@ std::string UnpackShard(std::span<const uint8_t> bytes, const std::string& dir) 
 
 std::vector<uint32_t> ShardsOf(int rank, int ranks, uint32_t count) {
   std::vector<uint32_t> shards;
-  for (auto k = static_cast<uint32_t>(rank); k < count; k += static_cast<uint32_t>(ranks)) shards.push_back(k);
+  for (uint32_t k = 0; k < count; ++k)
+    if (RankOfIndexShard(k, ranks) == rank) shards.push_back(k);
   return shards;
 }
 
 }  // namespace
+
+int RankOfIndexShard(uint32_t shard, int ranks) {
+  if (ranks <= 1) return 0;
+  return 1 + static_cast<int>(shard % static_cast<uint32_t>(ranks - 1));
+}
 
 void SaveIndexShardsFromRoot(const recall::RecallIndexItems& items, const recall::IndexConfig& config,
                              uint32_t count, const std::string& dir, MPI_Comm comm,

@@ -50,8 +50,8 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
                                        const embed::WarmStart* warm, const DistributedTrainingConfig& sync,
                                        MPI_Comm comm);
 
-// Rank 0: version::SaveIndexShards(g, table, config, count, dir) with shard
-// K built on rank K mod N (dist/index_shards.h), running `meanwhile` (rank
+// Rank 0: version::SaveIndexShards(g, table, config, count, dir) with the
+// shards built on ranks 1..N-1 (dist/index_shards.h), running `meanwhile` (rank
 // 0's other work, e.g. the whole indices) while the other ranks build; only
 // rank 0 writes `dir`. Throws if a shard or `meanwhile` failed, after every
 // rank answered.

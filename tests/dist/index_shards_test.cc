@@ -59,7 +59,7 @@ TEST(IndexShardsOnEveryRank, WriteTheSameFilesAsOneProcess) {
   for (FloatMatrix* m : {&table.input, &table.output})
     for (float& x : m->Data()) x = static_cast<float>(rng.UniformDouble() - 0.5);
   const recall::IndexConfig config{.threads = 1};  // one thread: the same HNSW graph every build
-  constexpr uint32_t kShards = 5;                  // not a multiple of the ranks: some build two
+  constexpr uint32_t kShards = 5;                  // more than the ranks: some build two
 
   bool meanwhile_ran = false;
   SaveIndexShardsOnEveryRank(g, table, config, kShards, dir + "/ranks", MPI_COMM_WORLD,
@@ -82,7 +82,7 @@ TEST(IndexShardsOnEveryRank, WriteTheSameFilesAsOneProcess) {
   const std::string error = testing::ErrorOf(
       [&] { SaveIndexShardsOnEveryRank(g, table, config, kShards, dir + "/broken", MPI_COMM_WORLD); });
   EXPECT_NE(error.find(Shard{.index = broken_shard, .count = kShards}.Name()), std::string::npos) << error;
-  EXPECT_NE(error.find(StrCat("rank ", broken_shard % static_cast<uint32_t>(Size(MPI_COMM_WORLD)))),
+  EXPECT_NE(error.find(StrCat("rank ", RankOfIndexShard(broken_shard, Size(MPI_COMM_WORLD)))),
             std::string::npos)
       << error;
   table.input.Row(7)[0] = 1.0f;
