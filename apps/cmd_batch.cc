@@ -84,6 +84,11 @@ bool RunAndReport(const pipeline::BatchConfig& config, const BatchArgs& args, co
   return report.published;
 }
 
+void CheckInputDirectory(const std::string& dir) {
+  if (!std::filesystem::is_directory(dir))
+    throw Error(ErrorCode::kInvalidArgument, StrCat("--input: ", dir, " is not a directory"));
+}
+
 #ifdef GR_WITH_MPI
 // Under mpirun: rank 0 runs the batch as a plain run does but for its walks
 // and training, which every rank shares (dist/root_training.h); the other
@@ -92,6 +97,11 @@ void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args)
   const MPI_Comm comm = MPI_COMM_WORLD;
   // Checked on every rank (they parsed the same flags), so all stop together.
   dist::CheckWalksAreDistributed(config.walk);
+  // Only rank 0 reads the input (the other machines need not have it); all
+  // stop together if it is missing.
+  dist::OnEveryRankIfAnyFails(comm, "--input", [&] {
+    if (dist::Rank(comm) == 0) CheckInputDirectory(config.input_dir);
+  });
   if (dist::Rank(comm) != 0) return dist::FollowRootTraining(comm);
   pipeline::BatchConfig recorded = config;
   recorded.training_ranks = static_cast<uint32_t>(dist::Size(comm));
@@ -130,7 +140,7 @@ void AddBatchCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("batch", "The nightly job: ingest, train (warm start), index, evaluate, gate, publish");
   AddConfigFileOption(cmd);
   cmd->add_option("--input", c.input_dir, "directory with follows.tsv[.gz], interactions.tsv, posts.tsv (as graphrec generate writes)")
-      ->required()->check(CLI::ExistingDirectory);
+      ->required();  // checked where it is read (CheckInputDirectory): under mpirun, rank 0 only
   cmd->add_option("--artifacts", c.artifacts_dir, "artifact directory: CURRENT and version directories")->required();
   cmd->add_option("--version", c.version, "name of the new version (default: vYYYYMMDD-HHMMSS, UTC)");
   args->walk.config = c.walk;  // the batch's own walk defaults, shown by --help
@@ -226,6 +236,7 @@ void AddBatchCommand(CLI::App& app) {
 #ifdef GR_WITH_MPI
     if (dist::WorldSizeIfStarted() > 1) return RunBatchOnRanks(config, *args);
 #endif
+    CheckInputDirectory(config.input_dir);
     if (!RunAndReport(config, *args, CrashTestHooks())) throw ExitStatus{kGateFailedExit};
   });
 }

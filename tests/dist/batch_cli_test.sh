@@ -2,8 +2,10 @@
 # `mpirun -np N graphrec batch` (N = 2 and 4) on a generated world publishes
 # a version whose held-out link AUC (dot and Hadamard) and HNSW recall@10 are
 # within 0.01 of a plain batch's with the same seed; its manifest records the
-# ranks and it holds one index shard per rank; a second run over the same artifacts warm-starts from the first and
-# publishes; walks the ranks cannot share are refused on every rank.
+# ranks and it holds one index shard per rank; a second run over the same
+# artifacts warm-starts from the first and publishes; rank 0 alone needs the
+# input (a missing one stops every rank); walks the ranks cannot share are
+# refused on every rank.
 # One thread a rank and in the plain run: each figure is deterministic.
 # Usage: batch_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
@@ -55,6 +57,19 @@ assert r["published"], r["gate_failures"]
 assert r["counts"]["warm_started_accounts"] == r["counts"]["accounts"], r["counts"]
 print("warm start:", r["counts"]["warm_started_accounts"], "accounts, Hadamard AUC", r["metrics"]["link_auc_hadamard"])
 PY
+
+# Only rank 0 reads --input: rank 1 runs where the (relative) path does not
+# exist, as on a machine without the input. A missing input stops every rank.
+mkdir -p "$dir/elsewhere"
+(cd "$dir" && mpirun 2 bash -c 'if [[ $OMPI_COMM_WORLD_RANK != 0 ]]; then cd elsewhere; fi; exec "$@"' _ \
+  "$graphrec" batch --input w --artifacts "$dir/rank0-input" --no-ranker --seed 5 --workers 1 --log-level warn \
+  > "$dir/rank0-input.log" 2>&1) || fail "input on rank 0 only: $(tail -5 "$dir/rank0-input.log")"
+[[ -e "$dir/rank0-input/CURRENT" ]] || fail "input on rank 0 only: nothing published"
+status=0
+timeout 120 "$mpiexec" --allow-run-as-root --oversubscribe --bind-to none -np 2 "$graphrec" batch --input "$dir/none" \
+  --artifacts "$dir/none-artifacts" --log-level warn 2> "$dir/none.err" || status=$?
+[[ $status == 2 ]] || fail "a missing --input under mpirun: exit $status, expected 2 ($(cat "$dir/none.err"))"
+grep -q -- "--input: $dir/none is not a directory" "$dir/none.err" || fail "unclear error: $(cat "$dir/none.err")"
 
 status=0
 mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/weighted" --kind weighted 2> "$dir/weighted.err" || status=$?
