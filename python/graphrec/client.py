@@ -18,8 +18,11 @@ _EVENTS = {"follow": pb.EVENT_FOLLOW, "unfollow": pb.EVENT_UNFOLLOW, "interactio
 class Client:
     """graphrec.Client("127.0.0.1:50051"); every call takes timeout= seconds
     (default 10) and raises grpc.RpcError with the server's status. Recall
-    answers are (ids uint64, scores float32) numpy arrays. `token` is sent as
-    a bearer token (servers started with --auth-token-file)."""
+    answers are (ids uint64, scores float32) numpy arrays; after one,
+    `popularity_fallback` says whether the server answered with the most
+    popular items because the account has no vector yet (known only from
+    events, before a refresh pass). `token` is sent as a bearer token
+    (servers started with --auth-token-file)."""
 
     def __init__(self, address, timeout=10.0, token=None, credentials=None):
         self._channel = (grpc.secure_channel(address, credentials) if credentials is not None
@@ -28,6 +31,7 @@ class Client:
         self._timeout = timeout
         self._metadata = [("authorization", f"Bearer {token}")] if token else None
         self.version = None  # the version that answered the last call
+        self.popularity_fallback = None  # whether the last recall answer was the popularity fallback
 
     def close(self):
         self._channel.close()
@@ -44,8 +48,8 @@ class Client:
             self.version = response.version
         return response
 
-    @staticmethod
-    def _recall(response):
+    def _recall(self, response):
+        self.popularity_fallback = response.popularity_fallback
         return np.array(response.ids, dtype=np.uint64), np.array(response.scores, dtype=np.float32)
 
     def similar_accounts(self, account_id, k=10, exclude_followed=False, timeout=None):

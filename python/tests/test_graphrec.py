@@ -145,8 +145,13 @@ def test_the_service_answers_python(artifacts, tmp_path):
             assert np.all(np.diff(scores) <= 1e-6) and client.version == version.name
             vectors = client.embeddings([account])
             assert np.allclose(vectors[0], version.vectors[account])
+            assert client.popularity_fallback is False
             first, count = client.push_events([{"kind": "follow", "actor": account, "object": int(ids[-1])}])
             assert count == 1
+            # An account known only from events answers with the popular accounts until a refresh pass.
+            client.push_events([{"kind": "account", "actor": 987654321987}])
+            popular, _ = client.similar_accounts(987654321987, k=5)
+            assert client.popularity_fallback is True and len(popular) == 5
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
