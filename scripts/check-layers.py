@@ -22,7 +22,7 @@ LAYERS = {
     "recall": {"core", "graph", "walk", "embed"},
     "ranking": {"core", "graph", "walk", "embed"},
     "eval": {"core", "graph", "walk", "embed", "recall", "ranking"},
-    "dist": {"core", "graph", "walk", "embed"},
+    "dist": {"core", "graph", "walk", "embed", "recall", "version"},
     "version": {"core", "graph", "walk", "embed", "recall", "ranking"},
     "pipeline": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "eval", "version"},
     "service": {"core", "graph", "stream", "walk", "embed", "recall", "ranking", "version", "proto"},
