@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <limits>
 #include <optional>
 #include <span>
 #include <vector>
@@ -201,15 +200,16 @@ void SaveIndexShardsFromRoot(const recall::RecallIndexItems& items, const recall
   if (meanwhile) {
     try {
       meanwhile();
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // whatever it was, the other ranks still answer
       failures.push_back(StrCat("rank 0: ", e.what()));
     }
   }
   for (const uint32_t k : ShardsOf(0, ranks, count)) {
     const Shard shard{.index = k, .count = count};
     try {
-      version::SaveIndexes(recall::BuildRecallIndexes(items.Shard(shard), config), (fs::path(dir) / shard.Name()).string());
-    } catch (const Error& e) {
+      version::SaveIndexes(recall::BuildRecallIndexes(items.Shard(shard), config),
+                           (fs::path(dir) / shard.Name()).string());
+    } catch (const std::exception& e) {
       failures.push_back(StrCat(shard.Name(), " on rank 0: ", e.what()));
     }
   }
@@ -220,7 +220,7 @@ void SaveIndexShardsFromRoot(const recall::RecallIndexItems& items, const recall
       try {
         if (const std::string why = UnpackShard(packed, (fs::path(dir) / shard.Name()).string()); !why.empty())
           failures.push_back(StrCat(shard.Name(), " on rank ", rank, ": ", why));
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {
         failures.push_back(StrCat(shard.Name(), " from rank ", rank, ": ", e.what()));
       }
     }
