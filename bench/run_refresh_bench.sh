@@ -45,15 +45,17 @@ cpu_before=$(cpu_seconds); wall_before=$(date +%s.%N)
 until [ "$(metric graphrec_refresh_passes_total)" -ge "$target" ]; do sleep 0.2; done
 cpu_after=$(cpu_seconds); wall_after=$(date +%s.%N)
 /usr/bin/python3 - "$refreshed" "$(metric graphrec_refreshed_accounts_total)" \
-  "$(grep -o 'refresh pass: [0-9]* accounts touched, [0-9]* refreshed ([0-9]* new), [0-9]* pairs, [0-9]* new authors, [0-9]* posts indexed in [0-9.]* s' "$serve_log" | awk '$6 > max {max = $6; line = $0} END {print line}')" \
+  "$(grep -o 'refresh pass: [0-9]* accounts touched, [0-9]* refreshed ([0-9]* new), [0-9]* pairs, [0-9]* new authors, [0-9]* posts indexed in [0-9.]* s ([a-z0-9., ]*)' "$serve_log" | awk '$6 > max {max = $6; line = $0} END {print line}')" \
   "$cpu_before" "$cpu_after" "$wall_before" "$wall_after" "$follows" <<'EOF'
 import json, re, sys
 before, after, line, cpu0, cpu1, wall0, wall1, follows = sys.argv[1:]
 m = re.search(r"(\d+) refreshed .* in ([0-9.]+) s", line)
 accounts, pass_s = (int(m.group(1)), float(m.group(2))) if m else (0, 0.0)
+parts = {k: float(v) for k, v in re.findall(r"(setup|training|indices|publishing) ([0-9.]+)", line)}
 print(json.dumps({"follows_pushed": int(follows), "accounts_refreshed": int(float(after) - float(before)),
                   "largest_pass": {"accounts": accounts, "seconds": pass_s,
-                                   "accounts_per_s": round(accounts / pass_s, 1) if pass_s else None},
+                                   "accounts_per_s": round(accounts / pass_s, 1) if pass_s else None,
+                                   "seconds_by_part": parts},
                   "server_cpu_s": round(float(cpu1) - float(cpu0), 2), "wall_s": round(float(wall1) - float(wall0), 2),
                   # the server is otherwise idle: its CPU over the wait is the pass's
                   "cores_during_pass": round((float(cpu1) - float(cpu0)) / pass_s, 2) if pass_s else None}))

@@ -196,27 +196,40 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
     const size_t* row = row_of(token);
     return row == nullptr ? nullptr : model.table.output.Row(*row).data();
   };
+  auto lap = std::chrono::steady_clock::now();
+  const auto seconds_since_lap = [&lap] {
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - lap).count();
+    lap = now;
+    return seconds;
+  };
+  report.setup_seconds = std::chrono::duration<double>(lap - start).count();
   const embed::RowRefreshStats stats =
       embed::RefreshRows(walk_from, walk_length_, rows, negatives_, config_, dim, output_of);
+  report.training_seconds = seconds_since_lap();
   if (!ids.empty()) {  // others find the refreshed accounts by their new vectors
     FloatMatrix refreshed(ids.size(), dim);
     for (size_t i = 0; i < ids.size(); ++i) std::copy_n(buffers[i].data(), dim, refreshed.Row(i).data());
     model.recaller->Update(recall::RecallKind::kSimilarAccounts, ids, refreshed);
   }
+  report.index_seconds = seconds_since_lap();
   auto next = std::make_shared<RefreshedVectors>(*current);
   for (size_t i = 0; i < ids.size(); ++i) {
     next->input[ids[i]] = std::make_shared<const std::vector<float>>(std::move(buffers[i]));
     if (version_vectors[i] != nullptr) next->version_input[ids[i]] = version_vectors[i];
   }
   ++next->passes;
+  report.publish_seconds = seconds_since_lap();
   UpdateAuthorsAndPosts(live, touched, *next, report);
+  report.index_seconds += seconds_since_lap();
   vectors_.store(std::move(next));
   report.refreshed = ids.size();
   RecordPass(report, start);
   spdlog::debug("refresh pass: {} accounts touched, {} refreshed ({} new), {} pairs, {} new authors, {} posts "
-                "indexed in {:.3f} s",
+                "indexed in {:.3f} s (setup {:.3f}, training {:.3f}, indices {:.3f}, publishing {:.3f})",
                 report.touched, report.refreshed, report.new_accounts, stats.pairs, report.new_authors,
-                report.posts_indexed, report.seconds);
+                report.posts_indexed, report.seconds, report.setup_seconds, report.training_seconds,
+                report.index_seconds, report.publish_seconds);
   return report;
 }
 

@@ -77,6 +77,10 @@ struct RefreshPassReport {
   uint64_t posts_indexed = 0;   // post vectors set by the rule (new posts and cold ones)
   std::optional<RefreshDrift> drift;  // on the first pass over a new version
   double seconds = 0;
+  // Of it (a pass with work): choosing the rows and their starting vectors,
+  // the walks and skip-gram updates, the index updates (accounts, authors,
+  // posts), and copying the refreshed set to publish it.
+  double setup_seconds = 0, training_seconds = 0, index_seconds = 0, publish_seconds = 0;
 };
 
 class Refresher {

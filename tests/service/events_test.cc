@@ -378,6 +378,10 @@ TEST_F(EventsTest, ARefreshPassRefreshesVectorsAndUpdatesTheIndicesInPlace) {
   EXPECT_EQ(report.new_authors, a_was_author ? 1u : 2u);  // the new account posted (and a)
   EXPECT_EQ(report.posts_indexed, 2u);  // both new posts
   EXPECT_FALSE(report.drift.has_value());
+  EXPECT_GT(report.training_seconds, 0.0);
+  EXPECT_GT(report.index_seconds, 0.0);
+  EXPECT_LE(report.setup_seconds + report.training_seconds + report.index_seconds + report.publish_seconds,
+            report.seconds);  // parts of the whole
   const pb::RecallResponse similar_after = similar(a);
   EXPECT_NE(std::vector<float>(similar_after.scores().begin(), similar_after.scores().end()),
             std::vector<float>(similar_before.scores().begin(), similar_before.scores().end()));
