@@ -12,7 +12,7 @@
 //                defaults): refreshed account vectors, new and cold posts
 //                set in the posts index by the post-vector rule;
 //   retrained    a version built from every event before the hour's end
-//                (RETRAINED/<hour>, made by run_refresh_interaction_replay.sh;
+//                (RETRAINED/<hour>, made by run_live_recall_replay.sh refresher;
 //                the ceiling), when given.
 // A user without a vector the live graph knows gets the popularity fallback,
 // as from the server. Figures per hour: recall@K of the next hour's posts
@@ -28,7 +28,6 @@
 // incremental system recovers.
 //   refresh_interaction_replay ARTIFACTS WORLD CUT_UNIX_S [PERIODS [USERS [K [RETRAINED [LEARNING_RATE]]]]]
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>

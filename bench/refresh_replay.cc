@@ -5,9 +5,11 @@
 //   stale        the nightly model as it was;
 //   incremental  the nightly model with every hour so far folded in as the
 //                server's refresher does it (embed::RefreshRows: the rows at
-//                both ends of the hour's follows, 20 short walks each over
-//                the graph as it then is, 30 % first along a new follow;
-//                output vectors frozen);
+//                both ends of the hour's follows, each restarted from its
+//                nightly vector, 20 short walks each over the graph as it
+//                then is, 30 % first along a follow made since the nightly;
+//                output vectors frozen; "cumulative": from the last refresh,
+//                along the hour's follows, as the refresher did before);
 //   retrained    trained from scratch on every follow up to that hour (the
 //                ceiling the refresher approximates).
 // Figures: link AUC of the next hour's follows against as many non-edges
