@@ -17,6 +17,7 @@
 #include "pipeline/batch.h"
 #ifdef GR_WITH_MPI
 #include "dist/mpi_session.h"
+#include "apps/distributed_training.h"
 #include "dist/root_training.h"
 #endif
 
@@ -28,7 +29,7 @@ struct BatchArgs {
   pipeline::BatchConfig config;
   bool no_warm_start = false, no_ranker = false, no_consistent_recall = false;
   std::string report, metrics_file, ranker_features = "all", index_precision = "float32";
-  double sync_tokens_per_row = kDefaultSyncTokensPerRow;  // under mpirun
+  DistributedTrainingFlags distributed;  // under mpirun
   bool index_shards_given = false;  // --index-shards (else one shard per rank under mpirun)
 };
 
@@ -106,10 +107,11 @@ void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args)
   pipeline::BatchConfig recorded = config;
   recorded.training_ranks = static_cast<uint32_t>(dist::Size(comm));
   if (!args.index_shards_given) recorded.index_shards = recorded.training_ranks;
-  recorded.sync_tokens_per_row = args.sync_tokens_per_row;
+  const dist::DistributedTrainingConfig sync = DistributedTrainingFromFlags(args.distributed);
+  recorded.training_model = args.distributed.model;
+  if (sync.layout == dist::ModelLayout::kReplicated) recorded.sync_tokens_per_row = sync.tokens_per_row_between_syncs;
+  else recorded.passes_per_epoch = sync.passes_per_epoch;
   pipeline::BatchHooks hooks = CrashTestHooks();
-  dist::DistributedTrainingConfig sync;
-  sync.tokens_per_row_between_syncs = args.sync_tokens_per_row;
   hooks.train_account_vectors = [comm, sync](const graph::SocialGraph& g, const walk::WalkConfig& walk,
                                              const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
                                              const embed::WarmStart* warm) {
@@ -146,7 +148,7 @@ void AddBatchCommand(CLI::App& app) {
   args->walk.config = c.walk;  // the batch's own walk defaults, shown by --help
   AddWalkFlags(cmd, args->walk, /*with_input=*/false);
   AddTrainingFlags(cmd, c.train);
-  AddDistributedTrainingFlags(cmd, args->sync_tokens_per_row);
+  AddDistributedTrainingFlags(cmd, args->distributed);
   cmd->add_flag("--no-warm-start", args->no_warm_start, "train from random vectors even when a version is live");
   cmd->add_option("--warm-learning-rate-scale", c.warm_learning_rate_scale,
                   "warm-started training runs at learning-rate x this")->capture_default_str();

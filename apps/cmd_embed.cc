@@ -21,8 +21,7 @@
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
 #include "dist/warm_start.h"
-static_assert(gr::apps::kDefaultSyncTokensPerRow == gr::dist::DistributedTrainingConfig{}.tokens_per_row_between_syncs,
-              "the CLI's default synchronisation interval is the library's");
+#include "apps/distributed_training.h"
 #endif
 
 namespace gr::apps {
@@ -34,7 +33,7 @@ struct EmbedArgs {
   std::string format = "text";
   std::string init;  // previous vectors to warm-start from
   embed::SkipGramConfig train;
-  double sync_tokens_per_row = kDefaultSyncTokensPerRow;  // under mpirun
+  DistributedTrainingFlags distributed;  // under mpirun
 };
 
 // Directed walks stop at accounts that follow nobody; on many graphs most of
@@ -121,11 +120,10 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   train.seed = walk_config.seed;  // as EmbedWalks
   train.threads = walk_config.threads;
   dist::DistributedTrainingStats stats;
-  dist::DistributedTrainingConfig sync;
-  sync.tokens_per_row_between_syncs = args.sync_tokens_per_row;
+  const dist::DistributedTrainingConfig sync = DistributedTrainingFromFlags(args.distributed);
   embed::SkipGramResult vectors = dist::DistributedSkipGram(walks, train, sync, comm, &stats, warm.get());
-  spdlog::info("trained {} tokens here in {:.1f} s ({:.1f} s synchronising {} times)", stats.local_tokens,
-               stats.training.seconds, stats.sync_seconds, stats.syncs);
+  spdlog::info("trained {} tokens here in {:.1f} s ({:.1f} s exchanging; {} model)", stats.local_tokens,
+               stats.training.seconds, stats.sync_seconds, dist::ModelLayoutName(sync.layout));
   std::vector<ExternalId> accounts = dist::GatherAccountsOnRoot(part.accounts, comm);
   uint64_t trained_tokens = stats.training.trained_tokens;  // this rank's; the summary reports all ranks'
   dist::AllReduceSum(std::span(&trained_tokens, 1), comm);
@@ -195,7 +193,7 @@ void AddEmbedCommand(CLI::App& app) {
                   "them, new ones from the mean of their known neighbours")
       ->check(CLI::ExistingFile);
   AddTrainingFlags(cmd, args->train);
-  AddDistributedTrainingFlags(cmd, args->sync_tokens_per_row);
+  AddDistributedTrainingFlags(cmd, args->distributed);
   cmd->callback([args] { RunEmbed(*args); });
 }
 

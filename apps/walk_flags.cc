@@ -66,11 +66,20 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
   cmd->add_option("--subsample", t.subsample, "frequent-token subsampling threshold, 0 = off")->capture_default_str();
 }
 
-void AddDistributedTrainingFlags(CLI::App* cmd, double& tokens_per_row_between_syncs) {
-  cmd->add_option("--sync-tokens-per-row", tokens_per_row_between_syncs,
-                  "under mpirun: tokens of the whole corpus trained between two synchronisations of the ranks' "
-                  "model replicas, per account; smaller is closer to one process and costs more traffic "
-                  "(bench/README.md)")
+void AddDistributedTrainingFlags(CLI::App* cmd, DistributedTrainingFlags& flags) {
+  cmd->add_option("--model", flags.model,
+                  "under mpirun: replicated (every rank trains a whole copy, changes summed every "
+                  "--sync-tokens-per-row) or partitioned (each rank holds 2/N of the model; "
+                  "docs/design.md compares them)")
+      ->check(CLI::IsMember({"replicated", "partitioned"}))->capture_default_str();
+  cmd->add_option("--sync-tokens-per-row", flags.sync_tokens_per_row,
+                  "under mpirun, --model replicated: tokens of the whole corpus trained between two "
+                  "synchronisations of the ranks' model replicas, per account; smaller is closer to one process "
+                  "and costs more traffic (bench/README.md)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--passes-per-epoch", flags.passes_per_epoch,
+                  "under mpirun, --model partitioned: passes of the input vectors around the ranks an epoch; "
+                  "more is closer to one process and sends the input vectors once more each (bench/README.md)")
       ->check(CLI::PositiveNumber)->capture_default_str();
 }
 

@@ -39,9 +39,18 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& config);
 // (checked where dist/ is built, apps/cmd_embed.cc).
 inline constexpr double kDefaultSyncTokensPerRow = 0.1;
 
-// Registers --sync-tokens-per-row (training under mpirun: dist/skip_gram.h)
-// on cmd. Shared by embed and batch.
-void AddDistributedTrainingFlags(CLI::App* cmd, double& tokens_per_row_between_syncs);
+// Training under mpirun (dist/skip_gram.h); plain values, so apps/ builds
+// without MPI too. Defaults: dist::DistributedTrainingConfig's (checked in
+// apps/cmd_embed.cc).
+struct DistributedTrainingFlags {
+  std::string model = "replicated";  // replicated | partitioned
+  double sync_tokens_per_row = kDefaultSyncTokensPerRow;  // replicated
+  uint32_t passes_per_epoch = 8;                          // partitioned
+};
+
+// Registers --model, --sync-tokens-per-row and --passes-per-epoch on cmd.
+// Shared by embed and batch.
+void AddDistributedTrainingFlags(CLI::App* cmd, DistributedTrainingFlags& flags);
 
 // Makes training report its progress (share done, tokens/s, ETA) as every
 // long step does (core/progress.h).

@@ -1,6 +1,7 @@
 // The partitioned follow graph's cost per rank (issue 20):
 //   mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]]
-//          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--seed S] [--score EDGES NON_EDGES]
+//          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned]
+//          [--passes P] [--seed S] [--score EDGES NON_EDGES]
 // Prints one JSON line per rank: accounts and follow edges held, graph bytes
 // (dist::PartitionedFollows::MemoryBytes), bytes sent in the edge exchange,
 // lines read and seconds; then the time to give every account its global
@@ -11,7 +12,8 @@
 // assembler), supersteps and seconds. With --train, skip-gram of DIM
 // dimensions on those walks (dist/skip_gram.h; T threads a rank, default
 // all cores; synchronising every X x vocabulary tokens, default 0.1;
-// --average: averaging the changes instead of summing them): tokens,
+// --average: averaging the changes instead of summing them; --layout
+// partitioned: the model partitioned by account, P passes an epoch): tokens,
 // synchronisations, rows synchronised, bytes all-reduced (per token of the
 // rank too), seconds training and of them synchronising; --score: the dot
 // product AUC of the trained input vectors on the two pair files (external
@@ -81,6 +83,10 @@ int main(int argc, char** argv) {
       score_non_edges = argv[++i];
     } else if (arg == "--seed" && has_value) {
       seed = std::stoull(argv[++i]);
+    } else if (arg == "--layout" && has_value) {
+      sync.layout = gr::dist::ParseModelLayout(argv[++i]);
+    } else if (arg == "--passes" && has_value) {
+      sync.passes_per_epoch = static_cast<uint32_t>(std::stoul(argv[++i]));
     } else if (arg == "--average") {
       sync.rule = gr::dist::SyncRule::kAverageChanges;
     } else {
@@ -92,7 +98,8 @@ int main(int argc, char** argv) {
     if (mpi.rank() == 0)
       std::fprintf(stderr,
                    "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]] "
-                   "[--train DIM] [--threads T] [--tokens-per-row X] [--average] [--seed S] [--score EDGES NON_EDGES]\n");
+                   "[--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned] [--passes P] "
+                   "[--seed S] [--score EDGES NON_EDGES]\n");
     return 2;
   }
   argc = static_cast<int>(n) + 1;
@@ -149,6 +156,15 @@ int main(int argc, char** argv) {
           {"reduced_bytes_per_token", static_cast<double>(stats.reduced_bytes) /
                                           static_cast<double>(std::max<uint64_t>(stats.local_tokens, 1))},
           {"sync_seconds", stats.sync_seconds},
+          {"layout", gr::dist::ModelLayoutName(sync.layout)},
+          {"record_bytes_sent", stats.record_bytes_sent},
+          {"ring_bytes_sent", stats.ring_bytes_sent},
+          {"gather_bytes_sent", stats.gather_bytes_sent},
+          {"sent_bytes_per_token", static_cast<double>(stats.record_bytes_sent + stats.ring_bytes_sent) /
+                                       static_cast<double>(std::max<uint64_t>(stats.local_tokens, 1))},
+          {"rounds", stats.rounds},
+          {"model_bytes_held", stats.model_bytes_held},
+          {"record_bytes_held", stats.record_bytes_held},
           {"seconds", train_seconds}};
       if (!score_edges.empty() && mpi.rank() == 0)
         walks_json["training"]["dot_auc"] = DotAuc(score_edges, score_non_edges, accounts, vectors.input);

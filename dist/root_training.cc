@@ -32,6 +32,8 @@ struct Request {
   double subsample = 0;
   int32_t threads = 0;
   double tokens_per_row_between_syncs = 0;
+  ModelLayout layout = ModelLayout::kReplicated;
+  uint32_t passes_per_epoch = 0;
   uint64_t warm_rows = 0, warm_output_rows = 0;  // 0: no warm start / no output rows in it
   uint64_t warm_cols = 0;
   uint32_t index_shards = 0;  // kIndexShards
@@ -93,6 +95,8 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
   train.threads = request.threads;
   DistributedTrainingConfig sync;
   sync.tokens_per_row_between_syncs = request.tokens_per_row_between_syncs;
+  sync.layout = request.layout;
+  sync.passes_per_epoch = request.passes_per_epoch;
   return DistributedSkipGram(walks, train, sync, comm, stats, warm);
 }
 
@@ -115,6 +119,7 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
   train.Validate();
   GR_CHECK(sync.tokens_per_row_between_syncs > 0 && sync.syncs_per_epoch == 0 && sync.rule == SyncRule::kSumChanges,
            "the tokens per row between synchronisations must be > 0, got ", sync.tokens_per_row_between_syncs);
+  GR_CHECK(sync.passes_per_epoch >= 1, "the passes per epoch must be >= 1, got ", sync.passes_per_epoch);
   Request request{.command = Command::kTrain,
                   .walks_per_vertex = walk.walks_per_vertex,
                   .walk_length = walk.walk_length,
@@ -129,7 +134,9 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
                   .learning_rate = train.learning_rate,
                   .subsample = train.subsample,
                   .threads = walk.threads,
-                  .tokens_per_row_between_syncs = sync.tokens_per_row_between_syncs};
+                  .tokens_per_row_between_syncs = sync.tokens_per_row_between_syncs,
+                  .layout = sync.layout,
+                  .passes_per_epoch = sync.passes_per_epoch};
   if (warm != nullptr) {
     GR_CHECK(warm->input.rows() == g.num_accounts() && warm->known.size() == g.num_accounts() &&
                  (warm->output.empty() || warm->output.rows() == g.num_accounts()) &&
@@ -147,8 +154,8 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
   AllReduceSum(std::span(&trained_tokens, 1), comm);
   GR_CHECK_CODE(accounts == g.num_accounts(), ErrorCode::kInternal, "distributed walks saw ", accounts,
                 " accounts, the graph has ", g.num_accounts());
-  spdlog::info("trained on {} ranks: {} tokens here in {:.1f} s ({:.1f} s synchronising {} times)", Size(comm),
-               dstats.local_tokens, dstats.training.seconds, dstats.sync_seconds, dstats.syncs);
+  spdlog::info("trained on {} ranks ({} model): {} tokens here in {:.1f} s ({:.1f} s exchanging)", Size(comm),
+               ModelLayoutName(sync.layout), dstats.local_tokens, dstats.training.seconds, dstats.sync_seconds);
   if (stats != nullptr) {
     *stats = dstats.training;
     stats->trained_tokens = trained_tokens;
@@ -196,7 +203,7 @@ void FollowRootTraining(MPI_Comm comm) {
       Train(request, nullptr, nullptr, comm, &stats, &accounts);
       uint64_t trained_tokens = stats.training.trained_tokens;
       AllReduceSum(std::span(&trained_tokens, 1), comm);
-      spdlog::info("rank {}: trained {} tokens in {:.1f} s ({:.1f} s synchronising)", Rank(comm), stats.local_tokens,
+      spdlog::info("rank {}: trained {} tokens in {:.1f} s ({:.1f} s exchanging)", Rank(comm), stats.local_tokens,
                    stats.training.seconds, stats.sync_seconds);
     } catch (const Error& e) {
       spdlog::warn("rank {}: training failed on every rank: {}", Rank(comm), e.what());

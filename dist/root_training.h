@@ -39,9 +39,10 @@ namespace gr::dist {
 void CheckWalksAreDistributed(const walk::WalkConfig& walk);
 
 // Rank 0: embed::EmbedWalks(g, walk, train, stats, warm) on every rank of
-// `comm` (the others in FollowRootTraining), synchronised every
-// sync.tokens_per_row_between_syncs (summing the changes; the other fields
-// at their defaults). The same table shape and row order (g's accounts);
+// `comm` (the others in FollowRootTraining): the model in sync.layout,
+// replicas synchronised every sync.tokens_per_row_between_syncs (summing
+// the changes; syncs_per_epoch and rule at their defaults) or partitioned
+// with sync.passes_per_epoch. The same table shape and row order (g's accounts);
 // stats count the whole corpus. Throws
 // kInvalidArgument (before any other rank is involved) for walks the
 // distributed engine does not run, and on every rank if a rank fails.

@@ -13,6 +13,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "dist/mpi_session.h"
+#include "dist/partitioned_skip_gram.h"
 #include "embed/skip_gram_trainer.h"
 #include "embed/warm_start.h"
 
@@ -93,28 +94,6 @@ uint64_t SyncsPerEpoch(const DistributedTrainingConfig& sync, uint64_t corpus_to
   return std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(static_cast<double>(corpus_tokens) / between)));
 }
 
-// The order a rank trains its walks in: round by round (as the
-// single-process engine orders its corpus), the walks of a round shuffled
-// by key. In key order a rank trains all rounds of a few neighbouring
-// starts at once, and so does every other rank: N stale updates of the same
-// rows summed at each synchronisation (ca-grqc link AUC 0.87 with 2 ranks,
-// 0.61 with 4, against 0.96 in one process). Shuffling by start alone is
-// not enough: ranks hold alternate rounds of every start, so they would
-// still train the same starts at the same time.
-std::vector<uint32_t> TrainingOrder(const DistributedWalks& walks, uint64_t seed) {
-  const uint64_t walks_per_vertex = std::max<uint32_t>(walks.walks_per_vertex, 1);
-  GR_CHECK(walks.keys.size() < UINT32_MAX, "more than 2^32 - 1 walks on one rank");
-  std::vector<std::pair<uint64_t, uint64_t>> sort_keys(walks.keys.size());
-  for (size_t i = 0; i < walks.keys.size(); ++i) {
-    const uint64_t key = walks.keys[i];
-    sort_keys[i] = {key % walks_per_vertex, MixSeed(key, seed ^ 0x0dde)};
-  }
-  std::vector<uint32_t> order(walks.keys.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return sort_keys[a] < sort_keys[b]; });
-  return order;
-}
-
 // Walks of one chunk copied together, in training order.
 class ChunkOfWalks {
  public:
@@ -138,6 +117,38 @@ class ChunkOfWalks {
 
 }  // namespace
 
+// Round by round (as the
+// single-process engine orders its corpus), the walks of a round shuffled
+// by key. In key order a rank trains all rounds of a few neighbouring
+// starts at once, and so does every other rank: N stale updates of the same
+// rows summed at each synchronisation (ca-grqc link AUC 0.87 with 2 ranks,
+// 0.61 with 4, against 0.96 in one process). Shuffling by start alone is
+// not enough: ranks hold alternate rounds of every start, so they would
+// still train the same starts at the same time.
+std::vector<uint32_t> TrainingOrder(const DistributedWalks& walks, uint64_t seed) {
+  const uint64_t walks_per_vertex = std::max<uint32_t>(walks.walks_per_vertex, 1);
+  GR_CHECK(walks.keys.size() < UINT32_MAX, "more than 2^32 - 1 walks on one rank");
+  std::vector<std::pair<uint64_t, uint64_t>> sort_keys(walks.keys.size());
+  for (size_t i = 0; i < walks.keys.size(); ++i) {
+    const uint64_t key = walks.keys[i];
+    sort_keys[i] = {key % walks_per_vertex, MixSeed(key, seed ^ 0x0dde)};
+  }
+  std::vector<uint32_t> order(walks.keys.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return sort_keys[a] < sort_keys[b]; });
+  return order;
+}
+
+const char* ModelLayoutName(ModelLayout layout) {
+  return layout == ModelLayout::kPartitioned ? "partitioned" : "replicated";
+}
+
+ModelLayout ParseModelLayout(const std::string& name) {
+  if (name == "replicated") return ModelLayout::kReplicated;
+  if (name == "partitioned") return ModelLayout::kPartitioned;
+  throw Error(ErrorCode::kInvalidArgument, "model layout must be replicated or partitioned, got '" + name + "'");
+}
+
 embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const embed::SkipGramConfig& config,
                                           const DistributedTrainingConfig& sync, MPI_Comm comm,
                                           DistributedTrainingStats* stats, const embed::WarmStart* warm) {
@@ -147,9 +158,12 @@ embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const e
   std::vector<uint64_t> counts(vocabulary, 0);
   OnEveryRankIfAnyFails(comm, "checking the training settings and walks", [&] {
     config.Validate();
-    GR_CHECK(sync.syncs_per_epoch > 0 || sync.tokens_per_row_between_syncs > 0,
+    GR_CHECK(sync.layout == ModelLayout::kPartitioned || sync.syncs_per_epoch > 0 ||
+                 sync.tokens_per_row_between_syncs > 0,
              "tokens_per_row_between_syncs must be > 0 (or syncs_per_epoch set), got ",
              sync.tokens_per_row_between_syncs);
+    GR_CHECK(sync.layout != ModelLayout::kPartitioned || sync.passes_per_epoch >= 1,
+             "passes_per_epoch must be >= 1, got ", sync.passes_per_epoch);
     GR_CHECK(vocabulary > 0, "empty vocabulary (no accounts on any rank)");
     GR_CHECK(walks.offsets.size() == walks.keys.size() + 1 && walks.offsets.back() == walks.tokens.size(),
              "the walks' offsets, keys and tokens do not match");
@@ -163,6 +177,11 @@ embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const e
 
   DistributedTrainingStats local;
   local.local_tokens = walks.tokens.size();
+  if (sync.layout == ModelLayout::kPartitioned) {
+    embed::SkipGramResult result = PartitionedSkipGram(walks, counts, config, sync.passes_per_epoch, comm, local, warm);
+    if (stats != nullptr) *stats = local;
+    return result;
+  }
   embed::SkipGramTrainer trainer(counts, local.local_tokens * config.epochs, config, warm);
   local.training.corpus_tokens = trainer.corpus_tokens();
   // One rank has nothing to synchronise (nor a shared copy to keep).

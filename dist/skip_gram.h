@@ -1,4 +1,24 @@
-// Distributed skip-gram (issue 20): data-parallel, pWord2Vec's MPI scheme.
+// Distributed skip-gram (issue 20), two layouts of the model.
+//
+// Partitioned by account (ModelLayout::kPartitioned, PyTorch-BigGraph's
+// buckets): dense id t belongs to partition t mod N. Rank k keeps the output
+// rows of partition k for the whole training and holds one partition of
+// input rows at a time, passing it along a ring after each round (round r:
+// partition (k + r) mod N). Where a walk was assembled, each kept centre's
+// window becomes a record (centre, its contexts) sent to the centre's rank,
+// which trains the pairs whose context is in the partition it holds, with
+// negatives drawn from its own partition (unigram^0.75 within it: with ids
+// spread over partitions by the modulo, the same distribution up to
+// sampling). No two ranks ever train the same row at once, so nothing is
+// stale and nothing is merged; a rank holds 2/N of the model and its
+// centres' records; the traffic is the records once an epoch (~4 bytes per
+// context) and the input matrix once around the ring per pass. An epoch is
+// `passes_per_epoch` passes over the rank's records (each a ring of N
+// rounds), so the learning rate decays across every pair of partitions
+// rather than in the order of the rounds. Rank 0 gathers the vectors at the
+// end; the other ranks return empty matrices.
+//
+// Replicated (ModelLayout::kReplicated), data-parallel, pWord2Vec's MPI scheme.
 // Every rank holds a replica of the whole model and trains it Hogwild on its
 // own walks (those DistributedRandomWalks assembled there); `syncs_per_epoch`
 // times an epoch the ranks stop together and exchange what changed since the
@@ -21,13 +41,17 @@
 // same vectors.
 //
 // Memory per rank: the model twice (replica and last synchronised copy), so
-// the vocabulary must fit one machine; a model partitioned by account
-// (PyTorch-BigGraph's buckets) is the way past that (not built).
+// the vocabulary must fit one machine; the partitioned layout is the way
+// past that.
+//
+// Both layouts: every rank also holds the whole corpus's token counts (8
+// bytes an account) and, where given, the whole warm start.
 #pragma once
 
 #include <mpi.h>
 
 #include <cstdint>
+#include <string>
 
 #include "dist/walks.h"
 #include "embed/skip_gram.h"
@@ -35,6 +59,11 @@
 namespace gr::dist {
 
 enum class SyncRule { kSumChanges, kAverageChanges };
+enum class ModelLayout { kReplicated, kPartitioned };
+
+// "replicated" / "partitioned"; ParseModelLayout throws kInvalidArgument naming the value otherwise.
+const char* ModelLayoutName(ModelLayout layout);
+ModelLayout ParseModelLayout(const std::string& name);
 
 struct DistributedTrainingConfig {
   // Tokens of the whole corpus trained between two synchronisations, per
@@ -46,6 +75,9 @@ struct DistributedTrainingConfig {
   double tokens_per_row_between_syncs = 0.1;
   uint32_t syncs_per_epoch = 0;  // > 0: this many instead (the last of the last epoch leaves every replica equal)
   SyncRule rule = SyncRule::kSumChanges;
+  ModelLayout layout = ModelLayout::kReplicated;
+  // kPartitioned: passes over the records an epoch, each a ring of N rounds.
+  uint32_t passes_per_epoch = 8;
 };
 
 struct DistributedTrainingStats {
@@ -58,10 +90,17 @@ struct DistributedTrainingStats {
   // row changes), in bytes; a ring all-reduce sends 2 (N-1)/N of it.
   uint64_t reduced_bytes = 0;
   double sync_seconds = 0;        // in synchronisations (waiting for the slowest rank included)
+  // kPartitioned (bytes this rank sent to other ranks): the centres' records,
+  // the input partitions passed along the ring, the vectors gathered on rank 0.
+  uint64_t record_bytes_sent = 0, ring_bytes_sent = 0, gather_bytes_sent = 0;
+  uint64_t rounds = 0;            // rounds trained (epochs x passes x N)
+  uint64_t model_bytes_held = 0;  // rows held while training (own output rows, one input partition, its buffer)
+  uint64_t record_bytes_held = 0; // the centres' records of one epoch, as bucketed here
 };
 
 // Collective over `comm`: trains vectors for tokens [0, walks.accounts) from
-// every rank's `walks`. Every rank returns the same vectors. `warm` as in
+// every rank's `walks`. Replicated: every rank returns the same vectors;
+// partitioned: rank 0 returns them, the others empty matrices. `warm` as in
 // embed::TrainSkipGram (the same on every rank). Throws kInvalidArgument on
 // every rank for a bad setting or a token outside the vocabulary on any rank.
 embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const embed::SkipGramConfig& config,

@@ -10,22 +10,11 @@
 #include "core/parallel.h"
 #include "core/prefetch.h"
 #include "core/rng.h"
+#include "embed/skip_gram_kernel.h"
 #include "embed/warm_start.h"
 
 namespace gr::embed {
 namespace {
-
-// Pairs scoring beyond +-6 are not updated (word2vec's MAX_EXP; gensim skips
-// them, word2vec.c clips). Skipping spares a negative that is in fact close
-// to the context (a hub drawn from its own community) the push away: +0.5
-// point Micro-F1 on citeseer, neutral on email-eu-core.
-constexpr float kSaturatedScore = 6.0f;
-
-float Sigmoid(float x) {
-  if (x > 12.0f) return 1.0f;
-  if (x < -12.0f) return 0.0f;
-  return 1.0f / (1.0f + std::exp(-x));
-}
 
 // Scratch space of one thread.
 // One centre's random draws: its window and its output rows.
@@ -51,12 +40,8 @@ class SkipGramTrainer::Impl {
     const size_t vocabulary = counts.size();
     result_.input = FloatMatrix(vocabulary, d_);
     result_.output = FloatMatrix(vocabulary, d_);
-    // gensim 4's initialisation: input uniform in [-1/d, 1/d) (word2vec.c used half
-    // that; bench/README.md compares them), output 0.
     ParallelFor(static_cast<int64_t>(vocabulary), config.threads, 4096, [&](int64_t v) {
-      Rng rng = Rng::ForItem(config_.seed, static_cast<uint64_t>(v), 0x1d17);
-      for (float& x : result_.input.Row(static_cast<size_t>(v)))
-        x = (2.0f * rng.UniformFloat() - 1.0f) / static_cast<float>(d_);
+      InitialInputRow(config_.seed, static_cast<uint64_t>(v), result_.input.Row(static_cast<size_t>(v)));
       if (warm != nullptr && warm->known[static_cast<size_t>(v)]) {
         std::copy_n(warm->input.Row(static_cast<size_t>(v)).data(), d_, result_.input.Row(static_cast<size_t>(v)).data());
         std::copy_n(warm->output.Row(static_cast<size_t>(v)).data(), d_, result_.output.Row(static_cast<size_t>(v)).data());
@@ -64,15 +49,8 @@ class SkipGramTrainer::Impl {
     });
     for (uint64_t c : counts) total_ += c;
     std::vector<double> weights(vocabulary, 0.0);
-    keep_.assign(vocabulary, 1.0f);
-    for (size_t v = 0; v < vocabulary; ++v) {
-      weights[v] = std::pow(static_cast<double>(counts[v]), 0.75);
-      if (config.subsample > 0 && counts[v] > 0) {
-        const double threshold = config.subsample * static_cast<double>(total_);
-        const double f = static_cast<double>(counts[v]);
-        keep_[v] = static_cast<float>(std::min(1.0, (std::sqrt(f / threshold) + 1.0) * threshold / f));
-      }
-    }
+    for (size_t v = 0; v < vocabulary; ++v) weights[v] = NegativeWeight(counts[v]);
+    keep_ = KeepProbabilities(counts, total_, config.subsample);
     GR_CHECK(total_ > 0, "the walk corpus is empty");
     negatives_ = AliasTable(weights);
   }
@@ -161,32 +139,11 @@ class SkipGramTrainer::Impl {
     if (c + draw.window < s.kept.size()) prefetch_row(result_.input.Row(s.kept[c + draw.window]).data());
   }
 
-  // One context's input vector against the outputs (label 1 for the first,
-  // the centre; 0 for the negatives), as word2vec and gensim do it: each
-  // output vector is updated at once, so the next context of the window sees
-  // it, and the input vector after all outputs. Updating the whole window
-  // from one stale copy instead (pWord2Vec's matrix form) overshoots: windows
-  // of walks repeat tokens, and it cost 9 points of dot-product link AUC on
-  // ca-grqc (0.80 vs 0.89).
   void TrainPair(VertexId context, const std::vector<VertexId>& outputs, Scratch& s, float lr) {
-    const size_t d = d_;
-    float* input = result_.input.Row(context).data();
-    s.input_update.assign(d, 0.0f);
-    float* update = s.input_update.data();
-    for (size_t j = 0; j < outputs.size(); ++j) {
-      float* output = result_.output.Row(outputs[j]).data();
-      const float label = j == 0 ? 1.0f : 0.0f;
-      const float score = Dot(input, output, d);
-      if (std::abs(score) >= kSaturatedScore) continue;
-      const float g = lr * (label - Sigmoid(score));
-#pragma omp simd  // rows of different matrices never overlap
-      for (size_t x = 0; x < d; ++x) {
-        update[x] += g * output[x];
-        output[x] += g * input[x];
-      }
-    }
-#pragma omp simd
-    for (size_t x = 0; x < d; ++x) input[x] += update[x];
+    s.input_update.resize(d_);
+    TrainContextAgainstOutputs(
+        result_.input.Row(context).data(), outputs.size(),
+        [&](size_t j) { return result_.output.Row(outputs[j]).data(); }, d_, lr, s.input_update.data());
   }
 
   const SkipGramConfig config_;

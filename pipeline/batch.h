@@ -90,7 +90,9 @@ struct BatchConfig {
   // `graphrec batch` under mpirun (with BatchHooks::train_account_vectors);
   // 1 = one process.
   uint32_t training_ranks = 1;
-  double sync_tokens_per_row = 0;  // with training_ranks > 1 (dist/skip_gram.h)
+  std::string training_model;       // with training_ranks > 1: replicated | partitioned (dist/skip_gram.h)
+  double sync_tokens_per_row = 0;   // replicated
+  uint32_t passes_per_epoch = 0;    // partitioned
   uint32_t recall_sample = 1000;    // accounts queried for HNSW recall@10 vs exact
   uint32_t drift_sample = 1000;     // common accounts compared with the live version
   // Quality gate: a run below any threshold is not published.

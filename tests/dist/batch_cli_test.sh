@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `mpirun -np N graphrec batch` (N = 2 and 4) on a generated world publishes
-# a version whose held-out link AUC (dot and Hadamard) and HNSW recall@10 are
-# within 0.01 of a plain batch's with the same seed; its manifest records the
-# ranks and it holds one index shard per rank; a second run over the same
+# `mpirun -np N graphrec batch` (N = 2 and 4, the model replicated and
+# partitioned) on a generated world publishes a version whose held-out link
+# AUC (dot and Hadamard) and HNSW recall@10 are at most 0.01 below a plain
+# batch's with the same seed; its manifest records the ranks and the model
+# and it holds one index shard per rank; a second run over the same
 # artifacts warm-starts from the first and publishes; rank 0 alone needs the
 # input (a missing one stops every rank); walks the ranks cannot share are
 # refused on every rank.
@@ -21,12 +22,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$graphrec" generate --out "$dir/w" --accounts 20000 --days 2 --seed 3 > /dev/null
 flags=(--input "$dir/w" --no-ranker --seed 5 --workers 1 --log-level warn --json)
 "$graphrec" batch "${flags[@]}" --artifacts "$dir/plain" > "$dir/plain.json"
-for ranks in 2 4; do
-  # At the default interval (0.1 tokens a row); 1.5 lost 0.013-0.018 of
-  # Hadamard AUC with 2 ranks here (bench/README.md).
-  mpirun "$ranks" "$graphrec" batch "${flags[@]}" --artifacts "$dir/r$ranks" > "$dir/r$ranks.json"
-  [[ $(wc -l < "$dir/r$ranks.json") == 1 ]] || fail "$ranks ranks: the report was not printed once"
-  python3 - "$dir/plain.json" "$dir/r$ranks.json" "$ranks" <<'PY' || fail "$ranks ranks: see above"
+for run in "2 replicated" "4 replicated" "2 partitioned" "4 partitioned"; do
+  read -r ranks model <<< "$run"
+  # Replicated at the default interval (0.1 tokens a row); 1.5 lost
+  # 0.013-0.018 of Hadamard AUC with 2 ranks here (bench/README.md).
+  out=$dir/r$ranks-$model
+  mpirun "$ranks" "$graphrec" batch "${flags[@]}" --model "$model" --artifacts "$out" > "$out.json"
+  [[ $(wc -l < "$out.json") == 1 ]] || fail "$run: the report was not printed once"
+  python3 - "$dir/plain.json" "$out.json" "$run" <<'PY' || fail "$run: see above"
 import json, sys
 plain, ranks = (json.load(open(p)) for p in sys.argv[1:3])
 n = sys.argv[3]
@@ -34,11 +37,14 @@ assert ranks["published"], f"{n} ranks: not published: {ranks['gate_failures']}"
 for key in ("link_auc_dot", "link_auc_hadamard", "hnsw_recall_at_10"):
     a, b = plain["metrics"][key], ranks["metrics"][key]
     print(f"{n} ranks: {key} {b:.4f} (one process {a:.4f})")
-    assert abs(a - b) <= 0.01, f"{key}: {b:.4f} on {n} ranks, {a:.4f} in one process"
+    # No worse than 0.01 below one process (the partitioned model scored
+    # 0.02 above it in dot AUC here: bench/README.md).
+    assert b >= a - 0.01, f"{key}: {b:.4f} on {n} ranks, {a:.4f} in one process"
 assert ranks["counts"] == plain["counts"], f"counts {ranks['counts']} vs {plain['counts']}"
 PY
-  manifest=$dir/r$ranks/$(cat "$dir/r$ranks/CURRENT")/manifest.json
-  grep -q "\"training_ranks\": $ranks" "$manifest" || fail "$ranks ranks: the manifest does not record them"
+  manifest=$out/$(cat "$out/CURRENT")/manifest.json
+  grep -q "\"training_ranks\": $ranks" "$manifest" || fail "$run: the manifest does not record the ranks"
+  grep -q "\"training_model\": \"$model\"" "$manifest" || fail "$run: the manifest does not record the model"
   # One index shard per rank by default, each built on its rank.
   for ((k = 0; k < ranks; k++)); do
     for index in accounts authors posts; do
@@ -49,7 +55,7 @@ PY
 done
 
 # Warm start: the second run's accounts start from the first's vectors.
-mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/r2" > "$dir/warm.json"
+mpirun 2 "$graphrec" batch "${flags[@]}" --model partitioned --artifacts "$dir/r2-partitioned" > "$dir/warm.json"
 python3 - "$dir/warm.json" <<'PY' || fail "warm start under mpirun"
 import json, sys
 r = json.load(open(sys.argv[1]))

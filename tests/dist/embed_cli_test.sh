@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `mpirun -np 2 graphrec embed`: vectors for exactly the accounts a plain run
 # gives vectors to, written once (by rank 0), finite; --init starts them as a
-# plain run does; kinds of walks that are not distributed yet are refused
+# plain run does (the model replicated or partitioned); kinds of walks that are not distributed yet are refused
 # with a usage error naming them.
 # Usage: embed_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
@@ -32,9 +32,10 @@ diff <(tail -n +2 "$dir/ranks.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/pl
 # to move anything, both runs' vectors are their starts.
 { head -1 "$dir/plain.txt" | awk '{ print $1 - 100, $2 }'; tail -n +102 "$dir/plain.txt"; } > "$dir/init.txt"
 "$graphrec" embed "${flags[@]}" --init "$dir/init.txt" --learning-rate 1e-7 --output "$dir/plain_warm.txt" > /dev/null
-mpirun "$graphrec" embed "${flags[@]}" --init "$dir/init.txt" --learning-rate 1e-7 --output "$dir/ranks_warm.txt" \
-  > /dev/null
-python3 - "$dir/plain_warm.txt" "$dir/ranks_warm.txt" "$dir/init.txt" <<'PY' || fail "warm start under mpirun"
+for model in replicated partitioned; do
+mpirun "$graphrec" embed "${flags[@]}" --model "$model" --init "$dir/init.txt" --learning-rate 1e-7 \
+  --output "$dir/ranks_warm.txt" > /dev/null
+python3 - "$dir/plain_warm.txt" "$dir/ranks_warm.txt" "$dir/init.txt" <<'PY' || fail "warm start under mpirun, $model model"
 import sys
 def load(path):
     rows = [line.split() for line in open(path).read().splitlines()[1:]]
@@ -50,6 +51,7 @@ moved = max(abs(a - b) for k in init for a, b in zip(init[k], ranks[k]))
 assert moved < 1e-3 * scale, f"copied accounts moved by {moved}"
 print(f"warm start: {len(init)} copied, {len(new)} from neighbours; largest difference {worst:.2e} of {scale:.2f}")
 PY
+done
 
 status=0
 mpirun "$graphrec" embed "${flags[@]}" --kind weighted --output "$dir/weighted.txt" 2> "$dir/weighted.err" || status=$?

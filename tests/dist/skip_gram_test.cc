@@ -1,11 +1,14 @@
-// Distributed skip-gram under mpirun (1, 2 and 4 ranks): the vectors score
-// held-out follows as well as single-process training does (link AUC within
-// 0.01), every rank ends with the same vectors, and a bad setting fails
+// Distributed skip-gram under mpirun (1, 2 and 4 ranks), both layouts of
+// the model: the vectors score held-out follows as well as single-process
+// training does (link AUC within 0.01); replicated, every rank ends with the
+// same vectors; partitioned, rank 0 gets them and each rank held about 2/N
+// of the model; the same seed gives the same vectors; a bad setting fails
 // every rank.
 #include "dist/skip_gram.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <fstream>
@@ -93,6 +96,93 @@ TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   EXPECT_NEAR(many, one, 0.01);
 }
 
+// The partitioned model against one process on the same walks as above.
+TEST(PartitionedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
+  GR_REQUIRE_SHARED_DATA(split_dir, "ca-grqc/graphgan-split");
+  const std::string train_file = split_dir + "/CA-GrQc_train.txt";
+  const PartitionedFollows part = LoadPartitionedFollows(train_file, MPI_COMM_WORLD);
+  const DistributedWalks walks = DistributedRandomWalks(part, SmallWalks(), MPI_COMM_WORLD);
+  DistributedTrainingStats stats;
+  const DistributedTrainingConfig partitioned{.layout = ModelLayout::kPartitioned};
+  const embed::SkipGramResult distributed =
+      DistributedSkipGram(walks, SmallTraining(), partitioned, MPI_COMM_WORLD, &stats);
+  const int ranks = Size(MPI_COMM_WORLD);
+  EXPECT_EQ(stats.rounds, uint64_t{partitioned.passes_per_epoch} * static_cast<uint64_t>(ranks));
+  if (ranks > 1) {
+    EXPECT_GT(stats.record_bytes_sent, 0u);
+    EXPECT_GT(stats.ring_bytes_sent, 0u);
+  } else {
+    EXPECT_EQ(stats.record_bytes_sent + stats.ring_bytes_sent + stats.gather_bytes_sent, 0u) << "nothing to send";
+  }
+  if (Rank(MPI_COMM_WORLD) != 0) {
+    EXPECT_TRUE(distributed.input.empty()) << "only rank 0 gathers the vectors";
+    return;
+  }
+  const graph::SocialGraph g = graph::Ingest({.follows = train_file}, {});
+  ASSERT_EQ(distributed.input.rows(), g.num_accounts());
+  walk::WalkConfig walk_config;
+  walk_config.walks_per_vertex = 10;
+  walk_config.walk_length = 40;
+  walk_config.seed = 11;
+  walk_config.threads = 1;
+  const embed::EmbeddingTable single = embed::EmbedWalks(g, walk_config, SmallTraining());
+  const double one = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, single.input).dot_auc;
+  const double many = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, distributed.input).dot_auc;
+  std::printf("ranks %d, partitioned model: ca-grqc dot AUC %.4f, single process %.4f\n", ranks, many, one);
+  EXPECT_GT(one, 0.9);
+  EXPECT_NEAR(many, one, 0.01);
+}
+
+// Without the shared data: the same seed gives rank 0 the same vectors; each
+// rank held its own output rows, one partition of input rows and the one
+// arriving (3/N of a matrix, not the whole model twice).
+TEST(PartitionedSkipGram, SameSeedSameVectorsAndAShareOfTheModelPerRank) {
+  const std::string follows = SharedWorldFollows("dist_skip_gram_seed", 800);
+  const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
+  const DistributedWalks walks = DistributedRandomWalks(part, SmallWalks(), MPI_COMM_WORLD);
+  const DistributedTrainingConfig partitioned{.layout = ModelLayout::kPartitioned, .passes_per_epoch = 3};
+  embed::SkipGramConfig training = SmallTraining();
+  training.epochs = 2;
+  DistributedTrainingStats stats;
+  const auto first = DistributedSkipGram(walks, training, partitioned, MPI_COMM_WORLD, &stats);
+  const auto second = DistributedSkipGram(walks, training, partitioned, MPI_COMM_WORLD);
+  const auto ranks = static_cast<uint64_t>(Size(MPI_COMM_WORLD));
+  EXPECT_EQ(stats.rounds, 2 * 3 * ranks);
+  const uint64_t row_bytes = uint64_t{training.dim} * sizeof(float);
+  const uint64_t largest_partition = (walks.accounts + ranks - 1) / ranks;
+  EXPECT_LE(stats.model_bytes_held, 3 * largest_partition * row_bytes);
+  EXPECT_GE(stats.model_bytes_held, 2 * (walks.accounts / ranks) * row_bytes);
+  if (ranks > 1) {
+    // The input rows go once around the ring each pass (N shifts of ~1/N of the rows).
+    EXPECT_NEAR(static_cast<double>(stats.ring_bytes_sent),
+                static_cast<double>(2 * 3 * walks.accounts * row_bytes), static_cast<double>(2 * 3 * ranks * row_bytes));
+    EXPECT_GT(stats.gather_bytes_sent + (Rank(MPI_COMM_WORLD) == 0 ? 1u : 0u), 0u);
+  }
+  if (Rank(MPI_COMM_WORLD) != 0) return;
+  ASSERT_EQ(first.input.rows(), walks.accounts);
+  EXPECT_TRUE(first.input == second.input);
+  EXPECT_TRUE(first.output == second.output);
+  // Every row was trained (output rows start at 0) and is finite.
+  for (size_t row = 0; row < first.output.rows(); ++row) {
+    const auto values = first.output.Row(row);
+    EXPECT_TRUE(std::any_of(values.begin(), values.end(), [](float x) { return x != 0; })) << "row " << row;
+  }
+}
+
+TEST(PartitionedSkipGram, ADifferentSeedGivesDifferentVectors) {
+  const std::string follows = SharedWorldFollows("dist_skip_gram_seed", 800);
+  const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
+  const DistributedWalks walks = DistributedRandomWalks(part, SmallWalks(), MPI_COMM_WORLD);
+  const DistributedTrainingConfig partitioned{.layout = ModelLayout::kPartitioned};
+  embed::SkipGramConfig other_seed = SmallTraining();
+  other_seed.seed = 12;
+  const auto first = DistributedSkipGram(walks, SmallTraining(), partitioned, MPI_COMM_WORLD);
+  const auto second = DistributedSkipGram(walks, other_seed, partitioned, MPI_COMM_WORLD);
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    EXPECT_FALSE(first.input == second.input);
+  }
+}
+
 TEST(DistributedSkipGram, SameSeedSameVectors) {
   const std::string follows = SharedWorldFollows("dist_skip_gram_seed", 800);
   const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
@@ -122,9 +212,19 @@ TEST(DistributedSkipGram, ABadSettingFailsEveryRank) {
     EXPECT_NE(std::string(e.what()).find("tokens_per_row_between_syncs"), std::string::npos) << e.what();
   }
   // A token outside the vocabulary on the last rank only: every rank throws.
+  try {
+    DistributedSkipGram(walks, SmallTraining(), {.layout = ModelLayout::kPartitioned, .passes_per_epoch = 0},
+                        MPI_COMM_WORLD);
+    ADD_FAILURE() << "zero passes accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("passes_per_epoch"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ParseModelLayout("sharded"), Error);
   if (Rank(MPI_COMM_WORLD) == Size(MPI_COMM_WORLD) - 1 && !walks.tokens.empty())
     walks.tokens.back() = static_cast<VertexId>(walks.accounts);
   EXPECT_THROW(DistributedSkipGram(walks, SmallTraining(), {}, MPI_COMM_WORLD), Error);
+  EXPECT_THROW(DistributedSkipGram(walks, SmallTraining(), {.layout = ModelLayout::kPartitioned}, MPI_COMM_WORLD),
+               Error);
 }
 
 }  // namespace
