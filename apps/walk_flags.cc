@@ -68,10 +68,10 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
 
 void AddDistributedTrainingFlags(CLI::App* cmd, DistributedTrainingFlags& flags) {
   cmd->add_option("--model", flags.model,
-                  "under mpirun: replicated (every rank trains a whole copy, changes summed every "
-                  "--sync-tokens-per-row) or partitioned (each rank holds 2/N of the model; "
-                  "docs/design.md compares them)")
-      ->check(CLI::IsMember({"replicated", "partitioned"}))->capture_default_str();
+                  "under mpirun: partitioned (each rank holds ~3/N of a matrix; the input vectors pass from rank "
+                  "to rank) or replicated (every rank trains a whole copy, changes summed every "
+                  "--sync-tokens-per-row); docs/commands.md compares them")
+      ->check(CLI::IsMember({"partitioned", "replicated"}))->capture_default_str();
   cmd->add_option("--sync-tokens-per-row", flags.sync_tokens_per_row,
                   "under mpirun, --model replicated: tokens of the whole corpus trained between two "
                   "synchronisations of the ranks' model replicas, per account; smaller is closer to one process "

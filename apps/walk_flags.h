@@ -43,7 +43,7 @@ inline constexpr double kDefaultSyncTokensPerRow = 0.1;
 // without MPI too. Defaults: dist::DistributedTrainingConfig's (checked in
 // apps/cmd_embed.cc).
 struct DistributedTrainingFlags {
-  std::string model = "replicated";  // replicated | partitioned
+  std::string model = "partitioned";  // replicated | partitioned (the library's default is replicated)
   double sync_tokens_per_row = kDefaultSyncTokensPerRow;  // replicated
   uint32_t passes_per_epoch = 8;                          // partitioned
 };

@@ -3,13 +3,15 @@
 
 Scales the rates measured on the 2-core development machine (bench/README.md,
 "Distributed") to 100M accounts / 10B follows on 16, 64 and 256 machines over
-a stated network, for the data-parallel trainer that is built and for a model
-partitioned by account (PyTorch-BigGraph's buckets) that is not. Every figure
+a stated network, for both layouts of the model: replicated (data-parallel,
+pWord2Vec) and partitioned by account (PyTorch-BigGraph's buckets on a ring,
+`--model partitioned`). Every figure
 is a model: compute at the measured per-core rate, network at the link's
 bandwidth with per-superstep latency, no overlap of the two.
 
 Usage: bench/cluster_model.py [--accounts 1e8] [--edges 1e10] [--walks 2] [--length 40]
        [--dim 128] [--cores 32] [--gbit 25] [--latency-us 10] [--sync-tokens-per-row 1.5]
+       [--passes-per-epoch 8]
 """
 import argparse
 import math
@@ -19,7 +21,7 @@ WALK_STEPS_PER_CORE = 6.2e6      # distributed uniform walker, 1 rank (80M steps
 WALK_BYTES_PER_MOVE = 48.0       # walker + its token to the assembler: 23.8 B/step at 0.494 moves/step (2 ranks)
 TRAIN_TOKENS_PER_CORE = 430e3    # skip-gram, dim 128, window 10, 5 negatives (861k tokens/s on 2 threads)
 CHANGED_ROW_SHARE = 0.73         # rows changed between syncs at 1.5 tokens/row (990 of 1365 B/token, 2 ranks)
-ROUTED_BYTES_PER_TOKEN = 48.0    # partitioned model: a centre and its ~11 contexts sent to the centre's owner
+RECORD_BYTES_PER_TOKEN = 45.0    # partitioned: a kept centre and its window to the centre's rank (window 10, 100k world)
 
 
 def model(args, machines):
@@ -37,10 +39,14 @@ def model(args, machines):
     syncs = tokens / (args.sync_tokens_per_row * args.accounts)
     dp_network = syncs * 2 * CHANGED_ROW_SHARE * model_bytes * off / bandwidth
     dp_memory = 2 * model_bytes                           # replica + last synchronised copy
-    # Partitioned by account (not built): M rounds an epoch, each machine passes its
-    # output partition on; the (centre, contexts) records travel once to the centre's owner.
-    pbg_network = (model_bytes / 2 * off + tokens * ROUTED_BYTES_PER_TOKEN * off / m) / bandwidth
-    pbg_memory = 2 * model_bytes / m / 2 + tokens * ROUTED_BYTES_PER_TOKEN / m
+    # Partitioned by account: the records travel once an epoch to the centre's machine;
+    # each pass sends the input matrix once around the ring (M rounds of 1/M of it
+    # per machine), one latency per round.
+    input_bytes = model_bytes / 2
+    pbg_network = (tokens * RECORD_BYTES_PER_TOKEN * off / m + args.passes_per_epoch * input_bytes * off) / bandwidth
+    pbg_latency = args.passes_per_epoch * m * args.latency_us * 1e-6
+    # Output rows, the input partition trained and the one arriving; one pass's records.
+    pbg_memory = 3 * input_bytes / m + tokens * RECORD_BYTES_PER_TOKEN / m / args.passes_per_epoch
     graph_memory = args.edges * 2 * 8 / m                 # followees + followers, 8-byte ids
     return {
         "machines": m,
@@ -50,7 +56,7 @@ def model(args, machines):
         "train compute s": train_compute,
         "data-parallel s": train_compute + dp_network,
         "data-parallel model GB/machine": dp_memory / 1e9,
-        "partitioned s": train_compute + pbg_network,
+        "partitioned s": train_compute + pbg_network + pbg_latency,
         "partitioned GB/machine": pbg_memory / 1e9,
     }
 
@@ -65,7 +71,9 @@ def main():
     p.add_argument("--cores", type=float, default=32, help="cores per machine")
     p.add_argument("--gbit", type=float, default=25, help="link bandwidth per machine, Gbit/s")
     p.add_argument("--latency-us", type=float, default=10)
-    p.add_argument("--sync-tokens-per-row", type=float, default=1.5)
+    p.add_argument("--sync-tokens-per-row", type=float, default=1.5,
+                   help="replicated: the interval CHANGED_ROW_SHARE was measured at (the default 0.1 sends ~2x more)")
+    p.add_argument("--passes-per-epoch", type=float, default=8, help="partitioned: ring passes an epoch")
     p.add_argument("--machines", default="16,64,256")
     args = p.parse_args()
     rows = [model(args, int(m)) for m in args.machines.split(",")]

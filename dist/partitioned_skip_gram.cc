@@ -11,6 +11,7 @@
 #include "core/alias_table.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/prefetch.h"
 #include "core/rng.h"
 #include "dist/mpi_session.h"
 #include "embed/skip_gram_kernel.h"
@@ -136,10 +137,8 @@ ReceivedRecords ExchangeRecords(const RecordsToSend& outgoing, MPI_Comm comm, ui
 }
 
 // Where each record starts, the sources' records interleaved in proportion
-// (each source's in its training order): a pass takes the same share of
-// every source's walks. In source order instead, the first pass of N with
-// 4 ranks trained only walks with key = 0 mod 4, which gives even starts
-// more of the high-learning-rate walks than odd ones.
+// (each source's in its training order), so that the learning rate falls
+// over every source's walks alike rather than rank 0's first.
 std::vector<size_t> InterleavedRecordStarts(const ReceivedRecords& records) {
   std::vector<std::vector<size_t>> by_source(records.source_starts.size() - 1);
   for (size_t r = 0; r < by_source.size(); ++r) {
@@ -291,35 +290,64 @@ class PartitionedModel {
   AliasTable negatives_;
 };
 
-// Trains pieces [first, end) of the held partition's bucket.
-void TrainPieces(const Buckets& buckets, size_t first, size_t end, PartitionedModel& model,
-                 const embed::SkipGramConfig& config, uint32_t epoch, uint64_t pairs_this_epoch,
-                 std::atomic<uint64_t>& pairs_done) {
+// Where training stands: the learning rate decays linearly over every
+// pass of every epoch, within a pass with the share of its pairs trained.
+struct Schedule {
+  uint64_t pass = 0, passes = 1;  // passes before this one (all epochs), passes in all
+  uint64_t pairs_in_pass = 1;
+  float LearningRate(const embed::SkipGramConfig& config, uint64_t pairs_done) const {
+    const double progress = (static_cast<double>(pass) + static_cast<double>(pairs_done) /
+                                                            static_cast<double>(std::max<uint64_t>(pairs_in_pass, 1))) /
+                            static_cast<double>(passes);
+    return config.learning_rate * static_cast<float>(std::max(1e-4, 1.0 - progress));
+  }
+};
+
+// Trains the held partition's bucket. A piece's negatives are drawn from its
+// record's number (the same in every round) one piece ahead, so that its
+// rows can be requested from memory while the piece before trains.
+void TrainHeldBucket(const Buckets& buckets, PartitionedModel& model, const embed::SkipGramConfig& config,
+                     uint32_t epoch, const Schedule& schedule, std::atomic<uint64_t>& pairs_done) {
   const uint32_t p = model.held_partition();
   const std::vector<uint32_t>& values = buckets.values[p];
   const std::vector<uint64_t>& starts = buckets.starts[p];
-  const size_t d = config.dim;
-  const double scheduled = static_cast<double>(std::max<uint64_t>(pairs_this_epoch, 1)) * config.epochs;
+  const size_t d = config.dim, row_bytes = d * sizeof(float);
+  // Different streams on different ranks and passes (the same stream on every
+  // rank would draw the same rows of each partition, i.e. neighbouring ids, together).
+  const uint64_t stream = MixSeed(schedule.pass * buckets.values.size() + model.own_partition(), config.seed ^ 0x9e9a);
+  const auto draw_outputs = [&](size_t piece, std::vector<uint32_t>& outputs) {
+    const uint32_t* at = values.data() + starts[piece];
+    Rng rng = Rng::ForItem(stream, at[0], epoch);
+    outputs.assign(1, at[1]);
+    for (uint32_t k = 0; k < config.negatives; ++k) {
+      const uint32_t negative = model.negatives().Sample(rng);
+      if (negative != at[1]) outputs.push_back(negative);
+    }
+    for (const uint32_t row : outputs) {
+      const char* bytes = reinterpret_cast<const char*>(model.output().Row(row).data());
+      for (size_t line = 0; line < row_bytes; line += 64) Prefetch(bytes + line);
+    }
+  };
+  const auto n = static_cast<int64_t>(starts.size());
 #pragma omp parallel num_threads(ResolveThreads(config.threads))
   {
-    std::vector<uint32_t> outputs;
+    std::vector<uint32_t> outputs, next_outputs;
     std::vector<float> update(d);
+    int64_t drawn = -1;  // the piece next_outputs belongs to
 #pragma omp for schedule(dynamic, 64)
-    for (int64_t i = static_cast<int64_t>(first); i < static_cast<int64_t>(end); ++i) {
-      const uint32_t* piece = values.data() + starts[static_cast<size_t>(i)];
-      const uint32_t number = piece[0], centre = piece[1], contexts = piece[2];
-      // The same negatives for a centre in every round: drawn from its
-      // record's number and this rank (the same stream on every rank would
-      // draw the same rows of each partition, i.e. neighbouring ids, together).
-      Rng rng = Rng::ForItem(config.seed ^ 0x9e9a, uint64_t{number} * buckets.values.size() + model.own_partition(), epoch);
-      outputs.assign(1, centre);
-      for (uint32_t k = 0; k < config.negatives; ++k) {
-        const uint32_t negative = model.negatives().Sample(rng);
-        if (negative != centre) outputs.push_back(negative);
+    for (int64_t i = 0; i < n; ++i) {
+      if (drawn == i) {
+        std::swap(outputs, next_outputs);
+      } else {
+        draw_outputs(static_cast<size_t>(i), outputs);
       }
-      const double done = static_cast<double>(epoch) * static_cast<double>(pairs_this_epoch) +
-                          static_cast<double>(pairs_done.fetch_add(contexts, std::memory_order_relaxed));
-      const float lr = config.learning_rate * static_cast<float>(std::max(1e-4, 1.0 - done / scheduled));
+      if (i + 1 < n) {
+        draw_outputs(static_cast<size_t>(i + 1), next_outputs);
+        drawn = i + 1;
+      }
+      const uint32_t* piece = values.data() + starts[static_cast<size_t>(i)];
+      const uint32_t contexts = piece[2];
+      const float lr = schedule.LearningRate(config, pairs_done.fetch_add(contexts, std::memory_order_relaxed));
       for (uint32_t j = 0; j < contexts; ++j)
         embed::TrainContextAgainstOutputs(
             model.held().Row(piece[3 + j]).data(), outputs.size(),
@@ -375,19 +403,22 @@ embed::SkipGramResult PartitionedSkipGram(const DistributedWalks& walks, std::sp
   const std::vector<uint32_t> order = TrainingOrder(walks, config.seed);
   stats.training.corpus_tokens = total;
   const auto start = Clock::now();
+  Schedule schedule{.passes = uint64_t{config.epochs} * passes_per_epoch};
   for (uint32_t epoch = 0; epoch < config.epochs; ++epoch) {
-    const RecordsToSend records = MakeRecords(walks, order, keep, config, partitions, epoch);
-    stats.training.trained_tokens += records.kept_tokens;
-    const auto exchange_start = Clock::now();
-    const Buckets buckets = BucketRecords(ExchangeRecords(records, comm, stats.record_bytes_sent), partitions, self);
-    stats.sync_seconds += SecondsSince(exchange_start);
-    stats.record_bytes_held = std::max(stats.record_bytes_held, buckets.Bytes());
-    std::atomic<uint64_t> pairs_done{0};
-    for (uint32_t pass = 0; pass < passes_per_epoch; ++pass) {
+    for (uint32_t pass = 0; pass < passes_per_epoch; ++pass, ++schedule.pass) {
+      // This pass's share of the rank's walks, made into records for the centres' ranks.
+      const size_t first = order.size() * pass / passes_per_epoch, end = order.size() * (pass + 1) / passes_per_epoch;
+      const RecordsToSend records =
+          MakeRecords(walks, std::span(order).subspan(first, end - first), keep, config, partitions, epoch);
+      stats.training.trained_tokens += records.kept_tokens;
+      const auto exchange_start = Clock::now();
+      const Buckets buckets = BucketRecords(ExchangeRecords(records, comm, stats.record_bytes_sent), partitions, self);
+      stats.sync_seconds += SecondsSince(exchange_start);
+      stats.record_bytes_held = std::max(stats.record_bytes_held, buckets.Bytes());
+      schedule.pairs_in_pass = buckets.pairs;
+      std::atomic<uint64_t> pairs_done{0};
       for (uint32_t round = 0; round < partitions.count; ++round) {
-        const size_t pieces = buckets.starts[model.held_partition()].size();
-        TrainPieces(buckets, pieces * pass / passes_per_epoch, pieces * (pass + 1) / passes_per_epoch, model, config,
-                    epoch, buckets.pairs, pairs_done);
+        TrainHeldBucket(buckets, model, config, epoch, schedule, pairs_done);
         ++stats.rounds;
         if (partitions.count == 1) continue;
         const auto shift_start = Clock::now();

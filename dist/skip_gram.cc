@@ -191,6 +191,12 @@ embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const e
     synced.emplace_back(trainer.input(), config.threads);
     synced.emplace_back(trainer.output(), config.threads);
   }
+  // The replica and, with more than one rank, the copy last shared.
+  local.model_bytes_held = (trainer.input().Data().size() + trainer.output().Data().size()) * sizeof(float) *
+                           (synced.empty() ? 1 : 2);
+  // The replica and, with more than one rank, the copy last shared.
+  local.model_bytes_held = (trainer.input().Data().size() + trainer.output().Data().size()) * sizeof(float) *
+                           (synced.empty() ? 1 : 2);
   const std::vector<uint32_t> order = TrainingOrder(walks, config.seed);
   ChunkOfWalks chunk_walks;
   const size_t num_walks = order.size();

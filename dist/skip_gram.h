@@ -10,13 +10,15 @@
 // negatives drawn from its own partition (unigram^0.75 within it: with ids
 // spread over partitions by the modulo, the same distribution up to
 // sampling). No two ranks ever train the same row at once, so nothing is
-// stale and nothing is merged; a rank holds 2/N of the model and its
-// centres' records; the traffic is the records once an epoch (~4 bytes per
-// context) and the input matrix once around the ring per pass. An epoch is
-// `passes_per_epoch` passes over the rank's records (each a ring of N
-// rounds), so the learning rate decays across every pair of partitions
-// rather than in the order of the rounds. Rank 0 gathers the vectors at the
-// end; the other ranks return empty matrices.
+// stale and nothing is merged. A rank holds its output rows, the input
+// partition it trains and the one arriving (3/N of a matrix) and one pass's
+// records for its centres. An epoch is `passes_per_epoch` passes, each over
+// 1/passes of every rank's walks made into records and a ring of N rounds:
+// within a pass a centre's output row meets its contexts partition by
+// partition, so more passes keep the order closer to one process's
+// (bench/README.md). The traffic: the records (~4 bytes per context) and the
+// input matrix once around the ring per pass. Rank 0 gathers the vectors at
+// the end; the other ranks return empty matrices.
 //
 // Replicated (ModelLayout::kReplicated), data-parallel, pWord2Vec's MPI scheme.
 // Every rank holds a replica of the whole model and trains it Hogwild on its
