@@ -57,11 +57,38 @@ bool SameOnEveryRank(FloatMatrix m) {
 // world's noise: ca-grqc's train edges, walked and trained across the ranks,
 // against the same walks and training in one process (window 5; window 10:
 // bench/README.md).
+// ca-grqc's train edges walked across the ranks.
+DistributedWalks WalkCaGrQc(const std::string& split_dir) {
+  const PartitionedFollows part = LoadPartitionedFollows(split_dir + "/CA-GrQc_train.txt", MPI_COMM_WORLD);
+  return DistributedRandomWalks(part, SmallWalks(), MPI_COMM_WORLD);
+}
+
+struct DotAucs {
+  double one_process = 0, distributed = 0;
+  uint64_t one_process_corpus_tokens = 0;
+};
+
+// Rank 0: the dot AUC of `distributed` (rows in dense order) and of the
+// same walks and training in one process.
+DotAucs CompareWithOneProcess(const std::string& split_dir, uint64_t accounts, const FloatMatrix& distributed) {
+  // The file read as follows (edges one way, walks both ways): the graph the ranks walked.
+  const graph::SocialGraph g = graph::Ingest({.follows = split_dir + "/CA-GrQc_train.txt"}, {});
+  EXPECT_EQ(accounts, g.num_accounts());
+  walk::WalkConfig walk_config;
+  walk_config.walks_per_vertex = 10;
+  walk_config.walk_length = 40;
+  walk_config.seed = 11;
+  walk_config.threads = 1;
+  embed::SkipGramStats single_stats;
+  const embed::EmbeddingTable single = embed::EmbedWalks(g, walk_config, SmallTraining(), &single_stats);
+  return {.one_process = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, single.input).dot_auc,
+          .distributed = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, distributed).dot_auc,
+          .one_process_corpus_tokens = single_stats.corpus_tokens};
+}
+
 TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   GR_REQUIRE_SHARED_DATA(split_dir, "ca-grqc/graphgan-split");
-  const std::string train_file = split_dir + "/CA-GrQc_train.txt";
-  const PartitionedFollows part = LoadPartitionedFollows(train_file, MPI_COMM_WORLD);
-  const DistributedWalks walks = DistributedRandomWalks(part, SmallWalks(), MPI_COMM_WORLD);
+  const DistributedWalks walks = WalkCaGrQc(split_dir);
   DistributedTrainingStats stats;
   const embed::SkipGramResult distributed =
       DistributedSkipGram(walks, SmallTraining(), {}, MPI_COMM_WORLD, &stats);
@@ -78,30 +105,18 @@ TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   EXPECT_TRUE(SameOnEveryRank(distributed.output));
 
   if (Rank(MPI_COMM_WORLD) != 0) return;
-  // The file read as follows (edges one way, walks both ways): the graph the ranks walked.
-  const graph::SocialGraph g = graph::Ingest({.follows = train_file}, {});
-  ASSERT_EQ(walks.accounts, g.num_accounts());
-  walk::WalkConfig walk_config;
-  walk_config.walks_per_vertex = 10;
-  walk_config.walk_length = 40;
-  walk_config.seed = 11;
-  walk_config.threads = 1;
-  embed::SkipGramStats single_stats;
-  const embed::EmbeddingTable single = embed::EmbedWalks(g, walk_config, SmallTraining(), &single_stats);
-  EXPECT_EQ(stats.training.corpus_tokens, single_stats.corpus_tokens) << "every rank's tokens counted once";
-  const double one = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, single.input).dot_auc;
-  const double many = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, distributed.input).dot_auc;
-  std::printf("ranks %d: ca-grqc dot AUC %.4f, single process %.4f\n", Size(MPI_COMM_WORLD), many, one);
-  EXPECT_GT(one, 0.9);  // the single-process vectors learned the graph
-  EXPECT_NEAR(many, one, 0.01);
+  const DotAucs auc = CompareWithOneProcess(split_dir, walks.accounts, distributed.input);
+  EXPECT_EQ(stats.training.corpus_tokens, auc.one_process_corpus_tokens) << "every rank's tokens counted once";
+  std::printf("ranks %d: ca-grqc dot AUC %.4f, single process %.4f\n", Size(MPI_COMM_WORLD), auc.distributed,
+              auc.one_process);
+  EXPECT_GT(auc.one_process, 0.9);  // the single-process vectors learned the graph
+  EXPECT_NEAR(auc.distributed, auc.one_process, 0.01);
 }
 
 // The partitioned model against one process on the same walks as above.
 TEST(PartitionedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   GR_REQUIRE_SHARED_DATA(split_dir, "ca-grqc/graphgan-split");
-  const std::string train_file = split_dir + "/CA-GrQc_train.txt";
-  const PartitionedFollows part = LoadPartitionedFollows(train_file, MPI_COMM_WORLD);
-  const DistributedWalks walks = DistributedRandomWalks(part, SmallWalks(), MPI_COMM_WORLD);
+  const DistributedWalks walks = WalkCaGrQc(split_dir);
   DistributedTrainingStats stats;
   const DistributedTrainingConfig partitioned{.layout = ModelLayout::kPartitioned};
   const embed::SkipGramResult distributed =
@@ -118,19 +133,12 @@ TEST(PartitionedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
     EXPECT_TRUE(distributed.input.empty()) << "only rank 0 gathers the vectors";
     return;
   }
-  const graph::SocialGraph g = graph::Ingest({.follows = train_file}, {});
-  ASSERT_EQ(distributed.input.rows(), g.num_accounts());
-  walk::WalkConfig walk_config;
-  walk_config.walks_per_vertex = 10;
-  walk_config.walk_length = 40;
-  walk_config.seed = 11;
-  walk_config.threads = 1;
-  const embed::EmbeddingTable single = embed::EmbedWalks(g, walk_config, SmallTraining());
-  const double one = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, single.input).dot_auc;
-  const double many = ::gr::testing::CaGrQcDotAuc(split_dir, g.accounts, distributed.input).dot_auc;
-  std::printf("ranks %d, partitioned model: ca-grqc dot AUC %.4f, single process %.4f\n", ranks, many, one);
-  EXPECT_GT(one, 0.9);
-  EXPECT_NEAR(many, one, 0.01);
+  ASSERT_EQ(distributed.input.rows(), walks.accounts);
+  const DotAucs auc = CompareWithOneProcess(split_dir, walks.accounts, distributed.input);
+  std::printf("ranks %d, partitioned model: ca-grqc dot AUC %.4f, single process %.4f\n", ranks, auc.distributed,
+              auc.one_process);
+  EXPECT_GT(auc.one_process, 0.9);
+  EXPECT_NEAR(auc.distributed, auc.one_process, 0.01);
 }
 
 // Without the shared data: the same seed gives rank 0 the same vectors; each
