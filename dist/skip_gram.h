@@ -18,7 +18,10 @@
 // partition, so more passes keep the order closer to one process's
 // (bench/README.md). The traffic: the records (~4 bytes per context) and the
 // input matrix once around the ring per pass. Rank 0 gathers the vectors at
-// the end; the other ranks return empty matrices.
+// the end; the other ranks return empty matrices. Same seed, ranks, passes
+// and threads = 1: the same vectors (more threads train Hogwild within a
+// rank). Differs from one process beyond the order: a centre's negatives
+// come from its own partition.
 //
 // Replicated (ModelLayout::kReplicated), data-parallel, pWord2Vec's MPI scheme.
 // Every rank holds a replica of the whole model and trains it Hogwild on its
