@@ -44,7 +44,7 @@ struct ModelPartitions {
 // of its contexts, the contexts (dense ids), 32-bit values.
 //
 // What one rank sends to each rank: the records of the centres that rank
-// owns, made from this rank's walks for one epoch, in training order.
+// owns, made from this rank's walks of one pass, in training order.
 // Deterministic whatever the thread count: walks are cut into contiguous
 // ranges whose records are concatenated in range order.
 struct RecordsToSend {
@@ -181,6 +181,7 @@ Buckets BucketRecords(const ReceivedRecords& received, const ModelPartitions& pa
   buckets.values.assign(partitions.count, {});
   buckets.starts.assign(partitions.count, {});
   std::vector<std::vector<uint32_t>> contexts_in(partitions.count);
+  std::vector<uint32_t> touched;  // partitions of this record's contexts: work per record is its window's, not N
   const std::vector<uint32_t>& records = received.values;
   const std::vector<size_t> record_starts = InterleavedRecordStarts(received);
   GR_CHECK_CODE(record_starts.size() < UINT32_MAX, ErrorCode::kInternal,
@@ -190,19 +191,21 @@ Buckets BucketRecords(const ReceivedRecords& received, const ModelPartitions& pa
     const uint32_t centre = records[at], contexts = records[at + 1];
     GR_CHECK_CODE(partitions.PartitionOf(centre) == static_cast<uint32_t>(self), ErrorCode::kInternal,
                   "centre ", centre, " sent to rank ", self);
-    for (auto& c : contexts_in) c.clear();
+    touched.clear();
     for (uint32_t j = 0; j < contexts; ++j) {
-      const uint32_t context = records[at + 2 + j];
-      contexts_in[partitions.PartitionOf(context)].push_back(partitions.RowOf(context));
+      const uint32_t context = records[at + 2 + j], p = partitions.PartitionOf(context);
+      if (contexts_in[p].empty()) touched.push_back(p);
+      contexts_in[p].push_back(partitions.RowOf(context));
     }
-    for (uint32_t p = 0; p < partitions.count; ++p) {
-      if (contexts_in[p].empty()) continue;
+    // Each bucket gets one piece per record, so the order partitions are visited in does not matter.
+    for (const uint32_t p : touched) {
       std::vector<uint32_t>& bucket = buckets.values[p];
       buckets.starts[p].push_back(bucket.size());
       bucket.push_back(static_cast<uint32_t>(number));
       bucket.push_back(partitions.RowOf(centre));
       bucket.push_back(static_cast<uint32_t>(contexts_in[p].size()));
       bucket.insert(bucket.end(), contexts_in[p].begin(), contexts_in[p].end());
+      contexts_in[p].clear();
     }
     buckets.pairs += contexts;
   }
