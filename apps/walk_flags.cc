@@ -67,18 +67,18 @@ void AddTrainingFlags(CLI::App* cmd, embed::SkipGramConfig& t) {
 }
 
 void AddDistributedTrainingFlags(CLI::App* cmd, DistributedTrainingFlags& flags) {
-  cmd->add_option("--model", flags.model,
+  cmd->add_option("--training-model", flags.model,
                   "under mpirun: partitioned (each rank holds ~3/N of a matrix; the input vectors pass from rank "
                   "to rank) or replicated (every rank trains a whole copy, changes summed every "
                   "--sync-tokens-per-row); docs/commands.md compares them")
       ->check(CLI::IsMember({"partitioned", "replicated"}))->capture_default_str();
   cmd->add_option("--sync-tokens-per-row", flags.sync_tokens_per_row,
-                  "under mpirun, --model replicated: tokens of the whole corpus trained between two "
+                  "under mpirun, --training-model replicated: tokens of the whole corpus trained between two "
                   "synchronisations of the ranks' model replicas, per account; smaller is closer to one process "
                   "and costs more traffic (bench/README.md)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--passes-per-epoch", flags.passes_per_epoch,
-                  "under mpirun, --model partitioned: passes of the input vectors around the ranks an epoch; "
+                  "under mpirun, --training-model partitioned: passes of the input vectors around the ranks an epoch; "
                   "more is closer to one process and sends the input vectors once more each (bench/README.md)")
       ->check(CLI::PositiveNumber)->capture_default_str();
 }

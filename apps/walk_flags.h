@@ -48,7 +48,7 @@ struct DistributedTrainingFlags {
   uint32_t passes_per_epoch = 8;                          // partitioned
 };
 
-// Registers --model, --sync-tokens-per-row and --passes-per-epoch on cmd.
+// Registers --training-model, --sync-tokens-per-row and --passes-per-epoch on cmd.
 // Shared by embed and batch.
 void AddDistributedTrainingFlags(CLI::App* cmd, DistributedTrainingFlags& flags);
 

@@ -5,7 +5,7 @@ Scales the rates measured on the 2-core development machine (bench/README.md,
 "Distributed") to 100M accounts / 10B follows on 16, 64 and 256 machines over
 a stated network, for both layouts of the model: replicated (data-parallel,
 pWord2Vec) and partitioned by account (PyTorch-BigGraph's buckets on a ring,
-`--model partitioned`). Every figure
+`--training-model partitioned`). Every figure
 is a model: compute at the measured per-core rate, network at the link's
 bandwidth with per-superstep latency, no overlap of the two.
 

@@ -27,7 +27,7 @@ for run in "2 replicated" "4 replicated" "2 partitioned" "4 partitioned"; do
   # Replicated at the default interval (0.1 tokens a row); 1.5 lost
   # 0.013-0.018 of Hadamard AUC with 2 ranks here (bench/README.md).
   out=$dir/r$ranks-$model
-  model_flag=(--model "$model")
+  model_flag=(--training-model "$model")
   [[ $model == partitioned ]] && model_flag=()  # the default
   mpirun "$ranks" "$graphrec" batch "${flags[@]}" "${model_flag[@]}" --artifacts "$out" > "$out.json"
   [[ $(wc -l < "$out.json") == 1 ]] || fail "$run: the report was not printed once"
@@ -57,7 +57,7 @@ PY
 done
 
 # Warm start: the second run's accounts start from the first's vectors.
-mpirun 2 "$graphrec" batch "${flags[@]}" --model partitioned --artifacts "$dir/r2-partitioned" > "$dir/warm.json"
+mpirun 2 "$graphrec" batch "${flags[@]}" --training-model partitioned --artifacts "$dir/r2-partitioned" > "$dir/warm.json"
 python3 - "$dir/warm.json" <<'PY' || fail "warm start under mpirun"
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -33,7 +33,7 @@ diff <(tail -n +2 "$dir/ranks.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/pl
 { head -1 "$dir/plain.txt" | awk '{ print $1 - 100, $2 }'; tail -n +102 "$dir/plain.txt"; } > "$dir/init.txt"
 "$graphrec" embed "${flags[@]}" --init "$dir/init.txt" --learning-rate 1e-7 --output "$dir/plain_warm.txt" > /dev/null
 for model in replicated partitioned; do
-mpirun "$graphrec" embed "${flags[@]}" --model "$model" --init "$dir/init.txt" --learning-rate 1e-7 \
+mpirun "$graphrec" embed "${flags[@]}" --training-model "$model" --init "$dir/init.txt" --learning-rate 1e-7 \
   --output "$dir/ranks_warm.txt" > /dev/null
 python3 - "$dir/plain_warm.txt" "$dir/ranks_warm.txt" "$dir/init.txt" <<'PY' || fail "warm start under mpirun, $model model"
 import sys
