@@ -68,10 +68,8 @@ RecordsToSend MakeRecords(const DistributedWalks& walks, std::span<const uint32_
       // The same seeding as the single-process trainer's walks: by walk key and epoch.
       Rng rng = Rng::ForItem(config.seed ^ 0x5eed, walks.keys[i], epoch);
       kept.clear();
-      for (uint64_t at = walks.offsets[i]; at < walks.offsets[i + 1]; ++at) {
-        const VertexId t = walks.tokens[at];
-        if (keep[t] >= 1.0f || rng.UniformFloat() < keep[t]) kept.push_back(t);
-      }
+      embed::SubsampleWalk(std::span(walks.tokens).subspan(walks.offsets[i], walks.offsets[i + 1] - walks.offsets[i]),
+                           keep, rng, kept);
       out.kept_tokens += kept.size();
       const size_t n = kept.size();
       if (n < 2) continue;
@@ -245,7 +243,7 @@ class PartitionedModel {
   PartitionedModel(const ModelPartitions& partitions, int self, std::span<const uint64_t> counts,
                    const embed::SkipGramConfig& config, const embed::WarmStart* warm)
       : partitions_(partitions), self_(static_cast<uint32_t>(self)), d_(config.dim),
-        output_(partitions.RowsOf(self_), d_), held_(partitions.RowsOf(self_), d_), incoming_(0, d_) {
+        output_(partitions.RowsOf(self_), d_), held_(partitions.RowsOf(self_), d_) {
     const size_t rows = output_.rows();
     std::vector<double> weights(rows);
     ParallelFor(static_cast<int64_t>(rows), config.threads, 4096, [&](int64_t r) {
@@ -267,7 +265,10 @@ class PartitionedModel {
   FloatMatrix& held() { return held_; }
   FloatMatrix& output() { return output_; }
   const AliasTable& negatives() const { return negatives_; }
-  uint64_t BytesHeld() const { return (output_.Data().size() + held_.Data().size() + incoming_.Data().size()) * 4; }
+  // The most this rank held at once: output rows and held rows, and during a shift the arriving ones too.
+  uint64_t PeakBytes() const {
+    return std::max(peak_bytes_, (output_.Data().size() + held_.Data().size()) * sizeof(float));
+  }
 
   // Passes the held input rows to the previous rank and takes the next
   // rank's (partition held + 1), or the other way round (`backwards`:
@@ -275,11 +276,13 @@ class PartitionedModel {
   uint64_t ShiftAlongRing(bool backwards, MPI_Comm comm) {
     const int ranks = static_cast<int>(partitions_.count), step = backwards ? ranks - 1 : 1;
     const uint32_t next = (held_partition_ + static_cast<uint32_t>(step)) % partitions_.count;
-    incoming_ = FloatMatrix(partitions_.RowsOf(next), d_);
-    ShiftRows(held_.Data(), (static_cast<int>(self_) + ranks - step) % ranks, incoming_.Data(),
+    FloatMatrix incoming(partitions_.RowsOf(next), d_);
+    peak_bytes_ = std::max(peak_bytes_, (output_.Data().size() + held_.Data().size() + incoming.Data().size()) *
+                                            sizeof(float));
+    ShiftRows(held_.Data(), (static_cast<int>(self_) + ranks - step) % ranks, incoming.Data(),
               (static_cast<int>(self_) + step) % ranks, comm);
     const uint64_t sent = held_.Data().size() * sizeof(float);
-    std::swap(held_, incoming_);
+    held_ = std::move(incoming);
     held_partition_ = next;
     return sent;
   }
@@ -288,8 +291,9 @@ class PartitionedModel {
   const ModelPartitions partitions_;
   const uint32_t self_;
   const size_t d_;
-  FloatMatrix output_, held_, incoming_;
+  FloatMatrix output_, held_;
   uint32_t held_partition_ = self_;
+  uint64_t peak_bytes_ = 0;
   AliasTable negatives_;
 };
 
@@ -427,11 +431,10 @@ embed::SkipGramResult PartitionedSkipGram(const DistributedWalks& walks, std::sp
         const auto shift_start = Clock::now();
         stats.ring_bytes_sent += model.ShiftAlongRing(pass % 2 == 1, comm);
         stats.sync_seconds += SecondsSince(shift_start);
-        stats.model_bytes_held = std::max(stats.model_bytes_held, model.BytesHeld());
       }
     }
   }
-  stats.model_bytes_held = std::max(stats.model_bytes_held, model.BytesHeld());
+  stats.model_bytes_held = model.PeakBytes();
   stats.training.seconds = SecondsSince(start);
   stats.training.tokens_per_second =
       static_cast<double>(stats.local_tokens) * config.epochs / std::max(stats.training.seconds, 1e-9);

@@ -53,6 +53,14 @@ inline std::vector<float> KeepProbabilities(std::span<const uint64_t> counts, ui
   return keep;
 }
 
+// Appends the tokens of `walk` that subsampling keeps (`keep` from
+// KeepProbabilities) to `kept`, drawing from `rng` only for tokens that may be dropped.
+template <class Tokens, class Draws>
+inline void SubsampleWalk(const Tokens& walk, std::span<const float> keep, Draws& rng, std::vector<uint32_t>& kept) {
+  for (const uint32_t t : walk)
+    if (keep[t] >= 1.0f || rng.UniformFloat() < keep[t]) kept.push_back(t);
+}
+
 // The negative distribution's weight of a token seen `count` times: unigram^0.75.
 inline double NegativeWeight(uint64_t count) { return std::pow(static_cast<double>(count), 0.75); }
 

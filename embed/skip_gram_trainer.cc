@@ -90,9 +90,7 @@ class SkipGramTrainer::Impl {
   uint64_t TrainWalk(std::span<const VertexId> walk, Rng& rng, Scratch& s) {
     processed_.fetch_add(walk.size(), std::memory_order_relaxed);
     s.kept.clear();
-    for (VertexId t : walk) {  // tokens were range-checked by the counting pass
-      if (keep_[t] >= 1.0f || rng.UniformFloat() < keep_[t]) s.kept.push_back(t);
-    }
+    SubsampleWalk(walk, keep_, rng, s.kept);  // tokens were range-checked by the counting pass
     const float lr = LearningRate();
     const size_t n = s.kept.size();
     if (n < 2) {  // a lone token has no context: its window is drawn, nothing trains
