@@ -103,7 +103,7 @@ void AddServeCommands(CLI::App& app) {
                     "unless --front")->check(CLI::ExistingDirectory);
   serve->add_option("--shard", *shard,
                     "K/N: serve index shard K of N of each version (written by batch --index-shards N) behind a "
-                    "--front; the recall rpcs answer from that shard's ids only, and no event log is kept");
+                    "--front; the recall rpcs answer from that shard's ids only");
   serve->add_flag("--front", *is_front,
                   "serve as the front of index shards: fan recall out to --shards and merge the top k, route the "
                   "other rpcs to the shard of their account");
@@ -111,6 +111,19 @@ void AddServeCommands(CLI::App& app) {
                     "with --front: the shards' addresses in shard order, comma-separated or repeated; replicas of "
                     "one shard joined with '|' (IP literals) or one dns:///NAME:PORT target, balanced round robin")
       ->delimiter(',');
+  serve->add_option("--event-writer", front->event_writer,
+                    "with --front: the server PushEvents go to, the one that writes the event log (default: shard "
+                    "0's address; give it when shard 0 has replicas, one of which writes)");
+  auto events_role = std::make_shared<std::string>("auto");
+  serve->add_option("--events", *events_role,
+                    "the event log (ARTIFACTS/events) has one writer: 'write' logs PushEvents, 'follow' reads what "
+                    "the writer appended (servers sharing the artifact directory) and refuses PushEvents; 'auto' "
+                    "writes unless the server is a shard other than 0")
+      ->check(CLI::IsMember({"auto", "write", "follow"}))
+      ->capture_default_str();
+  serve->add_option("--event-follow-ms", so->event_follow_ms, "a follower reads the writer's new events this often")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60000));
   serve->add_option("--address", so->address, "host:port to listen on (port 0 = any free port)")->capture_default_str();
   serve->add_option("--max-k", so->max_k, "largest k a recall request may ask for")->capture_default_str();
   serve->add_option("--max-ids", so->max_ids, "largest id list in GetEmbeddings and Rank")->capture_default_str();
@@ -172,11 +185,13 @@ void AddServeCommands(CLI::App& app) {
                     "rebuilt (0 = off)")->capture_default_str();
   serve->add_option("--memory-quota-bytes", so->memory_quota_bytes,
                     "memory gRPC may hold for connections and messages in flight")->capture_default_str();
-  serve->callback([so, front, shard, is_front] {
+  serve->callback([so, front, shard, is_front, events_role] {
     const sigset_t signals = BlockStopSignals();
     if (*is_front) {
       GR_CHECK(so->artifacts.empty() && shard->empty(), "--front reads no artifacts and serves no shard: give it "
                "--shards, and --artifacts/--shard to the shard servers");
+      GR_CHECK(*events_role == "auto", "--events is for the servers that read the artifacts; the front sends "
+               "PushEvents to --event-writer");
       front->address = so->address;
       front->max_message_bytes = so->max_message_bytes;
       service::FrontServer server(*front);
@@ -186,6 +201,9 @@ void AddServeCommands(CLI::App& app) {
       return;
     }
     GR_CHECK(front->shards.empty(), "--shards needs --front");
+    GR_CHECK(front->event_writer.empty(), "--event-writer needs --front");
+    using Role = service::ServerOptions::EventLogRole;
+    so->event_log = *events_role == "write" ? Role::kWrite : *events_role == "follow" ? Role::kFollow : Role::kAuto;
     GR_CHECK(!so->artifacts.empty(), "--artifacts is required (unless --front)");
     if (!shard->empty()) so->shard = Shard::Parse(*shard);
     service::Server server(*so);

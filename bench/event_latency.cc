@@ -3,7 +3,9 @@
 // PushEvents request each), then RecallPosts with source WALKS is asked for
 // the new account until the post is in the answer (or 5 s pass). Prints one
 // JSON line: p50 / p99 / max of push-start to answer-with-the-post.
-//   event_latency ADDRESS AUTHOR_ID [ROUNDS]
+// Accounts and posts are new ids from 950000000000 + FIRST (and 960000000000
+// + FIRST) on: give runs against one server distinct FIRSTs.
+//   event_latency ADDRESS AUTHOR_ID [ROUNDS] [FIRST]
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -20,16 +22,18 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: event_latency ADDRESS AUTHOR_ID [ROUNDS]\n");
+    std::fprintf(stderr, "usage: event_latency ADDRESS AUTHOR_ID [ROUNDS] [FIRST]\n");
     return 2;
   }
   const uint64_t author = std::stoull(argv[2]);
   const int rounds = argc > 3 ? std::stoi(argv[3]) : 200;
+  const uint64_t first = argc > 4 ? std::stoull(argv[4]) : 0;
   auto stub = pb::Graphrec::NewStub(grpc::CreateChannel(argv[1], grpc::InsecureChannelCredentials()));
   std::vector<double> latencies_ms;
   int missing = 0;
   for (int i = 0; i < rounds; ++i) {
-    const uint64_t account = 950000000000ULL + static_cast<uint64_t>(i), post = 960000000000ULL + static_cast<uint64_t>(i);
+    const uint64_t account = 950000000000ULL + first + static_cast<uint64_t>(i),
+                   post = 960000000000ULL + first + static_cast<uint64_t>(i);
     const auto start = Clock::now();
     pb::PushEventsRequest request;
     auto* published = request.add_events();

@@ -5,7 +5,7 @@
 # server's RSS, the overlap@10 of the front's SimilarAccounts lists with the
 # unsharded server's for 300 accounts (HNSW on both sides), and QPS/latency
 # of both under bench/load_gen (k 10, concurrency 8), alternating ROUNDS
-# times. Everything shares this machine's cores: the front's figure is the
+# times, then event -> answer latency through the front and on the writer. Everything shares this machine's cores: the front's figure is the
 # cost of three processes and three rpcs per request, not a scaled-out one.
 # Usage: bench/run_shard_bench.sh WORLD [ROUNDS] [SECONDS]
 set -euo pipefail
@@ -34,7 +34,8 @@ serve() {
   done
   cat "$dir/$name.log"; exit 1
 }
-serve whole --artifacts "$dir/artifacts" --stats-log-seconds 0; whole=$port
+# Shard 0 writes the event log; the unsharded server and shard 1 follow it.
+serve whole --artifacts "$dir/artifacts" --stats-log-seconds 0 --events follow; whole=$port
 serve shard0 --artifacts "$dir/artifacts" --shard 0/2 --stats-log-seconds 0; shard0=$port
 serve shard1 --artifacts "$dir/artifacts" --shard 1/2 --stats-log-seconds 0; shard1=$port
 serve front --front --shards "127.0.0.1:$shard0,127.0.0.1:$shard1"; front=$port
@@ -55,4 +56,14 @@ for _ in $(seq "$rounds"); do
     set -- $target
     echo "$1 $("$build/bench/load_gen" "127.0.0.1:$2" "$dir/ids.txt" 8 "$seconds" 10 similar 2>/dev/null | tail -1)"
   done
+done
+
+# Event -> answer: a post and a follow pushed, then WALKS recall for the new
+# account until the post shows. Through the front, the push goes to shard 0
+# (the log's writer) and the recall to the account's shard, a follower for
+# about half the rounds; straight to shard 0, everything is on the writer.
+author=$(awk -F'\t' '/^[0-9]/ {print $2; exit}' "$world/posts.tsv")
+for round in $(seq "$rounds"); do
+  echo "event_latency writer_shard0 $("$build/bench/event_latency" "127.0.0.1:$shard0" "$author" 100 $((round * 1000)))"
+  echo "event_latency front_2_shards $("$build/bench/event_latency" "127.0.0.1:$front" "$author" 100 $((round * 1000 + 500)))"
 done

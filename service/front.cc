@@ -73,6 +73,9 @@ class FrontService final : public pb::Graphrec::CallbackService {
     for (const std::string& shard : options.shards)
       stubs_.push_back(pb::Graphrec::NewStub(
           grpc::CreateCustomChannel(ShardTarget(shard), grpc::InsecureChannelCredentials(), args)));
+    if (!options.event_writer.empty())
+      event_writer_ = pb::Graphrec::NewStub(
+          grpc::CreateCustomChannel(options.event_writer, grpc::InsecureChannelCredentials(), args));
   }
 
   grpc::ServerUnaryReactor* SimilarAccounts(grpc::CallbackServerContext* ctx, const pb::SimilarAccountsRequest* req,
@@ -127,9 +130,17 @@ class FrontService final : public pb::Graphrec::CallbackService {
     return Refuse(ctx, "the front keeps no request statistics; ask each shard");
   }
 
-  grpc::ServerUnaryReactor* PushEvents(grpc::CallbackServerContext* ctx, const pb::PushEventsRequest*,
-                                       pb::PushEventsResponse*) override {
-    return Refuse(ctx, "events in sharded serving are not supported yet: push them to an unsharded server");
+  // To the server that writes the event log (shard 0 unless --event-writer
+  // names another); the other shards follow the log.
+  grpc::ServerUnaryReactor* PushEvents(grpc::CallbackServerContext* ctx, const pb::PushEventsRequest* req,
+                                       pb::PushEventsResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    std::shared_ptr<grpc::ClientContext> context = ShardContext(*ctx);
+    Stub* writer = event_writer_ != nullptr ? event_writer_.get() : stubs_[0].get();
+    writer->async()->PushEvents(context.get(), req, resp, [reactor, context](const grpc::Status& status) {
+      reactor->Finish(status.ok() ? status : grpc::Status(status.error_code(), "event writer: " + status.error_message()));
+    });
+    return reactor;
   }
 
  private:
@@ -257,6 +268,7 @@ class FrontService final : public pb::Graphrec::CallbackService {
   }
 
   std::vector<std::unique_ptr<Stub>> stubs_;
+  std::unique_ptr<Stub> event_writer_;  // null: shard 0
 };
 
 }  // namespace
@@ -266,6 +278,8 @@ void FrontOptions::Validate() const {
   GR_CHECK(!shards.empty(), "the front needs at least one shard (--shards)");
   GR_CHECK(shards.size() <= 4096, shards.size(), " shards; at most 4096");
   for (const std::string& shard : shards) ShardTarget(shard);
+  GR_CHECK(event_writer.empty() || event_writer.find_first_of("|,") == std::string::npos, "event_writer '",
+           event_writer, "' must be one server (the one that writes the event log), not a list");
   GR_CHECK(max_message_bytes >= 1024, "max_message_bytes must be >= 1024");
 }
 

@@ -13,8 +13,11 @@
 // and bearer token travel on to the shards. If a shard fails, the request
 // fails with its status (a merged answer never silently misses a shard).
 //
-// Not routed: PushEvents (shards keep no event log yet) and MIXED recall
-// (the merge of a fanned-out and a routed list) answer UNIMPLEMENTED.
+// PushEvents goes to the server that writes the event log: shard 0 (which
+// writes it by default) or the event_writer target. The shards share the
+// artifact directory and the other shards follow the log
+// (service/live_events.h), so an event reaches every shard's live graph
+// within its follow interval (100 ms) after the writer acknowledged it.
 #pragma once
 
 #include <memory>
@@ -26,6 +29,7 @@ namespace gr::service {
 struct FrontOptions {
   std::string address = "127.0.0.1:50051";  // host:port; port 0 picks a free one
   std::vector<std::string> shards;          // shard K's target at position K
+  std::string event_writer;                 // PushEvents' target; "" = shard 0's
   int max_message_bytes = 16 << 20;
 
   void Validate() const;  // throws kInvalidArgument naming the field

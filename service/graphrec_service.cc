@@ -210,9 +210,10 @@ grpc::ServerUnaryReactor* GraphrecService::PushEvents(grpc::CallbackServerContex
                                                       const pb::PushEventsRequest* req,
                                                       pb::PushEventsResponse* resp) {
   return Serve(kPushEvents, ctx, [&](const Model&) -> grpc::Status {
-    if (!live_.has_log())
-      return {grpc::StatusCode::UNIMPLEMENTED,
-              "this server is an index shard and keeps no event log; events in sharded serving are not supported yet"};
+    if (!live_.writes_log())
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              StrCat("this server follows the event log in ", live_.log_dir(),
+                     "; push events to the server that writes it (the front sends them there)")};
     const auto count = static_cast<uint32_t>(req->events_size());
     if (count == 0 || count > options_.max_events)
       return {grpc::StatusCode::INVALID_ARGUMENT,

@@ -11,10 +11,19 @@
 
 namespace gr::service {
 
-LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options, bool with_log) {
-  if (with_log) log_.emplace(version::PathIn(artifacts_dir, version::kEventLogDir), options);
-  applied_end_ = log_end();
-  applied_events_ = applied_end_;
+LiveEvents::LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options, Role role)
+    : log_dir_(version::PathIn(artifacts_dir, version::kEventLogDir)) {
+  if (role == Role::kWrite) {
+    try {
+      log_.emplace(log_dir_, options);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kInvalidArgument) throw;
+      GR_THROW(ErrorCode::kInvalidArgument, e.what(), "; a server beside the writer follows the log "
+               "(serve --events follow)");
+    }
+  }
+  applied_end_ = log_ ? log_->end() : kNotRead;
+  applied_events_ = log_ ? applied_end_ : 0;
 }
 
 uint64_t LiveEvents::WatermarkOf(const Model& model) { return version::EventLogWatermarkOf(model.manifest_json); }
@@ -50,9 +59,12 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
   // Events up to applied_end_ are durable; later ones are still pending and
   // reach this graph when drained. A version older than the retained log
   // (a rollback far back) goes live without the dropped events.
-  uint64_t from = std::min(watermark, applied_end_);
+  uint64_t from = std::min(watermark, applied_end_);  // a follower's first: the watermark
   Touched replayed;
-  if (log_) {
+  if (!log_) {
+    applied_end_ = ReadLogInto(*graph, from, replayed);
+    applied_events_ = applied_end_;
+  } else {
     if (from < log_->begin()) {
       spdlog::warn("version {} contains the event log up to sequence {}, but the log now starts at {}: the events "
                    "between were dropped by retention and are missing from its live graph",
@@ -85,8 +97,39 @@ void LiveEvents::Rebuild(const std::shared_ptr<const Model>& model) {
                counts.new_posts, counts.follows, counts.unfollows, counts.interactions);
 }
 
+uint64_t LiveEvents::ReadLogInto(graph::LiveGraph& graph, uint64_t from, Touched& touched) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return stream::ReadEventLog(log_dir_, from, UINT64_MAX,
+                                  [&](uint64_t, const stream::Event& e) { Apply(graph, e, touched); });
+    } catch (const Error& e) {
+      // The writer's retention dropped `from` (it went a version ahead, or
+      // this server lagged): go on from what is stored. ReadEventLog fails
+      // so before applying anything.
+      if (e.code() != ErrorCode::kNotFound || attempt == 3) throw;
+      const uint64_t first = stream::FirstStoredSequence(log_dir_);
+      spdlog::warn("event log {}: the events from sequence {} to {} were dropped by retention before this server "
+                   "read them; its live graph misses them", log_dir_, from, first);
+      from = std::max(from, first);
+    }
+  }
+}
+
+uint64_t LiveEvents::CatchUp() {
+  if (log_) return 0;
+  std::lock_guard lock(mutex_);
+  const std::shared_ptr<const LiveState> state = state_.load();
+  if (state == nullptr) return 0;
+  const uint64_t before = applied_end_;
+  applied_end_ = ReadLogInto(*state->graph, applied_end_, touched_);
+  applied_events_ = applied_end_;
+  if (applied_end_ > before)
+    last_push_time_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return applied_end_ - before;
+}
+
 uint64_t LiveEvents::Push(std::span<const stream::Event> events) {
-  GR_CHECK(log_.has_value(), "this server keeps no event log");
+  GR_CHECK(log_.has_value(), "this server follows the event log in ", log_dir_, "; push events to its writer");
   const uint64_t first = log_->Append(events);  // durable from here
   last_push_time_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (events.empty()) return first;

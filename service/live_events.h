@@ -7,8 +7,14 @@
 // in sequence order until the ones before them are applied, so a follow and
 // an unfollow of the same pair land as logged. A version's live graph is
 // built before the version goes live, by replaying the log from the
-// version's watermark (manifest key "event_log_watermark", 0 when absent:
-// the batch does not consume the log yet, so every version replays it all).
+// version's watermark (manifest key "event_log_watermark": the log position
+// the batch folded in; 0 when absent, and the whole log is replayed).
+//
+// Servers that share one artifact directory share its log: one writes it
+// (Push), the others follow it (CatchUp, every few ms on the server's
+// follower thread), so every server's live graph takes the same events in
+// the same order: an unsharded server or shard 0 writes, and the other
+// shards of a sharded deployment follow (service/front.h).
 #pragma once
 
 #include <atomic>
@@ -50,30 +56,46 @@ struct Touched {
 
 class LiveEvents {
  public:
-  // Opens (recovering) the log in artifacts_dir/events; the first Rebuild
-  // builds a live graph. Without a log (a shard server: the log has one
-  // writer) the live graph is the version's graph and Push is refused.
-  LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options, bool with_log = true);
+  // A log has one writer (stream::EventLog's lock); the servers beside it
+  // that share the artifact directory follow it.
+  enum class Role {
+    kWrite,   // opens (recovering) the log for appending: Push logs and applies
+    kFollow,  // reads what the writer appended (CatchUp); Push is refused
+  };
+
+  // Opens the log in artifacts_dir/events in `role`; the first Rebuild
+  // builds a live graph. A writer throws kInvalidArgument when another
+  // process writes the log.
+  LiveEvents(const std::string& artifacts_dir, const stream::EventLogOptions& options, Role role = Role::kWrite);
 
   // Logs `events` durably (after the first Rebuild), then applies them (and any earlier batches now
-  // complete). Returns the sequence of the first. Thread-safe. Requires has_log().
+  // complete). Returns the sequence of the first. Thread-safe. Requires writes_log().
   uint64_t Push(std::span<const stream::Event> events);
+
+  // A follower: applies the events the writer appended since the last call
+  // (whole records only: one being written waits for the next call) and
+  // returns how many. After the first Rebuild; thread-safe. A writer's
+  // events are applied as they are pushed: 0.
+  uint64_t CatchUp();
 
   // Builds the live graph of a version about to go live: its base plus the
   // log from its watermark. Requests keep the old one until it is done.
-  // Then drops the log segments before both this version's watermark and
-  // the previous one's (retention with one version of margin).
+  // A writer then drops the log segments before both this version's
+  // watermark and the previous one's (retention with one version of margin).
   void Rebuild(const std::shared_ptr<const Model>& model);
 
   // The current live graph; null before the first Rebuild.
   std::shared_ptr<const LiveState> state() const { return state_.load(); }
-  bool has_log() const { return log_.has_value(); }
-  uint64_t log_end() const { return log_ ? log_->end() : 0; }
+  bool writes_log() const { return log_.has_value(); }
+  const std::string& log_dir() const { return log_dir_; }
+  // The log's end: a writer's, or as far as a follower has read it.
+  uint64_t log_end() const { return log_ ? log_->end() : applied_events_.load(); }
   // Events the live graph could not take (an id space overflow); logged.
   uint64_t failed_applies() const { return failed_applies_.load(); }
   // Events in the live graph (log sequence; log_end() - this are logged,
   // not yet applied), the newest event time it holds (Unix seconds, 0 =
-  // none), and when a push last arrived (Unix seconds, 0 = none).
+  // none), and when a push last arrived (Unix seconds, 0 = none; a
+  // follower: when it last applied new events).
   uint64_t applied_end() const { return applied_events_.load(); }
   uint32_t newest_event_time() const { return newest_event_time_.load(); }
   double last_push_time() const { return last_push_time_.load(); }
@@ -91,11 +113,19 @@ class LiveEvents {
   // Applies `event` to `graph` and records what it touched in `touched`.
   void Apply(graph::LiveGraph& graph, const stream::Event& event, Touched& touched);
   void DrainLocked();
+  // Applies the log's events [from, its end now) to `graph`; returns the end.
+  // A follower whose `from` retention already dropped starts at the first
+  // stored event (warned: those events are missing from the live graph).
+  uint64_t ReadLogInto(graph::LiveGraph& graph, uint64_t from, Touched& touched);
 
-  std::optional<stream::EventLog> log_;
+  const std::string log_dir_;
+  std::optional<stream::EventLog> log_;  // the writer's
   std::atomic<std::shared_ptr<const LiveState>> state_;
   std::mutex mutex_;  // the single writer of the live graph: guards applied_end_, pending_, rebuilds
-  uint64_t applied_end_ = 0;  // events before this sequence are in the live graph
+  // Events before this sequence are in the live graph (a follower before
+  // its first Rebuild: none read yet, kNotRead).
+  static constexpr uint64_t kNotRead = UINT64_MAX;
+  uint64_t applied_end_ = 0;
   std::map<uint64_t, std::vector<stream::Event>> pending_;  // logged batches by first sequence
   Touched touched_;
   std::atomic<uint64_t> failed_applies_{0};

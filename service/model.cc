@@ -12,6 +12,7 @@ std::shared_ptr<const Model> Model::Load(const std::string& artifacts_dir, const
   version::LoadedVersion loaded = version::LoadVersion(artifacts_dir, version, shard);
   auto model = std::make_shared<Model>();
   model->version = std::move(loaded.version);
+  model->shard = shard;
   model->manifest_json = std::move(loaded.manifest_json);
   model->graph = std::move(loaded.graph);
   model->table = std::move(loaded.table);

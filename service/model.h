@@ -29,6 +29,7 @@ namespace gr::service {
 
 struct Model {
   std::string version;
+  Shard shard;  // the index shard loaded (whole for an unsharded server)
   std::string manifest_json;  // "" if the version has none
   int64_t loaded_at_unix_ms = 0;
   graph::SocialGraph graph;

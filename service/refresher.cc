@@ -207,10 +207,20 @@ RefreshPassReport Refresher::Pass(const LiveState& live, const Touched& touched)
   const embed::RowRefreshStats stats =
       embed::RefreshRows(walk_from, walk_length_, rows, negatives_, config_, dim, output_of);
   report.training_seconds = seconds_since_lap();
-  if (!ids.empty()) {  // others find the refreshed accounts by their new vectors
-    FloatMatrix refreshed(ids.size(), dim);
-    for (size_t i = 0; i < ids.size(); ++i) std::copy_n(buffers[i].data(), dim, refreshed.Row(i).data());
-    model.recaller->Update(recall::RecallKind::kSimilarAccounts, ids, refreshed);
+  // Others find the refreshed accounts by their new vectors: an index
+  // shard takes its own accounts (every shard refreshes every touched
+  // account, so that each searches with the same query vector).
+  std::vector<size_t> indexed;
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (model.shard.Holds(ids[i])) indexed.push_back(i);
+  if (!indexed.empty()) {
+    std::vector<ExternalId> indexed_ids;
+    FloatMatrix refreshed(indexed.size(), dim);
+    for (size_t j = 0; j < indexed.size(); ++j) {
+      indexed_ids.push_back(ids[indexed[j]]);
+      std::copy_n(buffers[indexed[j]].data(), dim, refreshed.Row(j).data());
+    }
+    model.recaller->Update(recall::RecallKind::kSimilarAccounts, indexed_ids, refreshed);
   }
   report.index_seconds = seconds_since_lap();
   auto next = std::make_shared<RefreshedVectors>(*current);
@@ -257,7 +267,7 @@ void Refresher::UpdateAuthorsAndPosts(const LiveState& live, const Touched& touc
     std::vector<float> rows;
     for (const ExternalId account : touched.accounts) {
       const VertexId v = graph.FindAccount(account);
-      if (v == kNoVertex || graph.AuthoredCount(v) == 0 ||
+      if (!model.shard.Holds(account) || v == kNoVertex || graph.AuthoredCount(v) == 0 ||
           recaller.IndexedVector(recall::RecallKind::kAuthors, account))
         continue;
       std::vector<float> output(dim, 0.0f);
@@ -294,7 +304,7 @@ void Refresher::UpdateAuthorsAndPosts(const LiveState& live, const Touched& touc
   std::vector<float> vector(dim);
   for (const ExternalId post : touched.posts) {
     const VertexId p = graph.FindPost(post);
-    if (p == kNoVertex) continue;
+    if (p == kNoVertex || !model.shard.Holds(post)) continue;
     if (version_has_post_rows_ && p < model.graph.num_posts() &&
         model.graph.engagers.Degree(p) >= post_rule_.min_interactions)
       continue;

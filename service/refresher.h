@@ -22,6 +22,8 @@
 // vectors); the posts index gets every touched post without a trained row
 // (new posts, and cold ones with new engagers) by the post-vector rule
 // (embed/graph_vectors.h) over the live graph and the refreshed vectors.
+// An index shard's server (which follows the log) refreshes the same
+// vectors but adds to its indices only the ids of its shard.
 //
 // When a new version supersedes the refreshed state, the first pass over it
 // reports the drift: for the accounts refreshed over the old version, the

@@ -50,7 +50,7 @@ struct Server::Impl {
         live(o.artifacts,
              {.segment_bytes = o.event_segment_bytes,
               .sync = o.event_sync ? stream::SyncPolicy::kEveryCommit : stream::SyncPolicy::kNone},
-             /*with_log=*/o.shard.whole()),
+             o.WritesEventLog() ? LiveEvents::Role::kWrite : LiveEvents::Role::kFollow),
         tokens(o.auth_tokens.empty() ? std::nullopt : std::optional<TokenTable>(TokenTable::Load(o.auth_tokens))),
         refresher(embed::RowRefreshConfig{.walks_per_row = o.refresh_walks,
                                           .learning_rate = o.refresh_learning_rate,
@@ -167,7 +167,7 @@ struct Server::Impl {
   std::mutex mutex;
   std::condition_variable stop_signal;
   bool stopped = false;
-  std::thread stats_logger, listener_watchdog, refresh_thread;
+  std::thread stats_logger, listener_watchdog, refresh_thread, event_follower;
   std::unique_ptr<MetricsEndpoint> metrics;  // with options.metrics_address
 };
 
@@ -226,6 +226,25 @@ Server::Server(const ServerOptions& options) {
       }
     });
   }
+  if (!impl_->live.writes_log()) {
+    impl_->event_follower = std::thread([impl = impl_.get()] {
+      std::unique_lock lock(impl->mutex);
+      bool failing = false;  // one error line per outage, not one per poll
+      while (!impl->stop_signal.wait_for(lock, std::chrono::milliseconds(impl->options.event_follow_ms),
+                                         [impl] { return impl->stopped; })) {
+        lock.unlock();
+        try {
+          impl->live.CatchUp();
+          if (failing) spdlog::info("event log {}: following again", impl->live.log_dir());
+          failing = false;
+        } catch (const std::exception& e) {
+          if (!failing) spdlog::error("event log {}: cannot follow it: {}", impl->live.log_dir(), e.what());
+          failing = true;
+        }
+        lock.lock();
+      }
+    });
+  }
   if (options.listener_check_ms > 0 && ProbeCredentialsFor(impl_->Tls()) == nullptr)
     spdlog::warn("listener watchdog off: the server requires client certificates, which its probe does not have");
   else if (options.listener_check_ms > 0)
@@ -275,6 +294,7 @@ void Server::Shutdown() {
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   if (impl_->stats_logger.joinable()) impl_->stats_logger.join();
   if (impl_->refresh_thread.joinable()) impl_->refresh_thread.join();
+  if (impl_->event_follower.joinable()) impl_->event_follower.join();
   impl_->metrics.reset();
   impl_->service.LogStats();
 }

@@ -46,9 +46,18 @@ struct ServerOptions {
   // recall rpcs answer from that shard's accounts, authors and posts only,
   // for a front (service/front.h) that merges the shards. The whole
   // embedding table and graph are loaded (GetEmbeddings, Rank and the
-  // filters answer as an unsharded server does); no event log is kept and
-  // PushEvents answers UNIMPLEMENTED.
+  // filters answer as an unsharded server does).
   Shard shard;
+  // The event log (artifacts/events) has one writer; servers sharing the
+  // artifact directory follow it (service/live_events.h). kAuto: an
+  // unsharded server and shard 0 write, the other shards follow. A
+  // follower answers PushEvents FAILED_PRECONDITION.
+  enum class EventLogRole { kAuto, kWrite, kFollow };
+  EventLogRole event_log = EventLogRole::kAuto;
+  int event_follow_ms = 100;                // a follower reads the writer's new events this often
+  bool WritesEventLog() const {
+    return event_log == EventLogRole::kWrite || (event_log == EventLogRole::kAuto && shard.index == 0);
+  }
   int stats_log_seconds = 60;               // 0 = never log stats
   // Every this many seconds the accounts whose follows or followers changed
   // since the version get their vectors refreshed over the live graph, and

@@ -39,6 +39,7 @@ void ServerOptions::Validate() const {
   GR_CHECK(poll_ms >= 10, "poll_ms must be >= 10, got ", poll_ms);
   GR_CHECK(stats_log_seconds >= 0, "stats_log_seconds must be >= 0");
   GR_CHECK(refresh_seconds >= 0, "refresh_seconds must be >= 0");
+  GR_CHECK(event_follow_ms >= 1, "event_follow_ms must be >= 1, got ", event_follow_ms);
   GR_CHECK(refresh_walks >= 1, "refresh_walks must be >= 1, got ", refresh_walks);
   GR_CHECK(refresh_new_follow_share >= 0 && refresh_new_follow_share <= 1,
            "refresh_new_follow_share must be in [0, 1], got ", refresh_new_follow_share);

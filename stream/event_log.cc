@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ constexpr uint32_t kSegmentMagic = 0x56455247;  // "GREV"
 constexpr uint32_t kSegmentVersion = 1;
 constexpr std::string_view kSegmentSuffix = ".events";
 constexpr size_t kSequenceDigits = 20;
+constexpr std::string_view kWriterLockFile = "LOCK";
 
 uint32_t Crc(const void* data, size_t bytes, uint32_t crc = 0) {
   return Crc32(std::span(static_cast<const std::byte*>(data), bytes), crc);
@@ -113,7 +115,7 @@ std::vector<Segment> ListSegments(const std::string& dir, bool clean) {
 
 class Fd {
  public:
-  Fd(const std::string& path, int flags) : fd_(open(path.c_str(), flags | O_CLOEXEC)) {
+  Fd(const std::string& path, int flags) : fd_(open(path.c_str(), flags | O_CLOEXEC, 0644)) {
     if (fd_ < 0) {
       GR_THROW(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo, "cannot open ", path, ": ",
                std::strerror(errno));
@@ -221,10 +223,17 @@ struct EventLog::State {
   std::vector<Segment> segments;  // the last is the one appended to
   uint64_t next = 0;              // sequence of the next event
 
+  int lock_fd = -1;  // holds an exclusive flock on dir/LOCK: one writer per log
+
   // The leader's own (only it touches them while leader_active).
   int fd = -1;
   uint64_t active_bytes = 0;
 
+  // Also when the constructor throws: the lock must not outlive a failed open.
+  ~State() {
+    if (fd >= 0) close(fd);
+    if (lock_fd >= 0) close(lock_fd);
+  }
   void CreateSegment(uint64_t first);
   void Commit(std::vector<Pending*>& group);
 };
@@ -299,6 +308,14 @@ EventLog::EventLog(const std::string& dir, EventLogOptions options, RecoveryRepo
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) GR_THROW(ErrorCode::kIo, "cannot create the event log directory ", dir, ": ", ec.message());
+  // Two writers would interleave their segments: the second is refused
+  // before it touches anything (readers take no lock).
+  const std::string lock_path = dir + "/" + std::string(kWriterLockFile);
+  Fd lock(lock_path, O_RDWR | O_CREAT);
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+    GR_THROW(errno == EWOULDBLOCK ? ErrorCode::kInvalidArgument : ErrorCode::kIo, "event log ", dir,
+             " is open for writing in another process (", lock_path, " is locked): a log has one writer");
+  s.lock_fd = lock.release();
   RecoveryReport local;
   RecoveryReport& rep = report != nullptr ? *report : local;
   rep = {};
@@ -340,9 +357,7 @@ EventLog::EventLog(const std::string& dir, EventLogOptions options, RecoveryRepo
   if (s.segments.empty()) s.CreateSegment(0);
 }
 
-EventLog::~EventLog() {
-  if (state_->fd >= 0) close(state_->fd);
-}
+EventLog::~EventLog() = default;
 
 uint64_t EventLog::Append(std::span<const Event> events) {
   for (size_t i = 0; i < events.size(); ++i) {
@@ -412,6 +427,11 @@ size_t EventLog::DropSegmentsBefore(uint64_t sequence) {
       GR_THROW(ErrorCode::kIo, "cannot delete ", path, ": ", std::strerror(errno));
   if (!doomed.empty()) SyncDirectory(s.dir);
   return doomed.size();
+}
+
+uint64_t FirstStoredSequence(const std::string& dir) {
+  const std::vector<Segment> segments = ListSegments(dir, /*clean=*/false);
+  return segments.empty() ? 0 : segments.front().first;
 }
 
 uint64_t ReadEventLog(const std::string& dir, uint64_t from, uint64_t to,

@@ -13,6 +13,9 @@
 // waiting append and syncs once, then all of them return (group commit).
 // At open, a torn tail of the last segment (a crash mid-write) is truncated
 // and reported; damage anywhere else is an error, never silently dropped.
+// A log has one writer: EventLog holds an exclusive lock on `<dir>/LOCK`
+// while open, and a second one (any process) is refused. Readers
+// (ReadEventLog) take no lock and may follow a writer's appends.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +51,8 @@ inline constexpr size_t kEventRecordBytes = 32;
 
 class EventLog {
  public:
-  // Opens the log in `dir` (created if absent) for appending: validates
+  // Opens the log in `dir` (created if absent) for appending: takes the
+  // writer's lock (kInvalidArgument if another EventLog holds it), validates
   // every segment, truncates a torn tail of the last one (logged as a
   // warning and reported), and appends after the last whole event.
   // Throws kCorruption naming the file and offset for damage elsewhere, kIo
@@ -88,5 +92,9 @@ class EventLog {
 // were dropped by retention, kCorruption for damage before the end.
 uint64_t ReadEventLog(const std::string& dir, uint64_t from, uint64_t to,
                       const std::function<void(uint64_t sequence, const Event& event)>& fn);
+
+// The sequence of the first event the log in `dir` still stores (what
+// retention left; 0 for an empty or absent log). Needs no writer.
+uint64_t FirstStoredSequence(const std::string& dir);
 
 }  // namespace gr::stream

@@ -15,6 +15,7 @@
 #include "service/refresher.h"
 #include "stream/event_log.h"
 #include "tests/service/service_fixture.h"
+#include "tests/test_util.h"
 
 namespace gr::service {
 namespace {
@@ -294,6 +295,89 @@ TEST_F(EventsTest, TouchedAccountsAndPostsAreTakenOnceAndReplayedWithANewVersion
   EXPECT_TRUE(live.TakeTouched().accounts.empty());  // taken
   live.Rebuild(model);  // as a new version would: the events replay on top of it
   EXPECT_EQ(live.TakeTouched().accounts, touched.accounts);
+}
+
+// One writer, followers beside it: a follower applies what the writer
+// logged, in log order, whenever it catches up, and a follower that starts
+// later replays the log from the version's watermark. Neither a second
+// writer nor a push to a follower is taken.
+TEST_F(EventsTest, AFollowerTakesTheWritersEventsInLogOrder) {
+  server_.reset();  // this test drives the live events itself
+  const std::string artifacts = *root_ + "/artifacts";
+  const std::shared_ptr<const Model> model = Model::Load(artifacts, "v1");
+  LiveEvents writer(artifacts, {});
+  LiveEvents follower(artifacts, {}, LiveEvents::Role::kFollow);
+  writer.Rebuild(model);
+  follower.Rebuild(model);
+  EXPECT_FALSE(follower.writes_log());
+  const ExternalId a = built_->g.accounts.ToExternal(0), b = kNewAccount, c = kNewAccount + 1;
+  using stream::EventKind;
+  writer.Push(std::vector<stream::Event>{{.kind = EventKind::kFollow, .time = 1700000000, .actor = a, .object = b},
+                                         {.kind = EventKind::kUnfollow, .time = 1700000001, .actor = a, .object = b}});
+  writer.Push(std::vector<stream::Event>{{.kind = EventKind::kFollow, .time = 1700000002, .actor = a, .object = c}});
+  EXPECT_EQ(follower.applied_end(), 0u);
+  EXPECT_EQ(follower.CatchUp(), 3u);
+  EXPECT_EQ(follower.CatchUp(), 0u);
+  EXPECT_EQ(follower.applied_end(), 3u);
+  EXPECT_EQ(follower.log_end(), 3u);
+  EXPECT_EQ(writer.CatchUp(), 0u);  // a writer applies as it pushes
+  const auto same_graph = [](const LiveEvents& x, const LiveEvents& y) {
+    const graph::LiveGraphCounts cx = x.state()->graph->counts(), cy = y.state()->graph->counts();
+    EXPECT_EQ(cx.follows, cy.follows);
+    EXPECT_EQ(cx.unfollows, cy.unfollows);
+    EXPECT_EQ(cx.new_accounts, cy.new_accounts);
+    const graph::LiveGraph& gx = *x.state()->graph;
+    const graph::LiveGraph& gy = *y.state()->graph;
+    EXPECT_EQ(gx.FolloweeCount(gx.FindAccount(built_->g.accounts.ToExternal(0))),
+              gy.FolloweeCount(gy.FindAccount(built_->g.accounts.ToExternal(0))));
+  };
+  same_graph(writer, follower);
+  EXPECT_EQ(follower.state()->graph->counts().unfollows, 1u);  // the unfollow came after its follow
+  EXPECT_EQ(follower.TakeTouched().accounts, (std::unordered_set<ExternalId>{a, b, c}));
+  // A follower started now replays everything after the version's watermark (0).
+  LiveEvents late(artifacts, {}, LiveEvents::Role::kFollow);
+  late.Rebuild(model);
+  EXPECT_EQ(late.applied_end(), 3u);
+  same_graph(writer, late);
+  // Pushes go to the writer; a second writer is refused, saying what to do.
+  const std::string pushed = ::gr::testing::ErrorOf([&] {
+    follower.Push(std::vector<stream::Event>{{.kind = EventKind::kAccount, .time = 1, .actor = 5}});
+  });
+  EXPECT_NE(pushed.find("push events to its writer"), std::string::npos) << pushed;
+  const std::string second = ::gr::testing::ErrorOf([&] { LiveEvents another(artifacts, {}); });
+  EXPECT_NE(second.find("--events follow"), std::string::npos) << second;
+}
+
+// The same through servers: a follower server's live graph gets the
+// writer's events within its follow interval; PushEvents to it is refused.
+TEST_F(EventsTest, AFollowerServerAppliesTheWritersEventsAndRefusesPushes) {
+  ServerOptions options = BaseOptions();
+  options.event_log = ServerOptions::EventLogRole::kFollow;
+  options.event_follow_ms = 10;
+  Server follower(options);
+  auto follower_stub = pb::Graphrec::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(follower.port()), grpc::InsecureChannelCredentials()));
+  const ExternalId a = built_->g.accounts.ToExternal(0);
+  pb::PushEventsResponse response;
+  ASSERT_TRUE(Push({Make(pb::EVENT_FOLLOW, kNewAccount, a), Make(pb::EVENT_FOLLOW, kNewAccount + 1, a)}, &response).ok());
+  pb::ModelInfoResponse info;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    ASSERT_TRUE(follower_stub->ModelInfo(Context().get(), {}, &info).ok());
+    if (info.live_follows() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(info.live_follows(), 2u);
+  EXPECT_EQ(info.live_new_accounts(), 2u);
+  EXPECT_EQ(info.event_log_end(), 2u);
+  pb::PushEventsRequest request;
+  *request.add_events() = Make(pb::EVENT_ACCOUNT, kNewAccount + 2, 0);
+  const grpc::Status refused = follower_stub->PushEvents(Context().get(), request, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find("push events to the server that writes it"), std::string::npos)
+      << refused.error_message();
+  // A second writer beside the fixture's server does not start.
+  const std::string second = ::gr::testing::ErrorOf([&] { Server another(BaseOptions()); });
+  EXPECT_NE(second.find("--events follow"), std::string::npos) << second;
 }
 
 // Real time, part 2 (mechanics only: whether a pass moves recall the right

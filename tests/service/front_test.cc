@@ -6,12 +6,16 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
+#include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "core/shard.h"
+#include "service/refresher.h"
 #include "tests/service/service_fixture.h"
 #include "tests/test_util.h"
 #include "version/version_store.h"
@@ -53,14 +57,23 @@ class FrontTest : public ServiceTest {
  protected:
   static std::string Address(const Server& server) { return "127.0.0.1:" + std::to_string(server.port()); }
 
-  // Shard servers 0..count-1 of the fixture's version (its shards written first).
+  // Shard servers 0..count-1 of the fixture's version (its shards written
+  // first). Shard 0 writes the event log, so the fixture's unsharded server
+  // is restarted as a follower.
   std::vector<std::unique_ptr<Server>> StartShards(uint32_t count) {
     version::SaveIndexShards(built_->g, built_->table, {.kind = recall::IndexKind::kExact}, count,
                              version::VersionDir(*root_ + "/artifacts", "v1"));
+    std::filesystem::remove_all(*root_ + "/artifacts/events");  // each test's events alone
+    server_.reset();
+    ServerOptions follower = BaseOptions();
+    follower.event_log = ServerOptions::EventLogRole::kFollow;
+    follower.event_follow_ms = 10;
+    Start(follower);
     std::vector<std::unique_ptr<Server>> shards;
     for (uint32_t k = 0; k < count; ++k) {
       ServerOptions options = BaseOptions();
       options.shard = {.index = k, .count = count};
+      options.event_follow_ms = 10;
       shards.push_back(std::make_unique<Server>(options));
     }
     return shards;
@@ -85,6 +98,7 @@ TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
   std::vector<std::unique_ptr<Server>> shards = StartShards(2);
   ServerOptions replica_options = BaseOptions();
   replica_options.shard = {.index = 1, .count = 2};
+  replica_options.event_follow_ms = 10;
   Server replica(replica_options);  // a second replica of shard 1, behind round_robin
   FrontServer front({.address = "127.0.0.1:0",
                      .shards = {Address(*shards[0]), Address(*shards[1]) + "|" + Address(replica)}});
@@ -193,14 +207,6 @@ TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
   const grpc::Status not_found = front_stub->SimilarAccounts(Context().get(), unknown, &ignored);
   EXPECT_EQ(not_found.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(not_found.error_message().find("shard "), std::string::npos) << not_found.error_message();
-  pb::PushEventsRequest push;
-  auto* event = push.add_events();
-  event->set_kind(pb::EVENT_ACCOUNT);
-  event->set_actor(5);
-  pb::PushEventsResponse pushed;
-  EXPECT_EQ(front_stub->PushEvents(Context().get(), push, &pushed).error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(StubOf(shards[0]->port())->PushEvents(Context().get(), push, &pushed).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
   pb::StatsResponse stats;
   EXPECT_EQ(front_stub->Stats(Context().get(), {}, &stats).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 
@@ -217,10 +223,125 @@ TEST_F(FrontTest, TwoShardsBehindAFrontAnswerAsOneServer) {
   EXPECT_NE(down.error_message().find("shard 0"), std::string::npos) << down.error_message();
 }
 
+// Events in sharded serving: the front sends PushEvents to shard 0, which
+// writes the log; shard 1 and its replica follow it. A follow pushed through
+// the front then filters the merged answer of every shard at once.
+TEST_F(FrontTest, EventsPushedThroughTheFrontReachEveryShard) {
+  std::vector<std::unique_ptr<Server>> shards = StartShards(2);
+  ServerOptions replica_options = BaseOptions();
+  replica_options.shard = {.index = 1, .count = 2};
+  replica_options.event_follow_ms = 10;
+  Server replica(replica_options);
+  FrontServer front({.address = "127.0.0.1:0",
+                     .shards = {Address(*shards[0]), Address(*shards[1]) + "|" + Address(replica)}});
+  auto front_stub = StubOf(front.port());
+  // An account whose top similar accounts live on both shards.
+  pb::SimilarAccountsRequest similar;
+  similar.set_k(10);
+  similar.set_exclude_followed(true);
+  pb::RecallResponse before;
+  for (VertexId u = 0; u < built_->g.num_accounts(); ++u) {
+    similar.set_account_id(built_->g.accounts.ToExternal(u));
+    before.Clear();
+    ASSERT_TRUE(front_stub->SimilarAccounts(Context().get(), similar, &before).ok());
+    std::set<uint32_t> holders;
+    for (int i = 0; i < 4; ++i) holders.insert(ShardOf(before.ids(i), 2));
+    if (holders.size() == 2) break;
+  }
+  ASSERT_EQ(before.ids_size(), 10);
+  pb::PushEventsRequest push;
+  for (int i = 0; i < 4; ++i) {
+    pb::Event* follow = push.add_events();
+    follow->set_kind(pb::EVENT_FOLLOW);
+    follow->set_actor(similar.account_id());
+    follow->set_object(before.ids(i));
+    follow->set_time_unix_s(1700000000);
+  }
+  pb::PushEventsResponse pushed;
+  ASSERT_TRUE(front_stub->PushEvents(Context().get(), push, &pushed).ok());
+  EXPECT_EQ(pushed.count(), 4u);
+  // Every server's live graph takes the four follows (the followers within
+  // their 10 ms interval), the unsharded one beside them too.
+  for (const Server* server : {shards[0].get(), shards[1].get(), &replica, server_.get()}) {
+    pb::ModelInfoResponse info;
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      ASSERT_TRUE(StubOf(server->port())->ModelInfo(Context().get(), {}, &info).ok());
+      if (info.live_follows() == 4) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(info.live_follows(), 4u) << server->port();
+    EXPECT_EQ(info.event_log_end(), 4u) << server->port();
+  }
+  // The merged answer drops the four, whichever shard holds them, and equals the unsharded server's.
+  pb::RecallResponse after, whole;
+  ASSERT_TRUE(front_stub->SimilarAccounts(Context().get(), similar, &after).ok());
+  ASSERT_TRUE(stub_->SimilarAccounts(Context().get(), similar, &whole).ok());
+  ExpectSameList(after, whole, similar.account_id());
+  ASSERT_EQ(after.ids_size(), 10);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(after.ids(i), before.ids(i + 4)) << i;
+  // A refresh pass on every server: a new account gets the same vector on
+  // each (so the shards search with one query vector) but joins the
+  // accounts and authors indices of its own shard only.
+  const auto indexed = [&](const Server& server) {
+    pb::ModelInfoResponse info;
+    EXPECT_TRUE(StubOf(server.port())->ModelInfo(Context().get(), {}, &info).ok());
+    return std::pair(info.indexed_accounts(), info.indexed_authors());
+  };
+  const auto whole_before = indexed(*server_);
+  const std::vector<std::pair<uint64_t, uint64_t>> shards_before{indexed(*shards[0]), indexed(*shards[1])};
+  constexpr uint64_t kNewAccount = 900000000001ULL, kNewPost = 900000000002ULL;
+  pb::PushEventsRequest joins;
+  for (const auto& [kind, object] : {std::pair(pb::EVENT_FOLLOW, before.ids(0)), std::pair(pb::EVENT_FOLLOW, before.ids(5)),
+                                     std::pair(pb::EVENT_POST, kNewPost)}) {
+    pb::Event* e = joins.add_events();
+    e->set_kind(kind);
+    e->set_actor(kNewAccount);
+    e->set_object(object);
+    e->set_time_unix_s(1700000001);
+  }
+  ASSERT_TRUE(front_stub->PushEvents(Context().get(), joins, &pushed).ok());
+  for (Server* server : {shards[0].get(), shards[1].get(), &replica, server_.get()}) {
+    pb::ModelInfoResponse info;
+    for (int attempt = 0; attempt < 500 && info.event_log_end() < 7; ++attempt) {
+      ASSERT_TRUE(StubOf(server->port())->ModelInfo(Context().get(), {}, &info).ok());
+      if (info.event_log_end() < 7) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(info.event_log_end(), 7u) << server->port();
+    EXPECT_EQ(server->RefreshNow().new_accounts, 1u) << server->port();
+  }
+  const uint32_t home = ShardOf(kNewAccount, 2);
+  EXPECT_EQ(indexed(*server_), std::pair(whole_before.first + 1, whole_before.second + 1));
+  for (uint32_t k = 0; k < 2; ++k)
+    EXPECT_EQ(indexed(*shards[k]), std::pair(shards_before[k].first + (k == home), shards_before[k].second + (k == home)))
+        << k;
+  EXPECT_EQ(indexed(replica), indexed(*shards[1]));
+  pb::SimilarAccountsRequest newcomer;
+  newcomer.set_account_id(kNewAccount);
+  newcomer.set_k(10);
+  pb::RecallResponse from_front, from_whole;
+  ASSERT_TRUE(front_stub->SimilarAccounts(Context().get(), newcomer, &from_front).ok());
+  ASSERT_TRUE(stub_->SimilarAccounts(Context().get(), newcomer, &from_whole).ok());
+  ExpectSameList(from_front, from_whole, kNewAccount);
+
+  // Only the writer takes pushes; the front names it when it refuses.
+  EXPECT_EQ(StubOf(shards[1]->port())->PushEvents(Context().get(), push, &pushed).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  pb::PushEventsRequest empty;
+  const grpc::Status refused = front_stub->PushEvents(Context().get(), empty, &pushed);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("event writer: "), std::string::npos) << refused.error_message();
+  // --event-writer sends them elsewhere: here to shard 1, a follower, which refuses.
+  FrontServer elsewhere({.address = "127.0.0.1:0", .shards = {Address(*shards[0]), Address(*shards[1])},
+                         .event_writer = Address(*shards[1])});
+  EXPECT_EQ(StubOf(elsewhere.port())->PushEvents(Context().get(), push, &pushed).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
 TEST_F(FrontTest, AShardTheVersionDoesNotHoldIsNamed) {
   StartShards(2);
   ServerOptions options = BaseOptions();
   options.shard = {.index = 0, .count = 3};
+  options.event_log = ServerOptions::EventLogRole::kFollow;  // shard 0 of 2 writes the log
   try {
     Server server(options);
     FAIL() << "a server started on a shard the version does not have";

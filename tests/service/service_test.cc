@@ -347,6 +347,7 @@ TEST_F(ServiceTest, ASecondServerCannotShareThePort) {
   options.address = "127.0.0.1:" + std::to_string(server_->port());
   options.artifacts = *root_ + "/artifacts";
   options.stats_log_seconds = 0;
+  options.event_log = ServerOptions::EventLogRole::kFollow;  // the fixture's server writes the log
   // With SO_REUSEPORT the second bind succeeded and took half the connections.
   EXPECT_EQ(::gr::testing::CodeOf([&] { Server second(options); }), ErrorCode::kIo);
 }
@@ -360,6 +361,7 @@ TEST_F(ServiceTest, TheListenerComesBackAfterDescriptorsRunOut) {
   options.artifacts = *root_ + "/artifacts";
   options.stats_log_seconds = 0;
   options.listener_check_ms = 200;
+  options.event_log = ServerOptions::EventLogRole::kFollow;  // the fixture's server writes the log
   Server server(options);
   // This test's process only (ctest runs each test alone): a limit close to
   // what is open now, shared by the server and the idle clients below.
@@ -405,6 +407,7 @@ TEST_F(ServiceTest, TheListenerWatchdogLeavesAHealthyServerAlone) {
     options.artifacts = *root_ + "/artifacts";
     options.stats_log_seconds = 0;
     options.listener_check_ms = 100;
+    options.event_log = ServerOptions::EventLogRole::kFollow;  // the fixture's server writes the log
     std::unique_ptr<Server> server;
     try {
       server = std::make_unique<Server>(options);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "core/error.h"
@@ -95,23 +96,55 @@ TEST(EventLogTest, SegmentsRollAndRetentionDropsOnlyWholeOldSegments) {
   const std::string dir = FreshDir("log-segments");
   EventLogOptions options;
   options.segment_bytes = kSegmentHeaderBytes + 10 * kEventRecordBytes;  // 10 events a segment
-  EventLog log(dir, options);
-  for (ExternalId i = 0; i < 35; ++i) log.Append(std::vector<Event>{Follow(i + 1, i + 2)});
-  EXPECT_EQ(log.end(), 35u);
+  std::optional<EventLog> log;
+  log.emplace(dir, options);
+  for (ExternalId i = 0; i < 35; ++i) log->Append(std::vector<Event>{Follow(i + 1, i + 2)});
+  EXPECT_EQ(log->end(), 35u);
   EXPECT_TRUE(std::filesystem::exists(SegmentPath(dir, 30)));
-  EXPECT_EQ(log.DropSegmentsBefore(25), 2u);  // [0,10) and [10,20); [20,30) holds 25
-  EXPECT_EQ(log.begin(), 20u);
+  EXPECT_EQ(log->DropSegmentsBefore(25), 2u);  // [0,10) and [10,20); [20,30) holds 25
+  EXPECT_EQ(log->begin(), 20u);
   EXPECT_FALSE(std::filesystem::exists(SegmentPath(dir, 0)));
   EXPECT_EQ(ReadAll(dir, 20).size(), 15u);
   const std::string message = ErrorOf([&] { ReadAll(dir, 5); });
   EXPECT_NE(message.find("starts at sequence 20"), std::string::npos) << message;
   EXPECT_EQ(CodeOf([&] { ReadAll(dir, 5); }), ErrorCode::kNotFound);
-  EXPECT_EQ(log.DropSegmentsBefore(1000), 1u);  // never the segment being appended to
-  EXPECT_EQ(log.begin(), 30u);
+  EXPECT_EQ(log->DropSegmentsBefore(1000), 1u);  // never the segment being appended to
+  EXPECT_EQ(log->begin(), 30u);
+  log.reset();  // one writer at a time (the next test)
   RecoveryReport report;
   EventLog reopened(dir, options, &report);
   EXPECT_EQ(reopened.begin(), 30u);
   EXPECT_EQ(reopened.end(), 35u);
+}
+
+// Two writers would interleave their segments: the second open is refused,
+// naming the lock, until the first closes; a reader needs no lock and sees
+// the writer's appends as they land. An open that fails (damage) leaves no
+// lock behind.
+TEST(EventLogTest, ALogHasOneWriterAndReadersFollowIt) {
+  const std::string dir = FreshDir("log-one-writer");
+  {
+    EventLog writer(dir);
+    const std::string message = ErrorOf([&] { EventLog second(dir); });
+    EXPECT_NE(message.find("LOCK is locked"), std::string::npos) << message;
+    EXPECT_EQ(CodeOf([&] { EventLog second(dir); }), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(ReadAll(dir).size(), 0u);
+    writer.Append(std::vector<Event>{Follow(1, 2), Follow(2, 3)});
+    EXPECT_EQ(ReadAll(dir).size(), 2u);
+    writer.Append(std::vector<Event>{Follow(3, 4)});
+    EXPECT_EQ(ReadAll(dir, 2).size(), 1u);
+    EXPECT_EQ(FirstStoredSequence(dir), 0u);
+  }
+  { EventLog again(dir); EXPECT_EQ(again.end(), 3u); }
+  // A damaged segment: every open fails on the damage, not on a lock the
+  // failed open kept.
+  std::filesystem::resize_file(SegmentPath(dir, 0), 10);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const std::string message = ErrorOf([&] { EventLog damaged(dir); });
+    EXPECT_EQ(message.find("locked"), std::string::npos) << message;
+    EXPECT_NE(message.find("shorter than a segment header"), std::string::npos) << message;
+  }
+  EXPECT_EQ(FirstStoredSequence(FreshDir("log-absent") + "/none"), 0u);
 }
 
 TEST(EventLogTest, TornTailIsTruncatedReportedAndAppendsContinue) {
