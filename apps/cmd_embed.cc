@@ -93,7 +93,11 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
   dist::CheckWalksAreDistributed(walk_config);
   GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
-  const dist::PartitionedFollows part = dist::LoadPartitionedFollows(args.walk.input, comm);
+  // A weighted walk reads the edge list's third field as the weight, as
+  // graph::LoadEdgeList does without mpirun.
+  const bool weighted = walk_config.kind == walk::WalkKind::kWeighted;
+  const dist::PartitionedFollows part = dist::LoadPartitionedFollows(
+      args.walk.input, comm, weighted ? dist::ThirdField::kWeight : dist::ThirdField::kIgnored);
   dist::DistributedWalkConfig walks_config;
   walks_config.walks_per_vertex = walk_config.walks_per_vertex;
   walks_config.walk_length = walk_config.walk_length;
@@ -102,6 +106,7 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   walks_config.seed = walk_config.seed;
   walks_config.p = walk_config.p;
   walks_config.q = walk_config.q;
+  walks_config.weighted = weighted;
   spdlog::info("{} ranks: {} accounts here; walking {} x {} from each account", dist::Size(comm),
                part.accounts.size(), walks_config.walks_per_vertex, walks_config.walk_length);
   const dist::DistributedWalks walks = dist::DistributedRandomWalks(part, walks_config, comm);

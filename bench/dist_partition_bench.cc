@@ -1,7 +1,7 @@
 // The partitioned follow graph's cost per rank (issue 20):
 //   mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]]
 //          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned]
-//          [--passes P] [--seed S] [--score EDGES NON_EDGES]
+//          [--passes P] [--seed S] [--score EDGES NON_EDGES] [--weighted]
 // Prints one JSON line per rank: accounts and follow edges held, graph bytes
 // (dist::PartitionedFollows::MemoryBytes), bytes sent in the edge exchange,
 // lines read and seconds; then the time to give every account its global
@@ -18,6 +18,8 @@
 // rank too), seconds training and of them synchronising; --score: the dot
 // product AUC of the trained input vectors on the two pair files (external
 // ids; pairs with an unknown account skipped), e.g. ca-grqc's GraphGAN split.
+// --weighted: the third field is an edge weight and the walks are weighted
+// (first order; P and Q must then be absent).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
   uint32_t train_dim = 0;
   uint64_t seed = 1;  // walks and training
+  bool weighted = false;
   std::string score_edges, score_non_edges;
   gr::embed::SkipGramConfig training;
   gr::dist::DistributedTrainingConfig sync;
@@ -87,6 +90,8 @@ int main(int argc, char** argv) {
       sync.layout = gr::dist::ParseModelLayout(argv[++i]);
     } else if (arg == "--passes" && has_value) {
       sync.passes_per_epoch = static_cast<uint32_t>(std::stoul(argv[++i]));
+    } else if (arg == "--weighted") {
+      weighted = true;
     } else if (arg == "--average") {
       sync.rule = gr::dist::SyncRule::kAverageChanges;
     } else {
@@ -99,14 +104,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]] "
                    "[--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned] [--passes P] "
-                   "[--seed S] [--score EDGES NON_EDGES]\n");
+                   "[--seed S] [--score EDGES NON_EDGES] [--weighted]\n");
     return 2;
   }
   argc = static_cast<int>(n) + 1;
   for (size_t i = 0; i < n; ++i) argv[i + 1] = positional[i].data();
   MPI_Barrier(mpi.comm());
   const auto start = std::chrono::steady_clock::now();
-  const gr::dist::PartitionedFollows part = gr::dist::LoadPartitionedFollows(argv[1], mpi.comm());
+  const gr::dist::PartitionedFollows part = gr::dist::LoadPartitionedFollows(
+      argv[1], mpi.comm(), weighted ? gr::dist::ThirdField::kWeight : gr::dist::ThirdField::kIgnored);
   MPI_Barrier(mpi.comm());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto numbering = std::chrono::steady_clock::now();
@@ -120,6 +126,7 @@ int main(int argc, char** argv) {
     config.walks_per_vertex = static_cast<uint32_t>(std::stoul(argv[2]));
     config.walk_length = static_cast<uint32_t>(std::stoul(argv[3]));
     config.seed = seed;
+    config.weighted = weighted;
     if (argc == 6) {
       config.p = std::stod(argv[4]);
       config.q = std::stod(argv[5]);

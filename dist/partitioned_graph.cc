@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <bit>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -18,7 +20,13 @@
 namespace gr::dist {
 namespace {
 
-using Edge = std::pair<ExternalId, ExternalId>;  // (owned account, neighbour)
+// (owned account, neighbour, weight); ordered so that merging duplicates
+// sums their weights in one order whatever the rank count.
+struct Edge {
+  ExternalId account = 0, neighbour = 0;
+  float weight = 1;
+  auto operator<=>(const Edge&) const = default;
+};
 
 // The bytes of the lines that start in [begin, end) of the file.
 // `*first` is set to the file offset of the first of them.
@@ -70,13 +78,16 @@ bool ParseId(std::string_view field, ExternalId* out) {
   return error == std::errc() && end == field.data() + field.size();
 }
 
-// The first two fields of a line: tab- or comma-separated, else space-separated.
-bool FirstTwoFields(std::string_view line, std::string_view* a, std::string_view* b) {
+// The first two fields of a line and the third if any (else empty): tab-
+// or comma-separated, else space-separated.
+bool FirstFields(std::string_view line, std::string_view* a, std::string_view* b, std::string_view* c) {
   constexpr auto npos = std::string_view::npos;
+  *c = {};
   if (const size_t i = line.find_first_of("\t,"); i != npos) {
     const size_t j = line.find_first_of("\t,", i + 1);
     *a = line.substr(0, i);
     *b = line.substr(i + 1, j == npos ? npos : j - i - 1);
+    if (j != npos) *c = line.substr(j + 1, line.find_first_of("\t,", j + 1) - j - 1);
     return true;
   }
   const size_t i = line.find_first_not_of(' ');
@@ -86,66 +97,98 @@ bool FirstTwoFields(std::string_view line, std::string_view* a, std::string_view
   const size_t l = line.find(' ', k);
   *a = line.substr(i, j - i);
   *b = line.substr(k, l == npos ? npos : l - k);
+  if (const size_t m = l == npos ? npos : line.find_first_not_of(' ', l); m != npos)
+    *c = line.substr(m, line.find(' ', m) - m);
   return true;
 }
 
-// Sorts, merges duplicates and builds one CSR over `accounts`.
+// An edge list's weight field (graph::LoadEdgeList's rule): absent = 1, else
+// finite and > 0.
+bool ParseWeight(std::string_view field, float* out) {
+  *out = 1;
+  if (field.empty()) return true;
+  const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), *out);
+  return error == std::errc() && end == field.data() + field.size() && std::isfinite(*out) && *out > 0;
+}
+
+// Sorts, merges duplicates (summing their weights into `weights`, when
+// given) and builds one CSR over `accounts`.
 void BuildCsr(std::vector<Edge>& edges, const std::vector<ExternalId>& accounts, std::vector<uint64_t>& offsets,
-              std::vector<ExternalId>& neighbours) {
+              std::vector<ExternalId>& neighbours, std::vector<float>* weights) {
   std::sort(edges.begin(), edges.end());
-  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+  size_t kept = 0;
+  for (size_t e = 0; e < edges.size(); ++e) {
+    if (kept > 0 && edges[kept - 1].account == edges[e].account && edges[kept - 1].neighbour == edges[e].neighbour) {
+      edges[kept - 1].weight += edges[e].weight;
+      continue;
+    }
+    edges[kept++] = edges[e];
+  }
+  edges.resize(kept);
   offsets.assign(accounts.size() + 1, 0);
   neighbours.resize(edges.size());
+  if (weights != nullptr) weights->resize(edges.size());
   size_t a = 0;
   for (size_t e = 0; e < edges.size(); ++e) {
-    while (accounts[a] != edges[e].first) offsets[++a] = e;
-    neighbours[e] = edges[e].second;
+    while (accounts[a] != edges[e].account) offsets[++a] = e;
+    neighbours[e] = edges[e].neighbour;
+    if (weights != nullptr) (*weights)[e] = edges[e].weight;
   }
   while (a < accounts.size()) offsets[++a] = edges.size();
 }
 
-// Sends each rank its records; returns the ones received.
-std::vector<Edge> Exchange(std::vector<std::vector<Edge>>& outgoing, MPI_Comm comm, uint64_t* bytes_sent) {
+// Sends each rank its records (with their weights when `weighted`); returns
+// the ones received.
+std::vector<Edge> Exchange(std::vector<std::vector<Edge>>& outgoing, bool weighted, MPI_Comm comm,
+                           uint64_t* bytes_sent) {
   const int me = Rank(comm);
+  const size_t values = weighted ? 3 : 2;
   std::vector<uint64_t> flat, counts;
   for (size_t r = 0; r < outgoing.size(); ++r) {
-    counts.push_back(outgoing[r].size() * 2);
+    counts.push_back(outgoing[r].size() * values);
     for (const Edge& e : outgoing[r]) {
-      flat.push_back(e.first);
-      flat.push_back(e.second);
+      flat.push_back(e.account);
+      flat.push_back(e.neighbour);
+      if (weighted) flat.push_back(std::bit_cast<uint32_t>(e.weight));
     }
-    if (static_cast<int>(r) != me) *bytes_sent += outgoing[r].size() * 2 * sizeof(uint64_t);
+    if (static_cast<int>(r) != me) *bytes_sent += outgoing[r].size() * values * sizeof(uint64_t);
     std::vector<Edge>().swap(outgoing[r]);
   }
   const std::vector<uint64_t> received = ExchangeValues(flat, counts, comm);
-  std::vector<Edge> edges(received.size() / 2);
-  for (size_t i = 0; i < edges.size(); ++i) edges[i] = {received[2 * i], received[2 * i + 1]};
+  std::vector<Edge> edges(received.size() / values);
+  for (size_t i = 0; i < edges.size(); ++i) {
+    edges[i] = {received[values * i], received[values * i + 1], 1.0f};
+    if (weighted) edges[i].weight = std::bit_cast<float>(static_cast<uint32_t>(received[values * i + 2]));
+  }
   return edges;
 }
 
 // Sends every rank its (account, neighbour) records, (a, a) for an account
-// with no edges of its own, and builds its part from what arrives.
+// with no edges of its own, and builds its part from what arrives. Every
+// rank must pass the same `weighted`.
 void ExchangeAndBuild(std::vector<std::vector<Edge>>& following, std::vector<std::vector<Edge>>& followers,
-                      MPI_Comm comm, PartitionedFollows& out) {
-  std::vector<Edge> out_edges = Exchange(following, comm, &out.bytes_sent);
-  std::vector<Edge> in_edges = Exchange(followers, comm, &out.bytes_sent);
-  for (const Edge& e : out_edges) out.accounts.push_back(e.first);
-  for (const Edge& e : in_edges) out.accounts.push_back(e.first);
+                      bool weighted, MPI_Comm comm, PartitionedFollows& out) {
+  std::vector<Edge> out_edges = Exchange(following, weighted, comm, &out.bytes_sent);
+  std::vector<Edge> in_edges = Exchange(followers, weighted, comm, &out.bytes_sent);
+  for (const Edge& e : out_edges) out.accounts.push_back(e.account);
+  for (const Edge& e : in_edges) out.accounts.push_back(e.account);
   std::sort(out.accounts.begin(), out.accounts.end());
   out.accounts.erase(std::unique(out.accounts.begin(), out.accounts.end()), out.accounts.end());
-  std::erase_if(out_edges, [](const Edge& e) { return e.first == e.second; });
-  BuildCsr(out_edges, out.accounts, out.following_offsets, out.followees);
-  BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers);
+  std::erase_if(out_edges, [](const Edge& e) { return e.account == e.neighbour; });
+  BuildCsr(out_edges, out.accounts, out.following_offsets, out.followees, weighted ? &out.followee_weights : nullptr);
+  BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers, weighted ? &out.follower_weights : nullptr);
 }
 
 }  // namespace
 
 size_t PartitionedFollows::MemoryBytes() const {
   return (accounts.size() + followees.size() + followers.size()) * sizeof(ExternalId) +
-         (following_offsets.size() + followers_offsets.size()) * sizeof(uint64_t);
+         (following_offsets.size() + followers_offsets.size()) * sizeof(uint64_t) +
+         (followee_weights.size() + follower_weights.size()) * sizeof(float);
 }
 
-PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm) {
+PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm, ThirdField third) {
+  const bool weighted = third == ThirdField::kWeight;
   const int ranks = Size(comm), me = Rank(comm);
   PartitionedFollows out;
   // Read and parse this rank's lines; every rank learns whether any failed
@@ -180,25 +223,28 @@ PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm
       at = next + 1;
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.empty() || line.front() == '#') continue;
-      std::string_view a, b;
+      std::string_view a, b, c;
       ExternalId follower = 0, followee = 0;
-      const bool two = FirstTwoFields(line, &a, &b);
+      const bool two = FirstFields(line, &a, &b, &c);
       const bool parsed = two && ParseId(a, &follower) && ParseId(b, &followee);
       // Line 1 whose first field is not a number is a header (graph::Ingest's "auto").
       if (!parsed && line_offset == 0 && !(two && ParseId(a, &follower))) continue;
-      GR_CHECK(parsed, path, ": line at byte ", line_offset, ": expected follower_id, followee_id[, timestamp], got '",
-               std::string(line.substr(0, 80)), "'");
+      GR_CHECK(parsed, path, ": line at byte ", line_offset, ": expected follower_id, followee_id[, ",
+               weighted ? "weight" : "timestamp", "], got '", std::string(line.substr(0, 80)), "'");
+      float weight = 1;
+      GR_CHECK(!weighted || ParseWeight(c, &weight), path, ": line at byte ", line_offset, ": the weight '",
+               std::string(c.substr(0, 40)), "' is not a finite number > 0");
       ++out.lines_read;
       if (follower == followee) {  // dropped as graph::Ingest does, but the account exists
-        following[OwnerOf(follower, ranks)].emplace_back(follower, follower);
+        following[OwnerOf(follower, ranks)].push_back({follower, follower, weight});
         continue;
       }
-      following[OwnerOf(follower, ranks)].emplace_back(follower, followee);
-      followers[OwnerOf(followee, ranks)].emplace_back(followee, follower);
+      following[OwnerOf(follower, ranks)].push_back({follower, followee, weight});
+      followers[OwnerOf(followee, ranks)].push_back({followee, follower, weight});
     }
   });
 
-  ExchangeAndBuild(following, followers, comm, out);
+  ExchangeAndBuild(following, followers, weighted, comm, out);
   return out;
 }
 
@@ -206,20 +252,25 @@ PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm 
   const int ranks = Size(comm);
   PartitionedFollows out;
   std::vector<std::vector<Edge>> following(ranks), followers(ranks);
+  uint8_t weighted = 0;  // rank 0's graph decides; every rank must know
   if (Rank(comm) == 0) {
     GR_CHECK(g != nullptr, "ScatterFollowsFromRoot: rank 0 needs the graph");
+    weighted = g->following.has_weights() ? 1 : 0;
     const std::span<const ExternalId> ids = g->accounts.external_ids();
     for (VertexId v = 0; v < ids.size(); ++v) {
       std::vector<Edge>& mine = following[OwnerOf(ids[v], ranks)];
-      mine.emplace_back(ids[v], ids[v]);  // the account exists, with or without edges
+      mine.push_back({ids[v], ids[v], 1.0f});  // the account exists, with or without edges
       out.lines_read += g->following.Degree(v);
-      for (const VertexId u : g->following.Neighbors(v)) {
-        mine.emplace_back(ids[v], ids[u]);
-        followers[OwnerOf(ids[u], ranks)].emplace_back(ids[u], ids[v]);
+      for (EdgeIndex e = g->following.Begin(v); e < g->following.End(v); ++e) {
+        const VertexId u = g->following.targets[e];
+        const float weight = g->following.Weight(e);
+        mine.push_back({ids[v], ids[u], weight});
+        followers[OwnerOf(ids[u], ranks)].push_back({ids[u], ids[v], weight});
       }
     }
   }
-  ExchangeAndBuild(following, followers, comm, out);
+  BroadcastFromRoot(std::span(&weighted, 1), comm);
+  ExchangeAndBuild(following, followers, weighted != 0, comm, out);
   return out;
 }
 

@@ -38,26 +38,36 @@ struct PartitionedFollows {
   std::vector<ExternalId> accounts;
   std::vector<uint64_t> following_offsets, followers_offsets;  // accounts.size() + 1 each
   std::vector<ExternalId> followees, followers;
+  // Edge weights parallel to followees and followers (a follow's weight on
+  // both sides; duplicates summed), or both empty: every weight 1.
+  std::vector<float> followee_weights, follower_weights;
   uint64_t lines_read = 0;   // data lines this rank parsed (its byte range)
   uint64_t bytes_sent = 0;   // edge records sent to other ranks
 
   size_t MemoryBytes() const;  // of the arrays above
 };
 
+// How LoadPartitionedFollows reads a line's third field.
+enum class ThirdField {
+  kIgnored,  // a follows file's timestamp (unweighted walks need none)
+  kWeight,   // an edge list's weight (graph::LoadEdgeList): finite and > 0, absent = 1
+};
+
 // Collective over `comm`: every rank must call it with the same path. Reads a
-// plain-text follows file (follower, followee[, timestamp]; tab, comma or
+// plain-text follows file (follower, followee[, timestamp or weight]; tab, comma or
 // space separated; an optional header line; blank and '#' lines skipped).
 // Throws gr::Error on every rank when any rank fails: kInvalidArgument naming
 // the file and byte offset of a malformed line (on the rank that read it),
 // kIo for an unreadable file, kInvalidArgument for a gzip file (a compressed
 // stream cannot be split by byte ranges: decompress it first).
-PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm);
+PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm,
+                                          ThirdField third = ThirdField::kIgnored);
 
 // Collective over `comm`: rank 0 sends every rank its part of `g`'s follow
 // graph (every account of g, with or without follows; `g` is read on rank 0
 // only and may be null elsewhere). For a driver that already holds the
 // graph on rank 0 (graphrec batch under mpirun); lines_read counts rank 0's
-// edges.
+// edges. The follows' weights travel too when g has any.
 PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm comm);
 
 }  // namespace gr::dist

@@ -24,7 +24,7 @@ enum class Command : uint32_t { kTrain = 1, kStop = 2, kIndexShards = 3 };
 // (they never see rank 0's configuration objects) and the warm start's shape.
 struct Request {
   Command command = Command::kStop;
-  uint32_t walks_per_vertex = 0, walk_length = 0, both_directions = 0;
+  uint32_t walks_per_vertex = 0, walk_length = 0, both_directions = 0, weighted = 0;
   uint64_t walk_seed = 0;
   double p = 1, q = 1;
   uint32_t dim = 0, window = 0, negatives = 0, epochs = 0;
@@ -78,7 +78,8 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
                                           .both_directions = request.both_directions != 0,
                                           .seed = request.walk_seed,
                                           .p = request.p,
-                                          .q = request.q};
+                                          .q = request.q,
+                                          .weighted = request.weighted != 0};
   spdlog::info("rank {} of {}: {} accounts ({:.1f} MB of graph) here; walking {} x {} from each", Rank(comm),
                Size(comm), part.accounts.size(), static_cast<double>(part.MemoryBytes()) / 1e6,
                walk_config.walks_per_vertex, walk_config.walk_length);
@@ -103,8 +104,9 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
 }  // namespace
 
 void CheckWalksAreDistributed(const walk::WalkConfig& walk) {
-  GR_CHECK((walk.kind == walk::WalkKind::kUniform || walk.kind == walk::WalkKind::kNode2vec) && !walk.weighted,
-           "under mpirun, walks are uniform or unweighted node2vec walks (", walk::WalkKindName(walk.kind),
+  const bool first_order = walk.kind == walk::WalkKind::kUniform || walk.kind == walk::WalkKind::kWeighted;
+  GR_CHECK(first_order || (walk.kind == walk::WalkKind::kNode2vec && !walk.weighted),
+           "under mpirun, walks are uniform, weighted or unweighted node2vec walks (", walk::WalkKindName(walk.kind),
            walk.weighted ? ", weighted" : "", " walks are not distributed yet); run without mpirun");
   GR_CHECK(walk.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
 }
@@ -124,6 +126,7 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
                   .walks_per_vertex = walk.walks_per_vertex,
                   .walk_length = walk.walk_length,
                   .both_directions = walk.direction == walk::Direction::kBoth ? 1u : 0u,
+                  .weighted = walk.kind == walk::WalkKind::kWeighted ? 1u : 0u,  // as walk/ decides
                   .walk_seed = walk.seed,
                   .p = walk.p,
                   .q = walk.q,

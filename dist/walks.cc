@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/alias_table.h"
 #include "core/bulk_vector.h"
 #include "core/error.h"
 #include "core/prefetch.h"
@@ -101,6 +102,51 @@ bool NextSuperstep(std::vector<Walker>& here, std::vector<std::vector<uint64_t>>
   return true;
 }
 
+// The per-account alias tables of weighted steps, over the list a step
+// reads (followees, then followers for both directions) and laid out as the
+// engine's (walk/internal/hop.h): the same weights give the same tables, so
+// the same draws pick the same neighbours.
+class StepAliasTables {
+ public:
+  StepAliasTables() = default;
+  StepAliasTables(const PartitionedFollows& graph, bool both_directions) : both_(both_directions) {
+    const size_t n = graph.accounts.size();
+    const uint64_t total = graph.followees.size() + (both_ ? graph.followers.size() : 0);
+    prob_.assign(total, 1.0f);
+    alias_.assign(total, 0);
+    std::vector<double> weights;
+    AliasScratch scratch;
+    for (size_t a = 0; a < n; ++a) {
+      const uint64_t out = graph.following_offsets[a + 1] - graph.following_offsets[a];
+      const uint64_t in = both_ ? graph.followers_offsets[a + 1] - graph.followers_offsets[a] : 0;
+      if (out + in == 0) continue;
+      weights.resize(out + in);
+      double sum = 0;
+      for (uint64_t i = 0; i < out + in; ++i) {
+        const std::vector<float>& w = i < out ? graph.followee_weights : graph.follower_weights;
+        const uint64_t e = i < out ? graph.following_offsets[a] + i : graph.followers_offsets[a] + i - out;
+        sum += weights[i] = w.empty() ? 1.0 : w[e];
+      }
+      const uint64_t base = Base(graph, a);
+      FillAliasTable(weights, sum, std::span(prob_).subspan(base, out + in),
+                     std::span(alias_).subspan(base, out + in), scratch);
+    }
+  }
+  // Slot i, drawn uniformly, becomes the weighted pick (one more draw).
+  uint64_t Pick(const PartitionedFollows& graph, size_t a, uint64_t i, FastRng& rng) const {
+    const uint64_t slot = Base(graph, a) + i;
+    return rng.UniformFloat() >= prob_[slot] ? alias_[slot] : i;
+  }
+
+ private:
+  uint64_t Base(const PartitionedFollows& graph, size_t a) const {
+    return graph.following_offsets[a] + (both_ ? graph.followers_offsets[a] : 0);
+  }
+  bool both_ = false;
+  std::vector<float> prob_;
+  std::vector<uint32_t> alias_;
+};
+
 // The tokens of the steps taken here, 2 values a step: about the rank's
 // share of all steps, reserved at once (growing it copied ~10 % of the
 // walk time) on huge pages.
@@ -125,6 +171,8 @@ DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const D
            "distributed walks: walks_per_vertex and walk_length must be > 0");
   GR_CHECK(config.p > 0 && config.q > 0, "distributed walks: p and q must be > 0");
   GR_CHECK(config.walk_length <= UINT32_MAX / 2, "distributed walks: walk_length too large");
+  GR_CHECK(!config.weighted || (config.p == 1 && config.q == 1),
+           "distributed walks: weighted node2vec walks are not distributed yet (weighted walks are first order)");
   return config.p == 1 && config.q == 1 ? DistributedUniformWalks(graph, config, comm)
                                         : DistributedNode2vecWalks(graph, config, comm);
 }
@@ -138,6 +186,7 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
   const std::vector<VertexId> dense = GlobalDenseIds(graph.accounts, comm, &accounts_in_all);
   const LocalIndex local(graph.accounts);
   DistributedWalks out;
+  const StepAliasTables alias = config.weighted ? StepAliasTables(graph, config.both_directions) : StepAliasTables();
 
   std::vector<Walker> here;
   here.reserve(graph.accounts.size() * config.walks_per_vertex);
@@ -180,7 +229,8 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
           config.both_directions ? graph.followers_offsets[a + 1] - graph.followers_offsets[a] : 0;
       if (out_degree + in_degree == 0) return;  // a dead end: the walk ends here
       FastRng rng(w.rng_state);
-      const uint64_t i = rng.Uniform(out_degree + in_degree);
+      uint64_t i = rng.Uniform(out_degree + in_degree);
+      if (config.weighted) i = alias.Pick(graph, a, i, rng);
       w.rng_state = rng.state();
       next_of[k] = i < out_degree ? &graph.followees[graph.following_offsets[a] + i]
                                   : &graph.followers[graph.followers_offsets[a] + i - out_degree];

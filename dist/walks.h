@@ -12,8 +12,9 @@
 // the list (followees, then followers for both directions) with the same
 // draws, the lists sorted by external id as the engine's are by dense id.
 // node2vec draws as the engine does too; its test "is x adjacent to prev"
-// travels to prev's owner (walks.cc says how). Not built yet: weighted and
-// metapath walks.
+// travels to prev's owner (walks.cc says how). Weighted walks (first order)
+// draw by per-account alias tables over the same lists and weights, as the
+// engine's do. Not built yet: weighted node2vec and metapath walks.
 #pragma once
 
 #include <mpi.h>
@@ -32,6 +33,9 @@ struct DistributedWalkConfig {
   bool both_directions = true;  // followees and followers (walk/'s kBoth); false: followees only (kOut)
   uint64_t seed = 1;
   double p = 1, q = 1;          // node2vec return and in-out parameters; both 1: uniform walks
+  // Step by edge weight (the graph's weights, every weight 1 without any);
+  // first-order walks only (p = q = 1).
+  bool weighted = false;
 };
 
 // The walks this rank assembled: walk i is tokens[offsets[i] .. offsets[i+1])
@@ -58,7 +62,7 @@ struct DistributedWalks {
 
 // Collective over `comm`: walks from every account of `graph` (each rank's
 // part, as LoadPartitionedFollows gave it). Throws kInvalidArgument for a
-// zero walk count or length, or p or q not > 0.
+// zero walk count or length, p or q not > 0, or weighted node2vec.
 DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
                                         MPI_Comm comm);
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `mpirun -np 2 graphrec embed`: vectors for exactly the accounts a plain run
 # gives vectors to, written once (by rank 0), finite; --init starts them as a
-# plain run does (the model replicated or partitioned); kinds of walks that are not distributed yet are refused
-# with a usage error naming them.
+# plain run does (the model replicated or partitioned); weighted walks read the
+# third field as a weight; kinds of walks that are not distributed yet are
+# refused with a usage error naming them.
 # Usage: embed_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
 graphrec=$1
@@ -53,9 +54,19 @@ print(f"warm start: {len(init)} copied, {len(new)} from neighbours; largest diff
 PY
 done
 
+# Weighted walks (the third field a weight, as without mpirun): the same
+# accounts as a plain weighted run. Weighted node2vec is refused.
+awk 'NR > 1 { print $1, $2, 1 + NR % 4 }' "$dir/w/follows.tsv" > "$dir/weighted_edges.txt"
+wflags=(--input "$dir/weighted_edges.txt" --directed --direction both --num-walks 4 --walk-length 20 --dimensions 16
+        --workers 1 --kind weighted)
+mpirun "$graphrec" embed "${wflags[@]}" --output "$dir/weighted.txt" > /dev/null
+"$graphrec" embed "${wflags[@]}" --output "$dir/weighted_plain.txt" > /dev/null
+diff <(tail -n +2 "$dir/weighted.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/weighted_plain.txt" | cut -d' ' -f1 | sort) \
+  > /dev/null || fail "weighted: the accounts differ from a plain run's"
 status=0
-mpirun "$graphrec" embed "${flags[@]}" --kind weighted --output "$dir/weighted.txt" 2> "$dir/weighted.err" || status=$?
-[[ $status != 0 ]] || fail "weighted walks were accepted under mpirun"
-grep -q "weighted walks are not distributed yet" "$dir/weighted.err" || fail "unclear refusal: $(cat "$dir/weighted.err")"
-[[ ! -e "$dir/weighted.txt" ]] || fail "a refused run wrote vectors"
+mpirun "$graphrec" embed "${flags[@]}" --kind node2vec --p 0.5 --weighted --output "$dir/n2v.txt" 2> "$dir/n2v.err" ||
+  status=$?
+[[ $status != 0 ]] || fail "weighted node2vec walks were accepted under mpirun"
+grep -q "weighted walks are not distributed yet" "$dir/n2v.err" || fail "unclear refusal: $(cat "$dir/n2v.err")"
+[[ ! -e "$dir/n2v.txt" ]] || fail "a refused run wrote vectors"
 echo "PASS"

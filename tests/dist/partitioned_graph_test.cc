@@ -160,6 +160,45 @@ TEST(GlobalDenseIds, NumberAllRanksIdsInAscendingOrder) {
   EXPECT_THROW(GlobalDenseIds(unsorted, MPI_COMM_SELF), Error);
 }
 
+// Gathers the distributed corpus on rank 0 and checks it there, walk for
+// walk, against the single-process engine's over `g` (read on rank 0) with
+// `single`; *stats gets the engine's counts (rank 0). Collective.
+void ExpectTheEnginesCorpus(const DistributedWalks& walks, const graph::SocialGraph& g, const walk::WalkConfig& single,
+                            walk::WalkStats* stats) {
+  // [key, length, tokens...] per walk, gathered on rank 0.
+  std::vector<uint64_t> mine;
+  for (size_t i = 0; i < walks.keys.size(); ++i) {
+    mine.push_back(walks.keys[i]);
+    mine.push_back(walks.offsets[i + 1] - walks.offsets[i]);
+    mine.insert(mine.end(), walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i]),
+                walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i + 1]));
+  }
+  const std::vector<uint64_t> all = GatherOnRoot(mine);
+  if (Rank(MPI_COMM_WORLD) != 0) return;
+  std::map<uint64_t, std::vector<VertexId>> distributed;
+  for (size_t at = 0; at < all.size();) {
+    const uint64_t key = all[at], length = all[at + 1];
+    ASSERT_TRUE(distributed.emplace(key, std::vector<VertexId>(all.begin() + static_cast<int64_t>(at + 2),
+                                                                all.begin() + static_cast<int64_t>(at + 2 + length)))
+                    .second)
+        << "walk " << key << " assembled twice";
+    at += 2 + length;
+  }
+  const walk::RandomWalker walker(g, single);
+  ASSERT_EQ(distributed.size(), uint64_t{g.num_accounts()} * single.walks_per_vertex);
+  std::vector<VertexId> buffer(single.walk_length);
+  uint64_t longer_than_one = 0;
+  for (VertexId start = 0; start < g.num_accounts(); ++start)
+    for (uint32_t round = 0; round < single.walks_per_vertex; ++round) {
+      const size_t n = walker.WalkFrom(start, round, buffer, stats);
+      const std::vector<VertexId> expected(buffer.begin(), buffer.begin() + static_cast<int64_t>(n));
+      ASSERT_EQ(distributed.at(uint64_t{start} * single.walks_per_vertex + round), expected)
+          << "start " << start << " round " << round;
+      longer_than_one += n > 1;
+    }
+  EXPECT_GT(longer_than_one, distributed.size() / 2);
+}
+
 // The distributed walk corpus is the single-process engine's, walk for walk
 // (same seed, start and round), for out and both directions, uniform and
 // node2vec (p 0.5, q 2: the return step drawn as an outlier; p 2, q 0.5:
@@ -180,15 +219,6 @@ TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
     config.p = p;
     config.q = q;
     const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
-    // [key, length, tokens...] per walk, gathered on rank 0.
-    std::vector<uint64_t> mine;
-    for (size_t i = 0; i < walks.keys.size(); ++i) {
-      mine.push_back(walks.keys[i]);
-      mine.push_back(walks.offsets[i + 1] - walks.offsets[i]);
-      mine.insert(mine.end(), walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i]),
-                  walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i + 1]));
-    }
-    const std::vector<uint64_t> all = GatherOnRoot(mine);
     if (Size(MPI_COMM_WORLD) > 1) {
       EXPECT_GT(walks.walker_moves_sent, 0u);
       EXPECT_GT(walks.supersteps, 0u);
@@ -198,46 +228,121 @@ TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
     }
     uint64_t rejected = walks.rejected_proposals, rejected_in_all = 0;
     MPI_Allreduce(&rejected, &rejected_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    walk::WalkConfig single;
+    single.walks_per_vertex = config.walks_per_vertex;
+    single.walk_length = config.walk_length;
+    single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
+    single.seed = config.seed;
+    single.p = p;
+    single.q = q;
+    single.kind = p == 1 && q == 1 ? walk::WalkKind::kUniform : walk::WalkKind::kNode2vec;
+    walk::WalkStats stats;
+    ExpectTheEnginesCorpus(walks, g, single, &stats);
     if (Rank(MPI_COMM_WORLD) != 0) continue;
-    // In a lambda so that a failed ASSERT ends this case only: rank 0 must go
-    // on to the next case's collectives with the others.
-    [&] {
-      std::map<uint64_t, std::vector<VertexId>> distributed;
-      for (size_t at = 0; at < all.size();) {
-        const uint64_t key = all[at], length = all[at + 1];
-        ASSERT_TRUE(distributed.emplace(key, std::vector<VertexId>(all.begin() + static_cast<int64_t>(at + 2),
-                                                                    all.begin() + static_cast<int64_t>(at + 2 + length)))
-                        .second)
-            << "walk " << key << " assembled twice";
-        at += 2 + length;
+    EXPECT_EQ(rejected_in_all, stats.rejected_proposals);  // the same proposals were drawn and refused
+    if (p != 1) {
+      EXPECT_GT(stats.rejected_proposals, 0u);
+    }
+  }
+}
+
+// An edge list "src dst weight" with repeated lines (their weights add up),
+// read by every rank's byte range and by graph::LoadEdgeList on rank 0.
+// Weights are multiples of 1/4, so sums are exact in any order.
+std::string WeightedEdgeList(const std::string& name) {
+  const std::string follows = SharedWorldFollows(name, 1200);
+  const std::string path = std::filesystem::path(follows).parent_path() / "weighted.txt";
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    const graph::SocialGraph g = graph::Ingest({.follows = follows}, {});
+    std::ofstream out(path);
+    out << "src dst weight\n";
+    uint64_t line = 0;
+    for (VertexId v = 0; v < g.num_accounts(); ++v)
+      for (const VertexId u : g.following.Neighbors(v)) {
+        const ExternalId a = g.accounts.ToExternal(v), b = g.accounts.ToExternal(u);
+        out << a << ' ' << b << ' ' << 0.25 * static_cast<double>(1 + (a * 7 + b) % 16) << '\n';
+        if (++line % 5 == 0) out << a << ' ' << b << " 3.5\n";  // a repeated edge
       }
-      walk::WalkConfig single;
-      single.walks_per_vertex = config.walks_per_vertex;
-      single.walk_length = config.walk_length;
-      single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
-      single.seed = config.seed;
-      single.p = p;
-      single.q = q;
-      single.kind = p == 1 && q == 1 ? walk::WalkKind::kUniform : walk::WalkKind::kNode2vec;
-      const walk::RandomWalker walker(g, single);
-      ASSERT_EQ(distributed.size(), uint64_t{g.num_accounts()} * config.walks_per_vertex);
-      std::vector<VertexId> buffer(config.walk_length);
-      uint64_t longer_than_one = 0;
-      walk::WalkStats stats;
-      for (VertexId start = 0; start < g.num_accounts(); ++start)
-        for (uint32_t round = 0; round < config.walks_per_vertex; ++round) {
-          const size_t n = walker.WalkFrom(start, round, buffer, &stats);
-          const std::vector<VertexId> expected(buffer.begin(), buffer.begin() + static_cast<int64_t>(n));
-          ASSERT_EQ(distributed.at(uint64_t{start} * config.walks_per_vertex + round), expected)
-              << "start " << start << " round " << round;
-          longer_than_one += n > 1;
-        }
-      EXPECT_GT(longer_than_one, distributed.size() / 2);
-      EXPECT_EQ(rejected_in_all, stats.rejected_proposals);  // the same proposals were drawn and refused
-      if (p != 1) {
-        EXPECT_GT(stats.rejected_proposals, 0u);
-      }
-    }();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return path;
+}
+
+// Weighted walks: the third field is a weight, repeated edges add up, and the
+// per-account alias tables draw what the engine's draw, walk for walk, for
+// out and both directions; scattered from rank 0, the weights arrive as read.
+TEST(DistributedWalks, WeightedWalksAreTheSingleProcessEnginesToo) {
+  const std::string path = WeightedEdgeList("dist_weighted");
+  const PartitionedFollows part = LoadPartitionedFollows(path, MPI_COMM_WORLD, ThirdField::kWeight);
+  ASSERT_EQ(part.followee_weights.size(), part.followees.size());
+  ASSERT_EQ(part.follower_weights.size(), part.followers.size());
+  graph::SocialGraph g;
+  if (Rank(MPI_COMM_WORLD) == 0) g = graph::LoadEdgeList(path, /*directed=*/true, {});
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    ASSERT_TRUE(g.following.has_weights());
+  }
+  const PartitionedFollows scattered =
+      ScatterFollowsFromRoot(Rank(MPI_COMM_WORLD) == 0 ? &g : nullptr, MPI_COMM_WORLD);
+  EXPECT_EQ(scattered.followees, part.followees);
+  EXPECT_EQ(scattered.followee_weights, part.followee_weights);
+  EXPECT_EQ(scattered.follower_weights, part.follower_weights);
+  // The repeated edges summed: some weight above the largest single one (4).
+  const bool summed = std::ranges::any_of(part.followee_weights, [](float w) { return w > 4; });
+  uint8_t any_summed = summed ? 1 : 0, summed_somewhere = 0;
+  MPI_Allreduce(&any_summed, &summed_somewhere, 1, MPI_UINT8_T, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(summed_somewhere, 1);
+  for (const bool both : {true, false}) {
+    SCOPED_TRACE(::testing::Message() << "both " << both);
+    DistributedWalkConfig config;
+    config.walks_per_vertex = 3;
+    config.walk_length = 20;
+    config.both_directions = both;
+    config.seed = 9;
+    config.weighted = true;
+    const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
+    walk::WalkConfig single;
+    single.walks_per_vertex = config.walks_per_vertex;
+    single.walk_length = config.walk_length;
+    single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
+    single.seed = config.seed;
+    single.kind = walk::WalkKind::kWeighted;
+    walk::WalkStats stats;
+    ExpectTheEnginesCorpus(walks, g, single, &stats);
+    // Uniform walks over the same lists differ: the weights are used.
+    config.weighted = false;
+    const DistributedWalks uniform = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
+    EXPECT_NE(uniform.tokens, walks.tokens);
+  }
+  // Weighted node2vec is refused on every rank.
+  DistributedWalkConfig node2vec;
+  node2vec.weighted = true;
+  node2vec.p = 0.5;
+  EXPECT_THROW(DistributedRandomWalks(part, node2vec, MPI_COMM_WORLD), Error);
+}
+
+// A weight that is not a finite number > 0 fails every rank; the rank that
+// read it names the byte and the field. Read as a follows file, the same
+// third field is a timestamp and not checked.
+TEST(PartitionedFollows, ABadWeightFailsEveryRankNamingIt) {
+  const std::string dir = SharedDir("dist_bad_weight");
+  const std::string path = dir + "/edges.txt";
+  const std::string good = "1 2 0.5\n2 3\n3 1 2\n";
+  if (Rank(MPI_COMM_WORLD) == 0) std::ofstream(path) << good << "4 5 -1\n";
+  MPI_Barrier(MPI_COMM_WORLD);
+  uint64_t lines = LoadPartitionedFollows(path, MPI_COMM_WORLD).lines_read, lines_in_all = 0;
+  MPI_Allreduce(&lines, &lines_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  EXPECT_EQ(lines_in_all, 4u);
+  try {
+    LoadPartitionedFollows(path, MPI_COMM_WORLD, ThirdField::kWeight);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    const bool named = message.find(path + ": line at byte " + std::to_string(good.size()) + ": the weight '-1'") !=
+                       std::string::npos;
+    EXPECT_TRUE(named || message.find("another rank failed: reading " + path) != std::string::npos) << message;
+    int mine = named ? 1 : 0, namers = 0;
+    MPI_Allreduce(&mine, &namers, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    EXPECT_EQ(namers, 1);
   }
 }
 
