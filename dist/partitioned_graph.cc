@@ -20,13 +20,28 @@
 namespace gr::dist {
 namespace {
 
-// (owned account, neighbour, weight); ordered so that merging duplicates
-// sums their weights in one order whatever the rank count.
+// (owned account, neighbour): 16 bytes a record, as most loads need.
 struct Edge {
   ExternalId account = 0, neighbour = 0;
-  float weight = 1;
+  static constexpr bool kWeighted = false;
+  static constexpr size_t kValues = 2;  // uint64 values a record takes on the wire
   auto operator<=>(const Edge&) const = default;
 };
+// ... and its weight; ordered so that merging duplicates sums their weights
+// in one order whatever the rank count.
+struct WeightedEdge {
+  ExternalId account = 0, neighbour = 0;
+  float weight = 1;
+  static constexpr bool kWeighted = true;
+  static constexpr size_t kValues = 3;
+  auto operator<=>(const WeightedEdge&) const = default;
+};
+
+template <typename E>
+E MakeEdge(ExternalId account, ExternalId neighbour, float weight) {
+  if constexpr (E::kWeighted) return {account, neighbour, weight};
+  else return {account, neighbour};
+}
 
 // The bytes of the lines that start in [begin, end) of the file.
 // `*first` is set to the file offset of the first of them.
@@ -111,15 +126,16 @@ bool ParseWeight(std::string_view field, float* out) {
   return error == std::errc() && end == field.data() + field.size() && std::isfinite(*out) && *out > 0;
 }
 
-// Sorts, merges duplicates (summing their weights into `weights`, when
-// given) and builds one CSR over `accounts`.
-void BuildCsr(std::vector<Edge>& edges, const std::vector<ExternalId>& accounts, std::vector<uint64_t>& offsets,
-              std::vector<ExternalId>& neighbours, std::vector<float>* weights) {
+// Sorts, merges duplicates (summing their weights into `weights`, for
+// weighted records) and builds one CSR over `accounts`.
+template <typename E>
+void BuildCsr(std::vector<E>& edges, const std::vector<ExternalId>& accounts, std::vector<uint64_t>& offsets,
+              std::vector<ExternalId>& neighbours, std::vector<float>& weights) {
   std::sort(edges.begin(), edges.end());
   size_t kept = 0;
   for (size_t e = 0; e < edges.size(); ++e) {
     if (kept > 0 && edges[kept - 1].account == edges[e].account && edges[kept - 1].neighbour == edges[e].neighbour) {
-      edges[kept - 1].weight += edges[e].weight;
+      if constexpr (E::kWeighted) edges[kept - 1].weight += edges[e].weight;
       continue;
     }
     edges[kept++] = edges[e];
@@ -127,73 +143,58 @@ void BuildCsr(std::vector<Edge>& edges, const std::vector<ExternalId>& accounts,
   edges.resize(kept);
   offsets.assign(accounts.size() + 1, 0);
   neighbours.resize(edges.size());
-  if (weights != nullptr) weights->resize(edges.size());
+  if constexpr (E::kWeighted) weights.resize(edges.size());
   size_t a = 0;
   for (size_t e = 0; e < edges.size(); ++e) {
     while (accounts[a] != edges[e].account) offsets[++a] = e;
     neighbours[e] = edges[e].neighbour;
-    if (weights != nullptr) (*weights)[e] = edges[e].weight;
+    if constexpr (E::kWeighted) weights[e] = edges[e].weight;
   }
   while (a < accounts.size()) offsets[++a] = edges.size();
 }
 
-// Sends each rank its records (with their weights when `weighted`); returns
-// the ones received.
-std::vector<Edge> Exchange(std::vector<std::vector<Edge>>& outgoing, bool weighted, MPI_Comm comm,
-                           uint64_t* bytes_sent) {
+// Sends each rank its records and appends the ones received to `received`.
+template <typename E>
+void Exchange(std::vector<std::vector<E>>& outgoing, MPI_Comm comm, uint64_t* bytes_sent, std::vector<E>& received) {
   const int me = Rank(comm);
-  const size_t values = weighted ? 3 : 2;
   std::vector<uint64_t> flat, counts;
   for (size_t r = 0; r < outgoing.size(); ++r) {
-    counts.push_back(outgoing[r].size() * values);
-    for (const Edge& e : outgoing[r]) {
+    counts.push_back(outgoing[r].size() * E::kValues);
+    for (const E& e : outgoing[r]) {
       flat.push_back(e.account);
       flat.push_back(e.neighbour);
-      if (weighted) flat.push_back(std::bit_cast<uint32_t>(e.weight));
+      if constexpr (E::kWeighted) flat.push_back(std::bit_cast<uint32_t>(e.weight));
     }
-    if (static_cast<int>(r) != me) *bytes_sent += outgoing[r].size() * values * sizeof(uint64_t);
-    std::vector<Edge>().swap(outgoing[r]);
+    if (static_cast<int>(r) != me) *bytes_sent += outgoing[r].size() * E::kValues * sizeof(uint64_t);
+    std::vector<E>().swap(outgoing[r]);
   }
-  const std::vector<uint64_t> received = ExchangeValues(flat, counts, comm);
-  std::vector<Edge> edges(received.size() / values);
-  for (size_t i = 0; i < edges.size(); ++i) {
-    edges[i] = {received[values * i], received[values * i + 1], 1.0f};
-    if (weighted) edges[i].weight = std::bit_cast<float>(static_cast<uint32_t>(received[values * i + 2]));
+  const std::vector<uint64_t> values = ExchangeValues(flat, counts, comm);
+  for (size_t i = 0; i + E::kValues <= values.size(); i += E::kValues) {
+    const float weight = E::kWeighted ? std::bit_cast<float>(static_cast<uint32_t>(values[i + 2])) : 1.0f;
+    received.push_back(MakeEdge<E>(values[i], values[i + 1], weight));
   }
-  return edges;
 }
 
-// Sends every rank its (account, neighbour) records, (a, a) for an account
-// with no edges of its own, and builds its part from what arrives. Every
-// rank must pass the same `weighted`.
-void ExchangeAndBuild(std::vector<std::vector<Edge>>& following, std::vector<std::vector<Edge>>& followers,
-                      bool weighted, MPI_Comm comm, PartitionedFollows& out) {
-  std::vector<Edge> out_edges = Exchange(following, weighted, comm, &out.bytes_sent);
-  std::vector<Edge> in_edges = Exchange(followers, weighted, comm, &out.bytes_sent);
-  for (const Edge& e : out_edges) out.accounts.push_back(e.account);
-  for (const Edge& e : in_edges) out.accounts.push_back(e.account);
+// This rank's part from the records that arrived: (a, a) among `out_edges`
+// marks an account that has no edges of its own.
+template <typename E>
+void Build(std::vector<E>& out_edges, std::vector<E>& in_edges, PartitionedFollows& out) {
+  for (const E& e : out_edges) out.accounts.push_back(e.account);
+  for (const E& e : in_edges) out.accounts.push_back(e.account);
   std::sort(out.accounts.begin(), out.accounts.end());
   out.accounts.erase(std::unique(out.accounts.begin(), out.accounts.end()), out.accounts.end());
-  std::erase_if(out_edges, [](const Edge& e) { return e.account == e.neighbour; });
-  BuildCsr(out_edges, out.accounts, out.following_offsets, out.followees, weighted ? &out.followee_weights : nullptr);
-  BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers, weighted ? &out.follower_weights : nullptr);
+  std::erase_if(out_edges, [](const E& e) { return e.account == e.neighbour; });
+  BuildCsr(out_edges, out.accounts, out.following_offsets, out.followees, out.followee_weights);
+  BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers, out.follower_weights);
 }
 
-}  // namespace
-
-size_t PartitionedFollows::MemoryBytes() const {
-  return (accounts.size() + followees.size() + followers.size()) * sizeof(ExternalId) +
-         (following_offsets.size() + followers_offsets.size()) * sizeof(uint64_t) +
-         (followee_weights.size() + follower_weights.size()) * sizeof(float);
-}
-
-PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm, ThirdField third) {
-  const bool weighted = third == ThirdField::kWeight;
+// Reads and parses this rank's lines of `path` into records by owner; every
+// rank learns whether any failed before the collective exchange (a rank that
+// threw alone would hang the rest).
+template <typename E>
+void ReadOwnLines(const std::string& path, MPI_Comm comm, std::vector<std::vector<E>>& following,
+                  std::vector<std::vector<E>>& followers, PartitionedFollows& out) {
   const int ranks = Size(comm), me = Rank(comm);
-  PartitionedFollows out;
-  // Read and parse this rank's lines; every rank learns whether any failed
-  // before the collective exchange (a rank that threw alone would hang the rest).
-  std::vector<std::vector<Edge>> following(ranks), followers(ranks);
   OnEveryRankIfAnyFails(comm, "reading " + path, [&] {
     const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     GR_CHECK_CODE(fd >= 0, ErrorCode::kIo, path, ": cannot open: ", std::strerror(errno));
@@ -230,48 +231,95 @@ PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm
       // Line 1 whose first field is not a number is a header (graph::Ingest's "auto").
       if (!parsed && line_offset == 0 && !(two && ParseId(a, &follower))) continue;
       GR_CHECK(parsed, path, ": line at byte ", line_offset, ": expected follower_id, followee_id[, ",
-               weighted ? "weight" : "timestamp", "], got '", std::string(line.substr(0, 80)), "'");
+               E::kWeighted ? "weight" : "timestamp", "], got '", std::string(line.substr(0, 80)), "'");
       float weight = 1;
-      GR_CHECK(!weighted || ParseWeight(c, &weight), path, ": line at byte ", line_offset, ": the weight '",
+      GR_CHECK(!E::kWeighted || ParseWeight(c, &weight), path, ": line at byte ", line_offset, ": the weight '",
                std::string(c.substr(0, 40)), "' is not a finite number > 0");
       ++out.lines_read;
       if (follower == followee) {  // dropped as graph::Ingest does, but the account exists
-        following[OwnerOf(follower, ranks)].push_back({follower, follower, weight});
+        following[OwnerOf(follower, ranks)].push_back(MakeEdge<E>(follower, follower, weight));
         continue;
       }
-      following[OwnerOf(follower, ranks)].push_back({follower, followee, weight});
-      followers[OwnerOf(followee, ranks)].push_back({followee, follower, weight});
+      following[OwnerOf(follower, ranks)].push_back(MakeEdge<E>(follower, followee, weight));
+      followers[OwnerOf(followee, ranks)].push_back(MakeEdge<E>(followee, follower, weight));
     }
   });
+}
 
-  ExchangeAndBuild(following, followers, weighted, comm, out);
+template <typename E>
+PartitionedFollows Load(const std::string& path, MPI_Comm comm) {
+  PartitionedFollows out;
+  std::vector<std::vector<E>> following(Size(comm)), followers(Size(comm));
+  ReadOwnLines(path, comm, following, followers, out);
+  std::vector<E> out_edges, in_edges;
+  Exchange(following, comm, &out.bytes_sent, out_edges);
+  Exchange(followers, comm, &out.bytes_sent, in_edges);
+  Build(out_edges, in_edges, out);
   return out;
 }
 
-PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm comm) {
+// Rank 0 sends the records of a slice of its accounts at a time (about
+// kScatterSliceEdges follows), so that it never holds every rank's records
+// at once: beside the graph it holds one slice's.
+constexpr uint64_t kScatterSliceEdges = uint64_t{1} << 22;
+
+template <typename E>
+PartitionedFollows Scatter(const graph::SocialGraph* g, MPI_Comm comm) {
   const int ranks = Size(comm);
+  const bool root = Rank(comm) == 0;
   PartitionedFollows out;
-  std::vector<std::vector<Edge>> following(ranks), followers(ranks);
+  uint64_t shape[2] = {0, 0};  // accounts, slices
+  if (root) {
+    shape[0] = g->num_accounts();
+    shape[1] = std::max<uint64_t>(1, (g->following.num_edges() + shape[0]) / kScatterSliceEdges);
+  }
+  BroadcastFromRoot(std::span(shape), comm);
+  std::vector<E> out_edges, in_edges;
+  for (uint64_t slice = 0; slice < shape[1]; ++slice) {
+    std::vector<std::vector<E>> following(ranks), followers(ranks);
+    if (root) {
+      const std::span<const ExternalId> ids = g->accounts.external_ids();
+      const auto begin = static_cast<VertexId>(shape[0] * slice / shape[1]);
+      const auto end = static_cast<VertexId>(shape[0] * (slice + 1) / shape[1]);
+      for (VertexId v = begin; v < end; ++v) {
+        std::vector<E>& mine = following[OwnerOf(ids[v], ranks)];
+        mine.push_back(MakeEdge<E>(ids[v], ids[v], 1.0f));  // the account exists, with or without edges
+        out.lines_read += g->following.Degree(v);
+        for (EdgeIndex e = g->following.Begin(v); e < g->following.End(v); ++e) {
+          const VertexId u = g->following.targets[e];
+          const float weight = g->following.Weight(e);
+          mine.push_back(MakeEdge<E>(ids[v], ids[u], weight));
+          followers[OwnerOf(ids[u], ranks)].push_back(MakeEdge<E>(ids[u], ids[v], weight));
+        }
+      }
+    }
+    Exchange(following, comm, &out.bytes_sent, out_edges);
+    Exchange(followers, comm, &out.bytes_sent, in_edges);
+  }
+  Build(out_edges, in_edges, out);
+  return out;
+}
+
+}  // namespace
+
+size_t PartitionedFollows::MemoryBytes() const {
+  return (accounts.size() + followees.size() + followers.size()) * sizeof(ExternalId) +
+         (following_offsets.size() + followers_offsets.size()) * sizeof(uint64_t) +
+         (followee_weights.size() + follower_weights.size()) * sizeof(float);
+}
+
+PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm, ThirdField third) {
+  return third == ThirdField::kWeight ? Load<WeightedEdge>(path, comm) : Load<Edge>(path, comm);
+}
+
+PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm comm) {
   uint8_t weighted = 0;  // rank 0's graph decides; every rank must know
   if (Rank(comm) == 0) {
     GR_CHECK(g != nullptr, "ScatterFollowsFromRoot: rank 0 needs the graph");
     weighted = g->following.has_weights() ? 1 : 0;
-    const std::span<const ExternalId> ids = g->accounts.external_ids();
-    for (VertexId v = 0; v < ids.size(); ++v) {
-      std::vector<Edge>& mine = following[OwnerOf(ids[v], ranks)];
-      mine.push_back({ids[v], ids[v], 1.0f});  // the account exists, with or without edges
-      out.lines_read += g->following.Degree(v);
-      for (EdgeIndex e = g->following.Begin(v); e < g->following.End(v); ++e) {
-        const VertexId u = g->following.targets[e];
-        const float weight = g->following.Weight(e);
-        mine.push_back({ids[v], ids[u], weight});
-        followers[OwnerOf(ids[u], ranks)].push_back({ids[u], ids[v], weight});
-      }
-    }
   }
   BroadcastFromRoot(std::span(&weighted, 1), comm);
-  ExchangeAndBuild(following, followers, weighted != 0, comm, out);
-  return out;
+  return weighted != 0 ? Scatter<WeightedEdge>(g, comm) : Scatter<Edge>(g, comm);
 }
 
 }  // namespace gr::dist

@@ -67,7 +67,9 @@ PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm
 // graph (every account of g, with or without follows; `g` is read on rank 0
 // only and may be null elsewhere). For a driver that already holds the
 // graph on rank 0 (graphrec batch under mpirun); lines_read counts rank 0's
-// edges. The follows' weights travel too when g has any.
+// edges. The follows' weights travel too when g has any. Rank 0 sends a
+// slice of its accounts at a time (about 4M follows), so beside the graph it
+// holds one slice's records, not every rank's.
 PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm comm);
 
 }  // namespace gr::dist
