@@ -95,7 +95,7 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
   // A weighted walk reads the edge list's third field as the weight, as
   // graph::LoadEdgeList does without mpirun.
-  const bool weighted = walk_config.kind == walk::WalkKind::kWeighted;
+  const bool weighted = walk_config.StepsByWeight();
   const dist::PartitionedFollows part = dist::LoadPartitionedFollows(
       args.walk.input, comm, weighted ? dist::ThirdField::kWeight : dist::ThirdField::kIgnored);
   dist::DistributedWalkConfig walks_config;

@@ -104,10 +104,9 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
 }  // namespace
 
 void CheckWalksAreDistributed(const walk::WalkConfig& walk) {
-  const bool first_order = walk.kind == walk::WalkKind::kUniform || walk.kind == walk::WalkKind::kWeighted;
-  GR_CHECK(first_order || (walk.kind == walk::WalkKind::kNode2vec && !walk.weighted),
-           "under mpirun, walks are uniform, weighted or unweighted node2vec walks (", walk::WalkKindName(walk.kind),
-           walk.weighted ? ", weighted" : "", " walks are not distributed yet); run without mpirun");
+  GR_CHECK(walk.kind != walk::WalkKind::kMetapath,
+           "under mpirun, walks are uniform, weighted or node2vec walks (metapath walks are not distributed yet); "
+           "run without mpirun");
   GR_CHECK(walk.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
 }
 
@@ -126,7 +125,7 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
                   .walks_per_vertex = walk.walks_per_vertex,
                   .walk_length = walk.walk_length,
                   .both_directions = walk.direction == walk::Direction::kBoth ? 1u : 0u,
-                  .weighted = walk.kind == walk::WalkKind::kWeighted ? 1u : 0u,  // as walk/ decides
+                  .weighted = walk.StepsByWeight() ? 1u : 0u,
                   .walk_seed = walk.seed,
                   .p = walk.p,
                   .q = walk.q,

@@ -35,7 +35,7 @@ struct WarmStart;
 namespace gr::dist {
 
 // Throws kInvalidArgument naming the walks unless the distributed engine
-// runs them: uniform or unweighted node2vec, direction out or both.
+// runs them: uniform, weighted or node2vec (weighted or not), direction out or both.
 void CheckWalksAreDistributed(const walk::WalkConfig& walk);
 
 // Rank 0: embed::EmbedWalks(g, walk, train, stats, warm) on every rank of

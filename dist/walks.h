@@ -12,9 +12,9 @@
 // the list (followees, then followers for both directions) with the same
 // draws, the lists sorted by external id as the engine's are by dense id.
 // node2vec draws as the engine does too; its test "is x adjacent to prev"
-// travels to prev's owner (walks.cc says how). Weighted walks (first order)
-// draw by per-account alias tables over the same lists and weights, as the
-// engine's do. Not built yet: weighted node2vec and metapath walks.
+// travels to prev's owner (walks.cc says how). Weighted walks (first order
+// and node2vec) draw by per-account alias tables over the same lists and
+// weights, as the engine's do. Not built yet: metapath walks.
 #pragma once
 
 #include <mpi.h>
@@ -33,8 +33,8 @@ struct DistributedWalkConfig {
   bool both_directions = true;  // followees and followers (walk/'s kBoth); false: followees only (kOut)
   uint64_t seed = 1;
   double p = 1, q = 1;          // node2vec return and in-out parameters; both 1: uniform walks
-  // Step by edge weight (the graph's weights, every weight 1 without any);
-  // first-order walks only (p = q = 1).
+  // Step (and propose, for node2vec) by edge weight (the graph's weights,
+  // every weight 1 without any).
   bool weighted = false;
 };
 
@@ -62,7 +62,7 @@ struct DistributedWalks {
 
 // Collective over `comm`: walks from every account of `graph` (each rank's
 // part, as LoadPartitionedFollows gave it). Throws kInvalidArgument for a
-// zero walk count or length, p or q not > 0, or weighted node2vec.
+// zero walk count or length, or p or q not > 0.
 DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
                                         MPI_Comm comm);
 

@@ -16,8 +16,7 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
   config_.Validate();
   Impl& im = *impl_;
   im.graph = &g;
-  const bool weighted = config_.kind == WalkKind::kWeighted ||
-                        (config_.weighted && config_.kind != WalkKind::kUniform);
+  const bool weighted = config_.StepsByWeight();
   if (config_.kind == WalkKind::kMetapath) {
     im.metapath = true;
     // authored_by as a CSR over posts: one edge per post with a known author.

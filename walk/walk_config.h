@@ -33,6 +33,11 @@ struct WalkConfig {
 
   void Validate() const;       // throws kInvalidArgument naming the field
   std::string ToJson() const;  // every field, enums by name (manifests, vector file headers)
+  // Whether steps are drawn by edge weight: weighted walks, and node2vec or
+  // metapath walks with `weighted` (a uniform walk ignores it).
+  bool StepsByWeight() const {
+    return kind == WalkKind::kWeighted || (weighted && kind != WalkKind::kUniform);
+  }
 };
 
 const char* WalkKindName(WalkKind kind);        // "uniform", "weighted", "node2vec", "metapath"

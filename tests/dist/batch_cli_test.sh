@@ -5,8 +5,9 @@
 # batch's with the same seed (partitioned by default); its manifest records the ranks and the model
 # and it holds one index shard per rank; a second run over the same
 # artifacts warm-starts from the first and publishes; rank 0 alone needs the
-# input (a missing one stops every rank); weighted walks publish; walks the
-# ranks cannot share (weighted node2vec) are refused on every rank.
+# input (a missing one stops every rank); weighted and weighted node2vec
+# walks publish; walks the ranks cannot share (metapath) are refused on
+# every rank.
 # One thread a rank and in the plain run: each figure is deterministic.
 # Usage: batch_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
@@ -79,17 +80,23 @@ timeout 120 "$mpiexec" --allow-run-as-root --oversubscribe --bind-to none -np 2 
 [[ $status == 2 ]] || fail "a missing --input under mpirun: exit $status, expected 2 ($(cat "$dir/none.err"))"
 grep -q -- "--input: $dir/none is not a directory" "$dir/none.err" || fail "unclear error: $(cat "$dir/none.err")"
 
-# Weighted walks are shared too (the ranks get the follows' weights); weighted
-# node2vec is refused on every rank.
+# Weighted walks are shared too (the ranks get the follows' weights), first
+# order and node2vec; metapath walks are refused on every rank.
 mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/weighted" --kind weighted > "$dir/weighted.json"
 python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["published"], r["gate_failures"]' \
   "$dir/weighted.json" || fail "weighted walks under mpirun: not published"
 grep -q '"kind": "weighted"' "$dir/weighted/$(cat "$dir/weighted/CURRENT")/manifest.json" ||
   fail "weighted walks under mpirun: the manifest does not record the kind"
+mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/weighted-n2v" --kind node2vec --p 0.5 --q 2 --weighted \
+  > "$dir/weighted-n2v.json"
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["published"], r["gate_failures"]' \
+  "$dir/weighted-n2v.json" || fail "weighted node2vec under mpirun: not published"
+grep -q '"weighted": true' "$dir/weighted-n2v/$(cat "$dir/weighted-n2v/CURRENT")/manifest.json" ||
+  fail "weighted node2vec under mpirun: the manifest does not record the weights"
 status=0
-mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/weighted-n2v" --kind node2vec --p 0.5 --weighted \
-  2> "$dir/weighted-n2v.err" || status=$?
-[[ $status == 2 ]] || fail "weighted node2vec under mpirun: exit $status, expected 2"
-grep -q "weighted walks are not distributed yet" "$dir/weighted-n2v.err" || fail "unclear refusal: $(cat "$dir/weighted-n2v.err")"
-[[ ! -e "$dir/weighted-n2v/CURRENT" ]] || fail "a refused run published"
+mpirun 2 "$graphrec" batch "${flags[@]}" --artifacts "$dir/metapath" --kind metapath --metapath follows,followed_by \
+  2> "$dir/metapath.err" || status=$?
+[[ $status == 2 ]] || fail "metapath under mpirun: exit $status, expected 2"
+grep -q "metapath walks are not distributed yet" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
+[[ ! -e "$dir/metapath/CURRENT" ]] || fail "a refused run published"
 echo "PASS"

@@ -54,19 +54,24 @@ print(f"warm start: {len(init)} copied, {len(new)} from neighbours; largest diff
 PY
 done
 
-# Weighted walks (the third field a weight, as without mpirun): the same
-# accounts as a plain weighted run. Weighted node2vec is refused.
+# Weighted walks, first order and node2vec (the third field a weight, as
+# without mpirun): the same accounts as a plain run of the same kind.
+# Metapath walks are refused.
 awk 'NR > 1 { print $1, $2, 1 + NR % 4 }' "$dir/w/follows.tsv" > "$dir/weighted_edges.txt"
 wflags=(--input "$dir/weighted_edges.txt" --directed --direction both --num-walks 4 --walk-length 20 --dimensions 16
-        --workers 1 --kind weighted)
-mpirun "$graphrec" embed "${wflags[@]}" --output "$dir/weighted.txt" > /dev/null
-"$graphrec" embed "${wflags[@]}" --output "$dir/weighted_plain.txt" > /dev/null
-diff <(tail -n +2 "$dir/weighted.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/weighted_plain.txt" | cut -d' ' -f1 | sort) \
-  > /dev/null || fail "weighted: the accounts differ from a plain run's"
+        --workers 1)
+for kind in weighted node2vec; do
+  kflags=("${wflags[@]}" --kind "$kind")
+  [[ $kind == node2vec ]] && kflags+=(--p 0.5 --q 2 --weighted)
+  mpirun "$graphrec" embed "${kflags[@]}" --output "$dir/$kind.txt" > /dev/null
+  "$graphrec" embed "${kflags[@]}" --output "$dir/${kind}_plain.txt" > /dev/null
+  diff <(tail -n +2 "$dir/$kind.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/${kind}_plain.txt" | cut -d' ' -f1 | sort) \
+    > /dev/null || fail "weighted $kind: the accounts differ from a plain run's"
+done
 status=0
-mpirun "$graphrec" embed "${flags[@]}" --kind node2vec --p 0.5 --weighted --output "$dir/n2v.txt" 2> "$dir/n2v.err" ||
-  status=$?
-[[ $status != 0 ]] || fail "weighted node2vec walks were accepted under mpirun"
-grep -q "weighted walks are not distributed yet" "$dir/n2v.err" || fail "unclear refusal: $(cat "$dir/n2v.err")"
-[[ ! -e "$dir/n2v.txt" ]] || fail "a refused run wrote vectors"
+mpirun "$graphrec" embed "${flags[@]}" --kind metapath --metapath follows,followed_by --output "$dir/metapath.txt" \
+  2> "$dir/metapath.err" || status=$?
+[[ $status != 0 ]] || fail "metapath walks were accepted under mpirun"
+grep -q "metapath walks are not distributed yet" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
+[[ ! -e "$dir/metapath.txt" ]] || fail "a refused run wrote vectors"
 echo "PASS"

@@ -270,7 +270,8 @@ std::string WeightedEdgeList(const std::string& name) {
 
 // Weighted walks: the third field is a weight, repeated edges add up, and the
 // per-account alias tables draw what the engine's draw, walk for walk, for
-// out and both directions; scattered from rank 0, the weights arrive as read.
+// out and both directions, first order and node2vec; scattered from rank 0,
+// the weights arrive as read.
 TEST(DistributedWalks, WeightedWalksAreTheSingleProcessEnginesToo) {
   const std::string path = WeightedEdgeList("dist_weighted");
   const PartitionedFollows part = LoadPartitionedFollows(path, MPI_COMM_WORLD, ThirdField::kWeight);
@@ -291,33 +292,42 @@ TEST(DistributedWalks, WeightedWalksAreTheSingleProcessEnginesToo) {
   uint8_t any_summed = summed ? 1 : 0, summed_somewhere = 0;
   MPI_Allreduce(&any_summed, &summed_somewhere, 1, MPI_UINT8_T, MPI_MAX, MPI_COMM_WORLD);
   EXPECT_EQ(summed_somewhere, 1);
-  for (const bool both : {true, false}) {
-    SCOPED_TRACE(::testing::Message() << "both " << both);
+  // First order, and node2vec with the return step an outlier (p 0.5, q 2)
+  // or not (p 2, q 0.5).
+  for (const auto& [both, p, q] : {std::tuple{true, 1.0, 1.0}, std::tuple{false, 1.0, 1.0},
+                                   std::tuple{true, 0.5, 2.0}, std::tuple{false, 0.5, 2.0},
+                                   std::tuple{true, 2.0, 0.5}}) {
+    SCOPED_TRACE(::testing::Message() << "both " << both << " p " << p << " q " << q);
     DistributedWalkConfig config;
     config.walks_per_vertex = 3;
     config.walk_length = 20;
     config.both_directions = both;
     config.seed = 9;
+    config.p = p;
+    config.q = q;
     config.weighted = true;
     const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
+    uint64_t rejected = walks.rejected_proposals, rejected_in_all = 0;
+    MPI_Allreduce(&rejected, &rejected_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     walk::WalkConfig single;
     single.walks_per_vertex = config.walks_per_vertex;
     single.walk_length = config.walk_length;
     single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
     single.seed = config.seed;
-    single.kind = walk::WalkKind::kWeighted;
+    single.p = p;
+    single.q = q;
+    single.kind = p == 1 && q == 1 ? walk::WalkKind::kWeighted : walk::WalkKind::kNode2vec;
+    single.weighted = true;
     walk::WalkStats stats;
     ExpectTheEnginesCorpus(walks, g, single, &stats);
-    // Uniform walks over the same lists differ: the weights are used.
+    if (Rank(MPI_COMM_WORLD) == 0) {
+      EXPECT_EQ(rejected_in_all, stats.rejected_proposals);
+    }
+    // Unweighted walks over the same lists differ: the weights are used.
     config.weighted = false;
-    const DistributedWalks uniform = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
-    EXPECT_NE(uniform.tokens, walks.tokens);
+    const DistributedWalks unweighted = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
+    EXPECT_NE(unweighted.tokens, walks.tokens);
   }
-  // Weighted node2vec is refused on every rank.
-  DistributedWalkConfig node2vec;
-  node2vec.weighted = true;
-  node2vec.p = 0.5;
-  EXPECT_THROW(DistributedRandomWalks(part, node2vec, MPI_COMM_WORLD), Error);
 }
 
 // A weight that is not a finite number > 0 fails every rank; the rank that

@@ -1,0 +1,146 @@
+// The superstep machinery both distributed walks share (internal to dist/):
+// the local index of owned accounts, walker packing and the per-superstep
+// exchange, weighted steps' alias tables and the assembly of the walks from
+// the pieces each rank recorded. Uniform walks are in walks.cc, node2vec's in
+// node2vec_walks.cc.
+#pragma once
+
+#include <mpi.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/bulk_vector.h"
+#include "core/prefetch.h"
+#include "core/rng.h"
+#include "dist/mpi_session.h"
+#include "dist/partitioned_graph.h"
+#include "dist/walks.h"
+
+namespace gr::dist::internal {
+
+constexpr size_t kPieceValues = 2;  // a piece: key, position << 32 | token
+constexpr size_t kAhead = 16;  // walkers ahead whose memory is requested
+
+// The local index of an owned account: open addressing over a power-of-two
+// table (a binary search of the sorted ids costs ~17 cache misses a step at
+// 100k accounts per rank).
+class LocalIndex {
+ public:
+  explicit LocalIndex(const std::vector<ExternalId>& accounts) {
+    size_t size = 16;
+    while (size < accounts.size() * 2) size *= 2;
+    mask_ = size - 1;
+    slots_.assign(size, {0, kEmpty});
+    for (uint32_t i = 0; i < accounts.size(); ++i) {
+      size_t s = MixSeed(accounts[i], 0x1d) & mask_;
+      while (slots_[s].second != kEmpty) s = (s + 1) & mask_;
+      slots_[s] = {accounts[i], i};
+    }
+  }
+  void Prefetch(ExternalId id) const { ::gr::Prefetch(&slots_[MixSeed(id, 0x1d) & mask_]); }
+  // The index, or -1 if the account is not owned here.
+  int64_t Find(ExternalId id) const {
+    for (size_t s = MixSeed(id, 0x1d) & mask_;; s = (s + 1) & mask_) {
+      if (slots_[s].second == kEmpty) return -1;
+      if (slots_[s].first == id) return slots_[s].second;
+    }
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  size_t mask_ = 0;
+  std::vector<std::pair<ExternalId, uint32_t>> slots_;
+};
+
+// Walkers travel as their uint64 fields, in declaration order.
+template <typename Walker>
+void Pack(const Walker& w, std::vector<uint64_t>& to) {
+  static_assert(std::is_trivially_copyable_v<Walker> && sizeof(Walker) % sizeof(uint64_t) == 0);
+  const size_t at = to.size();
+  to.resize(at + sizeof(Walker) / sizeof(uint64_t));
+  std::memcpy(to.data() + at, &w, sizeof(Walker));
+}
+
+// Ends a superstep: `here` holds the walkers that stayed, `leaving[r]` those
+// packed for rank r. False once no rank has a walker left; otherwise the
+// leaving walkers are exchanged in one all-to-all and those that arrive
+// appended to `here`.
+template <typename Walker>
+bool NextSuperstep(std::vector<Walker>& here, std::vector<std::vector<uint64_t>>& leaving, MPI_Comm comm,
+                   DistributedWalks& out) {
+  const int me = Rank(comm);
+  std::vector<uint64_t> flat, counts;
+  uint64_t moving = here.size();
+  for (size_t r = 0; r < leaving.size(); ++r) {
+    moving += leaving[r].size();
+    counts.push_back(leaving[r].size());
+    flat.insert(flat.end(), leaving[r].begin(), leaving[r].end());
+    if (static_cast<int>(r) != me) out.bytes_sent += leaving[r].size() * sizeof(uint64_t);
+    leaving[r].clear();
+  }
+  uint64_t moving_anywhere = 0;
+  MPI_Allreduce(&moving, &moving_anywhere, 1, MPI_UINT64_T, MPI_SUM, comm);
+  if (moving_anywhere == 0) return false;
+  ++out.supersteps;
+  const std::vector<uint64_t> arrived = ExchangeValues(flat, counts, comm);
+  constexpr size_t kValues = sizeof(Walker) / sizeof(uint64_t);
+  for (size_t i = 0; i < arrived.size(); i += kValues) {
+    Walker w;
+    std::memcpy(&w, arrived.data() + i, sizeof(Walker));
+    here.push_back(w);
+  }
+  return true;
+}
+
+// The per-account alias tables of weighted steps, over the list a step
+// reads (followees, then followers for both directions) and laid out as the
+// engine's (walk/internal/hop.h): the same weights give the same tables, so
+// the same draws pick the same neighbours.
+class StepAliasTables {
+ public:
+  StepAliasTables() = default;
+  StepAliasTables(const PartitionedFollows& graph, bool both_directions);  // walks.cc
+  // Slot i, drawn uniformly, becomes the weighted pick (one more draw).
+  uint64_t Pick(const PartitionedFollows& graph, size_t a, uint64_t i, FastRng& rng) const {
+    const uint64_t slot = Base(graph, a) + i;
+    return rng.UniformFloat() >= prob_[slot] ? alias_[slot] : i;
+  }
+  // The summed weight of a's list (the engine's step denominator).
+  double WeightSum(size_t a) const { return weight_sum_[a]; }
+
+ private:
+  uint64_t Base(const PartitionedFollows& graph, size_t a) const {
+    return graph.following_offsets[a] + (both_ ? graph.followers_offsets[a] : 0);
+  }
+  bool both_ = false;
+  std::vector<float> prob_;
+  std::vector<uint32_t> alias_;
+  std::vector<double> weight_sum_;
+};
+
+// The tokens of the steps taken here, 2 values a step: about the rank's
+// share of all steps, reserved at once (growing it copied ~10 % of the
+// walk time) on huge pages.
+using Pieces = BulkVector<uint64_t>;
+inline Pieces ReservePieces(const PartitionedFollows& graph, const DistributedWalkConfig& config) {
+  Pieces pieces;
+  pieces.reserve(graph.accounts.size() * config.walks_per_vertex * config.walk_length * kPieceValues);
+  return pieces;
+}
+
+// Sends each piece to the rank that assembles its walk and builds that
+// rank's walks (walks.cc).
+void AssembleWalks(Pieces& pieces, uint64_t accounts_in_all, const DistributedWalkConfig& config, MPI_Comm comm,
+                   DistributedWalks& out);
+
+DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
+                                         MPI_Comm comm);
+DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
+                                          MPI_Comm comm);
+
+}  // namespace gr::dist::internal
