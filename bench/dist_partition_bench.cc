@@ -1,7 +1,7 @@
 // The partitioned follow graph's cost per rank (issue 20):
 //   mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]]
 //          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned]
-//          [--passes P] [--seed S] [--score EDGES NON_EDGES] [--weighted]
+//          [--passes P] [--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root]
 // Prints one JSON line per rank: accounts and follow edges held, graph bytes
 // (dist::PartitionedFollows::MemoryBytes), bytes sent in the edge exchange,
 // lines read and seconds; then the time to give every account its global
@@ -19,11 +19,16 @@
 // product AUC of the trained input vectors on the two pair files (external
 // ids; pairs with an unknown account skipped), e.g. ca-grqc's GraphGAN split.
 // --weighted: the third field is an edge weight and the walks are weighted
-// (first order; P and Q must then be absent).
+// (first order, or node2vec with P and Q).
+// --from-root: rank 0 loads the whole graph (graph::LoadEdgeList, as the
+// batch holds it) and scatters it (dist::ScatterFollowsFromRoot) instead of
+// each rank reading its part; rank 0's line adds its resident memory before
+// the scatter and its peak during it (VmHWM, reset through clear_refs), kB.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <nlohmann/json.hpp>
@@ -36,6 +41,7 @@
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
 #include "embed/evaluation.h"
+#include "graph/ingest.h"
 
 namespace {
 
@@ -61,6 +67,15 @@ double DotAuc(const std::string& edges, const std::string& non_edges, const std:
   return gr::embed::RocAuc(scores, labels);
 }
 
+// A /proc/self/status field in kB (VmRSS, VmHWM), 0 if absent.
+long StatusKb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,7 +83,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
   uint32_t train_dim = 0;
   uint64_t seed = 1;  // walks and training
-  bool weighted = false;
+  bool weighted = false, from_root = false;
   std::string score_edges, score_non_edges;
   gr::embed::SkipGramConfig training;
   gr::dist::DistributedTrainingConfig sync;
@@ -92,6 +107,8 @@ int main(int argc, char** argv) {
       sync.passes_per_epoch = static_cast<uint32_t>(std::stoul(argv[++i]));
     } else if (arg == "--weighted") {
       weighted = true;
+    } else if (arg == "--from-root") {
+      from_root = true;
     } else if (arg == "--average") {
       sync.rule = gr::dist::SyncRule::kAverageChanges;
     } else {
@@ -104,15 +121,30 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]] "
                    "[--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned] [--passes P] "
-                   "[--seed S] [--score EDGES NON_EDGES] [--weighted]\n");
+                   "[--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root]\n");
     return 2;
   }
   argc = static_cast<int>(n) + 1;
   for (size_t i = 0; i < n; ++i) argv[i + 1] = positional[i].data();
+  long root_rss_before_kb = 0, root_peak_during_scatter_kb = 0;
+  std::optional<gr::graph::SocialGraph> whole;
+  if (from_root && mpi.rank() == 0) {
+    // The third field, when present, is a weight, as LoadEdgeList reads it.
+    whole = gr::graph::LoadEdgeList(argv[1], /*directed=*/true, gr::graph::IngestConfig{});
+  }
   MPI_Barrier(mpi.comm());
+  if (from_root && mpi.rank() == 0) {
+    std::ofstream("/proc/self/clear_refs") << "5";  // VmHWM := VmRSS
+    root_rss_before_kb = StatusKb("VmRSS");
+  }
   const auto start = std::chrono::steady_clock::now();
-  const gr::dist::PartitionedFollows part = gr::dist::LoadPartitionedFollows(
-      argv[1], mpi.comm(), weighted ? gr::dist::ThirdField::kWeight : gr::dist::ThirdField::kIgnored);
+  const gr::dist::PartitionedFollows part =
+      from_root ? gr::dist::ScatterFollowsFromRoot(whole ? &*whole : nullptr, mpi.comm())
+                : gr::dist::LoadPartitionedFollows(argv[1], mpi.comm(),
+                                                   weighted ? gr::dist::ThirdField::kWeight
+                                                            : gr::dist::ThirdField::kIgnored);
+  if (from_root && mpi.rank() == 0) root_peak_during_scatter_kb = StatusKb("VmHWM");
+  whole.reset();
   MPI_Barrier(mpi.comm());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto numbering = std::chrono::steady_clock::now();
@@ -187,6 +219,8 @@ int main(int argc, char** argv) {
                                           {"seconds", seconds},
                                           {"accounts_in_all", total},
                                           {"dense_id_seconds", dense_seconds},
+                                          {"root_rss_before_scatter_kb", root_rss_before_kb},
+                                          {"root_peak_during_scatter_kb", root_peak_during_scatter_kb},
                                           {"walks", walks_json}}
                                .dump();
   std::printf("%s\n", line.c_str());

@@ -126,11 +126,10 @@ bool ParseWeight(std::string_view field, float* out) {
   return error == std::errc() && end == field.data() + field.size() && std::isfinite(*out) && *out > 0;
 }
 
-// Sorts, merges duplicates (summing their weights into `weights`, for
-// weighted records) and builds one CSR over `accounts`.
+// Sorts the records and merges duplicates (summing their weights, for
+// weighted records).
 template <typename E>
-void BuildCsr(std::vector<E>& edges, const std::vector<ExternalId>& accounts, std::vector<uint64_t>& offsets,
-              std::vector<ExternalId>& neighbours, std::vector<float>& weights) {
+void SortAndMerge(std::vector<E>& edges) {
   std::sort(edges.begin(), edges.end());
   size_t kept = 0;
   for (size_t e = 0; e < edges.size(); ++e) {
@@ -141,6 +140,12 @@ void BuildCsr(std::vector<E>& edges, const std::vector<ExternalId>& accounts, st
     edges[kept++] = edges[e];
   }
   edges.resize(kept);
+}
+
+// One CSR over `accounts` from sorted, merged records, which it releases.
+template <typename E>
+void BuildCsr(std::vector<E>& edges, const std::vector<ExternalId>& accounts, std::vector<uint64_t>& offsets,
+              std::vector<ExternalId>& neighbours, std::vector<float>& weights) {
   offsets.assign(accounts.size() + 1, 0);
   neighbours.resize(edges.size());
   if constexpr (E::kWeighted) weights.resize(edges.size());
@@ -151,6 +156,7 @@ void BuildCsr(std::vector<E>& edges, const std::vector<ExternalId>& accounts, st
     if constexpr (E::kWeighted) weights[e] = edges[e].weight;
   }
   while (a < accounts.size()) offsets[++a] = edges.size();
+  std::vector<E>().swap(edges);
 }
 
 // Sends each rank its records and appends the ones received to `received`.
@@ -169,6 +175,9 @@ void Exchange(std::vector<std::vector<E>>& outgoing, MPI_Comm comm, uint64_t* by
     std::vector<E>().swap(outgoing[r]);
   }
   const std::vector<uint64_t> values = ExchangeValues(flat, counts, comm);
+  std::vector<uint64_t>().swap(flat);
+  if (received.capacity() < received.size() + values.size() / E::kValues)
+    received.reserve(received.size() + values.size() / E::kValues);
   for (size_t i = 0; i + E::kValues <= values.size(); i += E::kValues) {
     const float weight = E::kWeighted ? std::bit_cast<float>(static_cast<uint32_t>(values[i + 2])) : 1.0f;
     received.push_back(MakeEdge<E>(values[i], values[i + 1], weight));
@@ -177,12 +186,19 @@ void Exchange(std::vector<std::vector<E>>& outgoing, MPI_Comm comm, uint64_t* by
 
 // This rank's part from the records that arrived: (a, a) among `out_edges`
 // marks an account that has no edges of its own.
+// Both record lists are sorted first, so the accounts are one merge of
+// their distinct accounts; each list is released once its CSR is built.
 template <typename E>
 void Build(std::vector<E>& out_edges, std::vector<E>& in_edges, PartitionedFollows& out) {
-  for (const E& e : out_edges) out.accounts.push_back(e.account);
-  for (const E& e : in_edges) out.accounts.push_back(e.account);
-  std::sort(out.accounts.begin(), out.accounts.end());
-  out.accounts.erase(std::unique(out.accounts.begin(), out.accounts.end()), out.accounts.end());
+  SortAndMerge(out_edges);
+  SortAndMerge(in_edges);
+  auto out_it = out_edges.begin(), in_it = in_edges.begin();
+  while (out_it != out_edges.end() || in_it != in_edges.end()) {
+    const bool from_out = in_it == in_edges.end() || (out_it != out_edges.end() && out_it->account <= in_it->account);
+    const ExternalId account = from_out ? out_it->account : in_it->account;
+    if (out.accounts.empty() || out.accounts.back() != account) out.accounts.push_back(account);
+    (from_out ? out_it : in_it)++;
+  }
   std::erase_if(out_edges, [](const E& e) { return e.account == e.neighbour; });
   BuildCsr(out_edges, out.accounts, out.following_offsets, out.followees, out.followee_weights);
   BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers, out.follower_weights);
@@ -274,7 +290,22 @@ PartitionedFollows Scatter(const graph::SocialGraph* g, MPI_Comm comm) {
     shape[1] = std::max<uint64_t>(1, (g->following.num_edges() + shape[0]) / kScatterSliceEdges);
   }
   BroadcastFromRoot(std::span(shape), comm);
+  // Each rank's record counts first, so that it holds its records in
+  // vectors of their exact size (grown, they took up to twice that).
+  std::vector<uint64_t> counts(2 * static_cast<size_t>(ranks), 0);  // rank r: following, followers
+  if (root) {
+    const std::span<const ExternalId> ids = g->accounts.external_ids();
+    for (VertexId v = 0; v < shape[0]; ++v) {
+      counts[2 * OwnerOf(ids[v], ranks)] += 1 + g->following.Degree(v);
+      for (EdgeIndex e = g->following.Begin(v); e < g->following.End(v); ++e)
+        ++counts[2 * OwnerOf(ids[g->following.targets[e]], ranks) + 1];
+    }
+  }
+  uint64_t my_counts[2] = {0, 0};
+  MPI_Scatter(counts.data(), 2, MPI_UINT64_T, my_counts, 2, MPI_UINT64_T, 0, comm);
   std::vector<E> out_edges, in_edges;
+  out_edges.reserve(my_counts[0]);
+  in_edges.reserve(my_counts[1]);
   for (uint64_t slice = 0; slice < shape[1]; ++slice) {
     std::vector<std::vector<E>> following(ranks), followers(ranks);
     if (root) {
