@@ -11,7 +11,13 @@ bandwidth with per-superstep latency, no overlap of the two.
 
 Usage: bench/cluster_model.py [--accounts 1e8] [--edges 1e10] [--walks 2] [--length 40]
        [--dim 128] [--cores 32] [--gbit 25] [--latency-us 10] [--sync-tokens-per-row 1.5]
-       [--passes-per-epoch 8]
+       [--passes-per-epoch 8] [--machines 16,64,256] [--node2vec] [--walk-rate-scale 1]
+
+--node2vec: the walks are node2vec's (p 0.5, q 2; the adjacency test routed to
+prev's owner) at their measured rates instead of uniform walks'.
+--walk-rate-scale: the per-core walk rates (measured with 100k accounts a rank)
+times this; 1M accounts a rank ran at 0.6 of them (cache misses). A rank holds
+accounts / (machines x cores): ~200k at 100M on 16 x 32, 1M for UK-Union on 8 x 16.
 """
 import argparse
 import math
@@ -22,6 +28,11 @@ WALK_BYTES_PER_MOVE = 48.0       # walker + its token to the assembler: 23.8 B/s
 TRAIN_TOKENS_PER_CORE = 430e3    # skip-gram, dim 128, window 10, 5 negatives (861k tokens/s on 2 threads)
 CHANGED_ROW_SHARE = 0.73         # rows changed between syncs at 1.5 tokens/row (990 of 1365 B/token, 2 ranks)
 RECORD_BYTES_PER_TOKEN = 45.0    # partitioned: a kept centre and its window to the centre's rank (window 10, 100k world)
+# node2vec (p 0.5, q 2), 100k world: 32M steps in 14.9-17.8 s on 1 rank; 94.7 B a step at 2 ranks and 142.0 at 4
+# (walkers, routed adjacency tests and tokens: 189 B x the off-machine share); 250 and 297 supersteps for 79 steps.
+NODE2VEC_STEPS_PER_CORE = 2.0e6
+NODE2VEC_BYTES_PER_OFF_STEP = 189.0
+NODE2VEC_SUPERSTEPS_PER_STEP = 3.8
 
 
 def model(args, machines):
@@ -30,9 +41,12 @@ def model(args, machines):
     tokens = args.accounts * args.walks * args.length    # one epoch = walk steps
     off = (m - 1) / m                                    # share of moves that leave the machine (hash partition)
     ranks = m * args.cores                               # the walker is single-threaded: a rank per core
-    walk_compute = tokens / (ranks * WALK_STEPS_PER_CORE)
-    walk_network = tokens * off * WALK_BYTES_PER_MOVE / m / bandwidth
-    walk_latency = args.length * math.log2(max(m, 2)) * args.latency_us * 1e-6 * 2
+    steps_per_core = NODE2VEC_STEPS_PER_CORE if args.node2vec else WALK_STEPS_PER_CORE
+    bytes_per_off_step = NODE2VEC_BYTES_PER_OFF_STEP if args.node2vec else WALK_BYTES_PER_MOVE
+    supersteps = args.length * (NODE2VEC_SUPERSTEPS_PER_STEP if args.node2vec else 1)
+    walk_compute = tokens / (ranks * steps_per_core * args.walk_rate_scale)
+    walk_network = tokens * off * bytes_per_off_step / m / bandwidth
+    walk_latency = supersteps * math.log2(max(m, 2)) * args.latency_us * 1e-6 * 2
     train_compute = tokens / (m * args.cores * TRAIN_TOKENS_PER_CORE)
     model_bytes = 2 * args.accounts * args.dim * 4       # input + output matrices
     # Data-parallel (built): each sync all-reduces the changed rows (ring: 2x the data per machine).
@@ -75,6 +89,9 @@ def main():
                    help="replicated: the interval CHANGED_ROW_SHARE was measured at (the default 0.1 sends ~2x more)")
     p.add_argument("--passes-per-epoch", type=float, default=8, help="partitioned: ring passes an epoch")
     p.add_argument("--machines", default="16,64,256")
+    p.add_argument("--node2vec", action="store_true", help="node2vec walks (p 0.5, q 2) instead of uniform ones")
+    p.add_argument("--walk-rate-scale", type=float, default=1.0,
+                   help="per-core walk rates x this (0.6: measured at 1M accounts a rank instead of 100k)")
     args = p.parse_args()
     rows = [model(args, int(m)) for m in args.machines.split(",")]
     keys = list(rows[0])
