@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -199,26 +200,61 @@ void ExpectTheEnginesCorpus(const DistributedWalks& walks, const graph::SocialGr
   EXPECT_GT(longer_than_one, distributed.size() / 2);
 }
 
+// The cases both corpus tests walk: first order, and node2vec with the
+// return step drawn as an outlier (p 0.5, q 2) or not (p 2, q 0.5: every
+// x != prev tested), both directions and out.
+constexpr std::array kWalkCases = {std::tuple{true, 1.0, 1.0}, std::tuple{false, 1.0, 1.0},
+                                   std::tuple{true, 0.5, 2.0}, std::tuple{false, 0.5, 2.0},
+                                   std::tuple{true, 2.0, 0.5}};
+
+DistributedWalkConfig CaseConfig(bool both, double p, double q, uint64_t seed, bool weighted) {
+  DistributedWalkConfig config;
+  config.walks_per_vertex = 3;
+  config.walk_length = 20;
+  config.both_directions = both;
+  config.seed = seed;
+  config.p = p;
+  config.q = q;
+  config.weighted = weighted;
+  return config;
+}
+
+// Walks `part` and expects the single-process engine's corpus over `g` (the
+// same seed, kind and weights), with as many rejected proposals on all ranks
+// as the engine's (*stats).
+DistributedWalks ExpectTheEnginesWalks(const PartitionedFollows& part, const graph::SocialGraph& g,
+                                       const DistributedWalkConfig& config, walk::WalkStats* stats) {
+  const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
+  uint64_t rejected = walks.rejected_proposals, rejected_in_all = 0;
+  MPI_Allreduce(&rejected, &rejected_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  walk::WalkConfig single;
+  single.walks_per_vertex = config.walks_per_vertex;
+  single.walk_length = config.walk_length;
+  single.direction = config.both_directions ? walk::Direction::kBoth : walk::Direction::kOut;
+  single.seed = config.seed;
+  single.p = config.p;
+  single.q = config.q;
+  const bool first_order = config.p == 1 && config.q == 1;
+  single.kind = first_order ? (config.weighted ? walk::WalkKind::kWeighted : walk::WalkKind::kUniform)
+                            : walk::WalkKind::kNode2vec;
+  single.weighted = config.weighted;
+  ExpectTheEnginesCorpus(walks, g, single, stats);
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    EXPECT_EQ(rejected_in_all, stats->rejected_proposals);  // the same proposals were drawn and refused
+  }
+  return walks;
+}
+
 // The distributed walk corpus is the single-process engine's, walk for walk
-// (same seed, start and round), for out and both directions, uniform and
-// node2vec (p 0.5, q 2: the return step drawn as an outlier; p 2, q 0.5:
-// no outlier, every x != prev tested).
+// (same seed, start and round), for every case of kWalkCases.
 TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
   const std::string follows = SharedWorldFollows("dist_walks", 1500);
   const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
   const graph::SocialGraph g = graph::Ingest({.follows = follows}, {});
-  for (const auto& [both, p, q] : {std::tuple{true, 1.0, 1.0}, std::tuple{false, 1.0, 1.0},
-                                   std::tuple{true, 0.5, 2.0}, std::tuple{false, 0.5, 2.0},
-                                   std::tuple{true, 2.0, 0.5}}) {
+  for (const auto& [both, p, q] : kWalkCases) {
     SCOPED_TRACE(::testing::Message() << "both " << both << " p " << p << " q " << q);
-    DistributedWalkConfig config;
-    config.walks_per_vertex = 3;
-    config.walk_length = 20;
-    config.both_directions = both;
-    config.seed = 7;
-    config.p = p;
-    config.q = q;
-    const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
+    walk::WalkStats stats;
+    const DistributedWalks walks = ExpectTheEnginesWalks(part, g, CaseConfig(both, p, q, 7, false), &stats);
     if (Size(MPI_COMM_WORLD) > 1) {
       EXPECT_GT(walks.walker_moves_sent, 0u);
       EXPECT_GT(walks.supersteps, 0u);
@@ -226,21 +262,7 @@ TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
         EXPECT_GT(walks.adjacency_tests_sent, 0u);
       }
     }
-    uint64_t rejected = walks.rejected_proposals, rejected_in_all = 0;
-    MPI_Allreduce(&rejected, &rejected_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-    walk::WalkConfig single;
-    single.walks_per_vertex = config.walks_per_vertex;
-    single.walk_length = config.walk_length;
-    single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
-    single.seed = config.seed;
-    single.p = p;
-    single.q = q;
-    single.kind = p == 1 && q == 1 ? walk::WalkKind::kUniform : walk::WalkKind::kNode2vec;
-    walk::WalkStats stats;
-    ExpectTheEnginesCorpus(walks, g, single, &stats);
-    if (Rank(MPI_COMM_WORLD) != 0) continue;
-    EXPECT_EQ(rejected_in_all, stats.rejected_proposals);  // the same proposals were drawn and refused
-    if (p != 1) {
+    if (Rank(MPI_COMM_WORLD) == 0 && p != 1) {
       EXPECT_GT(stats.rejected_proposals, 0u);
     }
   }
@@ -292,37 +314,11 @@ TEST(DistributedWalks, WeightedWalksAreTheSingleProcessEnginesToo) {
   uint8_t any_summed = summed ? 1 : 0, summed_somewhere = 0;
   MPI_Allreduce(&any_summed, &summed_somewhere, 1, MPI_UINT8_T, MPI_MAX, MPI_COMM_WORLD);
   EXPECT_EQ(summed_somewhere, 1);
-  // First order, and node2vec with the return step an outlier (p 0.5, q 2)
-  // or not (p 2, q 0.5).
-  for (const auto& [both, p, q] : {std::tuple{true, 1.0, 1.0}, std::tuple{false, 1.0, 1.0},
-                                   std::tuple{true, 0.5, 2.0}, std::tuple{false, 0.5, 2.0},
-                                   std::tuple{true, 2.0, 0.5}}) {
+  for (const auto& [both, p, q] : kWalkCases) {
     SCOPED_TRACE(::testing::Message() << "both " << both << " p " << p << " q " << q);
-    DistributedWalkConfig config;
-    config.walks_per_vertex = 3;
-    config.walk_length = 20;
-    config.both_directions = both;
-    config.seed = 9;
-    config.p = p;
-    config.q = q;
-    config.weighted = true;
-    const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
-    uint64_t rejected = walks.rejected_proposals, rejected_in_all = 0;
-    MPI_Allreduce(&rejected, &rejected_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-    walk::WalkConfig single;
-    single.walks_per_vertex = config.walks_per_vertex;
-    single.walk_length = config.walk_length;
-    single.direction = both ? walk::Direction::kBoth : walk::Direction::kOut;
-    single.seed = config.seed;
-    single.p = p;
-    single.q = q;
-    single.kind = p == 1 && q == 1 ? walk::WalkKind::kWeighted : walk::WalkKind::kNode2vec;
-    single.weighted = true;
     walk::WalkStats stats;
-    ExpectTheEnginesCorpus(walks, g, single, &stats);
-    if (Rank(MPI_COMM_WORLD) == 0) {
-      EXPECT_EQ(rejected_in_all, stats.rejected_proposals);
-    }
+    DistributedWalkConfig config = CaseConfig(both, p, q, 9, true);
+    const DistributedWalks walks = ExpectTheEnginesWalks(part, g, config, &stats);
     // Unweighted walks over the same lists differ: the weights are used.
     config.weighted = false;
     const DistributedWalks unweighted = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
