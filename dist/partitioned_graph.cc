@@ -184,10 +184,10 @@ void Exchange(std::vector<std::vector<E>>& outgoing, MPI_Comm comm, uint64_t* by
   }
 }
 
-// This rank's part from the records that arrived: (a, a) among `out_edges`
-// marks an account that has no edges of its own.
-// Both record lists are sorted first, so the accounts are one merge of
-// their distinct accounts; each list is released once its CSR is built.
+// This rank's part from the records that arrived ((a, a) among `out_edges`
+// marks an account that has no edges of its own). Both lists are sorted
+// first, so the accounts are one merge of their distinct accounts; each list
+// is released once its CSR is built.
 template <typename E>
 void Build(std::vector<E>& out_edges, std::vector<E>& in_edges, PartitionedFollows& out) {
   SortAndMerge(out_edges);
