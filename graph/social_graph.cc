@@ -79,6 +79,16 @@ void SocialGraph::Validate() const {
   }
 }
 
+CsrGraph AuthoredByGraph(const SocialGraph& g) {
+  CsrGraph authored_by;
+  authored_by.offsets.assign(g.num_posts() + 1, 0);
+  for (size_t p = 0; p < g.num_posts(); ++p) {
+    if (g.post_author[p] != kNoVertex) authored_by.targets.push_back(g.post_author[p]);
+    authored_by.offsets[p + 1] = authored_by.targets.size();
+  }
+  return authored_by;
+}
+
 size_t SocialGraph::MemoryBytes() const {
   return (accounts.size() + posts.size()) * sizeof(ExternalId) + following.MemoryBytes() +
          followers.MemoryBytes() + engagements.MemoryBytes() + engagers.MemoryBytes() +

@@ -68,4 +68,8 @@ struct SocialGraph {
   bool operator==(const SocialGraph&) const = default;
 };
 
+// Authorship as a relation over posts: post -> its author, one edge per post
+// with a known author (what metapath walks step along for authored_by).
+CsrGraph AuthoredByGraph(const SocialGraph& g);
+
 }  // namespace gr::graph

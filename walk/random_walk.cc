@@ -1,7 +1,6 @@
 #include "walk/random_walk.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "core/error.h"
 #include "walk/internal/walker_impl.h"
@@ -9,7 +8,6 @@
 namespace gr::walk {
 
 using internal::Hop;
-using internal::VertexType;
 
 RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config)
     : config_(config), impl_(std::make_unique<Impl>()) {
@@ -19,43 +17,22 @@ RandomWalker::RandomWalker(const graph::SocialGraph& g, const WalkConfig& config
   const bool weighted = config_.StepsByWeight();
   if (config_.kind == WalkKind::kMetapath) {
     im.metapath = true;
-    // authored_by as a CSR over posts: one edge per post with a known author.
-    im.authored_by.offsets.assign(g.num_posts() + 1, 0);
-    for (size_t p = 0; p < g.num_posts(); ++p) {
-      if (g.post_author[p] != kNoVertex) im.authored_by.targets.push_back(g.post_author[p]);
-      im.authored_by.offsets[p + 1] = im.authored_by.targets.size();
-    }
-    std::stringstream names(config_.metapath);
-    std::string name;
-    while (std::getline(names, name, ',')) {
-      Hop hop;
-      hop.name = name;
-      using VT = VertexType;
-      if (name == "follows")
-        hop = {name, &g.following, nullptr, VT::kAccount, VT::kAccount};
-      else if (name == "followed_by")
-        hop = {name, &g.followers, nullptr, VT::kAccount, VT::kAccount};
-      else if (name == "interacts")
-        hop = {name, &g.engagements, nullptr, VT::kAccount, VT::kPost};
-      else if (name == "authored")
-        hop = {name, &g.authored, nullptr, VT::kAccount, VT::kPost};
-      else if (name == "engaged_by")
-        hop = {name, &g.engagers, nullptr, VT::kPost, VT::kAccount};
-      else if (name == "authored_by")
-        hop = {name, &im.authored_by, nullptr, VT::kPost, VT::kAccount};
-      else
-        GR_THROW(ErrorCode::kInvalidArgument, "unknown metapath relation '", Excerpt(name),
-                 "' (known: follows, followed_by, interacts, authored, engaged_by, authored_by)");
-      GR_CHECK(hop.first->num_edges() > 0, "metapath relation '", name,
+    im.authored_by = graph::AuthoredByGraph(g);
+    for (const Relation relation : ParseMetapath(config_.metapath)) {
+      const graph::CsrGraph* list = nullptr;
+      switch (relation) {
+        case Relation::kFollows: list = &g.following; break;
+        case Relation::kFollowedBy: list = &g.followers; break;
+        case Relation::kInteracts: list = &g.engagements; break;
+        case Relation::kAuthored: list = &g.authored; break;
+        case Relation::kEngagedBy: list = &g.engagers; break;
+        case Relation::kAuthoredBy: list = &im.authored_by; break;
+      }
+      const std::string name = RelationName(relation);
+      GR_CHECK(list->num_edges() > 0, "metapath relation '", name,
                "' has no edges in this graph (were the interactions/posts files ingested?)");
-      if (!im.hops.empty())
-        GR_CHECK(im.hops.back().to == hop.from, "metapath '", config_.metapath, "': relation '",
-                 name, "' does not start where '", im.hops.back().name, "' ends");
-      im.hops.push_back(std::move(hop));
+      im.hops.push_back({name, list, nullptr, RelationFrom(relation), RelationTo(relation)});
     }
-    GR_CHECK(!im.hops.empty(), "empty metapath");
-    GR_CHECK(im.hops.back().to == im.hops.front().from, "metapath '", config_.metapath,
-             "' must end on the vertex type it starts from, so it can repeat");
     im.start_type = im.hops.front().from;
   } else {
     Hop hop;

@@ -1,5 +1,7 @@
 #include "walk/walk_config.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -31,6 +33,50 @@ std::string WalkConfig::ToJson() const {
                         {"metapath", metapath},
                         {"seed", seed}}
       .dump();
+}
+
+namespace {
+
+struct RelationInfo {
+  Relation relation;
+  const char* name;
+  VertexType from, to;
+};
+constexpr std::array<RelationInfo, 6> kRelations{{
+    {Relation::kFollows, "follows", VertexType::kAccount, VertexType::kAccount},
+    {Relation::kFollowedBy, "followed_by", VertexType::kAccount, VertexType::kAccount},
+    {Relation::kInteracts, "interacts", VertexType::kAccount, VertexType::kPost},
+    {Relation::kAuthored, "authored", VertexType::kAccount, VertexType::kPost},
+    {Relation::kEngagedBy, "engaged_by", VertexType::kPost, VertexType::kAccount},
+    {Relation::kAuthoredBy, "authored_by", VertexType::kPost, VertexType::kAccount},
+}};
+
+const RelationInfo& Info(Relation relation) { return kRelations[static_cast<size_t>(relation)]; }
+
+}  // namespace
+
+const char* RelationName(Relation relation) { return Info(relation).name; }
+VertexType RelationFrom(Relation relation) { return Info(relation).from; }
+VertexType RelationTo(Relation relation) { return Info(relation).to; }
+
+std::vector<Relation> ParseMetapath(std::string_view metapath) {
+  GR_CHECK(!metapath.empty(), "empty metapath");
+  std::vector<Relation> path;
+  for (size_t begin = 0; begin <= metapath.size();) {
+    const size_t comma = std::min(metapath.find(',', begin), metapath.size());
+    const std::string_view name = metapath.substr(begin, comma - begin);
+    begin = comma + 1;
+    const auto* info = std::find_if(kRelations.begin(), kRelations.end(), [&](const RelationInfo& r) { return r.name == name; });
+    GR_CHECK(info != kRelations.end(), "unknown metapath relation '", Excerpt(name),
+             "' (known: follows, followed_by, interacts, authored, engaged_by, authored_by)");
+    if (!path.empty())
+      GR_CHECK(RelationTo(path.back()) == info->from, "metapath '", Excerpt(metapath), "': relation '", name,
+               "' does not start where '", RelationName(path.back()), "' ends");
+    path.push_back(info->relation);
+  }
+  GR_CHECK(RelationTo(path.back()) == RelationFrom(path.front()), "metapath '", Excerpt(metapath),
+           "' must end on the vertex type it starts from, so it can repeat");
+  return path;
 }
 
 const char* WalkKindName(WalkKind kind) {

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace gr::walk {
 
@@ -39,6 +41,25 @@ struct WalkConfig {
     return kind == WalkKind::kWeighted || (weighted && kind != WalkKind::kUniform);
   }
 };
+
+// The relations a metapath walk steps along, and the kinds of vertex they join.
+enum class VertexType : uint8_t { kAccount, kPost };
+enum class Relation : uint8_t {
+  kFollows,     // account -> the accounts it follows
+  kFollowedBy,  // account -> its followers
+  kInteracts,   // account -> the posts it interacted with
+  kAuthored,    // account -> its posts
+  kEngagedBy,   // post -> the accounts that interacted with it
+  kAuthoredBy,  // post -> its author
+};
+const char* RelationName(Relation relation);  // "follows", ... as a metapath names it
+VertexType RelationFrom(Relation relation);
+VertexType RelationTo(Relation relation);
+// The relations of a metapath ("interacts,authored_by"). Throws
+// kInvalidArgument for an empty path, an unknown name (listing the known
+// ones), a relation that does not start where the previous one ends, or a
+// path that does not end on the kind of vertex it starts from (it repeats).
+std::vector<Relation> ParseMetapath(std::string_view metapath);
 
 const char* WalkKindName(WalkKind kind);        // "uniform", "weighted", "node2vec", "metapath"
 const char* DirectionName(Direction direction);  // "out", "in", "both"

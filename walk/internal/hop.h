@@ -13,10 +13,9 @@
 #include "core/prefetch.h"
 #include "core/rng.h"
 #include "graph/social_graph.h"
+#include "walk/walk_config.h"
 
 namespace gr::walk::internal {
-
-enum class VertexType { kAccount, kPost };
 
 // "Is `key` in list(owner)": one sorted neighbour list to search.
 struct Lookup {

@@ -49,7 +49,7 @@ struct RandomWalker::Impl {
   const graph::SocialGraph* graph = nullptr;
   std::vector<internal::Hop> hops;  // one for account walks; the cycle for metapaths
   graph::CsrGraph authored_by;      // post -> author, built for metapaths that need it
-  internal::VertexType start_type = internal::VertexType::kAccount;
+  VertexType start_type = VertexType::kAccount;
   uint64_t num_starts = 0;
   bool node2vec = false;
   bool metapath = false;
@@ -66,8 +66,8 @@ struct RandomWalker::Impl {
     return hops.size() == 1 ? hops.front() : hops[(k - 1) % hops.size()];
   }
 
-  VertexId TokenOf(VertexId v, internal::VertexType type) const {
-    return type == internal::VertexType::kPost ? static_cast<VertexId>(graph->num_accounts() + v)
+  VertexId TokenOf(VertexId v, VertexType type) const {
+    return type == VertexType::kPost ? static_cast<VertexId>(graph->num_accounts() + v)
                                                : v;
   }
 
