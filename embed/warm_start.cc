@@ -6,23 +6,30 @@
 
 namespace gr::embed {
 
-WarmStart MakeWarmStart(const EmbeddingTable& previous, const graph::SocialGraph& g) {
+WarmStart MakeWarmStart(const EmbeddingTable& previous, const graph::SocialGraph& g, bool with_posts) {
   GR_CHECK(previous.rows() > 0 && previous.dim() > 0, "the previous embedding table is empty");
   const size_t n = g.num_accounts(), d = previous.dim();
+  const size_t rows = n + (with_posts ? g.num_posts() : 0);
   const bool has_output = !previous.output.empty();
   WarmStart warm;
-  warm.input = FloatMatrix(n, d);
-  warm.output = FloatMatrix(n, d);
-  warm.known.assign(n, false);
+  warm.input = FloatMatrix(rows, d);
+  warm.output = FloatMatrix(rows, d);
+  warm.known.assign(rows, false);
   std::vector<bool> copied(n, false);
   for (size_t r = 0; r < previous.rows(); ++r) {
-    if (previous.kinds[r] != TokenKind::kAccount) continue;
-    const VertexId v = g.accounts.Find(previous.ids[r]);
-    if (v == kNoVertex) continue;  // account gone since the previous version
-    std::copy_n(previous.input.Row(r).data(), d, warm.input.Row(v).data());
-    if (has_output) std::copy_n(previous.output.Row(r).data(), d, warm.output.Row(v).data());
-    copied[v] = true;
-    warm.known[v] = true;
+    const bool post = previous.kinds[r] == TokenKind::kPost;
+    if (post && !with_posts) continue;
+    const VertexId found = post ? g.posts.Find(previous.ids[r]) : g.accounts.Find(previous.ids[r]);
+    if (found == kNoVertex) continue;  // gone since the previous version
+    const size_t row = post ? n + found : found;
+    std::copy_n(previous.input.Row(r).data(), d, warm.input.Row(row).data());
+    if (has_output) std::copy_n(previous.output.Row(r).data(), d, warm.output.Row(row).data());
+    warm.known[row] = true;
+    if (post) {
+      ++warm.copied_posts;
+      continue;
+    }
+    copied[found] = true;
     ++warm.copied;
   }
   for (VertexId v = 0; v < n; ++v) {

@@ -77,6 +77,12 @@ void FoldIn(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSpli
             embed::EmbeddingTable& table) {
   const BatchConfig& c = run.c;
   BatchReport& r = run.report;
+  // The full graph kept only its follows (HoldOutStage), and the fold-in
+  // trains account rows along follows.
+  if (c.walk.kind == walk::WalkKind::kMetapath) {
+    spdlog::info("fold-in skipped: it walks follows, and the vectors came from metapath walks");
+    return;
+  }
   walk::WalkConfig short_walks = c.walk;
   short_walks.walk_length = c.fold_in.window + 1;
   const walk::RandomWalker walker(full, short_walks);
@@ -187,7 +193,9 @@ embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, 
     std::unique_ptr<embed::WarmStart> warm;
     embed::SkipGramConfig train = c.train;
     if (c.warm_start && previous.table != nullptr && previous.table->dim() == c.train.dim) {
-      warm = std::make_unique<embed::WarmStart>(embed::MakeWarmStart(*previous.table, split.train));
+      // Metapath walks train posts' rows too (after the accounts').
+      warm = std::make_unique<embed::WarmStart>(
+          embed::MakeWarmStart(*previous.table, split.train, c.walk.kind == walk::WalkKind::kMetapath));
       r.warm_started_accounts = warm->copied;
       train.learning_rate *= c.warm_learning_rate_scale;
     }

@@ -66,5 +66,27 @@ TEST(WarmStartTest, TrainingStartsFromTheWarmVectorsAndChecksShape) {
   EXPECT_THROW(TrainSkipGram(WalkerSource(walker), g.num_accounts(), config, nullptr, &warm), Error);
 }
 
+// Metapath walks' vocabulary: the posts' rows follow the accounts'; a post
+// of the previous table is copied, a new one left to start random.
+TEST(WarmStartTest, WithPostsCopiesKnownPostsAfterTheAccounts) {
+  const std::string follows = ::gr::testing::WriteTextFile("warm_follows.tsv", "1\t2\n2\t3\n");
+  const std::string posts = ::gr::testing::WriteTextFile("warm_posts.tsv", "1\t1\n8\t2\n");
+  const graph::SocialGraph g = graph::Ingest({.follows = follows, .posts = posts}, {});
+  ASSERT_EQ(g.num_posts(), 2u);
+  const WarmStart warm = MakeWarmStart(Previous(), g, /*with_posts=*/true);
+  ASSERT_EQ(warm.input.rows(), g.num_accounts() + g.num_posts());
+  ASSERT_EQ(warm.known.size(), warm.input.rows());
+  EXPECT_EQ(warm.copied, 3u);
+  EXPECT_EQ(warm.copied_posts, 1u);
+  const size_t post1 = g.num_accounts() + g.posts.At(1), post8 = g.num_accounts() + g.posts.At(8);
+  EXPECT_TRUE(warm.known[post1]);
+  EXPECT_EQ(warm.input.At(post1, 0), 9.0f);
+  EXPECT_EQ(warm.output.At(post1, 1), -9.0f);
+  EXPECT_FALSE(warm.known[post8]);
+  EXPECT_EQ(warm.input.At(g.accounts.At(1), 0), 1.0f);  // account 1's row, not post 1's
+  // Without posts, account rows only, as for account walks.
+  EXPECT_EQ(MakeWarmStart(Previous(), g).input.rows(), g.num_accounts());
+}
+
 }  // namespace
 }  // namespace gr::embed
