@@ -91,6 +91,12 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const MPI_Comm comm = MPI_COMM_WORLD;
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
+  // An edge list has no posts to step along, and its undirected reading has
+  // no followers list of its own: metapath walks come from the batch.
+  GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath,
+           "under mpirun, graphrec embed reads a follows edge list and takes account walks (uniform, weighted, "
+           "node2vec); metapath walks run under mpirun in graphrec batch (which reads the interactions), or "
+           "without mpirun");
   dist::CheckWalksAreDistributed(walk_config);
   GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
   // A weighted walk reads the edge list's third field as the weight, as
@@ -119,7 +125,7 @@ void RunEmbedOnRanks(EmbedArgs& args) {
     warm = std::make_unique<embed::WarmStart>(
         dist::DistributedWarmStart(dist::Rank(comm) == 0 ? &previous : nullptr, part, comm));
     spdlog::info("warm start from {}: {} accounts copied, {} new accounts from their neighbours, {} random", args.init,
-                 warm->copied, warm->averaged, walks.accounts - warm->copied - warm->averaged);
+                 warm->copied, warm->averaged, walks.vocabulary - warm->copied - warm->averaged);
   }
   embed::SkipGramConfig train = args.train;
   train.seed = walk_config.seed;  // as EmbedWalks

@@ -95,11 +95,11 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
   const LocalIndex local(graph.accounts);
   const Node2vecRule rule(config);
   const LocalLists lists{graph, config.both_directions};
-  const StepAliasTables alias = config.weighted ? StepAliasTables(graph, config.both_directions) : StepAliasTables();
+  const StepAliasTables alias = config.weighted ? FollowAliasTables(graph, config.both_directions) : StepAliasTables();
   // A neighbour index drawn as walk/'s PickIndex draws it.
   auto pick = [&](size_t a, uint64_t degree, FastRng& rng) {
     const uint64_t i = rng.Uniform(degree);
-    return config.weighted ? alias.Pick(graph, a, i, rng) : i;
+    return config.weighted ? alias.Pick(a, i, rng) : i;
   };
   DistributedWalks out;
   // The alternative to routing the test: each walker carries prev's 384-bit
@@ -133,7 +133,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
                   ", which does not own it");
     return static_cast<size_t>(a);
   };
-  Pieces pieces = ReservePieces(graph, config);
+  Pieces pieces = ReservePieces(graph.accounts.size(), config);
   std::vector<int64_t> index_of;
   std::vector<std::vector<uint64_t>> leaving(ranks);
   std::vector<Node2vecWalker> staying;
@@ -248,7 +248,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
     here.swap(staying);
     if (!NextSuperstep(here, leaving, comm, out)) break;
   }
-  AssembleWalks(pieces, accounts_in_all, config, comm, out);
+  AssembleWalks(pieces, accounts_in_all, accounts_in_all, config, comm, out);
   return out;
 }
 

@@ -72,4 +72,42 @@ PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm
 // holds one slice's records, not every rank's.
 PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm comm);
 
+// One relation as a rank holds it: the lists of the vertices it owns of the
+// relation's source kind (parallel to those vertices), each list the whole
+// graph's list in its order (ascending dense id) with targets by external id.
+struct PartitionedLists {
+  std::vector<uint64_t> offsets{0};
+  std::vector<ExternalId> targets;
+  std::vector<float> weights;  // parallel to targets, or empty: every weight 1
+
+  uint64_t Degree(size_t v) const { return offsets[v + 1] - offsets[v]; }
+  size_t MemoryBytes() const;
+};
+
+// The relations of posts, partitioned as the follows are: a post belongs to
+// rank OwnerOf(post id), so a rank knows any post's owner from its id, as it
+// does an account's (metapath walkers step to both).
+struct PartitionedPosts {
+  // Parallel to the same rank's PartitionedFollows::accounts:
+  PartitionedLists interacts;  // an account's posts interacted with (graph::SocialGraph::engagements)
+  PartitionedLists authored;   // an account's posts
+  // This rank's posts, ascending (every post of the graph it owns, with or
+  // without interactions), and theirs:
+  std::vector<ExternalId> posts;
+  PartitionedLists engaged_by;   // the accounts that interacted (engagers)
+  PartitionedLists authored_by;  // the author, if known (graph::AuthoredByGraph)
+  uint64_t bytes_sent = 0;       // lists rank 0 sent to other ranks
+
+  size_t MemoryBytes() const;
+};
+
+// Collective over `comm`: rank 0 sends every rank the post relations of `g`
+// (read on rank 0 only; null elsewhere) for the accounts of `follows` (this
+// rank's part from ScatterFollowsFromRoot over the same g) and for the
+// posts it owns, with the edge weights when `with_weights` (rank 0's value
+// counts). A slice of the vertices at a time (about 4M values), as the
+// follows' scatter sends.
+PartitionedPosts ScatterPostsFromRoot(const graph::SocialGraph* g, const PartitionedFollows& follows,
+                                      bool with_weights, MPI_Comm comm);
+
 }  // namespace gr::dist

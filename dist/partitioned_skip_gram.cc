@@ -401,7 +401,7 @@ embed::SkipGramResult PartitionedSkipGram(const DistributedWalks& walks, std::sp
                                           MPI_Comm comm, DistributedTrainingStats& stats,
                                           const embed::WarmStart* warm) {
   const int self = Rank(comm);
-  const ModelPartitions partitions{.accounts = walks.accounts, .count = static_cast<uint32_t>(Size(comm))};
+  const ModelPartitions partitions{.accounts = walks.vocabulary, .count = static_cast<uint32_t>(Size(comm))};
   uint64_t total = 0;
   for (const uint64_t c : counts) total += c;
   GR_CHECK(total > 0, "the walk corpus is empty");

@@ -20,6 +20,8 @@ namespace {
 
 enum class Command : uint32_t { kTrain = 1, kStop = 2, kIndexShards = 3 };
 
+constexpr size_t kMaxMetapathRelations = 32;  // what a request carries
+
 // What rank 0 broadcasts before each job: the settings the other ranks need
 // (they never see rank 0's configuration objects) and the warm start's shape.
 struct Request {
@@ -38,6 +40,8 @@ struct Request {
   uint64_t warm_cols = 0;
   uint32_t index_shards = 0;  // kIndexShards
   recall::IndexConfig index;
+  uint32_t metapath_length = 0;  // 0: account walks
+  walk::Relation metapath[kMaxMetapathRelations] = {};
 };
 static_assert(std::is_trivially_copyable_v<Request>);
 
@@ -69,8 +73,11 @@ const embed::WarmStart* ShareWarmStart(const embed::WarmStart* root_warm, const 
 // The part every rank plays in one job: its part of the graph, its walks,
 // its replica of the model. Rank 0 passes the graph and warm start.
 embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g, const embed::WarmStart* root_warm,
-                            MPI_Comm comm, DistributedTrainingStats* stats, uint64_t* accounts) {
+                            MPI_Comm comm, DistributedTrainingStats* stats, uint64_t* vocabulary) {
   const PartitionedFollows part = ScatterFollowsFromRoot(g, comm);
+  const bool metapath = request.metapath_length > 0;
+  const PartitionedPosts posts = metapath ? ScatterPostsFromRoot(g, part, request.weighted != 0, comm)
+                                          : PartitionedPosts{};
   embed::WarmStart received;
   const embed::WarmStart* warm = ShareWarmStart(root_warm, request, comm, received);
   const DistributedWalkConfig walk_config{.walks_per_vertex = request.walks_per_vertex,
@@ -79,12 +86,14 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
                                           .seed = request.walk_seed,
                                           .p = request.p,
                                           .q = request.q,
-                                          .weighted = request.weighted != 0};
-  spdlog::info("rank {} of {}: {} accounts ({:.1f} MB of graph) here; walking {} x {} from each", Rank(comm),
-               Size(comm), part.accounts.size(), static_cast<double>(part.MemoryBytes()) / 1e6,
-               walk_config.walks_per_vertex, walk_config.walk_length);
-  const DistributedWalks walks = DistributedRandomWalks(part, walk_config, comm);
-  *accounts = walks.accounts;
+                                          .weighted = request.weighted != 0,
+                                          .metapath = {request.metapath, request.metapath + request.metapath_length}};
+  spdlog::info("rank {} of {}: {} accounts, {} posts ({:.1f} MB of graph) here; walking {} x {} from each", Rank(comm),
+               Size(comm), part.accounts.size(), posts.posts.size(),
+               static_cast<double>(part.MemoryBytes() + posts.MemoryBytes()) / 1e6, walk_config.walks_per_vertex,
+               walk_config.walk_length);
+  const DistributedWalks walks = DistributedRandomWalks(part, walk_config, comm, metapath ? &posts : nullptr);
+  *vocabulary = walks.vocabulary;
   embed::SkipGramConfig train;
   train.dim = request.dim;
   train.window = request.window;
@@ -104,9 +113,11 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
 }  // namespace
 
 void CheckWalksAreDistributed(const walk::WalkConfig& walk) {
-  GR_CHECK(walk.kind != walk::WalkKind::kMetapath,
-           "under mpirun, walks are uniform, weighted or node2vec walks (metapath walks are not distributed yet); "
-           "run without mpirun");
+  if (walk.kind == walk::WalkKind::kMetapath) {
+    GR_CHECK(walk::ParseMetapath(walk.metapath).size() <= kMaxMetapathRelations, "under mpirun, a metapath has at most ",
+             kMaxMetapathRelations, " relations");
+    return;
+  }
   GR_CHECK(walk.direction != walk::Direction::kIn, "under mpirun, --direction is out or both");
 }
 
@@ -139,23 +150,31 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
                   .tokens_per_row_between_syncs = sync.tokens_per_row_between_syncs,
                   .layout = sync.layout,
                   .passes_per_epoch = sync.passes_per_epoch};
+  // The vocabulary: accounts, then posts for metapath walks (as embed::EmbedWalks).
+  uint64_t expected_vocabulary = g.num_accounts();
+  if (walk.kind == walk::WalkKind::kMetapath) {
+    const std::vector<walk::Relation> path = walk::ParseMetapath(walk.metapath);
+    std::ranges::copy(path, request.metapath);
+    request.metapath_length = static_cast<uint32_t>(path.size());
+    expected_vocabulary += g.num_posts();
+  }
   if (warm != nullptr) {
-    GR_CHECK(warm->input.rows() == g.num_accounts() && warm->known.size() == g.num_accounts() &&
-                 (warm->output.empty() || warm->output.rows() == g.num_accounts()) &&
+    GR_CHECK(warm->input.rows() == expected_vocabulary && warm->known.size() == expected_vocabulary &&
+                 (warm->output.empty() || warm->output.rows() == expected_vocabulary) &&
                  (warm->output.empty() || warm->output.cols() == warm->input.cols()),
-             "warm start of ", warm->input.rows(), " rows for ", g.num_accounts(), " accounts");
+             "warm start of ", warm->input.rows(), " rows for a vocabulary of ", expected_vocabulary);
     request.warm_rows = warm->input.rows();
     request.warm_cols = warm->input.cols();
     request.warm_output_rows = warm->output.rows();
   }
   Broadcast(request, comm);
   DistributedTrainingStats dstats;
-  uint64_t accounts = 0;
-  embed::SkipGramResult trained = Train(request, &g, warm, comm, &dstats, &accounts);
+  uint64_t vocabulary = 0;
+  embed::SkipGramResult trained = Train(request, &g, warm, comm, &dstats, &vocabulary);
   uint64_t trained_tokens = dstats.training.trained_tokens;  // this rank's
   AllReduceSum(std::span(&trained_tokens, 1), comm);
-  GR_CHECK_CODE(accounts == g.num_accounts(), ErrorCode::kInternal, "distributed walks saw ", accounts,
-                " accounts, the graph has ", g.num_accounts());
+  GR_CHECK_CODE(vocabulary == expected_vocabulary, ErrorCode::kInternal, "distributed walks saw a vocabulary of ",
+                vocabulary, ", the graph has ", expected_vocabulary);
   spdlog::info("trained on {} ranks ({} model): {} tokens here in {:.1f} s ({:.1f} s exchanging)", Size(comm),
                ModelLayoutName(sync.layout), dstats.local_tokens, dstats.training.seconds, dstats.sync_seconds);
   if (stats != nullptr) {
@@ -167,6 +186,10 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
   embed::EmbeddingTable table;
   table.ids.assign(g.accounts.external_ids().begin(), g.accounts.external_ids().end());
   table.kinds.assign(table.ids.size(), embed::TokenKind::kAccount);
+  if (request.metapath_length > 0) {
+    table.ids.insert(table.ids.end(), g.posts.external_ids().begin(), g.posts.external_ids().end());
+    table.kinds.resize(table.ids.size(), embed::TokenKind::kPost);
+  }
   table.input = std::move(trained.input);
   table.output = std::move(trained.output);
   return table;
@@ -200,9 +223,9 @@ void FollowRootTraining(MPI_Comm comm) {
       continue;
     }
     DistributedTrainingStats stats;
-    uint64_t accounts = 0;
+    uint64_t vocabulary = 0;
     try {
-      Train(request, nullptr, nullptr, comm, &stats, &accounts);
+      Train(request, nullptr, nullptr, comm, &stats, &vocabulary);
       uint64_t trained_tokens = stats.training.trained_tokens;
       AllReduceSum(std::span(&trained_tokens, 1), comm);
       spdlog::info("rank {}: trained {} tokens in {:.1f} s ({:.1f} s exchanging)", Rank(comm), stats.local_tokens,

@@ -2,15 +2,16 @@
 // batch` under mpirun ingests, holds out, evaluates, indexes and publishes on
 // rank 0 as a plain run does, and hands its walks and training to every
 // rank. Rank 0 sends each rank its accounts' part of the training graph
-// (dist::ScatterFollowsFromRoot), the walk and training settings and the
-// warm start; every rank then walks (DistributedRandomWalks) and trains
+// (dist::ScatterFollowsFromRoot; for metapath walks also the post relations,
+// ScatterPostsFromRoot), the walk and training settings and the warm start; every rank then walks (DistributedRandomWalks) and trains
 // (DistributedSkipGram) and rank 0 gets the table. The index shards are
 // built the same way (SaveIndexShardsOnEveryRank). The other ranks wait in
 // FollowRootTraining until rank 0 says stop.
 //
 // Uniform and node2vec walks over followees (out) or followees and
-// followers (both) only, as the distributed walks; anything else is refused
-// on rank 0 before the other ranks are asked.
+// followers (both), and metapath walks (of up to 32 relations), as the
+// distributed walks; anything else is refused on rank 0 before the other
+// ranks are asked.
 #pragma once
 
 #include <mpi.h>
@@ -35,14 +36,16 @@ struct WarmStart;
 namespace gr::dist {
 
 // Throws kInvalidArgument naming the walks unless the distributed engine
-// runs them: uniform, weighted or node2vec (weighted or not), direction out or both.
+// runs them: uniform, weighted or node2vec (weighted or not) with direction
+// out or both, or metapath walks of up to 32 relations.
 void CheckWalksAreDistributed(const walk::WalkConfig& walk);
 
 // Rank 0: embed::EmbedWalks(g, walk, train, stats, warm) on every rank of
 // `comm` (the others in FollowRootTraining): the model in sync.layout,
 // replicas synchronised every sync.tokens_per_row_between_syncs (summing
 // the changes; syncs_per_epoch and rule at their defaults) or partitioned
-// with sync.passes_per_epoch. The same table shape and row order (g's accounts);
+// with sync.passes_per_epoch. The same table shape and row order (g's
+// accounts, then its posts for metapath walks);
 // stats count the whole corpus. Throws
 // kInvalidArgument (before any other rank is involved) for walks the
 // distributed engine does not run, and on every rank if a rank fails.

@@ -152,7 +152,7 @@ ModelLayout ParseModelLayout(const std::string& name) {
 embed::SkipGramResult DistributedSkipGram(const DistributedWalks& walks, const embed::SkipGramConfig& config,
                                           const DistributedTrainingConfig& sync, MPI_Comm comm,
                                           DistributedTrainingStats* stats, const embed::WarmStart* warm) {
-  const size_t vocabulary = walks.accounts;
+  const size_t vocabulary = walks.vocabulary;
   // The whole corpus's token counts; every rank checks its own tokens and
   // the settings first, so a bad input fails all ranks together.
   std::vector<uint64_t> counts(vocabulary, 0);

@@ -103,7 +103,7 @@ struct DistributedTrainingStats {
   uint64_t record_bytes_held = 0; // the centres' records of one epoch, as bucketed here
 };
 
-// Collective over `comm`: trains vectors for tokens [0, walks.accounts) from
+// Collective over `comm`: trains vectors for tokens [0, walks.vocabulary) from
 // every rank's `walks`. Replicated: every rank returns the same vectors;
 // partitioned: rank 0 returns them, the others empty matrices. `warm` as in
 // embed::TrainSkipGram (the same on every rank). Throws kInvalidArgument on

@@ -4,7 +4,6 @@
 #include <climits>
 #include <span>
 
-#include "core/alias_table.h"
 #include "core/error.h"
 #include "dist/dense_ids.h"
 #include "dist/internal/walk_supersteps.h"
@@ -12,11 +11,21 @@
 namespace gr::dist {
 
 DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                        MPI_Comm comm) {
+                                        MPI_Comm comm, const PartitionedPosts* posts) {
   GR_CHECK(config.walks_per_vertex > 0 && config.walk_length > 0,
            "distributed walks: walks_per_vertex and walk_length must be > 0");
   GR_CHECK(config.p > 0 && config.q > 0, "distributed walks: p and q must be > 0");
   GR_CHECK(config.walk_length <= UINT32_MAX / 2, "distributed walks: walk_length too large");
+  if (!config.metapath.empty()) {
+    const bool follows_only = std::ranges::all_of(config.metapath, [](walk::Relation r) {
+      return r == walk::Relation::kFollows || r == walk::Relation::kFollowedBy;
+    });
+    GR_CHECK(posts != nullptr || follows_only, "metapath walks along posts' relations need the posts' part of the "
+             "graph (interactions and authorship), which only the follows were given");
+    const PartitionedPosts no_posts{.interacts = {.offsets = std::vector<uint64_t>(graph.accounts.size() + 1, 0)},
+                                    .authored = {.offsets = std::vector<uint64_t>(graph.accounts.size() + 1, 0)}};
+    return internal::DistributedMetapathWalks(graph, posts != nullptr ? *posts : no_posts, config, comm);
+  }
   return config.p == 1 && config.q == 1 ? internal::DistributedUniformWalks(graph, config, comm)
                                         : internal::DistributedNode2vecWalks(graph, config, comm);
 }
@@ -33,30 +42,19 @@ struct Walker {
 
 }  // namespace
 
-StepAliasTables::StepAliasTables(const PartitionedFollows& graph, bool both_directions) : both_(both_directions) {
-  const size_t n = graph.accounts.size();
-  const uint64_t total = graph.followees.size() + (both_ ? graph.followers.size() : 0);
-  prob_.assign(total, 1.0f);
-  alias_.assign(total, 0);
-  weight_sum_.assign(n, 0.0);
-  std::vector<double> weights;
-  AliasScratch scratch;
-  for (size_t a = 0; a < n; ++a) {
-    const uint64_t out = graph.following_offsets[a + 1] - graph.following_offsets[a];
-    const uint64_t in = both_ ? graph.followers_offsets[a + 1] - graph.followers_offsets[a] : 0;
-    if (out + in == 0) continue;
-    weights.resize(out + in);
-    double sum = 0;
-    for (uint64_t i = 0; i < out + in; ++i) {
-      const std::vector<float>& w = i < out ? graph.followee_weights : graph.follower_weights;
-      const uint64_t e = i < out ? graph.following_offsets[a] + i : graph.followers_offsets[a] + i - out;
-      sum += weights[i] = w.empty() ? 1.0 : w[e];
-    }
-    weight_sum_[a] = sum;
-    const uint64_t base = Base(graph, a);
-    FillAliasTable(weights, sum, std::span(prob_).subspan(base, out + in),
-                   std::span(alias_).subspan(base, out + in), scratch);
-  }
+StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_directions) {
+  const auto out_degree = [&](size_t a) { return graph.following_offsets[a + 1] - graph.following_offsets[a]; };
+  const auto in_degree = [&](size_t a) {
+    return both_directions ? graph.followers_offsets[a + 1] - graph.followers_offsets[a] : 0;
+  };
+  return StepAliasTables(
+      graph.accounts.size(), [&](size_t a) { return out_degree(a) + in_degree(a); },
+      [&](size_t a, uint64_t i) -> double {
+        const uint64_t out = out_degree(a);
+        const std::vector<float>& w = i < out ? graph.followee_weights : graph.follower_weights;
+        const uint64_t e = i < out ? graph.following_offsets[a] + i : graph.followers_offsets[a] + i - out;
+        return w.empty() ? 1.0 : w[e];
+      });
 }
 
 DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
@@ -66,7 +64,7 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
   const std::vector<VertexId> dense = GlobalDenseIds(graph.accounts, comm, &accounts_in_all);
   const LocalIndex local(graph.accounts);
   DistributedWalks out;
-  const StepAliasTables alias = config.weighted ? StepAliasTables(graph, config.both_directions) : StepAliasTables();
+  const StepAliasTables alias = config.weighted ? FollowAliasTables(graph, config.both_directions) : StepAliasTables();
 
   std::vector<Walker> here;
   here.reserve(graph.accounts.size() * config.walks_per_vertex);
@@ -79,7 +77,7 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
   // over many independent walkers lets the loads of later ones be requested
   // while earlier ones step (one walker at a time waited ~0.7 us a step on
   // its chain of cache misses).
-  Pieces pieces = ReservePieces(graph, config);  // (key, position << 32 | token) of each step taken here
+  Pieces pieces = ReservePieces(graph.accounts.size(), config);  // (key, position << 32 | token) of each step taken here
   std::vector<int64_t> index_of;
   std::vector<const ExternalId*> next_of;  // where walker k's next account is read from; null: its walk ends
   std::vector<std::vector<uint64_t>> leaving(ranks);
@@ -110,7 +108,7 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
       if (out_degree + in_degree == 0) return;  // a dead end: the walk ends here
       FastRng rng(w.rng_state);
       uint64_t i = rng.Uniform(out_degree + in_degree);
-      if (config.weighted) i = alias.Pick(graph, a, i, rng);
+      if (config.weighted) i = alias.Pick(a, i, rng);
       w.rng_state = rng.state();
       next_of[k] = i < out_degree ? &graph.followees[graph.following_offsets[a] + i]
                                   : &graph.followers[graph.followers_offsets[a] + i - out_degree];
@@ -141,14 +139,14 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
     here.swap(staying);
     if (!NextSuperstep(here, leaving, comm, out)) break;  // one superstep's moves in one exchange
   }
-  AssembleWalks(pieces, accounts_in_all, config, comm, out);
+  AssembleWalks(pieces, accounts_in_all, accounts_in_all, config, comm, out);
   return out;
 }
 
-void AssembleWalks(Pieces& pieces, uint64_t accounts_in_all, const DistributedWalkConfig& config, MPI_Comm comm,
-                   DistributedWalks& out) {
+void AssembleWalks(Pieces& pieces, uint64_t starts_in_all, uint64_t vocabulary, const DistributedWalkConfig& config,
+                   MPI_Comm comm, DistributedWalks& out) {
   const int ranks = Size(comm), me = Rank(comm);
-  out.accounts = accounts_in_all;
+  out.vocabulary = vocabulary;
   out.walks_per_vertex = config.walks_per_vertex;
   // Pieces to the rank that assembles their walk, placed by destination in one pass.
   std::vector<uint64_t> counts(ranks, 0), at(ranks, 0);
@@ -167,7 +165,7 @@ void AssembleWalks(Pieces& pieces, uint64_t accounts_in_all, const DistributedWa
   const std::vector<uint64_t> mine = ExchangeValues(flat, counts, comm);
   // This rank assembles walks key = me, me + ranks, ...: each piece goes
   // straight to its slot (walk key / ranks, step), no sort.
-  const uint64_t all_walks = accounts_in_all * config.walks_per_vertex;
+  const uint64_t all_walks = starts_in_all * config.walks_per_vertex;
   const uint64_t my_walks = all_walks > static_cast<uint64_t>(me) ? (all_walks - me + ranks - 1) / ranks : 0;
   const uint64_t length = config.walk_length;
   std::vector<VertexId> slots(my_walks * length, kNoVertex);

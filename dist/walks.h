@@ -1,6 +1,6 @@
-// Distributed random walks (issue 20), uniform and node2vec: KnightKing's walker-centric
-// model over the partitioned follow graph. A walker lives on the rank that
-// owns its current account; each superstep every rank advances its walkers
+// Distributed random walks (issue 20), uniform, node2vec and metapath:
+// KnightKing's walker-centric model over the partitioned graph. A walker
+// lives on the rank that owns its current account (or post: metapath walks); each superstep every rank advances its walkers
 // until they end or step onto another rank's account, then the walkers that
 // left are exchanged in one batched all-to-all. Each rank records the tokens
 // of the steps taken on its accounts; at the end the pieces go to the rank
@@ -14,7 +14,10 @@
 // node2vec draws as the engine does too; its test "is x adjacent to prev"
 // travels to prev's owner (walks.cc says how). Weighted walks (first order
 // and node2vec) draw by per-account alias tables over the same lists and
-// weights, as the engine's do. Not built yet: metapath walks.
+// weights, as the engine's do. Metapath walks step along the relations of
+// walk/walk_config.h in turn over the follows and the post relations
+// (PartitionedPosts), from every account or every post as the path starts,
+// and draw as the engine's metapath walks do (weighted or not).
 #pragma once
 
 #include <mpi.h>
@@ -24,6 +27,7 @@
 
 #include "core/ids.h"
 #include "dist/partitioned_graph.h"
+#include "walk/walk_config.h"
 
 namespace gr::dist {
 
@@ -36,16 +40,20 @@ struct DistributedWalkConfig {
   // Step (and propose, for node2vec) by edge weight (the graph's weights,
   // every weight 1 without any).
   bool weighted = false;
+  // Not empty: metapath walks along these relations, repeated (both_directions, p and q unused).
+  std::vector<walk::Relation> metapath;
 };
 
 // The walks this rank assembled: walk i is tokens[offsets[i] .. offsets[i+1])
-// (global dense account ids), its key keys[i] = start's dense id x
+// (global dense account ids; for metapath walks posts too, after the
+// accounts: account count + the post's dense id), its key keys[i] = start's
+// dense id (among accounts, or posts when the path starts at posts) x
 // walks_per_vertex + round; ascending keys.
 struct DistributedWalks {
   std::vector<VertexId> tokens;
   std::vector<uint64_t> offsets{0};
   std::vector<uint64_t> keys;
-  uint64_t accounts = 0;  // accounts on all ranks: tokens are dense ids below it
+  uint64_t vocabulary = 0;  // tokens are below it: accounts on all ranks (and posts, metapath walks)
   uint32_t walks_per_vertex = 0;  // as configured: key = start x walks_per_vertex + round
   // This rank's share of the traffic.
   uint64_t steps = 0;             // steps taken on this rank's accounts (tokens recorded)
@@ -62,8 +70,10 @@ struct DistributedWalks {
 
 // Collective over `comm`: walks from every account of `graph` (each rank's
 // part, as LoadPartitionedFollows gave it). Throws kInvalidArgument for a
-// zero walk count or length, or p or q not > 0.
+// zero walk count or length, or p or q not > 0. Metapath walks need `posts`
+// (this rank's, from ScatterPostsFromRoot) unless every relation of the path
+// is a follow relation; kInvalidArgument without them.
 DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                        MPI_Comm comm);
+                                        MPI_Comm comm, const PartitionedPosts* posts = nullptr);
 
 }  // namespace gr::dist

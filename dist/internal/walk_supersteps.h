@@ -1,5 +1,5 @@
 // The superstep machinery both distributed walks share (internal to dist/):
-// the local index of owned accounts, walker packing and the per-superstep
+// the local index of owned vertices, walker packing and the per-superstep
 // exchange, weighted steps' alias tables and the assembly of the walks from
 // the pieces each rank recorded. Uniform walks are in walks.cc, node2vec's in
 // node2vec_walks.cc.
@@ -8,12 +8,14 @@
 #include <mpi.h>
 
 #include <climits>
+#include <span>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "core/alias_table.h"
 #include "core/bulk_vector.h"
 #include "core/prefetch.h"
 #include "core/rng.h"
@@ -97,50 +99,73 @@ bool NextSuperstep(std::vector<Walker>& here, std::vector<std::vector<uint64_t>>
   return true;
 }
 
-// The per-account alias tables of weighted steps, over the list a step
-// reads (followees, then followers for both directions) and laid out as the
-// engine's (walk/internal/hop.h): the same weights give the same tables, so
-// the same draws pick the same neighbours.
+// The per-vertex alias tables of weighted steps over the lists a step reads,
+// as the engine's (walk/internal/hop.h): the same weights in the same order
+// give the same tables, so the same draws pick the same neighbours.
 class StepAliasTables {
  public:
   StepAliasTables() = default;
-  StepAliasTables(const PartitionedFollows& graph, bool both_directions);  // walks.cc
+  // Over vertices [0, n): vertex a's list has degree(a) entries, entry i
+  // weighing weight(a, i).
+  template <typename Degree, typename Weight>
+  StepAliasTables(size_t n, Degree&& degree, Weight&& weight) {
+    base_.assign(n + 1, 0);
+    for (size_t a = 0; a < n; ++a) base_[a + 1] = base_[a] + degree(a);
+    prob_.assign(base_[n], 1.0f);
+    alias_.assign(base_[n], 0);
+    weight_sum_.assign(n, 0.0);
+    std::vector<double> weights;
+    AliasScratch scratch;
+    for (size_t a = 0; a < n; ++a) {
+      const uint64_t d = base_[a + 1] - base_[a];
+      if (d == 0) continue;
+      weights.resize(d);
+      double sum = 0;
+      for (uint64_t i = 0; i < d; ++i) sum += weights[i] = weight(a, i);
+      weight_sum_[a] = sum;
+      FillAliasTable(weights, sum, std::span(prob_).subspan(base_[a], d), std::span(alias_).subspan(base_[a], d),
+                     scratch);
+    }
+  }
   // Slot i, drawn uniformly, becomes the weighted pick (one more draw).
-  uint64_t Pick(const PartitionedFollows& graph, size_t a, uint64_t i, FastRng& rng) const {
-    const uint64_t slot = Base(graph, a) + i;
+  uint64_t Pick(size_t a, uint64_t i, FastRng& rng) const {
+    const uint64_t slot = base_[a] + i;
     return rng.UniformFloat() >= prob_[slot] ? alias_[slot] : i;
   }
   // The summed weight of a's list (the engine's step denominator).
   double WeightSum(size_t a) const { return weight_sum_[a]; }
 
  private:
-  uint64_t Base(const PartitionedFollows& graph, size_t a) const {
-    return graph.following_offsets[a] + (both_ ? graph.followers_offsets[a] : 0);
-  }
-  bool both_ = false;
+  std::vector<uint64_t> base_;  // vertex a's entries are [base_[a], base_[a + 1])
   std::vector<float> prob_;
   std::vector<uint32_t> alias_;
   std::vector<double> weight_sum_;
 };
 
+// The tables of a follow step: followees, then followers for both directions (walks.cc).
+StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_directions);
+
 // The tokens of the steps taken here, 2 values a step: about the rank's
 // share of all steps, reserved at once (growing it copied ~10 % of the
 // walk time) on huge pages.
 using Pieces = BulkVector<uint64_t>;
-inline Pieces ReservePieces(const PartitionedFollows& graph, const DistributedWalkConfig& config) {
+inline Pieces ReservePieces(size_t starts_here, const DistributedWalkConfig& config) {
   Pieces pieces;
-  pieces.reserve(graph.accounts.size() * config.walks_per_vertex * config.walk_length * kPieceValues);
+  pieces.reserve(starts_here * config.walks_per_vertex * config.walk_length * kPieceValues);
   return pieces;
 }
 
 // Sends each piece to the rank that assembles its walk and builds that
-// rank's walks (walks.cc).
-void AssembleWalks(Pieces& pieces, uint64_t accounts_in_all, const DistributedWalkConfig& config, MPI_Comm comm,
-                   DistributedWalks& out);
+// rank's walks (walks.cc): walks_per_vertex from each of `starts_in_all`
+// start vertices, tokens below `vocabulary`.
+void AssembleWalks(Pieces& pieces, uint64_t starts_in_all, uint64_t vocabulary, const DistributedWalkConfig& config,
+                   MPI_Comm comm, DistributedWalks& out);
 
 DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
                                          MPI_Comm comm);
 DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
                                           MPI_Comm comm);
+DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, const PartitionedPosts& posts,
+                                          const DistributedWalkConfig& config, MPI_Comm comm);
 
 }  // namespace gr::dist::internal

@@ -72,6 +72,6 @@ status=0
 mpirun "$graphrec" embed "${flags[@]}" --kind metapath --metapath follows,followed_by --output "$dir/metapath.txt" \
   2> "$dir/metapath.err" || status=$?
 [[ $status != 0 ]] || fail "metapath walks were accepted under mpirun"
-grep -q "metapath walks are not distributed yet" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
+grep -q "metapath walks run under mpirun in graphrec batch" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
 [[ ! -e "$dir/metapath.txt" ]] || fail "a refused run wrote vectors"
 echo "PASS"

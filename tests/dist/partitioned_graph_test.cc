@@ -186,10 +186,11 @@ void ExpectTheEnginesCorpus(const DistributedWalks& walks, const graph::SocialGr
     at += 2 + length;
   }
   const walk::RandomWalker walker(g, single);
-  ASSERT_EQ(distributed.size(), uint64_t{g.num_accounts()} * single.walks_per_vertex);
+  ASSERT_EQ(distributed.size(), walker.num_walks());
+  const uint64_t starts = walker.num_walks() / single.walks_per_vertex;  // accounts, or posts for some metapaths
   std::vector<VertexId> buffer(single.walk_length);
   uint64_t longer_than_one = 0;
-  for (VertexId start = 0; start < g.num_accounts(); ++start)
+  for (VertexId start = 0; start < starts; ++start)
     for (uint32_t round = 0; round < single.walks_per_vertex; ++round) {
       const size_t n = walker.WalkFrom(start, round, buffer, stats);
       const std::vector<VertexId> expected(buffer.begin(), buffer.begin() + static_cast<int64_t>(n));
@@ -324,6 +325,69 @@ TEST(DistributedWalks, WeightedWalksAreTheSingleProcessEnginesToo) {
     const DistributedWalks unweighted = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
     EXPECT_NE(unweighted.tokens, walks.tokens);
   }
+}
+
+// Metapath walks: rank 0 scatters the post relations of a generated world
+// (interactions weighted by type and age) and the walks along them are the
+// single-process engine's, walk for walk, for paths from accounts and from
+// posts, over follows and posts, weighted and not.
+TEST(DistributedWalks, MetapathWalksAreTheSingleProcessEnginesToo) {
+  const std::string follows = SharedWorldFollows("dist_metapath", 1200);
+  const std::filesystem::path dir = std::filesystem::path(follows).parent_path();
+  const int me = Rank(MPI_COMM_WORLD);
+  graph::SocialGraph g;
+  if (me == 0) {
+    g = graph::Ingest({.follows = follows,
+                       .interactions = dir / synth::kInteractionsFile,
+                       .posts = dir / synth::kPostsFile},
+                      {});
+    ASSERT_GT(g.num_posts(), 0u);
+    ASSERT_TRUE(g.engagements.has_weights());
+  }
+  const PartitionedFollows part = ScatterFollowsFromRoot(me == 0 ? &g : nullptr, MPI_COMM_WORLD);
+  const PartitionedPosts posts = ScatterPostsFromRoot(me == 0 ? &g : nullptr, part, true, MPI_COMM_WORLD);
+  for (const ExternalId p : posts.posts) ASSERT_EQ(OwnerOf(p, Size(MPI_COMM_WORLD)), me) << p;
+  ASSERT_EQ(posts.interacts.offsets.size(), part.accounts.size() + 1);
+  ASSERT_EQ(posts.engaged_by.offsets.size(), posts.posts.size() + 1);
+  ASSERT_EQ(posts.interacts.weights.size(), posts.interacts.targets.size());
+  // Together the ranks hold every post, interaction and author once.
+  uint64_t held[4] = {posts.posts.size(), posts.interacts.targets.size(), posts.engaged_by.targets.size(),
+                      posts.authored_by.targets.size()};
+  MPI_Allreduce(MPI_IN_PLACE, held, 4, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  if (me == 0) {
+    EXPECT_EQ(held[0], g.num_posts());
+    EXPECT_EQ(held[1], g.engagements.num_edges());
+    EXPECT_EQ(held[2], g.engagers.num_edges());
+    EXPECT_EQ(held[3], graph::AuthoredByGraph(g).num_edges());
+  }
+  for (const char* path : {"interacts,engaged_by", "interacts,authored_by,follows", "engaged_by,authored",
+                           "follows,followed_by"}) {
+    for (const bool weighted : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << path << (weighted ? " weighted" : ""));
+      DistributedWalkConfig config = CaseConfig(true, 1, 1, 11, weighted);
+      config.metapath = walk::ParseMetapath(path);
+      const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD, &posts);
+      if (me == 0) {
+        EXPECT_EQ(walks.vocabulary, g.num_accounts() + g.num_posts());
+      }
+      if (Size(MPI_COMM_WORLD) > 1) {
+        EXPECT_GT(walks.walker_moves_sent, 0u);
+      }
+      walk::WalkConfig single;
+      single.kind = walk::WalkKind::kMetapath;
+      single.metapath = path;
+      single.weighted = weighted;
+      single.walks_per_vertex = config.walks_per_vertex;
+      single.walk_length = config.walk_length;
+      single.seed = config.seed;
+      walk::WalkStats stats;
+      ExpectTheEnginesCorpus(walks, g, single, &stats);
+    }
+  }
+  // Without the post relations, only paths along follows are walked.
+  DistributedWalkConfig config = CaseConfig(true, 1, 1, 11, false);
+  config.metapath = walk::ParseMetapath("interacts,engaged_by");
+  EXPECT_THROW(DistributedRandomWalks(part, config, MPI_COMM_WORLD), Error);
 }
 
 // A weight that is not a finite number > 0 fails every rank; the rank that

@@ -94,7 +94,7 @@ TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
       DistributedSkipGram(walks, SmallTraining(), {}, MPI_COMM_WORLD, &stats);
   if (Size(MPI_COMM_WORLD) > 1) {
     // One synchronisation per 0.1 x vocabulary tokens of the whole corpus.
-    const double between = 0.1 * static_cast<double>(walks.accounts);
+    const double between = 0.1 * static_cast<double>(walks.vocabulary);
     EXPECT_EQ(stats.syncs, static_cast<uint32_t>(std::ceil(static_cast<double>(stats.training.corpus_tokens) / between)));
     EXPECT_GT(stats.rows_synced, 0u);
   } else {
@@ -105,7 +105,7 @@ TEST(DistributedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
   EXPECT_TRUE(SameOnEveryRank(distributed.output));
 
   if (Rank(MPI_COMM_WORLD) != 0) return;
-  const DotAucs auc = CompareWithOneProcess(split_dir, walks.accounts, distributed.input);
+  const DotAucs auc = CompareWithOneProcess(split_dir, walks.vocabulary, distributed.input);
   EXPECT_EQ(stats.training.corpus_tokens, auc.one_process_corpus_tokens) << "every rank's tokens counted once";
   std::printf("ranks %d: ca-grqc dot AUC %.4f, single process %.4f\n", Size(MPI_COMM_WORLD), auc.distributed,
               auc.one_process);
@@ -133,8 +133,8 @@ TEST(PartitionedSkipGram, LinkAucWithinAHundredthOfOneProcess) {
     EXPECT_TRUE(distributed.input.empty()) << "only rank 0 gathers the vectors";
     return;
   }
-  ASSERT_EQ(distributed.input.rows(), walks.accounts);
-  const DotAucs auc = CompareWithOneProcess(split_dir, walks.accounts, distributed.input);
+  ASSERT_EQ(distributed.input.rows(), walks.vocabulary);
+  const DotAucs auc = CompareWithOneProcess(split_dir, walks.vocabulary, distributed.input);
   std::printf("ranks %d, partitioned model: ca-grqc dot AUC %.4f, single process %.4f\n", ranks, auc.distributed,
               auc.one_process);
   EXPECT_GT(auc.one_process, 0.9);
@@ -157,20 +157,20 @@ TEST(PartitionedSkipGram, SameSeedSameVectorsAndAShareOfTheModelPerRank) {
   const auto ranks = static_cast<uint64_t>(Size(MPI_COMM_WORLD));
   EXPECT_EQ(stats.rounds, 2 * 3 * ranks);
   const uint64_t row_bytes = uint64_t{training.dim} * sizeof(float);
-  const uint64_t largest_partition = (walks.accounts + ranks - 1) / ranks;
+  const uint64_t largest_partition = (walks.vocabulary + ranks - 1) / ranks;
   EXPECT_LE(stats.model_bytes_held, 3 * largest_partition * row_bytes);
-  EXPECT_GE(stats.model_bytes_held, 2 * (walks.accounts / ranks) * row_bytes);
+  EXPECT_GE(stats.model_bytes_held, 2 * (walks.vocabulary / ranks) * row_bytes);
   if (ranks > 1) {
     // The input rows go once around the ring each pass (N shifts of ~1/N of the rows).
     EXPECT_NEAR(static_cast<double>(stats.ring_bytes_sent),
-                static_cast<double>(2 * 3 * walks.accounts * row_bytes), static_cast<double>(2 * 3 * ranks * row_bytes));
+                static_cast<double>(2 * 3 * walks.vocabulary * row_bytes), static_cast<double>(2 * 3 * ranks * row_bytes));
     // Rank 0 gathers; each other rank sends it its input and output rows.
     const auto rank = static_cast<uint64_t>(Rank(MPI_COMM_WORLD));
-    const uint64_t own_rows = walks.accounts > rank ? (walks.accounts - rank - 1) / ranks + 1 : 0;
+    const uint64_t own_rows = walks.vocabulary > rank ? (walks.vocabulary - rank - 1) / ranks + 1 : 0;
     EXPECT_EQ(stats.gather_bytes_sent, rank == 0 ? 0 : 2 * own_rows * row_bytes);
   }
   if (Rank(MPI_COMM_WORLD) != 0) return;
-  ASSERT_EQ(first.input.rows(), walks.accounts);
+  ASSERT_EQ(first.input.rows(), walks.vocabulary);
   EXPECT_TRUE(first.input == second.input);
   EXPECT_TRUE(first.output == second.output);
   // Every row was trained (output rows start at 0) and is finite.
@@ -232,7 +232,7 @@ TEST(DistributedSkipGram, ABadSettingFailsEveryRank) {
   }
   EXPECT_THROW(ParseModelLayout("sharded"), Error);
   if (Rank(MPI_COMM_WORLD) == Size(MPI_COMM_WORLD) - 1 && !walks.tokens.empty())
-    walks.tokens.back() = static_cast<VertexId>(walks.accounts);
+    walks.tokens.back() = static_cast<VertexId>(walks.vocabulary);
   EXPECT_THROW(DistributedSkipGram(walks, SmallTraining(), {}, MPI_COMM_WORLD), Error);
   EXPECT_THROW(DistributedSkipGram(walks, SmallTraining(), {.layout = ModelLayout::kPartitioned}, MPI_COMM_WORLD),
                Error);

@@ -1,0 +1,143 @@
+// Distributed metapath walks (dist/walks.h): a walker lives on the rank that
+// owns its current vertex, an account or a post (both owned by hash of their
+// id), and steps along the path's relations in turn.
+#include <algorithm>
+#include <climits>
+#include <span>
+
+#include "core/error.h"
+#include "dist/dense_ids.h"
+#include "dist/internal/walk_supersteps.h"
+
+namespace gr::dist::internal {
+namespace {
+
+struct Walker {
+  uint64_t key;       // start's dense id x walks per vertex + round
+  uint64_t position;  // token index of `at` in the walk; the step from it takes relation position mod path length
+  uint64_t rng_state;
+  ExternalId at;      // current vertex, owned by the rank that holds the walker
+};
+
+// One relation as this rank holds it: the lists of its own vertices of the
+// relation's source kind.
+struct LocalHop {
+  walk::VertexType from = walk::VertexType::kAccount, to = walk::VertexType::kAccount;
+  std::span<const uint64_t> offsets;
+  std::span<const ExternalId> targets;
+  std::span<const float> weights;  // empty: every weight 1
+  StepAliasTables alias;           // weighted walks
+
+  uint64_t Degree(size_t v) const { return offsets[v + 1] - offsets[v]; }
+};
+
+LocalHop MakeHop(walk::Relation relation, const PartitionedFollows& follows, const PartitionedPosts& posts,
+                 bool weighted) {
+  LocalHop hop{.from = walk::RelationFrom(relation), .to = walk::RelationTo(relation)};
+  const auto lists = [&](const PartitionedLists& l) {
+    hop.offsets = l.offsets;
+    hop.targets = l.targets;
+    hop.weights = l.weights;
+  };
+  switch (relation) {
+    case walk::Relation::kFollows:
+      hop.offsets = follows.following_offsets;
+      hop.targets = follows.followees;
+      hop.weights = follows.followee_weights;
+      break;
+    case walk::Relation::kFollowedBy:
+      hop.offsets = follows.followers_offsets;
+      hop.targets = follows.followers;
+      hop.weights = follows.follower_weights;
+      break;
+    case walk::Relation::kInteracts: lists(posts.interacts); break;
+    case walk::Relation::kAuthored: lists(posts.authored); break;
+    case walk::Relation::kEngagedBy: lists(posts.engaged_by); break;
+    case walk::Relation::kAuthoredBy: lists(posts.authored_by); break;
+  }
+  const size_t vertices = hop.from == walk::VertexType::kPost ? posts.posts.size() : follows.accounts.size();
+  GR_CHECK_CODE(hop.offsets.size() == vertices + 1, ErrorCode::kInternal, "metapath relation '",
+                walk::RelationName(relation), "' has lists for ", hop.offsets.size() - 1, " vertices, the rank owns ",
+                vertices);
+  if (weighted)
+    hop.alias = StepAliasTables(
+        vertices, [&](size_t v) { return hop.Degree(v); },
+        [&](size_t v, uint64_t i) -> double { return hop.weights.empty() ? 1.0 : hop.weights[hop.offsets[v] + i]; });
+  return hop;
+}
+
+}  // namespace
+
+DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, const PartitionedPosts& posts,
+                                          const DistributedWalkConfig& config, MPI_Comm comm) {
+  const int ranks = Size(comm), me = Rank(comm);
+  uint64_t accounts_in_all = 0, posts_in_all = 0;
+  const std::vector<VertexId> account_dense = GlobalDenseIds(follows.accounts, comm, &accounts_in_all);
+  const std::vector<VertexId> post_dense = GlobalDenseIds(posts.posts, comm, &posts_in_all);
+  GR_CHECK(accounts_in_all + posts_in_all < kNoVertex, "metapath walks: ", accounts_in_all, " accounts and ",
+           posts_in_all, " posts exceed the 2^32 - 1 tokens a walk can name");
+  const LocalIndex account_index(follows.accounts), post_index(posts.posts);
+  std::vector<LocalHop> hops;
+  for (const walk::Relation relation : config.metapath)
+    hops.push_back(MakeHop(relation, follows, posts, config.weighted));
+  const uint64_t path_length = hops.size();
+  const bool starts_at_posts = hops.front().from == walk::VertexType::kPost;
+  const std::vector<ExternalId>& starts = starts_at_posts ? posts.posts : follows.accounts;
+  const std::vector<VertexId>& start_dense = starts_at_posts ? post_dense : account_dense;
+
+  DistributedWalks out;
+  std::vector<Walker> here;
+  here.reserve(starts.size() * config.walks_per_vertex);
+  for (size_t s = 0; s < starts.size(); ++s)
+    for (uint32_t round = 0; round < config.walks_per_vertex; ++round)
+      here.push_back({uint64_t{start_dense[s]} * config.walks_per_vertex + round, 0,
+                      FastRng::ForItem(config.seed, start_dense[s], round).state(), starts[s]});
+
+  // One step per walker per superstep, as the uniform walks take; the
+  // vertex's index is requested kAhead walkers before it is read.
+  Pieces pieces = ReservePieces(starts.size(), config);
+  std::vector<std::vector<uint64_t>> leaving(ranks);
+  std::vector<Walker> staying;
+  const auto on_post = [&](const Walker& w) { return hops[w.position % path_length].from == walk::VertexType::kPost; };
+  for (;;) {
+    staying.clear();
+    for (size_t k = 0; k < here.size(); ++k) {
+      if (k + kAhead < here.size()) {
+        const Walker& ahead = here[k + kAhead];
+        (on_post(ahead) ? post_index : account_index).Prefetch(ahead.at);
+      }
+      Walker w = here[k];
+      const LocalHop& hop = hops[w.position % path_length];
+      const bool post = hop.from == walk::VertexType::kPost;
+      const int64_t found = (post ? post_index : account_index).Find(w.at);
+      GR_CHECK_CODE(found >= 0, ErrorCode::kInternal, "distributed walks: ", post ? "post " : "account ", w.at,
+                    " arrived at rank ", me, ", which does not own it");
+      const auto v = static_cast<size_t>(found);
+      const uint64_t token = post ? accounts_in_all + post_dense[v] : account_dense[v];
+      pieces.insert(pieces.end(), {w.key, w.position << 32 | token});
+      ++out.steps;
+      const uint64_t degree = hop.Degree(v);
+      if (w.position + 1 >= config.walk_length || degree == 0) continue;  // done, or a dead end
+      FastRng rng(w.rng_state);
+      uint64_t i = rng.Uniform(degree);
+      if (config.weighted) i = hop.alias.Pick(v, i, rng);
+      w.rng_state = rng.state();
+      w.at = hop.targets[hop.offsets[v] + i];
+      ++w.position;
+      const int owner = OwnerOf(w.at, ranks);
+      if (owner == me) {
+        staying.push_back(w);
+      } else {
+        Pack(w, leaving[owner]);
+        ++out.walker_moves_sent;
+      }
+    }
+    here.swap(staying);
+    if (!NextSuperstep(here, leaving, comm, out)) break;
+  }
+  AssembleWalks(pieces, starts_at_posts ? posts_in_all : accounts_in_all, accounts_in_all + posts_in_all, config,
+                comm, out);
+  return out;
+}
+
+}  // namespace gr::dist::internal
