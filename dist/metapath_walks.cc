@@ -93,36 +93,59 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
       here.push_back({uint64_t{start_dense[s]} * config.walks_per_vertex + round, 0,
                       FastRng::ForItem(config.seed, start_dense[s], round).state(), starts[s]});
 
-  // One step per walker per superstep, as the uniform walks take; the
-  // vertex's index is requested kAhead walkers before it is read.
+  // One step per walker per superstep, as the uniform walks take, in the
+  // same three stages kAhead walkers apart (walks.cc): the vertex's index,
+  // then its list offsets and dense id, then the entry it steps to.
   Pieces pieces = ReservePieces(starts.size(), config);
   std::vector<std::vector<uint64_t>> leaving(ranks);
   std::vector<Walker> staying;
-  const auto on_post = [&](const Walker& w) { return hops[w.position % path_length].from == walk::VertexType::kPost; };
+  std::vector<uint32_t> index_of;
+  std::vector<const ExternalId*> next_of;  // where walker k's next vertex is read from; null: its walk ends
+  const auto hop_of = [&](const Walker& w) -> const LocalHop& { return hops[w.position % path_length]; };
+  const auto on_post = [&](const Walker& w) { return hop_of(w).from == walk::VertexType::kPost; };
   for (;;) {
     staying.clear();
-    for (size_t k = 0; k < here.size(); ++k) {
-      if (k + kAhead < here.size()) {
-        const Walker& ahead = here[k + kAhead];
-        (on_post(ahead) ? post_index : account_index).Prefetch(ahead.at);
-      }
-      Walker w = here[k];
-      const LocalHop& hop = hops[w.position % path_length];
-      const bool post = hop.from == walk::VertexType::kPost;
-      const int64_t found = (post ? post_index : account_index).Find(w.at);
-      GR_CHECK_CODE(found >= 0, ErrorCode::kInternal, "distributed walks: ", post ? "post " : "account ", w.at,
-                    " arrived at rank ", me, ", which does not own it");
-      const auto v = static_cast<size_t>(found);
-      const uint64_t token = post ? accounts_in_all + post_dense[v] : account_dense[v];
-      pieces.insert(pieces.end(), {w.key, w.position << 32 | token});
-      ++out.steps;
+    const size_t n = here.size();
+    index_of.resize(n);
+    next_of.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) (on_post(here[k + kAhead]) ? post_index : account_index).Prefetch(here[k + kAhead].at);
+      const bool post = on_post(here[k]);
+      const int64_t found = (post ? post_index : account_index).Find(here[k].at);
+      GR_CHECK_CODE(found >= 0, ErrorCode::kInternal, "distributed walks: ", post ? "post " : "account ",
+                    here[k].at, " arrived at rank ", me, ", which does not own it");
+      index_of[k] = static_cast<uint32_t>(found);
+    }
+    auto draw = [&](size_t k) {
+      Walker& w = here[k];
+      const LocalHop& hop = hop_of(w);
+      const size_t v = index_of[k];
+      next_of[k] = nullptr;
       const uint64_t degree = hop.Degree(v);
-      if (w.position + 1 >= config.walk_length || degree == 0) continue;  // done, or a dead end
+      if (w.position + 1 >= config.walk_length || degree == 0) return;  // done, or a dead end
       FastRng rng(w.rng_state);
       uint64_t i = rng.Uniform(degree);
       if (config.weighted) i = hop.alias.Pick(v, i, rng);
       w.rng_state = rng.state();
-      w.at = hop.targets[hop.offsets[v] + i];
+      next_of[k] = &hop.targets[hop.offsets[v] + i];
+      Prefetch(next_of[k]);
+    };
+    for (size_t k = 0; k < std::min(n, kAhead); ++k) draw(k);
+    for (size_t k = 0; k < n; ++k) {
+      if (k + 2 * kAhead < n) {
+        const Walker& ahead = here[k + 2 * kAhead];
+        const size_t v = index_of[k + 2 * kAhead];
+        Prefetch(&hop_of(ahead).offsets[v]);
+        Prefetch(on_post(ahead) ? &post_dense[v] : &account_dense[v]);
+      }
+      if (k + kAhead < n) draw(k + kAhead);
+      Walker w = here[k];
+      const size_t v = index_of[k];
+      const uint64_t token = on_post(w) ? accounts_in_all + post_dense[v] : account_dense[v];
+      pieces.insert(pieces.end(), {w.key, w.position << 32 | token});
+      ++out.steps;
+      if (next_of[k] == nullptr) continue;
+      w.at = *next_of[k];
       ++w.position;
       const int owner = OwnerOf(w.at, ranks);
       if (owner == me) {
