@@ -2,6 +2,7 @@
 //   mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]]
 //          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned]
 //          [--passes P] [--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root]
+//          [--world] [--metapath R,R,...]
 // Prints one JSON line per rank: accounts and follow edges held, graph bytes
 // (dist::PartitionedFollows::MemoryBytes), bytes sent in the edge exchange,
 // lines read and seconds; then the time to give every account its global
@@ -24,6 +25,12 @@
 // batch holds it) and scatters it (dist::ScatterFollowsFromRoot) instead of
 // each rank reading its part; rank 0's line adds its resident memory before
 // the scatter and its peak during it (VmHWM, reset through clear_refs), kB.
+// --world: the first argument is a generated world's directory; rank 0
+// ingests it (follows, interactions, posts) and scatters the follows and
+// the post relations (dist::ScatterPostsFromRoot); the line adds the posts
+// held, their lists' bytes and the bytes rank 0 sent of them. --metapath:
+// the walks are metapath walks along these relations (with --world for
+// the posts' relations).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -42,6 +49,8 @@
 #include "dist/walks.h"
 #include "embed/evaluation.h"
 #include "graph/ingest.h"
+#include "synth/world.h"
+#include "walk/walk_config.h"
 
 namespace {
 
@@ -83,8 +92,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
   uint32_t train_dim = 0;
   uint64_t seed = 1;  // walks and training
-  bool weighted = false, from_root = false;
-  std::string score_edges, score_non_edges;
+  bool weighted = false, from_root = false, world = false;
+  std::string score_edges, score_non_edges, metapath;
   gr::embed::SkipGramConfig training;
   gr::dist::DistributedTrainingConfig sync;
   for (int i = 1; i < argc; ++i) {
@@ -109,6 +118,10 @@ int main(int argc, char** argv) {
       weighted = true;
     } else if (arg == "--from-root") {
       from_root = true;
+    } else if (arg == "--world") {
+      world = from_root = true;
+    } else if (arg == "--metapath" && has_value) {
+      metapath = argv[++i];
     } else if (arg == "--average") {
       sync.rule = gr::dist::SyncRule::kAverageChanges;
     } else {
@@ -121,14 +134,20 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]] "
                    "[--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned] [--passes P] "
-                   "[--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root]\n");
+                   "[--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root] [--world] [--metapath R,R,...]\n");
     return 2;
   }
   argc = static_cast<int>(n) + 1;
   for (size_t i = 0; i < n; ++i) argv[i + 1] = positional[i].data();
   long root_rss_before_kb = 0, root_peak_during_scatter_kb = 0;
   std::optional<gr::graph::SocialGraph> whole;
-  if (from_root && mpi.rank() == 0) {
+  if (world && mpi.rank() == 0) {
+    const std::string dir = argv[1];
+    whole = gr::graph::Ingest({.follows = dir + "/" + gr::synth::kFollowsFile,
+                               .interactions = dir + "/" + gr::synth::kInteractionsFile,
+                               .posts = dir + "/" + gr::synth::kPostsFile},
+                              gr::graph::IngestConfig{});
+  } else if (from_root && mpi.rank() == 0) {
     // The third field, when present, is a weight, as LoadEdgeList reads it.
     whole = gr::graph::LoadEdgeList(argv[1], /*directed=*/true, gr::graph::IngestConfig{});
   }
@@ -144,6 +163,9 @@ int main(int argc, char** argv) {
                                                    weighted ? gr::dist::ThirdField::kWeight
                                                             : gr::dist::ThirdField::kIgnored);
   if (from_root && mpi.rank() == 0) root_peak_during_scatter_kb = StatusKb("VmHWM");
+  const gr::dist::PartitionedPosts posts =
+      world ? gr::dist::ScatterPostsFromRoot(whole ? &*whole : nullptr, part, weighted, mpi.comm())
+            : gr::dist::PartitionedPosts{};
   whole.reset();
   MPI_Barrier(mpi.comm());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -159,13 +181,14 @@ int main(int argc, char** argv) {
     config.walk_length = static_cast<uint32_t>(std::stoul(argv[3]));
     config.seed = seed;
     config.weighted = weighted;
+    if (!metapath.empty()) config.metapath = gr::walk::ParseMetapath(metapath);
     if (argc == 6) {
       config.p = std::stod(argv[4]);
       config.q = std::stod(argv[5]);
     }
     MPI_Barrier(mpi.comm());
     const auto walking = std::chrono::steady_clock::now();
-    const gr::dist::DistributedWalks walks = gr::dist::DistributedRandomWalks(part, config, mpi.comm());
+    const gr::dist::DistributedWalks walks = gr::dist::DistributedRandomWalks(part, config, mpi.comm(), world ? &posts : nullptr);
     MPI_Barrier(mpi.comm());
     walks_json = {{"steps", walks.steps},
                   {"walks_assembled", walks.keys.size()},
@@ -216,6 +239,9 @@ int main(int argc, char** argv) {
                                           {"graph_bytes", part.MemoryBytes()},
                                           {"bytes_sent", part.bytes_sent},
                                           {"lines_read", part.lines_read},
+                                          {"posts", posts.posts.size()},
+                                          {"post_graph_bytes", posts.MemoryBytes()},
+                                          {"post_bytes_sent", posts.bytes_sent},
                                           {"seconds", seconds},
                                           {"accounts_in_all", total},
                                           {"dense_id_seconds", dense_seconds},
