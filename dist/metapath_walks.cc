@@ -93,14 +93,17 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
       here.push_back({uint64_t{start_dense[s]} * config.walks_per_vertex + round, 0,
                       FastRng::ForItem(config.seed, start_dense[s], round).state(), starts[s]});
 
-  // One step per walker per superstep, as the uniform walks take, in the
-  // same three stages kAhead walkers apart (walks.cc): the vertex's index,
-  // then its list offsets and dense id, then the entry it steps to.
+  // One step per walker per superstep, as the uniform walks take, in
+  // stages kAhead walkers apart (as walks.cc's): the vertex's index, its
+  // list offsets and dense id, the slot drawn (weighted: its alias entry),
+  // the entry it steps to.
   Pieces pieces = ReservePieces(starts.size(), config);
   std::vector<std::vector<uint64_t>> leaving(ranks);
   std::vector<Walker> staying;
   std::vector<uint32_t> index_of;
   std::vector<const ExternalId*> next_of;  // where walker k's next vertex is read from; null: its walk ends
+  constexpr uint64_t kNoSlot = UINT64_MAX;
+  std::vector<uint64_t> slot_of;  // weighted: walker k's uniformly drawn slot, kNoSlot if it takes no step
   const auto hop_of = [&](const Walker& w) -> const LocalHop& { return hops[w.position % path_length]; };
   const auto on_post = [&](const Walker& w) { return hop_of(w).from == walk::VertexType::kPost; };
   for (;;) {
@@ -116,29 +119,54 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
                     here[k].at, " arrived at rank ", me, ", which does not own it");
       index_of[k] = static_cast<uint32_t>(found);
     }
-    auto draw = [&](size_t k) {
+    // Stages of walker k, kAhead walkers apart: fetch its list offsets and
+    // dense id (and alias base); choose a slot; resolve it through the alias
+    // table (weighted: the slot's entry was requested when chosen); step.
+    auto fetch = [&](size_t k) {
+      const Walker& w = here[k];
+      const size_t v = index_of[k];
+      const LocalHop& hop = hop_of(w);
+      Prefetch(&hop.offsets[v]);
+      Prefetch(on_post(w) ? &post_dense[v] : &account_dense[v]);
+      if (config.weighted) hop.alias.PrefetchBase(v);
+    };
+    auto choose = [&](size_t k) {
       Walker& w = here[k];
       const LocalHop& hop = hop_of(w);
       const size_t v = index_of[k];
       next_of[k] = nullptr;
+      slot_of[k] = kNoSlot;
       const uint64_t degree = hop.Degree(v);
       if (w.position + 1 >= config.walk_length || degree == 0) return;  // done, or a dead end
       FastRng rng(w.rng_state);
-      uint64_t i = rng.Uniform(degree);
-      if (config.weighted) i = hop.alias.Pick(v, i, rng);
+      const uint64_t i = rng.Uniform(degree);
+      w.rng_state = rng.state();
+      if (config.weighted) {
+        slot_of[k] = i;
+        hop.alias.PrefetchSlot(v, i);
+        return;
+      }
+      next_of[k] = &hop.targets[hop.offsets[v] + i];
+      Prefetch(next_of[k]);
+    };
+    auto resolve = [&](size_t k) {
+      if (slot_of[k] == kNoSlot) return;
+      Walker& w = here[k];
+      const LocalHop& hop = hop_of(w);
+      const size_t v = index_of[k];
+      FastRng rng(w.rng_state);
+      const uint64_t i = hop.alias.Pick(v, slot_of[k], rng);
       w.rng_state = rng.state();
       next_of[k] = &hop.targets[hop.offsets[v] + i];
       Prefetch(next_of[k]);
     };
-    for (size_t k = 0; k < std::min(n, kAhead); ++k) draw(k);
+    slot_of.resize(n);
+    for (size_t k = 0; k < std::min(n, 2 * kAhead); ++k) choose(k);
+    for (size_t k = 0; k < std::min(n, kAhead); ++k) resolve(k);
     for (size_t k = 0; k < n; ++k) {
-      if (k + 2 * kAhead < n) {
-        const Walker& ahead = here[k + 2 * kAhead];
-        const size_t v = index_of[k + 2 * kAhead];
-        Prefetch(&hop_of(ahead).offsets[v]);
-        Prefetch(on_post(ahead) ? &post_dense[v] : &account_dense[v]);
-      }
-      if (k + kAhead < n) draw(k + kAhead);
+      if (k + 3 * kAhead < n) fetch(k + 3 * kAhead);
+      if (k + 2 * kAhead < n) choose(k + 2 * kAhead);
+      if (k + kAhead < n) resolve(k + kAhead);
       Walker w = here[k];
       const size_t v = index_of[k];
       const uint64_t token = on_post(w) ? accounts_in_all + post_dense[v] : account_dense[v];

@@ -134,6 +134,12 @@ class StepAliasTables {
   }
   // The summed weight of a's list (the engine's step denominator).
   double WeightSum(size_t a) const { return weight_sum_[a]; }
+  // Fetch what Pick(a, i) reads: a's base, then (once it is there) slot i.
+  void PrefetchBase(size_t a) const { Prefetch(&base_[a]); }
+  void PrefetchSlot(size_t a, uint64_t i) const {
+    Prefetch(&prob_[base_[a] + i]);
+    Prefetch(&alias_[base_[a] + i]);
+  }
 
  private:
   std::vector<uint64_t> base_;  // vertex a's entries are [base_[a], base_[a + 1])
