@@ -175,13 +175,7 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
       if (next_of[k] == nullptr) continue;
       w.at = *next_of[k];
       ++w.position;
-      const int owner = OwnerOf(w.at, ranks);
-      if (owner == me) {
-        staying.push_back(w);
-      } else {
-        Pack(w, leaving[owner]);
-        ++out.walker_moves_sent;
-      }
+      SendWalker(w, w.at, me, staying, leaving, out);
     }
     here.swap(staying);
     if (!NextSuperstep(here, leaving, comm, out)) break;

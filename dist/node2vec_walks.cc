@@ -140,11 +140,8 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
   for (;;) {
     staying.clear();
     auto send = [&](const Node2vecWalker& w, ExternalId to) {
-      const int owner = OwnerOf(to, ranks);
-      if (owner == me) return staying.push_back(w);
-      Pack(w, leaving[owner]);
-      ++out.walker_moves_sent;
-      if (w.phase == Node2vecWalker::kTest) ++out.adjacency_tests_sent;
+      if (w.phase == Node2vecWalker::kTest && OwnerOf(to, ranks) != me) ++out.adjacency_tests_sent;
+      SendWalker(w, to, me, staying, leaving, out);
     };
     auto step_to = [&](Node2vecWalker w, ExternalId next) {
       w.prev = w.at;

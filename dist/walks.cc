@@ -128,13 +128,7 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
       if (next_of[k] == nullptr) continue;
       w.at = *next_of[k];
       ++w.position;
-      const int owner = OwnerOf(w.at, ranks);
-      if (owner == me) {
-        staying.push_back(w);
-      } else {
-        Pack(w, leaving[owner]);
-        ++out.walker_moves_sent;
-      }
+      SendWalker(w, w.at, me, staying, leaving, out);
     }
     here.swap(staying);
     if (!NextSuperstep(here, leaving, comm, out)) break;  // one superstep's moves in one exchange

@@ -68,6 +68,17 @@ void Pack(const Walker& w, std::vector<uint64_t>& to) {
   std::memcpy(to.data() + at, &w, sizeof(Walker));
 }
 
+// Sends walker w on to the owner of `to` (its current vertex): kept in
+// `staying` when that is this rank (`me`), else packed for its owner.
+template <typename Walker>
+void SendWalker(const Walker& w, ExternalId to, int me, std::vector<Walker>& staying,
+                std::vector<std::vector<uint64_t>>& leaving, DistributedWalks& out) {
+  const int owner = OwnerOf(to, static_cast<int>(leaving.size()));
+  if (owner == me) return staying.push_back(w);
+  Pack(w, leaving[owner]);
+  ++out.walker_moves_sent;
+}
+
 // Ends a superstep: `here` holds the walkers that stayed, `leaving[r]` those
 // packed for rank r. False once no rank has a walker left; otherwise the
 // leaving walkers are exchanged in one all-to-all and those that arrive
