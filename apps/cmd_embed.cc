@@ -22,6 +22,7 @@
 #include "dist/walks.h"
 #include "dist/warm_start.h"
 #include "apps/distributed_training.h"
+#include "graph/snapshot.h"
 #endif
 
 namespace gr::apps {
@@ -91,31 +92,56 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const MPI_Comm comm = MPI_COMM_WORLD;
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
-  // An edge list has no posts to step along, and its undirected reading has
-  // no followers list of its own: metapath walks come from the batch.
-  GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath,
-           "under mpirun, graphrec embed reads a follows edge list and takes account walks (uniform, weighted, "
-           "node2vec); metapath walks run under mpirun in graphrec batch (which reads the interactions), or "
-           "without mpirun");
   dist::CheckWalksAreDistributed(walk_config);
   GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
+  const bool metapath = walk_config.kind == walk::WalkKind::kMetapath;
+  GR_CHECK(!metapath || args.init.empty(),
+           "--init warm-starts account walks only; metapath vectors (accounts and posts) start fresh");
+  // A snapshot is read by rank 0 and scattered, as the batch does; a text
+  // edge list is read by every rank, a byte range each.
+  uint8_t shape[2] = {0, 0};  // snapshot, undirected
+  graph::SocialGraph whole;   // rank 0, a snapshot
+  dist::OnEveryRankIfAnyFails(comm, "reading " + args.walk.input, [&] {
+    if (dist::Rank(comm) != 0) return;
+    shape[0] = IsSnapshotFile(args.walk.input) ? 1 : 0;
+    if (shape[0] == 0) return;
+    whole = graph::LoadSnapshot(args.walk.input);
+    shape[1] = whole.undirected ? 1 : 0;
+  });
+  dist::BroadcastFromRoot(std::span(shape), comm);
+  const bool snapshot = shape[0] != 0, undirected = snapshot ? shape[1] != 0 : !args.walk.directed;
+  GR_CHECK(!metapath || snapshot,
+           "under mpirun, metapath walks need a snapshot with the interactions and posts (graphrec ingest), not "
+           "the edge list ", args.walk.input);
   // A weighted walk reads the edge list's third field as the weight, as
   // graph::LoadEdgeList does without mpirun.
   const bool weighted = walk_config.StepsByWeight();
-  const dist::PartitionedFollows part = dist::LoadPartitionedFollows(
-      args.walk.input, comm, weighted ? dist::ThirdField::kWeight : dist::ThirdField::kIgnored);
+  const dist::PartitionedFollows part =
+      snapshot ? dist::ScatterFollowsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, comm)
+               : dist::LoadPartitionedFollows(args.walk.input, comm,
+                                              weighted ? dist::ThirdField::kWeight : dist::ThirdField::kIgnored);
+  const dist::PartitionedPosts posts =
+      metapath ? dist::ScatterPostsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, part, weighted, comm)
+               : dist::PartitionedPosts{};
+  whole = {};  // rank 0 keeps its part only
   dist::DistributedWalkConfig walks_config;
   walks_config.walks_per_vertex = walk_config.walks_per_vertex;
   walks_config.walk_length = walk_config.walk_length;
-  // An undirected graph's neighbours are an account's followees and followers together.
-  walks_config.both_directions = !args.walk.directed || walk_config.direction == walk::Direction::kBoth;
+  // An undirected edge list's neighbours are an account's followees and
+  // followers together; an undirected snapshot's follows already hold both
+  // ends, as its single-process walks read them.
+  walks_config.both_directions =
+      snapshot ? !undirected && walk_config.direction == walk::Direction::kBoth
+               : undirected || walk_config.direction == walk::Direction::kBoth;
   walks_config.seed = walk_config.seed;
   walks_config.p = walk_config.p;
   walks_config.q = walk_config.q;
   walks_config.weighted = weighted;
-  spdlog::info("{} ranks: {} accounts here; walking {} x {} from each account", dist::Size(comm),
-               part.accounts.size(), walks_config.walks_per_vertex, walks_config.walk_length);
-  const dist::DistributedWalks walks = dist::DistributedRandomWalks(part, walks_config, comm);
+  if (metapath) walks_config.metapath = walk::ParseMetapath(walk_config.metapath);
+  spdlog::info("{} ranks: {} accounts, {} posts here; walking {} x {} from each start", dist::Size(comm),
+               part.accounts.size(), posts.posts.size(), walks_config.walks_per_vertex, walks_config.walk_length);
+  const dist::DistributedWalks walks =
+      dist::DistributedRandomWalks(part, walks_config, comm, metapath ? &posts : nullptr);
   std::unique_ptr<embed::WarmStart> warm;
   if (!args.init.empty()) {
     embed::EmbeddingTable previous;  // read on rank 0, sent to the others
@@ -136,6 +162,7 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   spdlog::info("trained {} tokens here in {:.1f} s ({:.1f} s exchanging; {} model)", stats.local_tokens,
                stats.training.seconds, stats.sync_seconds, dist::ModelLayoutName(sync.layout));
   std::vector<ExternalId> accounts = dist::GatherAccountsOnRoot(part.accounts, comm);
+  const std::vector<ExternalId> post_ids = dist::GatherAccountsOnRoot(posts.posts, comm);  // after the accounts
   uint64_t trained_tokens = stats.training.trained_tokens;  // this rank's; the summary reports all ranks'
   dist::AllReduceSum(std::span(&trained_tokens, 1), comm);
   stats.training.trained_tokens = trained_tokens;
@@ -143,6 +170,8 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   embed::EmbeddingTable table;
   table.ids = std::move(accounts);
   table.kinds.assign(table.ids.size(), embed::TokenKind::kAccount);
+  table.ids.insert(table.ids.end(), post_ids.begin(), post_ids.end());
+  table.kinds.resize(table.ids.size(), embed::TokenKind::kPost);
   table.input = std::move(vectors.input);
   table.output = std::move(vectors.output);
   SaveTable(args, walk_config, table, dist::Size(comm));

@@ -12,20 +12,25 @@
 
 namespace gr::apps {
 
-graph::SocialGraph LoadGraphInput(const std::string& path, bool directed, const GraphInputOptions& options,
-                                  std::vector<std::string>* names) {
+bool IsSnapshotFile(const std::string& path) {
   uint32_t magic = 0;
   std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(&magic), sizeof(magic));
+  return magic == graph::kSnapshotMagic;
+}
+
+graph::SocialGraph LoadGraphInput(const std::string& path, bool directed, const GraphInputOptions& options,
+                                  std::vector<std::string>* names) {
+  const bool snapshot = IsSnapshotFile(path);
   graph::SocialGraph g;
   if (options.string_ids) {
-    GR_CHECK(magic != graph::kSnapshotMagic, path, " is a snapshot: its ids are integers (drop --ids string)");
+    GR_CHECK(!snapshot, path, " is a snapshot: its ids are integers (drop --ids string)");
     GR_CHECK(names != nullptr, "--ids string is not available for this command");
     graph::IngestReport report;
     g = graph::LoadEdgeListWithStringIds(path, directed, {.header = options.header}, names, &report);
     spdlog::info("loaded {} edge list {} with string ids: {} vertices, {} edges ({} self-loops dropped, {} duplicates "
                  "merged)", directed ? "directed" : "undirected", path, g.num_accounts(), g.following.num_edges(),
                  report.follow_self_loops_dropped, report.follow_duplicates_merged);
-  } else if (magic == graph::kSnapshotMagic) {
+  } else if (snapshot) {
     g = graph::LoadSnapshot(path);
     spdlog::info("loaded snapshot {}: {} accounts, {} posts, {} follow edges", path, g.num_accounts(),
                  g.num_posts(), g.following.num_edges());

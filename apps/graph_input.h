@@ -25,6 +25,9 @@ struct GraphInputOptions {
 graph::SocialGraph LoadGraphInput(const std::string& path, bool directed, const GraphInputOptions& options = {},
                                   std::vector<std::string>* names = nullptr);
 
+// True if `path` starts with the snapshot magic (false if unreadable).
+bool IsSnapshotFile(const std::string& path);
+
 // Appends the ids in `path` (one per line; blank and '#' lines skipped) to
 // `ids`. Throws kIo if unreadable, kInvalidArgument naming path:line and
 // `what` ("an account id") for a line that is not an unsigned integer.

@@ -2,8 +2,8 @@
 # `mpirun -np 2 graphrec embed`: vectors for exactly the accounts a plain run
 # gives vectors to, written once (by rank 0), finite; --init starts them as a
 # plain run does (the model replicated or partitioned); weighted walks read the
-# third field as a weight; kinds of walks that are not distributed yet are
-# refused with a usage error naming them.
+# third field as a weight; a snapshot is read by rank 0 and scattered
+# (metapath walks too); metapath walks over an edge list are refused.
 # Usage: embed_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
 graphrec=$1
@@ -56,7 +56,6 @@ done
 
 # Weighted walks, first order and node2vec (the third field a weight, as
 # without mpirun): the same accounts as a plain run of the same kind.
-# Metapath walks are refused.
 awk 'NR > 1 { print $1, $2, 1 + NR % 4 }' "$dir/w/follows.tsv" > "$dir/weighted_edges.txt"
 wflags=(--input "$dir/weighted_edges.txt" --directed --direction both --num-walks 4 --walk-length 20 --dimensions 16
         --workers 1)
@@ -68,10 +67,28 @@ for kind in weighted node2vec; do
   diff <(tail -n +2 "$dir/$kind.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/${kind}_plain.txt" | cut -d' ' -f1 | sort) \
     > /dev/null || fail "weighted $kind: the accounts differ from a plain run's"
 done
+
+# A snapshot: rank 0 reads it and sends every rank its part, as the batch
+# does. Account walks and metapath walks over the interactions give the
+# accounts (and posts) of a plain run and walk as many tokens; over an edge
+# list, which has no posts, metapath walks are refused.
+"$graphrec" ingest --follows "$dir/w/follows.tsv" --interactions "$dir/w/interactions.tsv" --posts "$dir/w/posts.tsv" \
+  --out "$dir/g.snap" > /dev/null 2>&1
+sflags=(--input "$dir/g.snap" --num-walks 4 --walk-length 20 --dimensions 16 --workers 1)
+for kind in "--direction both" "--kind metapath --metapath interacts,engaged_by"; do
+  read -ra kflags <<< "$kind"
+  mpirun "$graphrec" embed "${sflags[@]}" "${kflags[@]}" --output "$dir/snap.txt" > "$dir/snap.out"
+  "$graphrec" embed "${sflags[@]}" "${kflags[@]}" --output "$dir/snap_plain.txt" > "$dir/snap_plain.out"
+  diff <(tail -n +2 "$dir/snap.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/snap_plain.txt" | cut -d' ' -f1 | sort) \
+    > /dev/null || fail "snapshot, $kind: the rows differ from a plain run's"
+  [[ $(grep '^corpus' "$dir/snap.out" | cut -d';' -f1) == $(grep '^corpus' "$dir/snap_plain.out" | cut -d';' -f1) ]] ||
+    fail "snapshot, $kind: $(grep '^corpus' "$dir/snap.out") against a plain run's $(grep '^corpus' "$dir/snap_plain.out")"
+done
+grep -q '^p' "$dir/snap.txt" || fail "metapath walks from a snapshot: no post rows"
 status=0
-mpirun "$graphrec" embed "${flags[@]}" --kind metapath --metapath follows,followed_by --output "$dir/metapath.txt" \
+mpirun "$graphrec" embed "${flags[@]}" --kind metapath --metapath interacts,engaged_by --output "$dir/metapath.txt" \
   2> "$dir/metapath.err" || status=$?
-[[ $status != 0 ]] || fail "metapath walks were accepted under mpirun"
-grep -q "metapath walks run under mpirun in graphrec batch" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
+[[ $status != 0 ]] || fail "metapath walks over an edge list were accepted under mpirun"
+grep -q "metapath walks need a snapshot" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
 [[ ! -e "$dir/metapath.txt" ]] || fail "a refused run wrote vectors"
 echo "PASS"
