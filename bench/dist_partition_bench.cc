@@ -197,6 +197,7 @@ int main(int argc, char** argv) {
                   {"rejected_proposals", walks.rejected_proposals},
                   {"tests_a_filter_would_settle", walks.tests_a_filter_would_settle},
                   {"bytes_sent", walks.bytes_sent},
+                  {"table_bytes", walks.table_bytes},
                   {"supersteps", walks.supersteps},
                   {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - walking).count()}};
     if (train_dim > 0) {

@@ -86,6 +86,9 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
   const std::vector<VertexId>& start_dense = starts_at_posts ? post_dense : account_dense;
 
   DistributedWalks out;
+  out.table_bytes = account_index.MemoryBytes() + post_index.MemoryBytes() +
+                    (account_dense.size() + post_dense.size()) * sizeof(VertexId);
+  for (const LocalHop& hop : hops) out.table_bytes += hop.alias.MemoryBytes();
   std::vector<Walker> here;
   here.reserve(starts.size() * config.walks_per_vertex);
   for (size_t s = 0; s < starts.size(); ++s)

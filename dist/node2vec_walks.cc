@@ -113,6 +113,8 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
       const uint32_t bit = filter_bit(lists.Neighbour(a, i));
       filters[a * kFilterWords + bit / 64] |= uint64_t{1} << (bit % 64);
     }
+  out.table_bytes = local.MemoryBytes() + dense.size() * sizeof(VertexId) + alias.MemoryBytes() +
+                    filters.size() * sizeof(uint64_t);
 
   std::vector<Node2vecWalker> here;
   here.reserve(graph.accounts.size() * config.walks_per_vertex);

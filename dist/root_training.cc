@@ -93,6 +93,8 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
                static_cast<double>(part.MemoryBytes() + posts.MemoryBytes()) / 1e6, walk_config.walks_per_vertex,
                walk_config.walk_length);
   const DistributedWalks walks = DistributedRandomWalks(part, walk_config, comm, metapath ? &posts : nullptr);
+  spdlog::info("rank {}: walked; {:.1f} MB of walk tables (index, dense ids, alias tables)", Rank(comm),
+               static_cast<double>(walks.table_bytes) / 1e6);
   *vocabulary = walks.vocabulary;
   embed::SkipGramConfig train;
   train.dim = request.dim;

@@ -65,6 +65,7 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
   const LocalIndex local(graph.accounts);
   DistributedWalks out;
   const StepAliasTables alias = config.weighted ? FollowAliasTables(graph, config.both_directions) : StepAliasTables();
+  out.table_bytes = local.MemoryBytes() + dense.size() * sizeof(VertexId) + alias.MemoryBytes();
 
   std::vector<Walker> here;
   here.reserve(graph.accounts.size() * config.walks_per_vertex);

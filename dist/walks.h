@@ -65,6 +65,10 @@ struct DistributedWalks {
   // travelling; counted to weigh that design against routing the test.
   uint64_t tests_a_filter_would_settle = 0;
   uint64_t bytes_sent = 0;        // walkers and token pieces sent to other ranks
+  // What the walk held here besides the graph and the walkers: the index of
+  // the owned vertices, their dense ids, weighted steps' alias tables
+  // (node2vec: also the filters it counts with).
+  uint64_t table_bytes = 0;
   uint32_t supersteps = 0;
 };
 

@@ -45,6 +45,7 @@ class LocalIndex {
     }
   }
   void Prefetch(ExternalId id) const { ::gr::Prefetch(&slots_[MixSeed(id, 0x1d) & mask_]); }
+  size_t MemoryBytes() const { return slots_.size() * sizeof(slots_[0]); }
   // The index, or -1 if the account is not owned here.
   int64_t Find(ExternalId id) const {
     for (size_t s = MixSeed(id, 0x1d) & mask_;; s = (s + 1) & mask_) {
@@ -145,6 +146,10 @@ class StepAliasTables {
   }
   // The summed weight of a's list (the engine's step denominator).
   double WeightSum(size_t a) const { return weight_sum_[a]; }
+  size_t MemoryBytes() const {
+    return base_.size() * sizeof(uint64_t) + prob_.size() * sizeof(float) + alias_.size() * sizeof(uint32_t) +
+           weight_sum_.size() * sizeof(double);
+  }
   // Fetch what Pick(a, i) reads: a's base, then (once it is there) slot i.
   void PrefetchBase(size_t a) const { Prefetch(&base_[a]); }
   void PrefetchSlot(size_t a, uint64_t i) const {

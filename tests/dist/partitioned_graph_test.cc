@@ -324,6 +324,9 @@ TEST(DistributedWalks, WeightedWalksAreTheSingleProcessEnginesToo) {
     config.weighted = false;
     const DistributedWalks unweighted = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
     EXPECT_NE(unweighted.tokens, walks.tokens);
+    // The alias tables are counted with the walk's tables: 8 bytes an entry, and more a vertex.
+    EXPECT_GE(walks.table_bytes,
+              unweighted.table_bytes + 8 * (part.followees.size() + (both ? part.followers.size() : 0)));
   }
 }
 
