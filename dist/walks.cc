@@ -17,14 +17,16 @@ DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const D
   GR_CHECK(config.p > 0 && config.q > 0, "distributed walks: p and q must be > 0");
   GR_CHECK(config.walk_length <= UINT32_MAX / 2, "distributed walks: walk_length too large");
   if (!config.metapath.empty()) {
+    if (posts != nullptr) return internal::DistributedMetapathWalks(graph, *posts, config, comm);
     const bool follows_only = std::ranges::all_of(config.metapath, [](walk::Relation r) {
       return r == walk::Relation::kFollows || r == walk::Relation::kFollowedBy;
     });
-    GR_CHECK(posts != nullptr || follows_only, "metapath walks along posts' relations need the posts' part of the "
-             "graph (interactions and authorship), which only the follows were given");
+    GR_CHECK(follows_only, "metapath walks along posts' relations need the posts' part of the graph (interactions "
+             "and authorship), which only the follows were given");
+    // No posts, and no lists of them for the accounts.
     const PartitionedPosts no_posts{.interacts = {.offsets = std::vector<uint64_t>(graph.accounts.size() + 1, 0)},
                                     .authored = {.offsets = std::vector<uint64_t>(graph.accounts.size() + 1, 0)}};
-    return internal::DistributedMetapathWalks(graph, posts != nullptr ? *posts : no_posts, config, comm);
+    return internal::DistributedMetapathWalks(graph, no_posts, config, comm);
   }
   return config.p == 1 && config.q == 1 ? internal::DistributedUniformWalks(graph, config, comm)
                                         : internal::DistributedNode2vecWalks(graph, config, comm);

@@ -387,8 +387,15 @@ TEST(DistributedWalks, MetapathWalksAreTheSingleProcessEnginesToo) {
       ExpectTheEnginesCorpus(walks, g, single, &stats);
     }
   }
-  // Without the post relations, only paths along follows are walked.
+  // Without the post relations, paths along follows walk as with them (a
+  // vocabulary of accounts only), and paths along posts are refused.
   DistributedWalkConfig config = CaseConfig(true, 1, 1, 11, false);
+  config.metapath = walk::ParseMetapath("follows,followed_by");
+  const DistributedWalks with_posts = DistributedRandomWalks(part, config, MPI_COMM_WORLD, &posts);
+  const DistributedWalks without = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
+  EXPECT_EQ(without.tokens, with_posts.tokens);
+  EXPECT_EQ(without.keys, with_posts.keys);
+  EXPECT_GT(with_posts.vocabulary, without.vocabulary);
   config.metapath = walk::ParseMetapath("interacts,engaged_by");
   EXPECT_THROW(DistributedRandomWalks(part, config, MPI_COMM_WORLD), Error);
 }
