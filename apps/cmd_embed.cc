@@ -137,6 +137,7 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   walks_config.p = walk_config.p;
   walks_config.q = walk_config.q;
   walks_config.weighted = weighted;
+  walks_config.threads = walk_config.threads;
   if (metapath) walks_config.metapath = walk::ParseMetapath(walk_config.metapath);
   spdlog::info("{} ranks: {} accounts, {} posts here; walking {} x {} from each start", dist::Size(comm),
                part.accounts.size(), posts.posts.size(), walks_config.walks_per_vertex, walks_config.walk_length);

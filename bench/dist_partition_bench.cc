@@ -10,7 +10,8 @@
 // walks in both directions (dist/walks.h), node2vec with P and Q: steps
 // taken on the rank, walkers sent away (of them, node2vec adjacency tests
 // sent to prev's owner), bytes sent (walkers and the tokens going to their
-// assembler), supersteps and seconds. With --train, skip-gram of DIM
+// assembler), supersteps and seconds (T threads a rank stepping uniform
+// and metapath walkers). With --train, skip-gram of DIM
 // dimensions on those walks (dist/skip_gram.h; T threads a rank, default
 // all cores; synchronising every X x vocabulary tokens, default 0.1;
 // --average: averaging the changes instead of summing them; --layout
@@ -181,6 +182,7 @@ int main(int argc, char** argv) {
     config.walk_length = static_cast<uint32_t>(std::stoul(argv[3]));
     config.seed = seed;
     config.weighted = weighted;
+    config.threads = training.threads;
     if (!metapath.empty()) config.metapath = gr::walk::ParseMetapath(metapath);
     if (argc == 6) {
       config.p = std::stod(argv[4]);

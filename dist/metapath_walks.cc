@@ -102,85 +102,86 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
   // the entry it steps to.
   Pieces pieces = ReservePieces(starts.size(), config);
   std::vector<std::vector<uint64_t>> leaving(ranks);
-  std::vector<Walker> staying;
+  std::vector<ThreadShare<Walker>> shares;
   std::vector<uint32_t> index_of;
   std::vector<const ExternalId*> next_of;  // where walker k's next vertex is read from; null: its walk ends
   constexpr uint64_t kNoSlot = UINT64_MAX;
   std::vector<uint64_t> slot_of;  // weighted: walker k's uniformly drawn slot, kNoSlot if it takes no step
   const auto hop_of = [&](const Walker& w) -> const LocalHop& { return hops[w.position % path_length]; };
   const auto on_post = [&](const Walker& w) { return hop_of(w).from == walk::VertexType::kPost; };
+  // Stages of walker k, kAhead walkers apart: fetch its list offsets and
+  // dense id (and alias base); choose a slot; resolve it through the alias
+  // table (weighted: the slot's entry was requested when chosen); step.
+  auto fetch = [&](size_t k) {
+    const Walker& w = here[k];
+    const size_t v = index_of[k];
+    const LocalHop& hop = hop_of(w);
+    Prefetch(&hop.offsets[v]);
+    Prefetch(on_post(w) ? &post_dense[v] : &account_dense[v]);
+    if (config.weighted) hop.alias.PrefetchBase(v);
+  };
+  auto choose = [&](size_t k) {
+    Walker& w = here[k];
+    const LocalHop& hop = hop_of(w);
+    const size_t v = index_of[k];
+    next_of[k] = nullptr;
+    slot_of[k] = kNoSlot;
+    const uint64_t degree = hop.Degree(v);
+    if (w.position + 1 >= config.walk_length || degree == 0) return;  // done, or a dead end
+    FastRng rng(w.rng_state);
+    const uint64_t i = rng.Uniform(degree);
+    w.rng_state = rng.state();
+    if (config.weighted) {
+      slot_of[k] = i;
+      hop.alias.PrefetchSlot(v, i);
+      return;
+    }
+    next_of[k] = &hop.targets[hop.offsets[v] + i];
+    Prefetch(next_of[k]);
+  };
+  auto resolve = [&](size_t k) {
+    if (slot_of[k] == kNoSlot) return;
+    Walker& w = here[k];
+    const LocalHop& hop = hop_of(w);
+    const size_t v = index_of[k];
+    FastRng rng(w.rng_state);
+    const uint64_t i = hop.alias.Pick(v, slot_of[k], rng);
+    w.rng_state = rng.state();
+    next_of[k] = &hop.targets[hop.offsets[v] + i];
+    Prefetch(next_of[k]);
+  };
   for (;;) {
-    staying.clear();
     const size_t n = here.size();
     index_of.resize(n);
     next_of.resize(n);
-    for (size_t k = 0; k < n; ++k) {
-      if (k + kAhead < n) (on_post(here[k + kAhead]) ? post_index : account_index).Prefetch(here[k + kAhead].at);
-      const bool post = on_post(here[k]);
-      const int64_t found = (post ? post_index : account_index).Find(here[k].at);
-      GR_CHECK_CODE(found >= 0, ErrorCode::kInternal, "distributed walks: ", post ? "post " : "account ",
-                    here[k].at, " arrived at rank ", me, ", which does not own it");
-      index_of[k] = static_cast<uint32_t>(found);
-    }
-    // Stages of walker k, kAhead walkers apart: fetch its list offsets and
-    // dense id (and alias base); choose a slot; resolve it through the alias
-    // table (weighted: the slot's entry was requested when chosen); step.
-    auto fetch = [&](size_t k) {
-      const Walker& w = here[k];
-      const size_t v = index_of[k];
-      const LocalHop& hop = hop_of(w);
-      Prefetch(&hop.offsets[v]);
-      Prefetch(on_post(w) ? &post_dense[v] : &account_dense[v]);
-      if (config.weighted) hop.alias.PrefetchBase(v);
-    };
-    auto choose = [&](size_t k) {
-      Walker& w = here[k];
-      const LocalHop& hop = hop_of(w);
-      const size_t v = index_of[k];
-      next_of[k] = nullptr;
-      slot_of[k] = kNoSlot;
-      const uint64_t degree = hop.Degree(v);
-      if (w.position + 1 >= config.walk_length || degree == 0) return;  // done, or a dead end
-      FastRng rng(w.rng_state);
-      const uint64_t i = rng.Uniform(degree);
-      w.rng_state = rng.state();
-      if (config.weighted) {
-        slot_of[k] = i;
-        hop.alias.PrefetchSlot(v, i);
-        return;
-      }
-      next_of[k] = &hop.targets[hop.offsets[v] + i];
-      Prefetch(next_of[k]);
-    };
-    auto resolve = [&](size_t k) {
-      if (slot_of[k] == kNoSlot) return;
-      Walker& w = here[k];
-      const LocalHop& hop = hop_of(w);
-      const size_t v = index_of[k];
-      FastRng rng(w.rng_state);
-      const uint64_t i = hop.alias.Pick(v, slot_of[k], rng);
-      w.rng_state = rng.state();
-      next_of[k] = &hop.targets[hop.offsets[v] + i];
-      Prefetch(next_of[k]);
-    };
     slot_of.resize(n);
-    for (size_t k = 0; k < std::min(n, 2 * kAhead); ++k) choose(k);
-    for (size_t k = 0; k < std::min(n, kAhead); ++k) resolve(k);
-    for (size_t k = 0; k < n; ++k) {
-      if (k + 3 * kAhead < n) fetch(k + 3 * kAhead);
-      if (k + 2 * kAhead < n) choose(k + 2 * kAhead);
-      if (k + kAhead < n) resolve(k + kAhead);
-      Walker w = here[k];
-      const size_t v = index_of[k];
-      const uint64_t token = on_post(w) ? accounts_in_all + post_dense[v] : account_dense[v];
-      pieces.insert(pieces.end(), {w.key, w.position << 32 | token});
-      ++out.steps;
-      if (next_of[k] == nullptr) continue;
-      w.at = *next_of[k];
-      ++w.position;
-      SendWalker(w, w.at, me, staying, leaving, out);
-    }
-    here.swap(staying);
+    StepOnThreads(config.threads, here, leaving, pieces, out, shares,
+                  [&](size_t begin, size_t end, ThreadShare<Walker>& share) {
+      for (size_t k = begin; k < end; ++k) {
+        if (k + kAhead < end) (on_post(here[k + kAhead]) ? post_index : account_index).Prefetch(here[k + kAhead].at);
+        const bool post = on_post(here[k]);
+        const int64_t found = (post ? post_index : account_index).Find(here[k].at);
+        GR_CHECK_CODE(found >= 0, ErrorCode::kInternal, "distributed walks: ", post ? "post " : "account ",
+                      here[k].at, " arrived at rank ", me, ", which does not own it");
+        index_of[k] = static_cast<uint32_t>(found);
+      }
+      for (size_t k = begin; k < std::min(end, begin + 2 * kAhead); ++k) choose(k);
+      for (size_t k = begin; k < std::min(end, begin + kAhead); ++k) resolve(k);
+      for (size_t k = begin; k < end; ++k) {
+        if (k + 3 * kAhead < end) fetch(k + 3 * kAhead);
+        if (k + 2 * kAhead < end) choose(k + 2 * kAhead);
+        if (k + kAhead < end) resolve(k + kAhead);
+        Walker w = here[k];
+        const size_t v = index_of[k];
+        const uint64_t token = on_post(w) ? accounts_in_all + post_dense[v] : account_dense[v];
+        share.pieces.insert(share.pieces.end(), {w.key, w.position << 32 | token});
+        ++share.steps;
+        if (next_of[k] == nullptr) continue;
+        w.at = *next_of[k];
+        ++w.position;
+        SendWalker(w, w.at, me, share.staying, share.leaving, share.walker_moves_sent);
+      }
+    });
     if (!NextSuperstep(here, leaving, comm, out)) break;
   }
   AssembleWalks(pieces, starts_at_posts ? posts_in_all : accounts_in_all, accounts_in_all + posts_in_all, config,

@@ -143,7 +143,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
     staying.clear();
     auto send = [&](const Node2vecWalker& w, ExternalId to) {
       if (w.phase == Node2vecWalker::kTest && OwnerOf(to, ranks) != me) ++out.adjacency_tests_sent;
-      SendWalker(w, to, me, staying, leaving, out);
+      SendWalker(w, to, me, staying, leaving, out.walker_moves_sent);
     };
     auto step_to = [&](Node2vecWalker w, ExternalId next) {
       w.prev = w.at;

@@ -87,7 +87,8 @@ embed::SkipGramResult Train(const Request& request, const graph::SocialGraph* g,
                                           .p = request.p,
                                           .q = request.q,
                                           .weighted = request.weighted != 0,
-                                          .metapath = {request.metapath, request.metapath + request.metapath_length}};
+                                          .metapath = {request.metapath, request.metapath + request.metapath_length},
+                                          .threads = request.threads};
   spdlog::info("rank {} of {}: {} accounts, {} posts ({:.1f} MB of graph) here; walking {} x {} from each", Rank(comm),
                Size(comm), part.accounts.size(), posts.posts.size(),
                static_cast<double>(part.MemoryBytes() + posts.MemoryBytes()) / 1e6, walk_config.walks_per_vertex,

@@ -42,6 +42,9 @@ struct DistributedWalkConfig {
   bool weighted = false;
   // Not empty: metapath walks along these relations, repeated (both_directions, p and q unused).
   std::vector<walk::Relation> metapath;
+  // Threads stepping a rank's walkers (0: all cores); uniform and metapath
+  // walks (node2vec walks take one). The walks are the same whatever it is.
+  int threads = 1;
 };
 
 // The walks this rank assembled: walk i is tokens[offsets[i] .. offsets[i+1])

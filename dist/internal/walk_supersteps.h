@@ -6,8 +6,11 @@
 #pragma once
 
 #include <mpi.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <climits>
+#include <exception>
 #include <span>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +20,7 @@
 
 #include "core/alias_table.h"
 #include "core/bulk_vector.h"
+#include "core/parallel.h"
 #include "core/prefetch.h"
 #include "core/rng.h"
 #include "dist/mpi_session.h"
@@ -27,6 +31,11 @@ namespace gr::dist::internal {
 
 constexpr size_t kPieceValues = 2;  // a piece: key, position << 32 | token
 constexpr size_t kAhead = 16;  // walkers ahead whose memory is requested
+
+// The tokens of the steps taken here, 2 values a step: about the rank's
+// share of all steps, reserved at once (growing it copied ~10 % of the
+// walk time) on huge pages.
+using Pieces = BulkVector<uint64_t>;
 
 // The local index of an owned account: open addressing over a power-of-two
 // table (a binary search of the sorted ids costs ~17 cache misses a step at
@@ -70,14 +79,73 @@ void Pack(const Walker& w, std::vector<uint64_t>& to) {
 }
 
 // Sends walker w on to the owner of `to` (its current vertex): kept in
-// `staying` when that is this rank (`me`), else packed for its owner.
+// `staying` when that is this rank (`me`), else packed for its owner and
+// counted in `moves_sent`.
 template <typename Walker>
 void SendWalker(const Walker& w, ExternalId to, int me, std::vector<Walker>& staying,
-                std::vector<std::vector<uint64_t>>& leaving, DistributedWalks& out) {
+                std::vector<std::vector<uint64_t>>& leaving, uint64_t& moves_sent) {
   const int owner = OwnerOf(to, static_cast<int>(leaving.size()));
   if (owner == me) return staying.push_back(w);
   Pack(w, leaving[owner]);
-  ++out.walker_moves_sent;
+  ++moves_sent;
+}
+
+// What one thread's share of a superstep's walkers produced.
+template <typename Walker>
+struct ThreadShare {
+  std::vector<Walker> staying;                 // walkers that stay on this rank
+  std::vector<std::vector<uint64_t>> leaving;  // packed walkers, per rank
+  std::vector<uint64_t> pieces;                // (key, position << 32 | token) of each step taken
+  uint64_t steps = 0, walker_moves_sent = 0;
+};
+
+// One superstep's steps on up to `threads` threads (0: all cores):
+// body(begin, end, share) steps walkers [begin, end) of `here`, a
+// contiguous share each thread. Then `here` holds the walkers that stay,
+// `leaving` gets those for each rank, `pieces` the tokens recorded and
+// `out` the counts. A walker's steps depend on it alone, so the thread
+// count changes no walk. `shares` keeps the threads' buffers between
+// supersteps.
+template <typename Walker, typename Body>
+void StepOnThreads(int threads, std::vector<Walker>& here, std::vector<std::vector<uint64_t>>& leaving,
+                   Pieces& pieces, DistributedWalks& out, std::vector<ThreadShare<Walker>>& shares, Body&& body) {
+  constexpr size_t kWalkersPerThread = 1024;  // fewer are not worth a thread's start
+  const size_t n = here.size();
+  const auto count = static_cast<size_t>(
+      std::max(1, std::min(ResolveThreads(threads), static_cast<int>(std::min<size_t>(n / kWalkersPerThread + 1, 1024)))));
+  shares.resize(count);
+  for (ThreadShare<Walker>& share : shares) {
+    share.staying.clear();
+    share.leaving.resize(leaving.size());
+    for (std::vector<uint64_t>& to : share.leaving) to.clear();
+    share.pieces.clear();
+    share.steps = share.walker_moves_sent = 0;
+  }
+  std::exception_ptr failure;
+#pragma omp parallel num_threads(static_cast<int>(count))
+  {
+    const auto t = static_cast<size_t>(omp_get_thread_num());
+    try {
+      body(n * t / count, n * (t + 1) / count, shares[t]);
+    } catch (...) {
+#pragma omp critical(gr_dist_step_failure)
+      failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  if (count == 1) {
+    here.swap(shares[0].staying);
+  } else {
+    here.clear();
+    for (const ThreadShare<Walker>& share : shares) here.insert(here.end(), share.staying.begin(), share.staying.end());
+  }
+  for (const ThreadShare<Walker>& share : shares) {
+    for (size_t r = 0; r < leaving.size(); ++r)
+      leaving[r].insert(leaving[r].end(), share.leaving[r].begin(), share.leaving[r].end());
+    pieces.insert(pieces.end(), share.pieces.begin(), share.pieces.end());
+    out.steps += share.steps;
+    out.walker_moves_sent += share.walker_moves_sent;
+  }
 }
 
 // Ends a superstep: `here` holds the walkers that stayed, `leaving[r]` those
@@ -167,10 +235,7 @@ class StepAliasTables {
 // The tables of a follow step: followees, then followers for both directions (walks.cc).
 StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_directions);
 
-// The tokens of the steps taken here, 2 values a step: about the rank's
-// share of all steps, reserved at once (growing it copied ~10 % of the
-// walk time) on huge pages.
-using Pieces = BulkVector<uint64_t>;
+// The pieces of `starts_here` start vertices' walks, reserved at once.
 inline Pieces ReservePieces(size_t starts_here, const DistributedWalkConfig& config) {
   Pieces pieces;
   pieces.reserve(starts_here * config.walks_per_vertex * config.walk_length * kPieceValues);

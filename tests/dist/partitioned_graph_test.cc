@@ -256,6 +256,13 @@ TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
     SCOPED_TRACE(::testing::Message() << "both " << both << " p " << p << " q " << q);
     walk::WalkStats stats;
     const DistributedWalks walks = ExpectTheEnginesWalks(part, g, CaseConfig(both, p, q, 7, false), &stats);
+    // More threads stepping each rank's walkers walk the same walks.
+    DistributedWalkConfig threaded = CaseConfig(both, p, q, 7, false);
+    threaded.threads = 3;
+    const DistributedWalks on_threads = DistributedRandomWalks(part, threaded, MPI_COMM_WORLD);
+    EXPECT_EQ(on_threads.tokens, walks.tokens);
+    EXPECT_EQ(on_threads.keys, walks.keys);
+    EXPECT_EQ(on_threads.walker_moves_sent, walks.walker_moves_sent);
     if (Size(MPI_COMM_WORLD) > 1) {
       EXPECT_GT(walks.walker_moves_sent, 0u);
       EXPECT_GT(walks.supersteps, 0u);
@@ -385,6 +392,10 @@ TEST(DistributedWalks, MetapathWalksAreTheSingleProcessEnginesToo) {
       single.seed = config.seed;
       walk::WalkStats stats;
       ExpectTheEnginesCorpus(walks, g, single, &stats);
+      config.threads = 3;  // more threads a rank walk the same walks
+      const DistributedWalks on_threads = DistributedRandomWalks(part, config, MPI_COMM_WORLD, &posts);
+      EXPECT_EQ(on_threads.tokens, walks.tokens);
+      EXPECT_EQ(on_threads.keys, walks.keys);
     }
   }
   // Without the post relations, paths along follows walk as with them (a
