@@ -138,113 +138,113 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
   Pieces pieces = ReservePieces(graph.accounts.size(), config);
   std::vector<int64_t> index_of;
   std::vector<std::vector<uint64_t>> leaving(ranks);
-  std::vector<Node2vecWalker> staying;
+  std::vector<ThreadShare<Node2vecWalker>> shares;
+  // The account each walker works on here (prev for a test).
+  auto subject = [&](size_t k) { return here[k].phase == Node2vecWalker::kTest ? here[k].prev : here[k].at; };
   for (;;) {
-    staying.clear();
-    auto send = [&](const Node2vecWalker& w, ExternalId to) {
-      if (w.phase == Node2vecWalker::kTest && OwnerOf(to, ranks) != me) ++out.adjacency_tests_sent;
-      SendWalker(w, to, me, staying, leaving, out.walker_moves_sent);
-    };
-    auto step_to = [&](Node2vecWalker w, ExternalId next) {
-      w.prev = w.at;
-      w.at = next;
-      ++w.position;
-      w.phase = Node2vecWalker::kArrive;
-      send(w, next);
-    };
-    // The account each walker works on here (prev for a test), looked up
-    // with the hash slots requested kAhead walkers before; the list offsets
-    // and dense id requested kAhead walkers before the step.
-    const size_t n = here.size();
-    auto subject = [&](size_t k) { return here[k].phase == Node2vecWalker::kTest ? here[k].prev : here[k].at; };
-    index_of.resize(n);
-    for (size_t k = 0; k < n; ++k) {
-      if (k + kAhead < n) local.Prefetch(subject(k + kAhead));
-      index_of[k] = static_cast<int64_t>(owned(subject(k)));
-    }
-    for (size_t k = 0; k < n; ++k) {
-      if (k + kAhead < n) {
-        const auto ahead = static_cast<size_t>(index_of[k + kAhead]);
-        Prefetch(&graph.following_offsets[ahead]);
-        Prefetch(&graph.followers_offsets[ahead]);
-        Prefetch(&dense[ahead]);
+    index_of.resize(here.size());
+    StepOnThreads(config.threads, here, leaving, pieces, out, shares,
+                  [&](size_t begin, size_t end, ThreadShare<Node2vecWalker>& share) {
+      auto send = [&](const Node2vecWalker& w, ExternalId to) {
+        if (w.phase == Node2vecWalker::kTest && OwnerOf(to, ranks) != me) ++share.adjacency_tests_sent;
+        SendWalker(w, to, me, share.staying, share.leaving, share.walker_moves_sent);
+      };
+      auto step_to = [&](Node2vecWalker w, ExternalId next) {
+        w.prev = w.at;
+        w.at = next;
+        ++w.position;
+        w.phase = Node2vecWalker::kArrive;
+        send(w, next);
+      };
+      // Looked up with the hash slots requested kAhead walkers before; the
+      // list offsets and dense id requested kAhead walkers before the step.
+      for (size_t k = begin; k < end; ++k) {
+        if (k + kAhead < end) local.Prefetch(subject(k + kAhead));
+        index_of[k] = static_cast<int64_t>(owned(subject(k)));
       }
-      Node2vecWalker w = here[k];
-      if (w.phase == Node2vecWalker::kTest) {  // here: prev's owner
-        const auto p = static_cast<size_t>(index_of[k]);
-        const bool adjacent = lists.Count(p, w.candidate) > 0;
-        const uint32_t bit = filter_bit(w.candidate);
-        out.tests_a_filter_would_settle += (filters[p * kFilterWords + bit / 64] >> (bit % 64) & 1) == 0;
-        if (std::bit_cast<double>(w.draw_bits) < (adjacent ? 1.0 : rule.inv_q)) {
-          step_to(w, w.candidate);
-        } else {
-          ++out.rejected_proposals;
-          w.phase = Node2vecWalker::kResume;
-          send(w, w.at);
+      for (size_t k = begin; k < end; ++k) {
+        if (k + kAhead < end) {
+          const auto ahead = static_cast<size_t>(index_of[k + kAhead]);
+          Prefetch(&graph.following_offsets[ahead]);
+          Prefetch(&graph.followers_offsets[ahead]);
+          Prefetch(&dense[ahead]);
         }
-        continue;
-      }
-      const auto a = static_cast<size_t>(index_of[k]);
-      if (w.phase == Node2vecWalker::kArrive) {
-        pieces.insert(pieces.end(), {w.key, w.position << 32 | dense[a]});
-        ++out.steps;
-        if (w.position + 1 >= config.walk_length) continue;
-      }
-      const uint64_t degree = lists.OutDegree(a) + lists.InDegree(a);
-      if (degree == 0) continue;  // a dead end: the walk ends here
-      FastRng rng(w.rng_state);
-      if (w.position == 0) {  // the first step is first-order
-        const ExternalId next = lists.Neighbour(a, pick(a, degree, rng));
-        w.rng_state = rng.state();
-        step_to(w, next);
-        continue;
-      }
-      for (;;) {
-        if (rule.return_excess > 0 && config.weighted) {
-          // Weighted: the exact excess, return_excess x P(cur -> prev), every
-          // step (walk/ has no bounds then); no draw when it is 0.
-          const double excess = rule.return_excess * (lists.Mass(a, w.prev) / alias.WeightSum(a));
-          if (excess > 0 && rng.UniformDouble() * (rule.envelope + excess) < excess) {
+        Node2vecWalker w = here[k];
+        if (w.phase == Node2vecWalker::kTest) {  // here: prev's owner
+          const auto p = static_cast<size_t>(index_of[k]);
+          const bool adjacent = lists.Count(p, w.candidate) > 0;
+          const uint32_t bit = filter_bit(w.candidate);
+          share.tests_a_filter_would_settle += (filters[p * kFilterWords + bit / 64] >> (bit % 64) & 1) == 0;
+          if (std::bit_cast<double>(w.draw_bits) < (adjacent ? 1.0 : rule.inv_q)) {
+            step_to(w, w.candidate);
+          } else {
+            ++share.rejected_proposals;
+            w.phase = Node2vecWalker::kResume;
+            send(w, w.at);
+          }
+          continue;
+        }
+        const auto a = static_cast<size_t>(index_of[k]);
+        if (w.phase == Node2vecWalker::kArrive) {
+          share.pieces.insert(share.pieces.end(), {w.key, w.position << 32 | dense[a]});
+          ++share.steps;
+          if (w.position + 1 >= config.walk_length) continue;
+        }
+        const uint64_t degree = lists.OutDegree(a) + lists.InDegree(a);
+        if (degree == 0) continue;  // a dead end: the walk ends here
+        FastRng rng(w.rng_state);
+        if (w.position == 0) {  // the first step is first-order
+          const ExternalId next = lists.Neighbour(a, pick(a, degree, rng));
+          w.rng_state = rng.state();
+          step_to(w, next);
+          continue;
+        }
+        for (;;) {
+          if (rule.return_excess > 0 && config.weighted) {
+            // Weighted: the exact excess, return_excess x P(cur -> prev), every
+            // step (walk/ has no bounds then); no draw when it is 0.
+            const double excess = rule.return_excess * (lists.Mass(a, w.prev) / alias.WeightSum(a));
+            if (excess > 0 && rng.UniformDouble() * (rule.envelope + excess) < excess) {
+              w.rng_state = rng.state();
+              step_to(w, w.prev);
+              break;
+            }
+          } else if (rule.return_excess > 0) {
+            const double low = rule.BackExcess(rule.back_min, degree), high = rule.BackExcess(rule.back_max, degree);
+            const double u = rng.UniformDouble() * (rule.envelope + high);
+            if (u < high && (u < low || u < rule.BackExcess(lists.Count(a, w.prev), degree))) {
+              w.rng_state = rng.state();
+              step_to(w, w.prev);
+              break;
+            }
+            if (u < high) continue;  // between the bounds and above the exact excess: drawn again
+          }
+          const ExternalId x = lists.Neighbour(a, pick(a, degree, rng));
+          const double draw = rng.UniformDouble() * rule.envelope;
+          bool accepted;
+          if (x == w.prev) {
+            accepted = draw < std::min(rule.inv_p, rule.envelope);
+          } else if (draw < rule.lower) {
+            accepted = true;
+          } else if (OwnerOf(w.prev, ranks) == me) {
+            accepted = draw < (lists.Count(owned(w.prev), x) > 0 ? 1.0 : rule.inv_q);
+          } else {  // the test needs prev's lists, on another rank
             w.rng_state = rng.state();
-            step_to(w, w.prev);
+            w.candidate = x;
+            w.draw_bits = std::bit_cast<uint64_t>(draw);
+            w.phase = Node2vecWalker::kTest;
+            send(w, w.prev);
             break;
           }
-        } else if (rule.return_excess > 0) {
-          const double low = rule.BackExcess(rule.back_min, degree), high = rule.BackExcess(rule.back_max, degree);
-          const double u = rng.UniformDouble() * (rule.envelope + high);
-          if (u < high && (u < low || u < rule.BackExcess(lists.Count(a, w.prev), degree))) {
+          if (accepted) {
             w.rng_state = rng.state();
-            step_to(w, w.prev);
+            step_to(w, x);
             break;
           }
-          if (u < high) continue;  // between the bounds and above the exact excess: drawn again
+          ++share.rejected_proposals;
         }
-        const ExternalId x = lists.Neighbour(a, pick(a, degree, rng));
-        const double draw = rng.UniformDouble() * rule.envelope;
-        bool accepted;
-        if (x == w.prev) {
-          accepted = draw < std::min(rule.inv_p, rule.envelope);
-        } else if (draw < rule.lower) {
-          accepted = true;
-        } else if (OwnerOf(w.prev, ranks) == me) {
-          accepted = draw < (lists.Count(owned(w.prev), x) > 0 ? 1.0 : rule.inv_q);
-        } else {  // the test needs prev's lists, on another rank
-          w.rng_state = rng.state();
-          w.candidate = x;
-          w.draw_bits = std::bit_cast<uint64_t>(draw);
-          w.phase = Node2vecWalker::kTest;
-          send(w, w.prev);
-          break;
-        }
-        if (accepted) {
-          w.rng_state = rng.state();
-          step_to(w, x);
-          break;
-        }
-        ++out.rejected_proposals;
       }
-    }
-    here.swap(staying);
+    });
     if (!NextSuperstep(here, leaving, comm, out)) break;
   }
   AssembleWalks(pieces, accounts_in_all, accounts_in_all, config, comm, out);

@@ -42,8 +42,8 @@ struct DistributedWalkConfig {
   bool weighted = false;
   // Not empty: metapath walks along these relations, repeated (both_directions, p and q unused).
   std::vector<walk::Relation> metapath;
-  // Threads stepping a rank's walkers (0: all cores); uniform and metapath
-  // walks (node2vec walks take one). The walks are the same whatever it is.
+  // Threads stepping a rank's walkers (0: all cores). The walks are the
+  // same whatever it is.
   int threads = 1;
 };
 

@@ -96,7 +96,9 @@ struct ThreadShare {
   std::vector<Walker> staying;                 // walkers that stay on this rank
   std::vector<std::vector<uint64_t>> leaving;  // packed walkers, per rank
   std::vector<uint64_t> pieces;                // (key, position << 32 | token) of each step taken
-  uint64_t steps = 0, walker_moves_sent = 0;
+  // As DistributedWalks counts them.
+  uint64_t steps = 0, walker_moves_sent = 0, adjacency_tests_sent = 0, rejected_proposals = 0,
+           tests_a_filter_would_settle = 0;
 };
 
 // One superstep's steps on up to `threads` threads (0: all cores):
@@ -111,15 +113,16 @@ void StepOnThreads(int threads, std::vector<Walker>& here, std::vector<std::vect
                    Pieces& pieces, DistributedWalks& out, std::vector<ThreadShare<Walker>>& shares, Body&& body) {
   constexpr size_t kWalkersPerThread = 1024;  // fewer are not worth a thread's start
   const size_t n = here.size();
-  const auto count = static_cast<size_t>(
-      std::max(1, std::min(ResolveThreads(threads), static_cast<int>(std::min<size_t>(n / kWalkersPerThread + 1, 1024)))));
+  const size_t worth = std::min<size_t>(n / kWalkersPerThread + 1, 1024);
+  const auto count = std::min(static_cast<size_t>(std::max(1, ResolveThreads(threads))), worth);
   shares.resize(count);
   for (ThreadShare<Walker>& share : shares) {
     share.staying.clear();
     share.leaving.resize(leaving.size());
     for (std::vector<uint64_t>& to : share.leaving) to.clear();
     share.pieces.clear();
-    share.steps = share.walker_moves_sent = 0;
+    share.steps = share.walker_moves_sent = share.adjacency_tests_sent = share.rejected_proposals =
+        share.tests_a_filter_would_settle = 0;
   }
   std::exception_ptr failure;
 #pragma omp parallel num_threads(static_cast<int>(count))
@@ -145,6 +148,9 @@ void StepOnThreads(int threads, std::vector<Walker>& here, std::vector<std::vect
     pieces.insert(pieces.end(), share.pieces.begin(), share.pieces.end());
     out.steps += share.steps;
     out.walker_moves_sent += share.walker_moves_sent;
+    out.adjacency_tests_sent += share.adjacency_tests_sent;
+    out.rejected_proposals += share.rejected_proposals;
+    out.tests_a_filter_would_settle += share.tests_a_filter_would_settle;
   }
 }
 

@@ -263,6 +263,8 @@ TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
     EXPECT_EQ(on_threads.tokens, walks.tokens);
     EXPECT_EQ(on_threads.keys, walks.keys);
     EXPECT_EQ(on_threads.walker_moves_sent, walks.walker_moves_sent);
+    EXPECT_EQ(on_threads.adjacency_tests_sent, walks.adjacency_tests_sent);
+    EXPECT_EQ(on_threads.rejected_proposals, walks.rejected_proposals);
     if (Size(MPI_COMM_WORLD) > 1) {
       EXPECT_GT(walks.walker_moves_sent, 0u);
       EXPECT_GT(walks.supersteps, 0u);
