@@ -32,7 +32,7 @@ struct LocalHop {
 };
 
 LocalHop MakeHop(walk::Relation relation, const PartitionedFollows& follows, const PartitionedPosts& posts,
-                 bool weighted) {
+                 bool weighted, int threads) {
   LocalHop hop{.from = walk::RelationFrom(relation), .to = walk::RelationTo(relation)};
   const auto lists = [&](const PartitionedLists& l) {
     hop.offsets = l.offsets;
@@ -62,7 +62,8 @@ LocalHop MakeHop(walk::Relation relation, const PartitionedFollows& follows, con
   if (weighted)
     hop.alias = StepAliasTables(
         vertices, [&](size_t v) { return hop.Degree(v); },
-        [&](size_t v, uint64_t i) -> double { return hop.weights.empty() ? 1.0 : hop.weights[hop.offsets[v] + i]; });
+        [&](size_t v, uint64_t i) -> double { return hop.weights.empty() ? 1.0 : hop.weights[hop.offsets[v] + i]; },
+        threads);
   return hop;
 }
 
@@ -79,7 +80,7 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
   const LocalIndex account_index(follows.accounts), post_index(posts.posts);
   std::vector<LocalHop> hops;
   for (const walk::Relation relation : config.metapath)
-    hops.push_back(MakeHop(relation, follows, posts, config.weighted));
+    hops.push_back(MakeHop(relation, follows, posts, config.weighted, config.threads));
   const uint64_t path_length = hops.size();
   const bool starts_at_posts = hops.front().from == walk::VertexType::kPost;
   const std::vector<ExternalId>& starts = starts_at_posts ? posts.posts : follows.accounts;

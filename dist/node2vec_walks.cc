@@ -95,7 +95,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
   const LocalIndex local(graph.accounts);
   const Node2vecRule rule(config);
   const LocalLists lists{graph, config.both_directions};
-  const StepAliasTables alias = config.weighted ? FollowAliasTables(graph, config.both_directions) : StepAliasTables();
+  const StepAliasTables alias = config.weighted ? FollowAliasTables(graph, config.both_directions, config.threads) : StepAliasTables();
   // A neighbour index drawn as walk/'s PickIndex draws it.
   auto pick = [&](size_t a, uint64_t degree, FastRng& rng) {
     const uint64_t i = rng.Uniform(degree);

@@ -44,7 +44,7 @@ struct Walker {
 
 }  // namespace
 
-StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_directions) {
+StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_directions, int threads) {
   const auto out_degree = [&](size_t a) { return graph.following_offsets[a + 1] - graph.following_offsets[a]; };
   const auto in_degree = [&](size_t a) {
     return both_directions ? graph.followers_offsets[a + 1] - graph.followers_offsets[a] : 0;
@@ -56,7 +56,8 @@ StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_dir
         const std::vector<float>& w = i < out ? graph.followee_weights : graph.follower_weights;
         const uint64_t e = i < out ? graph.following_offsets[a] + i : graph.followers_offsets[a] + i - out;
         return w.empty() ? 1.0 : w[e];
-      });
+      },
+      threads);
 }
 
 DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
@@ -66,7 +67,7 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
   const std::vector<VertexId> dense = GlobalDenseIds(graph.accounts, comm, &accounts_in_all);
   const LocalIndex local(graph.accounts);
   DistributedWalks out;
-  const StepAliasTables alias = config.weighted ? FollowAliasTables(graph, config.both_directions) : StepAliasTables();
+  const StepAliasTables alias = config.weighted ? FollowAliasTables(graph, config.both_directions, config.threads) : StepAliasTables();
   out.table_bytes = local.MemoryBytes() + dense.size() * sizeof(VertexId) + alias.MemoryBytes();
 
   std::vector<Walker> here;

@@ -192,25 +192,30 @@ class StepAliasTables {
  public:
   StepAliasTables() = default;
   // Over vertices [0, n): vertex a's list has degree(a) entries, entry i
-  // weighing weight(a, i).
+  // weighing weight(a, i). Built on `threads` threads (0: all cores), each
+  // vertex's table alone.
   template <typename Degree, typename Weight>
-  StepAliasTables(size_t n, Degree&& degree, Weight&& weight) {
+  StepAliasTables(size_t n, Degree&& degree, Weight&& weight, int threads) {
     base_.assign(n + 1, 0);
     for (size_t a = 0; a < n; ++a) base_[a + 1] = base_[a] + degree(a);
     prob_.assign(base_[n], 1.0f);
     alias_.assign(base_[n], 0);
     weight_sum_.assign(n, 0.0);
-    std::vector<double> weights;
-    AliasScratch scratch;
-    for (size_t a = 0; a < n; ++a) {
-      const uint64_t d = base_[a + 1] - base_[a];
-      if (d == 0) continue;
-      weights.resize(d);
-      double sum = 0;
-      for (uint64_t i = 0; i < d; ++i) sum += weights[i] = weight(a, i);
-      weight_sum_[a] = sum;
-      FillAliasTable(weights, sum, std::span(prob_).subspan(base_[a], d), std::span(alias_).subspan(base_[a], d),
-                     scratch);
+#pragma omp parallel num_threads(ResolveThreads(threads))
+    {
+      std::vector<double> weights;
+      AliasScratch scratch;
+#pragma omp for schedule(dynamic, 1024)
+      for (size_t a = 0; a < n; ++a) {
+        const uint64_t d = base_[a + 1] - base_[a];
+        if (d == 0) continue;
+        weights.resize(d);
+        double sum = 0;
+        for (uint64_t i = 0; i < d; ++i) sum += weights[i] = weight(a, i);
+        weight_sum_[a] = sum;
+        FillAliasTable(weights, sum, std::span(prob_).subspan(base_[a], d), std::span(alias_).subspan(base_[a], d),
+                       scratch);
+      }
     }
   }
   // Slot i, drawn uniformly, becomes the weighted pick (one more draw).
@@ -239,7 +244,7 @@ class StepAliasTables {
 };
 
 // The tables of a follow step: followees, then followers for both directions (walks.cc).
-StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_directions);
+StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_directions, int threads);
 
 // The pieces of `starts_here` start vertices' walks, reserved at once.
 inline Pieces ReservePieces(size_t starts_here, const DistributedWalkConfig& config) {
