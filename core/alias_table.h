@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "core/parallel.h"
 #include "core/rng.h"
 
 namespace gr {
@@ -25,6 +26,31 @@ struct AliasScratch {
 // Inputs are not checked (AliasTable's constructor checks them).
 void FillAliasTable(std::span<const double> weights, double sum, std::span<float> prob,
                     std::span<uint32_t> alias, AliasScratch& scratch);
+
+// The alias tables of many lists laid end to end in prob and alias: list v
+// (of n) holds entries [base(v), base(v) + degree(v)), entry i weighing
+// weight(v, i); weight_sum[v] gets the list's total (0 for an empty list,
+// whose table is left as it is). Built on `threads` threads (0: all cores),
+// each list's table alone, so the tables do not depend on the thread count.
+template <typename Base, typename Degree, typename Weight>
+void FillAliasTablesOfLists(size_t n, Base&& base, Degree&& degree, Weight&& weight, std::span<float> prob,
+                            std::span<uint32_t> alias, std::span<double> weight_sum, int threads) {
+#pragma omp parallel num_threads(ResolveThreads(threads))
+  {
+    std::vector<double> weights;
+    AliasScratch scratch;
+#pragma omp for schedule(dynamic, 1024)
+    for (size_t v = 0; v < n; ++v) {
+      const uint64_t d = degree(v), at = base(v);
+      if (d == 0) continue;
+      double sum = 0;
+      weights.resize(d);
+      for (uint64_t i = 0; i < d; ++i) sum += weights[i] = weight(v, i);
+      weight_sum[v] = sum;
+      FillAliasTable(weights, sum, prob.subspan(at, d), alias.subspan(at, d), scratch);
+    }
+  }
+}
 
 class AliasTable {
  public:

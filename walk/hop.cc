@@ -55,23 +55,11 @@ void Hop::BuildAliasTables(size_t num_vertices, int threads) {
   alias_prob.assign(total, 1.0f);
   alias_index.assign(total, 0);
   weight_sum.assign(num_vertices, 0.0);
-#pragma omp parallel num_threads(ResolveThreads(threads))
-  {
-    std::vector<double> weights;
-    AliasScratch scratch;
-#pragma omp for schedule(dynamic, 1024)
-    for (size_t vi = 0; vi < num_vertices; ++vi) {
-      const auto v = static_cast<VertexId>(vi);
-      const uint64_t d = Degree(v), base = Base(v);
-      if (d == 0) continue;
-      double sum = 0;
-      weights.resize(d);
-      for (uint64_t i = 0; i < d; ++i) sum += weights[i] = WeightAt(v, i);
-      weight_sum[v] = sum;
-      FillAliasTable(weights, sum, std::span(alias_prob).subspan(base, d),
-                     std::span(alias_index).subspan(base, d), scratch);
-    }
-  }
+  FillAliasTablesOfLists(
+      num_vertices, [&](size_t v) { return Base(static_cast<VertexId>(v)); },
+      [&](size_t v) { return Degree(static_cast<VertexId>(v)); },
+      [&](size_t v, uint64_t i) -> double { return WeightAt(static_cast<VertexId>(v), i); }, alias_prob, alias_index,
+      weight_sum, threads);
 }
 
 }  // namespace gr::walk::internal

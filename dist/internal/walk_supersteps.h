@@ -201,22 +201,9 @@ class StepAliasTables {
     prob_.assign(base_[n], 1.0f);
     alias_.assign(base_[n], 0);
     weight_sum_.assign(n, 0.0);
-#pragma omp parallel num_threads(ResolveThreads(threads))
-    {
-      std::vector<double> weights;
-      AliasScratch scratch;
-#pragma omp for schedule(dynamic, 1024)
-      for (size_t a = 0; a < n; ++a) {
-        const uint64_t d = base_[a + 1] - base_[a];
-        if (d == 0) continue;
-        weights.resize(d);
-        double sum = 0;
-        for (uint64_t i = 0; i < d; ++i) sum += weights[i] = weight(a, i);
-        weight_sum_[a] = sum;
-        FillAliasTable(weights, sum, std::span(prob_).subspan(base_[a], d), std::span(alias_).subspan(base_[a], d),
-                       scratch);
-      }
-    }
+    FillAliasTablesOfLists(
+        n, [&](size_t a) { return base_[a]; }, [&](size_t a) { return base_[a + 1] - base_[a]; }, weight, prob_,
+        alias_, weight_sum_, threads);
   }
   // Slot i, drawn uniformly, becomes the weighted pick (one more draw).
   uint64_t Pick(size_t a, uint64_t i, FastRng& rng) const {
