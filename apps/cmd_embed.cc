@@ -95,8 +95,6 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   dist::CheckWalksAreDistributed(walk_config);
   GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
   const bool metapath = walk_config.kind == walk::WalkKind::kMetapath;
-  GR_CHECK(!metapath || args.init.empty(),
-           "--init warm-starts account walks only; metapath vectors (accounts and posts) start fresh");
   // A snapshot is read by rank 0 and scattered, as the batch does; a text
   // edge list is read by every rank, a byte range each.
   uint8_t shape[2] = {0, 0};  // snapshot, undirected
@@ -184,6 +182,8 @@ void RunEmbedOnRanks(EmbedArgs& args) {
 #endif
 
 void RunEmbed(EmbedArgs& args) {
+  GR_CHECK(args.init.empty() || ResolveWalkConfig(args.walk).kind != walk::WalkKind::kMetapath,
+           "--init warm-starts account walks only; metapath vectors (accounts and posts) start fresh");
 #ifdef GR_WITH_MPI
   if (dist::WorldSizeIfStarted() > 1) return RunEmbedOnRanks(args);
 #endif
@@ -196,8 +196,6 @@ void RunEmbed(EmbedArgs& args) {
            "--format text or binary");
   std::unique_ptr<embed::WarmStart> warm;
   if (!args.init.empty()) {
-    GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath,
-             "--init warm-starts account walks only; metapath vectors (accounts and posts) start fresh");
     const embed::EmbeddingTable previous = embed::LoadAnyEmbeddings(args.init);
     warm = std::make_unique<embed::WarmStart>(embed::MakeWarmStart(previous, g));
     spdlog::info("warm start from {}: {} accounts copied, {} new accounts from their neighbours, {} random",

@@ -97,10 +97,7 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
       here.push_back({uint64_t{start_dense[s]} * config.walks_per_vertex + round, 0,
                       FastRng::ForItem(config.seed, start_dense[s], round).state(), starts[s]});
 
-  // One step per walker per superstep, as the uniform walks take, in
-  // stages kAhead walkers apart (as walks.cc's): the vertex's index, its
-  // list offsets and dense id, the slot drawn (weighted: its alias entry),
-  // the entry it steps to.
+  // One step per walker per superstep, as the uniform walks take.
   Pieces pieces = ReservePieces(starts.size(), config);
   std::vector<std::vector<uint64_t>> leaving(ranks);
   std::vector<ThreadShare<Walker>> shares;
@@ -110,9 +107,10 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
   std::vector<uint64_t> slot_of;  // weighted: walker k's uniformly drawn slot, kNoSlot if it takes no step
   const auto hop_of = [&](const Walker& w) -> const LocalHop& { return hops[w.position % path_length]; };
   const auto on_post = [&](const Walker& w) { return hop_of(w).from == walk::VertexType::kPost; };
-  // Stages of walker k, kAhead walkers apart: fetch its list offsets and
-  // dense id (and alias base); choose a slot; resolve it through the alias
-  // table (weighted: the slot's entry was requested when chosen); step.
+  // Stages of walker k, kAhead walkers apart (as walks.cc's), after its
+  // vertex's index: fetch its list offsets and dense id (and alias base);
+  // choose a slot; resolve it through the alias table (weighted: the slot's
+  // entry was requested when chosen); step.
   auto fetch = [&](size_t k) {
     const Walker& w = here[k];
     const size_t v = index_of[k];
