@@ -27,23 +27,16 @@ using internal::Seconds;
 
 namespace {
 
-struct WeightedEdgeRecord {
-  ExternalId src, dst;
-  float weight;
-  uint32_t lines = 1;
-  bool operator==(const WeightedEdgeRecord&) const = default;
-};
-
 // The graph of parsed edge records: LoadEdgeList's and EdgeListGraph's common
 // part. rep.seconds is measured from `start`.
-SocialGraph BuildEdgeListGraph(BulkVector<WeightedEdgeRecord> edges, bool directed, const IngestConfig& config,
+SocialGraph BuildEdgeListGraph(BulkVector<EdgeRecord> edges, bool directed, const IngestConfig& config,
                                IngestReport& rep, std::chrono::steady_clock::time_point start) {
   SocialGraph g;
   g.undirected = !directed;
   internal::IdTable ids;
   {
     IdCollector collector(config.threads);
-    collector.Add(edges, [](const WeightedEdgeRecord& r, auto emit) {
+    collector.Add(edges, [](const EdgeRecord& r, auto emit) {
       emit(r.src);
       emit(r.dst);
     });
@@ -64,7 +57,7 @@ SocialGraph BuildEdgeListGraph(BulkVector<WeightedEdgeRecord> edges, bool direct
   ParallelFor(static_cast<int64_t>(slices), config.threads, 1, [&](int64_t s) {
     EdgeRow* out = rows.data() + first_row[s];
     for (size_t i = slice_begin(s); i < slice_begin(s + 1); ++i) {
-      const WeightedEdgeRecord& r = edges[i];
+      const EdgeRecord& r = edges[i];
       const VertexId u = ids.Find(r.src), v = ids.Find(r.dst);
       *out++ = {u, v, r.weight, 0, 0, 0, r.lines & internal::kMaxRowLines};
       if (!directed && u != v) *out++ = {v, u, r.weight, 0, 0, 0, r.lines & internal::kMaxRowLines};
@@ -90,6 +83,24 @@ SocialGraph BuildEdgeListGraph(BulkVector<WeightedEdgeRecord> edges, bool direct
 
 }  // namespace
 
+BulkVector<EdgeRecord> ReadEdgeList(const std::string& path, const IngestConfig& config, FileReport* report,
+                                    ByteRange range, bool read_weights) {
+  config.Validate();
+  FileReport local;
+  return internal::ParseFile<EdgeRecord>(
+      path, config, report != nullptr ? report : &local,
+      [read_weights](const std::string_view* f, size_t n, EdgeRecord* r) -> LineError {
+        if (auto e = CheckFieldCount(n, 2, 3, "src, dst[, weight]"); !e.empty()) return e;
+        if (auto e = ParseId(f[0], "src", &r->src); !e.empty()) return e;
+        if (auto e = ParseId(f[1], "dst", &r->dst); !e.empty()) return e;
+        r->weight = 1.0f;
+        if (read_weights && n > 2 && (!internal::ParseFloat(f[2], &r->weight) || !(r->weight > 0.0f)))
+          return StrCat("bad weight '", Excerpt(f[2]), "' (expected a finite number > 0)");
+        return {};
+      },
+      range);
+}
+
 SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestConfig& config,
                          IngestReport* report) {
   config.Validate();
@@ -98,17 +109,7 @@ SocialGraph LoadEdgeList(const std::string& path, bool directed, const IngestCon
   IngestReport& rep = report != nullptr ? *report : local_report;
   rep = IngestReport{};
   rep.files.emplace_back();
-  auto edges = internal::ParseFile<WeightedEdgeRecord>(
-      path, config, &rep.files.back(),
-      [](const std::string_view* f, size_t n, WeightedEdgeRecord* r) -> LineError {
-        if (auto e = CheckFieldCount(n, 2, 3, "src, dst[, weight]"); !e.empty()) return e;
-        if (auto e = ParseId(f[0], "src", &r->src); !e.empty()) return e;
-        if (auto e = ParseId(f[1], "dst", &r->dst); !e.empty()) return e;
-        r->weight = 1.0f;
-        if (n > 2 && (!internal::ParseFloat(f[2], &r->weight) || !(r->weight > 0.0f)))
-          return StrCat("bad weight '", Excerpt(f[2]), "' (expected a finite number > 0)");
-        return {};
-      });
+  auto edges = ReadEdgeList(path, config, &rep.files.back());
   return BuildEdgeListGraph(std::move(edges), directed, config, rep, start);
 }
 
@@ -192,7 +193,7 @@ SocialGraph EdgeListGraph(std::span<const ExternalId> src, std::span<const Exter
   IngestReport local_report;
   IngestReport& rep = report != nullptr ? *report : local_report;
   rep = IngestReport{};
-  BulkVector<WeightedEdgeRecord> edges(src.size());
+  BulkVector<EdgeRecord> edges(src.size());
   for (size_t i = 0; i < src.size(); ++i) {
     const float weight = weights.empty() ? 1.0f : weights[i];
     GR_CHECK(weight > 0.0f && std::isfinite(weight), "edge ", i, " (", src[i], " -> ", dst[i], "): weight ", weight,

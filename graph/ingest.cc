@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <parallel/algorithm>
 
@@ -31,13 +32,30 @@ using internal::Seconds;
 
 }  // namespace
 
+std::string InputFileIn(const std::string& dir, const std::string& name) {
+  for (const std::string& candidate : {name, name + ".gz"}) {
+    const std::filesystem::path path = std::filesystem::path(dir) / candidate;
+    if (std::filesystem::exists(path)) return path.string();
+  }
+  return "";
+}
+
+InputFiles InputFilesIn(const std::string& dir) {
+  InputFiles files{.follows = InputFileIn(dir, "follows.tsv"),
+                   .interactions = InputFileIn(dir, "interactions.tsv"),
+                   .posts = InputFileIn(dir, "posts.tsv")};
+  GR_CHECK_CODE(!files.follows.empty(), ErrorCode::kNotFound, "no follows.tsv (or .gz) in ", dir);
+  return files;
+}
+
 void IngestConfig::Validate() const {
   weights.Validate();
   GR_CHECK(block_bytes >= 4096, "block_bytes must be >= 4096, got ", block_bytes);
   GR_CHECK(threads >= 0, "threads must be >= 0 (0 = all), got ", threads);
 }
 
-BulkVector<FollowRecord> ReadFollows(const std::string& path, const IngestConfig& config, FileReport* report) {
+BulkVector<FollowRecord> ReadFollows(const std::string& path, const IngestConfig& config, FileReport* report,
+                                     ByteRange range) {
   config.Validate();
   FileReport local;
   return internal::ParseFile<FollowRecord>(
@@ -48,11 +66,12 @@ BulkVector<FollowRecord> ReadFollows(const std::string& path, const IngestConfig
         if (auto e = ParseId(f[0], "follower_id", &r->src); !e.empty()) return e;
         if (auto e = ParseId(f[1], "followee_id", &r->dst); !e.empty()) return e;
         return ParseTime(n > 2 ? f[2] : std::string_view(), &r->time);
-      });
+      },
+      range);
 }
 
 BulkVector<InteractionRecord> ReadInteractions(const std::string& path, const IngestConfig& config,
-                                               FileReport* report) {
+                                               FileReport* report, ByteRange range) {
   config.Validate();
   FileReport local;
   return internal::ParseFile<InteractionRecord>(
@@ -73,10 +92,12 @@ BulkVector<InteractionRecord> ReadInteractions(const std::string& path, const In
           return StrCat("bad dwell_ms '", Excerpt(f[4]), "' (expected milliseconds, 0 to ", UINT32_MAX, ")");
         r->dwell_ms = static_cast<uint32_t>(dwell);
         return {};
-      });
+      },
+      range);
 }
 
-BulkVector<PostRecord> ReadPosts(const std::string& path, const IngestConfig& config, FileReport* report) {
+BulkVector<PostRecord> ReadPosts(const std::string& path, const IngestConfig& config, FileReport* report,
+                                 ByteRange range) {
   config.Validate();
   FileReport local;
   return internal::ParseFile<PostRecord>(
@@ -87,7 +108,8 @@ BulkVector<PostRecord> ReadPosts(const std::string& path, const IngestConfig& co
         if (auto e = ParseId(f[0], "post_id", &r->post); !e.empty()) return e;
         if (auto e = ParseId(f[1], "author_id", &r->author); !e.empty()) return e;
         return ParseTime(n > 2 ? f[2] : std::string_view(), &r->time);
-      });
+      },
+      range);
 }
 
 namespace {
@@ -232,6 +254,26 @@ void BuildInteractionEdges(BulkVector<InteractionRecord>& interactions, const In
 
 }  // namespace
 
+SocialGraph BuildGraph(BulkVector<FollowRecord> follows, BulkVector<InteractionRecord> interactions,
+                       BulkVector<PostRecord> posts, const IngestConfig& config, IngestReport& rep,
+                       std::span<const GraphChange> changes, const std::string& posts_path) {
+  config.Validate();
+  std::vector<ExternalId> lone_accounts;
+  internal::ApplyChanges(changes, follows, interactions, posts, lone_accounts, rep);
+  const int64_t reference = ReferenceTime(config, follows, interactions, posts);
+  rep.reference_time = reference;
+
+  SocialGraph g;
+  g.reference_time = reference;
+  internal::IdTable account_ids, post_ids;
+  CollectIds(follows, interactions, posts, lone_accounts, config.threads, g, account_ids, post_ids);
+  BuildAuthorship(posts, posts_path, account_ids, post_ids, config.threads, g, rep);
+  posts = {};
+  BuildFollowEdges(follows, config, reference, account_ids, g, rep);
+  BuildInteractionEdges(interactions, config, reference, account_ids, post_ids, g, rep);
+  return g;
+}
+
 SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestReport* report,
                    std::span<const GraphChange> changes) {
   config.Validate();
@@ -243,19 +285,8 @@ SocialGraph Ingest(const InputFiles& files, const IngestConfig& config, IngestRe
   BulkVector<FollowRecord> follows = ParseFollows(files.follows, config, rep);
   BulkVector<InteractionRecord> interactions = ParseInteractions(files.interactions, config, rep);
   BulkVector<PostRecord> posts = ParsePosts(files.posts, config, rep);
-  std::vector<ExternalId> lone_accounts;
-  internal::ApplyChanges(changes, follows, interactions, posts, lone_accounts, rep);
-  const int64_t reference = ReferenceTime(config, follows, interactions, posts);
-  rep.reference_time = reference;
-
-  SocialGraph g;
-  g.reference_time = reference;
-  internal::IdTable account_ids, post_ids;
-  CollectIds(follows, interactions, posts, lone_accounts, config.threads, g, account_ids, post_ids);
-  BuildAuthorship(posts, files.posts, account_ids, post_ids, config.threads, g, rep);
-  posts = {};
-  BuildFollowEdges(follows, config, reference, account_ids, g, rep);
-  BuildInteractionEdges(interactions, config, reference, account_ids, post_ids, g, rep);
+  SocialGraph g = BuildGraph(std::move(follows), std::move(interactions), std::move(posts), config, rep, changes,
+                             files.posts);
   rep.seconds = Seconds(start);
   return g;
 }

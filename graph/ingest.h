@@ -47,6 +47,18 @@ struct IngestConfig {
   void Validate() const;  // throws kInvalidArgument naming the field
 };
 
+// The lines of a plain text file that start in bytes [begin, end): ranks
+// that split a file between them read disjoint ranges (dist/) and together
+// every line once. Only the range that starts at 0 may hold a header; a bad
+// line elsewhere is named by its byte offset (line numbers before the range
+// are unknown). A gzip stream cannot be split: a partial range of one is
+// kInvalidArgument.
+struct ByteRange {
+  uint64_t begin = 0;
+  uint64_t end = UINT64_MAX;
+  bool whole() const { return begin == 0 && end == UINT64_MAX; }
+};
+
 // Input files; empty path = absent. follows is required by Ingest.
 struct InputFiles {
   std::string follows;       // follower_id, followee_id[, timestamp]
@@ -67,6 +79,13 @@ struct GraphChange {
   ExternalId actor = 0;   // follower, interacting account, author, new account
   ExternalId object = 0;  // followee, post
 };
+
+// `dir`/`name`, else `dir`/`name`.gz, whichever exists; "" if neither.
+std::string InputFileIn(const std::string& dir, const std::string& name);
+// A directory's input files as graphrec batch reads them: follows.tsv
+// (required: kNotFound naming the directory without it), interactions.tsv
+// and posts.tsv, each plain or .gz.
+InputFiles InputFilesIn(const std::string& dir);
 
 struct FileReport {
   std::string path;
@@ -140,14 +159,40 @@ struct PostRecord {
   uint32_t time;
 };
 
-// Reads one input file's rows in file order, with Ingest's file handling and
-// bad-line policy (e.g. to replay files as events: graphrec events push).
+// Reads one input file's rows in file order (of `range` only, if given),
+// with Ingest's file handling and bad-line policy (e.g. to replay files as
+// events: graphrec events push).
 BulkVector<FollowRecord> ReadFollows(const std::string& path, const IngestConfig& config,
-                                     FileReport* report = nullptr);
+                                     FileReport* report = nullptr, ByteRange range = {});
 BulkVector<InteractionRecord> ReadInteractions(const std::string& path, const IngestConfig& config,
-                                               FileReport* report = nullptr);
+                                               FileReport* report = nullptr, ByteRange range = {});
 BulkVector<PostRecord> ReadPosts(const std::string& path, const IngestConfig& config,
-                                 FileReport* report = nullptr);
+                                 FileReport* report = nullptr, ByteRange range = {});
+
+// An edge list's rows "src dst [weight]" in file order (of `range` only, if
+// given), with LoadEdgeList's rules: the weight finite and > 0, absent = 1;
+// with `read_weights` false the third field is not read (a follows file's
+// timestamp) and every weight is 1.
+struct EdgeRecord {
+  ExternalId src, dst;
+  float weight;
+  uint32_t lines = 1;
+  bool operator==(const EdgeRecord&) const = default;
+};
+BulkVector<EdgeRecord> ReadEdgeList(const std::string& path, const IngestConfig& config, FileReport* report = nullptr,
+                                    ByteRange range = {}, bool read_weights = true);
+
+// Ingest's second half: the graph of records already read (the changes
+// applied after them). `posts_path` names the posts file in the error for a
+// post given two authors. The graph's lists depend on the set of records
+// only, not on their order, so any split of the files read and gathered
+// by source builds each source's lists as Ingest does (dist/ builds its
+// ranks' parts so, with config.weights.reference_time set to the whole
+// input's). The report gets the merge and change counts; its files are
+// left as they are.
+SocialGraph BuildGraph(BulkVector<FollowRecord> follows, BulkVector<InteractionRecord> interactions,
+                       BulkVector<PostRecord> posts, const IngestConfig& config, IngestReport& report,
+                       std::span<const GraphChange> changes = {}, const std::string& posts_path = "posts");
 
 // One row of the impressions file (ranker training data): a post shown to an
 // account at `time`, and what the account did with it.

@@ -18,15 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using internal::BatchRun;
 
-// The day's input files; follows are required.
-graph::InputFiles FindInputs(const BatchConfig& c) {
-  graph::InputFiles files{.follows = internal::InputFile(c.input_dir, "follows.tsv"),
-                          .interactions = internal::InputFile(c.input_dir, "interactions.tsv"),
-                          .posts = internal::InputFile(c.input_dir, "posts.tsv")};
-  GR_CHECK_CODE(!files.follows.empty(), ErrorCode::kNotFound, "no follows.tsv (or .gz) in ", c.input_dir);
-  return files;
-}
-
 // Path, size and CRC-32 of each input: recorded in the manifest and part of
 // the resume fingerprint.
 nlohmann::json ChecksumInputs(const std::vector<std::string>& paths) {
@@ -78,8 +69,8 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
     spdlog::warn("{}: this run replaces it", e.what());
   }
 
-  const graph::InputFiles files = FindInputs(c);
-  const std::string impressions_file = c.train_ranker ? internal::InputFile(c.input_dir, "impressions.tsv") : "";
+  const graph::InputFiles files = graph::InputFilesIn(c.input_dir);
+  const std::string impressions_file = c.train_ranker ? graph::InputFileIn(c.input_dir, "impressions.tsv") : "";
   nlohmann::json inputs;
   internal::RunStage(r, "checksum inputs", [&] {
     inputs = ChecksumInputs({files.follows, files.interactions, files.posts, impressions_file});

@@ -79,12 +79,29 @@ size_t CountNewlines(std::string_view text) {
 
 std::string ShortLine(std::string_view line) { return Excerpt(line, 120); }
 
-BlockReader::BlockReader(const std::string& path, size_t block_bytes, int threads)
+BlockReader::BlockReader(const std::string& path, size_t block_bytes, int threads, ByteRange range)
     : path_(path), threads_(std::max(1, threads)) {
   GR_CHECK(block_bytes >= 64, "block size too small: ", block_bytes);
+  GR_CHECK(range.begin <= range.end, path, ": byte range [", range.begin, ", ", range.end, ") is reversed");
   buffer_ = std::make_unique_for_overwrite<char[]>(block_bytes);
   buffer_size_ = block_bytes;
-  if (OpenPlain()) return;
+  if (OpenPlain()) {
+    range_size_ = plain_size_;
+    if (range.whole()) return;
+    // A line is the range's if its first byte is: start on the byte before
+    // and skip through the first newline (which may be that byte).
+    const uint64_t begin = std::min<uint64_t>(range.begin, plain_size_);
+    range_end_ = std::min<uint64_t>(range.end, plain_size_);
+    range_size_ = range_end_ - begin;
+    if (begin > 0) {
+      plain_pos_ = begin - 1;
+      cursor_ = begin - 1;
+      skip_partial_line_ = true;
+    }
+    return;
+  }
+  GR_CHECK(range.whole(), path, " is compressed or not a regular file, so it cannot be read in byte ranges (as "
+           "ranks under mpirun split their input): decompress it to a plain file");
   gzFile gz = gzopen(path.c_str(), "rb");
   if (gz == nullptr) GR_THROW(ErrorCode::kIo, "cannot open ", path, ": ", std::strerror(errno));
   gzbuffer(gz, 1 << 20);
@@ -178,6 +195,16 @@ void BlockReader::Fill() {
 }
 
 bool BlockReader::Next(std::string_view* block) {
+  while (skip_partial_line_) {
+    Fill();
+    const std::string_view data(buffer_.get() + begin_, end_ - begin_);
+    const size_t newline = data.find('\n');
+    const size_t skip = newline == std::string_view::npos ? data.size() : newline + 1;
+    begin_ += skip;
+    cursor_ += skip;
+    skip_partial_line_ = newline == std::string_view::npos && !eof_;
+  }
+  if (cursor_ >= range_end_) return false;
   Fill();
   if (begin_ == end_) return false;
   std::string_view data(buffer_.get() + begin_, end_ - begin_);
@@ -189,9 +216,15 @@ bool BlockReader::Next(std::string_view* block) {
                " bytes (not a text edge file?)");
     cut = last_newline + 1;
   }
+  if (cursor_ + cut > range_end_) {  // end with the line that holds the range's last byte
+    const size_t newline = data.find('\n', range_end_ - 1 - cursor_);
+    if (newline != std::string_view::npos) cut = std::min(cut, newline + 1);
+  }
   *block = data.substr(0, cut);
+  block_file_offset_ = cursor_;
   begin_ += cut;
   offset_ += cut;
+  cursor_ += cut;
   return true;
 }
 

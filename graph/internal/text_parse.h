@@ -53,20 +53,24 @@ size_t CountNewlines(std::string_view text);
 // block (the copy out of the page cache is a large part of reading a cached
 // file) and the next block is asked of the disk while the caller parses this
 // one; gzip files and pipes go through zlib. A plain file is read up to the
-// size it had when opened. Throws kIo / kCorruption naming the file.
+// size it had when opened. With a `range`, only the lines that start in it
+// (plain files; kInvalidArgument for others). Throws kIo / kCorruption
+// naming the file.
 class BlockReader {
  public:
-  BlockReader(const std::string& path, size_t block_bytes, int threads = 1);
+  BlockReader(const std::string& path, size_t block_bytes, int threads = 1, ByteRange range = {});
   ~BlockReader();
   BlockReader(const BlockReader&) = delete;
   BlockReader& operator=(const BlockReader&) = delete;
   // Next block of whole lines (the last may lack its '\n'); false at the end.
   // The view stays valid until the next call.
   bool Next(std::string_view* block);
-  // The file's size when known up front (a plain file), else 0; and how many
-  // bytes the blocks so far held.
-  size_t size_hint() const { return plain_size_; }
+  // The file's size (the range's, with one) when known up front (a plain
+  // file), else 0; how many bytes the blocks so far held; and the file
+  // offset of the last block's first byte.
+  size_t size_hint() const { return range_size_; }
   size_t offset() const { return offset_; }
+  uint64_t block_file_offset() const { return block_file_offset_; }
 
  private:
   bool OpenPlain();
@@ -78,6 +82,11 @@ class BlockReader {
   int fd_ = -1;  // plain file
   size_t plain_size_ = 0;
   size_t plain_pos_ = 0;
+  size_t range_size_ = 0;
+  uint64_t range_end_ = UINT64_MAX;
+  uint64_t cursor_ = 0;             // file offset of buffer_[begin_]
+  uint64_t block_file_offset_ = 0;
+  bool skip_partial_line_ = false;  // the range starts after the line that holds its first byte
   void* gz_ = nullptr;  // gzFile, for everything else
   std::unique_ptr<char[]> buffer_;
   size_t buffer_size_ = 0;
@@ -95,9 +104,11 @@ using LineError = std::string;
 
 std::string ShortLine(std::string_view line);
 
-// Parses every line of `path` with parse_line(fields, field_count, &record),
-// in parallel, keeping file order. Line 1 is a header if its first field is
-// not an unsigned integer. Blank lines and lines starting with '#' are
+// Parses every line of `path` (of `range` only, if given) with
+// parse_line(fields, field_count, &record), in parallel, keeping file order.
+// Line 1 is a header if its first field is not an unsigned integer (only
+// a range from byte 0 has line 1; a bad line in another is named by its
+// byte offset). Blank lines and lines starting with '#' are
 // skipped. A bad line throws kInvalidArgument "path:line: reason", or with
 // options.skip_bad_lines is counted in *report. A Record with a `lines`
 // count folds identical consecutive lines into one (unless
@@ -105,12 +116,13 @@ std::string ShortLine(std::string_view line);
 // Records names another vector type.
 template <typename Record, typename Records = BulkVector<Record>, typename ParseLine>
 Records ParseFile(const std::string& path, const IngestConfig& options, FileReport* report,
-                  ParseLine parse_line) {
+                  ParseLine parse_line, ByteRange range = {}) {
   static_assert(std::is_trivially_copyable_v<Record>);
   report->path = path;
   Records records;
   const int threads = ResolveThreads(options.threads);
-  BlockReader reader(path, options.block_bytes, threads);
+  BlockReader reader(path, options.block_bytes, threads, range);
+  const bool has_line_one = range.begin == 0;
   const bool fold_repeats = options.duplicates != DuplicatePolicy::kKeep;
   uint64_t next_line = 1;
   ProgressMeter progress(StrCat("reading ", path), "bytes", reader.size_hint());
@@ -127,7 +139,7 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
     }
     starts.push_back(block.size());
     const size_t parts = starts.size() - 1;
-    struct BadLine { uint64_t local_line; std::string reason; std::string text; };
+    struct BadLine { uint64_t local_line; uint64_t byte; std::string reason; std::string text; };
     struct PartResult {
       size_t first_slot = 0;  // records[first_slot, first_slot + lines) are this part's
       uint64_t lines = 0, skipped = 0, records = 0;
@@ -153,7 +165,7 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
       records.reserve(static_cast<size_t>(per_byte * static_cast<double>(reader.size_hint()) * 1.05) + 1);
     }
     records.resize(slots);
-    const bool first_block = next_line == 1;
+    const bool first_block = next_line == 1 && has_line_one;
     ParallelFor(static_cast<int64_t>(parts), threads, 1, [&](int64_t p) {
       PartResult& result = results[p];
       Record* out = records.data() + result.first_slot;
@@ -194,7 +206,8 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
           }
           ++result.records;
         } else {
-          result.bad.push_back({local, std::move(error), ShortLine(line)});
+          result.bad.push_back({local, reader.block_file_offset() + static_cast<uint64_t>(line.data() - block.data()),
+                                std::move(error), ShortLine(line)});
         }
       }
     });
@@ -202,8 +215,10 @@ Records ParseFile(const std::string& path, const IngestConfig& options, FileRepo
     for (PartResult& result : results) {
       for (BadLine& bad : result.bad) {
         const uint64_t line_number = next_line + bad.local_line;
-        std::string message = StrCat(path, ":", line_number, ": ", bad.reason, " (line: '",
-                                     bad.text, "')");
+        std::string message = has_line_one ? StrCat(path, ":", line_number, ": ", bad.reason, " (line: '",
+                                                    bad.text, "')")
+                                           : StrCat(path, ": line at byte ", bad.byte, ": ", bad.reason, " (line: '",
+                                                    bad.text, "')");
         // Line 1 was guessed to be a header, and the first line after it is
         // not numeric either: perhaps no header at all, but string ids.
         if (options.header == HeaderPolicy::kAuto && results.front().header && line_number == 2)

@@ -91,14 +91,6 @@ BatchLock::BatchLock(const std::string& artifacts_dir) {
 
 BatchLock::~BatchLock() { ::close(fd_); }
 
-std::string InputFile(const std::string& dir, const std::string& name) {
-  for (const std::string& candidate : {name, name + ".gz"}) {
-    const fs::path path = fs::path(dir) / candidate;
-    if (fs::exists(path)) return path.string();
-  }
-  return "";
-}
-
 uint32_t FileCrc(const std::string& path, uint64_t* bytes) {
   std::ifstream in(path, std::ios::binary);
   std::vector<char> buffer(1 << 20);

@@ -55,8 +55,6 @@ class BatchLock {
   int fd_ = -1;
 };
 
-// The input file `name` (or name.gz) in dir, or "" if absent.
-std::string InputFile(const std::string& dir, const std::string& name);
 // CRC-32 and size of a file's bytes.
 uint32_t FileCrc(const std::string& path, uint64_t* bytes);
 // This process's peak resident memory (VmHWM) in MB.

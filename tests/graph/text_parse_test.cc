@@ -61,8 +61,8 @@ TEST(TextParseTest, CountNewlinesAtEveryAlignmentAndLength) {
   }
 }
 
-std::string ReadAll(const std::string& path, size_t block_bytes, int threads) {
-  BlockReader reader(path, block_bytes, threads);
+std::string ReadAll(const std::string& path, size_t block_bytes, int threads, ByteRange range = {}) {
+  BlockReader reader(path, block_bytes, threads, range);
   std::string all;
   std::string_view block;
   while (reader.Next(&block)) {
@@ -96,6 +96,49 @@ TEST(TextParseTest, BlockReaderGivesWholeLinesFromPlainGzipAndPipe) {
   EXPECT_EQ(ReadAll(fifo, 4096, 2), text);
   writer.join();
   EXPECT_EQ(ReadAll(WriteTextFile("empty.tsv", ""), 4096, 2), "");
+}
+
+TEST(TextParseTest, ByteRangesSplitAFileIntoItsLinesOnceEach) {
+  // Ranges that start and end anywhere (on a newline, just after one,
+  // mid-line, past the end) together give every line exactly once: a line
+  // is the range's that holds its first byte.
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += std::to_string(i * 37) + "\t" + std::to_string(i) + "\n";
+  text += "9\t9";  // the last line without a newline
+  const std::string path = WriteTextFile("ranges.tsv", text);
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 60; ++trial) {
+    std::vector<uint64_t> cuts = {0};
+    const int pieces = 1 + static_cast<int>(rng() % 5);
+    for (int p = 1; p < pieces; ++p) cuts.push_back(rng() % (text.size() + 1));
+    if (trial % 3 == 0)  // at or just after a newline
+      cuts.push_back(std::min<uint64_t>(text.find('\n', rng() % text.size()) + trial % 2, text.size()));
+    std::sort(cuts.begin(), cuts.end());
+    cuts.push_back(trial % 2 == 0 ? text.size() : UINT64_MAX);
+    std::string joined;
+    for (size_t p = 0; p + 1 < cuts.size(); ++p) {
+      const std::string part = ReadAll(path, 4096, 1 + trial % 3, {cuts[p], cuts[p + 1]});
+      // Each part's first line starts in its range, after a newline.
+      if (!part.empty()) {
+        EXPECT_GE(joined.size(), cuts[p]);
+        EXPECT_LT(joined.size(), cuts[p + 1]);
+        if (!joined.empty()) {
+          EXPECT_EQ(joined.back(), '\n');
+        }
+      }
+      joined += part;
+    }
+    ASSERT_EQ(joined, text) << "trial " << trial;
+  }
+  // A gzip stream cannot be split.
+  const std::string zipped = TempPath("ranges.tsv.gz");
+  gzFile gz = gzopen(zipped.c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+  EXPECT_EQ(ReadAll(zipped, 4096, 1, {}), text);
+  const std::string message = ErrorOf([&] { ReadAll(zipped, 4096, 1, {0, 100}); });
+  EXPECT_NE(message.find("cannot be read in byte ranges"), std::string::npos) << message;
 }
 
 TEST(TextParseTest, BlockReaderRejectsALineLongerThanABlock) {
