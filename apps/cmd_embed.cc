@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,7 @@
 #include "dist/dense_ids.h"
 #include "dist/mpi_session.h"
 #include "dist/partitioned_graph.h"
+#include "dist/partitioned_ingest.h"
 #include "dist/root_training.h"
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
@@ -95,32 +97,43 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   dist::CheckWalksAreDistributed(walk_config);
   GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
   const bool metapath = walk_config.kind == walk::WalkKind::kMetapath;
-  // A snapshot is read by rank 0 and scattered, as the batch does; a text
-  // edge list is read by every rank, a byte range each.
-  uint8_t shape[2] = {0, 0};  // snapshot, undirected
-  graph::SocialGraph whole;   // rank 0, a snapshot
+  // A snapshot is read by rank 0 and scattered, as the batch does; an input
+  // directory's files and a text edge list are read by every rank, a byte
+  // range each.
+  uint8_t shape[3] = {0, 0, 0};  // snapshot, undirected, input directory
+  graph::SocialGraph whole;      // rank 0, a snapshot
   dist::OnEveryRankIfAnyFails(comm, "reading " + args.walk.input, [&] {
     if (dist::Rank(comm) != 0) return;
-    shape[0] = IsSnapshotFile(args.walk.input) ? 1 : 0;
+    shape[2] = std::filesystem::is_directory(args.walk.input) ? 1 : 0;
+    shape[0] = shape[2] == 0 && IsSnapshotFile(args.walk.input) ? 1 : 0;
     if (shape[0] == 0) return;
     whole = graph::LoadSnapshot(args.walk.input);
     shape[1] = whole.undirected ? 1 : 0;
   });
   dist::BroadcastFromRoot(std::span(shape), comm);
-  const bool snapshot = shape[0] != 0, undirected = snapshot ? shape[1] != 0 : !args.walk.directed;
-  GR_CHECK(!metapath || snapshot,
-           "under mpirun, metapath walks need a snapshot with the interactions and posts (graphrec ingest), not "
-           "the edge list ", args.walk.input);
+  const bool snapshot = shape[0] != 0, directory = shape[2] != 0;
+  const bool undirected = snapshot ? shape[1] != 0 : !directory && !args.walk.directed;
+  GR_CHECK(!metapath || snapshot || directory,
+           "under mpirun, metapath walks need the interactions and posts: an input directory or a snapshot "
+           "(graphrec ingest), not the edge list ", args.walk.input);
   // A weighted walk reads the edge list's third field as the weight, as
   // graph::LoadEdgeList does without mpirun.
   const bool weighted = walk_config.StepsByWeight();
-  const dist::PartitionedFollows part =
-      snapshot ? dist::ScatterFollowsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, comm)
-               : dist::LoadPartitionedFollows(args.walk.input, comm,
-                                              weighted ? dist::ThirdField::kWeight : dist::ThirdField::kIgnored);
-  const dist::PartitionedPosts posts =
-      metapath ? dist::ScatterPostsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, part, weighted, comm)
-               : dist::PartitionedPosts{};
+  dist::PartitionedFollows part;
+  dist::PartitionedPosts posts;
+  if (directory) {
+    dist::PartitionedInput input =
+        dist::IngestPartitioned(graph::InputFilesIn(args.walk.input), {.threads = walk_config.threads}, metapath,
+                                weighted, comm);
+    part = std::move(input.follows);
+    posts = std::move(input.posts);
+  } else {
+    part = snapshot ? dist::ScatterFollowsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, comm)
+                    : dist::LoadPartitionedFollows(args.walk.input, comm,
+                                                   weighted ? dist::ThirdField::kWeight : dist::ThirdField::kIgnored,
+                                                   walk_config.threads);
+    if (metapath) posts = dist::ScatterPostsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, part, weighted, comm);
+  }
   whole = {};  // rank 0 keeps its part only
   dist::DistributedWalkConfig walks_config;
   walks_config.walks_per_vertex = walk_config.walks_per_vertex;
@@ -129,8 +142,8 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   // followers together; an undirected snapshot's follows already hold both
   // ends, as its single-process walks read them.
   walks_config.both_directions =
-      snapshot ? !undirected && walk_config.direction == walk::Direction::kBoth
-               : undirected || walk_config.direction == walk::Direction::kBoth;
+      snapshot || directory ? !undirected && walk_config.direction == walk::Direction::kBoth
+                            : undirected || walk_config.direction == walk::Direction::kBoth;
   walks_config.seed = walk_config.seed;
   walks_config.p = walk_config.p;
   walks_config.q = walk_config.q;

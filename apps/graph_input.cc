@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
@@ -22,7 +23,14 @@ graph::SocialGraph LoadGraphInput(const std::string& path, bool directed, const 
                                   std::vector<std::string>* names) {
   const bool snapshot = IsSnapshotFile(path);
   graph::SocialGraph g;
-  if (options.string_ids) {
+  if (std::filesystem::is_directory(path)) {
+    GR_CHECK(!options.string_ids, path, " is an input directory: its ids are integers (drop --ids string)");
+    const graph::InputFiles files = graph::InputFilesIn(path);
+    graph::IngestReport report;
+    g = graph::Ingest(files, {.header = options.header}, &report);
+    spdlog::info("ingested {}: {} accounts, {} posts, {} follow edges, {} interaction edges", path, g.num_accounts(),
+                 g.num_posts(), g.following.num_edges(), g.engagements.num_edges());
+  } else if (options.string_ids) {
     GR_CHECK(!snapshot, path, " is a snapshot: its ids are integers (drop --ids string)");
     GR_CHECK(names != nullptr, "--ids string is not available for this command");
     graph::IngestReport report;

@@ -1,5 +1,6 @@
 // Inputs commands share: the graph a command works on (a snapshot,
-// recognised by its magic, or a text edge list "src dst [weight]"), and
+// recognised by its magic, a directory of input files, or a text edge list
+// "src dst [weight]"), and
 // files of ids (recall --ids-file, rank --posts-file).
 #pragma once
 
@@ -18,8 +19,9 @@ struct GraphInputOptions {
   graph::HeaderPolicy header = graph::HeaderPolicy::kAuto;
 };
 
-// Reads `path` as a snapshot if it starts with the snapshot magic, else as an
-// edge list (directed or undirected). With string ids, *names receives each
+// Reads `path` as a snapshot if it starts with the snapshot magic, as input
+// files (graph::InputFilesIn, ingested with the default weights) if it is a
+// directory, else as an edge list (directed or undirected). With string ids, *names receives each
 // vertex's string by external id (names must then be given; a snapshot is
 // refused). Logs what was loaded.
 graph::SocialGraph LoadGraphInput(const std::string& path, bool directed, const GraphInputOptions& options = {},

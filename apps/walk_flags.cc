@@ -14,8 +14,10 @@ namespace gr::apps {
 void AddWalkFlags(CLI::App* cmd, WalkFlags& flags, bool with_input) {
   auto& c = flags.config;
   if (with_input) {
-    cmd->add_option("--input", flags.input, "graph snapshot or edge list 'src dst [weight]'")
-        ->required()->check(CLI::ExistingFile);
+    cmd->add_option("--input", flags.input,
+                    "graph snapshot, edge list 'src dst [weight]', or input directory (follows.tsv, "
+                    "interactions.tsv, posts.tsv, as graphrec batch reads it)")
+        ->required()->check(CLI::ExistingPath);
     cmd->add_option("--ids", flags.ids,
                     "edge-list ids: integer (default) or string (any text without blanks; outputs are keyed by "
                     "the strings; needs --header yes or no)")

@@ -26,10 +26,14 @@
 // batch holds it) and scatters it (dist::ScatterFollowsFromRoot) instead of
 // each rank reading its part; rank 0's line adds its resident memory before
 // the scatter and its peak during it (VmHWM, reset through clear_refs), kB.
-// --world: the first argument is a generated world's directory; rank 0
-// ingests it (follows, interactions, posts) and scatters the follows and
-// the post relations (dist::ScatterPostsFromRoot); the line adds the posts
-// held, their lists' bytes and the bytes rank 0 sent of them. --metapath:
+// --world: the first argument is a generated world's directory (follows,
+// interactions, posts), which every rank reads a byte range of
+// (dist::IngestPartitioned: "seconds" is the ingest's, "bytes_sent" every
+// record sent); with --from-root rank 0 ingests it and scatters the follows
+// and the post relations (dist::ScatterPostsFromRoot). The line adds the
+// posts held, their lists' bytes, the bytes rank 0 sent of them and the
+// rank's peak resident memory until the graph was loaded (VmHWM, kB).
+// --metapath:
 // the walks are metapath walks along these relations (with --world for
 // the posts' relations).
 #include <algorithm>
@@ -46,6 +50,7 @@
 #include "dist/dense_ids.h"
 #include "dist/mpi_session.h"
 #include "dist/partitioned_graph.h"
+#include "dist/partitioned_ingest.h"
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
 #include "embed/evaluation.h"
@@ -120,7 +125,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--from-root") {
       from_root = true;
     } else if (arg == "--world") {
-      world = from_root = true;
+      world = true;
     } else if (arg == "--metapath" && has_value) {
       metapath = argv[++i];
     } else if (arg == "--average") {
@@ -142,7 +147,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < n; ++i) argv[i + 1] = positional[i].data();
   long root_rss_before_kb = 0, root_peak_during_scatter_kb = 0;
   std::optional<gr::graph::SocialGraph> whole;
-  if (world && mpi.rank() == 0) {
+  if (world && from_root && mpi.rank() == 0) {
     const std::string dir = argv[1];
     whole = gr::graph::Ingest({.follows = dir + "/" + gr::synth::kFollowsFile,
                                .interactions = dir + "/" + gr::synth::kInteractionsFile,
@@ -153,20 +158,29 @@ int main(int argc, char** argv) {
     whole = gr::graph::LoadEdgeList(argv[1], /*directed=*/true, gr::graph::IngestConfig{});
   }
   MPI_Barrier(mpi.comm());
+  long load_peak_kb = StatusKb("VmHWM");  // with --from-root, rank 0's ingest
   if (from_root && mpi.rank() == 0) {
     std::ofstream("/proc/self/clear_refs") << "5";  // VmHWM := VmRSS
     root_rss_before_kb = StatusKb("VmRSS");
   }
   const auto start = std::chrono::steady_clock::now();
-  const gr::dist::PartitionedFollows part =
-      from_root ? gr::dist::ScatterFollowsFromRoot(whole ? &*whole : nullptr, mpi.comm())
-                : gr::dist::LoadPartitionedFollows(argv[1], mpi.comm(),
-                                                   weighted ? gr::dist::ThirdField::kWeight
-                                                            : gr::dist::ThirdField::kIgnored);
-  if (from_root && mpi.rank() == 0) root_peak_during_scatter_kb = StatusKb("VmHWM");
-  const gr::dist::PartitionedPosts posts =
-      world ? gr::dist::ScatterPostsFromRoot(whole ? &*whole : nullptr, part, weighted, mpi.comm())
-            : gr::dist::PartitionedPosts{};
+  gr::dist::PartitionedFollows part;
+  gr::dist::PartitionedPosts posts;
+  if (world && !from_root) {
+    gr::dist::PartitionedInput input = gr::dist::IngestPartitioned(
+        gr::graph::InputFilesIn(argv[1]), {.threads = training.threads}, true, weighted, mpi.comm());
+    part = std::move(input.follows);
+    posts = std::move(input.posts);
+  } else {
+    part = from_root ? gr::dist::ScatterFollowsFromRoot(whole ? &*whole : nullptr, mpi.comm())
+                     : gr::dist::LoadPartitionedFollows(argv[1], mpi.comm(),
+                                                        weighted ? gr::dist::ThirdField::kWeight
+                                                                 : gr::dist::ThirdField::kIgnored,
+                                                        training.threads);
+    if (from_root && mpi.rank() == 0) root_peak_during_scatter_kb = StatusKb("VmHWM");
+    if (world) posts = gr::dist::ScatterPostsFromRoot(whole ? &*whole : nullptr, part, weighted, mpi.comm());
+  }
+  load_peak_kb = std::max(load_peak_kb, StatusKb("VmHWM"));
   whole.reset();
   MPI_Barrier(mpi.comm());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -250,6 +264,7 @@ int main(int argc, char** argv) {
                                           {"dense_id_seconds", dense_seconds},
                                           {"root_rss_before_scatter_kb", root_rss_before_kb},
                                           {"root_peak_during_scatter_kb", root_peak_during_scatter_kb},
+                                          {"load_peak_rss_kb", load_peak_kb},
                                           {"walks", walks_json}}
                                .dump();
   std::printf("%s\n", line.c_str());

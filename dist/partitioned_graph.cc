@@ -1,20 +1,14 @@
 #include "dist/partitioned_graph.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <bit>
-#include <charconv>
-#include <cmath>
 #include <cstring>
 #include <string_view>
 #include <utility>
 
 #include "core/error.h"
 #include "dist/mpi_session.h"
+#include "dist/partitioned_ingest.h"
 #include "graph/social_graph.h"
 
 namespace gr::dist {
@@ -41,89 +35,6 @@ template <typename E>
 E MakeEdge(ExternalId account, ExternalId neighbour, float weight) {
   if constexpr (E::kWeighted) return {account, neighbour, weight};
   else return {account, neighbour};
-}
-
-// The bytes of the lines that start in [begin, end) of the file.
-// `*first` is set to the file offset of the first of them.
-std::string ReadOwnedLines(const std::string& path, int fd, uint64_t size, uint64_t begin, uint64_t end,
-                           uint64_t* first) {
-  const auto read_at = [&](uint64_t offset, uint64_t bytes) {
-    std::string out(bytes, '\0');
-    uint64_t done = 0;
-    while (done < bytes) {
-      const ssize_t n = pread(fd, out.data() + done, bytes - done, static_cast<off_t>(offset + done));
-      GR_CHECK_CODE(n >= 0, ErrorCode::kIo, path, ": read failed: ", std::strerror(errno));
-      if (n == 0) break;
-      done += static_cast<uint64_t>(n);
-    }
-    out.resize(done);
-    return out;
-  };
-  // A line starts at `begin` only if the byte before it ends a line.
-  uint64_t start = begin;
-  if (begin > 0) {
-    start = begin - 1;
-    for (;;) {
-      const std::string chunk = read_at(start, std::min<uint64_t>(1 << 16, size - start));
-      const size_t newline = chunk.find('\n');
-      if (newline != std::string::npos) {
-        start += newline + 1;
-        break;
-      }
-      start += chunk.size();
-      if (chunk.empty() || start >= size) break;
-    }
-  }
-  *first = start;
-  if (start >= end) return {};
-  // ... and runs to the end of the line that holds byte end - 1.
-  std::string text = read_at(start, end - start);
-  while (!text.empty() && text.back() != '\n' && start + text.size() < size) {
-    const std::string more = read_at(start + text.size(), std::min<uint64_t>(1 << 16, size - start - text.size()));
-    const size_t newline = more.find('\n');
-    text.append(more, 0, newline == std::string::npos ? more.size() : newline + 1);
-    if (more.empty() || newline != std::string::npos) break;
-  }
-  return text;
-}
-
-bool ParseId(std::string_view field, ExternalId* out) {
-  if (field.empty() || field.front() == '-' || field.front() == '+') return false;
-  const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), *out);
-  return error == std::errc() && end == field.data() + field.size();
-}
-
-// The first two fields of a line and the third if any (else empty): tab-
-// or comma-separated, else space-separated.
-bool FirstFields(std::string_view line, std::string_view* a, std::string_view* b, std::string_view* c) {
-  constexpr auto npos = std::string_view::npos;
-  *c = {};
-  if (const size_t i = line.find_first_of("\t,"); i != npos) {
-    const size_t j = line.find_first_of("\t,", i + 1);
-    *a = line.substr(0, i);
-    *b = line.substr(i + 1, j == npos ? npos : j - i - 1);
-    if (j != npos) *c = line.substr(j + 1, line.find_first_of("\t,", j + 1) - j - 1);
-    return true;
-  }
-  const size_t i = line.find_first_not_of(' ');
-  const size_t j = i == npos ? npos : line.find(' ', i);
-  const size_t k = j == npos ? npos : line.find_first_not_of(' ', j);
-  if (k == npos) return false;
-  const size_t l = line.find(' ', k);
-  *a = line.substr(i, j - i);
-  *b = line.substr(k, l == npos ? npos : l - k);
-  if (const size_t m = l == npos ? npos : line.find_first_not_of(' ', l); m != npos)
-    *c = line.substr(m, line.find(' ', m) - m);
-  return true;
-}
-
-// An edge list's weight field (graph::LoadEdgeList's rule): absent = 1, else
-// finite and > 0.
-bool ParseWeight(std::string_view field, float* out) {
-  *out = 1;
-  if (field.empty()) return true;
-  const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), *out);
-  return error == std::errc() && end == field.data() + field.size() && std::isfinite(*out) && *out > 0;
 }
 
 // Sorts the records and merges duplicates (summing their weights, for
@@ -204,69 +115,36 @@ void Build(std::vector<E>& out_edges, std::vector<E>& in_edges, PartitionedFollo
   BuildCsr(in_edges, out.accounts, out.followers_offsets, out.followers, out.follower_weights);
 }
 
-// Reads and parses this rank's lines of `path` into records by owner; every
-// rank learns whether any failed before the collective exchange (a rank that
-// threw alone would hang the rest).
+// Reads and parses this rank's lines of `path` (graph::ReadEdgeList, a
+// byte range, in blocks) into records by owner; every rank learns whether
+// any failed before the collective exchange (a rank that threw alone would
+// hang the rest).
 template <typename E>
-void ReadOwnLines(const std::string& path, MPI_Comm comm, std::vector<std::vector<E>>& following,
+void ReadOwnLines(const std::string& path, MPI_Comm comm, int threads, std::vector<std::vector<E>>& following,
                   std::vector<std::vector<E>>& followers, PartitionedFollows& out) {
-  const int ranks = Size(comm), me = Rank(comm);
+  const int ranks = Size(comm);
   OnEveryRankIfAnyFails(comm, "reading " + path, [&] {
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    GR_CHECK_CODE(fd >= 0, ErrorCode::kIo, path, ": cannot open: ", std::strerror(errno));
-    struct stat st {};
-    fstat(fd, &st);
-    const auto size = static_cast<uint64_t>(st.st_size);
-    unsigned char magic[2] = {0, 0};
-    const bool gzip = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    if (gzip) close(fd);
-    GR_CHECK(!gzip, path, ": a gzip file cannot be split between ranks; decompress it first");
-    const uint64_t begin = size * static_cast<uint64_t>(me) / static_cast<uint64_t>(ranks);
-    const uint64_t end = size * static_cast<uint64_t>(me + 1) / static_cast<uint64_t>(ranks);
-    std::string text;
-    uint64_t first = 0;
-    try {
-      text = ReadOwnedLines(path, fd, size, begin, end, &first);
-    } catch (...) {
-      close(fd);
-      throw;
-    }
-    close(fd);
-    for (size_t at = 0; at < text.size();) {
-      size_t next = text.find('\n', at);
-      if (next == std::string::npos) next = text.size();
-      std::string_view line(text.data() + at, next - at);
-      const uint64_t line_offset = first + at;
-      at = next + 1;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.empty() || line.front() == '#') continue;
-      std::string_view a, b, c;
-      ExternalId follower = 0, followee = 0;
-      const bool two = FirstFields(line, &a, &b, &c);
-      const bool parsed = two && ParseId(a, &follower) && ParseId(b, &followee);
-      // Line 1 whose first field is not a number is a header (graph::Ingest's "auto").
-      if (!parsed && line_offset == 0 && !(two && ParseId(a, &follower))) continue;
-      GR_CHECK(parsed, path, ": line at byte ", line_offset, ": expected follower_id, followee_id[, ",
-               E::kWeighted ? "weight" : "timestamp", "], got '", std::string(line.substr(0, 80)), "'");
-      float weight = 1;
-      GR_CHECK(!E::kWeighted || ParseWeight(c, &weight), path, ": line at byte ", line_offset, ": the weight '",
-               std::string(c.substr(0, 40)), "' is not a finite number > 0");
-      ++out.lines_read;
-      if (follower == followee) {  // dropped as graph::Ingest does, but the account exists
-        following[OwnerOf(follower, ranks)].push_back(MakeEdge<E>(follower, follower, weight));
+    // Every line its own record: repeated lines are merged below, as edges.
+    const graph::IngestConfig config{.duplicates = graph::DuplicatePolicy::kKeep, .threads = threads};
+    const BulkVector<graph::EdgeRecord> records =
+        graph::ReadEdgeList(path, config, nullptr, RangeOf(path, comm), E::kWeighted);
+    out.lines_read = records.size();
+    for (const graph::EdgeRecord& r : records) {
+      if (r.src == r.dst) {  // dropped as graph::Ingest does, but the account exists
+        following[OwnerOf(r.src, ranks)].push_back(MakeEdge<E>(r.src, r.src, r.weight));
         continue;
       }
-      following[OwnerOf(follower, ranks)].push_back(MakeEdge<E>(follower, followee, weight));
-      followers[OwnerOf(followee, ranks)].push_back(MakeEdge<E>(followee, follower, weight));
+      following[OwnerOf(r.src, ranks)].push_back(MakeEdge<E>(r.src, r.dst, r.weight));
+      followers[OwnerOf(r.dst, ranks)].push_back(MakeEdge<E>(r.dst, r.src, r.weight));
     }
   });
 }
 
 template <typename E>
-PartitionedFollows Load(const std::string& path, MPI_Comm comm) {
+PartitionedFollows Load(const std::string& path, MPI_Comm comm, int threads) {
   PartitionedFollows out;
   std::vector<std::vector<E>> following(Size(comm)), followers(Size(comm));
-  ReadOwnLines(path, comm, following, followers, out);
+  ReadOwnLines(path, comm, threads, following, followers, out);
   std::vector<E> out_edges, in_edges;
   Exchange(following, comm, &out.bytes_sent, out_edges);
   Exchange(followers, comm, &out.bytes_sent, in_edges);
@@ -339,8 +217,8 @@ size_t PartitionedFollows::MemoryBytes() const {
          (followee_weights.size() + follower_weights.size()) * sizeof(float);
 }
 
-PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm, ThirdField third) {
-  return third == ThirdField::kWeight ? Load<WeightedEdge>(path, comm) : Load<Edge>(path, comm);
+PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm, ThirdField third, int threads) {
+  return third == ThirdField::kWeight ? Load<WeightedEdge>(path, comm, threads) : Load<Edge>(path, comm, threads);
 }
 
 PartitionedFollows ScatterFollowsFromRoot(const graph::SocialGraph* g, MPI_Comm comm) {

@@ -1,6 +1,7 @@
 // The follow graph partitioned across MPI ranks (issue 20): each rank reads a
 // disjoint byte range of the follows file and keeps only the adjacency of the
 // accounts it owns, so graph memory per rank is about 1/N of the whole.
+// (dist/partitioned_ingest.h reads input directories the same way.)
 //
 // Ownership is by hash of the external id (OwnerOf, core/shard.h's rule, so
 // that rank K's accounts are index shard K of N), not by id range: it needs
@@ -54,14 +55,16 @@ enum class ThirdField {
 };
 
 // Collective over `comm`: every rank must call it with the same path. Reads a
-// plain-text follows file (follower, followee[, timestamp or weight]; tab, comma or
-// space separated; an optional header line; blank and '#' lines skipped).
-// Throws gr::Error on every rank when any rank fails: kInvalidArgument naming
-// the file and byte offset of a malformed line (on the rank that read it),
-// kIo for an unreadable file, kInvalidArgument for a gzip file (a compressed
+// plain-text follows file or edge list (follower, followee[, timestamp or
+// weight]; graph::ReadEdgeList's rules: tab, comma or space separated, an
+// optional header line, blank and '#' lines skipped) on `threads` threads a
+// rank, a block at a time. Throws gr::Error on every rank when any rank
+// fails: kInvalidArgument naming the file and byte offset of a malformed
+// line (on the rank that read it), kIo for an unreadable file,
+// kInvalidArgument for a gzip file read by more than one rank (a compressed
 // stream cannot be split by byte ranges: decompress it first).
 PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm,
-                                          ThirdField third = ThirdField::kIgnored);
+                                          ThirdField third = ThirdField::kIgnored, int threads = 1);
 
 // Collective over `comm`: rank 0 sends every rank its part of `g`'s follow
 // graph (every account of g, with or without follows; `g` is read on rank 0

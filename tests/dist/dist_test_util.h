@@ -43,6 +43,13 @@ inline std::string SharedWorldFollows(const std::string& name, uint32_t accounts
   return dir + "/follows.tsv";
 }
 
+// Where a bad line's error says it is: by line number when one rank read
+// the whole file, else by byte offset (graph::ByteRange).
+inline std::string BadLinePlace(const std::string& path, uint64_t line, uint64_t byte) {
+  return Size(MPI_COMM_WORLD) == 1 ? path + ":" + std::to_string(line) + ": "
+                                   : path + ": line at byte " + std::to_string(byte) + ": ";
+}
+
 // Every rank's values, concatenated in rank order on rank 0 (empty elsewhere).
 inline std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& mine) {
   const int ranks = Size(MPI_COMM_WORLD);

@@ -3,7 +3,8 @@
 # gives vectors to, written once (by rank 0), finite; --init starts them as a
 # plain run does (the model replicated or partitioned); weighted walks read the
 # third field as a weight; a snapshot is read by rank 0 and scattered
-# (metapath walks too); metapath walks over an edge list are refused.
+# (metapath walks too), an input directory by every rank (the same vectors
+# as from its snapshot); metapath walks over an edge list are refused.
 # Usage: embed_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
 graphrec=$1
@@ -69,26 +70,36 @@ for kind in weighted node2vec; do
 done
 
 # A snapshot: rank 0 reads it and sends every rank its part, as the batch
-# does. Account walks and metapath walks over the interactions give the
-# accounts (and posts) of a plain run and walk as many tokens; over an edge
-# list, which has no posts, metapath walks are refused.
+# does; an input directory: every rank reads a byte range of each file.
+# Account walks and metapath walks over the interactions give the accounts
+# (and posts) of a plain run and walk as many tokens, and the directory
+# gives the snapshot's vectors; over an edge list, which has no posts,
+# metapath walks are refused.
 "$graphrec" ingest --follows "$dir/w/follows.tsv" --interactions "$dir/w/interactions.tsv" --posts "$dir/w/posts.tsv" \
   --out "$dir/g.snap" > /dev/null 2>&1
-sflags=(--input "$dir/g.snap" --num-walks 4 --walk-length 20 --dimensions 16 --workers 1)
+for input in g.snap w; do
+sflags=(--input "$dir/$input" --num-walks 4 --walk-length 20 --dimensions 16 --workers 1)
 for kind in "--direction both" "--kind metapath --metapath interacts,engaged_by"; do
   read -ra kflags <<< "$kind"
+  name="$input ${kflags[*]}"
   mpirun "$graphrec" embed "${sflags[@]}" "${kflags[@]}" --output "$dir/snap.txt" > "$dir/snap.out"
   "$graphrec" embed "${sflags[@]}" "${kflags[@]}" --output "$dir/snap_plain.txt" > "$dir/snap_plain.out"
   diff <(tail -n +2 "$dir/snap.txt" | cut -d' ' -f1 | sort) <(tail -n +2 "$dir/snap_plain.txt" | cut -d' ' -f1 | sort) \
-    > /dev/null || fail "snapshot, $kind: the rows differ from a plain run's"
+    > /dev/null || fail "$name: the rows differ from a plain run's"
   [[ $(grep '^corpus' "$dir/snap.out" | cut -d';' -f1) == $(grep '^corpus' "$dir/snap_plain.out" | cut -d';' -f1) ]] ||
-    fail "snapshot, $kind: $(grep '^corpus' "$dir/snap.out") against a plain run's $(grep '^corpus' "$dir/snap_plain.out")"
+    fail "$name: $(grep '^corpus' "$dir/snap.out") against a plain run's $(grep '^corpus' "$dir/snap_plain.out")"
+  if [[ $input == g.snap ]]; then
+    cp "$dir/snap.txt" "$dir/from_snapshot_${kflags[1]}.txt"
+  else
+    cmp -s "$dir/snap.txt" "$dir/from_snapshot_${kflags[1]}.txt" || fail "$name: not the snapshot's vectors"
+  fi
+done
 done
 grep -q '^p' "$dir/snap.txt" || fail "metapath walks from a snapshot: no post rows"
 status=0
 mpirun "$graphrec" embed "${flags[@]}" --kind metapath --metapath interacts,engaged_by --output "$dir/metapath.txt" \
   2> "$dir/metapath.err" || status=$?
 [[ $status != 0 ]] || fail "metapath walks over an edge list were accepted under mpirun"
-grep -q "metapath walks need a snapshot" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
+grep -q "metapath walks need the interactions and posts" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
 [[ ! -e "$dir/metapath.txt" ]] || fail "a refused run wrote vectors"
 echo "PASS"

@@ -414,7 +414,8 @@ TEST(DistributedWalks, MetapathWalksAreTheSingleProcessEnginesToo) {
 }
 
 // A weight that is not a finite number > 0 fails every rank; the rank that
-// read it names the byte and the field. Read as a follows file, the same
+// read it names the line (its byte, when the ranks split the file) and the
+// field. Read as a follows file, the same
 // third field is a timestamp and not checked.
 TEST(PartitionedFollows, ABadWeightFailsEveryRankNamingIt) {
   const std::string dir = SharedDir("dist_bad_weight");
@@ -430,8 +431,7 @@ TEST(PartitionedFollows, ABadWeightFailsEveryRankNamingIt) {
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     const std::string message = e.what();
-    const bool named = message.find(path + ": line at byte " + std::to_string(good.size()) + ": the weight '-1'") !=
-                       std::string::npos;
+    const bool named = message.find(BadLinePlace(path, 4, good.size()) + "bad weight '-1'") != std::string::npos;
     EXPECT_TRUE(named || message.find("another rank failed: reading " + path) != std::string::npos) << message;
     int mine = named ? 1 : 0, namers = 0;
     MPI_Allreduce(&mine, &namers, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
@@ -451,7 +451,7 @@ TEST(PartitionedFollows, AMalformedLineFailsEveryRankNamingFileAndByte) {
   } catch (const Error& e) {
     const std::string message = e.what();
     // The rank that read the line names it; the others say another rank failed.
-    const bool named = message.find(path + ": line at byte " + std::to_string(good.size())) != std::string::npos;
+    const bool named = message.find(BadLinePlace(path, 5, good.size()) + "bad dst 'five'") != std::string::npos;
     EXPECT_TRUE(named || message.find("another rank failed: reading " + path) != std::string::npos) << message;
     int mine = named ? 1 : 0, namers = 0;
     MPI_Allreduce(&mine, &namers, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);

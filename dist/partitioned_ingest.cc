@@ -1,0 +1,194 @@
+#include "dist/partitioned_ingest.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <span>
+
+#include "core/error.h"
+#include "dist/mpi_session.h"
+#include "graph/social_graph.h"
+
+namespace gr::dist {
+namespace {
+
+using graph::FollowRecord;
+using graph::InteractionRecord;
+using graph::PostRecord;
+
+// Sends each record to the owners of the two vertices `owners_of` names
+// (once to a rank that owns both) and returns the records that arrived
+// here. Records travel as their bytes: they are plain structs.
+template <typename Record, typename OwnersOf>
+BulkVector<Record> SendToOwners(BulkVector<Record> records, OwnersOf owners_of, MPI_Comm comm,
+                                uint64_t* bytes_sent) {
+  static_assert(std::is_trivially_copyable_v<Record> && sizeof(Record) % sizeof(uint64_t) == 0);
+  constexpr uint64_t kWords = sizeof(Record) / sizeof(uint64_t);
+  const int ranks = Size(comm), me = Rank(comm);
+  std::vector<uint64_t> counts(ranks, 0);
+  for (const Record& r : records) {
+    const auto [a, b] = owners_of(r);
+    counts[a] += kWords;
+    if (b != a) counts[b] += kWords;
+  }
+  std::vector<uint64_t> at(ranks, 0);
+  for (int r = 1; r < ranks; ++r) at[r] = at[r - 1] + counts[r - 1];
+  std::vector<uint64_t> flat(at.back() + counts.back());
+  for (const Record& r : records) {
+    const auto [a, b] = owners_of(r);
+    std::memcpy(flat.data() + at[a], &r, sizeof(Record));
+    at[a] += kWords;
+    if (b == a) continue;
+    std::memcpy(flat.data() + at[b], &r, sizeof(Record));
+    at[b] += kWords;
+  }
+  records = {};
+  *bytes_sent += (flat.size() - counts[me]) * sizeof(uint64_t);
+  std::vector<uint64_t> arrived = ExchangeValues(flat, counts, comm);
+  std::vector<uint64_t>().swap(flat);
+  BulkVector<Record> out(arrived.size() / kWords);
+  std::memcpy(static_cast<void*>(out.data()), arrived.data(), out.size() * sizeof(Record));
+  return out;
+}
+
+// Every rank's counts of each file added up; `header` if any rank saw one.
+void SumFileReports(std::vector<graph::FileReport>& files, MPI_Comm comm) {
+  std::vector<uint64_t> counts;
+  for (const graph::FileReport& f : files)
+    counts.insert(counts.end(), {f.lines, f.records, f.skipped_lines, f.bad_lines, f.header ? 1u : 0u});
+  AllReduceSum(std::span(counts), comm);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const uint64_t* c = counts.data() + 5 * i;
+    files[i].lines = c[0];
+    files[i].records = c[1];
+    files[i].skipped_lines = c[2];
+    files[i].bad_lines = c[3];
+    files[i].header = c[4] != 0;
+  }
+}
+
+// The lists of `relation` for `vertices` (dense ids of `part`), targets by
+// external id, appended as PartitionedLists keeps them.
+void CopyLists(const graph::CsrGraph& relation, std::span<const VertexId> vertices,
+               std::span<const ExternalId> target_ids, bool with_weights, std::vector<uint64_t>& offsets,
+               std::vector<ExternalId>& targets, std::vector<float>& weights) {
+  offsets.assign(1, 0);
+  for (const VertexId v : vertices) {
+    if (v < relation.num_vertices()) {
+      for (EdgeIndex e = relation.Begin(v); e < relation.End(v); ++e) {
+        targets.push_back(target_ids[relation.targets[e]]);
+        if (with_weights) weights.push_back(relation.Weight(e));
+      }
+    }
+    offsets.push_back(targets.size());
+  }
+}
+
+void CopyLists(const graph::CsrGraph& relation, std::span<const VertexId> vertices,
+               std::span<const ExternalId> target_ids, bool with_weights, PartitionedLists& out) {
+  CopyLists(relation, vertices, target_ids, with_weights, out.offsets, out.targets, out.weights);
+}
+
+// The dense ids of the vertices of `ids` this rank owns (ascending ids).
+std::vector<VertexId> Owned(const graph::IdMap& ids, MPI_Comm comm) {
+  const int ranks = Size(comm), me = Rank(comm);
+  std::vector<VertexId> owned;
+  const std::span<const ExternalId> external = ids.external_ids();
+  for (VertexId v = 0; v < external.size(); ++v)
+    if (OwnerOf(external[v], ranks) == me) owned.push_back(v);
+  return owned;
+}
+
+}  // namespace
+
+graph::ByteRange RangeOf(const std::string& path, MPI_Comm comm) {
+  const auto ranks = static_cast<uint64_t>(Size(comm)), me = static_cast<uint64_t>(Rank(comm));
+  struct stat st {};
+  if (ranks == 1 || stat(path.c_str(), &st) != 0) return {};  // the reader names an unreadable file
+  const auto size = static_cast<uint64_t>(st.st_size);
+  return {.begin = size * me / ranks, .end = me + 1 == ranks ? UINT64_MAX : size * (me + 1) / ranks};
+}
+
+PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::IngestConfig& config,
+                                   bool with_posts, bool post_weights, MPI_Comm comm) {
+  config.Validate();
+  GR_CHECK(!files.follows.empty(), "a follows file is required");
+  const int ranks = Size(comm);
+  PartitionedInput out;
+  graph::IngestReport& report = out.report;
+  BulkVector<FollowRecord> follows;
+  BulkVector<InteractionRecord> interactions;
+  BulkVector<PostRecord> posts;
+  OnEveryRankIfAnyFails(comm, "reading the input files", [&] {
+    report.files.emplace_back();
+    follows = graph::ReadFollows(files.follows, config, &report.files.back(), RangeOf(files.follows, comm));
+    if (!files.interactions.empty()) {
+      report.files.emplace_back();
+      interactions = graph::ReadInteractions(files.interactions, config, &report.files.back(),
+                                             RangeOf(files.interactions, comm));
+    }
+    if (!files.posts.empty()) {
+      report.files.emplace_back();
+      posts = graph::ReadPosts(files.posts, config, &report.files.back(), RangeOf(files.posts, comm));
+    }
+  });
+  out.follows.lines_read = report.files.front().records;
+  SumFileReports(report.files, comm);
+
+  // The weights decay to the newest time of the whole input, as Ingest's.
+  graph::IngestConfig part_config = config;
+  if (part_config.weights.reference_time < 0) {
+    uint64_t newest = 0;
+    for (const FollowRecord& r : follows) newest = std::max<uint64_t>(newest, r.time);
+    for (const InteractionRecord& r : interactions) newest = std::max<uint64_t>(newest, r.time);
+    for (const PostRecord& r : posts) newest = std::max<uint64_t>(newest, r.time);
+    MPI_Allreduce(MPI_IN_PLACE, &newest, 1, MPI_UINT64_T, MPI_MAX, comm);
+    part_config.weights.reference_time = static_cast<int64_t>(newest);
+  }
+  report.reference_time = part_config.weights.reference_time;
+
+  uint64_t& bytes = out.follows.bytes_sent;
+  follows = SendToOwners(
+      std::move(follows), [&](const FollowRecord& r) { return std::pair{OwnerOf(r.src, ranks), OwnerOf(r.dst, ranks)}; },
+      comm, &bytes);
+  interactions = SendToOwners(
+      std::move(interactions),
+      [&](const InteractionRecord& r) { return std::pair{OwnerOf(r.account, ranks), OwnerOf(r.post, ranks)}; }, comm,
+      &bytes);
+  posts = SendToOwners(
+      std::move(posts), [&](const PostRecord& r) { return std::pair{OwnerOf(r.post, ranks), OwnerOf(r.author, ranks)}; },
+      comm, &bytes);
+
+  // The graph of the records here: whole lists for this rank's vertices,
+  // parts of lists for the other ends of their edges (dropped below).
+  graph::SocialGraph part;
+  OnEveryRankIfAnyFails(comm, "building the graph", [&] {
+    graph::IngestReport counts;
+    part = graph::BuildGraph(std::move(follows), std::move(interactions), std::move(posts), part_config, counts, {},
+                             files.posts);
+  });
+  uint64_t follow_weights = part.following.has_weights() ? 1 : 0;  // the whole graph has them if any part has
+  AllReduceOr(std::span(&follow_weights, 1), comm);
+
+  const std::vector<VertexId> accounts = Owned(part.accounts, comm);
+  const std::span<const ExternalId> account_ids = part.accounts.external_ids(), post_ids = part.posts.external_ids();
+  PartitionedFollows& f = out.follows;
+  for (const VertexId v : accounts) f.accounts.push_back(account_ids[v]);
+  CopyLists(part.following, accounts, account_ids, follow_weights != 0, f.following_offsets, f.followees,
+            f.followee_weights);
+  CopyLists(part.followers, accounts, account_ids, follow_weights != 0, f.followers_offsets, f.followers,
+            f.follower_weights);
+  if (with_posts) {
+    PartitionedPosts& p = out.posts;
+    CopyLists(part.engagements, accounts, post_ids, post_weights, p.interacts);
+    CopyLists(part.authored, accounts, post_ids, post_weights, p.authored);
+    const std::vector<VertexId> own_posts = Owned(part.posts, comm);
+    for (const VertexId v : own_posts) p.posts.push_back(post_ids[v]);
+    CopyLists(part.engagers, own_posts, account_ids, post_weights, p.engaged_by);
+    CopyLists(graph::AuthoredByGraph(part), own_posts, account_ids, post_weights, p.authored_by);
+  }
+  return out;
+}
+
+}  // namespace gr::dist

@@ -1,0 +1,45 @@
+// The input files (follows, interactions, posts) read by every rank at once
+// into its part of graph::Ingest's graph (issue 20): no rank reads or holds
+// the whole input. Rank k parses bytes [size x k/N, size x (k+1)/N) of each
+// file, sends each record to the owners (OwnerOf) of the vertices it names,
+// and builds the lists of its own vertices from what arrived with
+// graph::BuildGraph. A vertex's lists depend on the set of its records only,
+// so each is the single-process graph's list, in its order, with its
+// weights: the same parts ScatterFollowsFromRoot and ScatterPostsFromRoot
+// cut from that graph.
+#pragma once
+
+#include <mpi.h>
+
+#include "dist/partitioned_graph.h"
+#include "graph/ingest.h"
+
+namespace gr::dist {
+
+// This rank's share of `path`'s bytes for a read split between the ranks of
+// `comm` (graph::ByteRange): bytes [size x k/N, size x (k+1)/N), the last
+// rank to the end; the whole file for one rank (a gzip file can be read
+// there, not split).
+graph::ByteRange RangeOf(const std::string& path, MPI_Comm comm);
+
+struct PartitionedInput {
+  PartitionedFollows follows;  // lines_read: the follows this rank parsed; bytes_sent: every record it sent
+  PartitionedPosts posts;      // empty without with_posts
+  // The files' counts summed over the ranks (bad_examples: this rank's
+  // part's), and the decay's reference time. The merge counts are not
+  // filled: each rank merges the duplicates of others' vertices too.
+  graph::IngestReport report;
+};
+
+// Collective over `comm` (the same arguments on every rank). The files must
+// be plain text when there is more than one rank (a gzip stream cannot be
+// split). `with_posts`: the post relations too (metapath walks), with their
+// weights when `post_weights`; the follows carry their weights when the
+// graph has any, as ScatterFollowsFromRoot's. Throws gr::Error on every rank
+// when any fails: a bad line is named by file and byte offset on the rank
+// that read it (unless config.skip_bad_lines), a post with two authors
+// names the post.
+PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::IngestConfig& config,
+                                   bool with_posts, bool post_weights, MPI_Comm comm);
+
+}  // namespace gr::dist

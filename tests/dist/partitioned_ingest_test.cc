@@ -1,0 +1,180 @@
+// The input files read by every rank at once (1, 2 and 4 ranks): each rank's
+// part equals what rank 0 would scatter from graph::Ingest's whole graph,
+// weights bit for bit; bad input fails every rank with the place named.
+#include "dist/partitioned_ingest.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "graph/social_graph.h"
+#include "tests/dist/dist_test_util.h"
+
+namespace gr::dist {
+namespace {
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void ExpectSameLists(const PartitionedLists& got, const PartitionedLists& expected) {
+  EXPECT_EQ(got.offsets, expected.offsets);
+  EXPECT_EQ(got.targets, expected.targets);
+  EXPECT_EQ(got.weights, expected.weights);  // exact: the same sums in the same order
+}
+
+// A generated world with what real files carry besides rows: header lines,
+// repeated lines (the same follow far apart, so that different ranks read
+// its copies), a self-follow, comments, a post listed twice, and the
+// newest time at the end.
+graph::InputFiles MessyWorld(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::path(SharedWorldFollows(name, 1500)).parent_path();
+  graph::InputFiles files = graph::InputFilesIn(dir.string());
+  if (Rank(MPI_COMM_WORLD) == 0) {  // the generator writes a header line in each file
+    const auto second_line = [](const std::string& text) {
+      const size_t start = text.find('\n') + 1;
+      return text.substr(start, text.find('\n', start) + 1 - start);
+    };
+    const std::string follows = ReadText(files.follows), first = second_line(follows);
+    std::ofstream(files.follows) << follows << "# a comment\n\n7\t7\t1700000000\n" << first << first;
+    const std::string interactions = ReadText(files.interactions), one = second_line(interactions);
+    // The newest time last, read by the last rank only: every rank's
+    // weights must decay to it.
+    const std::string ids = one.substr(0, one.find('\t', one.find('\t') + 1));
+    std::ofstream(files.interactions) << interactions << one << one << ids << "\tlike\t1800000000\n";
+    const std::string posts = ReadText(files.posts);
+    std::ofstream(files.posts) << posts << second_line(posts);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return files;
+}
+
+TEST(IngestPartitioned, EachRankHoldsWhatRootWouldScatterFromTheWholeGraph) {
+  const graph::InputFiles files = MessyWorld("dist_ingest");
+  const int me = Rank(MPI_COMM_WORLD);
+  graph::SocialGraph whole;
+  graph::IngestReport whole_report;
+  if (me == 0) whole = graph::Ingest(files, {}, &whole_report);
+  const PartitionedFollows follows = ScatterFollowsFromRoot(me == 0 ? &whole : nullptr, MPI_COMM_WORLD);
+  const PartitionedPosts posts = ScatterPostsFromRoot(me == 0 ? &whole : nullptr, follows, true, MPI_COMM_WORLD);
+  // Small blocks and two threads: ranges of several blocks, parsed in parts.
+  const PartitionedInput in =
+      IngestPartitioned(files, {.threads = 2, .block_bytes = 4096}, true, true, MPI_COMM_WORLD);
+  ASSERT_FALSE(follows.followee_weights.empty());  // follows decay with age: weighted
+  EXPECT_EQ(in.follows.accounts, follows.accounts);
+  EXPECT_EQ(in.follows.following_offsets, follows.following_offsets);
+  EXPECT_EQ(in.follows.followees, follows.followees);
+  EXPECT_EQ(in.follows.followee_weights, follows.followee_weights);
+  EXPECT_EQ(in.follows.followers_offsets, follows.followers_offsets);
+  EXPECT_EQ(in.follows.followers, follows.followers);
+  EXPECT_EQ(in.follows.follower_weights, follows.follower_weights);
+  ExpectSameLists(in.posts.interacts, posts.interacts);
+  ExpectSameLists(in.posts.authored, posts.authored);
+  EXPECT_EQ(in.posts.posts, posts.posts);
+  ExpectSameLists(in.posts.engaged_by, posts.engaged_by);
+  ExpectSameLists(in.posts.authored_by, posts.authored_by);
+  if (Size(MPI_COMM_WORLD) > 1) {
+    EXPECT_GT(in.follows.bytes_sent, 0u);
+  }
+  // Every line was read by one rank: the summed counts are one reader's.
+  uint64_t shape[2] = {static_cast<uint64_t>(whole_report.reference_time), whole_report.files.size()};
+  BroadcastFromRoot(std::span(shape), MPI_COMM_WORLD);
+  EXPECT_EQ(static_cast<uint64_t>(in.report.reference_time), shape[0]);
+  ASSERT_EQ(in.report.files.size(), shape[1]);
+  for (size_t i = 0; i < in.report.files.size(); ++i) {
+    const graph::FileReport& f = in.report.files[i];
+    uint64_t expected[4] = {0, 0, 0, 0};
+    if (me == 0) {
+      const graph::FileReport& w = whole_report.files[i];
+      expected[0] = w.lines, expected[1] = w.records, expected[2] = w.skipped_lines, expected[3] = w.header;
+    }
+    BroadcastFromRoot(std::span(expected), MPI_COMM_WORLD);
+    EXPECT_EQ(f.lines, expected[0]) << f.path;
+    EXPECT_EQ(f.records, expected[1]) << f.path;
+    EXPECT_EQ(f.skipped_lines, expected[2]) << f.path;
+    EXPECT_EQ(f.header ? 1u : 0u, expected[3]) << f.path;
+  }
+  // Without the post relations: the same follows, no posts.
+  const PartitionedInput follows_only = IngestPartitioned(files, {}, false, false, MPI_COMM_WORLD);
+  EXPECT_EQ(follows_only.follows.followees, follows.followees);
+  EXPECT_TRUE(follows_only.posts.posts.empty());
+}
+
+// A malformed line fails every rank: the one that read it names the file
+// and the line's byte (line numbers before a rank's range are unknown).
+TEST(IngestPartitioned, ABadLineFailsEveryRankNamingFileAndByte) {
+  const std::string dir = SharedDir("dist_ingest_bad");
+  const std::string path = dir + "/follows.tsv";
+  std::string good = "follower_id\tfollowee_id\n";
+  for (int i = 1; i < 400; ++i) good += std::to_string(i) + "\t" + std::to_string(i + 1) + "\n";
+  if (Rank(MPI_COMM_WORLD) == 0) std::ofstream(path) << good << "4\tfive\n" << good.substr(24);
+  MPI_Barrier(MPI_COMM_WORLD);
+  try {
+    IngestPartitioned({.follows = path}, {}, false, false, MPI_COMM_WORLD);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    const bool named = message.find(BadLinePlace(path, 401, good.size()) + "bad followee_id") != std::string::npos;
+    EXPECT_TRUE(named || message.find("another rank failed: reading the input files") != std::string::npos)
+        << message;
+    int mine = named ? 1 : 0, namers = 0;
+    MPI_Allreduce(&mine, &namers, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    EXPECT_EQ(namers, 1);
+  }
+}
+
+// A post given two authors in lines far apart (read by different ranks)
+// is found on the post's owner; a gzip file cannot be split by ranks.
+TEST(IngestPartitioned, APostWithTwoAuthorsAndAGzipFileAreRefused) {
+  const std::string dir = SharedDir("dist_ingest_posts");
+  const graph::InputFiles files{.follows = dir + "/follows.tsv", .posts = dir + "/posts.tsv"};
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    std::ofstream follows(files.follows), posts(files.posts);
+    posts << "900\t1\n";
+    for (int i = 1; i < 300; ++i) {
+      follows << i << "\t" << i + 1 << "\n";
+      posts << 1000 + i << "\t" << i << "\n";
+    }
+    posts << "900\t2\n";
+    gzFile gz = gzopen((dir + "/follows.tsv.gz").c_str(), "wb");
+    gzputs(gz, "1\t2\n2\t3\n");
+    gzclose(gz);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  try {
+    IngestPartitioned(files, {}, true, false, MPI_COMM_WORLD);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    const bool named = message.find("post 900 is given two authors, 1 and 2") != std::string::npos;
+    EXPECT_TRUE(named || message.find("another rank failed: building the graph") != std::string::npos) << message;
+    // Its owner holds both lines (a rank that owns both authors does too).
+    if (OwnerOf(900, Size(MPI_COMM_WORLD)) == Rank(MPI_COMM_WORLD)) {
+      EXPECT_TRUE(named) << message;
+    }
+  }
+  const graph::InputFiles zipped{.follows = dir + "/follows.tsv.gz"};
+  if (Size(MPI_COMM_WORLD) == 1) {
+    EXPECT_EQ(IngestPartitioned(zipped, {}, false, false, MPI_COMM_WORLD).follows.accounts.size(), 3u);
+  } else {
+    try {
+      IngestPartitioned(zipped, {}, false, false, MPI_COMM_WORLD);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_TRUE(message.find("cannot be read in byte ranges") != std::string::npos ||
+                  message.find("another rank failed") != std::string::npos)
+          << message;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gr::dist
