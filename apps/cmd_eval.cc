@@ -251,7 +251,7 @@ void AddEvalCommand
       ->check(CLI::ExistingFile);
   AddWalkFlags(lp, lp_args->walk);
   lp->get_option("--input")->required(false)->description(
-      "hold-out mode: graph snapshot or edge list whose edges are split, trained on and scored");
+      "hold-out mode: graph snapshot, input directory or edge list whose edges are split, trained on and scored");
   for (const char* given : {"--embeddings", "--train-edges", "--test-edges", "--test-non-edges"})
     lp->get_option("--input")->excludes(lp->get_option(given));
   AddTrainingFlags(lp, lp_args->train);
