@@ -127,6 +127,11 @@ void RunEmbedOnRanks(EmbedArgs& args) {
                                 weighted, comm);
     part = std::move(input.follows);
     posts = std::move(input.posts);
+    if (dist::Rank(comm) == 0) {
+      std::string lines;
+      for (const graph::FileReport& f : input.report.files) lines += fmt::format(", {} lines of {}", f.lines, f.path);
+      spdlog::info("read {} on {} ranks in {:.1f} s{}", args.walk.input, dist::Size(comm), input.report.seconds, lines);
+    }
   } else {
     part = snapshot ? dist::ScatterFollowsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, comm)
                     : dist::LoadPartitionedFollows(args.walk.input, comm,
@@ -150,8 +155,10 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   walks_config.weighted = weighted;
   walks_config.threads = walk_config.threads;
   if (metapath) walks_config.metapath = walk::ParseMetapath(walk_config.metapath);
-  spdlog::info("{} ranks: {} accounts, {} posts here; walking {} x {} from each start", dist::Size(comm),
-               part.accounts.size(), posts.posts.size(), walks_config.walks_per_vertex, walks_config.walk_length);
+  spdlog::info("{} ranks: {} accounts, {} posts here ({:.1f} MB of lists); walking {} x {} from each start",
+               dist::Size(comm), part.accounts.size(), posts.posts.size(),
+               static_cast<double>(part.MemoryBytes() + posts.MemoryBytes()) / 1e6, walks_config.walks_per_vertex,
+               walks_config.walk_length);
   const dist::DistributedWalks walks =
       dist::DistributedRandomWalks(part, walks_config, comm, metapath ? &posts : nullptr);
   std::unique_ptr<embed::WarmStart> warm;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <span>
 
@@ -114,6 +115,7 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
                                    bool with_posts, bool post_weights, MPI_Comm comm) {
   config.Validate();
   GR_CHECK(!files.follows.empty(), "a follows file is required");
+  const auto start = std::chrono::steady_clock::now();
   const int ranks = Size(comm);
   PartitionedInput out;
   graph::IngestReport& report = out.report;
@@ -188,6 +190,7 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
     CopyLists(part.engagers, own_posts, account_ids, post_weights, p.engaged_by);
     CopyLists(graph::AuthoredByGraph(part), own_posts, account_ids, post_weights, p.authored_by);
   }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

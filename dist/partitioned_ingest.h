@@ -26,8 +26,9 @@ struct PartitionedInput {
   PartitionedFollows follows;  // lines_read: the follows this rank parsed; bytes_sent: every record it sent
   PartitionedPosts posts;      // empty without with_posts
   // The files' counts summed over the ranks (bad_examples: this rank's
-  // part's), and the decay's reference time. The merge counts are not
-  // filled: each rank merges the duplicates of others' vertices too.
+  // part's), the decay's reference time and this rank's seconds. The merge
+  // counts are not filled: each rank merges the duplicates of others'
+  // vertices too.
   graph::IngestReport report;
 };
 
