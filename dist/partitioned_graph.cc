@@ -123,11 +123,12 @@ template <typename E>
 void ReadOwnLines(const std::string& path, MPI_Comm comm, int threads, std::vector<std::vector<E>>& following,
                   std::vector<std::vector<E>>& followers, PartitionedFollows& out) {
   const int ranks = Size(comm);
+  const graph::ByteRange range = RangeOf(path, comm);
   OnEveryRankIfAnyFails(comm, "reading " + path, [&] {
     // Every line its own record: repeated lines are merged below, as edges.
     const graph::IngestConfig config{.duplicates = graph::DuplicatePolicy::kKeep, .threads = threads};
     const BulkVector<graph::EdgeRecord> records =
-        graph::ReadEdgeList(path, config, nullptr, RangeOf(path, comm), E::kWeighted);
+        graph::ReadEdgeList(path, config, nullptr, range, E::kWeighted);
     out.lines_read = records.size();
     for (const graph::EdgeRecord& r : records) {
       if (r.src == r.dst) {  // dropped as graph::Ingest does, but the account exists

@@ -49,7 +49,7 @@ BulkVector<Record> SendToOwners(BulkVector<Record> records, OwnersOf owners_of, 
   std::vector<uint64_t> arrived = ExchangeValues(flat, counts, comm);
   std::vector<uint64_t>().swap(flat);
   BulkVector<Record> out(arrived.size() / kWords);
-  std::memcpy(static_cast<void*>(out.data()), arrived.data(), out.size() * sizeof(Record));
+  if (!out.empty()) std::memcpy(static_cast<void*>(out.data()), arrived.data(), out.size() * sizeof(Record));
   return out;
 }
 
@@ -105,9 +105,11 @@ std::vector<VertexId> Owned(const graph::IdMap& ids, MPI_Comm comm) {
 
 graph::ByteRange RangeOf(const std::string& path, MPI_Comm comm) {
   const auto ranks = static_cast<uint64_t>(Size(comm)), me = static_cast<uint64_t>(Rank(comm));
+  if (ranks == 1) return {};
+  // Rank 0's size, so that the ranges tile the file even while it grows.
   struct stat st {};
-  if (ranks == 1 || stat(path.c_str(), &st) != 0) return {};  // the reader names an unreadable file
-  const auto size = static_cast<uint64_t>(st.st_size);
+  uint64_t size = Rank(comm) == 0 && stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  BroadcastFromRoot(std::span(&size, 1), comm);
   return {.begin = size * me / ranks, .end = me + 1 == ranks ? UINT64_MAX : size * (me + 1) / ranks};
 }
 
@@ -122,17 +124,20 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
   BulkVector<FollowRecord> follows;
   BulkVector<InteractionRecord> interactions;
   BulkVector<PostRecord> posts;
+  const graph::ByteRange follows_range = RangeOf(files.follows, comm);
+  const graph::ByteRange interactions_range = files.interactions.empty() ? graph::ByteRange{}
+                                                                         : RangeOf(files.interactions, comm);
+  const graph::ByteRange posts_range = files.posts.empty() ? graph::ByteRange{} : RangeOf(files.posts, comm);
   OnEveryRankIfAnyFails(comm, "reading the input files", [&] {
     report.files.emplace_back();
-    follows = graph::ReadFollows(files.follows, config, &report.files.back(), RangeOf(files.follows, comm));
+    follows = graph::ReadFollows(files.follows, config, &report.files.back(), follows_range);
     if (!files.interactions.empty()) {
       report.files.emplace_back();
-      interactions = graph::ReadInteractions(files.interactions, config, &report.files.back(),
-                                             RangeOf(files.interactions, comm));
+      interactions = graph::ReadInteractions(files.interactions, config, &report.files.back(), interactions_range);
     }
     if (!files.posts.empty()) {
       report.files.emplace_back();
-      posts = graph::ReadPosts(files.posts, config, &report.files.back(), RangeOf(files.posts, comm));
+      posts = graph::ReadPosts(files.posts, config, &report.files.back(), posts_range);
     }
   });
   out.follows.lines_read = report.files.front().records;

@@ -16,10 +16,11 @@
 
 namespace gr::dist {
 
-// This rank's share of `path`'s bytes for a read split between the ranks of
-// `comm` (graph::ByteRange): bytes [size x k/N, size x (k+1)/N), the last
-// rank to the end; the whole file for one rank (a gzip file can be read
-// there, not split).
+// Collective: this rank's share of `path`'s bytes for a read split between
+// the ranks of `comm` (graph::ByteRange): bytes [size x k/N, size x (k+1)/N)
+// of the size rank 0 sees, the last rank to the end; the whole file for one
+// rank (a gzip file can be read there, not split). For a file rank 0 cannot
+// see, every range starts at 0 and the readers name the file.
 graph::ByteRange RangeOf(const std::string& path, MPI_Comm comm);
 
 struct PartitionedInput {

@@ -100,8 +100,12 @@ BlockReader::BlockReader(const std::string& path, size_t block_bytes, int thread
     }
     return;
   }
-  GR_CHECK(range.whole(), path, " is compressed or not a regular file, so it cannot be read in byte ranges (as "
-           "ranks under mpirun split their input): decompress it to a plain file");
+  if (!range.whole()) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) GR_THROW(ErrorCode::kIo, "cannot open ", path, ": ", std::strerror(errno));
+    GR_THROW(ErrorCode::kInvalidArgument, path, " is compressed or not a regular file, so it cannot be read in byte ",
+             "ranges (as ranks under mpirun split their input): decompress it to a plain file");
+  }
   gzFile gz = gzopen(path.c_str(), "rb");
   if (gz == nullptr) GR_THROW(ErrorCode::kIo, "cannot open ", path, ": ", std::strerror(errno));
   gzbuffer(gz, 1 << 20);

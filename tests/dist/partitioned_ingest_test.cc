@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -16,6 +17,15 @@
 
 namespace gr::dist {
 namespace {
+
+std::string ErrorOf(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
@@ -131,7 +141,8 @@ TEST(IngestPartitioned, ABadLineFailsEveryRankNamingFileAndByte) {
 }
 
 // A post given two authors in lines far apart (read by different ranks)
-// is found on the post's owner; a gzip file cannot be split by ranks.
+// is found on the post's owner; a missing file is named; a gzip file
+// cannot be split by ranks.
 TEST(IngestPartitioned, APostWithTwoAuthorsAndAGzipFileAreRefused) {
   const std::string dir = SharedDir("dist_ingest_posts");
   const graph::InputFiles files{.follows = dir + "/follows.tsv", .posts = dir + "/posts.tsv"};
@@ -160,6 +171,9 @@ TEST(IngestPartitioned, APostWithTwoAuthorsAndAGzipFileAreRefused) {
       EXPECT_TRUE(named) << message;
     }
   }
+  // A file no rank can open is named on every rank.
+  const std::string missing = ErrorOf([&] { IngestPartitioned({.follows = dir + "/none.tsv"}, {}, false, false, MPI_COMM_WORLD); });
+  EXPECT_NE(missing.find("cannot open " + dir + "/none.tsv"), std::string::npos) << missing;
   const graph::InputFiles zipped{.follows = dir + "/follows.tsv.gz"};
   if (Size(MPI_COMM_WORLD) == 1) {
     EXPECT_EQ(IngestPartitioned(zipped, {}, false, false, MPI_COMM_WORLD).follows.accounts.size(), 3u);
