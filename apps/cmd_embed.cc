@@ -105,6 +105,7 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   dist::OnEveryRankIfAnyFails(comm, "reading " + args.walk.input, [&] {
     if (dist::Rank(comm) != 0) return;
     shape[2] = std::filesystem::is_directory(args.walk.input) ? 1 : 0;
+    if (shape[2] != 0) graph::InputFilesIn(args.walk.input);  // one error on every rank for a directory without follows
     shape[0] = shape[2] == 0 && IsSnapshotFile(args.walk.input) ? 1 : 0;
     if (shape[0] == 0) return;
     whole = graph::LoadSnapshot(args.walk.input);

@@ -7,32 +7,18 @@
 #include <zlib.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "graph/social_graph.h"
 #include "tests/dist/dist_test_util.h"
+#include "tests/test_util.h"
 
 namespace gr::dist {
 namespace {
 
-std::string ErrorOf(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using ::gr::testing::ErrorOf;
+using ::gr::testing::ReadBytes;
 
 void ExpectSameLists(const PartitionedLists& got, const PartitionedLists& expected) {
   EXPECT_EQ(got.offsets, expected.offsets);
@@ -52,14 +38,14 @@ graph::InputFiles MessyWorld(const std::string& name) {
       const size_t start = text.find('\n') + 1;
       return text.substr(start, text.find('\n', start) + 1 - start);
     };
-    const std::string follows = ReadText(files.follows), first = second_line(follows);
+    const std::string follows = ReadBytes(files.follows), first = second_line(follows);
     std::ofstream(files.follows) << follows << "# a comment\n\n7\t7\t1700000000\n" << first << first;
-    const std::string interactions = ReadText(files.interactions), one = second_line(interactions);
+    const std::string interactions = ReadBytes(files.interactions), one = second_line(interactions);
     // The newest time last, read by the last rank only: every rank's
     // weights must decay to it.
     const std::string ids = one.substr(0, one.find('\t', one.find('\t') + 1));
     std::ofstream(files.interactions) << interactions << one << one << ids << "\tlike\t1800000000\n";
-    const std::string posts = ReadText(files.posts);
+    const std::string posts = ReadBytes(files.posts);
     std::ofstream(files.posts) << posts << second_line(posts);
   }
   MPI_Barrier(MPI_COMM_WORLD);
