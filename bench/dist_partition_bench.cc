@@ -2,7 +2,7 @@
 //   mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]]
 //          [--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned]
 //          [--passes P] [--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root]
-//          [--world] [--metapath R,R,...]
+//          [--world] [--metapath R,R,...] [--holdout F]
 // Prints one JSON line per rank: accounts and follow edges held, graph bytes
 // (dist::PartitionedFollows::MemoryBytes), bytes sent in the edge exchange,
 // lines read and seconds; then the time to give every account its global
@@ -36,6 +36,12 @@
 // --metapath:
 // the walks are metapath walks along these relations (with --world for
 // the posts' relations).
+// --holdout F: after the load, the newest F of the follows are held out
+// (dist::SplitPartitioned, the batch's hold-out) and the walks run on the
+// rest; the line adds its seconds, bytes sent, the follows held out here and
+// the rank's peak resident memory (kB, VmHWM reset before it). With one
+// rank and --world, rank 0 also times graph::SplitEdgesForLinkPrediction
+// on graph::Ingest's whole graph: the single-process peer in the same run.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -50,6 +56,7 @@
 #include "dist/dense_ids.h"
 #include "dist/mpi_session.h"
 #include "dist/partitioned_graph.h"
+#include "dist/partitioned_holdout.h"
 #include "dist/partitioned_ingest.h"
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
@@ -100,6 +107,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;  // walks and training
   bool weighted = false, from_root = false, world = false;
   std::string score_edges, score_non_edges, metapath;
+  double holdout = 0;
   gr::embed::SkipGramConfig training;
   gr::dist::DistributedTrainingConfig sync;
   for (int i = 1; i < argc; ++i) {
@@ -128,6 +136,8 @@ int main(int argc, char** argv) {
       world = true;
     } else if (arg == "--metapath" && has_value) {
       metapath = argv[++i];
+    } else if (arg == "--holdout" && has_value) {
+      holdout = std::stod(argv[++i]);
     } else if (arg == "--average") {
       sync.rule = gr::dist::SyncRule::kAverageChanges;
     } else {
@@ -140,7 +150,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]] "
                    "[--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned] [--passes P] "
-                   "[--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root] [--world] [--metapath R,R,...]\n");
+                   "[--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root] [--world] [--metapath R,R,...] "
+                   "[--holdout F]\n");
     return 2;
   }
   argc = static_cast<int>(n) + 1;
@@ -189,6 +200,33 @@ int main(int argc, char** argv) {
   const std::vector<gr::VertexId> dense = gr::dist::GlobalDenseIds(part.accounts, mpi.comm(), &total);
   MPI_Barrier(mpi.comm());
   const double dense_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - numbering).count();
+  nlohmann::json holdout_json;
+  if (holdout > 0) {
+    const gr::graph::EdgeSplitConfig split_config{
+        .test_fraction = holdout, .order = gr::graph::HoldOutOrder::kNewest, .seed = seed};
+    std::ofstream("/proc/self/clear_refs") << "5";
+    const auto split_start = std::chrono::steady_clock::now();
+    gr::dist::PartitionedSplit split = gr::dist::SplitPartitioned(std::move(part), split_config, mpi.comm());
+    MPI_Barrier(mpi.comm());
+    holdout_json = {{"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - split_start).count()},
+                    {"bytes_sent", split.bytes_sent},
+                    {"held_out_here", split.test_edges.size()},
+                    {"held_out", split.requested},
+                    {"forest_edges", split.forest_edges},
+                    {"peak_rss_kb", StatusKb("VmHWM")}};
+    part = std::move(split.train);
+    if (world && mpi.size() == 1) {
+      const gr::graph::SocialGraph g = gr::graph::Ingest(gr::graph::InputFilesIn(argv[1]), {});
+      std::ofstream("/proc/self/clear_refs") << "5";
+      const long rss_kb = StatusKb("VmRSS");
+      const auto single_start = std::chrono::steady_clock::now();
+      const gr::graph::EdgeSplit single = gr::graph::SplitEdgesForLinkPrediction(g, split_config);
+      holdout_json["single_process"] = {
+          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - single_start).count()},
+          {"held_out", single.test_edges.size()},
+          {"peak_above_graph_kb", StatusKb("VmHWM") - rss_kb}};
+    }
+  }
   nlohmann::json walks_json;
   if (argc >= 4) {
     gr::dist::DistributedWalkConfig config;
@@ -265,6 +303,7 @@ int main(int argc, char** argv) {
                                           {"root_rss_before_scatter_kb", root_rss_before_kb},
                                           {"root_peak_during_scatter_kb", root_peak_during_scatter_kb},
                                           {"load_peak_rss_kb", load_peak_kb},
+                                          {"holdout", holdout_json},
                                           {"walks", walks_json}}
                                .dump();
   std::printf("%s\n", line.c_str());

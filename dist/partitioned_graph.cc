@@ -215,7 +215,7 @@ PartitionedFollows Scatter(const graph::SocialGraph* g, MPI_Comm comm) {
 size_t PartitionedFollows::MemoryBytes() const {
   return (accounts.size() + followees.size() + followers.size()) * sizeof(ExternalId) +
          (following_offsets.size() + followers_offsets.size()) * sizeof(uint64_t) +
-         (followee_weights.size() + follower_weights.size()) * sizeof(float);
+         (followee_weights.size() + follower_weights.size()) * sizeof(float) + followee_times.size() * sizeof(uint32_t);
 }
 
 PartitionedFollows LoadPartitionedFollows(const std::string& path, MPI_Comm comm, ThirdField third, int threads) {

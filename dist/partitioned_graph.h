@@ -42,6 +42,9 @@ struct PartitionedFollows {
   // Edge weights parallel to followees and followers (a follow's weight on
   // both sides; duplicates summed), or both empty: every weight 1.
   std::vector<float> followee_weights, follower_weights;
+  // The follows' times, parallel to followees, where the reader had them
+  // (IngestPartitioned; the hold-out orders by them), else empty.
+  std::vector<uint32_t> followee_times;
   uint64_t lines_read = 0;   // data lines this rank parsed (its byte range)
   uint64_t bytes_sent = 0;   // edge records sent to other ranks
 

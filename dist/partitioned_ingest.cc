@@ -186,6 +186,12 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
             f.followee_weights);
   CopyLists(part.followers, accounts, account_ids, follow_weights != 0, f.followers_offsets, f.followers,
             f.follower_weights);
+  if (!part.following.times.empty()) {
+    for (const VertexId v : accounts)
+      if (v < part.following.num_vertices())
+        for (EdgeIndex e = part.following.Begin(v); e < part.following.End(v); ++e)
+          f.followee_times.push_back(part.following.times[e]);
+  }
   if (with_posts) {
     PartitionedPosts& p = out.posts;
     CopyLists(part.engagements, accounts, post_ids, post_weights, p.interacts);

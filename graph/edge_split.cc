@@ -9,15 +9,15 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "graph/internal/csr_build.h"
+#include "graph/internal/id_table.h"
 
 namespace gr::graph {
 namespace {
 
 struct Candidate {
-  EdgeIndex edge;     // index into g.following
+  HoldOutCandidate key;
+  EdgeIndex edge;  // index into g.following
   VertexId src, dst;
-  uint32_t time;
-  uint64_t tie;       // random tie-break (and the whole order for kRandom)
 };
 
 uint64_t PairKey(VertexId u, VertexId v) { return (static_cast<uint64_t>(u) << 32) | v; }
@@ -27,6 +27,42 @@ uint64_t PairKey(VertexId u, VertexId v) { return (static_cast<uint64_t>(u) << 3
 void EdgeSplitConfig::Validate() const {
   GR_CHECK_CODE(test_fraction > 0.0 && test_fraction < 1.0, ErrorCode::kInvalidArgument,
                 "test fraction must be in (0, 1), got ", test_fraction);
+}
+
+uint64_t HoldOutTie(uint64_t seed, ExternalId src, ExternalId dst) { return MixSeed(MixSeed(seed, 0x5b1175b1u), src, dst); }
+
+bool HeldOutBefore(const HoldOutCandidate& a, const HoldOutCandidate& b) {
+  if (a.time != b.time) return a.time > b.time;
+  if (a.tie != b.tie) return a.tie < b.tie;
+  if (a.src != b.src) return a.src < b.src;
+  if (a.dst != b.dst) return a.dst < b.dst;
+  return a.index < b.index;
+}
+
+std::vector<uint8_t> SpanningForestFromBack(std::span<const VertexPair> ordered, size_t n) {
+  std::vector<uint8_t> in_forest(ordered.size(), 0);
+  boost::disjoint_sets_with_storage<> sets(n);
+  for (size_t u = 0; u < n; ++u) sets.make_set(u);
+  for (size_t i = ordered.size(); i-- > 0;) {
+    const size_t a = sets.find_set(ordered[i].first), b = sets.find_set(ordered[i].second);
+    if (a == b) continue;
+    sets.link(a, b);
+    in_forest[i] = 1;
+  }
+  return in_forest;
+}
+
+std::vector<uint8_t> SpanningForestFromBack(std::span<const HoldOutCandidate> ordered) {
+  // Dense ids in order of first sight: the forest does not depend on them.
+  internal::IdTable dense(ordered.size() / 8 + 16);
+  const auto dense_id = [&](ExternalId id) {
+    VertexId v = dense.Find(id);
+    if (v == kNoVertex) dense.Insert(id, v = static_cast<VertexId>(dense.size()));
+    return v;
+  };
+  std::vector<VertexPair> pairs(ordered.size());
+  for (size_t i = 0; i < ordered.size(); ++i) pairs[i] = {dense_id(ordered[i].src), dense_id(ordered[i].dst)};
+  return SpanningForestFromBack(pairs, dense.size());
 }
 
 std::vector<VertexPair> FollowPairs(const SocialGraph& g) {
@@ -65,37 +101,32 @@ EdgeSplit SplitEdgesForLinkPrediction(const SocialGraph& g, const EdgeSplitConfi
   config.Validate();
   const CsrGraph& f = g.following;
   const size_t n = g.num_accounts();
-  Rng rng(MixSeed(config.seed, 0x5b1175b1u, 0));
+  const std::span<const ExternalId> ids = g.accounts.external_ids();
+  const bool newest = config.order == HoldOutOrder::kNewest && !f.times.empty();
   std::vector<Candidate> candidates;
   for (VertexId u = 0; u < n; ++u) {
     for (EdgeIndex e = f.Begin(u); e < f.End(u); ++e) {
       const VertexId v = f.targets[e];
       if (u == v || (g.undirected && v < u)) continue;
-      candidates.push_back({e, u, v, f.times.empty() ? 0u : f.times[e], rng.NextU64()});
+      candidates.push_back({.key = {.src = ids[u],
+                                    .dst = ids[v],
+                                    .tie = HoldOutTie(config.seed, ids[u], ids[v]),
+                                    .time = newest ? f.times[e] : 0u,
+                                    .index = static_cast<uint32_t>(e - f.Begin(u))},
+                            .edge = e,
+                            .src = u,
+                            .dst = v});
     }
   }
-  // Hold-out preference order: the first candidates are held out first.
-  if (config.order == HoldOutOrder::kNewest) {
-    std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-      return a.time != b.time ? a.time > b.time : a.tie < b.tie;
-    });
-  } else {
-    std::sort(candidates.begin(), candidates.end(),
-              [](const Candidate& a, const Candidate& b) { return a.tie < b.tie; });
-  }
-  // Kruskal from the back: the edges least wanted in the test set form the
-  // spanning forest, which is kept.
-  std::vector<uint8_t> in_forest(candidates.size(), 0);
-  boost::disjoint_sets_with_storage<> sets(n);
-  for (size_t u = 0; u < n; ++u) sets.make_set(u);
+  // The first candidates are held out first.
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Candidate& a, const Candidate& b) { return HeldOutBefore(a.key, b.key); });
+  std::vector<VertexPair> ordered(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) ordered[i] = {candidates[i].src, candidates[i].dst};
+  const std::vector<uint8_t> in_forest = SpanningForestFromBack(ordered, n);
+  std::vector<VertexPair>().swap(ordered);
   EdgeSplit split;
-  for (size_t i = candidates.size(); i-- > 0;) {
-    const size_t a = sets.find_set(candidates[i].src), b = sets.find_set(candidates[i].dst);
-    if (a == b) continue;
-    sets.link(a, b);
-    in_forest[i] = 1;
-    ++split.forest_edges;
-  }
+  split.forest_edges = static_cast<uint64_t>(std::count(in_forest.begin(), in_forest.end(), 1));
   split.candidate_edges = candidates.size();
   split.requested = static_cast<uint64_t>(std::llround(config.test_fraction * static_cast<double>(candidates.size())));
   std::vector<uint8_t> held_out_edge(f.num_edges(), 0);

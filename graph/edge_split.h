@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,34 @@ struct EdgeSplit {
   uint64_t forest_edges = 0;     // of those, kept to preserve connectivity
   uint64_t requested = 0;        // test_fraction x candidate_edges, rounded
 };
+
+// A follow's place in the hold-out order depends on the follow alone: its
+// time (newest first, for kNewest), then a seeded hash of its accounts'
+// external ids, then the ids, then its place in the follower's list (which
+// only tells repeated rows of one pair apart). So ranks that each hold part
+// of the follows (dist/partitioned_holdout.h) agree on the order, and on the
+// split, without seeing each other's follows.
+struct HoldOutCandidate {
+  ExternalId src = 0, dst = 0;  // src follows dst
+  uint64_t tie = 0;             // HoldOutTie(seed, src, dst)
+  uint32_t time = 0;            // 0 for every follow under kRandom
+  uint32_t index = 0;           // place in src's followee list
+};
+
+uint64_t HoldOutTie(uint64_t seed, ExternalId src, ExternalId dst);
+
+// Whether `a` is held out before `b` (a strict total order on distinct follows).
+bool HeldOutBefore(const HoldOutCandidate& a, const HoldOutCandidate& b);
+
+// Kruskal from the back: the edges least wanted in the test set first, each
+// kept when it joins two components. `ordered` lists edges over vertices
+// [0, n) in hold-out order; the result flags (parallel to it) the spanning
+// forest that is never held out. For a strict order the forest is unique,
+// and the forest of a union of edge sets is the forest of their forests.
+std::vector<uint8_t> SpanningForestFromBack(std::span<const VertexPair> ordered, size_t n);
+// The same over follows named by external ids (ranks that hold parts of a
+// graph have no common dense ids).
+std::vector<uint8_t> SpanningForestFromBack(std::span<const HoldOutCandidate> ordered);
 
 // Splits g's follow edges. Throws kInvalidArgument for a bad config, and
 // when no non-edges can be found (a nearly complete graph).

@@ -18,38 +18,11 @@ namespace gr::dist {
 namespace {
 
 using ::gr::testing::ErrorOf;
-using ::gr::testing::ReadBytes;
 
 void ExpectSameLists(const PartitionedLists& got, const PartitionedLists& expected) {
   EXPECT_EQ(got.offsets, expected.offsets);
   EXPECT_EQ(got.targets, expected.targets);
   EXPECT_EQ(got.weights, expected.weights);  // exact: the same sums in the same order
-}
-
-// A generated world with what real files carry besides rows: header lines,
-// repeated lines (the same follow far apart, so that different ranks read
-// its copies), a self-follow, comments, a post listed twice, and the
-// newest time at the end.
-graph::InputFiles MessyWorld(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::path(SharedWorldFollows(name, 1500)).parent_path();
-  graph::InputFiles files = graph::InputFilesIn(dir.string());
-  if (Rank(MPI_COMM_WORLD) == 0) {  // the generator writes a header line in each file
-    const auto second_line = [](const std::string& text) {
-      const size_t start = text.find('\n') + 1;
-      return text.substr(start, text.find('\n', start) + 1 - start);
-    };
-    const std::string follows = ReadBytes(files.follows), first = second_line(follows);
-    std::ofstream(files.follows) << follows << "# a comment\n\n7\t7\t1700000000\n" << first << first;
-    const std::string interactions = ReadBytes(files.interactions), one = second_line(interactions);
-    // The newest time last, read by the last rank only: every rank's
-    // weights must decay to it.
-    const std::string ids = one.substr(0, one.find('\t', one.find('\t') + 1));
-    std::ofstream(files.interactions) << interactions << one << one << ids << "\tlike\t1800000000\n";
-    const std::string posts = ReadBytes(files.posts);
-    std::ofstream(files.posts) << posts << second_line(posts);
-  }
-  MPI_Barrier(MPI_COMM_WORLD);
-  return files;
 }
 
 TEST(IngestPartitioned, EachRankHoldsWhatRootWouldScatterFromTheWholeGraph) {
