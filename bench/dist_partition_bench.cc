@@ -39,7 +39,9 @@
 // --holdout F: after the load, the newest F of the follows are held out
 // (dist::SplitPartitioned, the batch's hold-out) and the walks run on the
 // rest; the line adds its seconds, bytes sent, the follows held out here and
-// the rank's peak resident memory (kB, VmHWM reset before it). With one
+// the rank's peak resident memory (kB, VmHWM reset before it), and the
+// seconds to draw the link evaluation's pairs (dist::SampleLinkPairs, 50,000
+// a list, as the batch's). With one
 // rank and --world, rank 0 also times graph::SplitEdgesForLinkPrediction
 // on graph::Ingest's whole graph: the single-process peer in the same run.
 #include <algorithm>
@@ -58,6 +60,7 @@
 #include "dist/partitioned_graph.h"
 #include "dist/partitioned_holdout.h"
 #include "dist/partitioned_ingest.h"
+#include "dist/partitioned_link_eval.h"
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
 #include "embed/evaluation.h"
@@ -214,6 +217,11 @@ int main(int argc, char** argv) {
                     {"held_out", split.requested},
                     {"forest_edges", split.forest_edges},
                     {"peak_rss_kb", StatusKb("VmHWM")}};
+    const auto pairs_start = std::chrono::steady_clock::now();
+    const gr::dist::LinkPairs pairs = gr::dist::SampleLinkPairs(split, 50000, seed, mpi.comm());
+    MPI_Barrier(mpi.comm());
+    holdout_json["link_pairs_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - pairs_start).count();
     part = std::move(split.train);
     if (world && mpi.size() == 1) {
       const gr::graph::SocialGraph g = gr::graph::Ingest(gr::graph::InputFilesIn(argv[1]), {});

@@ -1,14 +1,20 @@
 // The hold-out on a partitioned graph (1, 2 and 4 ranks): the held-out
 // follows and every rank's training lists are those of
-// graph::SplitEdgesForLinkPrediction over the whole graph.
+// graph::SplitEdgesForLinkPrediction over the whole graph; the pairs its
+// link evaluation draws are the split's, and score as one process scores.
 #include "dist/partitioned_holdout.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <bit>
+#include <set>
 
 #include "dist/partitioned_ingest.h"
+#include "dist/partitioned_link_eval.h"
+#include "core/rng.h"
+#include "embed/skip_gram.h"
+#include "eval/link_holdout.h"
 #include "graph/social_graph.h"
 #include "tests/dist/dist_test_util.h"
 
@@ -115,6 +121,109 @@ TEST(SplitPartitioned, ATreeKeepsEveryFollow) {
   EXPECT_TRUE(split.test_edges.empty());
   EXPECT_EQ(split.train.followees, part.followees);
   EXPECT_EQ(split.train.followers, part.followers);
+}
+
+std::vector<AccountPair> Sorted(std::vector<AccountPair> pairs) {
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
+std::vector<AccountPair> External(const graph::SocialGraph& g, const std::vector<graph::VertexPair>& pairs) {
+  std::vector<AccountPair> out;
+  for (const auto& [u, v] : pairs) out.emplace_back(g.accounts.ToExternal(u), g.accounts.ToExternal(v));
+  return out;
+}
+
+constexpr graph::EdgeSplitConfig kBatchSplit{.test_fraction = 0.1, .order = graph::HoldOutOrder::kNewest, .seed = 7};
+
+TEST(LinkPairs, EveryPairIsTheSplitsAndTheNonEdgesAreNoFollows) {
+  const graph::InputFiles files = MessyWorld("dist_link_pairs");
+  const bool root = Rank(MPI_COMM_WORLD) == 0;
+  graph::SocialGraph whole;
+  graph::EdgeSplit expected;
+  if (root) {
+    whole = graph::Ingest(files, {});
+    expected = graph::SplitEdgesForLinkPrediction(whole, kBatchSplit);
+  }
+  const PartitionedSplit split =
+      SplitPartitioned(IngestPartitioned(files, {}, false, false, MPI_COMM_WORLD).follows, kBatchSplit, MPI_COMM_WORLD);
+  const LinkPairs pairs = SampleLinkPairs(split, 0, 5, MPI_COMM_WORLD);
+  const LinkPairs again = SampleLinkPairs(split, 0, 5, MPI_COMM_WORLD);
+  if (!root) return;
+  EXPECT_EQ(Sorted(pairs.test_edges), Sorted(External(whole, expected.test_edges)));
+  EXPECT_EQ(Sorted(pairs.train_edges), Sorted(External(whole, graph::FollowPairs(expected.train))));
+  ASSERT_EQ(pairs.test_non_edges.size(), pairs.test_edges.size());
+  ASSERT_EQ(pairs.train_non_edges.size(), pairs.train_edges.size());
+  std::set<AccountPair> seen;
+  for (const auto* list : {&pairs.test_non_edges, &pairs.train_non_edges}) {
+    for (const auto& [u, v] : *list) {
+      EXPECT_NE(u, v);
+      EXPECT_FALSE(whole.following.HasEdge(whole.accounts.At(u), whole.accounts.At(v))) << u << " follows " << v;
+      EXPECT_TRUE(seen.insert({u, v}).second) << "repeated non-edge " << u << " " << v;
+    }
+  }
+  EXPECT_EQ(again.train_non_edges, pairs.train_non_edges);  // rank 0's draws from the seed
+  EXPECT_EQ(again.test_edges, pairs.test_edges);
+}
+
+// 20 communities of 40 accounts, each account following ~30 % of its own
+// community and ~0.5 % of the others: vectors that predict follows well.
+graph::InputFiles CommunityWorld(const std::string& name) {
+  const std::string dir = SharedDir(name);
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    std::ofstream follows(dir + "/follows.tsv");
+    Rng rng(17);
+    for (uint64_t u = 0; u < 800; ++u)
+      for (uint64_t v = 0; v < 800; ++v)
+        if (u != v && rng.UniformDouble() < (u / 40 == v / 40 ? 0.3 : 0.005))
+          follows << 1000 + u << '\t' << 1000 + v << '\t' << 1700000000 + rng.Uniform(86400) << '\n';
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return graph::InputFilesIn(dir);
+}
+
+TEST(LinkPairs, SampledDownTheyScoreAsOneProcessScores) {
+  const graph::InputFiles files = CommunityWorld("dist_link_scores");
+  const bool root = Rank(MPI_COMM_WORLD) == 0;
+  const graph::EdgeSplitConfig random_split{.test_fraction = 0.3, .seed = 7};
+  const PartitionedSplit split =
+      SplitPartitioned(IngestPartitioned(files, {}, false, false, MPI_COMM_WORLD).follows, random_split, MPI_COMM_WORLD);
+  // Other pairs than one process draws: a sample's AUC varies by ~0.01 at
+  // this size, so the means of 8 samples are compared.
+  constexpr size_t kMaxPairs = 400, kSamples = 8;
+  std::vector<LinkPairs> samples;
+  for (uint64_t seed = 0; seed < kSamples; ++seed)
+    samples.push_back(SampleLinkPairs(split, kMaxPairs, seed, MPI_COMM_WORLD));
+  if (!root) return;
+  const graph::SocialGraph whole = graph::Ingest(files, {});
+  const graph::EdgeSplit expected = graph::SplitEdgesForLinkPrediction(whole, random_split);
+  const std::vector<AccountPair> held_out = Sorted(External(whole, expected.test_edges));
+  walk::WalkConfig walks;
+  walks.walks_per_vertex = 10;
+  walks.walk_length = 40;
+  walks.threads = 1;
+  embed::SkipGramConfig training;
+  training.dim = 32;
+  training.epochs = 3;
+  training.threads = 1;
+  const embed::EmbeddingTable table = embed::EmbedWalks(expected.train, walks, training);
+  double ranks_dot = 0, ranks_hadamard = 0, one_dot = 0, one_hadamard = 0;
+  for (uint64_t seed = 0; seed < kSamples; ++seed) {
+    const LinkPairs& pairs = samples[seed];
+    EXPECT_EQ(pairs.train_edges.size(), kMaxPairs);
+    EXPECT_EQ(pairs.test_edges.size(), kMaxPairs);
+    for (const AccountPair& pair : pairs.test_edges)
+      EXPECT_TRUE(std::binary_search(held_out.begin(), held_out.end(), pair));
+    const embed::LinkPredictionScores ranks = ScoreLinkPairs(pairs, table);
+    ranks_dot += ranks.dot_auc / kSamples;
+    ranks_hadamard += ranks.hadamard_auc / kSamples;
+    const eval::HeldOutLinkScores one = eval::ScoreHeldOutFollows(whole, expected, table.input, kMaxPairs, seed);
+    one_dot += one.auc.dot_auc / kSamples;
+    one_hadamard += one.auc.hadamard_auc / kSamples;
+  }
+  EXPECT_GT(one_hadamard, 0.8);  // far from chance, or agreeing would say little
+  EXPECT_NEAR(ranks_hadamard, one_hadamard, 0.02);
+  EXPECT_NEAR(ranks_dot, one_dot, 0.02);
 }
 
 }  // namespace
