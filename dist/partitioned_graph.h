@@ -85,6 +85,9 @@ struct PartitionedLists {
   std::vector<uint64_t> offsets{0};
   std::vector<ExternalId> targets;
   std::vector<float> weights;  // parallel to targets, or empty: every weight 1
+  // Parallel to targets where the reader had them (IngestPartitioned's
+  // engaged_by: the interactions' times, for the posts' cold vectors), else empty.
+  std::vector<uint32_t> times;
 
   uint64_t Degree(size_t v) const { return offsets[v + 1] - offsets[v]; }
   size_t MemoryBytes() const;

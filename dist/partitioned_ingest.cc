@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <span>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "dist/mpi_session.h"
@@ -69,6 +70,38 @@ void SumFileReports(std::vector<graph::FileReport>& files, MPI_Comm comm) {
   }
 }
 
+// The changes that touch this rank's vertices, in log order, for
+// graph::ApplyChanges: a follow or unfollow goes to both accounts' owners, an
+// interaction to the account's and the post's, a new account to its owner.
+// A new post keeps the first author its records or the changes give it, and
+// only the post's owner has all its records: it decides which post changes
+// stand and sends those to their authors' owners too.
+std::vector<graph::GraphChange> ChangesHere(std::span<const graph::GraphChange> changes,
+                                            const BulkVector<PostRecord>& posts, MPI_Comm comm, uint64_t* bytes_sent) {
+  using Kind = graph::GraphChange::Kind;
+  const int ranks = Size(comm), me = Rank(comm);
+  const auto mine = [&](ExternalId id) { return OwnerOf(id, ranks) == me; };
+  std::unordered_set<ExternalId> known;  // posts of this rank that have a record
+  for (const PostRecord& p : posts)
+    if (mine(p.post)) known.insert(p.post);
+  std::vector<graph::GraphChange> here;
+  BulkVector<graph::GraphChange> new_posts;  // this rank's posts' first changes
+  for (const graph::GraphChange& c : changes) {
+    if (c.kind == Kind::kPost) {
+      if (mine(c.object) && known.insert(c.object).second) new_posts.push_back(c);
+    } else if (mine(c.actor) || (c.kind != Kind::kAccount && mine(c.object))) {
+      here.push_back(c);
+    }
+  }
+  here.insert(here.end(), new_posts.begin(), new_posts.end());
+  const BulkVector<graph::GraphChange> authored_here = SendToOwners(
+      std::move(new_posts), [&](const graph::GraphChange& c) { return std::pair{OwnerOf(c.actor, ranks), OwnerOf(c.actor, ranks)}; },
+      comm, bytes_sent);
+  for (const graph::GraphChange& c : authored_here)
+    if (!mine(c.object)) here.push_back(c);  // else already here as the post's
+  return here;
+}
+
 // The lists of `relation` for `vertices` (dense ids of `part`), targets by
 // external id, appended as PartitionedLists keeps them.
 void CopyLists(const graph::CsrGraph& relation, std::span<const VertexId> vertices,
@@ -89,6 +122,15 @@ void CopyLists(const graph::CsrGraph& relation, std::span<const VertexId> vertic
 void CopyLists(const graph::CsrGraph& relation, std::span<const VertexId> vertices,
                std::span<const ExternalId> target_ids, bool with_weights, PartitionedLists& out) {
   CopyLists(relation, vertices, target_ids, with_weights, out.offsets, out.targets, out.weights);
+}
+
+// The times of `relation`'s lists for `vertices`, as CopyLists copies the
+// lists (nothing when the relation has none).
+void CopyTimes(const graph::CsrGraph& relation, std::span<const VertexId> vertices, std::vector<uint32_t>& times) {
+  if (relation.times.empty()) return;
+  for (const VertexId v : vertices)
+    if (v < relation.num_vertices())
+      for (EdgeIndex e = relation.Begin(v); e < relation.End(v); ++e) times.push_back(relation.times[e]);
 }
 
 // The dense ids of the vertices of `ids` this rank owns (ascending ids).
@@ -114,7 +156,8 @@ graph::ByteRange RangeOf(const std::string& path, MPI_Comm comm) {
 }
 
 PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::IngestConfig& config,
-                                   bool with_posts, bool post_weights, MPI_Comm comm) {
+                                   bool with_posts, bool post_weights, MPI_Comm comm,
+                                   std::span<const graph::GraphChange> changes) {
   config.Validate();
   GR_CHECK(!files.follows.empty(), "a follows file is required");
   const auto start = std::chrono::steady_clock::now();
@@ -143,18 +186,6 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
   out.follows.lines_read = report.files.front().records;
   SumFileReports(report.files, comm);
 
-  // The weights decay to the newest time of the whole input, as Ingest's.
-  graph::IngestConfig part_config = config;
-  if (part_config.weights.reference_time < 0) {
-    uint64_t newest = 0;
-    for (const FollowRecord& r : follows) newest = std::max<uint64_t>(newest, r.time);
-    for (const InteractionRecord& r : interactions) newest = std::max<uint64_t>(newest, r.time);
-    for (const PostRecord& r : posts) newest = std::max<uint64_t>(newest, r.time);
-    MPI_Allreduce(MPI_IN_PLACE, &newest, 1, MPI_UINT64_T, MPI_MAX, comm);
-    part_config.weights.reference_time = static_cast<int64_t>(newest);
-  }
-  report.reference_time = part_config.weights.reference_time;
-
   uint64_t& bytes = out.follows.bytes_sent;
   follows = SendToOwners(
       std::move(follows), [&](const FollowRecord& r) { return std::pair{OwnerOf(r.src, ranks), OwnerOf(r.dst, ranks)}; },
@@ -167,13 +198,34 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
       std::move(posts), [&](const PostRecord& r) { return std::pair{OwnerOf(r.post, ranks), OwnerOf(r.author, ranks)}; },
       comm, &bytes);
 
+  // The changes after the files, on the records of the vertices they touch.
+  std::vector<ExternalId> lone_accounts;
+  if (!changes.empty()) {
+    const std::vector<graph::GraphChange> here = ChangesHere(changes, posts, comm, &bytes);
+    OnEveryRankIfAnyFails(comm, "applying the changes", [&] {
+      graph::IngestReport counts;
+      lone_accounts = graph::ApplyChanges(here, follows, interactions, posts, counts);
+    });
+    report.changes = changes.size();
+  }
+
+  // The weights decay to the newest time of the whole input, as Ingest's:
+  // after the changes, since an unfollow may remove the newest follow.
+  graph::IngestConfig part_config = config;
+  if (part_config.weights.reference_time < 0) {
+    uint64_t newest = graph::NewestTime(follows, interactions, posts);
+    MPI_Allreduce(MPI_IN_PLACE, &newest, 1, MPI_UINT64_T, MPI_MAX, comm);
+    part_config.weights.reference_time = static_cast<int64_t>(newest);
+  }
+  report.reference_time = part_config.weights.reference_time;
+
   // The graph of the records here: whole lists for this rank's vertices,
   // parts of lists for the other ends of their edges (dropped below).
   graph::SocialGraph part;
   OnEveryRankIfAnyFails(comm, "building the graph", [&] {
     graph::IngestReport counts;
     part = graph::BuildGraph(std::move(follows), std::move(interactions), std::move(posts), part_config, counts, {},
-                             files.posts);
+                             files.posts, lone_accounts);
   });
   uint64_t follow_weights = part.following.has_weights() ? 1 : 0;  // the whole graph has them if any part has
   AllReduceOr(std::span(&follow_weights, 1), comm);
@@ -186,12 +238,7 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
             f.followee_weights);
   CopyLists(part.followers, accounts, account_ids, follow_weights != 0, f.followers_offsets, f.followers,
             f.follower_weights);
-  if (!part.following.times.empty()) {
-    for (const VertexId v : accounts)
-      if (v < part.following.num_vertices())
-        for (EdgeIndex e = part.following.Begin(v); e < part.following.End(v); ++e)
-          f.followee_times.push_back(part.following.times[e]);
-  }
+  CopyTimes(part.following, accounts, f.followee_times);
   if (with_posts) {
     PartitionedPosts& p = out.posts;
     CopyLists(part.engagements, accounts, post_ids, post_weights, p.interacts);
@@ -199,6 +246,7 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
     const std::vector<VertexId> own_posts = Owned(part.posts, comm);
     for (const VertexId v : own_posts) p.posts.push_back(post_ids[v]);
     CopyLists(part.engagers, own_posts, account_ids, post_weights, p.engaged_by);
+    CopyTimes(part.engagers, own_posts, p.engaged_by.times);
     CopyLists(graph::AuthoredByGraph(part), own_posts, account_ids, post_weights, p.authored_by);
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

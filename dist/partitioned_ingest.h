@@ -27,9 +27,9 @@ struct PartitionedInput {
   PartitionedFollows follows;  // lines_read: the follows this rank parsed; bytes_sent: every record it sent
   PartitionedPosts posts;      // empty without with_posts
   // The files' counts summed over the ranks (bad_examples: this rank's
-  // part's), the decay's reference time and this rank's seconds. The merge
-  // counts are not filled: each rank merges the duplicates of others'
-  // vertices too.
+  // part's), the changes given, the decay's reference time and this rank's
+  // seconds. The merge counts and follows_removed are not filled: each rank
+  // merges and removes records of others' vertices too.
   graph::IngestReport report;
 };
 
@@ -40,8 +40,12 @@ struct PartitionedInput {
 // graph has any, as ScatterFollowsFromRoot's. Throws gr::Error on every rank
 // when any fails: a bad line is named by file and byte offset on the rank
 // that read it (unless config.skip_bad_lines), a post with two authors
-// names the post.
+// names the post. `changes` (the event log's since the files, in log order,
+// the same on every rank) are applied as graph::Ingest applies them: each
+// rank applies those that touch its vertices, and the reference time is the
+// newest after them.
 PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::IngestConfig& config,
-                                   bool with_posts, bool post_weights, MPI_Comm comm);
+                                   bool with_posts, bool post_weights, MPI_Comm comm,
+                                   std::span<const graph::GraphChange> changes = {});
 
 }  // namespace gr::dist

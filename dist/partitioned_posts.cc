@@ -87,7 +87,8 @@ void ScatterSide(const Side* side, bool with_weights, MPI_Comm comm, uint64_t* b
 }  // namespace
 
 size_t PartitionedLists::MemoryBytes() const {
-  return offsets.size() * sizeof(uint64_t) + targets.size() * sizeof(ExternalId) + weights.size() * sizeof(float);
+  return offsets.size() * sizeof(uint64_t) + targets.size() * sizeof(ExternalId) + weights.size() * sizeof(float) +
+         times.size() * sizeof(uint32_t);
 }
 
 size_t PartitionedPosts::MemoryBytes() const {

@@ -10,7 +10,6 @@
 #include "graph/internal/csr_build.h"
 #include "graph/internal/id_table.h"
 #include "graph/internal/ingest_parts.h"
-#include "graph/internal/ingest_changes.h"
 #include "graph/internal/text_parse.h"
 
 namespace gr::graph {
@@ -132,18 +131,6 @@ BulkVector<PostRecord> ParsePosts(const std::string& path, const IngestConfig& c
   return ReadPosts(path, config, &rep.files.back());
 }
 
-// The decay reference time: configured, or the newest timestamp seen.
-int64_t ReferenceTime(const IngestConfig& config, const BulkVector<FollowRecord>& follows,
-                      const BulkVector<InteractionRecord>& interactions,
-                      const BulkVector<PostRecord>& posts) {
-  if (config.weights.reference_time >= 0) return config.weights.reference_time;
-  uint32_t newest = 0;
-  for (const auto& r : follows) newest = std::max(newest, r.time);
-  for (const auto& r : interactions) newest = std::max(newest, r.time);
-  for (const auto& r : posts) newest = std::max(newest, r.time);
-  return newest;
-}
-
 // Dense ids of every account and post the records name.
 void CollectIds(const BulkVector<FollowRecord>& follows,
                 const BulkVector<InteractionRecord>& interactions,
@@ -256,11 +243,13 @@ void BuildInteractionEdges(BulkVector<InteractionRecord>& interactions, const In
 
 SocialGraph BuildGraph(BulkVector<FollowRecord> follows, BulkVector<InteractionRecord> interactions,
                        BulkVector<PostRecord> posts, const IngestConfig& config, IngestReport& rep,
-                       std::span<const GraphChange> changes, const std::string& posts_path) {
+                       std::span<const GraphChange> changes, const std::string& posts_path,
+                       std::span<const ExternalId> given_lone_accounts) {
   config.Validate();
-  std::vector<ExternalId> lone_accounts;
-  internal::ApplyChanges(changes, follows, interactions, posts, lone_accounts, rep);
-  const int64_t reference = ReferenceTime(config, follows, interactions, posts);
+  std::vector<ExternalId> lone_accounts = ApplyChanges(changes, follows, interactions, posts, rep);
+  lone_accounts.insert(lone_accounts.end(), given_lone_accounts.begin(), given_lone_accounts.end());
+  const int64_t reference = config.weights.reference_time >= 0 ? config.weights.reference_time
+                                                                : NewestTime(follows, interactions, posts);
   rep.reference_time = reference;
 
   SocialGraph g;

@@ -182,17 +182,36 @@ struct EdgeRecord {
 BulkVector<EdgeRecord> ReadEdgeList(const std::string& path, const IngestConfig& config, FileReport* report = nullptr,
                                     ByteRange range = {}, bool read_weights = true);
 
+// Ingest's second half, first step: folds `changes` (in log order) into
+// records read from the files. An unfollow removes the pair's follows; the
+// pair's last follow, if after its last unfollow or absent from the files,
+// is added with its time; interactions are added; a post keeps the first
+// author the files or the changes give it. Returns the accounts the changes
+// add (kAccount) for BuildGraph's lone_accounts. Counts in report.changes
+// and report.follows_removed. Throws kInvalidArgument for an unknown
+// interaction type.
+std::vector<ExternalId> ApplyChanges(std::span<const GraphChange> changes, BulkVector<FollowRecord>& follows,
+                                     BulkVector<InteractionRecord>& interactions, BulkVector<PostRecord>& posts,
+                                     IngestReport& report);
+
+// The newest time of the records: the decay's reference time unless
+// configured.
+uint32_t NewestTime(const BulkVector<FollowRecord>& follows, const BulkVector<InteractionRecord>& interactions,
+                    const BulkVector<PostRecord>& posts);
+
 // Ingest's second half: the graph of records already read (the changes
-// applied after them). `posts_path` names the posts file in the error for a
-// post given two authors. The graph's lists depend on the set of records
-// only, not on their order, so any split of the files read and gathered
-// by source builds each source's lists as Ingest does (dist/ builds its
-// ranks' parts so, with config.weights.reference_time set to the whole
-// input's). The report gets the merge and change counts; its files are
-// left as they are.
+// applied after them, with ApplyChanges; `lone_accounts`: accounts that
+// exist without records, e.g. from a caller's own ApplyChanges). `posts_path` names the posts file in the
+// error for a post given two authors. The graph's lists depend on the set
+// of records only, not on their order, so any split of the files read and
+// gathered by source builds each source's lists as Ingest does (dist/
+// builds its ranks' parts so, with config.weights.reference_time set to the
+// whole input's). The report gets the merge and change counts; its files
+// are left as they are.
 SocialGraph BuildGraph(BulkVector<FollowRecord> follows, BulkVector<InteractionRecord> interactions,
                        BulkVector<PostRecord> posts, const IngestConfig& config, IngestReport& report,
-                       std::span<const GraphChange> changes = {}, const std::string& posts_path = "posts");
+                       std::span<const GraphChange> changes = {}, const std::string& posts_path = "posts",
+                       std::span<const ExternalId> lone_accounts = {});
 
 // One row of the impressions file (ranker training data): a post shown to an
 // account at `time`, and what the account did with it.

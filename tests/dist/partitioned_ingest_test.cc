@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -25,30 +27,43 @@ void ExpectSameLists(const PartitionedLists& got, const PartitionedLists& expect
   EXPECT_EQ(got.weights, expected.weights);  // exact: the same sums in the same order
 }
 
+// `in` holds what rank 0 scatters of `whole` (read on rank 0 only).
+void ExpectTheWholeGraphsPart(const PartitionedInput& in, const graph::SocialGraph& whole) {
+  const bool root = Rank(MPI_COMM_WORLD) == 0;
+  const PartitionedFollows follows = ScatterFollowsFromRoot(root ? &whole : nullptr, MPI_COMM_WORLD);
+  const PartitionedPosts posts = ScatterPostsFromRoot(root ? &whole : nullptr, follows, true, MPI_COMM_WORLD);
+  EXPECT_EQ(in.follows.accounts, follows.accounts);
+  for (const auto& [got, expected] : {std::pair{&in.follows.following_offsets, &follows.following_offsets},
+                                      std::pair{&in.follows.followers_offsets, &follows.followers_offsets}})
+    EXPECT_EQ(*got, *expected);
+  for (const auto& [got, expected] :
+       {std::pair{&in.follows.followees, &follows.followees}, std::pair{&in.follows.followers, &follows.followers}})
+    EXPECT_EQ(*got, *expected);
+  for (const auto& [got, expected] : {std::pair{&in.follows.followee_weights, &follows.followee_weights},
+                                      std::pair{&in.follows.follower_weights, &follows.follower_weights}})
+    EXPECT_EQ(*got, *expected);  // exact: the same sums in the same order
+  ExpectSameLists(in.posts.interacts, posts.interacts);
+  ExpectSameLists(in.posts.authored, posts.authored);
+  EXPECT_EQ(in.posts.posts, posts.posts);
+  ExpectSameLists(in.posts.engaged_by, posts.engaged_by);
+  ExpectSameLists(in.posts.authored_by, posts.authored_by);
+  uint64_t reference_time = root ? static_cast<uint64_t>(whole.reference_time) : 0;
+  BroadcastFromRoot(std::span(&reference_time, 1), MPI_COMM_WORLD);
+  EXPECT_EQ(static_cast<uint64_t>(in.report.reference_time), reference_time);
+}
+
 TEST(IngestPartitioned, EachRankHoldsWhatRootWouldScatterFromTheWholeGraph) {
   const graph::InputFiles files = MessyWorld("dist_ingest");
   const int me = Rank(MPI_COMM_WORLD);
   graph::SocialGraph whole;
   graph::IngestReport whole_report;
   if (me == 0) whole = graph::Ingest(files, {}, &whole_report);
-  const PartitionedFollows follows = ScatterFollowsFromRoot(me == 0 ? &whole : nullptr, MPI_COMM_WORLD);
-  const PartitionedPosts posts = ScatterPostsFromRoot(me == 0 ? &whole : nullptr, follows, true, MPI_COMM_WORLD);
   // Small blocks and two threads: ranges of several blocks, parsed in parts.
   const PartitionedInput in =
       IngestPartitioned(files, {.threads = 2, .block_bytes = 4096}, true, true, MPI_COMM_WORLD);
-  ASSERT_FALSE(follows.followee_weights.empty());  // follows decay with age: weighted
-  EXPECT_EQ(in.follows.accounts, follows.accounts);
-  EXPECT_EQ(in.follows.following_offsets, follows.following_offsets);
-  EXPECT_EQ(in.follows.followees, follows.followees);
-  EXPECT_EQ(in.follows.followee_weights, follows.followee_weights);
-  EXPECT_EQ(in.follows.followers_offsets, follows.followers_offsets);
-  EXPECT_EQ(in.follows.followers, follows.followers);
-  EXPECT_EQ(in.follows.follower_weights, follows.follower_weights);
-  ExpectSameLists(in.posts.interacts, posts.interacts);
-  ExpectSameLists(in.posts.authored, posts.authored);
-  EXPECT_EQ(in.posts.posts, posts.posts);
-  ExpectSameLists(in.posts.engaged_by, posts.engaged_by);
-  ExpectSameLists(in.posts.authored_by, posts.authored_by);
+  ExpectTheWholeGraphsPart(in, whole);
+  // The follow repeated three times weighs 3, so every part has weights.
+  EXPECT_FALSE(in.follows.followee_weights.empty());
   if (Size(MPI_COMM_WORLD) > 1) {
     EXPECT_GT(in.follows.bytes_sent, 0u);
   }
@@ -72,8 +87,58 @@ TEST(IngestPartitioned, EachRankHoldsWhatRootWouldScatterFromTheWholeGraph) {
   }
   // Without the post relations: the same follows, no posts.
   const PartitionedInput follows_only = IngestPartitioned(files, {}, false, false, MPI_COMM_WORLD);
-  EXPECT_EQ(follows_only.follows.followees, follows.followees);
+  EXPECT_EQ(follows_only.follows.followees, in.follows.followees);
   EXPECT_TRUE(follows_only.posts.posts.empty());
+}
+
+// The first data line's tab-separated numbers of `path`.
+std::vector<ExternalId> FirstRecord(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // the header
+  std::getline(in, line);
+  std::vector<ExternalId> fields;
+  for (size_t start = 0; start < line.size();) {
+    const size_t end = std::min(line.find('\t', start), line.size());
+    if (std::isdigit(static_cast<unsigned char>(line[start]))) fields.push_back(std::stoull(line.substr(start, end - start)));
+    start = end + 1;
+  }
+  return fields;
+}
+
+TEST(IngestPartitioned, TheEventLogsChangesAsIngestAppliesThem) {
+  const graph::InputFiles files = MessyWorld("dist_ingest_changes");
+  using Kind = graph::GraphChange::Kind;
+  const std::vector<ExternalId> follow = FirstRecord(files.follows), post = FirstRecord(files.posts);
+  const ExternalId a = follow[0], b = follow[1], p = post[0], author = post[1];
+  constexpr ExternalId kNew = 990000000, kNewPost = 880000000;
+  const std::vector<graph::GraphChange> changes = {
+      // The follow the world repeats, far apart in the file: every copy goes.
+      {.kind = Kind::kUnfollow, .time = 1700000100, .actor = a, .object = b},
+      // A new follow, newer than every file's time: every rank's weights decay to it.
+      {.kind = Kind::kFollow, .time = 1800000100, .actor = kNew + 1, .object = kNew + 2},
+      // Newer still, but undone: not the reference.
+      {.kind = Kind::kFollow, .time = 1900000000, .actor = kNew + 3, .object = a},
+      {.kind = Kind::kUnfollow, .time = 1900000001, .actor = kNew + 3, .object = a},
+      {.kind = Kind::kFollow, .time = 1700000200, .actor = b, .object = a},
+      {.kind = Kind::kInteraction, .interaction = 1, .time = 1700000300, .actor = kNew + 4, .object = p},
+      {.kind = Kind::kInteraction, .interaction = 0, .time = 1700000301, .actor = a, .object = p},
+      // A known post keeps its author; a new one takes its first.
+      {.kind = Kind::kPost, .time = 1700000400, .actor = a == author ? b : a, .object = p},
+      {.kind = Kind::kPost, .time = 1700000500, .actor = kNew + 5, .object = kNewPost},
+      {.kind = Kind::kPost, .time = 1700000501, .actor = b, .object = kNewPost},
+      {.kind = Kind::kPost, .time = 1700000600, .actor = a, .object = kNewPost + 1},
+      {.kind = Kind::kAccount, .time = 1700000700, .actor = kNew + 6},
+  };
+  graph::SocialGraph whole;
+  if (Rank(MPI_COMM_WORLD) == 0) {
+    whole = graph::Ingest(files, {}, nullptr, changes);
+    ASSERT_EQ(whole.reference_time, 1800000100);
+    ASSERT_NE(whole.accounts.Find(kNew + 6), kNoVertex);
+  }
+  const PartitionedInput in = IngestPartitioned(files, {}, true, true, MPI_COMM_WORLD, changes);
+  ExpectTheWholeGraphsPart(in, whole);
+  EXPECT_EQ(in.report.changes, changes.size());
 }
 
 // A malformed line fails every rank: the one that read it names the file

@@ -1,11 +1,13 @@
-#include "graph/internal/ingest_changes.h"
+// graph/ingest.h's ApplyChanges and NewestTime.
+#include "graph/ingest.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.h"
 
-namespace gr::graph::internal {
+namespace gr::graph {
 namespace {
 
 struct PairHash {
@@ -16,9 +18,10 @@ struct PairHash {
 
 }  // namespace
 
-void ApplyChanges(std::span<const GraphChange> changes, BulkVector<FollowRecord>& follows,
-                  BulkVector<InteractionRecord>& interactions, BulkVector<PostRecord>& posts,
-                  std::vector<ExternalId>& lone_accounts, IngestReport& rep) {
+std::vector<ExternalId> ApplyChanges(std::span<const GraphChange> changes, BulkVector<FollowRecord>& follows,
+                                     BulkVector<InteractionRecord>& interactions, BulkVector<PostRecord>& posts,
+                                     IngestReport& rep) {
+  std::vector<ExternalId> lone_accounts;
   using Kind = GraphChange::Kind;
   struct PairState {
     bool followed = false;
@@ -69,7 +72,17 @@ void ApplyChanges(std::span<const GraphChange> changes, BulkVector<FollowRecord>
     for (const PostRecord& p : new_posts)
       if (known.insert(p.post).second) posts.push_back(p);
   }
+  return lone_accounts;
+}
+
+uint32_t NewestTime(const BulkVector<FollowRecord>& follows, const BulkVector<InteractionRecord>& interactions,
+                    const BulkVector<PostRecord>& posts) {
+  uint32_t newest = 0;
+  for (const auto& r : follows) newest = std::max(newest, r.time);
+  for (const auto& r : interactions) newest = std::max(newest, r.time);
+  for (const auto& r : posts) newest = std::max(newest, r.time);
+  return newest;
 }
 
 
-}  // namespace gr::graph::internal
+}  // namespace gr::graph
