@@ -1,8 +1,11 @@
 // Index shards built on every rank (under mpirun with 1, 2 and 4 ranks):
 // the files rank 0 writes are byte for byte those one process writes
 // (version::SaveIndexShards), and a shard that fails on any rank fails the
-// call on rank 0, naming it, without leaving a rank behind.
+// call on rank 0, naming it, without leaving a rank behind. The indices'
+// items collected from a partitioned graph are those of the whole graph.
 #include "dist/index_shards.h"
+#include "dist/partitioned_index_items.h"
+#include "dist/partitioned_ingest.h"
 
 #include <gtest/gtest.h>
 
@@ -89,6 +92,50 @@ TEST(IndexShardsOnEveryRank, WriteTheSameFilesAsOneProcess) {
   SaveIndexShardsOnEveryRank(g, table, config, kShards, dir + "/again", MPI_COMM_WORLD);
   EXPECT_EQ(FilesUnder(dir + "/again").size(), kShards * 3);
   fs::remove_all(dir);
+}
+
+void ExpectSameItems(const recall::IndexItems& got, const recall::IndexItems& expected, const char* kind) {
+  EXPECT_EQ(got.ids, expected.ids) << kind;
+  EXPECT_TRUE(got.vectors == expected.vectors) << kind << ": the vectors differ";
+}
+
+TEST(IndexItemsOnRoot, AreTheWholeGraphsItems) {
+  const graph::InputFiles files = MessyWorld("index_items");
+  const bool root = Rank(MPI_COMM_WORLD) == 0;
+  const PartitionedInput in = IngestPartitioned(files, {}, true, false, MPI_COMM_WORLD);
+  graph::SocialGraph whole;
+  embed::EmbeddingTable table;
+  if (root) {
+    whole = graph::Ingest(files, {});
+    // Vectors for 9 accounts in 10 (the rest have none) and for the posts
+    // with an even id: every rule of the post vectors comes up.
+    Rng rng(3);
+    for (const ExternalId id : whole.accounts.external_ids()) {
+      if (rng.Uniform(10) == 0) continue;
+      table.ids.push_back(id);
+      table.kinds.push_back(embed::TokenKind::kAccount);
+    }
+    for (const ExternalId id : whole.posts.external_ids()) {
+      if (id % 2 != 0) continue;
+      table.ids.push_back(id);
+      table.kinds.push_back(embed::TokenKind::kPost);
+    }
+    table.input = FloatMatrix(table.ids.size(), 8);
+    table.output = FloatMatrix(table.ids.size(), 8);
+    for (FloatMatrix* m : {&table.input, &table.output})
+      for (float& x : m->Data()) x = static_cast<float>(rng.UniformDouble() - 0.5);
+  }
+  const embed::PostVectorRule rule{.min_interactions = 2, .first_engagers = 3, .author_weight = 0.5f};
+  const recall::RecallIndexItems got =
+      CollectIndexItemsOnRoot(in.follows, in.posts, root ? &table : nullptr, rule, {}, MPI_COMM_WORLD);
+  if (!root) return;
+  const recall::RecallIndexItems expected = recall::CollectRecallIndexItems(whole, table, rule);
+  ASSERT_TRUE(expected.authors && expected.posts);
+  ASSERT_GT(expected.posts->ids.size(), 100u);
+  ExpectSameItems(got.accounts, expected.accounts, "accounts");
+  ASSERT_TRUE(got.authors && got.posts);
+  ExpectSameItems(*got.authors, *expected.authors, "authors");
+  ExpectSameItems(*got.posts, *expected.posts, "posts");
 }
 
 }  // namespace
