@@ -15,16 +15,8 @@
 #include "embed/skip_gram.h"
 #include "embed/warm_start.h"
 #ifdef GR_WITH_MPI
-#include "dist/dense_ids.h"
+#include "apps/on_ranks.h"
 #include "dist/mpi_session.h"
-#include "dist/partitioned_graph.h"
-#include "dist/partitioned_ingest.h"
-#include "dist/root_training.h"
-#include "dist/skip_gram.h"
-#include "dist/walks.h"
-#include "dist/warm_start.h"
-#include "apps/distributed_training.h"
-#include "graph/snapshot.h"
 #endif
 
 namespace gr::apps {
@@ -94,110 +86,13 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const MPI_Comm comm = MPI_COMM_WORLD;
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
-  dist::CheckWalksAreDistributed(walk_config);
-  GR_CHECK(args.walk.ids == "integer", "under mpirun, ids are integers; --ids string runs without mpirun");
-  const bool metapath = walk_config.kind == walk::WalkKind::kMetapath;
-  // A snapshot is read by rank 0 and scattered, as the batch does; an input
-  // directory's files and a text edge list are read by every rank, a byte
-  // range each.
-  uint8_t shape[3] = {0, 0, 0};  // snapshot, undirected, input directory
-  graph::SocialGraph whole;      // rank 0, a snapshot
-  dist::OnEveryRankIfAnyFails(comm, "reading " + args.walk.input, [&] {
-    if (dist::Rank(comm) != 0) return;
-    shape[2] = std::filesystem::is_directory(args.walk.input) ? 1 : 0;
-    if (shape[2] != 0) graph::InputFilesIn(args.walk.input);  // one error on every rank for a directory without follows
-    shape[0] = shape[2] == 0 && IsSnapshotFile(args.walk.input) ? 1 : 0;
-    if (shape[0] == 0) return;
-    whole = graph::LoadSnapshot(args.walk.input);
-    shape[1] = whole.undirected ? 1 : 0;
-  });
-  dist::BroadcastFromRoot(std::span(shape), comm);
-  const bool snapshot = shape[0] != 0, directory = shape[2] != 0;
-  const bool undirected = snapshot ? shape[1] != 0 : !directory && !args.walk.directed;
-  GR_CHECK(!metapath || snapshot || directory,
-           "under mpirun, metapath walks need the interactions and posts: an input directory or a snapshot "
-           "(graphrec ingest), not the edge list ", args.walk.input);
-  // A weighted walk reads the edge list's third field as the weight, as
-  // graph::LoadEdgeList does without mpirun.
-  const bool weighted = walk_config.StepsByWeight();
-  dist::PartitionedFollows part;
-  dist::PartitionedPosts posts;
-  if (directory) {
-    dist::PartitionedInput input =
-        dist::IngestPartitioned(graph::InputFilesIn(args.walk.input), {.threads = walk_config.threads}, metapath,
-                                weighted, comm);
-    part = std::move(input.follows);
-    posts = std::move(input.posts);
-    if (dist::Rank(comm) == 0) {
-      std::string lines;
-      for (const graph::FileReport& f : input.report.files) lines += fmt::format(", {} lines of {}", f.lines, f.path);
-      spdlog::info("read {} on {} ranks in {:.1f} s{}", args.walk.input, dist::Size(comm), input.report.seconds, lines);
-    }
-  } else {
-    part = snapshot ? dist::ScatterFollowsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, comm)
-                    : dist::LoadPartitionedFollows(args.walk.input, comm,
-                                                   weighted ? dist::ThirdField::kWeight : dist::ThirdField::kIgnored,
-                                                   walk_config.threads);
-    if (metapath) posts = dist::ScatterPostsFromRoot(dist::Rank(comm) == 0 ? &whole : nullptr, part, weighted, comm);
-  }
-  whole = {};  // rank 0 keeps its part only
-  dist::DistributedWalkConfig walks_config;
-  walks_config.walks_per_vertex = walk_config.walks_per_vertex;
-  walks_config.walk_length = walk_config.walk_length;
-  // An undirected edge list's neighbours are an account's followees and
-  // followers together; an undirected snapshot's follows already hold both
-  // ends, as its single-process walks read them.
-  walks_config.both_directions =
-      snapshot || directory ? !undirected && walk_config.direction == walk::Direction::kBoth
-                            : undirected || walk_config.direction == walk::Direction::kBoth;
-  walks_config.seed = walk_config.seed;
-  walks_config.p = walk_config.p;
-  walks_config.q = walk_config.q;
-  walks_config.weighted = weighted;
-  walks_config.threads = walk_config.threads;
-  if (metapath) walks_config.metapath = walk::ParseMetapath(walk_config.metapath);
-  spdlog::info("{} ranks: {} accounts, {} posts here ({:.1f} MB of lists); walking {} x {} from each start",
-               dist::Size(comm), part.accounts.size(), posts.posts.size(),
-               static_cast<double>(part.MemoryBytes() + posts.MemoryBytes()) / 1e6, walks_config.walks_per_vertex,
-               walks_config.walk_length);
-  const dist::DistributedWalks walks =
-      dist::DistributedRandomWalks(part, walks_config, comm, metapath ? &posts : nullptr);
-  std::unique_ptr<embed::WarmStart> warm;
-  if (!args.init.empty()) {
-    embed::EmbeddingTable previous;  // read on rank 0, sent to the others
-    dist::OnEveryRankIfAnyFails(comm, "reading " + args.init, [&] {
-      if (dist::Rank(comm) == 0) previous = embed::LoadAnyEmbeddings(args.init);
-    });
-    warm = std::make_unique<embed::WarmStart>(
-        dist::DistributedWarmStart(dist::Rank(comm) == 0 ? &previous : nullptr, part, comm));
-    spdlog::info("warm start from {}: {} accounts copied, {} new accounts from their neighbours, {} random", args.init,
-                 warm->copied, warm->averaged, walks.vocabulary - warm->copied - warm->averaged);
-  }
-  embed::SkipGramConfig train = args.train;
-  train.seed = walk_config.seed;  // as EmbedWalks
-  train.threads = walk_config.threads;
-  dist::DistributedTrainingStats stats;
-  const dist::DistributedTrainingConfig sync = DistributedTrainingFromFlags(args.distributed);
-  embed::SkipGramResult vectors = dist::DistributedSkipGram(walks, train, sync, comm, &stats, warm.get());
-  spdlog::info("trained {} tokens here in {:.1f} s ({:.1f} s exchanging; {} model)", stats.local_tokens,
-               stats.training.seconds, stats.sync_seconds, dist::ModelLayoutName(sync.layout));
-  std::vector<ExternalId> accounts = dist::GatherAccountsOnRoot(part.accounts, comm);
-  const std::vector<ExternalId> post_ids = dist::GatherAccountsOnRoot(posts.posts, comm);  // after the accounts
-  uint64_t trained_tokens = stats.training.trained_tokens;  // this rank's; the summary reports all ranks'
-  dist::AllReduceSum(std::span(&trained_tokens, 1), comm);
-  stats.training.trained_tokens = trained_tokens;
+  const RanksInput input = ReadInputOnRanks(args.walk, walk_config, comm);
+  embed::SkipGramStats stats;
+  embed::EmbeddingTable table =
+      TrainOnRanks(input, input.follows, walk_config, args.train, args.distributed, args.init, comm, &stats);
   if (dist::Rank(comm) != 0) return;
-  embed::EmbeddingTable table;
-  table.ids = std::move(accounts);
-  table.kinds.assign(table.ids.size(), embed::TokenKind::kAccount);
-  table.ids.insert(table.ids.end(), post_ids.begin(), post_ids.end());
-  table.kinds.resize(table.ids.size(), embed::TokenKind::kPost);
-  table.input = std::move(vectors.input);
-  table.output = std::move(vectors.output);
   SaveTable(args, walk_config, table, dist::Size(comm));
-  stats.training.tokens_per_second = static_cast<double>(stats.training.corpus_tokens) * train.epochs /
-                                     std::max(stats.training.seconds, 1e-9);
-  PrintSummary(args, table.rows(), stats.training,
+  PrintSummary(args, table.rows(), stats,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 #endif
