@@ -1,5 +1,7 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -22,6 +24,12 @@
 #include "graph/edge_split.h"
 #include "version/layout.h"
 #include "version/version_store.h"
+#ifdef GR_WITH_MPI
+#include "apps/on_ranks.h"
+#include "dist/mpi_session.h"
+#include "dist/partitioned_holdout.h"
+#include "dist/partitioned_link_eval.h"
+#endif
 
 namespace gr::apps {
 namespace {
@@ -86,6 +94,7 @@ struct LinkPredictionArgs {
   double test_fraction = 0.5;
   std::string hold_out = "random";
   std::string write_split;  // directory for the split's edge files, or empty
+  DistributedTrainingFlags distributed;  // under mpirun
 };
 
 // skipped_*: given-split pairs with a vertex that has no vector (-1: hold-out mode, none).
@@ -114,17 +123,77 @@ void WritePairs(const std::string& path, const graph::SocialGraph& g, const std:
   });
 }
 
+graph::EdgeSplitConfig SplitConfig(const LinkPredictionArgs& args) {
+  return {.test_fraction = args.test_fraction,
+          .order = args.hold_out == "newest" ? graph::HoldOutOrder::kNewest : graph::HoldOutOrder::kRandom,
+          .seed = args.walk.run.SeedFor(SeedStream::kHoldOut)};
+}
+
+#ifdef GR_WITH_MPI
+void WritePairs(const std::string& path, std::vector<dist::AccountPair> pairs) {
+  std::sort(pairs.begin(), pairs.end());
+  WriteFileAtomically(path, [&](std::FILE* out) {
+    for (const auto& [u, v] : pairs)
+      std::fprintf(out, "%llu %llu\n", static_cast<unsigned long long>(u), static_cast<unsigned long long>(v));
+  });
+}
+
+// Under mpirun: each rank reads its part of the input; the hold-out, the
+// walks and the training run on the ranks (dist/), and rank 0 scores the
+// pairs with the vectors it gathered. No rank holds the whole graph.
+void RunHoldOutLinkPredictionOnRanks(const LinkPredictionArgs& args, const walk::WalkConfig& walk_config) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const bool root = dist::Rank(comm) == 0;
+  const auto start = std::chrono::steady_clock::now();
+  double last = 0;
+  const auto lap = [&](const char* stage) {
+    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (root) spdlog::info("{}: {:.2f} s", stage, now - last);
+    last = now;
+  };
+  RanksInput input = ReadInputOnRanks(args.walk, walk_config, comm);
+  GR_CHECK(!input.snapshot, "under mpirun, link prediction reads an input directory or an edge list, not the "
+           "snapshot ", args.walk.input, " (one process would hold it whole): run it without mpirun");
+  GR_CHECK(!input.undirected, "under mpirun, link prediction holds out directed follows: give an input directory "
+           "or --directed (an undirected edge list runs without mpirun)");
+  lap("read");
+  dist::PartitionedSplit split = dist::SplitPartitioned(std::move(input.follows), SplitConfig(args), comm);
+  lap("hold-out");
+  // Every pair, as a plain run scores them.
+  const dist::LinkPairs pairs = dist::SampleLinkPairs(split, 0, args.walk.run.SeedFor(SeedStream::kLinkEval), comm);
+  if (root)
+    spdlog::info("held out {} of {} follow edges ({} requested; {} kept as a spanning forest)", pairs.test_edges.size(),
+                 split.candidate_edges, split.requested, split.forest_edges);
+  lap("pairs");
+  if (root && !args.write_split.empty()) {
+    std::filesystem::create_directories(args.write_split);
+    WritePairs(args.write_split + "/train_edges.txt", pairs.train_edges);
+    WritePairs(args.write_split + "/test_edges.txt", pairs.test_edges);
+    WritePairs(args.write_split + "/test_non_edges.txt", pairs.test_non_edges);
+    spdlog::info("split written to {}/{{train_edges,test_edges,test_non_edges}}.txt", args.write_split);
+  }
+  embed::SkipGramStats stats;
+  const embed::EmbeddingTable table =
+      TrainOnRanks(input, split.train, walk_config, args.train, args.distributed, "", comm, &stats);
+  lap("walks and training");
+  if (!root) return;
+  const embed::LinkPredictionScores scores = dist::ScoreLinkPairs(pairs, table);
+  lap("scoring");
+  PrintLinkPrediction(scores, pairs.train_edges.size(), pairs.train_non_edges.size(), pairs.test_edges.size(),
+                      pairs.test_non_edges.size());
+}
+#endif
+
 // Hold-out mode: split the input graph, train on the rest, score.
 void RunHoldOutLinkPrediction(const LinkPredictionArgs& args) {
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
   GR_CHECK(walk_config.kind != walk::WalkKind::kMetapath, "link prediction scores follow edges: use account walks");
+#ifdef GR_WITH_MPI
+  if (dist::WorldSizeIfStarted() > 1) return RunHoldOutLinkPredictionOnRanks(args, walk_config);
+#endif
   std::vector<std::string> names;  // unused: the evaluation prints no keys
   const graph::SocialGraph g = LoadGraphInput(args.walk.input, args.walk.directed, InputOptions(args.walk), &names);
-  graph::EdgeSplitConfig split_config{.test_fraction = args.test_fraction,
-                                      .order = args.hold_out == "newest" ? graph::HoldOutOrder::kNewest
-                                                                        : graph::HoldOutOrder::kRandom,
-                                      .seed = args.walk.run.SeedFor(SeedStream::kHoldOut)};
-  const graph::EdgeSplit split = graph::SplitEdgesForLinkPrediction(g, split_config);
+  const graph::EdgeSplit split = graph::SplitEdgesForLinkPrediction(g, SplitConfig(args));
   spdlog::info("held out {} of {} follow edges ({} requested; {} kept as a spanning forest)", split.test_edges.size(),
                split.candidate_edges, split.requested, split.forest_edges);
   GR_CHECK(!split.test_edges.empty(), "nothing could be held out: every edge is needed to keep the graph connected");
@@ -255,6 +324,7 @@ void AddEvalCommand
   for (const char* given : {"--embeddings", "--train-edges", "--test-edges", "--test-non-edges"})
     lp->get_option("--input")->excludes(lp->get_option(given));
   AddTrainingFlags(lp, lp_args->train);
+  AddDistributedTrainingFlags(lp, lp_args->distributed);
   lp->add_option("--test-fraction", lp_args->test_fraction,
                  "hold-out mode: share of edges held out (a spanning forest is always kept)")
       ->capture_default_str();

@@ -4,7 +4,8 @@
 # plain run does (the model replicated or partitioned); weighted walks read the
 # third field as a weight; a snapshot is read by rank 0 and scattered
 # (metapath walks too), an input directory by every rank (the same vectors
-# as from its snapshot); metapath walks over an edge list are refused.
+# as from its snapshot); metapath walks over an edge list are refused;
+# eval link-prediction holds out and scores on the ranks.
 # Usage: embed_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
 graphrec=$1
@@ -102,4 +103,28 @@ mpirun "$graphrec" embed "${flags[@]}" --kind metapath --metapath interacts,enga
 [[ $status != 0 ]] || fail "metapath walks over an edge list were accepted under mpirun"
 grep -q "metapath walks need the interactions and posts" "$dir/metapath.err" || fail "unclear refusal: $(cat "$dir/metapath.err")"
 [[ ! -e "$dir/metapath.txt" ]] || fail "a refused run wrote vectors"
+
+# eval link-prediction from an input directory: the ranks hold out exactly
+# the follows a plain run holds out (the same split files) and score about
+# as well; a snapshot is refused (one process would hold it whole).
+eflags=(--input "$dir/w" --hold-out newest --test-fraction 0.1 --num-walks 4 --walk-length 20 --dimensions 16
+        --workers 1 --json)
+mpirun "$graphrec" eval link-prediction "${eflags[@]}" --write-split "$dir/split_ranks" > "$dir/eval_ranks.json"
+"$graphrec" eval link-prediction "${eflags[@]}" --write-split "$dir/split_plain" > "$dir/eval_plain.json"
+for f in train_edges test_edges; do
+  cmp -s "$dir/split_ranks/$f.txt" "$dir/split_plain/$f.txt" || fail "eval under mpirun: $f.txt differs from a plain run's"
+done
+python3 - "$dir/eval_ranks.json" "$dir/eval_plain.json" <<'PY' || fail "eval under mpirun: $(cat "$dir/eval_ranks.json")"
+import json, sys
+ranks, plain = (json.load(open(p)) for p in sys.argv[1:3])
+for key in ("train_edges", "train_non_edges", "test_edges", "test_non_edges"):
+    assert ranks[key] == plain[key], (key, ranks[key], plain[key])
+assert ranks["test_edges"] > 0
+assert abs(ranks["auc_dot"] - plain["auc_dot"]) < 0.05, (ranks["auc_dot"], plain["auc_dot"])
+print(f"eval: dot AUC {ranks['auc_dot']:.4f} on 2 ranks, {plain['auc_dot']:.4f} in one process")
+PY
+status=0
+mpirun "$graphrec" eval link-prediction "${eflags[@]/$dir\/w/$dir/g.snap}" > /dev/null 2> "$dir/eval_snap.err" || status=$?
+[[ $status != 0 ]] && grep -q "not the snapshot" "$dir/eval_snap.err" ||
+  fail "eval of a snapshot under mpirun: $(tail -3 "$dir/eval_snap.err")"
 echo "PASS"
