@@ -95,6 +95,7 @@ struct LinkPredictionArgs {
   std::string hold_out = "random";
   std::string write_split;  // directory for the split's edge files, or empty
   DistributedTrainingFlags distributed;  // under mpirun
+  size_t max_pairs = 0;                  // hold-out mode: pairs scored per list (0 = all)
 };
 
 // skipped_*: given-split pairs with a vertex that has no vector (-1: hold-out mode, none).
@@ -151,6 +152,8 @@ void RunHoldOutLinkPredictionOnRanks(const LinkPredictionArgs& args, const walk:
     if (root) spdlog::info("{}: {:.2f} s", stage, now - last);
     last = now;
   };
+  GR_CHECK(args.write_split.empty() || args.max_pairs == 0,
+           "under mpirun, --write-split writes the pairs scored: it needs every pair (--max-pairs 0)");
   RanksInput input = ReadInputOnRanks(args.walk, walk_config, comm);
   GR_CHECK(!input.snapshot, "under mpirun, link prediction reads an input directory or an edge list, not the "
            "snapshot ", args.walk.input, " (one process would hold it whole): run it without mpirun");
@@ -159,8 +162,8 @@ void RunHoldOutLinkPredictionOnRanks(const LinkPredictionArgs& args, const walk:
   lap("read");
   dist::PartitionedSplit split = dist::SplitPartitioned(std::move(input.follows), SplitConfig(args), comm);
   lap("hold-out");
-  // Every pair, as a plain run scores them.
-  const dist::LinkPairs pairs = dist::SampleLinkPairs(split, 0, args.walk.run.SeedFor(SeedStream::kLinkEval), comm);
+  const dist::LinkPairs pairs =
+      dist::SampleLinkPairs(split, args.max_pairs, args.walk.run.SeedFor(SeedStream::kLinkEval), comm);
   if (root)
     spdlog::info("held out {} of {} follow edges ({} requested; {} kept as a spanning forest)", pairs.test_edges.size(),
                  split.candidate_edges, split.requested, split.forest_edges);
@@ -206,7 +209,7 @@ void RunHoldOutLinkPrediction(const LinkPredictionArgs& args) {
   }
   const embed::EmbeddingTable table = embed::EmbedWalks(split.train, walk_config, args.train);
   // The same protocol and seeds as the batch's quality gate, on every pair.
-  const eval::HeldOutLinkScores s = eval::ScoreHeldOutFollows(g, split, table.input, /*max_pairs=*/0,
+  const eval::HeldOutLinkScores s = eval::ScoreHeldOutFollows(g, split, table.input, args.max_pairs,
                                                               args.walk.run.SeedFor(SeedStream::kLinkEval));
   PrintLinkPrediction(s.auc, s.train_edges, s.train_non_edges, s.test_edges, s.test_non_edges);
 }
@@ -330,6 +333,10 @@ void AddEvalCommand
       ->capture_default_str();
   lp->add_option("--hold-out", lp_args->hold_out, "hold-out mode: which edges, random or newest (by follow time)")
       ->check(CLI::IsMember({"random", "newest"}))->capture_default_str();
+  lp->add_option("--max-pairs", lp_args->max_pairs,
+                 "hold-out mode: score a uniform sample of this many training edges and held-out edges (and as "
+                 "many non-edges each) instead of all (0); the batch samples 50000")
+      ->capture_default_str();
   lp->add_option("--write-split", lp_args->write_split,
                  "hold-out mode: write train_edges.txt, test_edges.txt, test_non_edges.txt (external ids) here, "
                  "to score other tools on the same split");

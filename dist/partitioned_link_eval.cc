@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <set>
 #include <span>
 #include <unordered_set>
 
@@ -95,6 +94,10 @@ std::vector<AccountPair> SamplePairs(uint64_t count, const std::function<Account
   return pairs;
 }
 
+struct PairHash {
+  size_t operator()(const AccountPair& p) const { return MixSeed(p.first, p.second); }
+};
+
 // Whether follower -> followee is a follow of the whole graph (a training
 // or a held-out follow); `follower` is an account of this rank.
 bool IsFollow(const PartitionedSplit& split, ExternalId follower, ExternalId followee) {
@@ -121,7 +124,8 @@ std::vector<AccountPair> SampleNonEdges(const PartitionedSplit& split, size_t co
   const uint64_t max_tries = 100 * static_cast<uint64_t>(count) + 1000;
   uint64_t tries = 0;
   std::vector<AccountPair> found;
-  std::set<AccountPair> taken;
+  std::unordered_set<AccountPair, PairHash> taken;
+  if (Rank(comm) == 0) taken.reserve(count);
   for (;;) {
     // Rank 0 decides whether to go on; every rank must know.
     uint64_t state[2] = {found.size() < count ? 1u : 0u, 0};  // more to draw, failed
@@ -138,18 +142,18 @@ std::vector<AccountPair> SampleNonEdges(const PartitionedSplit& split, size_t co
       for (uint64_t& d : draws) d = rng.Uniform(accounts);
       tries += batch;
     }
-    // The draws as account ids (in draw order: ByRank needs them sorted).
-    std::vector<uint64_t> order(draws.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) { return draws[a] < draws[b]; });
-    std::vector<uint64_t> sorted(draws.size());
-    for (size_t i = 0; i < order.size(); ++i) sorted[i] = draws[order[i]];
-    const std::vector<uint64_t> ids_sorted = AskRanks(root ? ByRank(sorted, counts) : std::vector<std::vector<uint64_t>>{},
-                                                      1, 1, [&](const uint64_t* index, uint64_t* id) {
-                                                        *id = split.train.accounts[*index];
-                                                      }, comm);
+    // The draws as account ids, asked in ascending order (ByRank's), put
+    // back in draw order.
+    std::vector<std::pair<uint64_t, uint64_t>> sorted(draws.size());  // (draw, its place)
+    for (size_t i = 0; i < draws.size(); ++i) sorted[i] = {draws[i], i};
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<uint64_t> ascending(sorted.size());
+    for (size_t i = 0; i < sorted.size(); ++i) ascending[i] = sorted[i].first;
+    const std::vector<uint64_t> ids_sorted =
+        AskRanks(root ? ByRank(ascending, counts) : std::vector<std::vector<uint64_t>>{}, 1, 1,
+                 [&](const uint64_t* index, uint64_t* id) { *id = split.train.accounts[*index]; }, comm);
     std::vector<ExternalId> ids(draws.size());
-    for (size_t i = 0; i < order.size() && root; ++i) ids[order[i]] = ids_sorted[i];
+    for (size_t i = 0; i < sorted.size() && root; ++i) ids[sorted[i].second] = ids_sorted[i];
     // Candidate pairs to their follower's owner, who says which are follows.
     std::vector<AccountPair> candidates;
     std::vector<std::vector<uint64_t>> checks(ranks);

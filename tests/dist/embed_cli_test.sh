@@ -123,6 +123,16 @@ assert ranks["test_edges"] > 0
 assert abs(ranks["auc_dot"] - plain["auc_dot"]) < 0.05, (ranks["auc_dot"], plain["auc_dot"])
 print(f"eval: dot AUC {ranks['auc_dot']:.4f} on 2 ranks, {plain['auc_dot']:.4f} in one process")
 PY
+for run in mpirun ""; do
+  $run "$graphrec" eval link-prediction "${eflags[@]}" --max-pairs 200 > "$dir/eval_sampled.json"
+  python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert all(r[k] == 200 for k in
+    ("train_edges", "train_non_edges", "test_edges", "test_non_edges")), r' "$dir/eval_sampled.json" ||
+    fail "eval --max-pairs 200 ${run:-without mpirun}: $(cat "$dir/eval_sampled.json")"
+done
+status=0
+mpirun "$graphrec" eval link-prediction "${eflags[@]}" --max-pairs 200 --write-split "$dir/x" > /dev/null \
+  2> "$dir/eval_split.err" || status=$?
+[[ $status != 0 ]] && grep -q "needs every pair" "$dir/eval_split.err" || fail "--write-split with --max-pairs under mpirun"
 status=0
 mpirun "$graphrec" eval link-prediction "${eflags[@]/$dir\/w/$dir/g.snap}" > /dev/null 2> "$dir/eval_snap.err" || status=$?
 [[ $status != 0 ]] && grep -q "not the snapshot" "$dir/eval_snap.err" ||
