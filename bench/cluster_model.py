@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Predicted time of graphrec's distributed walks and training on a cluster.
+"""Predicted time of graphrec's distributed read, hold-out, walks and training on a cluster.
 
 Scales the rates measured on the 2-core development machine (bench/README.md,
 "Distributed") to 100M accounts / 10B follows on 16, 64 and 256 machines over
@@ -11,7 +11,7 @@ bandwidth with per-superstep latency, no overlap of the two.
 
 Usage: bench/cluster_model.py [--accounts 1e8] [--edges 1e10] [--walks 2] [--length 40]
        [--dim 128] [--cores 32] [--gbit 25] [--latency-us 10] [--sync-tokens-per-row 1.5]
-       [--passes-per-epoch 8] [--machines 16,64,256] [--node2vec] [--walk-rate-scale 1]
+       [--passes-per-epoch 8] [--machines 16,64,256] [--node2vec] [--walk-rate-scale 1] [--read-gbyte 1]
 
 --node2vec: the walks are node2vec's (p 0.5, q 2; the adjacency test routed to
 prev's owner) at their measured rates instead of uniform walks'.
@@ -31,6 +31,16 @@ RECORD_BYTES_PER_TOKEN = 45.0    # partitioned: a kept centre and its window to 
 # node2vec (p 0.5, q 2), 100k world: 32M steps in 14.9-17.8 s on 1 rank; 94.7 B a step at 2 ranks and 142.0 at 4
 # (walkers, routed adjacency tests and tokens: 189 B x the off-machine share); 250 and 297 supersteps for 79 steps.
 NODE2VEC_STEPS_PER_CORE = 2.0e6
+# The partitioned read (dist::IngestPartitioned), 100k world: 3.33M follows + 3.30M interactions read, sent to
+# both ends' owners and built in 1.79-1.95 s on 2 ranks of 1 thread; 24-byte records, 70 MB sent a rank.
+READ_RECORDS_PER_CORE = 1.8e6
+READ_RECORD_BYTES = 24.0
+# The hold-out (dist::SplitPartitioned): 3.33M follows ordered in 0.70 s on 1 rank (hash, sort, forest, removal);
+# a forest step (graph::SpanningForestFromBack) took 3.33M follows in 0.086 s with 100k accounts (in cache);
+# at 100M accounts the union-find leaves the cache: this model assumes 4x slower. Forest edges are 32 bytes.
+HOLDOUT_FOLLOWS_PER_CORE = 4.8e6
+FOREST_EDGES_PER_S = 39e6 / 4
+FOREST_EDGE_BYTES = 32.0
 NODE2VEC_BYTES_PER_OFF_STEP = 189.0
 NODE2VEC_SUPERSTEPS_PER_STEP = 3.8
 
@@ -62,9 +72,24 @@ def model(args, machines):
     # Output rows, the input partition trained and the one arriving; one pass's records.
     pbg_memory = 3 * input_bytes / m + tokens * RECORD_BYTES_PER_TOKEN / m / args.passes_per_epoch
     graph_memory = args.edges * 2 * 8 / m                 # followees + followers, 8-byte ids
+    # Read: each record (a follow, or an interaction: as many as follows here) parsed once and sent to its two
+    # ends' owners; the text read from shared storage at --read-gbyte GB/s a machine (~42 bytes a line).
+    records = 2 * args.edges
+    read_s = (records / (ranks * READ_RECORDS_PER_CORE) + records * 2 * READ_RECORD_BYTES * off / m / bandwidth +
+              records * 42 / m / (args.read_gbyte * 1e9))
+    # Hold-out: each rank orders its follows in parallel; the forests then merge pairwise up a binary tree to
+    # rank 0, one merge at a time per level. A rank's forest is about its follows (sparse parts are nearly
+    # forests already), so level k merges two forests of min(2^k x follows a rank, accounts) edges.
+    per_rank = args.edges / ranks
+    levels = math.ceil(math.log2(max(ranks, 2)))
+    merge_s = sum(2 * min(2 ** k * per_rank, args.accounts) * (1 / FOREST_EDGES_PER_S + FOREST_EDGE_BYTES / bandwidth)
+                  for k in range(levels))
+    holdout_s = args.edges / (ranks * HOLDOUT_FOLLOWS_PER_CORE) + merge_s
     return {
         "machines": m,
         "graph GB/machine": graph_memory / 1e9,
+        "read s": read_s,
+        "hold-out s": holdout_s,
         "walks s": walk_compute + walk_network + walk_latency,
         "walk net share": (walk_network + walk_latency) / (walk_compute + walk_network + walk_latency),
         "train compute s": train_compute,
@@ -85,6 +110,7 @@ def main():
     p.add_argument("--cores", type=float, default=32, help="cores per machine")
     p.add_argument("--gbit", type=float, default=25, help="link bandwidth per machine, Gbit/s")
     p.add_argument("--latency-us", type=float, default=10)
+    p.add_argument("--read-gbyte", type=float, default=1.0, help="input read from shared storage, GB/s per machine")
     p.add_argument("--sync-tokens-per-row", type=float, default=1.5,
                    help="replicated: the interval CHANGED_ROW_SHARE was measured at (the default 0.1 sends ~2x more)")
     p.add_argument("--passes-per-epoch", type=float, default=8, help="partitioned: ring passes an epoch")
