@@ -198,15 +198,9 @@ TEST(LinkPairs, SampledDownTheyScoreAsOneProcessScores) {
   const graph::SocialGraph whole = graph::Ingest(files, {});
   const graph::EdgeSplit expected = graph::SplitEdgesForLinkPrediction(whole, random_split);
   const std::vector<AccountPair> held_out = Sorted(External(whole, expected.test_edges));
-  walk::WalkConfig walks;
-  walks.walks_per_vertex = 10;
-  walks.walk_length = 40;
-  walks.threads = 1;
-  embed::SkipGramConfig training;
-  training.dim = 32;
-  training.epochs = 3;
-  training.threads = 1;
-  const embed::EmbeddingTable table = embed::EmbedWalks(expected.train, walks, training);
+  const embed::EmbeddingTable table =
+      embed::EmbedWalks(expected.train, {.walk_length = 40, .walks_per_vertex = 10, .threads = 1},
+                        {.dim = 32, .epochs = 3, .threads = 1});
   double ranks_dot = 0, ranks_hadamard = 0, one_dot = 0, one_hadamard = 0;
   for (uint64_t seed = 0; seed < kSamples; ++seed) {
     const LinkPairs& pairs = samples[seed];
