@@ -70,7 +70,8 @@ bool HeldOutBefore(const HoldOutCandidate& a, const HoldOutCandidate& b);
 // kept when it joins two components. `ordered` lists edges over vertices
 // [0, n) in hold-out order; the result flags (parallel to it) the spanning
 // forest that is never held out. For a strict order the forest is unique,
-// and the forest of a union of edge sets is the forest of their forests.
+// and the forest of A and B together is the forest of forest(A) and
+// forest(B) together (the cycle property), so parts can be reduced apart.
 std::vector<uint8_t> SpanningForestFromBack(std::span<const VertexPair> ordered, size_t n);
 // The same over follows named by external ids (ranks that hold parts of a
 // graph have no common dense ids).
