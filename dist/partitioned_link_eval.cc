@@ -186,15 +186,14 @@ LinkPairs SampleLinkPairs(const PartitionedSplit& split, size_t max_pairs, uint6
   MPI_Allreduce(MPI_IN_PLACE, &held_out, 1, MPI_UINT64_T, MPI_SUM, comm);
   GR_CHECK(held_out > 0, "nothing could be held out: every edge is needed to keep the graph connected");
   const PartitionedFollows& f = split.train;
-  std::vector<ExternalId> follower_of(f.followees.size());  // the account of each followee entry
-  for (size_t a = 0; a < f.accounts.size(); ++a)
-    std::fill(follower_of.begin() + static_cast<ptrdiff_t>(f.following_offsets[a]),
-              follower_of.begin() + static_cast<ptrdiff_t>(f.following_offsets[a + 1]), f.accounts[a]);
+  // The i-th followee entry here, with its follower: the account whose list holds i.
+  const auto follow_at = [&](uint64_t i) {
+    const auto list = std::upper_bound(f.following_offsets.begin(), f.following_offsets.end(), i) - 1;
+    return AccountPair{f.accounts[static_cast<size_t>(list - f.following_offsets.begin())], f.followees[i]};
+  };
   LinkPairs pairs;
   Rng train_rng(MixSeed(seed, 1)), test_rng(MixSeed(seed, 2)), non_edge_rng(MixSeed(seed, 4));
-  pairs.train_edges = SamplePairs(f.followees.size(), [&](uint64_t i) { return AccountPair{follower_of[i], f.followees[i]}; },
-                                  max_pairs, train_rng, comm);
-  std::vector<ExternalId>().swap(follower_of);
+  pairs.train_edges = SamplePairs(f.followees.size(), follow_at, max_pairs, train_rng, comm);
   pairs.test_edges = SamplePairs(split.test_edges.size(), [&](uint64_t i) { return split.test_edges[i]; }, max_pairs,
                                  test_rng, comm);
   uint64_t sizes[2] = {pairs.test_edges.size(), pairs.train_edges.size()};
