@@ -116,12 +116,27 @@ void PrintLinkPrediction(const embed::LinkPredictionScores& s, size_t train, siz
               train, train_non, test, test_non, s.dot_auc, s.hadamard_auc);
 }
 
-void WritePairs(const std::string& path, const graph::SocialGraph& g, const std::vector<graph::VertexPair>& pairs) {
-  WriteFileAtomically(path, [&](std::FILE* out) {
-    for (const auto& [u, v] : pairs)
-      std::fprintf(out, "%llu %llu\n", static_cast<unsigned long long>(g.accounts.ToExternal(u)),
-                   static_cast<unsigned long long>(g.accounts.ToExternal(v)));
-  });
+using IdPair = std::pair<ExternalId, ExternalId>;
+
+// --write-split: the three pair files (external ids, in the given order).
+void WriteSplit(const std::string& dir, const std::vector<IdPair>& train_edges, const std::vector<IdPair>& test_edges,
+                const std::vector<IdPair>& test_non_edges) {
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, pairs] : {std::pair{"train_edges", &train_edges}, std::pair{"test_edges", &test_edges},
+                                    std::pair{"test_non_edges", &test_non_edges}}) {
+    WriteFileAtomically(dir + "/" + name + ".txt", [&](std::FILE* out) {
+      for (const auto& [u, v] : *pairs)
+        std::fprintf(out, "%llu %llu\n", static_cast<unsigned long long>(u), static_cast<unsigned long long>(v));
+    });
+  }
+  spdlog::info("split written to {}/{{train_edges,test_edges,test_non_edges}}.txt", dir);
+}
+
+std::vector<IdPair> External(const graph::SocialGraph& g, const std::vector<graph::VertexPair>& pairs) {
+  std::vector<IdPair> ids;
+  ids.reserve(pairs.size());
+  for (const auto& [u, v] : pairs) ids.emplace_back(g.accounts.ToExternal(u), g.accounts.ToExternal(v));
+  return ids;
 }
 
 graph::EdgeSplitConfig SplitConfig(const LinkPredictionArgs& args) {
@@ -131,12 +146,9 @@ graph::EdgeSplitConfig SplitConfig(const LinkPredictionArgs& args) {
 }
 
 #ifdef GR_WITH_MPI
-void WritePairs(const std::string& path, std::vector<dist::AccountPair> pairs) {
+std::vector<IdPair> Sorted(std::vector<IdPair> pairs) {
   std::sort(pairs.begin(), pairs.end());
-  WriteFileAtomically(path, [&](std::FILE* out) {
-    for (const auto& [u, v] : pairs)
-      std::fprintf(out, "%llu %llu\n", static_cast<unsigned long long>(u), static_cast<unsigned long long>(v));
-  });
+  return pairs;
 }
 
 // Under mpirun: each rank reads its part of the input; the hold-out, the
@@ -168,13 +180,8 @@ void RunHoldOutLinkPredictionOnRanks(const LinkPredictionArgs& args, const walk:
     spdlog::info("held out {} of {} follow edges ({} requested; {} kept as a spanning forest)", pairs.test_edges.size(),
                  split.candidate_edges, split.requested, split.forest_edges);
   lap("pairs");
-  if (root && !args.write_split.empty()) {
-    std::filesystem::create_directories(args.write_split);
-    WritePairs(args.write_split + "/train_edges.txt", pairs.train_edges);
-    WritePairs(args.write_split + "/test_edges.txt", pairs.test_edges);
-    WritePairs(args.write_split + "/test_non_edges.txt", pairs.test_non_edges);
-    spdlog::info("split written to {}/{{train_edges,test_edges,test_non_edges}}.txt", args.write_split);
-  }
+  if (root && !args.write_split.empty())  // ascending, as a plain run's edges are
+    WriteSplit(args.write_split, Sorted(pairs.train_edges), Sorted(pairs.test_edges), Sorted(pairs.test_non_edges));
   embed::SkipGramStats stats;
   const embed::EmbeddingTable table =
       TrainOnRanks(input, split.train, walk_config, args.train, args.distributed, "", comm, &stats);
@@ -200,13 +207,9 @@ void RunHoldOutLinkPrediction(const LinkPredictionArgs& args) {
   spdlog::info("held out {} of {} follow edges ({} requested; {} kept as a spanning forest)", split.test_edges.size(),
                split.candidate_edges, split.requested, split.forest_edges);
   GR_CHECK(!split.test_edges.empty(), "nothing could be held out: every edge is needed to keep the graph connected");
-  if (!args.write_split.empty()) {
-    std::filesystem::create_directories(args.write_split);
-    WritePairs(args.write_split + "/train_edges.txt", g, graph::FollowPairs(split.train));
-    WritePairs(args.write_split + "/test_edges.txt", g, split.test_edges);
-    WritePairs(args.write_split + "/test_non_edges.txt", g, split.test_non_edges);
-    spdlog::info("split written to {}/{{train_edges,test_edges,test_non_edges}}.txt", args.write_split);
-  }
+  if (!args.write_split.empty())
+    WriteSplit(args.write_split, External(g, graph::FollowPairs(split.train)), External(g, split.test_edges),
+               External(g, split.test_non_edges));
   const embed::EmbeddingTable table = embed::EmbedWalks(split.train, walk_config, args.train);
   // The same protocol and seeds as the batch's quality gate, on every pair.
   const eval::HeldOutLinkScores s = eval::ScoreHeldOutFollows(g, split, table.input, args.max_pairs,
