@@ -50,8 +50,8 @@ RanksInput ReadInputOnRanks(const WalkFlags& flags, const walk::WalkConfig& walk
   const bool weighted = walk_config.StepsByWeight();
   if (input.directory) {
     dist::PartitionedInput read =
-        dist::IngestPartitioned(graph::InputFilesIn(flags.input), {.threads = walk_config.threads}, metapath,
-                                weighted, comm);
+        dist::IngestPartitioned(graph::InputFilesIn(flags.input), {.threads = walk_config.threads},
+                                {.with_posts = metapath, .post_weights = weighted}, comm);
     input.follows = std::move(read.follows);
     input.posts = std::move(read.posts);
     if (dist::Rank(comm) == 0) {

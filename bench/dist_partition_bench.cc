@@ -182,7 +182,8 @@ int main(int argc, char** argv) {
   gr::dist::PartitionedPosts posts;
   if (world && !from_root) {
     gr::dist::PartitionedInput input = gr::dist::IngestPartitioned(
-        gr::graph::InputFilesIn(argv[1]), {.threads = training.threads}, true, weighted, mpi.comm());
+        gr::graph::InputFilesIn(argv[1]), {.threads = training.threads}, {.with_posts = true, .post_weights = weighted},
+        mpi.comm());
     part = std::move(input.follows);
     posts = std::move(input.posts);
   } else {

@@ -28,6 +28,8 @@ struct Shard {
   std::string Name() const;  // "shard-K-of-N"
   // "K/N" with 0 <= K < N <= 4096; throws kInvalidArgument naming `text` otherwise.
   static Shard Parse(const std::string& text);
+
+  bool operator==(const Shard&) const = default;
 };
 
 }  // namespace gr

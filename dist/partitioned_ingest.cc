@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "dist/mpi_session.h"
+#include "graph/graph_parts.h"
 #include "graph/social_graph.h"
 
 namespace gr::dist {
@@ -156,7 +157,7 @@ graph::ByteRange RangeOf(const std::string& path, MPI_Comm comm) {
 }
 
 PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::IngestConfig& config,
-                                   bool with_posts, bool post_weights, MPI_Comm comm,
+                                   PartitionedIngestOptions options, MPI_Comm comm,
                                    std::span<const graph::GraphChange> changes) {
   config.Validate();
   GR_CHECK(!files.follows.empty(), "a follows file is required");
@@ -239,7 +240,8 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
   CopyLists(part.followers, accounts, account_ids, follow_weights != 0, f.followers_offsets, f.followers,
             f.follower_weights);
   CopyTimes(part.following, accounts, f.followee_times);
-  if (with_posts) {
+  if (options.with_posts) {
+    const bool post_weights = options.post_weights;
     PartitionedPosts& p = out.posts;
     CopyLists(part.engagements, accounts, post_ids, post_weights, p.interacts);
     CopyLists(part.authored, accounts, post_ids, post_weights, p.authored);
@@ -249,6 +251,8 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
     CopyTimes(part.engagers, own_posts, p.engaged_by.times);
     CopyLists(graph::AuthoredByGraph(part), own_posts, account_ids, post_weights, p.authored_by);
   }
+  if (options.keep_graph_part)
+    out.graph_part = graph::CutGraphPart(part, {.index = static_cast<uint32_t>(Rank(comm)), .count = static_cast<uint32_t>(ranks)});
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

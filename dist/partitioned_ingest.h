@@ -23,9 +23,21 @@ namespace gr::dist {
 // see, every range starts at 0 and the readers name the file.
 graph::ByteRange RangeOf(const std::string& path, MPI_Comm comm);
 
+// What IngestPartitioned keeps besides the follows.
+struct PartitionedIngestOptions {
+  bool with_posts = false;     // the post relations (metapath walks)
+  bool post_weights = false;   // with their weights
+  bool keep_graph_part = false;  // this rank's graph::CutGraphPart (for a snapshot in parts)
+};
+
 struct PartitionedInput {
   PartitionedFollows follows;  // lines_read: the follows this rank parsed; bytes_sent: every record it sent
   PartitionedPosts posts;      // empty without with_posts
+  // This rank's part of graph::Ingest's graph, as graph::CutGraphPart cuts
+  // it (part K of N for rank K of N): every list of its vertices with all
+  // of their edge fields, and its posts' authors and times; empty without
+  // keep_graph_part. graph::MergeGraphParts of the ranks' parts is Ingest's graph.
+  graph::SocialGraph graph_part;
   // The files' counts summed over the ranks (bad_examples: this rank's
   // part's), the changes given, the decay's reference time and this rank's
   // seconds. The merge counts and follows_removed are not filled: each rank
@@ -35,9 +47,9 @@ struct PartitionedInput {
 
 // Collective over `comm` (the same arguments on every rank). The files must
 // be plain text when there is more than one rank (a gzip stream cannot be
-// split). `with_posts`: the post relations too (metapath walks), with their
-// weights when `post_weights`; the follows carry their weights when the
-// graph has any, as ScatterFollowsFromRoot's. Throws gr::Error on every rank
+// split). `options.with_posts`: the post relations too (metapath walks),
+// with their weights when `post_weights`; the follows carry their weights
+// when the graph has any, as ScatterFollowsFromRoot's. Throws gr::Error on every rank
 // when any fails: a bad line is named by file and byte offset on the rank
 // that read it (unless config.skip_bad_lines), a post with two authors
 // names the post. `changes` (the event log's since the files, in log order,
@@ -45,7 +57,7 @@ struct PartitionedInput {
 // rank applies those that touch its vertices, and the reference time is the
 // newest after them.
 PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::IngestConfig& config,
-                                   bool with_posts, bool post_weights, MPI_Comm comm,
+                                   PartitionedIngestOptions options, MPI_Comm comm,
                                    std::span<const graph::GraphChange> changes = {});
 
 }  // namespace gr::dist

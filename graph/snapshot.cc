@@ -41,6 +41,7 @@ void SaveSnapshot(const SocialGraph& g, const std::string& path) {
                          {"undirected", g.undirected},
                          {"accounts", g.accounts.size()},
                          {"posts", g.posts.size()}};
+  if (!g.part.whole()) meta["part"] = {{"index", g.part.index}, {"count", g.part.count}};
   out.AddString("meta", meta.dump());
   out.Add("accounts.ids", g.accounts.external_ids());
   out.Add("posts.ids", g.posts.external_ids());
@@ -68,6 +69,10 @@ SocialGraph LoadSnapshot(const std::string& path) {
   try {
     g.reference_time = meta.at("reference_time").get<int64_t>();
     g.undirected = meta.at("undirected").get<bool>();
+    if (meta.contains("part")) {
+      g.part = {.index = meta.at("part").at("index").get<uint32_t>(), .count = meta.at("part").at("count").get<uint32_t>()};
+      if (g.part.count == 0) in.Fail("meta section: a graph part of 0 parts");
+    }
   } catch (const nlohmann::json::exception& e) {
     in.Fail(StrCat("meta section: ", e.what()));
   }

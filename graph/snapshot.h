@@ -3,7 +3,9 @@
 // array, in a fixed order. Saving is atomic (temporary file + rename); loading
 // checks sizes before allocating, every checksum, and every CSR invariant, so
 // a truncated or corrupted file is rejected with gr::Error(kCorruption) naming
-// the file, the section and the offset, never read out of bounds.
+// the file, the section and the offset, never read out of bounds. A part
+// of a graph cut by vertex (graph/graph_parts.h) is saved the same way, with
+// its part in the meta section.
 #pragma once
 
 #include <cstdint>

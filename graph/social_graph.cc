@@ -64,15 +64,34 @@ void SocialGraph::Validate() const {
   engagements.Validate(p, "engagements");
   engagers.Validate(a, "engagers");
   authored.Validate(p, "authored");
-  GR_CHECK_CODE(following.num_edges() == followers.num_edges(), ErrorCode::kCorruption,
-                "following has ", following.num_edges(), " edges, followers ",
-                followers.num_edges());
-  GR_CHECK_CODE(engagements.num_edges() == engagers.num_edges(), ErrorCode::kCorruption,
-                "engagements has ", engagements.num_edges(), " edges, engagers ",
-                engagers.num_edges());
   GR_CHECK_CODE(post_author.size() == p && post_time.size() == p, ErrorCode::kCorruption,
                 "post attribute arrays sized ", post_author.size(), "/", post_time.size(),
                 " for ", p, " posts");
+  if (part.whole()) {
+    GR_CHECK_CODE(following.num_edges() == followers.num_edges(), ErrorCode::kCorruption,
+                  "following has ", following.num_edges(), " edges, followers ",
+                  followers.num_edges());
+    GR_CHECK_CODE(engagements.num_edges() == engagers.num_edges(), ErrorCode::kCorruption,
+                  "engagements has ", engagements.num_edges(), " edges, engagers ",
+                  engagers.num_edges());
+  } else {
+    // A part's two directions of a relation hold other edges (each edge is
+    // in its follower's part and its followee's), so they differ in count;
+    // but nothing of another part's vertices may be here.
+    GR_CHECK_CODE(part.index < part.count, ErrorCode::kCorruption, "graph part ", part.index, " of ", part.count);
+    for (VertexId v = 0; v < a; ++v) {
+      GR_CHECK_CODE(part.Holds(accounts.ToExternal(v)) ||
+                        following.Degree(v) + followers.Degree(v) + engagements.Degree(v) + authored.Degree(v) == 0,
+                    ErrorCode::kCorruption, "graph ", part.Name(), " has lists of account ", accounts.ToExternal(v),
+                    " of another part");
+    }
+    for (VertexId v = 0; v < p; ++v) {
+      GR_CHECK_CODE(part.Holds(posts.ToExternal(v)) ||
+                        (engagers.Degree(v) == 0 && post_author[v] == kNoVertex && post_time[v] == 0),
+                    ErrorCode::kCorruption, "graph ", part.Name(), " has the engagers, author or time of post ",
+                    posts.ToExternal(v), " of another part");
+    }
+  }
   for (size_t i = 0; i < p; ++i) {
     GR_CHECK_CODE(post_author[i] == kNoVertex || post_author[i] < a, ErrorCode::kCorruption,
                   "post ", i, " has author ", post_author[i], " >= ", a);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/shard.h"
 #include "graph/csr_graph.h"
 #include "graph/id_map.h"
 
@@ -56,11 +57,16 @@ struct SocialGraph {
   std::vector<uint32_t> post_time;    // per post, Unix seconds; 0 if unknown
   int64_t reference_time = 0;         // time the weights were decayed to (Unix seconds)
   bool undirected = false;            // built from an undirected edge list
+  // Which part of a graph cut by vertex this is (graph/graph_parts.h): only
+  // the lists, authors and times of the part's own vertices are filled, the
+  // other vertices are the far ends of those lists. Whole by default.
+  Shard part;
 
   size_t num_accounts() const { return accounts.size(); }
   size_t num_posts() const { return posts.size(); }
 
-  // Checks every array against the dictionaries; throws kCorruption.
+  // Checks every array against the dictionaries (and, for a part, that only
+  // its own vertices have lists); throws kCorruption.
   void Validate() const;
   // Bytes held in memory by all arrays and dictionaries.
   size_t MemoryBytes() const;

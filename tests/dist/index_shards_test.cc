@@ -102,7 +102,7 @@ void ExpectSameItems(const recall::IndexItems& got, const recall::IndexItems& ex
 TEST(IndexItemsOnRoot, AreTheWholeGraphsItems) {
   const graph::InputFiles files = MessyWorld("index_items");
   const bool root = Rank(MPI_COMM_WORLD) == 0;
-  const PartitionedInput in = IngestPartitioned(files, {}, true, false, MPI_COMM_WORLD);
+  const PartitionedInput in = IngestPartitioned(files, {}, {.with_posts = true}, MPI_COMM_WORLD);
   graph::SocialGraph whole;
   embed::EmbeddingTable table;
   if (root) {

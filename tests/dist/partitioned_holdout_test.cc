@@ -74,7 +74,7 @@ void ExpectTheWholeGraphsSplit(const graph::InputFiles& files, const graph::Inge
     expected = graph::SplitEdgesForLinkPrediction(whole, config);
   }
   PartitionedSplit got =
-      SplitPartitioned(IngestPartitioned(files, ingest, false, false, MPI_COMM_WORLD).follows, config, MPI_COMM_WORLD);
+      SplitPartitioned(IngestPartitioned(files, ingest, {}, MPI_COMM_WORLD).follows, config, MPI_COMM_WORLD);
   std::vector<uint64_t> test_edges;
   for (const auto& [src, dst] : got.test_edges) test_edges.insert(test_edges.end(), {src, dst});
   const std::vector<uint64_t> all_test_edges = GatherOnRoot(test_edges), all_rows = GatherOnRoot(RowsOf(got.train));
@@ -112,7 +112,7 @@ TEST(SplitPartitioned, ATreeKeepsEveryFollow) {
   }
   MPI_Barrier(MPI_COMM_WORLD);
   const graph::InputFiles files = graph::InputFilesIn(dir);
-  const PartitionedFollows part = IngestPartitioned(files, {}, false, false, MPI_COMM_WORLD).follows;
+  const PartitionedFollows part = IngestPartitioned(files, {}, {}, MPI_COMM_WORLD).follows;
   const PartitionedSplit split =
       SplitPartitioned(part, {.test_fraction = 0.3, .order = graph::HoldOutOrder::kNewest}, MPI_COMM_WORLD);
   EXPECT_EQ(split.candidate_edges, 39u);
@@ -146,7 +146,7 @@ TEST(LinkPairs, EveryPairIsTheSplitsAndTheNonEdgesAreNoFollows) {
     expected = graph::SplitEdgesForLinkPrediction(whole, kBatchSplit);
   }
   const PartitionedSplit split =
-      SplitPartitioned(IngestPartitioned(files, {}, false, false, MPI_COMM_WORLD).follows, kBatchSplit, MPI_COMM_WORLD);
+      SplitPartitioned(IngestPartitioned(files, {}, {}, MPI_COMM_WORLD).follows, kBatchSplit, MPI_COMM_WORLD);
   const LinkPairs pairs = SampleLinkPairs(split, 0, 5, MPI_COMM_WORLD);
   const LinkPairs again = SampleLinkPairs(split, 0, 5, MPI_COMM_WORLD);
   if (!root) return;
@@ -187,7 +187,7 @@ TEST(LinkPairs, SampledDownTheyScoreAsOneProcessScores) {
   const bool root = Rank(MPI_COMM_WORLD) == 0;
   const graph::EdgeSplitConfig random_split{.test_fraction = 0.3, .seed = 7};
   const PartitionedSplit split =
-      SplitPartitioned(IngestPartitioned(files, {}, false, false, MPI_COMM_WORLD).follows, random_split, MPI_COMM_WORLD);
+      SplitPartitioned(IngestPartitioned(files, {}, {}, MPI_COMM_WORLD).follows, random_split, MPI_COMM_WORLD);
   // Other pairs than one process draws: a sample's AUC varies by ~0.01 at
   // this size, so the means of 8 samples are compared.
   constexpr size_t kMaxPairs = 400, kSamples = 8;

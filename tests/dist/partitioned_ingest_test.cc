@@ -12,6 +12,8 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "graph/graph_parts.h"
+#include "graph/snapshot.h"
 #include "graph/social_graph.h"
 #include "tests/dist/dist_test_util.h"
 #include "tests/test_util.h"
@@ -52,6 +54,37 @@ void ExpectTheWholeGraphsPart(const PartitionedInput& in, const graph::SocialGra
   EXPECT_EQ(static_cast<uint64_t>(in.report.reference_time), reference_time);
 }
 
+// The ranks' graph parts, each saved as a snapshot in `dir` and merged on
+// rank 0, are `whole` (read on rank 0 only), field for field.
+void ExpectThePartsMergeToTheWholeGraph(const PartitionedInput& in, const graph::SocialGraph& whole,
+                                        const std::string& dir) {
+  const int me = Rank(MPI_COMM_WORLD), ranks = Size(MPI_COMM_WORLD);
+  EXPECT_EQ(in.graph_part.part, (Shard{.index = static_cast<uint32_t>(me), .count = static_cast<uint32_t>(ranks)}));
+  // Each follow and interaction is in one part's following and engagements.
+  uint64_t edges[2] = {in.graph_part.following.num_edges(), in.graph_part.engagements.num_edges()};
+  MPI_Allreduce(MPI_IN_PLACE, edges, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  if (me == 0) {
+    EXPECT_EQ(edges[0], whole.following.num_edges());
+    EXPECT_EQ(edges[1], whole.engagements.num_edges());
+  }
+  graph::SaveSnapshot(in.graph_part, dir + "/part-" + std::to_string(me) + ".snap");
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (me != 0) return;
+  std::vector<graph::SocialGraph> parts;
+  for (int k = 0; k < ranks; ++k) parts.push_back(graph::LoadSnapshot(dir + "/part-" + std::to_string(k) + ".snap"));
+  const graph::SocialGraph merged = graph::MergeGraphParts(parts);
+  EXPECT_EQ(merged.accounts, whole.accounts);
+  EXPECT_EQ(merged.posts, whole.posts);
+  EXPECT_EQ(merged.following, whole.following);
+  EXPECT_EQ(merged.followers, whole.followers);
+  EXPECT_EQ(merged.engagements, whole.engagements);
+  EXPECT_EQ(merged.engagers, whole.engagers);
+  EXPECT_EQ(merged.authored, whole.authored);
+  EXPECT_EQ(merged.post_author, whole.post_author);
+  EXPECT_EQ(merged.post_time, whole.post_time);
+  EXPECT_EQ(merged, whole);
+}
+
 TEST(IngestPartitioned, EachRankHoldsWhatRootWouldScatterFromTheWholeGraph) {
   const graph::InputFiles files = MessyWorld("dist_ingest");
   const int me = Rank(MPI_COMM_WORLD);
@@ -60,8 +93,10 @@ TEST(IngestPartitioned, EachRankHoldsWhatRootWouldScatterFromTheWholeGraph) {
   if (me == 0) whole = graph::Ingest(files, {}, &whole_report);
   // Small blocks and two threads: ranges of several blocks, parsed in parts.
   const PartitionedInput in =
-      IngestPartitioned(files, {.threads = 2, .block_bytes = 4096}, true, true, MPI_COMM_WORLD);
+      IngestPartitioned(files, {.threads = 2, .block_bytes = 4096},
+                        {.with_posts = true, .post_weights = true, .keep_graph_part = true}, MPI_COMM_WORLD);
   ExpectTheWholeGraphsPart(in, whole);
+  ExpectThePartsMergeToTheWholeGraph(in, whole, SharedDir("dist_ingest_parts"));
   // The follow repeated three times weighs 3, so every part has weights.
   EXPECT_FALSE(in.follows.followee_weights.empty());
   if (Size(MPI_COMM_WORLD) > 1) {
@@ -86,7 +121,7 @@ TEST(IngestPartitioned, EachRankHoldsWhatRootWouldScatterFromTheWholeGraph) {
     EXPECT_EQ(f.header ? 1u : 0u, expected[3]) << f.path;
   }
   // Without the post relations: the same follows, no posts.
-  const PartitionedInput follows_only = IngestPartitioned(files, {}, false, false, MPI_COMM_WORLD);
+  const PartitionedInput follows_only = IngestPartitioned(files, {}, {}, MPI_COMM_WORLD);
   EXPECT_EQ(follows_only.follows.followees, in.follows.followees);
   EXPECT_TRUE(follows_only.posts.posts.empty());
 }
@@ -136,8 +171,10 @@ TEST(IngestPartitioned, TheEventLogsChangesAsIngestAppliesThem) {
     ASSERT_EQ(whole.reference_time, 1800000100);
     ASSERT_NE(whole.accounts.Find(kNew + 6), kNoVertex);
   }
-  const PartitionedInput in = IngestPartitioned(files, {}, true, true, MPI_COMM_WORLD, changes);
+  const PartitionedInput in = IngestPartitioned(
+      files, {}, {.with_posts = true, .post_weights = true, .keep_graph_part = true}, MPI_COMM_WORLD, changes);
   ExpectTheWholeGraphsPart(in, whole);
+  ExpectThePartsMergeToTheWholeGraph(in, whole, SharedDir("dist_ingest_changes_parts"));
   EXPECT_EQ(in.report.changes, changes.size());
 }
 
@@ -151,7 +188,7 @@ TEST(IngestPartitioned, ABadLineFailsEveryRankNamingFileAndByte) {
   if (Rank(MPI_COMM_WORLD) == 0) std::ofstream(path) << good << "4\tfive\n" << good.substr(24);
   MPI_Barrier(MPI_COMM_WORLD);
   try {
-    IngestPartitioned({.follows = path}, {}, false, false, MPI_COMM_WORLD);
+    IngestPartitioned({.follows = path}, {}, {}, MPI_COMM_WORLD);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     const std::string message = e.what();
@@ -184,7 +221,7 @@ TEST(IngestPartitioned, APostWithTwoAuthorsAndAGzipFileAreRefused) {
   }
   MPI_Barrier(MPI_COMM_WORLD);
   try {
-    IngestPartitioned(files, {}, true, false, MPI_COMM_WORLD);
+    IngestPartitioned(files, {}, {.with_posts = true}, MPI_COMM_WORLD);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     const std::string message = e.what();
@@ -196,14 +233,14 @@ TEST(IngestPartitioned, APostWithTwoAuthorsAndAGzipFileAreRefused) {
     }
   }
   // A file no rank can open is named on every rank.
-  const std::string missing = ErrorOf([&] { IngestPartitioned({.follows = dir + "/none.tsv"}, {}, false, false, MPI_COMM_WORLD); });
+  const std::string missing = ErrorOf([&] { IngestPartitioned({.follows = dir + "/none.tsv"}, {}, {}, MPI_COMM_WORLD); });
   EXPECT_NE(missing.find("cannot open " + dir + "/none.tsv"), std::string::npos) << missing;
   const graph::InputFiles zipped{.follows = dir + "/follows.tsv.gz"};
   if (Size(MPI_COMM_WORLD) == 1) {
-    EXPECT_EQ(IngestPartitioned(zipped, {}, false, false, MPI_COMM_WORLD).follows.accounts.size(), 3u);
+    EXPECT_EQ(IngestPartitioned(zipped, {}, {}, MPI_COMM_WORLD).follows.accounts.size(), 3u);
   } else {
     try {
-      IngestPartitioned(zipped, {}, false, false, MPI_COMM_WORLD);
+      IngestPartitioned(zipped, {}, {}, MPI_COMM_WORLD);
       ADD_FAILURE() << "no error";
     } catch (const Error& e) {
       const std::string message = e.what();
