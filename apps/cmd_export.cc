@@ -15,7 +15,6 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "embed/embedding_io.h"
-#include "graph/snapshot.h"
 #include "recall/index_io.h"
 #include "version/version_store.h"
 
@@ -101,8 +100,8 @@ nlohmann::json ExportIndex(const ExportArgs& args) {
 
 nlohmann::json ExportGraph(const ExportArgs& args) {
   GR_CHECK(args.format == "edgelist", "--what graph takes --format edgelist, not ", Excerpt(args.format));
-  const std::string source = version::PathIn(VersionDirOf(args), version::kGraphFile);
-  const graph::SocialGraph g = graph::LoadSnapshot(source);
+  const std::string source = VersionDirOf(args);
+  const graph::SocialGraph g = version::LoadGraph(source);
   const graph::CsrGraph& follows = g.following;
   uint64_t written = 0;
   WriteFileAtomically(args.out, [&](std::FILE* out) {

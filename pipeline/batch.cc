@@ -7,7 +7,6 @@
 
 #include "core/binary_io.h"
 #include "core/error.h"
-#include "graph/snapshot.h"
 #include "pipeline/internal/batch_run.h"
 #include "version/layout.h"
 #include "version/version_store.h"
@@ -111,7 +110,7 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
     previous = {};
     g = {};
     graph::SocialGraph full;
-    internal::RunStage(r, "reload graph", [&] { full = graph::LoadSnapshot(work.Path(version::kGraphFile)); });
+    internal::RunStage(r, "reload graph", [&] { full = version::LoadGraph(work.dir()); });
     internal::RankerStage(run, impressions_file, full, table);
     if (c.train_consistent_recall) internal::ConsistentRecallStage(run, impressions_file, full, table);
     if (c.consistency.accounts > 0) internal::ConsistencyStage(run, full, table);

@@ -114,7 +114,7 @@ graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files) {
   BatchReport& r = run.report;
   if (run.work.Done("ingest")) {
     run.Stage("ingest (resumed: load snapshot)",
-              [&] { g = graph::LoadSnapshot(run.work.Path(version::kGraphFile)); });
+              [&] { g = version::LoadGraph(run.work.dir()); });
     const nlohmann::json& done = run.work.Result("ingest");
     r.event_log_from = done.value("event_log_from", uint64_t{0});
     r.event_log_watermark = done.value("event_log_watermark", uint64_t{0});

@@ -14,7 +14,6 @@
 
 #include "core/error.h"
 #include "embed/embedding_io.h"
-#include "graph/snapshot.h"
 #include "pipeline/internal/svg_charts.h"
 #include "version/layout.h"
 #include "version/version_store.h"
@@ -282,7 +281,7 @@ std::string RenderReportOfVersion(const std::string& artifacts_dir, const std::s
   const std::string dir = version::VersionDir(artifacts_dir, version_name);
   const std::string manifest = version::ReadManifest(artifacts_dir, version_name);
   GR_CHECK_CODE(!manifest.empty(), ErrorCode::kNotFound, dir, " has no ", version::kManifestFile);
-  const graph::SocialGraph g = graph::LoadSnapshot(version::PathIn(dir, version::kGraphFile));
+  const graph::SocialGraph g = version::LoadGraph(dir);
   const embed::EmbeddingTable table = embed::LoadEmbeddings(version::PathIn(dir, version::kAccountsEmbeddingFile));
   return RenderReport({.artifacts_dir = artifacts_dir, .manifest_json = manifest, .degrees = CountDegrees(g),
                        .vectors = &table});

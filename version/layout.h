@@ -9,7 +9,9 @@
 //                        which stages finished (pipeline/work_state.h)
 //     <version>/
 //       manifest.json    inputs, parameters, counts, timings, metrics
-//       graph.snap       graph snapshot (graph/snapshot.h)
+//       graph.snap       graph snapshot (graph/snapshot.h); or, from a batch
+//                        on N MPI ranks, shard-K-of-N/graph.snap: one part
+//                        per rank (graph/graph_parts.h; version::LoadGraph)
 //       accounts.emb     account vectors, input and output (embed/embedding_io.h)
 //       accounts.hnsw, authors.hnsw, posts.hnsw   recall indices (recall/index_io.h)
 //       ranker.bin       multi-task ranker; present when the batch trained one

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <span>
@@ -12,6 +13,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "embed/embedding_io.h"
+#include "graph/graph_parts.h"
 #include "graph/snapshot.h"
 #include "ranking/consistent_recall.h"
 #include "ranking/ranker.h"
@@ -124,6 +126,43 @@ std::string ReadManifest(const std::string& artifacts_dir, const std::string& ve
   return text.str();
 }
 
+std::string GraphPartPath(const std::string& dir, Shard part) {
+  return PathIn(PathIn(dir, part.Name()), kGraphFile);
+}
+
+graph::SocialGraph LoadGraph(const std::string& dir) {
+  const std::string whole = PathIn(dir, kGraphFile);
+  if (fs::exists(whole)) return graph::LoadSnapshot(whole);
+  // The part counts of the shard directories that hold a graph part.
+  std::vector<uint32_t> counts;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    unsigned index = 0, count = 0;
+    char end = 0;
+    const std::string name = entry.path().filename().string();
+    if (std::sscanf(name.c_str(), "shard-%u-of-%u%c", &index, &count, &end) == 2 && count > 0 &&
+        fs::exists(PathIn(entry.path().string(), kGraphFile)))
+      counts.push_back(count);
+  }
+  GR_CHECK_CODE(!error, ErrorCode::kNotFound, "cannot list ", dir, ": ", error.message());
+  std::sort(counts.begin(), counts.end());
+  counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+  GR_CHECK_CODE(!counts.empty(), ErrorCode::kNotFound, dir, " has no ", kGraphFile, " and no graph parts (",
+                GraphPartPath(dir, {.index = 0, .count = 2}), ", ...)");
+  GR_CHECK_CODE(counts.size() == 1, ErrorCode::kCorruption, dir, " holds graph parts of ", counts[0], " and of ",
+                counts[1], " parts");
+  std::vector<graph::SocialGraph> parts;
+  for (uint32_t k = 0; k < counts[0]; ++k) {
+    const Shard expected{.index = k, .count = counts[0]};
+    const std::string path = GraphPartPath(dir, expected);
+    GR_CHECK_CODE(fs::exists(path), ErrorCode::kNotFound, "graph part ", path, " is missing");
+    parts.push_back(graph::LoadSnapshot(path));
+    GR_CHECK_CODE(parts.back().part == expected, ErrorCode::kCorruption, path, " holds graph ",
+                  parts.back().part.whole() ? "whole" : parts.back().part.Name(), ", not ", expected.Name());
+  }
+  return graph::MergeGraphParts(parts);
+}
+
 LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& version, Shard shard) {
   const std::string dir = VersionDir(artifacts_dir, version);
   GR_CHECK_CODE(fs::is_directory(dir), ErrorCode::kNotFound, "version directory ", dir,
@@ -131,7 +170,7 @@ LoadedVersion LoadVersion(const std::string& artifacts_dir, const std::string& v
   LoadedVersion loaded;
   loaded.version = version;
   loaded.manifest_json = ReadManifest(artifacts_dir, version);
-  loaded.graph = graph::LoadSnapshot(PathIn(dir, kGraphFile));
+  loaded.graph = LoadGraph(dir);
   loaded.table = embed::LoadEmbeddings(PathIn(dir, kAccountsEmbeddingFile));
   if (shard.whole()) {
     loaded.indexes = LoadIndexes(dir, loaded.table.dim());

@@ -51,6 +51,17 @@ recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim = 0);
 void SaveIndexShards(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
                      const recall::IndexConfig& config, uint32_t count, const std::string& dir);
 
+// Where part `part` of the graph of a version (or of the batch's work
+// directory) `dir` is kept when the graph is stored in parts, one per MPI
+// rank (graph/graph_parts.h): dir/shard-K-of-N/graph.snap.
+std::string GraphPartPath(const std::string& dir, Shard part);
+
+// The graph of a version or work directory `dir`: dir/graph.snap, or else
+// the merge of its parts (GraphPartPath, every K of one N). Throws kNotFound
+// naming what is missing, kCorruption for parts that do not fit together,
+// or the snapshot's errors.
+graph::SocialGraph LoadGraph(const std::string& dir);
+
 // One version as read from disk.
 struct LoadedVersion {
   std::string version;

@@ -8,7 +8,9 @@
 
 #include "core/error.h"
 #include "embed/skip_gram.h"
+#include "graph/graph_parts.h"
 #include "graph/ingest.h"
+#include "graph/snapshot.h"
 #include "ranking/ranker.h"
 #include "tests/test_util.h"
 
@@ -73,6 +75,43 @@ TEST(VersionStoreTest, WrittenVersionLoadsOnlyOncePublished) {
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(CodeOf([&] { PublishVersion(artifacts, "v9"); }), ErrorCode::kNotFound);
   EXPECT_EQ(CodeOf([&] { LoadVersion(artifacts, "v9"); }), ErrorCode::kNotFound);
+}
+
+// A version whose graph is in parts (as `mpirun graphrec batch` writes it,
+// one per rank) loads as the whole graph; a missing or misplaced part is named.
+TEST(VersionStoreTest, AGraphInPartsLoadsWhole) {
+  const std::string artifacts = FreshDir("artifacts");
+  const Contents c = TinyContents();
+  WriteVersion(artifacts, "v1", c.g, c.table, c.indexes, "{}");
+  const std::string dir = VersionDir(artifacts, "v1");
+  fs::remove(PathIn(dir, kGraphFile));
+  EXPECT_EQ(CodeOf([&] { LoadGraph(dir); }), ErrorCode::kNotFound);
+  for (uint32_t k = 0; k < 3; ++k) {
+    const Shard part{.index = k, .count = 3};
+    fs::create_directories(fs::path(GraphPartPath(dir, part)).parent_path());
+    graph::SaveSnapshot(graph::CutGraphPart(c.g, part), GraphPartPath(dir, part));
+  }
+  EXPECT_EQ(GraphPartPath(dir, {.index = 1, .count = 3}), dir + "/shard-1-of-3/graph.snap");
+  EXPECT_EQ(LoadGraph(dir), c.g);
+  EXPECT_EQ(LoadVersion(artifacts, "v1").graph, c.g);
+
+  // Part 1 saved in part 2's place.
+  const std::string part2 = GraphPartPath(dir, {.index = 2, .count = 3});
+  graph::SaveSnapshot(graph::CutGraphPart(c.g, {.index = 1, .count = 3}), part2);
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadGraph(dir); }).find("holds graph shard-1-of-3, not shard-2-of-3"),
+            std::string::npos);
+  fs::remove(part2);
+  EXPECT_NE(::gr::testing::ErrorOf([&] { LoadGraph(dir); }).find("graph part " + part2 + " is missing"),
+            std::string::npos);
+  // Parts of two cuts.
+  graph::SaveSnapshot(graph::CutGraphPart(c.g, {.index = 2, .count = 3}), part2);
+  const std::string other = GraphPartPath(dir, {.index = 0, .count = 2});
+  fs::create_directories(fs::path(other).parent_path());
+  graph::SaveSnapshot(graph::CutGraphPart(c.g, {.index = 0, .count = 2}), other);
+  EXPECT_EQ(CodeOf([&] { LoadGraph(dir); }), ErrorCode::kCorruption);
+  // A whole graph.snap is the graph, whatever parts lie beside it.
+  graph::SaveSnapshot(c.g, PathIn(dir, kGraphFile));
+  EXPECT_EQ(LoadGraph(dir), c.g);
 }
 
 TEST(VersionStoreTest, CurrentNamingSomethingElseIsCorruption) {
