@@ -98,7 +98,7 @@ DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, con
                       FastRng::ForItem(config.seed, start_dense[s], round).state(), starts[s]});
 
   // One step per walker per superstep, as the uniform walks take.
-  Pieces pieces = ReservePieces(starts.size(), config);
+  Pieces pieces = ReservePieces(starts.size() * config.walks_per_vertex, config);
   std::vector<std::vector<uint64_t>> leaving(ranks);
   std::vector<ThreadShare<Walker>> shares;
   std::vector<uint32_t> index_of;

@@ -88,7 +88,7 @@ struct LocalLists {
 }  // namespace
 
 DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                          MPI_Comm comm) {
+                                          MPI_Comm comm, const WalkStarts& starts) {
   const int ranks = Size(comm), me = Rank(comm);
   uint64_t accounts_in_all = 0;
   const std::vector<VertexId> dense = GlobalDenseIds(graph.accounts, comm, &accounts_in_all);
@@ -117,17 +117,17 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
                     filters.size() * sizeof(uint64_t);
 
   std::vector<Node2vecWalker> here;
-  here.reserve(graph.accounts.size() * config.walks_per_vertex);
-  for (size_t a = 0; a < graph.accounts.size(); ++a)
-    for (uint32_t round = 0; round < config.walks_per_vertex; ++round)
-      here.push_back({.key = uint64_t{dense[a]} * config.walks_per_vertex + round,
-                      .position = 0,
-                      .rng_state = FastRng::ForItem(config.seed, dense[a], round).state(),
-                      .at = graph.accounts[a],
-                      .prev = 0,
-                      .candidate = 0,
-                      .draw_bits = 0,
-                      .phase = Node2vecWalker::kArrive});
+  here.reserve(starts.CountHere(graph.accounts.size(), config));
+  starts.ForEach(dense, config, [&](uint64_t key, size_t a, uint32_t round) {
+    here.push_back({.key = key,
+                    .position = 0,
+                    .rng_state = FastRng::ForItem(config.seed, dense[a], round).state(),
+                    .at = graph.accounts[a],
+                    .prev = 0,
+                    .candidate = 0,
+                    .draw_bits = 0,
+                    .phase = Node2vecWalker::kArrive});
+  });
 
   auto owned = [&](ExternalId account) {
     const int64_t a = local.Find(account);
@@ -135,7 +135,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
                   ", which does not own it");
     return static_cast<size_t>(a);
   };
-  Pieces pieces = ReservePieces(graph.accounts.size(), config);
+  Pieces pieces = ReservePieces(starts.CountHere(graph.accounts.size(), config), config);
   std::vector<int64_t> index_of;
   std::vector<std::vector<uint64_t>> leaving(ranks);
   std::vector<ThreadShare<Node2vecWalker>> shares;
@@ -247,7 +247,7 @@ DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const
     });
     if (!NextSuperstep(here, leaving, comm, out)) break;
   }
-  AssembleWalks(pieces, accounts_in_all, accounts_in_all, config, comm, out);
+  AssembleWalks(pieces, starts.InAll(accounts_in_all), accounts_in_all, config, comm, out);
   return out;
 }
 

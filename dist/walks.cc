@@ -10,12 +10,20 @@
 
 namespace gr::dist {
 
-DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                        MPI_Comm comm, const PartitionedPosts* posts) {
+namespace {
+
+void CheckWalkConfig(const DistributedWalkConfig& config) {
   GR_CHECK(config.walks_per_vertex > 0 && config.walk_length > 0,
            "distributed walks: walks_per_vertex and walk_length must be > 0");
   GR_CHECK(config.p > 0 && config.q > 0, "distributed walks: p and q must be > 0");
   GR_CHECK(config.walk_length <= UINT32_MAX / 2, "distributed walks: walk_length too large");
+}
+
+}  // namespace
+
+DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
+                                        MPI_Comm comm, const PartitionedPosts* posts) {
+  CheckWalkConfig(config);
   if (!config.metapath.empty()) {
     if (posts != nullptr) return internal::DistributedMetapathWalks(graph, *posts, config, comm);
     const bool follows_only = std::ranges::all_of(config.metapath, [](walk::Relation r) {
@@ -30,6 +38,49 @@ DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const D
   }
   return config.p == 1 && config.q == 1 ? internal::DistributedUniformWalks(graph, config, comm)
                                         : internal::DistributedNode2vecWalks(graph, config, comm);
+}
+
+DistributedWalks DistributedWalksFrom(const PartitionedFollows& graph, std::span<const WalkRequest> requests,
+                                      const DistributedWalkConfig& config, MPI_Comm comm) {
+  OnEveryRankIfAnyFails(comm, "walks from chosen starts", [&] {
+    CheckWalkConfig(config);
+    GR_CHECK(config.metapath.empty(), "walks from chosen starts: metapath walks are not supported");
+  });
+  const int ranks = Size(comm);
+  // Every rank's requests numbered in rank order.
+  uint64_t here = requests.size(), before = 0, in_all = 0;
+  MPI_Exscan(&here, &before, 1, MPI_UINT64_T, MPI_SUM, comm);
+  if (Rank(comm) == 0) before = 0;  // MPI_Exscan leaves rank 0's undefined
+  MPI_Allreduce(&here, &in_all, 1, MPI_UINT64_T, MPI_SUM, comm);
+  // Each request to its start's owner, as (key, start, round).
+  constexpr size_t kRequestValues = 3;
+  std::vector<uint64_t> counts(ranks, 0), at(ranks, 0);
+  for (const WalkRequest& r : requests) counts[OwnerOf(r.start, ranks)] += kRequestValues;
+  for (int r = 1; r < ranks; ++r) at[r] = at[r - 1] + counts[r - 1];
+  std::vector<uint64_t> flat(requests.size() * kRequestValues);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    uint64_t& to = at[OwnerOf(requests[i].start, ranks)];
+    flat[to] = before + i;
+    flat[to + 1] = requests[i].start;
+    flat[to + 2] = requests[i].round;
+    to += kRequestValues;
+  }
+  const std::vector<uint64_t> arrived = ExchangeValues(flat, counts, comm);
+  std::vector<internal::WalkStart> starts;
+  starts.reserve(arrived.size() / kRequestValues);
+  OnEveryRankIfAnyFails(comm, "walks from chosen starts", [&] {
+    const internal::LocalIndex local(graph.accounts);
+    for (size_t i = 0; i < arrived.size(); i += kRequestValues) {
+      const int64_t a = local.Find(arrived[i + 1]);
+      GR_CHECK(a >= 0, "a walk from account ", arrived[i + 1], ", which the graph does not have");
+      starts.push_back({.key = arrived[i], .account = static_cast<uint64_t>(a), .round = static_cast<uint32_t>(arrived[i + 2])});
+    }
+  });
+  DistributedWalkConfig one_each = config;
+  one_each.walks_per_vertex = 1;  // key = request number
+  const internal::WalkStarts chosen{.chosen = &starts, .chosen_in_all = in_all};
+  return config.p == 1 && config.q == 1 ? internal::DistributedUniformWalks(graph, one_each, comm, chosen)
+                                        : internal::DistributedNode2vecWalks(graph, one_each, comm, chosen);
 }
 
 namespace internal {
@@ -61,7 +112,7 @@ StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_dir
 }
 
 DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                         MPI_Comm comm) {
+                                         MPI_Comm comm, const WalkStarts& starts) {
   const int ranks = Size(comm), me = Rank(comm);
   uint64_t accounts_in_all = 0;
   const std::vector<VertexId> dense = GlobalDenseIds(graph.accounts, comm, &accounts_in_all);
@@ -71,18 +122,18 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
   out.table_bytes = local.MemoryBytes() + dense.size() * sizeof(VertexId) + alias.MemoryBytes();
 
   std::vector<Walker> here;
-  here.reserve(graph.accounts.size() * config.walks_per_vertex);
-  for (size_t a = 0; a < graph.accounts.size(); ++a)
-    for (uint32_t round = 0; round < config.walks_per_vertex; ++round)
-      here.push_back({uint64_t{dense[a]} * config.walks_per_vertex + round, 0,
-                      FastRng::ForItem(config.seed, dense[a], round).state(), graph.accounts[a]});
+  here.reserve(starts.CountHere(graph.accounts.size(), config));
+  starts.ForEach(dense, config, [&](uint64_t key, size_t a, uint32_t round) {
+    here.push_back({key, 0, FastRng::ForItem(config.seed, dense[a], round).state(), graph.accounts[a]});
+  });
 
   // Every walker takes one step per superstep (KnightKing's rounds): a pass
   // over many independent walkers lets the loads of later ones be requested
   // while earlier ones step (one walker at a time waited ~0.7 us a step on
   // its chain of cache misses).
   // Each thread steps a contiguous share of the walkers (StepOnThreads).
-  Pieces pieces = ReservePieces(graph.accounts.size(), config);  // (key, position << 32 | token) of each step taken here
+  // (key, position << 32 | token) of each step taken here
+  Pieces pieces = ReservePieces(starts.CountHere(graph.accounts.size(), config), config);
   std::vector<int64_t> index_of;
   std::vector<const ExternalId*> next_of;  // where walker k's next account is read from; null: its walk ends
   std::vector<std::vector<uint64_t>> leaving(ranks);
@@ -139,7 +190,7 @@ DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const 
     });
     if (!NextSuperstep(here, leaving, comm, out)) break;  // one superstep's moves in one exchange
   }
-  AssembleWalks(pieces, accounts_in_all, accounts_in_all, config, comm, out);
+  AssembleWalks(pieces, starts.InAll(accounts_in_all), accounts_in_all, config, comm, out);
   return out;
 }
 

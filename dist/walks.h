@@ -23,6 +23,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/ids.h"
@@ -82,5 +83,23 @@ struct DistributedWalks {
 // is a follow relation; kInvalidArgument without them.
 DistributedWalks DistributedRandomWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
                                         MPI_Comm comm, const PartitionedPosts* posts = nullptr);
+
+// One walk to take: walk `round` from account `start` (any rank's).
+struct WalkRequest {
+  ExternalId start = 0;
+  uint32_t round = 0;
+};
+
+// Collective over `comm`: the walks of every rank's `requests` instead of
+// walks from every account: request i of all ranks' requests (rank 0's in
+// order, then rank 1's, ...) is the walk with key i, the single-process
+// engine's WalkFrom(start, round) over the same graph and seed (uniform,
+// weighted or node2vec; walks_per_vertex is unused and 1 in the result).
+// A walk is assembled on rank key % N, as DistributedRandomWalks' are. The
+// same request twice gives the same walk twice. Throws kInvalidArgument on
+// every rank for metapath walks, a bad config or a start no rank owns (the
+// start's owner names it).
+DistributedWalks DistributedWalksFrom(const PartitionedFollows& graph, std::span<const WalkRequest> requests,
+                                      const DistributedWalkConfig& config, MPI_Comm comm);
 
 }  // namespace gr::dist

@@ -233,10 +233,44 @@ class StepAliasTables {
 // The tables of a follow step: followees, then followers for both directions (walks.cc).
 StepAliasTables FollowAliasTables(const PartitionedFollows& graph, bool both_directions, int threads);
 
-// The pieces of `starts_here` start vertices' walks, reserved at once.
-inline Pieces ReservePieces(size_t starts_here, const DistributedWalkConfig& config) {
+// One walk a rank starts: walk `round` from its account `account` (index in
+// its part), assembled under `key`.
+struct WalkStart {
+  uint64_t key = 0;
+  uint64_t account = 0;
+  uint32_t round = 0;
+};
+
+// Where the walkers start: from every owned account, walks_per_vertex
+// rounds each (key = dense id x walks_per_vertex + round), or, when
+// `chosen` is set, the walks it lists (DistributedWalksFrom; the config's
+// walks_per_vertex is then 1 and the keys number every rank's requests).
+struct WalkStarts {
+  const std::vector<WalkStart>* chosen = nullptr;
+  uint64_t chosen_in_all = 0;  // over all ranks
+
+  // Calls start(key, account index, round) for each walk this rank starts.
+  template <typename Start>
+  void ForEach(std::span<const VertexId> dense, const DistributedWalkConfig& config, Start&& start) const {
+    if (chosen != nullptr) {
+      for (const WalkStart& w : *chosen) start(w.key, static_cast<size_t>(w.account), w.round);
+      return;
+    }
+    for (size_t a = 0; a < dense.size(); ++a)
+      for (uint32_t round = 0; round < config.walks_per_vertex; ++round)
+        start(uint64_t{dense[a]} * config.walks_per_vertex + round, a, round);
+  }
+  size_t CountHere(size_t accounts, const DistributedWalkConfig& config) const {
+    return chosen != nullptr ? chosen->size() : accounts * config.walks_per_vertex;
+  }
+  // The start vertices AssembleWalks counts (walks_per_vertex each).
+  uint64_t InAll(uint64_t accounts_in_all) const { return chosen != nullptr ? chosen_in_all : accounts_in_all; }
+};
+
+// The pieces of `walks_here` walks, reserved at once.
+inline Pieces ReservePieces(size_t walks_here, const DistributedWalkConfig& config) {
   Pieces pieces;
-  pieces.reserve(starts_here * config.walks_per_vertex * config.walk_length * kPieceValues);
+  pieces.reserve(walks_here * config.walk_length * kPieceValues);
   return pieces;
 }
 
@@ -247,9 +281,9 @@ void AssembleWalks(Pieces& pieces, uint64_t starts_in_all, uint64_t vocabulary, 
                    MPI_Comm comm, DistributedWalks& out);
 
 DistributedWalks DistributedUniformWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                         MPI_Comm comm);
+                                         MPI_Comm comm, const WalkStarts& starts = {});
 DistributedWalks DistributedNode2vecWalks(const PartitionedFollows& graph, const DistributedWalkConfig& config,
-                                          MPI_Comm comm);
+                                          MPI_Comm comm, const WalkStarts& starts = {});
 DistributedWalks DistributedMetapathWalks(const PartitionedFollows& follows, const PartitionedPosts& posts,
                                           const DistributedWalkConfig& config, MPI_Comm comm);
 

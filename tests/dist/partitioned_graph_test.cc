@@ -220,14 +220,8 @@ DistributedWalkConfig CaseConfig(bool both, double p, double q, uint64_t seed, b
   return config;
 }
 
-// Walks `part` and expects the single-process engine's corpus over `g` (the
-// same seed, kind and weights), with as many rejected proposals on all ranks
-// as the engine's (*stats).
-DistributedWalks ExpectTheEnginesWalks(const PartitionedFollows& part, const graph::SocialGraph& g,
-                                       const DistributedWalkConfig& config, walk::WalkStats* stats) {
-  const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
-  uint64_t rejected = walks.rejected_proposals, rejected_in_all = 0;
-  MPI_Allreduce(&rejected, &rejected_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+// The single-process engine's settings for the distributed walks of `config`.
+walk::WalkConfig SingleProcessConfig(const DistributedWalkConfig& config) {
   walk::WalkConfig single;
   single.walks_per_vertex = config.walks_per_vertex;
   single.walk_length = config.walk_length;
@@ -239,7 +233,18 @@ DistributedWalks ExpectTheEnginesWalks(const PartitionedFollows& part, const gra
   single.kind = first_order ? (config.weighted ? walk::WalkKind::kWeighted : walk::WalkKind::kUniform)
                             : walk::WalkKind::kNode2vec;
   single.weighted = config.weighted;
-  ExpectTheEnginesCorpus(walks, g, single, stats);
+  return single;
+}
+
+// Walks `part` and expects the single-process engine's corpus over `g` (the
+// same seed, kind and weights), with as many rejected proposals on all ranks
+// as the engine's (*stats).
+DistributedWalks ExpectTheEnginesWalks(const PartitionedFollows& part, const graph::SocialGraph& g,
+                                       const DistributedWalkConfig& config, walk::WalkStats* stats) {
+  const DistributedWalks walks = DistributedRandomWalks(part, config, MPI_COMM_WORLD);
+  uint64_t rejected = walks.rejected_proposals, rejected_in_all = 0;
+  MPI_Allreduce(&rejected, &rejected_in_all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  ExpectTheEnginesCorpus(walks, g, SingleProcessConfig(config), stats);
   if (Rank(MPI_COMM_WORLD) == 0) {
     EXPECT_EQ(rejected_in_all, stats->rejected_proposals);  // the same proposals were drawn and refused
   }
@@ -276,6 +281,73 @@ TEST(DistributedWalks, SameWalksAsTheSingleProcessEngine) {
       EXPECT_GT(stats.rejected_proposals, 0u);
     }
   }
+}
+
+// Walks from chosen starts (each rank asks for its own, some twice, some
+// from accounts that follow no one) are the engine's WalkFrom(start, round),
+// first order and node2vec, whichever rank asked.
+TEST(DistributedWalks, WalksFromChosenStartsAreTheEnginesWalkFrom) {
+  const std::string follows = SharedWorldFollows("dist_walks_from", 1500);
+  const PartitionedFollows part = LoadPartitionedFollows(follows, MPI_COMM_WORLD);
+  const graph::SocialGraph g = graph::Ingest({.follows = follows}, {});
+  const int me = Rank(MPI_COMM_WORLD);
+  const auto n = static_cast<uint32_t>(g.num_accounts());
+  std::vector<WalkRequest> requests;
+  for (uint32_t i = 0; i < 300; ++i)
+    requests.push_back({.start = g.accounts.ToExternal((i * 37 + static_cast<uint32_t>(me) * 11) % n),
+                        .round = (i + static_cast<uint32_t>(me)) % 25});
+  requests.push_back(requests.front());  // the same walk twice
+  uint64_t dead_ends = 0;
+  for (VertexId v = 0; v < n && dead_ends < 3; ++v)
+    if (g.following.Degree(v) == 0) {
+      requests.push_back({.start = g.accounts.ToExternal(v), .round = 1});
+      ++dead_ends;
+    }
+  // Every rank's requests in rank order, on rank 0.
+  std::vector<uint64_t> mine;
+  for (const WalkRequest& r : requests) mine.insert(mine.end(), {r.start, r.round});
+  const std::vector<uint64_t> asked = GatherOnRoot(mine);
+
+  for (const auto& [both, p, q] : kWalkCases) {
+    SCOPED_TRACE(::testing::Message() << "both " << both << " p " << p << " q " << q);
+    const DistributedWalkConfig config = CaseConfig(both, p, q, 5, false);
+    const DistributedWalks walks = DistributedWalksFrom(part, requests, config, MPI_COMM_WORLD);
+    EXPECT_EQ(walks.walks_per_vertex, 1u);
+    std::vector<uint64_t> got;
+    for (size_t i = 0; i < walks.keys.size(); ++i) {
+      got.insert(got.end(), {walks.keys[i], walks.offsets[i + 1] - walks.offsets[i]});
+      got.insert(got.end(), walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i]),
+                 walks.tokens.begin() + static_cast<int64_t>(walks.offsets[i + 1]));
+    }
+    const std::vector<uint64_t> all = GatherOnRoot(got);
+    if (me != 0) continue;
+    std::map<uint64_t, std::vector<VertexId>> by_key;
+    for (size_t at = 0; at < all.size(); at += 2 + all[at + 1])
+      by_key[all[at]] = std::vector<VertexId>(all.begin() + static_cast<int64_t>(at + 2),
+                                              all.begin() + static_cast<int64_t>(at + 2 + all[at + 1]));
+    ASSERT_EQ(by_key.size(), asked.size() / 2);
+    const walk::RandomWalker walker(g, SingleProcessConfig(config));
+    std::vector<VertexId> buffer(config.walk_length);
+    walk::WalkStats stats;
+    uint64_t longer_than_one = 0;
+    for (uint64_t key = 0; key < asked.size() / 2; ++key) {
+      const size_t length = walker.WalkFrom(g.accounts.At(asked[2 * key]), static_cast<uint64_t>(asked[2 * key + 1]),
+                                            buffer, &stats);
+      EXPECT_EQ(by_key.at(key), std::vector<VertexId>(buffer.begin(), buffer.begin() + static_cast<int64_t>(length)))
+          << "request " << key;
+      longer_than_one += length > 1;
+    }
+    EXPECT_GT(longer_than_one, by_key.size() / 2);
+  }
+  // A start no rank has fails every rank; its owner names it.
+  const std::vector<WalkRequest> unknown = {{.start = 999999999, .round = 0}};
+  const std::string error = ::gr::testing::ErrorOf(
+      [&] { DistributedWalksFrom(part, unknown, CaseConfig(true, 1, 1, 5, false), MPI_COMM_WORLD); });
+  EXPECT_NE(error.find(OwnerOf(999999999, Size(MPI_COMM_WORLD)) == me
+                           ? "account 999999999, which the graph does not have"
+                           : "another rank failed: walks from chosen starts"),
+            std::string::npos)
+      << error;
 }
 
 // An edge list "src dst weight" with repeated lines (their weights add up),
