@@ -140,6 +140,12 @@ void BroadcastFromRoot(std::span<float> values, MPI_Comm comm) { BroadcastInPiec
 void BroadcastFromRoot(std::span<uint64_t> values, MPI_Comm comm) { BroadcastInPieces(values, MPI_UINT64_T, comm); }
 void BroadcastFromRoot(std::span<uint8_t> values, MPI_Comm comm) { BroadcastInPieces(values, MPI_UINT8_T, comm); }
 
+std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& values, MPI_Comm comm) {
+  std::vector<uint64_t> counts(Size(comm), 0);
+  counts[0] = values.size();
+  return ExchangeValues(values, counts, comm);
+}
+
 void OnEveryRankIfAnyFails(MPI_Comm comm, const std::string& what, const std::function<void()>& body) {
   std::string error;
   ErrorCode code = ErrorCode::kInvalidArgument;

@@ -48,6 +48,10 @@ std::vector<uint64_t> ExchangeValues(const std::vector<uint64_t>& values, const 
                                      MPI_Comm comm, std::vector<uint64_t>* received = nullptr,
                                      uint64_t max_values_per_round = uint64_t{1} << 27);
 
+// Collective: every rank's `values`, concatenated in rank order on rank 0
+// (empty elsewhere); any sizes (ExchangeValues).
+std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& values, MPI_Comm comm);
+
 // In-place all-reduces over every rank's `values` (the same length on every
 // rank), in pieces of at most 2^28 values, so any length works.
 void AllReduceSum(std::span<uint64_t> values, MPI_Comm comm);

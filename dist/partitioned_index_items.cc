@@ -11,13 +11,6 @@
 namespace gr::dist {
 namespace {
 
-// Every rank's values, concatenated in rank order on rank 0.
-std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& values, MPI_Comm comm) {
-  std::vector<uint64_t> counts(Size(comm), 0);
-  counts[0] = values.size();
-  return ExchangeValues(values, counts, comm);
-}
-
 // A post as its vector depends on it: (post, interactions, has author,
 // author, engagers given, then `first_engagers` slots: the earliest
 // engagers by time, ties by id, as embed::BuildPostVectors picks them).

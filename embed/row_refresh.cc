@@ -133,6 +133,8 @@ RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const Ve
     new_neighbours[u].push_back(v);
     new_neighbours[v].push_back(u);
   }
+  // In id order: which one a walk takes must not depend on the order the edges came in.
+  for (auto& [row, neighbours] : new_neighbours) std::sort(neighbours.begin(), neighbours.end());
   const double along_new = config.new_edge_share * config.walks_per_row;
   return RefreshRows(
       [&](VertexId start, uint64_t round, std::span<VertexId> out) -> size_t {

@@ -57,7 +57,8 @@ struct RowRefreshStats {
 // distinct) in `input`: for each row, config.walks_per_row walks from it
 // (walker.WalkFrom; a walker with a short walk_length makes short walks;
 // config.new_edge_share of them first step to one of the row's neighbours
-// in `new_edges`, either end, then walk on from there),
+// in `new_edges`, either end, then walk on from there; which one depends on
+// the row and the round, not on the order of `new_edges`),
 // and at each position of a walk holding the row's token, the row's input
 // vector is trained against the output vectors of the tokens within its
 // drawn window (label 1) and of negatives drawn with `negative_weights`

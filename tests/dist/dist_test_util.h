@@ -81,19 +81,7 @@ inline std::string BadLinePlace(const std::string& path, uint64_t line, uint64_t
 
 // Every rank's values, concatenated in rank order on rank 0 (empty elsewhere).
 inline std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& mine) {
-  const int ranks = Size(MPI_COMM_WORLD);
-  int count = static_cast<int>(mine.size());
-  std::vector<int> counts(ranks), displacements(ranks);
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-  int total = 0;
-  for (int r = 0; r < ranks; ++r) {
-    displacements[r] = total;
-    total += counts[r];
-  }
-  std::vector<uint64_t> all(static_cast<size_t>(total));
-  MPI_Gatherv(mine.data(), count, MPI_UINT64_T, all.data(), counts.data(), displacements.data(), MPI_UINT64_T, 0,
-              MPI_COMM_WORLD);
-  return all;
+  return GatherOnRoot(mine, MPI_COMM_WORLD);
 }
 
 }  // namespace gr::dist
