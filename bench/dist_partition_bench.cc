@@ -44,6 +44,11 @@
 // a list, as the batch's). With one
 // rank and --world, rank 0 also times graph::SplitEdgesForLinkPrediction
 // on graph::Ingest's whole graph: the single-process peer in the same run.
+// --fold-in (with --holdout): then the batch's fold-in of the held-out
+// follows (dist::FoldInOnRoot: 20 walks of 6 from each account at either
+// end, over the full graph, into a random 64-dimensional table on rank 0):
+// seconds, rows, rank 0's refresh seconds and bytes sent; with one rank and
+// --world the single-process embed::RefreshRows on the whole graph too.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -55,7 +60,9 @@
 
 #include <vector>
 
+#include "core/rng.h"
 #include "dist/dense_ids.h"
+#include "dist/fold_in.h"
 #include "dist/mpi_session.h"
 #include "dist/partitioned_graph.h"
 #include "dist/partitioned_holdout.h"
@@ -64,8 +71,10 @@
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
 #include "embed/evaluation.h"
+#include "embed/row_refresh.h"
 #include "graph/ingest.h"
 #include "synth/world.h"
+#include "walk/random_walk.h"
 #include "walk/walk_config.h"
 
 namespace {
@@ -101,6 +110,15 @@ long StatusKb(const std::string& field) {
   return 0;
 }
 
+// A table of small random values (the fold-in's cost does not depend on them).
+gr::FloatMatrix RandomRows(size_t rows, size_t cols, uint64_t seed) {
+  gr::FloatMatrix m(rows, cols);
+  gr::Rng rng(seed);
+  for (size_t r = 0; r < rows; ++r)
+    for (float& x : m.Row(r)) x = static_cast<float>(rng.UniformDouble() - 0.5) * 0.1f;
+  return m;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,7 +126,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
   uint32_t train_dim = 0;
   uint64_t seed = 1;  // walks and training
-  bool weighted = false, from_root = false, world = false;
+  bool weighted = false, from_root = false, world = false, fold_in = false;
   std::string score_edges, score_non_edges, metapath;
   double holdout = 0;
   gr::embed::SkipGramConfig training;
@@ -141,6 +159,8 @@ int main(int argc, char** argv) {
       metapath = argv[++i];
     } else if (arg == "--holdout" && has_value) {
       holdout = std::stod(argv[++i]);
+    } else if (arg == "--fold-in") {
+      fold_in = true;
     } else if (arg == "--average") {
       sync.rule = gr::dist::SyncRule::kAverageChanges;
     } else {
@@ -154,7 +174,7 @@ int main(int argc, char** argv) {
                    "usage: mpirun -np N dist_partition_bench FOLLOWS.tsv [WALKS_PER_VERTEX WALK_LENGTH [P Q]] "
                    "[--train DIM] [--threads T] [--tokens-per-row X] [--average] [--layout replicated|partitioned] [--passes P] "
                    "[--seed S] [--score EDGES NON_EDGES] [--weighted] [--from-root] [--world] [--metapath R,R,...] "
-                   "[--holdout F]\n");
+                   "[--holdout F [--fold-in]]\n");
     return 2;
   }
   argc = static_cast<int>(n) + 1;
@@ -208,6 +228,8 @@ int main(int argc, char** argv) {
   if (holdout > 0) {
     const gr::graph::EdgeSplitConfig split_config{
         .test_fraction = holdout, .order = gr::graph::HoldOutOrder::kNewest, .seed = seed};
+    std::optional<gr::dist::PartitionedFollows> full;
+    if (fold_in) full = part;  // the fold-in walks the full graph
     std::ofstream("/proc/self/clear_refs") << "5";
     const auto split_start = std::chrono::steady_clock::now();
     gr::dist::PartitionedSplit split = gr::dist::SplitPartitioned(std::move(part), split_config, mpi.comm());
@@ -223,6 +245,27 @@ int main(int argc, char** argv) {
     MPI_Barrier(mpi.comm());
     holdout_json["link_pairs_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - pairs_start).count();
+    // The batch's fold-in settings (pipeline::BatchConfig::fold_in; window 5).
+    const gr::walk::WalkConfig fold_in_walk{.walk_length = 6, .seed = seed, .threads = training.threads};
+    const gr::embed::RowRefreshConfig refresh{.walks_per_row = 20, .seed = seed, .threads = training.threads};
+    if (fold_in) {
+      gr::FloatMatrix input, output;
+      if (mpi.rank() == 0) {
+        input = RandomRows(total, 64, 1);
+        output = RandomRows(total, 64, 2);
+      }
+      const auto fold_start = std::chrono::steady_clock::now();
+      const gr::dist::FoldInOnRanks folded =
+          gr::dist::FoldInOnRoot(*full, split.test_edges, fold_in_walk, refresh, mpi.rank() == 0 ? &input : nullptr,
+                                 mpi.rank() == 0 ? &output : nullptr, mpi.comm());
+      MPI_Barrier(mpi.comm());
+      holdout_json["fold_in"] = {
+          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - fold_start).count()},
+          {"rows", folded.rows.size()},
+          {"refresh_seconds", folded.stats.seconds},
+          {"bytes_sent", folded.bytes_sent}};
+      full.reset();
+    }
     part = std::move(split.train);
     if (world && mpi.size() == 1) {
       const gr::graph::SocialGraph g = gr::graph::Ingest(gr::graph::InputFilesIn(argv[1]), {});
@@ -234,6 +277,18 @@ int main(int argc, char** argv) {
           {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - single_start).count()},
           {"held_out", single.test_edges.size()},
           {"peak_above_graph_kb", StatusKb("VmHWM") - rss_kb}};
+      if (fold_in) {
+        gr::FloatMatrix input = RandomRows(g.num_accounts(), 64, 1);
+        const gr::FloatMatrix output = RandomRows(g.num_accounts(), 64, 2);
+        const auto fold_start = std::chrono::steady_clock::now();
+        const gr::embed::RowRefreshStats stats = gr::embed::RefreshRows(
+            gr::walk::RandomWalker(g, fold_in_walk), gr::embed::EndpointsOf(single.test_edges),
+            gr::embed::DegreeNegativeWeights(g, fold_in_walk.direction), refresh, input, output, single.test_edges);
+        holdout_json["single_process"]["fold_in"] = {
+            {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - fold_start).count()},
+            {"rows", stats.rows},
+            {"refresh_seconds", stats.seconds}};
+      }
     }
   }
   nlohmann::json walks_json;
