@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "dist/mpi_session.h"
 #include "graph/graph_parts.h"
+#include "graph/snapshot.h"
 #include "graph/social_graph.h"
 
 namespace gr::dist {
@@ -144,6 +145,32 @@ std::vector<VertexId> Owned(const graph::IdMap& ids, MPI_Comm comm) {
   return owned;
 }
 
+// The lists of this rank's vertices of `part` (a graph of the records of
+// its vertices, or its graph part), as PartitionedInput keeps them.
+void CopyOwnLists(const graph::SocialGraph& part, bool follow_weights, const PartitionedIngestOptions& options,
+                  MPI_Comm comm, PartitionedInput& out) {
+  const std::vector<VertexId> accounts = Owned(part.accounts, comm);
+  const std::span<const ExternalId> account_ids = part.accounts.external_ids(), post_ids = part.posts.external_ids();
+  PartitionedFollows& f = out.follows;
+  for (const VertexId v : accounts) f.accounts.push_back(account_ids[v]);
+  CopyLists(part.following, accounts, account_ids, follow_weights, f.following_offsets, f.followees,
+            f.followee_weights);
+  CopyLists(part.followers, accounts, account_ids, follow_weights, f.followers_offsets, f.followers,
+            f.follower_weights);
+  CopyTimes(part.following, accounts, f.followee_times);
+  if (options.with_posts) {
+    const bool post_weights = options.post_weights;
+    PartitionedPosts& p = out.posts;
+    CopyLists(part.engagements, accounts, post_ids, post_weights, p.interacts);
+    CopyLists(part.authored, accounts, post_ids, post_weights, p.authored);
+    const std::vector<VertexId> own_posts = Owned(part.posts, comm);
+    for (const VertexId v : own_posts) p.posts.push_back(post_ids[v]);
+    CopyLists(part.engagers, own_posts, account_ids, post_weights, p.engaged_by);
+    CopyTimes(part.engagers, own_posts, p.engaged_by.times);
+    CopyLists(graph::AuthoredByGraph(part), own_posts, account_ids, post_weights, p.authored_by);
+  }
+}
+
 }  // namespace
 
 graph::ByteRange RangeOf(const std::string& path, MPI_Comm comm) {
@@ -231,29 +258,29 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
   uint64_t follow_weights = part.following.has_weights() ? 1 : 0;  // the whole graph has them if any part has
   AllReduceOr(std::span(&follow_weights, 1), comm);
 
-  const std::vector<VertexId> accounts = Owned(part.accounts, comm);
-  const std::span<const ExternalId> account_ids = part.accounts.external_ids(), post_ids = part.posts.external_ids();
-  PartitionedFollows& f = out.follows;
-  for (const VertexId v : accounts) f.accounts.push_back(account_ids[v]);
-  CopyLists(part.following, accounts, account_ids, follow_weights != 0, f.following_offsets, f.followees,
-            f.followee_weights);
-  CopyLists(part.followers, accounts, account_ids, follow_weights != 0, f.followers_offsets, f.followers,
-            f.follower_weights);
-  CopyTimes(part.following, accounts, f.followee_times);
-  if (options.with_posts) {
-    const bool post_weights = options.post_weights;
-    PartitionedPosts& p = out.posts;
-    CopyLists(part.engagements, accounts, post_ids, post_weights, p.interacts);
-    CopyLists(part.authored, accounts, post_ids, post_weights, p.authored);
-    const std::vector<VertexId> own_posts = Owned(part.posts, comm);
-    for (const VertexId v : own_posts) p.posts.push_back(post_ids[v]);
-    CopyLists(part.engagers, own_posts, account_ids, post_weights, p.engaged_by);
-    CopyTimes(part.engagers, own_posts, p.engaged_by.times);
-    CopyLists(graph::AuthoredByGraph(part), own_posts, account_ids, post_weights, p.authored_by);
-  }
+  CopyOwnLists(part, follow_weights != 0, options, comm, out);
   if (options.keep_graph_part)
     out.graph_part = graph::CutGraphPart(part, {.index = static_cast<uint32_t>(Rank(comm)), .count = static_cast<uint32_t>(ranks)});
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+PartitionedInput ReadGraphPart(const std::string& path, PartitionedIngestOptions options, MPI_Comm comm) {
+  const auto start = std::chrono::steady_clock::now();
+  const Shard expected{.index = static_cast<uint32_t>(Rank(comm)), .count = static_cast<uint32_t>(Size(comm))};
+  graph::SocialGraph part;
+  OnEveryRankIfAnyFails(comm, "reading the graph parts", [&] {
+    part = graph::LoadSnapshot(path);
+    GR_CHECK(part.part == expected, path, " holds graph ", part.part.whole() ? "whole" : part.part.Name(), ", not ",
+             expected.Name(), " (one part per rank, as many ranks as parts)");
+  });
+  uint64_t follow_weights = part.following.has_weights() ? 1 : 0;
+  AllReduceOr(std::span(&follow_weights, 1), comm);
+  PartitionedInput out;
+  CopyOwnLists(part, follow_weights != 0, options, comm, out);
+  out.report.reference_time = part.reference_time;
+  if (options.keep_graph_part) out.graph_part = std::move(part);
+  out.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

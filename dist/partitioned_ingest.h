@@ -60,4 +60,13 @@ PartitionedInput IngestPartitioned(const graph::InputFiles& files, const graph::
                                    PartitionedIngestOptions options, MPI_Comm comm,
                                    std::span<const graph::GraphChange> changes = {});
 
+// Collective over `comm`: this rank's input as IngestPartitioned gave it,
+// from the graph part it saved at `path` (graph::SaveSnapshot of its
+// graph_part; rank K of N reads part K of N): the same lists, weights and
+// times, the report's reference time (its counts are not kept), and the
+// part itself with keep_graph_part. For a batch resumed after a crash.
+// Throws on every rank when any fails: the snapshot's errors, or kInvalidArgument for
+// another rank's part.
+PartitionedInput ReadGraphPart(const std::string& path, PartitionedIngestOptions options, MPI_Comm comm);
+
 }  // namespace gr::dist

@@ -67,7 +67,28 @@ void ExpectThePartsMergeToTheWholeGraph(const PartitionedInput& in, const graph:
     EXPECT_EQ(edges[0], whole.following.num_edges());
     EXPECT_EQ(edges[1], whole.engagements.num_edges());
   }
-  graph::SaveSnapshot(in.graph_part, dir + "/part-" + std::to_string(me) + ".snap");
+  const std::string path = dir + "/part-" + std::to_string(me) + ".snap";
+  graph::SaveSnapshot(in.graph_part, path);
+  // Read back (a resumed batch): the lists as the ingest gave them.
+  const PartitionedInput again =
+      ReadGraphPart(path, {.with_posts = true, .post_weights = true, .keep_graph_part = true}, MPI_COMM_WORLD);
+  EXPECT_EQ(again.follows.accounts, in.follows.accounts);
+  EXPECT_EQ(again.follows.following_offsets, in.follows.following_offsets);
+  EXPECT_EQ(again.follows.followees, in.follows.followees);
+  EXPECT_EQ(again.follows.followers, in.follows.followers);
+  EXPECT_EQ(again.follows.followee_weights, in.follows.followee_weights);
+  EXPECT_EQ(again.follows.follower_weights, in.follows.follower_weights);
+  EXPECT_EQ(again.follows.followee_times, in.follows.followee_times);
+  EXPECT_EQ(again.posts.posts, in.posts.posts);
+  for (const auto& [got, expected] : {std::pair{&again.posts.interacts, &in.posts.interacts},
+                                      std::pair{&again.posts.authored, &in.posts.authored},
+                                      std::pair{&again.posts.engaged_by, &in.posts.engaged_by},
+                                      std::pair{&again.posts.authored_by, &in.posts.authored_by}}) {
+    ExpectSameLists(*got, *expected);
+    EXPECT_EQ(got->times, expected->times);
+  }
+  EXPECT_EQ(again.report.reference_time, in.report.reference_time);
+  EXPECT_EQ(again.graph_part, in.graph_part);
   MPI_Barrier(MPI_COMM_WORLD);
   if (me != 0) return;
   std::vector<graph::SocialGraph> parts;
@@ -83,6 +104,26 @@ void ExpectThePartsMergeToTheWholeGraph(const PartitionedInput& in, const graph:
   EXPECT_EQ(merged.post_author, whole.post_author);
   EXPECT_EQ(merged.post_time, whole.post_time);
   EXPECT_EQ(merged, whole);
+}
+
+// A rank given another rank's part (or a whole graph) is refused, on every rank.
+TEST(IngestPartitioned, AGraphPartOfAnotherRankIsRefused) {
+  const graph::InputFiles files = MessyWorld("dist_ingest_wrong_part");
+  const PartitionedInput in = IngestPartitioned(files, {}, {.keep_graph_part = true}, MPI_COMM_WORLD);
+  const std::string dir = SharedDir("dist_wrong_part");
+  const int me = Rank(MPI_COMM_WORLD), ranks = Size(MPI_COMM_WORLD);
+  graph::SaveSnapshot(in.graph_part, dir + "/part-" + std::to_string(me) + ".snap");
+  MPI_Barrier(MPI_COMM_WORLD);
+  const std::string theirs = dir + "/part-" + std::to_string((me + 1) % ranks) + ".snap";
+  if (ranks > 1) {
+    const std::string error = ErrorOf([&] { ReadGraphPart(theirs, {}, MPI_COMM_WORLD); });
+    EXPECT_NE(error.find("holds graph shard-" + std::to_string((me + 1) % ranks) + "-of-" + std::to_string(ranks) +
+                         ", not shard-" + std::to_string(me)),
+              std::string::npos)
+        << error;
+  }
+  const std::string missing = ErrorOf([&] { ReadGraphPart(dir + "/none.snap", {}, MPI_COMM_WORLD); });
+  EXPECT_NE(missing.find("none.snap"), std::string::npos) << missing;
 }
 
 TEST(IngestPartitioned, EachRankHoldsWhatRootWouldScatterFromTheWholeGraph) {
