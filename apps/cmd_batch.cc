@@ -117,10 +117,9 @@ void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args)
                                              const embed::WarmStart* warm) {
     return dist::TrainOnEveryRank(g, walk, train, stats, warm, sync, comm);
   };
-  hooks.save_index_shards = [comm](const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                                   const recall::IndexConfig& index, uint32_t count, const std::string& dir,
-                                   const std::function<void()>& build_whole) {
-    dist::SaveIndexShardsOnEveryRank(g, table, index, count, dir, comm, build_whole);
+  hooks.save_index_shards = [comm](const recall::RecallIndexItems& items, const recall::IndexConfig& index,
+                                   uint32_t count, const std::string& dir, const std::function<void()>& build_whole) {
+    dist::SaveIndexShardsOnEveryRank(items, index, count, dir, comm, build_whole);
   };
   bool published = false;
   try {

@@ -198,14 +198,12 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
   return table;
 }
 
-void SaveIndexShardsOnEveryRank(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                                const recall::IndexConfig& config, uint32_t count, const std::string& dir,
-                                MPI_Comm comm, const std::function<void()>& meanwhile) {
+void SaveIndexShardsOnEveryRank(const recall::RecallIndexItems& items, const recall::IndexConfig& config,
+                                uint32_t count, const std::string& dir, MPI_Comm comm,
+                                const std::function<void()>& meanwhile) {
   GR_CHECK_CODE(Rank(comm) == 0, ErrorCode::kInternal, "SaveIndexShardsOnEveryRank runs on rank 0");
   config.Validate();
   GR_CHECK(count >= 1, "index shards must be >= 1, got ", count);
-  // Collected before any other rank is involved: a failure here is rank 0's alone.
-  const recall::RecallIndexItems items = recall::CollectRecallIndexItems(g, table);
   Request request{.command = Command::kIndexShards, .index_shards = count, .index = config};
   Broadcast(request, comm);
   SaveIndexShardsFromRoot(items, config, count, dir, comm, meanwhile);

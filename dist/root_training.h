@@ -23,6 +23,7 @@
 #include "dist/skip_gram.h"
 #include "embed/embedding_table.h"
 #include "embed/skip_gram.h"
+#include "recall/recall.h"
 #include "recall/vector_index.h"
 #include "walk/walk_config.h"
 
@@ -54,14 +55,14 @@ embed::EmbeddingTable TrainOnEveryRank(const graph::SocialGraph& g, const walk::
                                        const embed::WarmStart* warm, const DistributedTrainingConfig& sync,
                                        MPI_Comm comm);
 
-// Rank 0: version::SaveIndexShards(g, table, config, count, dir) with the
+// Rank 0: version::SaveIndexShards(items, config, count, dir) with the
 // shards built on ranks 1..N-1 (dist/index_shards.h), running `meanwhile` (rank
 // 0's other work, e.g. the whole indices) while the other ranks build; only
 // rank 0 writes `dir`. Throws if a shard or `meanwhile` failed, after every
 // rank answered.
-void SaveIndexShardsOnEveryRank(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                                const recall::IndexConfig& config, uint32_t count, const std::string& dir,
-                                MPI_Comm comm, const std::function<void()>& meanwhile = {});
+void SaveIndexShardsOnEveryRank(const recall::RecallIndexItems& items, const recall::IndexConfig& config,
+                                uint32_t count, const std::string& dir, MPI_Comm comm,
+                                const std::function<void()>& meanwhile = {});
 
 // Rank 0: the other ranks' FollowRootTraining returns. Call exactly once,
 // also when the driver failed.

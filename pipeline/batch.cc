@@ -90,25 +90,24 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
   }
   BatchRun run{c, hooks, r, work};
 
-  graph::SocialGraph g = internal::IngestStage(run, files);
-  r.accounts = g.num_accounts();
-  r.posts = g.num_posts();
-  r.follow_edges = g.following.num_edges();
-  r.interaction_edges = g.engagements.num_edges();
-  const DegreeCounts degrees = CountDegrees(g);  // for the report; g is cut down below
-  graph::EdgeSplit split = internal::HoldOutStage(run, g);
+  std::unique_ptr<BatchGraph> graph = MakeLocalBatchGraph(hooks);
+  const GraphSummary summary = internal::IngestStage(run, *graph, files);
+  r.accounts = summary.accounts;
+  r.posts = summary.posts;
+  r.follow_edges = summary.follow_edges;
+  r.interaction_edges = summary.interaction_edges;
+  internal::HoldOutStage(run, *graph);
   internal::PreviousVersion previous = internal::LoadPreviousStage(run);
-  const embed::EmbeddingTable table = internal::TrainStage(run, g, split, previous);
+  const embed::EmbeddingTable table = internal::TrainStage(run, *graph, previous);
   if (previous.table != nullptr) previous.table->output = FloatMatrix();  // only warm start needed it
-  recall::RecallIndexes indexes = internal::IndexStage(run, split.train, table);
+  recall::RecallIndexes indexes = internal::IndexStage(run, *graph, table);
+  graph.reset();
   internal::EvaluateStage(run, table, indexes, previous);
   if (!impressions_file.empty()) {
     // The ranker stage needs the full snapshot and the new vectors only:
-    // free the hold-out copy, the indices (saved) and the previous version first.
-    split = {};
+    // free the indices (saved) and the previous version first.
     indexes = {};
     previous = {};
-    g = {};
     graph::SocialGraph full;
     internal::RunStage(r, "reload graph", [&] { full = version::LoadGraph(work.dir()); });
     internal::RankerStage(run, impressions_file, full, table);
@@ -116,7 +115,7 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
     if (c.consistency.accounts > 0) internal::ConsistencyStage(run, full, table);
   }
   r.gate_failures = internal::GateFailures(c, r);
-  internal::PublishStage(run, inputs, version_dir, degrees, table);
+  internal::PublishStage(run, inputs, version_dir, summary.degrees, table);
 
   if (!r.published) {
     spdlog::error("quality gate failed, {} not published ({} stays live): {}", r.version,

@@ -47,6 +47,10 @@
 #include "embed/row_refresh.h"
 #include "walk/random_walk.h"
 
+namespace gr::recall {
+struct RecallIndexItems;
+}  // namespace gr::recall
+
 namespace gr::pipeline {
 
 struct BatchConfig {
@@ -165,9 +169,8 @@ struct BatchHooks {
   // version::SaveIndexShards (same arguments, same files), calling
   // `build_whole` (the whole indices) while it waits: under mpirun every
   // rank builds its shards (dist/root_training.h).
-  std::function<void(const graph::SocialGraph& train_graph, const embed::EmbeddingTable& table,
-                     const recall::IndexConfig& config, uint32_t count, const std::string& dir,
-                     const std::function<void()>& build_whole)>
+  std::function<void(const recall::RecallIndexItems& items, const recall::IndexConfig& config, uint32_t count,
+                     const std::string& dir, const std::function<void()>& build_whole)>
       save_index_shards;
 };
 

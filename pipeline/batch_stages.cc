@@ -10,11 +10,8 @@
 #include "core/error.h"
 #include "embed/embedding_io.h"
 #include "embed/row_refresh.h"
-#include "embed/warm_start.h"
 #include "eval/drift.h"
 #include "eval/index_recall.h"
-#include "eval/link_holdout.h"
-#include "graph/snapshot.h"
 #include "pipeline/internal/batch_run.h"
 #include "pipeline/nightly_report.h"
 #include "recall/index_io.h"
@@ -73,30 +70,24 @@ std::vector<graph::GraphChange> ReadEventsSincePrevious(BatchRun& run) {
 // short walks over the full graph (the batch's walk settings, window + 1
 // long; a share of them first along a held-out follow) and skip-gram
 // updates of their rows; the rest stays as trained.
-void FoldIn(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
-            embed::EmbeddingTable& table) {
+void FoldIn(BatchRun& run, BatchGraph& graph, embed::EmbeddingTable& table) {
   const BatchConfig& c = run.c;
   BatchReport& r = run.report;
-  // The full graph kept only its follows (HoldOutStage), and the fold-in
-  // trains account rows along follows.
+  // The fold-in trains account rows along follows.
   if (c.walk.kind == walk::WalkKind::kMetapath) {
     spdlog::info("fold-in skipped: it walks follows, and the vectors came from metapath walks");
     return;
   }
   walk::WalkConfig short_walks = c.walk;
   short_walks.walk_length = c.fold_in.window + 1;
-  const walk::RandomWalker walker(full, short_walks);
-  if (walker.vocabulary_size() != table.rows()) {
-    spdlog::warn("fold-in skipped: the walks' vocabulary ({} tokens) is not the table's ({} rows)",
-                 walker.vocabulary_size(), table.rows());
-    return;
-  }
-  const std::vector<VertexId> rows = embed::EndpointsOf(split.test_edges);
-  const std::vector<double> weights = embed::DegreeNegativeWeights(full, c.walk.direction);
-  FloatMatrix before(rows.size(), table.dim());
-  for (size_t i = 0; i < rows.size(); ++i) std::ranges::copy(table.input.Row(rows[i]), before.Row(i).begin());
+  std::vector<VertexId> rows;
+  FloatMatrix before;
   const embed::RowRefreshStats stats =
-      embed::RefreshRows(walker, rows, weights, c.fold_in, table.input, table.output, split.test_edges);
+      graph.FoldIn(short_walks, c.fold_in, table, [&](std::span<const VertexId> refreshed) {
+        rows.assign(refreshed.begin(), refreshed.end());
+        before = FloatMatrix(rows.size(), table.dim());
+        for (size_t i = 0; i < rows.size(); ++i) std::ranges::copy(table.input.Row(rows[i]), before.Row(i).begin());
+      });
   double cosine = 0;
   for (size_t i = 0; i < rows.size(); ++i) cosine += Cosine(before.Row(i), table.input.Row(rows[i]));
   r.fold_in_accounts = rows.size();
@@ -104,17 +95,16 @@ void FoldIn(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSpli
   r.fold_in_seconds = stats.seconds;
   spdlog::info("fold-in: {} held-out follows into the rows of {} accounts ({} walks, {} pairs) in {:.1f} s; mean "
                "cosine to the rows before {:.4f}",
-               split.test_edges.size(), rows.size(), stats.walks, stats.pairs, stats.seconds, r.fold_in_mean_cosine);
+               r.held_out_edges, rows.size(), stats.walks, stats.pairs, stats.seconds, r.fold_in_mean_cosine);
 }
 
 }  // namespace
 
-graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files) {
-  graph::SocialGraph g;
+GraphSummary IngestStage(BatchRun& run, BatchGraph& graph, const graph::InputFiles& files) {
+  GraphSummary g;
   BatchReport& r = run.report;
   if (run.work.Done("ingest")) {
-    run.Stage("ingest (resumed: load snapshot)",
-              [&] { g = version::LoadGraph(run.work.dir()); });
+    run.Stage("ingest (resumed: load snapshot)", [&] { g = graph.Resume(run.work.dir()); });
     const nlohmann::json& done = run.work.Result("ingest");
     r.event_log_from = done.value("event_log_from", uint64_t{0});
     r.event_log_watermark = done.value("event_log_watermark", uint64_t{0});
@@ -123,10 +113,7 @@ graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files) {
   }
   run.Stage("ingest", [&] {
     const std::vector<graph::GraphChange> changes = ReadEventsSincePrevious(run);
-    graph::IngestConfig ingest;
-    ingest.threads = run.c.run.threads;
-    g = graph::Ingest(files, ingest, nullptr, changes);
-    graph::SaveSnapshot(g, run.work.Path(version::kGraphFile));
+    g = graph.Ingest(files, changes, run.work.dir(), run.c.run.threads);
     run.AfterStageWork("ingest");
     run.work.MarkDone("ingest", {{"event_log_from", r.event_log_from},
                                  {"event_log_watermark", r.event_log_watermark},
@@ -135,21 +122,12 @@ graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files) {
   return g;
 }
 
-graph::EdgeSplit HoldOutStage(BatchRun& run, graph::SocialGraph& g) {
-  graph::EdgeSplit split;
+void HoldOutStage(BatchRun& run, BatchGraph& graph) {
   run.Stage("hold-out", [&] {
-    split = graph::SplitEdgesForLinkPrediction(g, {.test_fraction = run.c.holdout_fraction,
-                                                   .order = graph::HoldOutOrder::kNewest,
-                                                   .seed = run.c.run.SeedFor(SeedStream::kHoldOut)});
+    run.report.held_out_edges = graph.HoldOut({.test_fraction = run.c.holdout_fraction,
+                                               .order = graph::HoldOutOrder::kNewest,
+                                               .seed = run.c.run.SeedFor(SeedStream::kHoldOut)});
   });
-  run.report.held_out_edges = split.test_edges.size();
-  // From here on split.train serves everything but the non-edge checks and
-  // the fold-in, which need the full follow lists: drop g's other arrays.
-  for (graph::CsrGraph* unused : {&g.engagements, &g.engagers, &g.authored}) *unused = {};
-  if (!run.c.fold_in_held_out) g.followers = {};  // only the fold-in walks them
-  g.post_author = {};
-  g.post_time = {};
-  return split;
 }
 
 PreviousVersion LoadPreviousStage(BatchRun& run) {
@@ -172,8 +150,7 @@ PreviousVersion LoadPreviousStage(BatchRun& run) {
   return previous;
 }
 
-embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
-                                 const PreviousVersion& previous) {
+embed::EmbeddingTable TrainStage(BatchRun& run, BatchGraph& graph, const PreviousVersion& previous) {
   const BatchConfig& c = run.c;
   BatchReport& r = run.report;
   embed::EmbeddingTable table;
@@ -190,41 +167,31 @@ embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, 
     return table;
   }
   run.Stage("walks + training", [&] {
-    std::unique_ptr<embed::WarmStart> warm;
     embed::SkipGramConfig train = c.train;
-    if (c.warm_start && previous.table != nullptr && previous.table->dim() == c.train.dim) {
-      // Metapath walks train posts' rows too (after the accounts').
-      warm = std::make_unique<embed::WarmStart>(
-          embed::MakeWarmStart(*previous.table, split.train, c.walk.kind == walk::WalkKind::kMetapath));
-      r.warm_started_accounts = warm->copied;
-      train.learning_rate *= c.warm_learning_rate_scale;
-    }
+    const bool warm = c.warm_start && previous.table != nullptr && previous.table->dim() == c.train.dim;
+    if (warm) train.learning_rate *= c.warm_learning_rate_scale;
     embed::SkipGramStats stats;
-    table = run.hooks.train_account_vectors
-                ? run.hooks.train_account_vectors(split.train, c.walk, train, &stats, warm.get())
-                : embed::EmbedWalks(split.train, c.walk, train, &stats, warm.get());
+    table = graph.Train(c.walk, train, warm ? previous.table.get() : nullptr, &stats, &r.warm_started_accounts);
     r.train_tokens = stats.corpus_tokens * train.epochs;
     r.train_seconds = stats.seconds;
     r.train_tokens_per_second = stats.tokens_per_second;
     spdlog::info("training: {} tokens in {:.1f} s, {:.0f} tokens/s", r.train_tokens, stats.seconds,
                  stats.tokens_per_second);
   });
+  constexpr size_t kMaxPairs = 50000;  // logistic regression sample; plenty for an AUC
   run.Stage("link evaluation", [&] {
-    if (split.test_edges.empty()) return;
-    constexpr size_t kMaxPairs = 50000;  // logistic regression sample; plenty for an AUC
-    const eval::HeldOutLinkScores lp =
-        eval::ScoreHeldOutFollows(full, split, table.input, kMaxPairs, c.run.SeedFor(SeedStream::kLinkEval));
-    r.link_auc_dot = lp.auc.dot_auc;
-    r.link_auc_hadamard = lp.auc.hadamard_auc;
+    if (r.held_out_edges == 0) return;
+    const embed::LinkPredictionScores lp =
+        graph.ScoreHeldOut(table.input, kMaxPairs, c.run.SeedFor(SeedStream::kLinkEval));
+    r.link_auc_dot = lp.dot_auc;
+    r.link_auc_hadamard = lp.hadamard_auc;
   });
-  if (c.fold_in_held_out && !split.test_edges.empty()) {
+  if (c.fold_in_held_out && r.held_out_edges > 0) {
     run.Stage("fold in held-out follows", [&] {
-      FoldIn(run, full, split, table);
+      FoldIn(run, graph, table);
       if (r.fold_in_accounts == 0) return;
-      constexpr size_t kMaxPairs = 50000;
-      r.fold_in_link_auc_hadamard = eval::ScoreHeldOutFollows(full, split, table.input, kMaxPairs,
-                                                              c.run.SeedFor(SeedStream::kLinkEval))
-                                        .auc.hadamard_auc;
+      r.fold_in_link_auc_hadamard =
+          graph.ScoreHeldOut(table.input, kMaxPairs, c.run.SeedFor(SeedStream::kLinkEval)).hadamard_auc;
     });
   }
   run.Stage("save vectors", [&] {
@@ -240,24 +207,23 @@ embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, 
   return table;
 }
 
-recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_graph,
-                                 const embed::EmbeddingTable& table) {
+recall::RecallIndexes IndexStage(BatchRun& run, BatchGraph& graph, const embed::EmbeddingTable& table) {
   recall::RecallIndexes indexes;
   if (run.work.Done("index")) {
     run.Stage("index (resumed: load)", [&] { indexes = version::LoadIndexes(run.work.dir(), table.dim()); });
     return indexes;
   }
   run.Stage("index", [&] {
+    const recall::RecallIndexItems items = graph.IndexItems(table);
     const auto build_whole = [&] {
-      indexes = recall::BuildRecallIndexes(train_graph, table, run.c.index);
+      indexes = recall::BuildRecallIndexes(items, run.c.index);
       version::SaveIndexes(indexes, run.work.dir());
     };
     if (run.c.index_shards > 1 && run.hooks.save_index_shards) {
-      run.hooks.save_index_shards(train_graph, table, run.c.index, run.c.index_shards, run.work.dir(), build_whole);
+      run.hooks.save_index_shards(items, run.c.index, run.c.index_shards, run.work.dir(), build_whole);
     } else {
       build_whole();
-      if (run.c.index_shards > 1)
-        version::SaveIndexShards(train_graph, table, run.c.index, run.c.index_shards, run.work.dir());
+      if (run.c.index_shards > 1) version::SaveIndexShards(items, run.c.index, run.c.index_shards, run.work.dir());
     }
     run.AfterStageWork("index");
     run.work.MarkDone("index", nlohmann::json::object());

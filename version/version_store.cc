@@ -104,9 +104,8 @@ recall::RecallIndexes LoadIndexFiles(const std::string& dir, size_t dim, std::sp
 
 recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim) { return LoadIndexFiles(dir, dim, kIndexFiles); }
 
-void SaveIndexShards(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                     const recall::IndexConfig& config, uint32_t count, const std::string& dir) {
-  const recall::RecallIndexItems items = recall::CollectRecallIndexItems(g, table);
+void SaveIndexShards(const recall::RecallIndexItems& items, const recall::IndexConfig& config, uint32_t count,
+                     const std::string& dir) {
   for (uint32_t k = 0; k < count; ++k) {
     const Shard shard{.index = k, .count = count};
     SaveIndexes(recall::BuildRecallIndexes(items.Shard(shard), config), PathIn(dir, shard.Name()));

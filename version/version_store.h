@@ -47,9 +47,10 @@ void SaveIndexes(const recall::RecallIndexes& indexes, const std::string& dir);
 recall::RecallIndexes LoadIndexes(const std::string& dir, size_t dim = 0);
 
 // The index shards of a version: for each K < count, the accounts, authors
-// and posts indices over shard K's ids, written to dir/shard-K-of-N.
-void SaveIndexShards(const graph::SocialGraph& g, const embed::EmbeddingTable& table,
-                     const recall::IndexConfig& config, uint32_t count, const std::string& dir);
+// and posts indices over shard K's ids of `items`
+// (recall::CollectRecallIndexItems), written to dir/shard-K-of-N.
+void SaveIndexShards(const recall::RecallIndexItems& items, const recall::IndexConfig& config, uint32_t count,
+                     const std::string& dir);
 
 // Where part `part` of the graph of a version (or of the batch's work
 // directory) `dir` is kept when the graph is stored in parts, one per MPI

@@ -14,6 +14,7 @@
 #include "graph/ingest.h"
 #include "graph/social_graph.h"
 #include "pipeline/batch.h"
+#include "pipeline/batch_graph.h"
 #include "pipeline/nightly_report.h"
 #include "pipeline/internal/work_state.h"
 #include "recall/recall.h"
@@ -47,19 +48,16 @@ struct PreviousVersion {
 };
 
 // Each stage resumes from the work directory when it finished before.
-graph::SocialGraph IngestStage(BatchRun& run, const graph::InputFiles& files);
-// Holds out the newest follows; then drops g's arrays that only the ranker
-// stage needs (it reloads the snapshot); the follow lists stay for the
-// link-prediction check and the fold-in.
-graph::EdgeSplit HoldOutStage(BatchRun& run, graph::SocialGraph& g);
+GraphSummary IngestStage(BatchRun& run, BatchGraph& graph, const graph::InputFiles& files);
+// Holds out the newest follows (report.held_out_edges).
+void HoldOutStage(BatchRun& run, BatchGraph& graph);
 PreviousVersion LoadPreviousStage(BatchRun& run);
-// Trains on split.train, scores the link prediction of the held-out
-// follows (the gate's honest measure: the vectors never saw them), then
-// folds them in (BatchConfig::fold_in_held_out): the published vectors.
-embed::EmbeddingTable TrainStage(BatchRun& run, const graph::SocialGraph& full, const graph::EdgeSplit& split,
-                                 const PreviousVersion& previous);
-recall::RecallIndexes IndexStage(BatchRun& run, const graph::SocialGraph& train_graph,
-                                 const embed::EmbeddingTable& table);
+// Trains without the held-out follows, scores their link prediction (the
+// gate's honest measure: the vectors never saw them), then folds them in
+// (BatchConfig::fold_in_held_out): the published vectors.
+embed::EmbeddingTable TrainStage(BatchRun& run, BatchGraph& graph, const PreviousVersion& previous);
+// The recall indices (and their shards) over the graph without the held-out follows.
+recall::RecallIndexes IndexStage(BatchRun& run, BatchGraph& graph, const embed::EmbeddingTable& table);
 // HNSW recall against exact search, and drift from the live version.
 void EvaluateStage(BatchRun& run, const embed::EmbeddingTable& table, const recall::RecallIndexes& indexes,
                    const PreviousVersion& previous);

@@ -65,10 +65,10 @@ TEST(IndexShardsOnEveryRank, WriteTheSameFilesAsOneProcess) {
   constexpr uint32_t kShards = 5;                  // more than the ranks: some build two
 
   bool meanwhile_ran = false;
-  SaveIndexShardsOnEveryRank(g, table, config, kShards, dir + "/ranks", MPI_COMM_WORLD,
+  SaveIndexShardsOnEveryRank(recall::CollectRecallIndexItems(g, table), config, kShards, dir + "/ranks", MPI_COMM_WORLD,
                              [&] { meanwhile_ran = true; });
   EXPECT_TRUE(meanwhile_ran);
-  version::SaveIndexShards(g, table, config, kShards, dir + "/one");
+  version::SaveIndexShards(recall::CollectRecallIndexItems(g, table), config, kShards, dir + "/one");
   const auto one = FilesUnder(dir + "/one"), ranks = FilesUnder(dir + "/ranks");
   EXPECT_EQ(one.size(), kShards * 3);  // accounts, authors and posts of each shard
   ASSERT_EQ(one.size(), ranks.size());
@@ -83,13 +83,13 @@ TEST(IndexShardsOnEveryRank, WriteTheSameFilesAsOneProcess) {
   std::fill(table.input.Row(7).begin(), table.input.Row(7).end(), 0.0f);
   const uint32_t broken_shard = ShardOf(broken, kShards);
   const std::string error = testing::ErrorOf(
-      [&] { SaveIndexShardsOnEveryRank(g, table, config, kShards, dir + "/broken", MPI_COMM_WORLD); });
+      [&] { SaveIndexShardsOnEveryRank(recall::CollectRecallIndexItems(g, table), config, kShards, dir + "/broken", MPI_COMM_WORLD); });
   EXPECT_NE(error.find(Shard{.index = broken_shard, .count = kShards}.Name()), std::string::npos) << error;
   EXPECT_NE(error.find(StrCat("rank ", RankOfIndexShard(broken_shard, Size(MPI_COMM_WORLD)))),
             std::string::npos)
       << error;
   table.input.Row(7)[0] = 1.0f;
-  SaveIndexShardsOnEveryRank(g, table, config, kShards, dir + "/again", MPI_COMM_WORLD);
+  SaveIndexShardsOnEveryRank(recall::CollectRecallIndexItems(g, table), config, kShards, dir + "/again", MPI_COMM_WORLD);
   EXPECT_EQ(FilesUnder(dir + "/again").size(), kShards * 3);
   fs::remove_all(dir);
 }

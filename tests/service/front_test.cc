@@ -61,8 +61,8 @@ class FrontTest : public ServiceTest {
   // first). Shard 0 writes the event log, so the fixture's unsharded server
   // is restarted as a follower.
   std::vector<std::unique_ptr<Server>> StartShards(uint32_t count) {
-    version::SaveIndexShards(built_->g, built_->table, {.kind = recall::IndexKind::kExact}, count,
-                             version::VersionDir(*root_ + "/artifacts", "v1"));
+    version::SaveIndexShards(recall::CollectRecallIndexItems(built_->g, built_->table),
+                             {.kind = recall::IndexKind::kExact}, count, version::VersionDir(*root_ + "/artifacts", "v1"));
     std::filesystem::remove_all(*root_ + "/artifacts/events");  // each test's events alone
     server_.reset();
     ServerOptions follower = BaseOptions();
