@@ -87,9 +87,14 @@ void RunEmbedOnRanks(EmbedArgs& args) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   const walk::WalkConfig walk_config = ResolveWalkConfig(args.walk);
   const RanksInput input = ReadInputOnRanks(args.walk, walk_config, comm);
+  embed::EmbeddingTable previous;  // --init, read on rank 0
+  if (!args.init.empty())
+    dist::OnEveryRankIfAnyFails(comm, "reading " + args.init, [&] {
+      if (dist::Rank(comm) == 0) previous = embed::LoadAnyEmbeddings(args.init);
+    });
   embed::SkipGramStats stats;
-  embed::EmbeddingTable table =
-      TrainOnRanks(input, input.follows, walk_config, args.train, args.distributed, args.init, comm, &stats);
+  embed::EmbeddingTable table = TrainOnRanks(input, input.follows, walk_config, args.train, args.distributed,
+                                             args.init.empty() ? nullptr : &previous, comm, &stats);
   if (dist::Rank(comm) != 0) return;
   SaveTable(args, walk_config, table, dist::Size(comm));
   PrintSummary(args, table.rows(), stats,

@@ -184,7 +184,7 @@ void RunHoldOutLinkPredictionOnRanks(const LinkPredictionArgs& args, const walk:
     WriteSplit(args.write_split, Sorted(pairs.train_edges), Sorted(pairs.test_edges), Sorted(pairs.test_non_edges));
   embed::SkipGramStats stats;
   const embed::EmbeddingTable table =
-      TrainOnRanks(input, split.train, walk_config, args.train, args.distributed, "", comm, &stats);
+      TrainOnRanks(input, split.train, walk_config, args.train, args.distributed, nullptr, comm, &stats);
   lap("walks and training");
   if (!root) return;
   const embed::LinkPredictionScores scores = dist::ScoreLinkPairs(pairs, table);

@@ -16,7 +16,6 @@
 #include "dist/skip_gram.h"
 #include "dist/walks.h"
 #include "dist/warm_start.h"
-#include "embed/embedding_io.h"
 #include "embed/warm_start.h"
 #include "graph/snapshot.h"
 
@@ -73,8 +72,8 @@ RanksInput ReadInputOnRanks(const WalkFlags& flags, const walk::WalkConfig& walk
 
 embed::EmbeddingTable TrainOnRanks(const RanksInput& input, const dist::PartitionedFollows& follows,
                                    const walk::WalkConfig& walk_config, embed::SkipGramConfig train,
-                                   const DistributedTrainingFlags& flags, const std::string& init, MPI_Comm comm,
-                                   embed::SkipGramStats* stats) {
+                                   const DistributedTrainingFlags& flags, const embed::EmbeddingTable* previous,
+                                   MPI_Comm comm, embed::SkipGramStats* stats, uint64_t* warm_started) {
   const bool metapath = walk_config.kind == walk::WalkKind::kMetapath;
   const dist::PartitionedPosts& posts = input.posts;
   dist::DistributedWalkConfig walks_config;
@@ -99,15 +98,14 @@ embed::EmbeddingTable TrainOnRanks(const RanksInput& input, const dist::Partitio
   const dist::DistributedWalks walks =
       dist::DistributedRandomWalks(follows, walks_config, comm, metapath ? &posts : nullptr);
   std::unique_ptr<embed::WarmStart> warm;
-  if (!init.empty()) {
-    embed::EmbeddingTable previous;  // read on rank 0, sent to the others
-    dist::OnEveryRankIfAnyFails(comm, "reading " + init, [&] {
-      if (dist::Rank(comm) == 0) previous = embed::LoadAnyEmbeddings(init);
-    });
+  uint64_t warm_start = dist::Rank(comm) == 0 && previous != nullptr ? 1 : 0;
+  dist::BroadcastFromRoot(std::span(&warm_start, 1), comm);
+  if (warm_start != 0) {
     warm = std::make_unique<embed::WarmStart>(
-        dist::DistributedWarmStart(dist::Rank(comm) == 0 ? &previous : nullptr, follows, comm));
-    spdlog::info("warm start from {}: {} accounts copied, {} new accounts from their neighbours, {} random", init,
-                 warm->copied, warm->averaged, walks.vocabulary - warm->copied - warm->averaged);
+        dist::DistributedWarmStart(dist::Rank(comm) == 0 ? previous : nullptr, follows, comm));
+    spdlog::info("warm start: {} accounts copied, {} new accounts from their neighbours, {} random", warm->copied,
+                 warm->averaged, walks.vocabulary - warm->copied - warm->averaged);
+    if (warm_started != nullptr) *warm_started = warm->copied;
   }
   train.seed = walk_config.seed;  // as EmbedWalks
   train.threads = walk_config.threads;

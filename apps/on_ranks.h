@@ -28,12 +28,14 @@ struct RanksInput {
 RanksInput ReadInputOnRanks(const WalkFlags& flags, const walk::WalkConfig& walk_config, MPI_Comm comm);
 
 // Collective: walks over `follows` (input.follows, or a part cut from it)
-// and input.posts, then skip-gram (warm-started from `init` if given).
+// and input.posts, then skip-gram, warm-started from rank 0's `previous`
+// when it gives one (dist::DistributedWarmStart; null elsewhere, or on rank
+// 0 for none; *warm_started, if given, gets the rows copied from it).
 // Returns the vectors on rank 0 (accounts, then posts; empty elsewhere);
 // `stats` gets this rank's training figures with every rank's tokens.
 embed::EmbeddingTable TrainOnRanks(const RanksInput& input, const dist::PartitionedFollows& follows,
                                    const walk::WalkConfig& walk_config, embed::SkipGramConfig train,
-                                   const DistributedTrainingFlags& flags, const std::string& init, MPI_Comm comm,
-                                   embed::SkipGramStats* stats);
+                                   const DistributedTrainingFlags& flags, const embed::EmbeddingTable* previous,
+                                   MPI_Comm comm, embed::SkipGramStats* stats, uint64_t* warm_started = nullptr);
 
 }  // namespace gr::apps
