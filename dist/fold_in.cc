@@ -91,7 +91,8 @@ RoundWalks GatherWalks(const DistributedWalks& walks, uint64_t keys, MPI_Comm co
 
 FoldInOnRanks FoldInOnRoot(const PartitionedFollows& full, std::span<const std::pair<ExternalId, ExternalId>> held_out,
                            const walk::WalkConfig& walk, const embed::RowRefreshConfig& config, FloatMatrix* input,
-                           const FloatMatrix* output, MPI_Comm comm, size_t rows_per_round) {
+                           const FloatMatrix* output, MPI_Comm comm, size_t rows_per_round,
+                           const std::function<void(std::span<const VertexId> rows)>& before) {
   const bool root = Rank(comm) == 0;
   OnEveryRankIfAnyFails(comm, "the fold-in's settings", [&] {
     config.Validate();
@@ -130,6 +131,7 @@ FoldInOnRanks FoldInOnRoot(const PartitionedFollows& full, std::span<const std::
   }
   for (auto& [row, neighbours] : new_neighbours) std::sort(neighbours.begin(), neighbours.end());
   result.rows = embed::EndpointsOf(view.held_out);
+  if (root && before) before(result.rows);
   const double along_new = config.new_edge_share * config.walks_per_row;
   const size_t length = walk.walk_length;
   // A walk's first hop is along a new edge (RefreshRows' rule): to which neighbour.

@@ -11,6 +11,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -41,10 +42,12 @@ struct FoldInOnRanks {
 // followees or both directions (walk.walk_length: the fold-in's short
 // walks). The rows are refreshed `rows_per_round` at a time (their walks
 // gathered on rank 0 per round), which bounds rank 0's memory and changes
-// nothing else. Throws kInvalidArgument on every rank for another walk, a
+// nothing else. `before` (rank 0's, if given) gets the rows before any of
+// them changes. Throws kInvalidArgument on every rank for another walk, a
 // bad config or a table of another shape.
 FoldInOnRanks FoldInOnRoot(const PartitionedFollows& full, std::span<const std::pair<ExternalId, ExternalId>> held_out,
                            const walk::WalkConfig& walk, const embed::RowRefreshConfig& config, FloatMatrix* input,
-                           const FloatMatrix* output, MPI_Comm comm, size_t rows_per_round = size_t{1} << 18);
+                           const FloatMatrix* output, MPI_Comm comm, size_t rows_per_round = size_t{1} << 18,
+                           const std::function<void(std::span<const VertexId> rows)>& before = {});
 
 }  // namespace gr::dist

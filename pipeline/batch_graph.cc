@@ -55,8 +55,9 @@ class LocalBatchGraph final : public BatchGraph {
                                         : embed::EmbedWalks(split_.train, walk, train, stats, warm.get());
   }
 
-  embed::LinkPredictionScores ScoreHeldOut(const FloatMatrix& vectors, size_t max_pairs, uint64_t seed) override {
-    return eval::ScoreHeldOutFollows(full_, split_, vectors, max_pairs, seed).auc;
+  embed::LinkPredictionScores ScoreHeldOut(const embed::EmbeddingTable& table, size_t max_pairs,
+                                           uint64_t seed) override {
+    return eval::ScoreHeldOutFollows(full_, split_, table.input, max_pairs, seed).auc;
   }
 
   embed::RowRefreshStats FoldIn(const walk::WalkConfig& short_walks, const embed::RowRefreshConfig& config,

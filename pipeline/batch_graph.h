@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "core/matrix.h"
 #include "embed/embedding_table.h"
 #include "embed/evaluation.h"
 #include "embed/row_refresh.h"
@@ -56,9 +55,11 @@ class BatchGraph {
   virtual embed::EmbeddingTable Train(const walk::WalkConfig& walk, const embed::SkipGramConfig& train,
                                       const embed::EmbeddingTable* previous, embed::SkipGramStats* stats,
                                       uint64_t* warm_started) = 0;
-  // The link-prediction AUCs of `vectors` on the held-out follows against
-  // as many non-follows, at most `max_pairs` of each (eval::ScoreHeldOutFollows).
-  virtual embed::LinkPredictionScores ScoreHeldOut(const FloatMatrix& vectors, size_t max_pairs, uint64_t seed) = 0;
+  // The link-prediction AUCs of the table's input vectors on the held-out
+  // follows against as many non-follows, at most `max_pairs` of each
+  // (eval::ScoreHeldOutFollows).
+  virtual embed::LinkPredictionScores ScoreHeldOut(const embed::EmbeddingTable& table, size_t max_pairs,
+                                                   uint64_t seed) = 0;
   // Folds the held-out follows into `table` (embed::RefreshRows over the
   // full graph with `short_walks`; the rows at either end of a held-out
   // follow), calling `before(rows)` before any row changes; empty rows

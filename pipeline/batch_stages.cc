@@ -182,7 +182,7 @@ embed::EmbeddingTable TrainStage(BatchRun& run, BatchGraph& graph, const Previou
   run.Stage("link evaluation", [&] {
     if (r.held_out_edges == 0) return;
     const embed::LinkPredictionScores lp =
-        graph.ScoreHeldOut(table.input, kMaxPairs, c.run.SeedFor(SeedStream::kLinkEval));
+        graph.ScoreHeldOut(table, kMaxPairs, c.run.SeedFor(SeedStream::kLinkEval));
     r.link_auc_dot = lp.dot_auc;
     r.link_auc_hadamard = lp.hadamard_auc;
   });
@@ -191,7 +191,7 @@ embed::EmbeddingTable TrainStage(BatchRun& run, BatchGraph& graph, const Previou
       FoldIn(run, graph, table);
       if (r.fold_in_accounts == 0) return;
       r.fold_in_link_auc_hadamard =
-          graph.ScoreHeldOut(table.input, kMaxPairs, c.run.SeedFor(SeedStream::kLinkEval)).hadamard_auc;
+          graph.ScoreHeldOut(table, kMaxPairs, c.run.SeedFor(SeedStream::kLinkEval)).hadamard_auc;
     });
   }
   run.Stage("save vectors", [&] {

@@ -67,9 +67,15 @@ TEST(FoldInOnRoot, RefreshesRank0sRowsAsOneProcessDoes) {
     }
     for (const size_t rows_per_round : {size_t{37}, size_t{1} << 18}) {
       FloatMatrix refreshed = input;
-      const FoldInOnRanks folded = FoldInOnRoot(part, mine, walk, refresh, root ? &refreshed : nullptr,
-                                                root ? &output : nullptr, MPI_COMM_WORLD, rows_per_round);
+      std::vector<VertexId> seen;
+      const FoldInOnRanks folded = FoldInOnRoot(
+          part, mine, walk, refresh, root ? &refreshed : nullptr, root ? &output : nullptr, MPI_COMM_WORLD,
+          rows_per_round, [&](std::span<const VertexId> rows_before) {
+            seen.assign(rows_before.begin(), rows_before.end());
+            EXPECT_TRUE(refreshed == input) << "a row changed before the callback";
+          });
       if (!root) continue;
+      EXPECT_EQ(seen, rows);
       EXPECT_EQ(folded.rows, rows);
       EXPECT_EQ(folded.stats.walks, single.walks);
       EXPECT_EQ(folded.stats.pairs, single.pairs);
