@@ -15,7 +15,7 @@ namespace {
 
 class LocalBatchGraph final : public BatchGraph {
  public:
-  explicit LocalBatchGraph(const BatchHooks& hooks) : hooks_(hooks) {}
+  LocalBatchGraph(const BatchHooks& hooks, bool fold_in) : hooks_(hooks), fold_in_(fold_in) {}
 
   GraphSummary Ingest(const graph::InputFiles& files, std::span<const graph::GraphChange> changes,
                       const std::string& work_dir, int threads) override {
@@ -36,6 +36,7 @@ class LocalBatchGraph final : public BatchGraph {
     // From here on split_.train serves everything but the non-edge checks
     // and the fold-in, which need the full follow lists: drop the rest.
     for (graph::CsrGraph* unused : {&full_.engagements, &full_.engagers, &full_.authored}) *unused = {};
+    if (!fold_in_) full_.followers = {};
     full_.post_author = {};
     full_.post_time = {};
     return split_.test_edges.size();
@@ -89,14 +90,15 @@ class LocalBatchGraph final : public BatchGraph {
   }
 
   const BatchHooks& hooks_;
+  const bool fold_in_;
   graph::SocialGraph full_;  // the ingested graph (after HoldOut, its follows only)
   graph::EdgeSplit split_;
 };
 
 }  // namespace
 
-std::unique_ptr<BatchGraph> MakeLocalBatchGraph(const BatchHooks& hooks) {
-  return std::make_unique<LocalBatchGraph>(hooks);
+std::unique_ptr<BatchGraph> MakeLocalBatchGraph(const BatchHooks& hooks, bool fold_in) {
+  return std::make_unique<LocalBatchGraph>(hooks, fold_in);
 }
 
 }  // namespace gr::pipeline

@@ -73,7 +73,8 @@ class BatchGraph {
 };
 
 // The whole graph in this process; `hooks.train_account_vectors`, when
-// set, trains in place of embed::EmbedWalks.
-std::unique_ptr<BatchGraph> MakeLocalBatchGraph(const BatchHooks& hooks);
+// set, trains in place of embed::EmbedWalks. Without `fold_in` the
+// follower lists are dropped after the hold-out (only the fold-in walks them).
+std::unique_ptr<BatchGraph> MakeLocalBatchGraph(const BatchHooks& hooks, bool fold_in);
 
 }  // namespace gr::pipeline
