@@ -102,7 +102,8 @@ embed::EmbeddingTable TrainOnRanks(const RanksInput& input, const dist::Partitio
   dist::BroadcastFromRoot(std::span(&warm_start, 1), comm);
   if (warm_start != 0) {
     warm = std::make_unique<embed::WarmStart>(
-        dist::DistributedWarmStart(dist::Rank(comm) == 0 ? previous : nullptr, follows, comm));
+        dist::DistributedWarmStart(dist::Rank(comm) == 0 ? previous : nullptr, follows, comm,
+                                   metapath ? &posts : nullptr));
     spdlog::info("warm start: {} accounts copied, {} new accounts from their neighbours, {} random", warm->copied,
                  warm->averaged, walks.vocabulary - warm->copied - warm->averaged);
     if (warm_started != nullptr) *warm_started = warm->copied;

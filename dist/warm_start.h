@@ -15,9 +15,12 @@ namespace gr::dist {
 
 // Collective over `comm`: `previous` is read on rank 0 only (null
 // elsewhere); `graph` is this rank's part. Rows in global dense order
-// (GlobalDenseIds), the same on every rank. Throws kInvalidArgument on every
-// rank if the previous table is empty.
+// (GlobalDenseIds), the same on every rank. With `posts` (this rank's, the
+// vocabulary of metapath walks; given on every rank or on none) every
+// rank's posts follow the accounts, in global dense order too, each copied
+// from `previous` when it has the post (embed::MakeWarmStart's with_posts).
+// Throws kInvalidArgument on every rank if the previous table is empty.
 embed::WarmStart DistributedWarmStart(const embed::EmbeddingTable* previous, const PartitionedFollows& graph,
-                                      MPI_Comm comm);
+                                      MPI_Comm comm, const PartitionedPosts* posts = nullptr);
 
 }  // namespace gr::dist

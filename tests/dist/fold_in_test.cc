@@ -1,6 +1,7 @@
-// The fold-in of held-out follows with the graph on the ranks (1, 2 and 4
-// ranks): rank 0's refreshed rows are embed::RefreshRows' over the whole
-// graph, bit for bit, whatever the ranks and rounds.
+// What the batch does to its vectors around training with the graph on the
+// ranks (1, 2 and 4 ranks): the warm start (embed::MakeWarmStart's rows,
+// posts too) and the fold-in of held-out follows (embed::RefreshRows' over
+// the whole graph), bit for bit, whatever the ranks and rounds.
 #include "dist/fold_in.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,9 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "dist/partitioned_ingest.h"
+#include "dist/warm_start.h"
+#include "embed/warm_start.h"
 #include "graph/ingest.h"
 #include "tests/dist/dist_test_util.h"
 #include "tests/test_util.h"
@@ -88,6 +92,39 @@ TEST(FoldInOnRoot, RefreshesRank0sRowsAsOneProcessDoes) {
     FoldInOnRoot(part, mine, uniform, refresh, root ? &small : nullptr, root ? &small_output : nullptr, MPI_COMM_WORLD);
   });
   EXPECT_NE(error.find(root ? "a table of 3 rows for the" : "another rank failed"), std::string::npos) << error;
+}
+
+// The warm start for metapath walks: every account's and post's row as
+// embed::MakeWarmStart(..., with_posts) gives it from a previous table that
+// has some of the accounts and posts and some the graph lacks.
+TEST(DistributedWarmStart, IsMakeWarmStartsRowsWithPosts) {
+  const graph::InputFiles files = MessyWorld("dist_warm_posts");
+  const PartitionedInput in = IngestPartitioned(files, {}, {.with_posts = true}, MPI_COMM_WORLD);
+  const bool root = Rank(MPI_COMM_WORLD) == 0;
+  graph::SocialGraph g;
+  embed::EmbeddingTable previous;
+  if (root) {
+    g = graph::Ingest(files, {});
+    ASSERT_GT(g.num_posts(), 10u);
+    for (VertexId v = 0; v < g.num_accounts(); v += 2) previous.ids.push_back(g.accounts.ToExternal(v));
+    previous.ids.push_back(999999001);  // an account the graph lacks
+    previous.kinds.assign(previous.ids.size(), embed::TokenKind::kAccount);
+    for (VertexId p = 0; p < g.num_posts(); p += 3) previous.ids.push_back(g.posts.ToExternal(p));
+    previous.ids.push_back(999999002);  // a post the graph lacks
+    previous.kinds.resize(previous.ids.size(), embed::TokenKind::kPost);
+    previous.input = RandomMatrix(previous.ids.size(), 8, 5);
+    previous.output = RandomMatrix(previous.ids.size(), 8, 6);
+  }
+  const embed::WarmStart warm = DistributedWarmStart(root ? &previous : nullptr, in.follows, MPI_COMM_WORLD, &in.posts);
+  if (!root) return;
+  const embed::WarmStart expected = embed::MakeWarmStart(previous, g, /*with_posts=*/true);
+  EXPECT_EQ(warm.copied, expected.copied);
+  EXPECT_EQ(warm.averaged, expected.averaged);
+  EXPECT_EQ(warm.copied_posts, expected.copied_posts);
+  EXPECT_GT(warm.copied_posts, 0u);
+  EXPECT_EQ(warm.known, expected.known);
+  EXPECT_TRUE(warm.input == expected.input);
+  EXPECT_TRUE(warm.output == expected.output);
 }
 
 }  // namespace
