@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
 
 #include "core/alias_table.h"
 #include "core/error.h"
-#include "core/rng.h"
 #include "dist/mpi_session.h"
 #include "dist/walks.h"
 #include "graph/edge_split.h"
@@ -123,24 +121,10 @@ FoldInOnRanks FoldInOnRoot(const PartitionedFollows& full, std::span<const std::
                                            .weighted = walk.StepsByWeight(),
                                            .threads = walk.threads};
 
-  // Each row's new neighbours, in id order (as embed::RefreshRows takes them).
-  std::unordered_map<VertexId, std::vector<VertexId>> new_neighbours;
-  for (const auto& [u, v] : view.held_out) {
-    new_neighbours[u].push_back(v);
-    new_neighbours[v].push_back(u);
-  }
-  for (auto& [row, neighbours] : new_neighbours) std::sort(neighbours.begin(), neighbours.end());
+  const size_t length = walk.walk_length;
+  const embed::NewEdgeFirstHops hops(view.held_out, config, length);
   result.rows = embed::EndpointsOf(view.held_out);
   if (root && before) before(result.rows);
-  const double along_new = config.new_edge_share * config.walks_per_row;
-  const size_t length = walk.walk_length;
-  // A walk's first hop is along a new edge (RefreshRows' rule): to which neighbour.
-  const auto first_hop = [&](VertexId row, uint64_t round) -> const VertexId* {
-    if (static_cast<double>(round) >= along_new || length < 2) return nullptr;
-    const auto fresh = new_neighbours.find(row);
-    if (fresh == new_neighbours.end()) return nullptr;
-    return &fresh->second[MixSeed(row, round) % fresh->second.size()];
-  };
   uint64_t rows = result.rows.size();
   BroadcastFromRoot(std::span(&rows, 1), comm);
   const AliasTable negatives = root && !view.negative_weights.empty() ? AliasTable(view.negative_weights) : AliasTable();
@@ -151,7 +135,7 @@ FoldInOnRanks FoldInOnRoot(const PartitionedFollows& full, std::span<const std::
     std::vector<WalkRequest> requests;
     for (const VertexId row : round_rows)
       for (uint32_t round = 0; round < config.walks_per_row; ++round) {
-        const VertexId* next = first_hop(row, round);
+        const VertexId* next = hops.FirstHop(row, round);
         requests.push_back({.start = view.ids[next != nullptr ? *next : row], .round = round});
       }
     const DistributedWalks walks = DistributedWalksFrom(full, requests, walks_config, comm);
@@ -166,7 +150,7 @@ FoldInOnRanks FoldInOnRoot(const PartitionedFollows& full, std::span<const std::
         const uint64_t key = place * config.walks_per_row + round;
         const VertexId* walked = gathered.tokens.data() + gathered.begin[key];
         size_t at = 0;
-        if (first_hop(row, round) != nullptr && out.size() >= 2) out[at++] = row;
+        if (hops.FirstHop(row, round) != nullptr) out[at++] = row;
         const size_t take = std::min<size_t>(gathered.length[key], out.size() - at);
         std::copy(walked, walked + take, out.begin() + static_cast<int64_t>(at));
         return at + take;

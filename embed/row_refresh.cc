@@ -43,6 +43,23 @@ std::vector<double> DegreeNegativeWeights(const graph::SocialGraph& g, walk::Dir
   return weights;
 }
 
+NewEdgeFirstHops::NewEdgeFirstHops(std::span<const graph::VertexPair> new_edges, const RowRefreshConfig& config,
+                                   size_t walk_length)
+    : along_new_(config.new_edge_share * config.walks_per_row), room_(walk_length >= 2) {
+  for (const auto& [u, v] : new_edges) {
+    neighbours_[u].push_back(v);
+    neighbours_[v].push_back(u);
+  }
+  for (auto& [row, neighbours] : neighbours_) std::sort(neighbours.begin(), neighbours.end());
+}
+
+const VertexId* NewEdgeFirstHops::FirstHop(VertexId row, uint64_t round) const {
+  if (!room_ || static_cast<double>(round) >= along_new_) return nullptr;
+  const auto fresh = neighbours_.find(row);
+  if (fresh == neighbours_.end()) return nullptr;
+  return &fresh->second[MixSeed(row, round) % fresh->second.size()];
+}
+
 void RowRefreshConfig::Validate() const {
   GR_CHECK(walks_per_row >= 1, "walks_per_row must be >= 1");
   GR_CHECK(window >= 1 && window <= 1024, "window must be in [1, 1024], got ", window);
@@ -127,23 +144,14 @@ RowRefreshStats RefreshRows(const walk::RandomWalker& walker, std::span<const Ve
     listed[row] = true;
     targets.push_back({row, input.Row(row).data()});
   }
-  // Each row's new neighbours, at either end of a new edge.
-  std::unordered_map<VertexId, std::vector<VertexId>> new_neighbours;
-  for (const auto& [u, v] : new_edges) {
-    new_neighbours[u].push_back(v);
-    new_neighbours[v].push_back(u);
-  }
-  // In id order: which one a walk takes must not depend on the order the edges came in.
-  for (auto& [row, neighbours] : new_neighbours) std::sort(neighbours.begin(), neighbours.end());
-  const double along_new = config.new_edge_share * config.walks_per_row;
+  const NewEdgeFirstHops hops(new_edges, config, walker.config().walk_length);
   return RefreshRows(
       [&](VertexId start, uint64_t round, std::span<VertexId> out) -> size_t {
         walk::WalkStats stats;  // per call: the walks run in parallel
-        const auto fresh = static_cast<double>(round) < along_new ? new_neighbours.find(start) : new_neighbours.end();
-        if (fresh == new_neighbours.end() || out.size() < 2) return walker.WalkFrom(start, round, out, &stats);
+        const VertexId* next = hops.FirstHop(start, round);
+        if (next == nullptr) return walker.WalkFrom(start, round, out, &stats);
         out[0] = start;
-        const VertexId next = fresh->second[MixSeed(start, round) % fresh->second.size()];
-        return 1 + walker.WalkFrom(next, round, out.subspan(1), &stats);
+        return 1 + walker.WalkFrom(*next, round, out.subspan(1), &stats);
       },
       walker.config().walk_length, targets, AliasTable(negative_weights), config, input.cols(),
       [&](VertexId token) { return output.Row(token).data(); });

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "core/alias_table.h"
@@ -47,6 +48,25 @@ std::vector<VertexId> EndpointsOf(std::span<const graph::VertexPair> edges);
 // account's (degree + 1)^0.75 along `direction` (a random walk visits an
 // account in proportion to its degree).
 std::vector<double> DegreeNegativeWeights(const graph::SocialGraph& g, walk::Direction direction);
+
+// Which of its walks a refreshed row starts along one of its new edges
+// (RowRefreshConfig::new_edge_share: the first rounds) and to which new
+// neighbour: one rule for every caller that builds the walks itself (the
+// fold-in on MPI ranks gathers them), so their walks are RefreshRows'.
+class NewEdgeFirstHops {
+ public:
+  // `new_edges` as RefreshRows takes them; `walk_length` of the walks.
+  NewEdgeFirstHops(std::span<const graph::VertexPair> new_edges, const RowRefreshConfig& config, size_t walk_length);
+  // The neighbour walk `round` of `row` steps to after `row`, or null when
+  // the walk starts at `row` as any walk does. The choice depends on the row
+  // and round only (neighbours in id order), not on the order of the edges.
+  const VertexId* FirstHop(VertexId row, uint64_t round) const;
+
+ private:
+  std::unordered_map<VertexId, std::vector<VertexId>> neighbours_;
+  double along_new_;  // rounds below this start along a new edge
+  bool room_;         // walks of 2 or more tokens (a hop and a step)
+};
 
 struct RowRefreshStats {
   uint64_t rows = 0, walks = 0, pairs = 0;  // rows updated, walks taken, (row, context) pairs trained
