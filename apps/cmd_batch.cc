@@ -16,8 +16,9 @@
 #include "core/error.h"
 #include "pipeline/batch.h"
 #ifdef GR_WITH_MPI
-#include "dist/mpi_session.h"
+#include "apps/batch_graph_on_ranks.h"
 #include "apps/distributed_training.h"
+#include "dist/mpi_session.h"
 #include "dist/root_training.h"
 #endif
 
@@ -91,32 +92,45 @@ void CheckInputDirectory(const std::string& dir) {
 }
 
 #ifdef GR_WITH_MPI
-// Under mpirun: rank 0 runs the batch as a plain run does but for its walks
-// and training, which every rank shares (dist/root_training.h); the other
-// ranks serve those until rank 0 is done, however it ends.
+// Under mpirun, when every rank sees the input and the artifacts: every
+// rank ingests its part of the graph and runs the batch's graph steps with
+// rank 0 (apps/batch_graph_on_ranks.h), which runs the rest as a plain run
+// does. Otherwise rank 0 holds the graph and shares only its walks and
+// training (dist/root_training.h). Either way the other ranks follow rank 0
+// until it is done, however it ends.
 void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   // Checked on every rank (they parsed the same flags), so all stop together.
   dist::CheckWalksAreDistributed(config.walk);
-  // Only rank 0 reads the input (the other machines need not have it); all
-  // stop together if it is missing.
+  // Rank 0 reads the input at least; all stop together if it is missing.
   dist::OnEveryRankIfAnyFails(comm, "--input", [&] {
     if (dist::Rank(comm) == 0) CheckInputDirectory(config.input_dir);
   });
-  if (dist::Rank(comm) != 0) return dist::FollowRootTraining(comm);
+  const bool graph_on_ranks = EveryRankSeesTheFiles(config, comm);
   pipeline::BatchConfig recorded = config;
   recorded.training_ranks = static_cast<uint32_t>(dist::Size(comm));
+  if (graph_on_ranks) recorded.graph_parts = recorded.training_ranks;
   if (!args.index_shards_given) recorded.index_shards = recorded.training_ranks;
   const dist::DistributedTrainingConfig sync = DistributedTrainingFromFlags(args.distributed);
   recorded.training_model = args.distributed.model;
   if (sync.layout == dist::ModelLayout::kReplicated) recorded.sync_tokens_per_row = sync.tokens_per_row_between_syncs;
   else recorded.passes_per_epoch = sync.passes_per_epoch;
+  if (dist::Rank(comm) != 0) {
+    if (graph_on_ranks) return FollowBatchGraph(recorded.WithRunOptions(), args.distributed, comm);
+    return dist::FollowRootTraining(comm);
+  }
   pipeline::BatchHooks hooks = CrashTestHooks();
-  hooks.train_account_vectors = [comm, sync](const graph::SocialGraph& g, const walk::WalkConfig& walk,
-                                             const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
-                                             const embed::WarmStart* warm) {
-    return dist::TrainOnEveryRank(g, walk, train, stats, warm, sync, comm);
-  };
+  if (graph_on_ranks) {
+    hooks.make_graph = [comm, flags = args.distributed](const pipeline::BatchConfig& c) {
+      return MakeBatchGraphOnRanks(c, flags, comm);
+    };
+  } else {
+    hooks.train_account_vectors = [comm, sync](const graph::SocialGraph& g, const walk::WalkConfig& walk,
+                                               const embed::SkipGramConfig& train, embed::SkipGramStats* stats,
+                                               const embed::WarmStart* warm) {
+      return dist::TrainOnEveryRank(g, walk, train, stats, warm, sync, comm);
+    };
+  }
   hooks.save_index_shards = [comm](const recall::RecallIndexItems& items, const recall::IndexConfig& index,
                                    uint32_t count, const std::string& dir, const std::function<void()>& build_whole) {
     dist::SaveIndexShardsOnEveryRank(items, index, count, dir, comm, build_whole);

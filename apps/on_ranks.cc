@@ -116,7 +116,9 @@ embed::EmbeddingTable TrainOnRanks(const RanksInput& input, const dist::Partitio
   spdlog::info("trained {} tokens here in {:.1f} s ({:.1f} s exchanging; {} model)", distributed.local_tokens,
                distributed.training.seconds, distributed.sync_seconds, dist::ModelLayoutName(sync.layout));
   std::vector<ExternalId> accounts = dist::GatherAccountsOnRoot(follows.accounts, comm);
-  const std::vector<ExternalId> post_ids = dist::GatherAccountsOnRoot(posts.posts, comm);  // after the accounts
+  // Rows after the accounts' for the posts metapath walks visit.
+  const std::vector<ExternalId> post_ids =
+      metapath ? dist::GatherAccountsOnRoot(posts.posts, comm) : std::vector<ExternalId>{};
   uint64_t trained_tokens = distributed.training.trained_tokens;  // this rank's; the summary reports all ranks'
   dist::AllReduceSum(std::span(&trained_tokens, 1), comm);
   *stats = distributed.training;

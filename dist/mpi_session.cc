@@ -140,6 +140,13 @@ void BroadcastFromRoot(std::span<float> values, MPI_Comm comm) { BroadcastInPiec
 void BroadcastFromRoot(std::span<uint64_t> values, MPI_Comm comm) { BroadcastInPieces(values, MPI_UINT64_T, comm); }
 void BroadcastFromRoot(std::span<uint8_t> values, MPI_Comm comm) { BroadcastInPieces(values, MPI_UINT8_T, comm); }
 
+void BroadcastFromRoot(std::string& text, MPI_Comm comm) {
+  uint64_t length = text.size();
+  BroadcastFromRoot(std::span(&length, 1), comm);
+  text.resize(length);
+  BroadcastFromRoot(std::span(reinterpret_cast<uint8_t*>(text.data()), text.size()), comm);
+}
+
 std::vector<uint64_t> GatherOnRoot(const std::vector<uint64_t>& values, MPI_Comm comm) {
   std::vector<uint64_t> counts(Size(comm), 0);
   counts[0] = values.size();

@@ -63,6 +63,8 @@ void AllReduceOr(std::span<uint64_t> values, MPI_Comm comm);
 void BroadcastFromRoot(std::span<float> values, MPI_Comm comm);
 void BroadcastFromRoot(std::span<uint64_t> values, MPI_Comm comm);
 void BroadcastFromRoot(std::span<uint8_t> values, MPI_Comm comm);
+// Rank 0's `text` on every rank (any length: the others' is replaced).
+void BroadcastFromRoot(std::string& text, MPI_Comm comm);
 
 // Collective: runs `body`; if it throws gr::Error on any rank, every rank
 // throws (the failing rank its own error, the others kInvalidArgument

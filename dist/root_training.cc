@@ -18,7 +18,7 @@
 namespace gr::dist {
 namespace {
 
-enum class Command : uint32_t { kTrain = 1, kStop = 2, kIndexShards = 3 };
+enum class Command : uint32_t { kTrain = 1, kStop = 2, kIndexShards = 3, kDriverStep = 4 };
 
 constexpr size_t kMaxMetapathRelations = 32;  // what a request carries
 
@@ -39,6 +39,7 @@ struct Request {
   uint64_t warm_rows = 0, warm_output_rows = 0;  // 0: no warm start / no output rows in it
   uint64_t warm_cols = 0;
   uint32_t index_shards = 0;  // kIndexShards
+  uint32_t driver_step = 0;   // kDriverStep
   recall::IndexConfig index;
   uint32_t metapath_length = 0;  // 0: account walks
   walk::Relation metapath[kMaxMetapathRelations] = {};
@@ -209,18 +210,33 @@ void SaveIndexShardsOnEveryRank(const recall::RecallIndexItems& items, const rec
   SaveIndexShardsFromRoot(items, config, count, dir, comm, meanwhile);
 }
 
+void AskRanksToFollowStep(uint32_t step, MPI_Comm comm) {
+  GR_CHECK_CODE(Rank(comm) == 0, ErrorCode::kInternal, "AskRanksToFollowStep runs on rank 0");
+  Request request{.command = Command::kDriverStep, .driver_step = step};
+  Broadcast(request, comm);
+}
+
 void StopRanks(MPI_Comm comm) {
   Request request{.command = Command::kStop};
   Broadcast(request, comm);
 }
 
-void FollowRootTraining(MPI_Comm comm) {
+void FollowRootTraining(MPI_Comm comm, const std::function<void(uint32_t step)>& on_step) {
   for (;;) {
     Request request;
     Broadcast(request, comm);
     if (request.command == Command::kStop) return;
     if (request.command == Command::kIndexShards) {
       BuildIndexShardsForRoot(request.index, request.index_shards, comm);
+      continue;
+    }
+    if (request.command == Command::kDriverStep) {
+      try {
+        GR_CHECK_CODE(on_step != nullptr, ErrorCode::kInternal, "rank ", Rank(comm), " has no driver steps");
+        on_step(request.driver_step);
+      } catch (const Error& e) {
+        spdlog::warn("rank {}: step {} failed on every rank: {}", Rank(comm), request.driver_step, e.what());
+      }
       continue;
     }
     DistributedTrainingStats stats;

@@ -1,7 +1,7 @@
 // Account vectors for a driver that runs on rank 0 (issue 20): `graphrec
-// batch` under mpirun ingests, holds out, evaluates, indexes and publishes on
-// rank 0 as a plain run does, and hands its walks and training to every
-// rank. Rank 0 sends each rank its accounts' part of the training graph
+// batch` under mpirun without shared storage ingests, holds out, evaluates,
+// indexes and publishes on rank 0 as a plain run does, and hands its walks
+// and training to every rank. Rank 0 sends each rank its accounts' part of the training graph
 // (dist::ScatterFollowsFromRoot; for metapath walks also the post relations,
 // ScatterPostsFromRoot), the walk and training settings and the warm start; every rank then walks (DistributedRandomWalks) and trains
 // (DistributedSkipGram) and rank 0 gets the table. The index shards are
@@ -64,13 +64,20 @@ void SaveIndexShardsOnEveryRank(const recall::RecallIndexItems& items, const rec
                                 uint32_t count, const std::string& dir, MPI_Comm comm,
                                 const std::function<void()>& meanwhile = {});
 
+// Rank 0: the other ranks' FollowRootTraining calls its `on_step` with
+// `step`; every rank then runs the driver's collectives of that step (the
+// batch's graph on the ranks: apps/batch_graph_on_ranks.h).
+void AskRanksToFollowStep(uint32_t step, MPI_Comm comm);
+
 // Rank 0: the other ranks' FollowRootTraining returns. Call exactly once,
 // also when the driver failed.
 void StopRanks(MPI_Comm comm);
 
 // Ranks other than 0: take part in each TrainOnEveryRank and
-// SaveIndexShardsOnEveryRank of rank 0 until StopRanks. A training that failed on every rank is logged here (rank 0
-// reports it) and the rank waits for the next request.
-void FollowRootTraining(MPI_Comm comm);
+// SaveIndexShardsOnEveryRank of rank 0, and run `on_step` for each
+// AskRanksToFollowStep, until StopRanks. A training or step that failed
+// (on every rank: their collectives throw everywhere) is logged here, rank 0
+// reports it, and the rank waits for the next request.
+void FollowRootTraining(MPI_Comm comm, const std::function<void(uint32_t step)>& on_step = {});
 
 }  // namespace gr::dist

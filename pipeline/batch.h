@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,8 @@ struct RecallIndexItems;
 }  // namespace gr::recall
 
 namespace gr::pipeline {
+
+class BatchGraph;  // pipeline/batch_graph.h
 
 struct BatchConfig {
   // Threads and the one seed of the run: RunBatch writes them (and the
@@ -91,9 +94,13 @@ struct BatchConfig {
   // behind `graphrec serve --front`; 0 or 1 = no shards.
   uint32_t index_shards = 0;
   // How the account vectors were trained, recorded in the manifest: set by
-  // `graphrec batch` under mpirun (with BatchHooks::train_account_vectors);
-  // 1 = one process.
+  // `graphrec batch` under mpirun (with BatchHooks::make_graph or
+  // train_account_vectors); 1 = one process.
   uint32_t training_ranks = 1;
+  // The graph ingested in this many parts, one a rank, each rank reading
+  // its share of the input (set by `graphrec batch` under mpirun when every
+  // rank sees the input and artifacts); 0 = whole in one process.
+  uint32_t graph_parts = 0;
   std::string training_model;       // with training_ranks > 1: replicated | partitioned (dist/skip_gram.h)
   double sync_tokens_per_row = 0;   // replicated
   uint32_t passes_per_epoch = 0;    // partitioned
@@ -172,7 +179,14 @@ struct BatchHooks {
   std::function<void(const recall::RecallIndexItems& items, const recall::IndexConfig& config, uint32_t count,
                      const std::string& dir, const std::function<void()>& build_whole)>
       save_index_shards;
+  // Where the graph lives while the batch runs, in place of
+  // MakeLocalBatchGraph (`graphrec batch` under mpirun: partitioned across
+  // the ranks, apps/batch_graph_on_ranks.h). Given the run's config.
+  std::function<std::unique_ptr<BatchGraph>(const BatchConfig& config)> make_graph;
 };
+
+// The fold-in's short walks: the batch's walks, fold_in.window + 1 long.
+walk::WalkConfig FoldInWalks(const BatchConfig& config);
 
 struct StageTime {
   std::string stage;

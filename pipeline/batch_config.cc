@@ -72,6 +72,7 @@ std::string BatchConfig::ToJson() const {
                 {"min_mean_cosine", min_fold_in_cosine}}},
               {"index_shards", index_shards},
               {"training_ranks", training_ranks},
+              {"graph_parts", graph_parts},
               {"training_model", training_model},
               {"sync_tokens_per_row", sync_tokens_per_row},
               {"passes_per_epoch", passes_per_epoch},
@@ -95,6 +96,12 @@ std::string BatchConfig::ToJson() const {
                 {"min_neighbour_overlap", min_neighbour_overlap},
                 {"min_ranker_click_auc", min_ranker_click_auc}}}}
       .dump();
+}
+
+walk::WalkConfig FoldInWalks(const BatchConfig& config) {
+  walk::WalkConfig short_walks = config.walk;
+  short_walks.walk_length = config.fold_in.window + 1;
+  return short_walks;
 }
 
 }  // namespace gr::pipeline

@@ -78,8 +78,7 @@ void FoldIn(BatchRun& run, BatchGraph& graph, embed::EmbeddingTable& table) {
     spdlog::info("fold-in skipped: it walks follows, and the vectors came from metapath walks");
     return;
   }
-  walk::WalkConfig short_walks = c.walk;
-  short_walks.walk_length = c.fold_in.window + 1;
+  const walk::WalkConfig short_walks = FoldInWalks(c);
   std::vector<VertexId> rows;
   FloatMatrix before;
   const embed::RowRefreshStats stats =

@@ -7,7 +7,12 @@
 # artifacts warm-starts from the first and publishes; rank 0 alone needs the
 # input (a missing one stops every rank); weighted and weighted node2vec
 # walks publish, and metapath walks (the plain run's corpus; the second
-# night warm-starts accounts and posts).
+# night warm-starts accounts and posts). Every rank sees the input and
+# artifacts here, so the graph is ingested on the ranks, one part each
+# (manifest: graph_parts); with the input on rank 0 only or gzipped, rank 0
+# holds the graph (graph_parts 0). A run killed after training resumes from
+# the ranks' parts and publishes the uninterrupted run's figures; a rank
+# with other settings stops every rank with an error.
 # One thread a rank and in the plain run: each figure is deterministic.
 # Usage: batch_cli_test.sh GRAPHREC MPIEXEC
 set -euo pipefail
@@ -21,7 +26,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # 20k accounts: on smaller worlds the held-out AUC is low and moves with any
 # change of the effective learning rate (bench/README.md).
 "$graphrec" generate --out "$dir/w" --accounts 20000 --days 2 --seed 3 > /dev/null
-flags=(--input "$dir/w" --no-ranker --seed 5 --workers 1 --log-level warn --json)
+common=(--no-ranker --seed 5 --workers 1 --json)
+flags=(--input "$dir/w" "${common[@]}" --log-level warn)
 "$graphrec" batch "${flags[@]}" --artifacts "$dir/plain" > "$dir/plain.json"
 for run in "2 replicated" "4 replicated" "2 partitioned" "4 partitioned"; do
   read -r ranks model <<< "$run"
@@ -55,7 +61,30 @@ PY
     done
   done
   [[ ! -e $(dirname "$manifest")/shard-$ranks-of-$ranks ]] || fail "$ranks ranks: a shard too many"
+  # The graph in one part a rank, each ingested and saved by its rank.
+  grep -q "\"graph_parts\": $ranks" "$manifest" || fail "$run: the manifest does not record the graph's parts"
+  for ((k = 0; k < ranks; k++)); do
+    [[ -s $(dirname "$manifest")/shard-$k-of-$ranks/graph.snap ]] || fail "$run: no shard-$k-of-$ranks/graph.snap"
+  done
 done
+
+# Killed after training (before it is recorded), then resumed: the ranks
+# read their parts back, and the figures are the uninterrupted run's.
+status=0
+GR_BATCH_KILL_IN_STAGE=train mpirun 2 -x GR_BATCH_KILL_IN_STAGE "$graphrec" batch "${flags[@]}" \
+  --artifacts "$dir/killed" > /dev/null 2> "$dir/killed.err" || status=$?
+[[ $status != 0 && ! -e $dir/killed/CURRENT ]] || fail "the killed run: exit $status"
+mpirun 2 "$graphrec" batch --input "$dir/w" "${common[@]}" --log-level info --artifacts "$dir/killed" > "$dir/resumed.json" \
+  2> "$dir/resumed.err" || fail "the resumed run: $(tail -5 "$dir/resumed.err")"
+grep -q "ingest (resumed" "$dir/resumed.err" || fail "the rerun did not resume"
+python3 - "$dir/r2-partitioned.json" "$dir/resumed.json" <<'PY' || fail "resumed on the ranks: see above"
+import json, sys
+whole, resumed = (json.load(open(p)) for p in sys.argv[1:3])
+assert resumed["published"], resumed["gate_failures"]
+for key in ("link_auc_dot", "link_auc_hadamard", "hnsw_recall_at_10"):
+    assert resumed["metrics"][key] == whole["metrics"][key], (key, resumed["metrics"][key], whole["metrics"][key])
+assert resumed["counts"] == whole["counts"], (resumed["counts"], whole["counts"])
+PY
 
 # Warm start: the second run's accounts start from the first's vectors.
 mpirun 2 "$graphrec" batch "${flags[@]}" --training-model partitioned --artifacts "$dir/r2-partitioned" > "$dir/warm.json"
@@ -74,6 +103,25 @@ mkdir -p "$dir/elsewhere"
   "$graphrec" batch --input w --artifacts "$dir/rank0-input" --no-ranker --seed 5 --workers 1 --log-level warn \
   > "$dir/rank0-input.log" 2>&1) || fail "input on rank 0 only: $(tail -5 "$dir/rank0-input.log")"
 [[ -e "$dir/rank0-input/CURRENT" ]] || fail "input on rank 0 only: nothing published"
+grep -q '"graph_parts": 0' "$dir/rank0-input/$(cat "$dir/rank0-input/CURRENT")/manifest.json" ||
+  fail "input on rank 0 only: the graph was not on rank 0"
+# A gzipped input cannot be split between readers: rank 0 reads it whole.
+mkdir -p "$dir/wz" && cp "$dir"/w/*.tsv "$dir/wz/" && gzip "$dir/wz/follows.tsv"
+mpirun 2 "$graphrec" batch --input "$dir/wz" "${common[@]}" --log-level info --artifacts "$dir/gzip" \
+  > "$dir/gzip.json" 2> "$dir/gzip.err" || fail "gzipped input: $(tail -5 "$dir/gzip.err")"
+grep -q "has gzip files" "$dir/gzip.err" || fail "gzipped input: no word of why the graph stays on rank 0"
+python3 - "$dir/plain.json" "$dir/gzip.json" <<'PY' || fail "gzipped input: see above"
+import json, sys
+plain, gz = (json.load(open(p)) for p in sys.argv[1:3])
+assert gz["published"] and gz["counts"] == plain["counts"], (gz["gate_failures"], gz["counts"], plain["counts"])
+PY
+# A rank with other settings (here its hold-out) stops every rank, named.
+status=0
+timeout 120 "$mpiexec" --allow-run-as-root --oversubscribe --bind-to none -np 2 bash -c \
+  'if [[ $OMPI_COMM_WORLD_RANK != 0 ]]; then set -- "$@" --holdout-fraction 0.07; fi; exec "$@"' _ \
+  "$graphrec" batch "${flags[@]}" --artifacts "$dir/other-settings" > /dev/null 2> "$dir/other-settings.err" || status=$?
+[[ $status == 2 ]] || fail "a rank with other settings: exit $status, expected 2 ($(tail -5 "$dir/other-settings.err"))"
+grep -q "other settings than rank 0" "$dir/other-settings.err" || fail "unclear error: $(cat "$dir/other-settings.err")"
 status=0
 timeout 120 "$mpiexec" --allow-run-as-root --oversubscribe --bind-to none -np 2 "$graphrec" batch --input "$dir/none" \
   --artifacts "$dir/none-artifacts" --log-level warn 2> "$dir/none.err" || status=$?
