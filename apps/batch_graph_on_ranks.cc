@@ -77,12 +77,17 @@ class GraphSteps {
     static_assert(std::is_trivially_copyable_v<graph::GraphChange>);
     dist::BroadcastFromRoot(std::span(reinterpret_cast<uint8_t*>(changes.data()), count * sizeof(graph::GraphChange)),
                             comm_);
+    graph::InputFiles files;
+    dist::OnEveryRankIfAnyFails(comm_, "the input files", [&] { files = graph::InputFilesIn(c_.input_dir); });
     dist::PartitionedInput read =
-        dist::IngestPartitioned(graph::InputFilesIn(c_.input_dir), {.threads = c_.run.threads},
+        dist::IngestPartitioned(files, {.threads = c_.run.threads},
                                 Options(/*keep_graph_part=*/true), comm_, changes);
     const std::string part = version::GraphPartPath(work_dir, ThisPart());
     dist::OnEveryRankIfAnyFails(comm_, "saving the graph parts", [&] {
-      fs::create_directories(fs::path(part).parent_path());
+      const fs::path parent = fs::path(part).parent_path();
+      std::error_code error;
+      fs::create_directories(parent, error);
+      GR_CHECK_CODE(!error, ErrorCode::kIo, "cannot create ", parent.string(), ": ", error.message());
       graph::SaveSnapshot(read.graph_part, part);
     });
     // Rank 0's later stages (the ranker's features, the report) merge the parts.
@@ -90,7 +95,8 @@ class GraphSteps {
       if (rank_ != 0) return;
       for (uint32_t k = 1; k < ThisPart().count; ++k) {
         const std::string path = version::GraphPartPath(work_dir, {.index = k, .count = ThisPart().count});
-        GR_CHECK_CODE(fs::exists(path), ErrorCode::kIo, "rank ", k, " wrote its graph part ", path,
+        std::error_code error;
+        GR_CHECK_CODE(fs::exists(path, error), ErrorCode::kIo, "rank ", k, " wrote its graph part ", path,
                       ", which rank 0 cannot see: the artifact directory must be on storage every rank shares");
       }
     });
@@ -325,18 +331,19 @@ bool EveryRankSeesTheFiles(const pipeline::BatchConfig& config, MPI_Comm comm) {
   }
   dist::BroadcastFromRoot(probe, comm);
   // Ranks without the input, ranks without the probe, and gzip files (rank 0's view).
-  std::array<uint64_t, 3> missing = {1, probe.empty() || !fs::exists(probe) ? 1u : 0u, 0};
+  std::error_code error;  // an unreadable path is as good as a missing one here
+  std::array<uint64_t, 3> missing = {1, probe.empty() || !fs::exists(probe, error) ? 1u : 0u, 0};
   try {
     const graph::InputFiles files = graph::InputFilesIn(config.input_dir);
     missing[0] = 0;
     for (const std::string& path : {files.follows, files.interactions, files.posts}) {
       if (!path.empty() && path.ends_with(".gz") && root) missing[2] = 1;
     }
-  } catch (const Error&) {
+  } catch (const Error&) {  // no follows file: counted as missing
   }
   dist::AllReduceSum(missing, comm);
   if (!root) return missing == std::array<uint64_t, 3>{};
-  if (!probe.empty()) fs::remove(probe);
+  if (!probe.empty()) fs::remove(probe, error);
   if (missing[0] > 0 || missing[1] > 0)
     spdlog::info("the graph stays on rank 0, the walks and training use every rank: {} of {} ranks cannot see the "
                  "input {} and {} the artifacts {} (the graph on every rank needs both on storage every rank shares)",

@@ -1,7 +1,8 @@
 // Account vectors for a driver that runs on rank 0 (issue 20): `graphrec
 // batch` under mpirun without shared storage ingests, holds out, evaluates,
 // indexes and publishes on rank 0 as a plain run does, and hands its walks
-// and training to every rank. Rank 0 sends each rank its accounts' part of the training graph
+// and training to every rank. Rank 0 sends each rank its accounts' part of
+// the training graph
 // (dist::ScatterFollowsFromRoot; for metapath walks also the post relations,
 // ScatterPostsFromRoot), the walk and training settings and the warm start; every rank then walks (DistributedRandomWalks) and trains
 // (DistributedSkipGram) and rank 0 gets the table. The index shards are

@@ -90,7 +90,8 @@ BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {
   }
   BatchRun run{c, hooks, r, work};
 
-  std::unique_ptr<BatchGraph> graph = hooks.make_graph ? hooks.make_graph(c) : MakeLocalBatchGraph(hooks, c.fold_in_held_out);
+  std::unique_ptr<BatchGraph> graph =
+      hooks.make_graph ? hooks.make_graph(c) : MakeLocalBatchGraph(hooks, c.fold_in_held_out);
   const GraphSummary summary = internal::IngestStage(run, *graph, files);
   r.accounts = summary.accounts;
   r.posts = summary.posts;
