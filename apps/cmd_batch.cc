@@ -14,6 +14,7 @@
 #include "apps/walk_flags.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/process_memory.h"
 #include "pipeline/batch.h"
 #ifdef GR_WITH_MPI
 #include "apps/batch_graph_on_ranks.h"
@@ -116,8 +117,11 @@ void RunBatchOnRanks(const pipeline::BatchConfig& config, const BatchArgs& args)
   if (sync.layout == dist::ModelLayout::kReplicated) recorded.sync_tokens_per_row = sync.tokens_per_row_between_syncs;
   else recorded.passes_per_epoch = sync.passes_per_epoch;
   if (dist::Rank(comm) != 0) {
-    if (graph_on_ranks) return FollowBatchGraph(recorded.WithRunOptions(), args.distributed, comm);
-    return dist::FollowRootTraining(comm);
+    if (graph_on_ranks) FollowBatchGraph(recorded.WithRunOptions(), args.distributed, comm);
+    else dist::FollowRootTraining(comm);
+    // Rank 0's is in its report (peak_rss_mb).
+    spdlog::info("rank {} of {}: done; peak RSS {:.0f} MB", dist::Rank(comm), dist::Size(comm), PeakRssMb());
+    return;
   }
   pipeline::BatchHooks hooks = CrashTestHooks();
   if (graph_on_ranks) {

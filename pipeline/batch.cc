@@ -7,6 +7,7 @@
 
 #include "core/binary_io.h"
 #include "core/error.h"
+#include "core/process_memory.h"
 #include "pipeline/internal/batch_run.h"
 #include "version/layout.h"
 #include "version/version_store.h"
@@ -52,7 +53,7 @@ void internal::RunStage(BatchReport& report, const char* name, const std::functi
   body();
   report.stages.push_back({name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
   spdlog::info("stage {}: done in {:.1f} s (peak RSS {:.0f} MB)", name, report.stages.back().seconds,
-               internal::PeakRssMb());
+               PeakRssMb());
 }
 
 BatchReport RunBatch(const BatchConfig& config, const BatchHooks& hooks) {

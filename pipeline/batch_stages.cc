@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/process_memory.h"
 #include "embed/embedding_io.h"
 #include "embed/row_refresh.h"
 #include "eval/drift.h"

@@ -105,19 +105,6 @@ uint32_t FileCrc(const std::string& path, uint64_t* bytes) {
   return crc;
 }
 
-double PeakRssMb() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmHWM:") {
-      double kb = 0;
-      status >> kb;
-      return kb / 1024.0;
-    }
-  }
-  return 0;
-}
-
 std::string TimeVersion() {
   const std::time_t now = std::time(nullptr);
   std::tm utc{};

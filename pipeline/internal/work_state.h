@@ -57,8 +57,6 @@ class BatchLock {
 
 // CRC-32 and size of a file's bytes.
 uint32_t FileCrc(const std::string& path, uint64_t* bytes);
-// This process's peak resident memory (VmHWM) in MB.
-double PeakRssMb();
 // vYYYYMMDD-HHMMSS of the current UTC time.
 std::string TimeVersion();
 
