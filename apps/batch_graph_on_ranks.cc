@@ -160,7 +160,8 @@ class GraphSteps {
     recall::RecallIndexItems items =
         dist::CollectIndexItemsOnRoot(split_.train, input_.posts, table, {}, {}, comm_);
     // The last graph step: the ranks' memory goes to the index shards.
-    input_ = {};
+    input_.follows = {};
+    input_.posts = {};
     split_ = {};
     return items;
   }
